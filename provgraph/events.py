@@ -1,0 +1,146 @@
+"""Events: the one input language. Every entry point builds these and nothing bypasses them.
+
+An event is a JSON object following ``schemas/event-1.schema.json`` (``provgraph.event/1``).
+:func:`validate` checks one and raises :class:`InvalidEvent` naming the field; :func:`new_event`
+builds one with an id and a timestamp filled in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from .errors import InvalidEvent
+
+SCHEMA_VERSION = "provgraph.event/1"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "event-1.schema.json"
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+RUN_KINDS = (
+    "pipeline", "ingestion", "cleaning", "feature_engineering", "splitting", "training",
+    "hyperparameter_search", "evaluation", "deployment", "monitoring", "other",
+)
+ARTIFACT_KINDS = ("dataset", "features", "split", "model", "evaluation", "deployment", "code", "other")
+
+Event = dict[str, Any]
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The published JSON Schema of events."""
+    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+        loaded: dict[str, Any] = json.load(handle)
+    return loaded
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def now() -> str:
+    """The current UTC time as an RFC 3339 string with microseconds."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an event timestamp (always timezone-aware)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def new_event(type_: str, time: str | None = None, **fields: Any) -> Event:
+    """Build an event of ``type_`` with a fresh id and ``time`` (default: now); not yet validated."""
+    event: Event = {"schema": SCHEMA_VERSION, "id": uuid.uuid4().hex, "type": type_, "time": time or now()}
+    event.update({k: v for k, v in fields.items() if v not in (None, {}, [])})
+    return event
+
+
+def _path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(event)"
+
+
+def _check_finite(value: Any, where: list[str | int]) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidEvent(f"{value} is not a finite number; JSON cannot carry it", _path(where))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, [*where, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, [*where, index])
+
+
+def validate(event: Any) -> Event:
+    """Check ``event`` against the schema and the rules a schema cannot say; return it unchanged.
+
+    Raises :class:`InvalidEvent` whose ``field`` is a path such as ``used[0].sha256``.
+    """
+    if not isinstance(event, dict):
+        raise InvalidEvent(f"an event is a JSON object, not {type(event).__name__}")
+    if event.get("schema") not in (None, SCHEMA_VERSION) and isinstance(event.get("schema"), str):
+        raise InvalidEvent(f"unsupported schema {event['schema']!r}; this provgraph reads {SCHEMA_VERSION}",
+                           "schema")
+    _check_finite(event, [])
+    error = best_match(_validator().iter_errors(event))
+    if error is not None:
+        field = _path(error.absolute_path)
+        if error.validator == "additionalProperties":
+            message = f"unknown field(s): {error.message.split('(')[-1].rstrip(')')}"
+        elif error.validator == "required":
+            message = error.message.replace("is a required property", "is required")
+        else:
+            message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+        raise InvalidEvent(message, field)
+    _check_semantics(event)
+    return event
+
+
+def _check_semantics(event: Event) -> None:
+    times = [event["time"], *(a["time"] for key in ("used", "generated") for a in event.get(key, ())
+                              if "time" in a)]
+    for index, text in enumerate(times):
+        try:
+            parse_time(text)
+        except ValueError as exc:
+            raise InvalidEvent(f"{text!r} is not a valid date-time: {exc}", "time" if index == 0 else "") from exc
+    agent_ids = {agent["id"] for agent in event.get("agents", ())}
+    for index, agent in enumerate(event.get("agents", ())):
+        if agent.get("on_behalf_of") == agent["id"]:
+            raise InvalidEvent("an agent cannot act on behalf of itself", f"agents[{index}].on_behalf_of")
+    if len(agent_ids) != len(event.get("agents", ())):
+        raise InvalidEvent("agent ids must be unique", "agents")
+    run = event.get("run", {})
+    if run.get("parent") and run.get("parent") == run.get("id"):
+        raise InvalidEvent("a run cannot be its own parent", "run.parent")
+    if run.get("status") == "failed" and "error" not in run:
+        raise InvalidEvent("a failed run must say its error", "run.error")
+
+
+def loads(line: str | bytes) -> Event:
+    """Parse and validate one JSON event; malformed JSON is an :class:`InvalidEvent` too."""
+    if len(line) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"event is {len(line)} bytes; the limit is {MAX_EVENT_BYTES}")
+    try:
+        data = json.loads(line, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(f"not valid JSON: {exc}") from exc
+    return validate(data)
+
+
+def _reject_constant(name: str) -> Any:
+    raise InvalidEvent(f"{name} is not valid JSON")
+
+
+def dumps(event: Event) -> str:
+    """Canonical JSON of an event: sorted keys, no spaces, UTF-8 kept (used for hashing)."""
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

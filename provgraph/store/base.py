@@ -1,0 +1,153 @@
+"""The store contract: a handful of methods every backend implements, and opening a store by URI.
+
+The default graph of every query is the union of all named graphs (one named graph per run), so a
+query sees the whole lineage without ``GRAPH`` clauses.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
+
+from ..errors import StoreError, UnsupportedOperation
+
+Term = NamedNode | BlankNode | Literal | Triple
+
+#: Optional capabilities a backend may declare in ``Store.capabilities``.
+DURABLE = "durable"  # survives the process
+TRANSACTIONS = "transactions"  # add() is all-or-nothing
+BULK_LOAD = "bulk_load"  # bulk_add() loads large batches outside a transaction
+
+
+@dataclass
+class Solutions:
+    """The rows of a SELECT query: ``variables`` and, per row, a dict of bound terms."""
+
+    variables: list[str]
+    rows: list[dict[str, Term]] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[dict[str, Term]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list[Term | None]:
+        """All values of one variable, ``None`` where unbound."""
+        return [row.get(name) for row in self.rows]
+
+
+QueryResult = Solutions | bool | list[Triple]
+
+
+class Store(ABC):
+    """A quad store: add quads in one transaction, query, update, drop a graph, dump, close.
+
+    Stores are context managers. ``uri`` is the address the store was opened with.
+    """
+
+    #: Which optional capabilities (``DURABLE``, ``TRANSACTIONS``, ``BULK_LOAD``) this store has.
+    capabilities: frozenset[str] = frozenset()
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+
+    @abstractmethod
+    def add(self, quads: Iterable[Quad]) -> None:
+        """Add ``quads`` all at once: either every quad is stored or none is."""
+
+    def bulk_add(self, quads: Iterable[Quad]) -> None:
+        """Load many quads fast; backends without a bulk path fall back to :meth:`add`."""
+        self.add(quads)
+
+    @abstractmethod
+    def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
+        """Run a SPARQL query with ``bindings`` (variable name -> term) substituted safely.
+
+        Returns :class:`Solutions` for SELECT, ``bool`` for ASK and a list of triples for
+        CONSTRUCT/DESCRIBE. The default graph is the union of all named graphs.
+        """
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update in one transaction."""
+
+    @abstractmethod
+    def drop_graph(self, graph: NamedNode) -> None:
+        """Remove one named graph and its quads; a missing graph is not an error."""
+
+    @abstractmethod
+    def graphs(self) -> list[NamedNode]:
+        """The named graphs in the store."""
+
+    @abstractmethod
+    def dump(self, fmt: RdfFormat = RdfFormat.N_QUADS, graph: NamedNode | None = None) -> bytes:
+        """Serialize the whole store (or one graph) in ``fmt``."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every quad."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of quads."""
+
+    def close(self) -> None:
+        """Release the store; it cannot be used afterwards."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.uri}>"
+
+
+def _open_oxigraph(uri: str) -> Store:
+    from .oxigraph import OxigraphStore
+
+    if uri == "memory:":
+        return OxigraphStore(None, uri)
+    path = uri.removeprefix("oxigraph://").removeprefix("oxigraph:")
+    return OxigraphStore(path, uri)
+
+
+def _open_remote(uri: str) -> Store:
+    try:
+        from .remote import open_remote
+    except ImportError as exc:  # pragma: no cover - depends on installed extras
+        raise UnsupportedOperation(
+            f"a SPARQL endpoint store needs the remote extra: pip install 'provgraph[remote]' ({exc})"
+        ) from exc
+    return open_remote(uri)
+
+
+_SCHEMES = {
+    "memory:": _open_oxigraph,
+    "oxigraph:": _open_oxigraph,
+    "sparql+http://": _open_remote,
+    "sparql+https://": _open_remote,
+}
+
+
+def open_store(uri: str) -> Store:
+    """Open a store by URI.
+
+    ``oxigraph:///abs/path`` or ``oxigraph:rel/path`` (embedded, on disk), ``memory:`` (in memory),
+    ``sparql+http(s)://host/path`` (any SPARQL 1.1 endpoint). A bare path means an embedded store.
+    """
+    for prefix, opener in _SCHEMES.items():
+        if uri == prefix or uri.startswith(prefix):
+            return opener(uri)
+    if "://" in uri or (":" in uri.split("/")[0] and len(uri.split(":")[0]) > 1):
+        schemes = ", ".join(_SCHEMES)
+        raise StoreError(f"unknown store URI {uri!r}; valid schemes: {schemes} (or a plain path)")
+    return _open_oxigraph(uri)

@@ -1,0 +1,97 @@
+"""The embedded store: Oxigraph on disk (the default) or in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import QueryError, StoreError
+from .base import BULK_LOAD, DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
+
+
+class OxigraphStore(Store):
+    """pyoxigraph's ``Store``; ``path=None`` keeps everything in memory."""
+
+    def __init__(self, path: str | Path | None, uri: str) -> None:
+        super().__init__(uri)
+        durable = {DURABLE} if path is not None else set()
+        self.capabilities = frozenset({TRANSACTIONS, BULK_LOAD, *durable})
+        try:
+            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            hint = " (is another provgraph process using it?)" if "lock" in str(exc).lower() else ""
+            raise StoreError(f"cannot open the store at {path}: {exc}{hint}") from exc
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        try:
+            self._store.extend(quads)
+        except OSError as exc:
+            raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
+
+    def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
+        try:
+            self._store.bulk_extend(quads)
+        except OSError as exc:
+            raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
+
+    def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
+        substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        try:
+            result = self._store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
+            if isinstance(result, ox.QueryBoolean):
+                return bool(result)
+            if isinstance(result, ox.QuerySolutions):
+                names = [v.value for v in result.variables]
+                rows = [
+                    {name: value for name, value in zip(names, solution, strict=True) if value is not None}
+                    for solution in result
+                ]
+                return Solutions(names, rows)
+            return list(result)
+        except SyntaxError as exc:
+            raise QueryError(f"invalid SPARQL query: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise QueryError(f"query failed on {self.uri}: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"invalid SPARQL update: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"update failed on {self.uri}: {exc}") from exc
+
+    def drop_graph(self, graph: ox.NamedNode) -> None:
+        try:
+            if self._store.contains_named_graph(graph):
+                self._store.remove_graph(graph)
+        except OSError as exc:
+            raise StoreError(f"cannot drop {graph} from {self.uri}: {exc}") from exc
+
+    def graphs(self) -> list[ox.NamedNode]:
+        return [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS, graph: ox.NamedNode | None = None) -> bytes:
+        try:
+            if graph is None and not fmt.supports_datasets:
+                triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store}
+                return ox.serialize(triples, format=fmt) or b""
+            data = self._store.dump(format=fmt, from_graph=graph)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot dump {self.uri}: {exc}") from exc
+        return data or b""
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def close(self) -> None:
+        if DURABLE in self.capabilities:
+            try:
+                self._store.flush()
+            except OSError as exc:
+                raise StoreError(f"cannot flush {self.uri}: {exc}") from exc
