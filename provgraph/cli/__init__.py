@@ -1,0 +1,52 @@
+"""The ``provgraph`` command line: one module per group of commands, listed in ``COMMANDS``.
+
+Each command module has ``register(subparsers)``, which adds its sub-commands and sets ``func`` on
+each parser; ``func(args)`` returns the exit code. User mistakes surface as one line on stderr and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import ProvgraphError
+
+#: Command modules under ``provgraph.cli``, imported lazily when the parser is built.
+COMMANDS = ("core",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provgraph", description="W3C PROV lineage for machine-learning pipelines."
+    )
+    parser.add_argument("--version", action="version", version=f"provgraph {__version__}")
+    parser.add_argument("-C", "--project", default=".", help="project folder (default: search from here)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``provgraph`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ProvgraphError as exc:
+        print(f"provgraph: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("provgraph: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

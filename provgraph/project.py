@@ -1,0 +1,179 @@
+"""A project: the ``.provgraph/`` folder holding the journal, and the store the journal feeds.
+
+Recording appends to the journal only (so many processes can record at once); the store catches up
+from the journal whenever it is opened or queried (:meth:`Project.sync`), exactly as if the events had
+been applied one by one. A per-store watermark remembers how far the store has caught up; ingest is
+idempotent, so a crash between the store write and the watermark write only causes a harmless replay.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+from . import events as ev
+from .errors import JournalError, ProvgraphError
+from .journal import GENESIS, Entry, Journal, Verification
+from .mapping import event_to_quads
+from .store import BULK_LOAD, Store, open_store
+from .vocab import slug
+
+DIRNAME = ".provgraph"
+SYNC_BATCH = 2000  # events per store transaction when catching up
+
+
+class Project:
+    """The provenance project rooted at ``root`` (the folder that holds ``.provgraph/``)."""
+
+    def __init__(self, root: str | Path, store_uri: str | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.dir = self.root / DIRNAME
+        self.journal = Journal(self.dir / "journal.jsonl")
+        self.store_uri = store_uri or os.environ.get("PROVGRAPH_STORE") or self._configured_store()
+        self._store: Store | None = None
+        self._synced_size = -1
+
+    # -- finding and creating -------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: str | Path = ".", store_uri: str | None = None) -> Project:
+        """Create ``.provgraph/`` under ``root`` (if missing) and return the project."""
+        path = Path(root).resolve() / DIRNAME
+        path.mkdir(parents=True, exist_ok=True)
+        config = path / "config.json"
+        if not config.exists():
+            default = store_uri or f"oxigraph:{path / 'store'}"
+            config.write_text(json.dumps({"store": default}, indent=2) + "\n")
+        return cls(path.parent, store_uri)
+
+    @classmethod
+    def find(cls, start: str | Path = ".", create: bool = False) -> Project:
+        """The project containing ``start`` (searching parents like git does).
+
+        ``PROVGRAPH_PROJECT`` overrides the search. With ``create``, a missing project is created in
+        ``start``; otherwise it is an error.
+        """
+        override = os.environ.get("PROVGRAPH_PROJECT")
+        if override:
+            return cls.init(override) if create else cls(override)
+        here = Path(start).resolve()
+        for folder in (here, *here.parents):
+            if (folder / DIRNAME).is_dir():
+                return cls(folder)
+        if create:
+            return cls.init(here)
+        raise ProvgraphError(f"no provgraph project in {here} or its parents; run 'provgraph init' first")
+
+    def _configured_store(self) -> str:
+        config = self.dir / "config.json"
+        if config.exists():
+            try:
+                return str(json.loads(config.read_text())["store"])
+            except (ValueError, KeyError) as exc:
+                raise ProvgraphError(f"{config} is not a valid provgraph config: {exc}") from exc
+        return f"oxigraph:{self.dir / 'store'}"
+
+    # -- recording --------------------------------------------------------------------------------
+    def record(self, event: ev.Event) -> Entry:
+        """Validate ``event`` and append it durably to the journal. The store catches up on next use."""
+        return self.record_many([event])[0]
+
+    def record_many(self, events: Iterable[ev.Event]) -> list[Entry]:
+        """Append several events atomically: all are valid and written, or none is."""
+        entries = self.journal.append_many(events)
+        if self._store is not None:
+            self.sync()
+        return entries
+
+    # -- the store --------------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use and caught up with the journal on every access."""
+        if self._store is None:
+            self._store = open_store(self.store_uri)
+        self.sync()
+        return self._store
+
+    def _watermark_path(self) -> Path:
+        return self.dir / "sync" / f"{slug(self.store_uri)}.json"
+
+    def _read_watermark(self) -> dict[str, int | str]:
+        path = self._watermark_path()
+        if not path.exists():
+            return {"seq": -1, "hash": GENESIS, "offset": 0}
+        loaded: dict[str, int | str] = json.loads(path.read_text())
+        return loaded
+
+    def _write_watermark(self, entry: Entry) -> None:
+        path = self._watermark_path()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}))
+        os.replace(tmp, path)
+
+    def sync(self) -> int:
+        """Apply journal entries the store has not seen yet; returns how many were applied."""
+        if self._store is None:
+            self._store = open_store(self.store_uri)
+        store = self._store
+        size = self.journal.path.stat().st_size if self.journal.path.exists() else 0
+        if size == self._synced_size:
+            return 0
+        (self.dir / "sync").mkdir(parents=True, exist_ok=True)
+        applied = 0
+        with open(self._watermark_path().with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            mark = self._read_watermark()
+            batch: list[Entry] = []
+            expected_prev = str(mark["hash"])
+            for entry in self.journal.entries(int(mark["offset"])):
+                if not batch and applied == 0 and entry.prev != expected_prev:
+                    raise JournalError(
+                        "the journal no longer matches what the store was built from; "
+                        "run 'provgraph verify', then 'provgraph rebuild'"
+                    )
+                batch.append(entry)
+                if len(batch) >= SYNC_BATCH:
+                    applied += self._apply(store, batch)
+                    batch = []
+            if batch:
+                applied += self._apply(store, batch)
+        self._synced_size = size
+        return applied
+
+    def _apply(self, store: Store, batch: list[Entry]) -> int:
+        quads = [q for entry in batch for q in event_to_quads(entry.event)]
+        if len(quads) > 200_000 and BULK_LOAD in store.capabilities:
+            store.bulk_add(quads)
+        else:
+            store.add(quads)
+        self._write_watermark(batch[-1])
+        return len(batch)
+
+    def rebuild(self) -> int:
+        """Empty the store and replay the whole journal into it; returns the events applied."""
+        if self._store is None:
+            self._store = open_store(self.store_uri)
+        self._store.clear()
+        self._watermark_path().unlink(missing_ok=True)
+        self._synced_size = -1
+        return self.sync()
+
+    def verify(self) -> Verification:
+        """Re-check the journal's hash chain."""
+        return self.journal.verify()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
