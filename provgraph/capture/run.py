@@ -1,0 +1,256 @@
+"""The capture API: ``with provgraph.run("train", kind="training") as r:`` and ``@provgraph.step``.
+
+A run writes a ``run.start`` event when it begins and a ``run.end`` event when its block exits
+(``completed``, ``failed`` with the exception type and message, or ``aborted`` on KeyboardInterrupt),
+both to the project's journal. Times, file hashes and sizes, git state, the script, the machine, the
+installed packages and the user are recorded automatically. Runs nest: a run opened inside another
+records it as its parent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import secrets
+import sys
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+from .. import events as ev
+from ..errors import InvalidEvent, ProvgraphError
+from ..project import Project
+from ..vocab import slug
+from .environment import default_agents, environment, git_state, script_path
+from .hashing import HashCache
+
+_current: ContextVar[Run | None] = ContextVar("provgraph_current_run", default=None)
+_caches: dict[Path, HashCache] = {}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def current_run() -> Run | None:
+    """The innermost run open in this context, if any."""
+    return _current.get()
+
+
+def _hash_cache(project: Project) -> HashCache:
+    if project.dir not in _caches:
+        project.dir.mkdir(parents=True, exist_ok=True)
+        _caches[project.dir] = HashCache(project.dir / "hashcache.sqlite")
+    return _caches[project.dir]
+
+
+def _is_uri(text: str) -> bool:
+    head = text.split("/", 1)[0]
+    return ":" in head and len(head.split(":", 1)[0]) > 1
+
+
+class Run:
+    """One run of a pipeline step; use it through :func:`run`."""
+
+    def __init__(
+        self,
+        step: str,
+        kind: str = "other",
+        *,
+        project: Project | str | Path | None = None,
+        params: dict[str, Any] | None = None,
+        labels: Iterable[str] = (),
+        agents: list[dict[str, str]] | None = None,
+        parent: str | None = None,
+        run_id: str | None = None,
+        capture_environment: bool = True,
+    ) -> None:
+        if kind not in ev.RUN_KINDS:
+            raise InvalidEvent(f"unknown run kind {kind!r}; choose one of {', '.join(ev.RUN_KINDS)}",
+                               "run.kind")
+        if isinstance(project, Project):
+            self.project = project
+        else:
+            self.project = Project.find(project or ".", create=True)
+        self.step, self.kind = step, kind
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        self.id = run_id or f"{slug(step)[:40]}-{stamp}-{secrets.token_hex(3)}"
+        outer = current_run()
+        self.parent = parent or (outer.id if outer else None)
+        self.params: dict[str, Any] = dict(params or {})
+        self.labels: list[str] = list(dict.fromkeys(labels))
+        self.agents = agents if agents is not None else default_agents()
+        self.capture_environment = capture_environment
+        self.used: list[dict[str, Any]] = []
+        self.generated: list[dict[str, Any]] = []
+        self.metrics: dict[str, list[dict[str, Any]]] = {}
+        self.seeds: dict[str, int] = {}
+        self.annotations: dict[str, Any] = {}
+        self.status: str | None = None
+        self._token: Any = None
+
+    # -- recording inside the block ---------------------------------------------------------------
+    def _artifact(self, target: str | os.PathLike[str], kind: str, role: str | None, name: str | None,
+                  labels: Iterable[str], derived_from: Iterable[str | os.PathLike[str]] | None) -> dict[str, Any]:
+        text = os.fspath(target)
+        if kind not in ev.ARTIFACT_KINDS:
+            raise InvalidEvent(f"unknown artifact kind {kind!r}; choose one of {', '.join(ev.ARTIFACT_KINDS)}",
+                               "kind")
+        artifact: dict[str, Any] = {"kind": kind, "time": ev.now()}
+        if _is_uri(text) and not text.startswith("file:"):
+            artifact["location"] = text
+        else:
+            path = Path(text.removeprefix("file://")).resolve()
+            if not path.exists():
+                raise ProvgraphError(f"{text}: no such file or directory (nothing recorded)")
+            digest = _hash_cache(self.project).digest(path)
+            artifact.update(sha256=digest.sha256, size=digest.size, location=self._location(path))
+            if digest.directory:
+                artifact["directory"] = True
+        for key, value in (("role", role), ("name", name)):
+            if value:
+                artifact[key] = value
+        if labels:
+            artifact["labels"] = list(dict.fromkeys(labels))
+        if derived_from is not None:
+            artifact["derived_from"] = [self._reference(d) for d in derived_from]
+        return artifact
+
+    def _location(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.project.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def _reference(self, target: str | os.PathLike[str]) -> str:
+        text = os.fspath(target)
+        if _is_uri(text) or not os.path.exists(text):
+            return text
+        return self._location(Path(text).resolve())
+
+    def use(self, target: str | os.PathLike[str], *, kind: str = "dataset", role: str | None = None,
+            name: str | None = None, labels: Iterable[str] = ()) -> dict[str, Any]:
+        """Record that this run read ``target`` (a path, hashed now, or a URI)."""
+        artifact = self._artifact(target, kind, role, name, labels, None)
+        self.used.append(artifact)
+        return artifact
+
+    def generate(self, target: str | os.PathLike[str], *, kind: str = "dataset", role: str | None = None,
+                 name: str | None = None, labels: Iterable[str] = (),
+                 derived_from: Iterable[str | os.PathLike[str]] | None = None) -> dict[str, Any]:
+        """Record that this run wrote ``target``; by default it derives from everything the run used."""
+        artifact = self._artifact(target, kind, role, name, labels, derived_from)
+        self.generated.append(artifact)
+        return artifact
+
+    def param(self, name: str, value: Any) -> None:
+        """Record one parameter (a string, number, boolean or None)."""
+        self.params[name] = value
+
+    def log_params(self, **values: Any) -> None:
+        """Record several parameters at once."""
+        self.params.update(values)
+
+    def metric(self, name: str, value: float, step: int | None = None) -> None:
+        """Record a metric value; call again with ``step`` to keep its history."""
+        point: dict[str, Any] = {"value": value, "time": ev.now()}
+        if step is not None:
+            point["step"] = step
+        self.metrics.setdefault(name, []).append(point)
+
+    def seed(self, value: int, name: str = "python") -> int:
+        """Seed Python's ``random`` (and NumPy's global generator if loaded) and record the seed."""
+        random.seed(value)
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed(value)
+            self.seeds["numpy"] = value
+        self.seeds[name] = value
+        return value
+
+    def label(self, *labels: str) -> None:
+        """Attach policy labels (``sensitive``, ``approved``, ...) to the run."""
+        self.labels.extend(label for label in labels if label not in self.labels)
+
+    def annotate(self, **values: Any) -> None:
+        """Attach free key-value annotations."""
+        self.annotations.update(values)
+
+    # -- events ----------------------------------------------------------------------------------
+    def _run_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"id": self.id, "step": self.step, "kind": self.kind}
+        if self.parent:
+            fields["parent"] = self.parent
+        return fields
+
+    def _start_event(self) -> ev.Event:
+        extra: dict[str, Any] = {}
+        if self.capture_environment:
+            extra["environment"] = environment()
+            code: dict[str, Any] = {}
+            git = git_state(str(self.project.root))
+            if git:
+                code["git"] = git
+            script = script_path()
+            if script:
+                code["script"] = {"path": self._location(script),
+                                  "sha256": _hash_cache(self.project).file(script).sha256}
+            extra["code"] = code
+        return ev.new_event("run.start", run=self._run_fields(), agents=self.agents,
+                            params=self.params, labels=self.labels, **extra)
+
+    def _end_event(self, status: str, error: BaseException | None) -> ev.Event:
+        run = {**self._run_fields(), "status": status}
+        if error is not None:
+            run["error"] = {"type": type(error).__qualname__, "message": str(error)[:65536]}
+        metrics: dict[str, Any] = {
+            name: points if len(points) > 1 else points[0]["value"] for name, points in self.metrics.items()
+        }
+        return ev.new_event(
+            "run.end", run=run, agents=self.agents, used=self.used, generated=self.generated,
+            params=self.params, metrics=metrics, seeds=self.seeds, labels=self.labels,
+            annotations=self.annotations,
+        )
+
+    def __enter__(self) -> Run:
+        self.project.record(self._start_event())
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        _current.reset(self._token)
+        if exc is None:
+            self.status = "completed"
+        elif isinstance(exc, KeyboardInterrupt):
+            self.status = "aborted"
+        else:
+            self.status = "failed"
+        self.project.record(self._end_event(self.status, exc))
+
+
+def run(step: str, kind: str = "other", **options: Any) -> Run:
+    """Open a run of ``step``: ``with provgraph.run("train", kind="training") as r: ...``.
+
+    Options: ``project`` (a :class:`Project` or folder; default: the project containing the working
+    directory, created if missing), ``params``, ``labels``, ``agents``, ``parent``, ``run_id``,
+    ``capture_environment``.
+    """
+    return Run(step, kind, **options)
+
+
+def step(name: str | None = None, kind: str = "other", **options: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function so each call is a run; inside, :func:`current_run` returns it."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            with Run(name or func.__name__, kind, **options):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
