@@ -308,7 +308,7 @@ def _invalidation(event: Event) -> list[Quad]:
     graph, act = bundle_iri(act_id), run_iri(act_id)
     target = NamedNode(spec["target_iri"]) if "target_iri" in spec else _guess_target(spec["target"])
     time = _time(event["time"])
-    triples = [
+    triples: list[tuple[NamedNode, NamedNode, NamedNode | Literal]] = [
         (graph, RDF.type, PROV.Bundle),
         (act, RDF.type, PROV.Activity),
         (act, RDF.type, PROVML.Invalidation),

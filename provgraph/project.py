@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -113,8 +113,11 @@ class Project:
         tmp.write_text(json.dumps({"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}))
         os.replace(tmp, path)
 
-    def sync(self) -> int:
-        """Apply journal entries the store has not seen yet; returns how many were applied."""
+    def sync(self, progress: Callable[[int], object] | None = None) -> int:
+        """Apply journal entries the store has not seen yet; returns how many were applied.
+
+        ``progress`` is called with the number of events applied by each batch.
+        """
         if self._store is None:
             self._store = open_store(self.store_uri)
         store = self._store
@@ -136,30 +139,32 @@ class Project:
                     )
                 batch.append(entry)
                 if len(batch) >= SYNC_BATCH:
-                    applied += self._apply(store, batch)
+                    applied += self._apply(store, batch, progress)
                     batch = []
             if batch:
-                applied += self._apply(store, batch)
+                applied += self._apply(store, batch, progress)
         self._synced_size = size
         return applied
 
-    def _apply(self, store: Store, batch: list[Entry]) -> int:
+    def _apply(self, store: Store, batch: list[Entry], progress: Callable[[int], object] | None) -> int:
         quads = [q for entry in batch for q in event_to_quads(entry.event)]
         if len(quads) > 200_000 and BULK_LOAD in store.capabilities:
             store.bulk_add(quads)
         else:
             store.add(quads)
         self._write_watermark(batch[-1])
+        if progress:
+            progress(len(batch))
         return len(batch)
 
-    def rebuild(self) -> int:
+    def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Empty the store and replay the whole journal into it; returns the events applied."""
         if self._store is None:
             self._store = open_store(self.store_uri)
         self._store.clear()
         self._watermark_path().unlink(missing_ok=True)
         self._synced_size = -1
-        return self.sync()
+        return self.sync(progress)
 
     def verify(self) -> Verification:
         """Re-check the journal's hash chain."""

@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
-from .base import BULK_LOAD, DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term, open_store
+from .base import (
+    BULK_LOAD,
+    DURABLE,
+    TRANSACTIONS,
+    QueryResult,
+    Solutions,
+    Store,
+    Term,
+    open_store,
+    with_values,
+)
 
-__all__ = ["BULK_LOAD", "DURABLE", "TRANSACTIONS", "QueryResult", "Solutions", "Store", "Term", "open_store"]
+__all__ = [
+    "BULK_LOAD",
+    "DURABLE",
+    "TRANSACTIONS",
+    "QueryResult",
+    "Solutions",
+    "Store",
+    "Term",
+    "open_store",
+    "with_values",
+]

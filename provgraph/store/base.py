@@ -15,7 +15,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
 
 from ..errors import StoreError, UnsupportedOperation
 
-Term = NamedNode | BlankNode | Literal | Triple
+#: An RDF term in a query answer or binding (RDF-star quoted triples are not used by provgraph).
+Term = NamedNode | BlankNode | Literal
 
 #: Optional capabilities a backend may declare in ``Store.capabilities``.
 DURABLE = "durable"  # survives the process
@@ -42,6 +43,20 @@ class Solutions:
 
 
 QueryResult = Solutions | bool | list[Triple]
+
+
+def with_values(sparql: str, bindings: Mapping[str, Term]) -> str:
+    """``sparql`` with a trailing ``VALUES`` clause binding each variable to one term.
+
+    Terms are written by pyoxigraph (IRIs are validated, literals escaped), so a binding is always data
+    and can never change the query. SPARQL joins a trailing VALUES block before projection, so the
+    variables need not be selected.
+    """
+    if not bindings:
+        return sparql
+    names = " ".join(f"?{name}" for name in bindings)
+    terms = " ".join(str(term) for term in bindings.values())
+    return f"{sparql}\nVALUES ({names}) {{ ({terms}) }}"
 
 
 class Store(ABC):

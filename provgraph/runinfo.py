@@ -1,0 +1,155 @@
+"""Everything recorded about one run, and counts over the store: the data behind ``show`` and ``stats``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode
+
+from .errors import QueryError
+from .events import parse_time
+from .mapping import bundle_iri, run_iri
+from .resources import query_path
+from .store import Solutions, Store
+from .vocab import PROV, PROVML, RDF, RDFS, local_of
+
+
+@cache
+def load_query(name: str) -> str:
+    """The text of ``queries/NAME.rq``."""
+    return query_path(name).read_text(encoding="utf-8")
+
+
+def select(store: Store, name: str, **bindings: Any) -> Solutions:
+    """Run the SELECT query ``queries/NAME.rq`` with safely bound parameters."""
+    result = store.query(load_query(name), bindings)
+    if not isinstance(result, Solutions):
+        raise QueryError(f"queries/{name}.rq is not a SELECT query")
+    return result
+
+
+def _py(term: Any) -> Any:
+    """A plain Python value for an RDF term."""
+    if isinstance(term, Literal):
+        kind = term.datatype.value.rsplit("#", 1)[-1]
+        if kind in ("integer", "long", "int"):
+            return int(term.value)
+        if kind in ("double", "decimal", "float"):
+            return float(term.value)
+        if kind == "boolean":
+            return term.value == "true"
+        return term.value
+    return term.value if isinstance(term, NamedNode) else str(term)
+
+
+def duration_seconds(start: str | None, end: str | None) -> float | None:
+    """Seconds between two timestamps, or ``None`` if either is missing."""
+    if not start or not end:
+        return None
+    return round((parse_time(end) - parse_time(start)).total_seconds(), 3)
+
+
+def describe_run(store: Store, run_id: str) -> dict[str, Any]:
+    """One run as a dict: status, times, parent, agents, params, metrics, used, generated, env, code."""
+    triples: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for row in select(store, "run-graph", graph=bundle_iri(run_id)):
+        triples[row["s"].value][row["p"].value].append(row["o"])
+    node = run_iri(run_id).value
+    if node not in triples:
+        raise QueryError(f"no run {run_id!r} in the store (see 'provgraph runs')")
+
+    def one(subject: str, prop: NamedNode) -> Any:
+        values = triples[subject].get(prop.value, [])
+        return _py(values[0]) if values else None
+
+    def many(subject: str, prop: NamedNode) -> list[Any]:
+        return [_py(v) for v in triples[subject].get(prop.value, [])]
+
+    def types(subject: str) -> set[str]:
+        return {t.value for t in triples[subject].get(RDF.type.value, [])}
+
+    def roles(qualified_prop: NamedNode, link: NamedNode, holder: str) -> dict[str, str]:
+        found = {}
+        for q in many(holder, qualified_prop):
+            target = one(q, link)
+            role = one(q, PROV.hadRole)
+            if target and role:
+                found[target] = one(role, RDFS.label) or role
+        return found
+
+    start, end = one(node, PROV.startedAtTime), one(node, PROV.endedAtTime)
+    kinds = sorted(t.rsplit("#", 1)[-1] for t in types(node) if t.startswith(PROVML.Run.value[:-3]))
+    info: dict[str, Any] = {
+        "run": run_id, "iri": node, "step": one(node, PROVML.stepName),
+        "kind": next((k for k in kinds if k != "Run"), None),
+        "status": one(node, PROVML.status) or ("running" if end is None else None),
+        "started": start, "ended": end, "duration_s": duration_seconds(start, end),
+        "parent": (local_of(p) or ("", p))[1] if (p := one(node, PROVML.partOfRun)) else None,
+        "error": {"type": one(node, PROVML.errorType), "message": one(node, PROVML.errorMessage)}
+        if one(node, PROVML.errorType) else None,
+        "labels": sorted(many(node, PROVML.hasLabel)),
+        "agents": [], "params": {}, "seeds": {}, "metrics": {}, "used": [], "generated": [],
+        "environment": None, "code": None,
+    }
+    for agent in many(node, PROV.wasAssociatedWith):
+        behalf = one(agent, PROV.actedOnBehalfOf)
+        kind = next((t.rsplit("#", 1)[-1] for t in types(agent) if t != PROV.Agent.value), "Agent")
+        info["agents"].append({"agent": one(agent, RDFS.label), "kind": kind,
+                               "on_behalf_of": one(behalf, RDFS.label) or behalf if behalf else None})
+    used_roles = roles(PROV.qualifiedUsage, PROV.entity, node)
+    for target in many(node, PROV.used):
+        kinds_of = types(target)
+        if PROVML.RandomSeed.value in kinds_of:
+            info["seeds"][one(target, PROVML.name)] = one(target, PROVML.value)
+        elif PROVML.HyperParameterSetting.value in kinds_of:
+            info["params"][one(target, PROVML.name)] = one(target, PROVML.value)
+        elif PROVML.Environment.value in kinds_of:
+            members = [(one(m, PROVML.name), one(m, PROVML.version)) for m in many(target, PROV.hadMember)]
+            info["environment"] = {
+                "python": one(target, PROVML.pythonVersion), "platform": one(target, PROVML.platform),
+                "hostname": one(target, PROVML.hostname), "container": one(target, PROVML.containerImage),
+                "packages": dict(sorted(members, key=lambda m: str(m[0]).lower())),
+            }
+        elif PROVML.CodeVersion.value in kinds_of:
+            info["code"] = {**(info["code"] or {}), "commit": one(target, PROVML.gitCommit),
+                            "branch": one(target, PROVML.gitBranch), "remote": one(target, PROVML.gitRemote),
+                            "dirty": one(target, PROVML.gitDirty)}
+        else:
+            info["used"].append(_artifact(target, one, many, used_roles.get(target)))
+    latest: dict[str, list[tuple[int, Any]]] = {}
+    for subject, props in triples.items():
+        if node in [v.value for v in props.get(PROV.wasGeneratedBy.value, [])]:
+            if PROVML.MetricValue.value in types(subject):
+                name, step = one(subject, PROVML.name), one(subject, PROVML.step)
+                latest.setdefault(name, []).append((-1 if step is None else step, one(subject, PROVML.value)))
+            else:
+                info["generated"].append(_artifact(subject, one, many, None))
+    info["metrics"] = {name: max(points, key=lambda p: p[0])[1] for name, points in sorted(latest.items())}
+    script = next((u for u in info["used"] if u["kind"] == "code"), None)
+    if script:
+        info["used"].remove(script)
+        info["code"] = {**(info["code"] or {}), "script": script["location"], "script_sha256": script["sha256"]}
+    info["used"].sort(key=lambda a: a["location"])
+    info["generated"].sort(key=lambda a: a["location"])
+    return info
+
+
+def _artifact(node: str, one: Any, many: Any, role: str | None) -> dict[str, Any]:
+    return {"location": one(node, PROVML.location), "kind": one(node, PROVML.artifactKind),
+            "sha256": one(node, PROVML.sha256), "size": one(node, PROVML.sizeBytes), "role": role,
+            "labels": sorted(many(node, PROVML.hasLabel)), "iri": node}
+
+
+def store_stats(store: Store) -> dict[str, Any]:
+    """Counts: quads, named graphs (runs), nodes per type, runs per status."""
+    by_type = {}
+    for row in select(store, "stats"):
+        kind = local_of(row["type"].value)
+        name = row["type"].value.rsplit("#", 1)[-1] if kind is None else row["type"].value
+        prefix = "prov:" if row["type"].value.startswith(PROV.base) else (
+            "provml:" if row["type"].value.startswith(PROVML.base) else "")
+        by_type[prefix + name] = int(row["count"].value)
+    statuses = {row["status"].value: int(row["count"].value) for row in select(store, "run-status")}
+    return {"quads": len(store), "graphs": len(store.graphs()), "runs_by_status": statuses, "nodes_by_type": by_type}
