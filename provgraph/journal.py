@@ -163,6 +163,28 @@ class Journal:
         except OSError as exc:
             raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
 
+    def hash_ending_at(self, offset: int) -> str | None:
+        """The hash of the entry whose line ends exactly at byte ``offset`` (``GENESIS`` for 0), if any."""
+        if offset == 0:
+            return GENESIS
+        try:
+            with open(self.path, "rb") as handle:
+                if handle.seek(0, os.SEEK_END) < offset:
+                    return None
+                handle.seek(offset - 1)
+                if handle.read(1) != b"\n":
+                    return None
+                start, block = offset - 1, b""
+                while start > 0 and b"\n" not in block:
+                    step = min(65536, start)
+                    start -= step
+                    handle.seek(start)
+                    block = handle.read(step) + block
+                line = block[block.rfind(b"\n") + 1 :]
+            return str(json.loads(line)["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def verify(self) -> Verification:
         """Re-check the whole chain and every event; report the first broken entry."""
         prev, count = GENESIS, 0

@@ -129,14 +129,13 @@ class Project:
         with open(self._watermark_path().with_suffix(".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             mark = self._read_watermark()
+            if self.journal.hash_ending_at(int(mark["offset"])) != mark["hash"]:
+                raise JournalError(
+                    "the journal no longer matches what the store was built from; "
+                    "run 'provgraph verify', then 'provgraph rebuild'"
+                )
             batch: list[Entry] = []
-            expected_prev = str(mark["hash"])
             for entry in self.journal.entries(int(mark["offset"])):
-                if not batch and applied == 0 and entry.prev != expected_prev:
-                    raise JournalError(
-                        "the journal no longer matches what the store was built from; "
-                        "run 'provgraph verify', then 'provgraph rebuild'"
-                    )
                 batch.append(entry)
                 if len(batch) >= SYNC_BATCH:
                     applied += self._apply(store, batch, progress)
