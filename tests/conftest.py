@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import OxigraphServer
 
 from provgraph.project import Project
 from provgraph.store import Store, open_store
@@ -14,7 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = ROOT.parent / "shared" / "testdata"
 
 #: Store backends every contract test runs against; "remote" opens a real SPARQL server on loopback.
-BACKENDS = ["memory", "oxigraph"]
+BACKENDS = ["memory", "oxigraph", "remote"]
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server() -> Iterator[OxigraphServer]:
+    """One real Oxigraph SPARQL server (in memory, union default graph) on loopback for the session."""
+    with OxigraphServer() as server:
+        yield server
 
 
 def _open_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
@@ -22,6 +30,11 @@ def _open_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
         return open_store("memory:")
     if name == "oxigraph":
         return open_store(f"oxigraph:{tmp_path / 'store'}")
+    if name == "remote":
+        server: OxigraphServer = request.getfixturevalue("oxigraph_server")
+        remote = open_store(server.store_uri)
+        remote.clear()
+        return remote
     raise ValueError(name)
 
 

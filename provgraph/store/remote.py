@@ -1,0 +1,429 @@
+"""A store on any SPARQL 1.1 endpoint (Oxigraph server, Apache Jena Fuseki, GraphDB, Virtuoso, ...).
+
+Queries and updates go through the SPARQL 1.1 Protocol (SPARQLWrapper); the default graph of the
+Graph Store Protocol is read for ``dump`` and ``len``. Answers are parsed into pyoxigraph terms, so
+this store returns exactly the :class:`~provgraph.store.Solutions` the embedded store returns.
+
+URI syntax::
+
+    sparql+http[s]://[user[:password]@]host[:port][/base][?option=value&...]
+
+Options (all optional):
+
+``query=``, ``update=``, ``store=``
+    The query, update and Graph Store Protocol addresses. A value starting with ``/`` is a path on the
+    host, a value starting with ``http://`` or ``https://`` is used as it is, anything else is relative
+    to ``/base``. Defaults suit Oxigraph server: ``query``, ``update`` and ``store`` under the base
+    (Fuseki: ``sparql+http://host:3030/ds?query=sparql&update=update&store=data``).
+    ``store=none`` says the server has no Graph Store Protocol: the default graph is then left out of
+    ``dump`` and ``len`` (provgraph itself writes only named graphs).
+``auth=basic|bearer|none``
+    Basic auth takes ``user:password`` from the URI (or the password from ``PROVGRAPH_STORE_PASSWORD``);
+    bearer auth sends the token in ``PROVGRAPH_STORE_TOKEN`` (or the variable named by ``token_env=``).
+    The default is basic when the URI names a user, bearer when the token variable is set, else none.
+    Prefer the environment to a password in the URI: the URI is written into the project config.
+``union=server|param``
+    How queries see the union of the named graphs as their default graph. ``server`` (the default): the
+    server already does it: Oxigraph ``serve --union-default-graph``, Virtuoso and GraphDB by default,
+    Fuseki/TDB2 with ``tdb2:unionDefaultGraph true``. ``param``: send Oxigraph's ``union-default-graph``
+    request parameter with every query, for an Oxigraph server started without the flag.
+``scope=IRI-PREFIX``
+    Use only the named graphs whose IRI starts with the prefix (``graphs``, ``len``, ``dump`` and
+    ``clear`` ignore everything else): for an endpoint shared with other data, or Virtuoso, whose
+    system graphs must not be cleared. Example: ``scope=https://w3id.org/provgraph/id/``.
+``retries=4``, ``backoff=0.5``, ``timeout=60``
+    A request failing with a connection error, a time-out or an HTTP 5xx answer is retried ``retries``
+    times, waiting ``backoff`` seconds and doubling the wait each time; ``timeout`` is per request.
+
+``add`` sends one ``INSERT DATA`` request per call; SPARQL 1.1 Update makes a request atomic, so a
+batch is stored whole or not at all, and a retried batch cannot be applied twice (quads are a set).
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import http.client
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pyoxigraph as ox
+from SPARQLWrapper import JSON, POST, SELECT, URLENCODED, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import (
+    EndPointInternalError,
+    EndPointNotFound,
+    QueryBadFormed,
+    SPARQLWrapperException,
+    Unauthorized,
+    URITooLong,
+)
+
+from .. import __version__
+from ..errors import QueryError, StoreError
+from .base import DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
+from .bindings import inject_values
+
+T = TypeVar("T")
+
+OPTIONS = ("query", "update", "store", "auth", "token_env", "union", "scope", "retries", "backoff", "timeout")
+TOKEN_ENV = "PROVGRAPH_STORE_TOKEN"
+PASSWORD_ENV = "PROVGRAPH_STORE_PASSWORD"
+_RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
+_GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to reach one SPARQL service, read from a ``sparql+http(s)://`` URI."""
+
+    query_url: str
+    update_url: str
+    store_url: str | None
+    authorization: str | None
+    union: str = "server"
+    scope: str | None = None
+    retries: int = 4
+    backoff: float = 0.5
+    timeout: float = 60.0
+    display: str = ""
+
+    @classmethod
+    def from_uri(cls, uri: str) -> Endpoint:
+        """Parse a store URI; raises :class:`StoreError` naming what is wrong."""
+        if not uri.startswith(("sparql+http://", "sparql+https://")):
+            raise StoreError(f"{uri!r} is not a sparql+http:// or sparql+https:// URI")
+        parts = urllib.parse.urlsplit(uri.removeprefix("sparql+"))
+        if not parts.hostname:
+            raise StoreError(f"the store URI {uri!r} names no host")
+        options: dict[str, str] = {}
+        for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+            if key not in OPTIONS:
+                raise StoreError(f"unknown option {key!r} in the store URI; valid options: {', '.join(OPTIONS)}")
+            options[key] = value
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        origin = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+        base = parts.path.rstrip("/")
+
+        def address(name: str) -> str:
+            value = options.get(name, name)
+            if value.startswith(("http://", "https://")):
+                return value
+            return origin + (value if value.startswith("/") else f"{base}/{value}")
+
+        store = None if options.get("store") == "none" else address("store")
+        union = options.get("union", "server")
+        if union not in ("server", "param"):
+            raise StoreError(f"union={union!r} in the store URI: use union=server or union=param")
+        display = urllib.parse.urlunsplit(("sparql+" + parts.scheme, parts.netloc.rpartition("@")[2]
+                                           if parts.password is None else
+                                           f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}",
+                                           parts.path, parts.query, ""))
+        return cls(
+            query_url=address("query"),
+            update_url=address("update"),
+            store_url=store,
+            authorization=_authorization(parts, options),
+            union=union,
+            scope=options.get("scope") or None,
+            retries=_number(options, "retries", 4, int),
+            backoff=_number(options, "backoff", 0.5, float),
+            timeout=_number(options, "timeout", 60.0, float),
+            display=display,
+        )
+
+
+def _number(options: Mapping[str, str], name: str, default: T, kind: Callable[[str], T]) -> T:
+    if name not in options:
+        return default
+    try:
+        value = kind(options[name])
+    except ValueError:
+        value = None
+    if value is None or value < 0:  # type: ignore[operator]
+        raise StoreError(f"{name}={options[name]!r} in the store URI is not a non-negative number")
+    return value
+
+
+def _authorization(parts: urllib.parse.SplitResult, options: Mapping[str, str]) -> str | None:
+    """The ``Authorization`` header value for the URI's credentials, options and environment."""
+    token = os.environ.get(options.get("token_env", TOKEN_ENV))
+    auth = options.get("auth") or ("basic" if parts.username else "bearer" if token else "none")
+    if auth == "none":
+        return None
+    if auth == "basic":
+        if not parts.username:
+            raise StoreError("auth=basic needs a user in the store URI: sparql+https://user@host/...")
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password) if parts.password is not None else None
+        password = password if password is not None else os.environ.get(PASSWORD_ENV)
+        if password is None:
+            raise StoreError(f"no password for {user!r}: put it in {PASSWORD_ENV} (or the store URI)")
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    if auth == "bearer":
+        if not token:
+            raise StoreError(f"auth=bearer needs a token in ${options.get('token_env', TOKEN_ENV)}")
+        return f"Bearer {token}"
+    raise StoreError(f"auth={auth!r} in the store URI: use basic, bearer or none")
+
+
+def _server_message(exc: BaseException) -> str:
+    """The start of what the server said about a failed request."""
+    raw: object = b""
+    if isinstance(exc, urllib.error.HTTPError):
+        try:
+            raw = exc.read()
+        except OSError:
+            raw = b""
+    elif isinstance(exc, SPARQLWrapperException):  # it keeps the body only as a repr in its message
+        _, found, body = str(exc).partition("Response:\n")
+        try:
+            raw = ast.literal_eval(body) if found else b""
+        except (ValueError, SyntaxError):
+            raw = body
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    text = " ".join(text.split())
+    return text[:400] + ("..." if len(text) > 400 else "")
+
+
+class SparqlStore(Store):
+    """The store behind a SPARQL 1.1 Protocol (and optionally Graph Store Protocol) service."""
+
+    capabilities = frozenset({DURABLE, TRANSACTIONS})
+
+    def __init__(self, uri: str) -> None:
+        self.endpoint = Endpoint.from_uri(uri)
+        super().__init__(self.endpoint.display)
+        self._parser = ox.Store()  # empty: checks syntax and reads the query form without a round trip
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+    def _send(self, action: Callable[[], T], url: str, invalid: type[Exception] = StoreError) -> T:
+        """Run one request, retrying connection errors and 5xx answers with exponential back-off."""
+        delay, attempts = self.endpoint.backoff, self.endpoint.retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return action()
+            except QueryBadFormed as exc:
+                raise invalid(f"{url} rejected the request (HTTP 400): {_server_message(exc)}") from exc
+            except Unauthorized as exc:
+                raise StoreError(f"{url} refused the credentials (HTTP 401); see auth= in the store URI "
+                                 f"and ${TOKEN_ENV}") from exc
+            except EndPointNotFound as exc:
+                raise StoreError(f"no SPARQL service at {url} (HTTP 404); set query=, update= or store= "
+                                 "in the store URI") from exc
+            except URITooLong as exc:
+                raise StoreError(f"{url} refused a request as too long (HTTP 414)") from exc
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500:
+                    raise StoreError(f"{url} answered HTTP {exc.code}: {_server_message(exc)}") from exc
+                failure: BaseException = exc
+                problem = f"HTTP {exc.code}: {_server_message(exc)}"
+            except EndPointInternalError as exc:
+                failure, problem = exc, f"HTTP 500: {_server_message(exc)}"
+            except (OSError, http.client.HTTPException) as exc:  # URLError, refused, reset, time-out
+                failure, problem = exc, str(getattr(exc, "reason", exc)) or type(exc).__name__
+            if attempt == attempts:
+                raise StoreError(f"{url} failed after {attempts} attempt(s): {problem}") from failure
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _sparql(self, text: str, *, update: bool, accept: str) -> tuple[bytes, str]:
+        """POST a query or update; returns the answer's body and media type."""
+        wrapper = SPARQLWrapper(self.endpoint.query_url, updateEndpoint=self.endpoint.update_url,
+                                agent=f"provgraph/{__version__}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SPARQLWrapper warns on query forms its regex misses
+            wrapper.setQuery(text)
+        wrapper.queryType = "INSERT" if update else SELECT  # we know the form; never trust the regex
+        wrapper.setMethod(POST)
+        wrapper.setRequestMethod(URLENCODED)
+        wrapper.setOnlyConneg(True)
+        wrapper.setReturnFormat(JSON)
+        wrapper.setTimeout(int(self.endpoint.timeout) or 1)
+        wrapper.addCustomHttpHeader("Accept", accept)
+        if self.endpoint.authorization:
+            wrapper.addCustomHttpHeader("Authorization", self.endpoint.authorization)
+        if self.endpoint.union == "param" and not update:
+            wrapper.addParameter("union-default-graph", "true")
+
+        def request() -> tuple[bytes, str]:
+            result = wrapper.query()
+            return result.response.read(), result.response.headers.get("Content-Type", "")
+
+        url = self.endpoint.update_url if update else self.endpoint.query_url
+        return self._send(request, url, QueryError)
+
+    def _get_graph_store(self, params: str) -> bytes:
+        """GET from the Graph Store Protocol service (``params``: ``default`` or ``graph=...``)."""
+        assert self.endpoint.store_url is not None
+        url = f"{self.endpoint.store_url}?{params}"
+        headers = {"Accept": "application/n-triples", "User-Agent": f"provgraph/{__version__}"}
+        if self.endpoint.authorization:
+            headers["Authorization"] = self.endpoint.authorization
+
+        def request() -> bytes:
+            req = urllib.request.Request(url, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=self.endpoint.timeout) as response:
+                    data: bytes = response.read()
+                    return data
+            except urllib.error.HTTPError as exc:
+                if exc.code == 404:
+                    return b""  # GSP: no such graph, i.e. it is empty
+                raise
+
+        return self._send(request, self.endpoint.store_url)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
+        try:
+            local = self._parser.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise QueryError(f"invalid SPARQL query: {exc}") from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise QueryError(f"query failed on {self.uri}: {exc}") from exc
+        text = inject_values(sparql, bindings or {})
+        if isinstance(local, ox.QueryTriples):
+            body, media = self._sparql(text, update=False, accept=_GRAPH_ACCEPT)
+            return [ox.Triple(q.subject, q.predicate, q.object) for q in self._parse_rdf(body, media)]
+        body, media = self._sparql(text, update=False, accept=_RESULTS_ACCEPT)
+        answer = self._parse_results(body, media)
+        if isinstance(local, ox.QueryBoolean) != isinstance(answer, bool):
+            raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
+        if isinstance(answer, bool):
+            return answer
+        assert isinstance(local, ox.QuerySolutions)
+        names = [v.value for v in local.variables]
+        remote, solutions = answer
+        wanted = set(names)
+        rows = [
+            {name: value for name, value in zip(remote, solution, strict=True)
+             if value is not None and name in wanted}
+            for solution in solutions
+        ]
+        return Solutions(names, rows)
+
+    def _parse_results(self, body: bytes, media: str) -> bool | tuple[list[str], list[ox.QuerySolution]]:
+        """A boolean, or the variable names and every solution (read off the wire now, so a broken
+        answer fails here)."""
+        kind = ox.QueryResultsFormat.from_media_type(media.split(";")[0].strip())
+        if kind is None:
+            raise StoreError(f"{self.endpoint.query_url} answered in {media or 'no media type'}, "
+                             "not SPARQL JSON or XML results")
+        try:
+            answer = ox.parse_query_results(body, format=kind)
+            if isinstance(answer, ox.QueryBoolean):
+                return bool(answer)
+            return [v.value for v in answer.variables], list(answer)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise StoreError(f"unreadable answer from {self.endpoint.query_url}: {exc}") from exc
+
+    def _parse_rdf(self, body: bytes, media: str) -> list[ox.Quad]:
+        kind = ox.RdfFormat.from_media_type(media.split(";")[0].strip())
+        if kind is None:
+            raise StoreError(f"{self.endpoint.query_url} answered in {media or 'no media type'}, not RDF")
+        try:
+            return list(ox.parse(body, format=kind))
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise StoreError(f"unreadable RDF from {self.endpoint.query_url}: {exc}") from exc
+
+    def _select(self, sparql: str) -> Solutions:
+        result = self.query(sparql)
+        assert isinstance(result, Solutions)
+        return result
+
+    def _scope_filter(self) -> str:
+        if not self.endpoint.scope:
+            return ""
+        return f"FILTER(STRSTARTS(STR(?g), {ox.Literal(self.endpoint.scope)}))"
+
+    def graphs(self) -> list[ox.NamedNode]:
+        found = self._select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._scope_filter()} }}")
+        return [g for g in found.column("g") if isinstance(g, ox.NamedNode)]
+
+    def _default_graph(self) -> list[ox.Triple]:
+        if self.endpoint.scope or self.endpoint.store_url is None:
+            return []
+        data = self._get_graph_store("default")
+        try:
+            return [ox.Triple(q.subject, q.predicate, q.object)
+                    for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        except SyntaxError as exc:
+            raise StoreError(f"unreadable default graph from {self.endpoint.store_url}: {exc}") from exc
+
+    def _named_quads(self) -> list[ox.Quad]:
+        found = self._select(f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._scope_filter()} }}")
+        return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in found  # type: ignore[arg-type]
+                if isinstance(row.get("g"), ox.NamedNode)]
+
+    def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS, graph: ox.NamedNode | None = None) -> bytes:
+        if graph is not None:
+            found = self.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
+            assert isinstance(found, list)
+            quads: list[ox.Quad] | set[ox.Triple] = [ox.Quad(t.subject, t.predicate, t.object) for t in found]
+        elif fmt.supports_datasets:
+            quads = [*(ox.Quad(t.subject, t.predicate, t.object) for t in self._default_graph()),
+                     *self._named_quads()]
+        else:
+            quads = {*self._default_graph(),
+                     *(ox.Triple(q.subject, q.predicate, q.object) for q in self._named_quads())}
+        try:
+            return ox.serialize(quads, format=fmt) or b""
+        except (ValueError, OSError) as exc:
+            raise StoreError(f"cannot dump {self.uri} as {fmt}: {exc}") from exc
+
+    def __len__(self) -> int:
+        found = self._select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._scope_filter()} }}")
+        count = found.rows[0].get("n") if found.rows else None
+        if not isinstance(count, ox.Literal):
+            raise StoreError(f"{self.endpoint.query_url} did not count the quads")
+        return int(count.value) + len(self._default_graph())
+
+    # -- writing ------------------------------------------------------------------------------------
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        by_graph: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[str]] = {}
+        for quad in quads:
+            by_graph.setdefault(quad.graph_name, []).append(
+                f"{quad.subject} {quad.predicate} {quad.object} .")
+        if not by_graph:
+            return
+        parts = []
+        for graph, triples in by_graph.items():
+            body = "\n".join(triples)
+            parts.append(body if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{body}\n}}")
+        self._write("INSERT DATA {\n" + "\n".join(parts) + "\n}", StoreError)
+
+    def update(self, sparql: str) -> None:
+        self._write(sparql, QueryError)
+
+    def _write(self, sparql: str, invalid: type[Exception]) -> None:
+        try:
+            self._sparql(sparql, update=True, accept="*/*")
+        except QueryError as exc:
+            raise invalid(str(exc)) from exc.__cause__
+
+    def drop_graph(self, graph: ox.NamedNode) -> None:
+        if not isinstance(graph, ox.NamedNode):
+            raise StoreError(f"a graph to drop is a NamedNode, not {type(graph).__name__}")
+        self._write(f"DROP SILENT GRAPH {graph}", StoreError)
+
+    def clear(self) -> None:
+        if not self.endpoint.scope:
+            self._write("DROP ALL", StoreError)
+            return
+        graphs = self.graphs()
+        if graphs:
+            self._write(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs), StoreError)
+
+
+def open_remote(uri: str) -> Store:
+    """Open the ``sparql+http(s)://`` store at ``uri`` (see the module docstring for the syntax)."""
+    return SparqlStore(uri)

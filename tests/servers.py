@@ -1,0 +1,177 @@
+"""Real servers on loopback for tests: an Oxigraph SPARQL server (the binary the ``oxigraph`` package
+ships) and a small gatekeeping HTTP proxy that checks credentials and can fail requests on purpose."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def oxigraph_binary() -> str:
+    """The ``oxigraph`` server binary installed next to this Python (or on the PATH)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.exists() else shutil.which("oxigraph")
+    if not found:
+        raise RuntimeError("the oxigraph server binary is missing: pip install oxigraph")
+    return found
+
+
+def wait_until_ready(url: str, deadline_s: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll ``url`` until it answers with any HTTP status."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up within {deadline_s} s")
+
+
+class OxigraphServer:
+    """``oxigraph serve`` on a loopback port; in memory, or persisted in ``location`` so it can be
+    stopped and started again with its data."""
+
+    def __init__(self, location: Path | None = None, union: bool = True, port: int | None = None) -> None:
+        self.location = location
+        self.union = union
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def store_uri(self) -> str:
+        return f"sparql+http://{HOST}:{self.port}"
+
+    def start(self) -> OxigraphServer:
+        command = [oxigraph_binary(), "serve", "--bind", f"{HOST}:{self.port}"]
+        if self.location is not None:
+            command += ["--location", str(self.location)]
+        if self.union:
+            command.append("--union-default-graph")
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until_ready(f"{self.url}/query?query=ASK%7B%7D", process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> OxigraphServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+class GateProxy:
+    """A real HTTP proxy on loopback in front of ``target``: it refuses requests whose
+    ``Authorization`` header is not ``expect_auth`` (HTTP 401), answers the first ``fail_first``
+    requests with ``fail_status``, forwards the rest, and records every request it saw."""
+
+    def __init__(self, target: str, expect_auth: str | None = None, fail_first: int = 0,
+                 fail_status: int = 503) -> None:
+        self.target = target.removeprefix("http://")
+        self.expect_auth = expect_auth
+        self.fail_first = fail_first
+        self.fail_status = fail_status
+        self.seen: list[tuple[str, str, str | None]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((HOST, 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def store_uri(self) -> str:
+        return f"sparql+http://{HOST}:{self.port}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth = self.headers.get("Authorization")
+                with proxy._lock:
+                    proxy.seen.append((self.command, self.path, auth))
+                    failing = proxy.fail_first > 0
+                    proxy.fail_first -= 1 if failing else 0
+                if proxy.expect_auth is not None and auth != proxy.expect_auth:
+                    self._answer(401, b"bad credentials")
+                elif failing:
+                    self._answer(proxy.fail_status, b"try again later")
+                else:
+                    conn = http.client.HTTPConnection(proxy.target, timeout=60)
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "authorization")}
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    answer = conn.getresponse()
+                    data = answer.read()
+                    self.send_response(answer.status)
+                    for key, value in answer.getheaders():
+                        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    conn.close()
+
+            def _answer(self, status: int, text: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _relay
+
+        return Handler
+
+    def __enter__(self) -> GateProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
