@@ -8,7 +8,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import QueryError, StoreError
-from .base import BULK_LOAD, DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term, with_values
+from .base import BULK_LOAD, DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
+from .bindings import inject_values
 
 
 class OxigraphStore(Store):
@@ -65,7 +66,7 @@ class OxigraphStore(Store):
         except RuntimeError as exc:
             if "does not contains variable" not in str(exc):
                 raise QueryError(f"query failed on {self.uri}: {exc}") from exc
-        return self._store.query(with_values(sparql, bindings), use_default_graph_as_union=True)
+        return self._store.query(inject_values(sparql, bindings), use_default_graph_as_union=True)
 
     def update(self, sparql: str) -> None:
         try:

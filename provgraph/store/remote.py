@@ -391,6 +391,8 @@ class SparqlStore(Store):
     def add(self, quads: Iterable[ox.Quad]) -> None:
         by_graph: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[str]] = {}
         for quad in quads:
+            if not isinstance(quad, ox.Quad):
+                raise TypeError(f"a store holds Quads, not {type(quad).__name__}")
             by_graph.setdefault(quad.graph_name, []).append(
                 f"{quad.subject} {quad.predicate} {quad.object} .")
         if not by_graph:
