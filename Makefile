@@ -10,8 +10,8 @@ STAMP  := $(VENV)/.provgraph-installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -e ".[test]"
 	touch $@
 
 demo: $(STAMP)
@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/provgraph demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check provgraph tests benchmarks
+	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy provgraph
