@@ -1,0 +1,223 @@
+"""From the store to a ``prov`` package document: the whole store, one run, or the graph around nodes.
+
+The quads in scope are read from the store, loaded into an rdflib dataset (one named graph per run
+bundle) and decoded by the ``prov`` package's PROV-O reader, so every PROV-O pattern the store holds
+(qualified usages, generations, associations, roles, times) comes back as the matching PROV-DM record,
+and every non-PROV triple on a record (``provml:sha256``, ``rdfs:label``...) as one of its attributes.
+
+Two clean-ups follow, because the store writes both the unqualified and the qualified form of a
+relation (``prov:used`` and ``prov:qualifiedUsage``): an anonymous relation that an identified one of
+the same type and arguments already states is dropped, and the ``prov:Bundle`` and ``prov:Role``
+typing triples, which PROV-DM carries in the bundle structure and the ``prov:role`` attribute, are
+left out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+
+import prov.model as pm
+from prov.serializers.provrdf import ProvRDFSerializer
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
+from rdflib import BNode, Dataset, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import NamespaceManager
+
+from ..errors import ExportError, ProvgraphError
+from ..mapping import bundle_iri
+from ..resources import query_path
+from ..store import Solutions, Store
+from ..vocab import PREFIXES, PROV, RDF
+
+#: Predicates that link a node to its qualified-influence nodes, which belong with it in a subgraph.
+_QUALIFIERS = frozenset(
+    PROV[name].value
+    for name in (
+        "qualifiedUsage", "qualifiedGeneration", "qualifiedAssociation", "qualifiedAttribution",
+        "qualifiedDerivation", "qualifiedDelegation", "qualifiedStart", "qualifiedEnd",
+        "qualifiedInvalidation", "qualifiedCommunication", "qualifiedInfluence",
+    )
+)
+_DROPPED_TYPES = frozenset({PROV.Bundle.value, PROV.Role.value})
+
+
+def scoped_quads(
+    store: Store, *, run: str | None = None, nodes: Iterable[NamedNode] | None = None
+) -> list[Quad]:
+    """The quads an export covers: everything, one run's bundle, or the statements about ``nodes``.
+
+    For ``nodes``, a statement is kept when its subject is one of the nodes and its object is a
+    literal, a class, another of the nodes, or a qualified-influence node (whose own statements then
+    come along, so roles and times survive).
+    """
+    if run is not None and nodes is not None:
+        raise ExportError("choose one export scope: a run or a set of nodes, not both")
+    if nodes is not None:
+        return _node_quads(store, list(nodes))
+    graph = None
+    if run is not None:
+        graph = bundle_iri(run)
+        if graph not in store.graphs():
+            raise ExportError(f"no run {run!r} in the store (no named graph {graph.value})")
+    try:
+        data = store.dump(RdfFormat.N_QUADS, graph)
+        quads = list(parse(data, RdfFormat.N_QUADS))
+    except (SyntaxError, ValueError) as exc:
+        raise ExportError(f"cannot read the store for export: {exc}") from exc
+    if graph is not None:
+        quads = [Quad(q.subject, q.predicate, q.object, graph) if isinstance(q.graph_name, DefaultGraph) else q
+                 for q in quads]
+    return quads
+
+
+def _about(store: Store, node: NamedNode | BlankNode) -> list[Quad]:
+    sparql = query_path("export-node-quads").read_text(encoding="utf-8")
+    result = store.query(sparql, {"s": node})
+    if not isinstance(result, Solutions):
+        raise ExportError("export-node-quads.rq must be a SELECT query")
+    return [Quad(node, row["p"], row["o"], row["g"]) for row in result]  # type: ignore[arg-type]
+
+
+def _node_quads(store: Store, nodes: list[NamedNode]) -> list[Quad]:
+    wanted = set(nodes)
+    kept: list[Quad] = []
+    for node in nodes:
+        for quad in _about(store, node):
+            obj, pred = quad.object, quad.predicate
+            if isinstance(obj, Literal) or obj in wanted or pred == RDF.type:
+                kept.append(quad)
+            elif pred.value in _QUALIFIERS and isinstance(obj, NamedNode | BlankNode):
+                qualified = _about(store, obj)
+                targets = {q.object for q in qualified if q.predicate in (PROV.entity, PROV.activity, PROV.agent)}
+                if targets <= wanted:
+                    kept.append(quad)
+                    kept.extend(qualified)
+    return list(dict.fromkeys(kept))
+
+
+def _rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
+    if isinstance(term, NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return BNode(term.value)
+    if isinstance(term, Literal):
+        if term.language:
+            return RdfLiteral(term.value, lang=term.language)
+        return RdfLiteral(term.value, datatype=URIRef(term.datatype.value))
+    raise ExportError(f"cannot export the RDF-star term {term}")
+
+
+def _dataset(quads: Iterable[Quad], prefixes: dict[str, str]) -> Dataset:
+    dataset = Dataset(default_union=True)
+    dataset.namespace_manager = NamespaceManager(dataset, bind_namespaces="none")
+    for prefix, base in prefixes.items():
+        dataset.bind(prefix, base, override=True, replace=True)
+    rows = []
+    for quad in quads:
+        if quad.predicate == RDF.type and isinstance(quad.object, NamedNode) and quad.object.value in _DROPPED_TYPES:
+            continue
+        if quad.predicate.value.startswith(RDF.base) and quad.subject == quad.graph_name:
+            continue
+        graph_id = DATASET_DEFAULT_GRAPH_ID if isinstance(quad.graph_name, DefaultGraph) else URIRef(
+            quad.graph_name.value)
+        rows.append((_rdflib_term(quad.subject), URIRef(quad.predicate.value), _rdflib_term(quad.object),
+                     dataset.graph(graph_id)))
+    dataset.addN(rows)
+    return dataset
+
+
+def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None = None) -> pm.ProvDocument:
+    """Decode PROV-O quads into a ``ProvDocument`` (named graphs become bundles)."""
+    dataset = _dataset(quads, {**PREFIXES, **(prefixes or {})})
+    raw = pm.ProvDocument()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ProvRDFSerializer(raw).decode_document(dataset, raw)
+    except ProvgraphError:
+        raise
+    except Exception as exc:  # the prov package raises assorted errors on odd PROV-O
+        raise ExportError(f"the statements in scope are not a decodable PROV document: {exc}") from exc
+    return without_redundant_relations(raw)
+
+
+def without_redundant_relations(document: pm.ProvDocument) -> pm.ProvDocument:
+    """A copy of ``document`` without anonymous relations that an identified one already states."""
+    clean = pm.ProvDocument()
+    _copy_namespaces(document, clean)
+    _copy_records(document, clean)
+    for bundle in document.bundles:
+        assert bundle.identifier is not None  # named bundles always have one
+        target = clean.bundle(bundle.identifier)
+        _copy_namespaces(bundle, target)
+        _copy_records(bundle, target)
+    return clean
+
+
+def _copy_namespaces(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
+    for namespace in source.namespaces:
+        target.add_namespace(namespace)
+
+
+#: PROV-O shortcut properties on an entity, and the relation (with its time argument) each stands for.
+_SHORTCUTS = {
+    pm.PROV["generatedAtTime"]: (pm.PROV_GENERATION, pm.PROV_ATTR_TIME),
+    pm.PROV["invalidatedAtTime"]: (pm.PROV_INVALIDATION, pm.PROV_ATTR_TIME),
+}
+
+_ELEMENTS = frozenset({pm.PROV_ENTITY, pm.PROV_ACTIVITY, pm.PROV_AGENT})
+_Row = tuple[pm.QualifiedName, "pm.QualifiedName | None", list[tuple[pm.QualifiedName, object]],
+             list[tuple[pm.QualifiedName, object]]]
+
+
+def _expanded(record: pm.ProvRecord) -> list[_Row]:
+    """The record, with ``prov:generatedAtTime``/``invalidatedAtTime`` turned into the relations they
+    abbreviate (PROV-XML has no element for them; PROV-DM states them as a generation/invalidation)."""
+    extra = [(k, v) for k, v in record.extra_attributes if k not in _SHORTCUTS]
+    rows: list[_Row] = [(record.get_type(), record.identifier, list(record.formal_attributes), extra)]
+    if record.get_type() == pm.PROV_ENTITY:
+        for key, value in record.extra_attributes:
+            if key in _SHORTCUTS:
+                kind, time_attr = _SHORTCUTS[key]
+                rows.append((kind, None, [(pm.PROV_ATTR_ENTITY, record.identifier), (time_attr, value)], []))
+    return rows
+
+
+def _copy_records(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
+    rows = [row for record in source.get_records() for row in _expanded(record)]
+    stated: dict[object, list[tuple[object, ...]]] = {}
+    for kind, identifier, formal, _ in rows:
+        if identifier is not None and kind not in _ELEMENTS:
+            stated.setdefault(kind, []).append(_values(kind, formal))
+    for kind, identifier, formal, extra in rows:
+        if kind not in _ELEMENTS and identifier is None and not extra and _implied(kind, _values(kind, formal), stated):
+            continue
+        target.new_record(kind, identifier, formal, extra)
+
+
+def _values(kind: pm.QualifiedName, formal: list[tuple[pm.QualifiedName, object]]) -> tuple[object, ...]:
+    given = dict(formal)
+    return tuple(given.get(name) for name in pm.PROV_REC_CLS[kind].FORMAL_ATTRIBUTES)
+
+
+def _implied(kind: object, values: tuple[object, ...], stated: dict[object, list[tuple[object, ...]]]) -> bool:
+    """Whether an identified relation of the same type agrees on every argument this one gives."""
+    return any(all(v is None or v == w for v, w in zip(values, other, strict=True))
+               for other in stated.get(kind, ()))
+
+
+def prov_document(
+    store: Store, *, run: str | None = None, nodes: Iterable[NamedNode] | None = None
+) -> pm.ProvDocument:
+    """The store (or one run's bundle, or the subgraph around ``nodes``) as a ``prov`` document.
+
+    Each run's named graph becomes one PROV bundle named by the graph IRI; the provgraph prefixes
+    (``prov``, ``provml``, ``mls``, ``run``, ``data``, ...) are registered on the document.
+
+    >>> doc = prov_document(store, run="train-1")
+    >>> print(doc.get_provn())
+    """
+    return document_from_quads(scoped_quads(store, run=run, nodes=nodes))
+

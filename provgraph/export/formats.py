@@ -1,0 +1,108 @@
+"""Writing an export scope in one format: the W3C PROV serializations and plain RDF.
+
+PROV-N, PROV-JSON, PROV-XML and PROV-JSONLD go through the ``prov`` package (3.2 writes all four),
+from the document :func:`~provgraph.export.document.prov_document` builds, one bundle per run.
+Turtle, TriG, N-Quads and JSON-LD are written by pyoxigraph straight from the quads in scope, so
+they hold exactly what the store holds (Turtle, having no named graphs, holds their union).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import prov.model as pm
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
+
+from ..errors import ExportError
+from ..store import Store
+from ..vocab import PREFIXES
+from .document import document_from_quads, scoped_quads
+from .xmlnames import to_xml_names
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: its name, usual file extension, media type and whether it is PROV-DM."""
+
+    name: str
+    extension: str
+    media_type: str
+    prov_dm: bool
+    label: str
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("provn", ".provn", "text/provenance-notation", True, "PROV-N"),
+        Format("prov-json", ".json", "application/json", True, "PROV-JSON"),
+        Format("prov-xml", ".provx", "application/xml", True, "PROV-XML"),
+        Format("prov-jsonld", ".prov.jsonld", "application/ld+json", True, "PROV-JSONLD"),
+        Format("turtle", ".ttl", "text/turtle", False, "Turtle (PROV-O)"),
+        Format("trig", ".trig", "application/trig", False, "TriG (PROV-O)"),
+        Format("nquads", ".nq", "application/n-quads", False, "N-Quads (PROV-O)"),
+        Format("jsonld", ".jsonld", "application/ld+json", False, "JSON-LD (PROV-O)"),
+    )
+}
+
+_PROV_WRITERS = {"provn": "provn", "prov-json": "json", "prov-xml": "xml", "prov-jsonld": "jsonld"}
+_RDF_FORMATS = {"turtle": RdfFormat.TURTLE, "trig": RdfFormat.TRIG, "nquads": RdfFormat.N_QUADS,
+                "jsonld": RdfFormat.JSON_LD}
+
+
+def get_format(name: str) -> Format:
+    """The format called ``name``; an :class:`ExportError` listing the valid names otherwise."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ExportError(f"unknown export format {name!r}; choose one of: {', '.join(FORMATS)}") from None
+
+
+def serialize_document(document: pm.ProvDocument, fmt: str) -> bytes:
+    """``document`` in one of the PROV-DM formats (``provn``, ``prov-json``, ``prov-xml``, ``prov-jsonld``)."""
+    if get_format(fmt).prov_dm is False:
+        raise ExportError(f"{fmt} is an RDF format; export it from quads, not from a PROV document")
+    if fmt == "prov-xml":
+        document = to_xml_names(document)
+    buffer = io.BytesIO()
+    try:
+        document.serialize(buffer, format=_PROV_WRITERS[fmt], **({"indent": 2} if fmt == "prov-json" else {}))
+    except Exception as exc:  # the prov package raises assorted errors; translate at the boundary
+        raise ExportError(f"cannot write {get_format(fmt).label}: {exc}") from exc
+    return buffer.getvalue()
+
+
+def serialize_quads(quads: Iterable[Quad], fmt: str) -> bytes:
+    """``quads`` in one of the RDF formats (``turtle``, ``trig``, ``nquads``, ``jsonld``)."""
+    rdf_format = _RDF_FORMATS.get(get_format(fmt).name)
+    if rdf_format is None:
+        raise ExportError(f"{fmt} is a PROV-DM format; export it from a PROV document")
+    prefixes = {} if rdf_format == RdfFormat.N_QUADS else dict(PREFIXES)
+    items: Iterable[Quad] | list[Triple] = quads
+    if not rdf_format.supports_datasets:
+        items = list(dict.fromkeys(q.triple for q in quads))
+    try:
+        data = serialize(items, format=rdf_format, prefixes=prefixes)
+    except (ValueError, OSError) as exc:
+        raise ExportError(f"cannot write {get_format(fmt).label}: {exc}") from exc
+    return data if data is not None else b""
+
+
+def export(
+    store: Store,
+    fmt: str,
+    *,
+    run: str | None = None,
+    nodes: Iterable[NamedNode] | None = None,
+) -> bytes:
+    """The store, one run (``run``) or the subgraph around ``nodes`` in format ``fmt`` (see ``FORMATS``).
+
+    >>> data = export(store, "prov-xml", run="train-1")
+    """
+    spec = get_format(fmt)
+    quads = scoped_quads(store, run=run, nodes=nodes)
+    if spec.prov_dm:
+        return serialize_document(document_from_quads(quads), fmt)
+    return serialize_quads(quads, fmt)

@@ -1,0 +1,106 @@
+"""The local-name escaping rule for PROV-XML.
+
+PROV-XML writes identifiers as XML qualified names (``xs:QName``), whose local part must be an
+NCName: it cannot start with a digit, ``-`` or ``.``, and cannot hold ``/``, ``=``, ``:`` and the like.
+PROV-N, PROV-JSON and RDF have no such limit, and provgraph's own local names often break it (run
+``1prep`` gives ``run:1prep``). provgraph follows the rule of ProvToolbox, the reference Java
+implementation, so the PROV-XML files it writes and reads agree with that ecosystem (the
+openprov test cases were written by it):
+
+* ``_`` is the escape character: a literal ``_`` is written ``__``;
+* a character that may not appear in an NCName is written ``_`` and its two upper-case hex digits
+  (``=`` is ``_3D``, ``/`` is ``_2F``); beyond U+00FF it is ``_u`` and four hex digits, or ``_U`` and
+  eight beyond the BMP;
+* when the result does not start with a letter, one ``_`` is put in front (``1prep`` is ``_1prep``,
+  ``_a`` is ``___a``).
+
+Reading reverses it: a leading ``_`` is dropped, then ``__``, ``_HH``, ``_uHHHH`` and ``_UHHHHHHHH``
+are decoded. Only local names are escaped, never prefixes or namespace IRIs, so the IRI an
+identifier stands for survives a PROV-XML round trip unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import prov.model as pm
+from prov.identifier import QualifiedName
+
+_START = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_NAME_CHAR = re.compile(f"[{_START}0-9.\\-\u00b7\u0300-\u036f\u203f-\u2040]")
+_LETTER = re.compile(f"[{_START}]")
+_ESCAPE = re.compile(r"_(_|[0-9A-F]{2}|u[0-9A-F]{4}|U[0-9A-F]{8})")
+
+
+def _escape_char(char: str) -> str:
+    if char == "_":
+        return "__"
+    if _NAME_CHAR.fullmatch(char):
+        return char
+    code = ord(char)
+    if code <= 0xFF:
+        return f"_{code:02X}"
+    return f"_u{code:04X}" if code <= 0xFFFF else f"_U{code:08X}"
+
+
+def escape_local(local: str) -> str:
+    """The PROV-XML spelling of a local name (see the module docstring)."""
+    escaped = "".join(_escape_char(c) for c in local)
+    return escaped if escaped and _LETTER.fullmatch(escaped[0]) else "_" + escaped
+
+
+def unescape_local(local: str) -> str:
+    """The local name a PROV-XML spelling stands for; inverse of :func:`escape_local`."""
+    if local.startswith("_"):
+        local = local[1:]
+
+    def decode(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return "_" if code == "_" else chr(int(code.lstrip("uU"), 16))
+
+    return _ESCAPE.sub(decode, local)
+
+
+def _map_value(value: Any, rename: Callable[[QualifiedName], QualifiedName]) -> Any:
+    return rename(value) if isinstance(value, QualifiedName) else value
+
+
+def map_names(document: pm.ProvDocument, local: Callable[[str], str]) -> pm.ProvDocument:
+    """A copy of ``document`` with ``local`` applied to the local part of every qualified name."""
+
+    def rename(name: QualifiedName) -> QualifiedName:
+        new = local(name.localpart)
+        return name if new == name.localpart else QualifiedName(name.namespace, new)
+
+    def copy(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
+        for namespace in source.namespaces:
+            target.add_namespace(namespace)
+        for record in source.get_records():
+            target.new_record(
+                record.get_type(),
+                rename(record.identifier) if record.identifier is not None else None,
+                [(k, _map_value(v, rename)) for k, v in record.formal_attributes],
+                [(rename(k), _map_value(v, rename)) for k, v in record.extra_attributes],
+            )
+
+    result = pm.ProvDocument()
+    copy(document, result)
+    for bundle in document.bundles:
+        assert bundle.identifier is not None  # named bundles always have one
+        copy(bundle, result.bundle(rename(bundle.identifier)))
+    return result
+
+
+def to_xml_names(document: pm.ProvDocument) -> pm.ProvDocument:
+    """``document`` with every local name escaped for PROV-XML."""
+    return map_names(document, escape_local)
+
+
+def from_xml_names(document: pm.ProvDocument) -> pm.ProvDocument:
+    """``document`` read from PROV-XML, with every escaped local name decoded."""
+    return map_names(document, unescape_local)
