@@ -1,0 +1,203 @@
+"""Reading the lineage a diagram draws out of a store: a networkx graph of runs, artifacts and agents.
+
+Edges point the PROV way, from effect to cause (``entity -wasGeneratedBy-> activity``,
+``activity -used-> entity``), so a node's lineage is what it reaches and its impact is what reaches it
+along the *flow* relations (used, wasGeneratedBy, wasDerivedFrom). The other relations (associations,
+attributions, delegation, specialization, invalidation, run nesting) decorate the nodes a scope keeps.
+Details (labels, hashes, parameters, metrics) are fetched only for the nodes finally shown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from pyoxigraph import Literal, NamedNode
+
+from ..errors import QueryError
+from ..runinfo import load_query
+from ..store import Solutions, Store
+from ..vocab import PROVML, RDF, RDFS
+
+#: The relations a diagram draws, by local name, with the PROV type of subject and object.
+RELATIONS: dict[str, tuple[str, str]] = {
+    "used": ("activity", "entity"),
+    "wasGeneratedBy": ("entity", "activity"),
+    "wasDerivedFrom": ("entity", "entity"),
+    "wasAssociatedWith": ("activity", "agent"),
+    "wasAttributedTo": ("entity", "agent"),
+    "actedOnBehalfOf": ("agent", "agent"),
+    "specializationOf": ("entity", "entity"),
+    "wasInvalidatedBy": ("entity", "activity"),
+    "partOfRun": ("activity", "activity"),
+}
+FLOW = ("used", "wasGeneratedBy", "wasDerivedFrom")
+_CHUNK = 400  # nodes per VALUES block
+
+
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1] if "#" in iri else iri.rsplit("/", 1)[-1]
+
+
+@dataclass
+class Node:
+    """One node of the diagram: its IRI, PROV kind (entity, activity, agent) and details."""
+
+    iri: str
+    kind: str
+    types: set[str] = field(default_factory=set)
+    props: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, str] = field(default_factory=dict)
+
+    def one(self, prop: NamedNode) -> str | None:
+        values = self.props.get(prop.value)
+        return values[0] if values else None
+
+    def many(self, prop: NamedNode) -> list[str]:
+        return sorted(self.props.get(prop.value, []))
+
+    def has_type(self, cls: NamedNode) -> bool:
+        return cls.value in self.types
+
+    @property
+    def is_run(self) -> bool:
+        return self.has_type(PROVML.Run)
+
+    @property
+    def is_logical(self) -> bool:
+        return self.has_type(PROVML.LogicalArtifact) or self.has_type(PROVML.Dataset)
+
+    @property
+    def name(self) -> str:
+        return self.one(PROVML.stepName) or self.one(RDFS.label) or _local(self.iri)
+
+    @property
+    def artifact_kind(self) -> str | None:
+        return self.one(PROVML.artifactKind)
+
+
+class LineageGraph:
+    """The drawable part of a store: ``graph`` (MultiDiGraph keyed by relation) and node ``kinds``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.kinds: dict[str, str] = {}
+        for row in _select(store, "render-edges"):
+            s, p, o = row["s"].value, _local(row["p"].value), row["o"].value
+            subject_kind, object_kind = RELATIONS[p]
+            self.kinds.setdefault(s, subject_kind)
+            self.kinds.setdefault(o, object_kind)
+            self.graph.add_edge(s, o, key=p)
+        for row in _select(store, "render-activities"):
+            activity = row["activity"].value
+            self.kinds[activity] = "activity"
+            self.graph.add_node(activity)
+        self.flow = self.graph.edge_subgraph(
+            [(u, v, k) for u, v, k in self.graph.edges(keys=True) if k in FLOW]
+        )
+
+    def targets(self, node: str, relation: str) -> list[str]:
+        """Objects of ``node relation ?o``."""
+        if node not in self.graph:
+            return []
+        return [v for _, v, k in self.graph.out_edges(node, keys=True) if k == relation]
+
+    def sources(self, node: str, relation: str) -> list[str]:
+        """Subjects of ``?s relation node``."""
+        if node not in self.graph:
+            return []
+        return [u for u, _, k in self.graph.in_edges(node, keys=True) if k == relation]
+
+    def lineage(self, seeds: Iterable[str], depth: int | None = None) -> dict[str, int]:
+        """Nodes the seeds come from (flow edges followed forward), with their distance."""
+        return _reach(self.flow, seeds, depth)
+
+    def impact(self, seeds: Iterable[str], depth: int | None = None) -> dict[str, int]:
+        """Nodes derived from the seeds (flow edges followed backward), with their distance."""
+        return _reach(self.flow.reverse(copy=False), seeds, depth)
+
+    def versions(self, logical: str) -> list[str]:
+        """The artifact versions that are ``prov:specializationOf`` a logical artifact."""
+        return self.sources(logical, "specializationOf")
+
+    def details(self, iris: Iterable[str]) -> dict[str, Node]:
+        """A :class:`Node` with types, literal properties, parameters and metrics for each IRI."""
+        wanted = sorted(set(iris))
+        nodes = {iri: Node(iri, self.kinds.get(iri, "entity")) for iri in wanted}
+        for row in _select_many(self.store, "render-details", "node", wanted):
+            node = nodes[row["node"].value]
+            value = row["o"]
+            if row["p"].value == RDF.type.value:
+                node.types.add(value.value)
+            else:
+                node.props[row["p"].value].append(value.value)
+        runs = [iri for iri, node in nodes.items() if node.is_run]
+        steps: dict[tuple[str, str], float] = {}
+        for row in _select_many(self.store, "render-run-facts", "run", runs):
+            node, fact = nodes[row["run"].value], row["fact"].value
+            value = _python(row.get("value"))
+            if fact == "param":
+                node.params[row["name"].value] = value
+            elif fact == "metric":
+                name, step = row["name"].value, row.get("step")
+                rank = float(step.value) if step is not None else float("-inf")
+                if rank >= steps.get((node.iri, name), float("-inf")):
+                    steps[(node.iri, name)] = rank
+                    node.metrics[name] = value
+            else:
+                node.facts[fact] = str(value)
+        return nodes
+
+
+def _reach(graph: nx.MultiDiGraph, seeds: Iterable[str], depth: int | None) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for seed in seeds:
+        if seed not in graph:
+            found.setdefault(seed, 0)
+            continue
+        for node, distance in nx.single_source_shortest_path_length(graph, seed, cutoff=depth).items():
+            if distance < found.get(node, distance + 1):
+                found[node] = distance
+    return found
+
+
+def _python(term: Any) -> Any:
+    """A plain Python value for a literal (numbers and booleans typed), ``None`` when unbound."""
+    if not isinstance(term, Literal):
+        return None if term is None else term.value
+    kind = _local(term.datatype.value)
+    try:
+        if kind in ("integer", "long", "int"):
+            return int(term.value)
+        if kind in ("double", "decimal", "float"):
+            return float(term.value)
+    except ValueError:
+        return term.value
+    if kind == "boolean":
+        return term.value == "true"
+    return term.value
+
+
+def _select(store: Store, name: str, sparql: str | None = None) -> Solutions:
+    result = store.query(sparql or load_query(name))
+    if not isinstance(result, Solutions):
+        raise QueryError(f"queries/{name}.rq is not a SELECT query")
+    return result
+
+
+def _select_many(store: Store, name: str, variable: str, iris: list[str]) -> list[dict[str, Any]]:
+    """Run ``queries/NAME.rq`` for many nodes: a trailing ``VALUES ?variable { ... }`` per chunk.
+
+    The terms are IRIs read from the store and written back by pyoxigraph, never user text.
+    """
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(iris), _CHUNK):
+        terms = " ".join(str(NamedNode(iri)) for iri in iris[start:start + _CHUNK])
+        rows += _select(store, name, f"{load_query(name)}\nVALUES ?{variable} {{ {terms} }}").rows
+    return rows

@@ -1,0 +1,234 @@
+"""What a diagram shows: the scope (whole store, one run, or one node's lineage and impact), the
+decorations (agents, invalidations, logical artifacts), highlights, collapsed groups and reduced edges.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from ..errors import RenderError
+from ..store import Store
+from .graph import LineageGraph, Node
+from .resolve import resolve
+
+#: A group of at least this many sibling runs or versions collapses into one node (unless expanded).
+COLLAPSE_AT = 6
+DIRECTIONS = ("up", "down", "both")
+
+
+@dataclass
+class Group:
+    """Several runs or artifact versions drawn as one node with a count."""
+
+    id: str
+    kind: str
+    members: list[Node]
+
+    @property
+    def name(self) -> str:
+        return self.members[0].name
+
+
+@dataclass
+class View:
+    """Everything the DOT writer needs; node ids are IRIs or group ids."""
+
+    nodes: dict[str, Node]
+    groups: dict[str, Group] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)
+    parent_nodes: dict[str, Node] = field(default_factory=dict)
+    focus: str | None = None
+    impact_source: str | None = None
+    impact: set[str] = field(default_factory=set)
+    invalidated: set[str] = field(default_factory=set)
+    tainted: set[str] = field(default_factory=set)
+    clusters: bool = True
+    reduced: int = 0
+
+    def shown(self) -> list[str]:
+        """Ids of the drawn nodes: ungrouped nodes, then groups."""
+        grouped = {m.iri for g in self.groups.values() for m in g.members}
+        return [iri for iri in self.nodes if iri not in grouped] + list(self.groups)
+
+
+def build_view(
+    store: Store,
+    focus: str | None = None,
+    depth: int | None = None,
+    direction: str = "both",
+    highlight_impact: str | None = None,
+    run: str | None = None,
+    collapse: bool = True,
+    expand: bool = False,
+    reduce: bool = False,
+) -> View:
+    """Read the store and decide what a diagram with these options shows (see :func:`diagram`)."""
+    if direction not in DIRECTIONS:
+        raise RenderError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+    if depth is not None and depth < 0:
+        raise RenderError(f"depth must be 0 or more, not {depth}")
+    if focus is not None and run is not None:
+        raise RenderError("give a focus node or a run to draw, not both")
+    lineage = LineageGraph(store)
+    focus_iri = resolve(store, focus) if focus is not None else None
+    source = resolve(store, highlight_impact) if highlight_impact is not None else None
+    if focus_iri is not None:
+        scope = _focus_scope(lineage, focus_iri, depth, direction)
+    elif run is not None:
+        scope = _run_scope(lineage, resolve(store, run))
+    else:
+        scope = {n for n, kind in lineage.kinds.items() if kind != "agent" and not lineage.versions(n)}
+    scope = _decorate(lineage, scope, keep={x for x in (focus_iri, source) if x})
+    parents = _parents(lineage, scope)
+    details = lineage.details(scope | set(parents.values()))
+    view = View({iri: details[iri] for iri in sorted(scope)}, focus=focus_iri, impact_source=source,
+                clusters=collapse, parents=parents)
+    view.parent_nodes = {iri: details[iri] for iri in set(parents.values())}
+    view.invalidated = {n for n in scope if lineage.targets(n, "wasInvalidatedBy")}
+    view.tainted = set(lineage.impact(_seeds(lineage, view.invalidated))) & scope - view.invalidated
+    if source is not None:
+        view.impact = set(lineage.impact(_seeds(lineage, [source]))) & scope | ({source} & scope)
+    if collapse and not expand:
+        view.groups = _groups(lineage, view, keep={x for x in (focus_iri, source) if x})
+    view.edges = _edges(lineage, view, scope, draw_nesting=not collapse)
+    if reduce:
+        view.reduced = _reduce(view)
+    return view
+
+
+def _seeds(lineage: LineageGraph, nodes: Iterable[str]) -> list[str]:
+    """Nodes to start a traversal from: a logical artifact stands for all its versions."""
+    seeds: list[str] = []
+    for node in nodes:
+        seeds += [node, *lineage.versions(node)]
+    return seeds
+
+
+def _focus_scope(lineage: LineageGraph, focus: str, depth: int | None, direction: str) -> set[str]:
+    if focus not in lineage.kinds:
+        raise RenderError(f"{focus} is not a run, artifact or agent a diagram can show")
+    seeds = _seeds(lineage, [focus])
+    scope = set(seeds)
+    if direction in ("up", "both"):
+        scope |= set(lineage.lineage(seeds, depth))
+    if direction in ("down", "both"):
+        scope |= set(lineage.impact(seeds, depth))
+    return scope
+
+
+def _run_scope(lineage: LineageGraph, run: str) -> set[str]:
+    if lineage.kinds.get(run) != "activity":
+        raise RenderError(f"{run} is not a run")
+    runs, todo = {run}, [run]
+    while todo:
+        children = [c for c in lineage.sources(todo.pop(), "partOfRun") if c not in runs]
+        runs.update(children)
+        todo += children
+    scope = set(runs)
+    for member in runs:
+        scope.update(lineage.targets(member, "used"))
+        scope.update(lineage.sources(member, "wasGeneratedBy"))
+    return scope
+
+
+def _decorate(lineage: LineageGraph, scope: set[str], keep: set[str]) -> set[str]:
+    """Add the agents, delegations and invalidations of the scope, and logical artifacts of 2+ versions."""
+    shown = set(scope)
+    for node in scope:
+        kind = lineage.kinds.get(node)
+        if kind == "activity":
+            shown.update(lineage.targets(node, "wasAssociatedWith"))
+        elif kind == "entity":
+            shown.update(lineage.targets(node, "wasAttributedTo"))
+            for invalidation in lineage.targets(node, "wasInvalidatedBy"):
+                shown.add(invalidation)
+                shown.update(lineage.targets(invalidation, "wasAssociatedWith"))
+    todo = [n for n in shown if lineage.kinds.get(n) == "agent"]
+    while todo:
+        for principal in lineage.targets(todo.pop(), "actedOnBehalfOf"):
+            if principal not in shown:
+                shown.add(principal)
+                todo.append(principal)
+    logical: dict[str, int] = defaultdict(int)
+    for node in scope:
+        for target in lineage.targets(node, "specializationOf"):
+            logical[target] += 1
+    shown.update(n for n, count in logical.items() if count >= 2 or n in keep)
+    return shown
+
+
+def _parents(lineage: LineageGraph, scope: set[str]) -> dict[str, str]:
+    """Run -> parent run (``provml:partOfRun``), for every run of the scope and their ancestors."""
+    parents: dict[str, str] = {}
+    todo = [n for n in scope if lineage.kinds.get(n) == "activity"]
+    while todo:
+        node = todo.pop()
+        for parent in lineage.targets(node, "partOfRun")[:1]:
+            if node not in parents:
+                parents[node] = parent
+                todo.append(parent)
+    return parents
+
+
+def _groups(lineage: LineageGraph, view: View, keep: set[str]) -> dict[str, Group]:
+    """Collapse many sibling runs (same parent and step) and many versions into counted nodes."""
+    run_keys: dict[tuple[str, ...], list[Node]] = defaultdict(list)
+    for iri, node in view.nodes.items():
+        if node.is_run and iri not in keep:
+            run_keys[(view.parents.get(iri, ""), node.name, *sorted(node.types))].append(node)
+    groups: dict[str, Group] = {}
+    member_of: dict[str, str] = {}
+    for members in run_keys.values():
+        if len(members) >= COLLAPSE_AT:
+            group = Group(f"group/{len(groups) + 1}", "activity", members)
+            groups[group.id] = group
+            member_of.update((m.iri, group.id) for m in members)
+    entity_keys: dict[tuple[str, ...], list[Node]] = defaultdict(list)
+    for iri, node in view.nodes.items():
+        if node.kind != "entity" or node.is_logical or iri in keep or iri in view.invalidated:
+            continue
+        makers = {member_of.get(m, m) for m in lineage.targets(iri, "wasGeneratedBy")}
+        logical = lineage.targets(iri, "specializationOf")
+        if len(makers) == 1 and next(iter(makers)) in groups:
+            entity_keys[("made", next(iter(makers)), node.artifact_kind or "")].append(node)
+        elif logical:
+            entity_keys[("versions", logical[0])].append(node)
+    for members in entity_keys.values():
+        if len(members) >= COLLAPSE_AT:
+            group = Group(f"group/{len(groups) + 1}", "entity", members)
+            groups[group.id] = group
+    for group in groups.values():
+        for member in group.members:
+            if member.iri in view.parents:
+                view.parents[group.id] = view.parents[member.iri]
+    return groups
+
+
+def _edges(lineage: LineageGraph, view: View, scope: set[str], draw_nesting: bool) -> dict[tuple[str, str, str], int]:
+    """Drawn edges (tail, head, relation) -> how many store edges each stands for."""
+    member_of = {m.iri: g.id for g in view.groups.values() for m in g.members}
+    edges: dict[tuple[str, str, str], int] = defaultdict(int)
+    for u, v, relation in lineage.graph.subgraph(scope).edges(keys=True):
+        if relation == "partOfRun" and not draw_nesting:
+            continue
+        tail, head = member_of.get(u, u), member_of.get(v, v)
+        if tail != head:
+            edges[(tail, head, relation)] += 1
+    return dict(edges)
+
+
+def _reduce(view: View) -> int:
+    """Drop derivations implied by a chain of other derivations; returns how many were dropped."""
+    derivations = nx.DiGraph([(u, v) for u, v, rel in view.edges if rel == "wasDerivedFrom"])
+    if not nx.is_directed_acyclic_graph(derivations):
+        return 0
+    kept = set(nx.transitive_reduction(derivations).edges())
+    dropped = [e for e in view.edges if e[2] == "wasDerivedFrom" and (e[0], e[1]) not in kept]
+    for edge in dropped:
+        del view.edges[edge]
+    return len(dropped)
