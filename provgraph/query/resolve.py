@@ -1,0 +1,112 @@
+"""Turning a reference typed by a person into the node it names.
+
+A reference may be an IRI, a run id, an artifact location (a path, relative to the project root or
+absolute, or a URI), a logical dataset name, an agent id or name, or a sha256 or a prefix of one (at
+least six hex digits). It is only ever bound as a term, never pasted into a query.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pyoxigraph import NamedNode
+
+from ..errors import QueryError
+from ..mapping import agent_iri
+from ..store import Store
+from .sparql import ask, select, text_of
+
+MIN_PREFIX = 6
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:\S+$")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+#: How a reference matched, most specific first.
+_RANK = ("run", "location", "name", "agent", "hash")
+
+
+def exists(store: Store, node: NamedNode) -> bool:
+    """Whether ``node`` appears in ``store``."""
+    return ask(store, "exists", node=node)
+
+
+def _as_iri(ref: str) -> NamedNode | None:
+    if not _IRI.match(ref):
+        return None
+    try:
+        return NamedNode(ref)
+    except ValueError:
+        return None
+
+
+def _as_path(ref: str, root: Path | None) -> str:
+    """The location a path reference was recorded under (relative to the project root when inside it)."""
+    if _as_iri(ref) is not None and "://" in ref:
+        return ref
+    path = Path(ref)
+    if root is not None and path.is_absolute():
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return path.as_posix()
+    if root is not None and not path.is_absolute() and path.exists():
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            pass
+    normal = os.path.normpath(ref)
+    return Path(normal).as_posix() if normal != "." else ref
+
+
+def resolve(store: Store, ref: str, root: str | Path | None = None) -> NamedNode:
+    """The node ``ref`` names in ``store``.
+
+    ``root`` (the project folder) lets a path given from the shell match the location it was
+    recorded under. Raises :class:`QueryError` when nothing matches, or when a hash prefix (or a
+    location or name) matches several nodes, listing the candidates.
+    """
+    if not isinstance(ref, str) or not ref.strip():
+        raise QueryError("an empty reference names nothing")
+    ref = ref.strip()
+    iri = _as_iri(ref)
+    if iri is not None and exists(store, iri):
+        return iri
+    if _IDENTIFIER.match(ref) and exists(store, agent_iri(ref)):
+        return agent_iri(ref)
+    prefix = ref.lower() if len(ref) >= MIN_PREFIX and len(ref) <= 64 and _HEX.match(ref) else None
+    path = _as_path(ref, Path(root) if root is not None else None)
+    solutions = select(store, "resolve", text=ref, path=path, prefix=prefix)
+    by_how: dict[str, dict[str, dict[str, str | None]]] = {}
+    for row in solutions:
+        node, how = row["node"], text_of(row["how"])
+        if not isinstance(node, NamedNode) or how is None:
+            continue
+        info = by_how.setdefault(how, {}).setdefault(node.value, {})
+        for key in ("logical", "sha256", "location"):
+            if row.get(key) is not None:
+                info.setdefault(key, text_of(row[key]))
+    for how in _RANK:
+        found = by_how.get(how)
+        if not found:
+            continue
+        if len(found) == 1:
+            return NamedNode(next(iter(found)))
+        if how == "location":
+            logicals = {info.get("logical") for info in found.values()}
+            if len(logicals) == 1 and None not in logicals:
+                return NamedNode(str(logicals.pop()))
+        candidates = [_describe(node, info) for node, info in sorted(found.items())]
+        shown = "; ".join(candidates[:20]) + ("; ..." if len(candidates) > 20 else "")
+        raise QueryError(f"{ref!r} is ambiguous ({len(candidates)} {how} matches): {shown}")
+    if iri is not None:
+        raise QueryError(f"<{ref}> is not in the store")
+    hint = f" (a hash prefix needs at least {MIN_PREFIX} hex digits)" if _HEX.match(ref) else ""
+    raise QueryError(f"no run, artifact, dataset or agent matches {ref!r}{hint}")
+
+
+def _describe(node: str, info: dict[str, str | None]) -> str:
+    parts = [info.get("sha256") or node]
+    if info.get("location"):
+        parts.append(str(info["location"]))
+    return " ".join(parts)

@@ -1,0 +1,80 @@
+"""Running the shipped queries (``queries/*.rq``) and any other SPARQL with safely bound parameters.
+
+Parameters are passed as terms (``bindings``), never pasted into the text: the embedded store
+substitutes them, a remote store sends them as a ``VALUES`` block. Python values are turned into
+literals here, so a string is always a string literal, however many quotes or braces it holds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from pyoxigraph import BlankNode, Literal, NamedNode
+
+from ..errors import QueryError
+from ..resources import query_path
+from ..store import QueryResult, Solutions, Store, Term
+from ..vocab import XSD
+
+
+@cache
+def load(name: str) -> str:
+    """The text of the shipped query ``queries/<name>.rq``."""
+    try:
+        return query_path(name).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise QueryError(f"no shipped query named {name!r}") from exc
+
+
+def term(value: Any) -> Term:
+    """A SPARQL term for a Python value: terms pass through, everything else becomes a literal."""
+    if isinstance(value, NamedNode | Literal | BlankNode):
+        return value
+    if isinstance(value, bool):
+        return Literal("true" if value else "false", datatype=XSD.boolean)
+    if isinstance(value, int):
+        return Literal(str(value), datatype=XSD.integer)
+    if isinstance(value, float):
+        return Literal(repr(value), datatype=XSD.double)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise QueryError(f"{value.isoformat()} has no time zone; give one (e.g. +00:00)")
+        return Literal(value.isoformat(), datatype=XSD.dateTime)
+    if isinstance(value, str):
+        return Literal(value)
+    raise QueryError(f"cannot bind a {type(value).__name__} to a SPARQL variable")
+
+
+def sparql(store: Store, text: str, /, **bindings: Any) -> QueryResult:
+    """Run any SPARQL query on ``store`` with ``bindings`` (variable name -> value) bound safely.
+
+    ``sparql(store, "SELECT ?s WHERE { ?s rdfs:label ?name }", name="raw.csv")``. A ``None`` value
+    leaves the variable unbound. Returns :class:`Solutions`, a ``bool`` (ASK) or triples.
+    """
+    bound = {name: term(value) for name, value in bindings.items() if value is not None}
+    return store.query(text, bound)
+
+
+def select(store: Store, name: str, /, **bindings: Any) -> Solutions:
+    """Run the shipped SELECT query ``name`` and return its solutions."""
+    result = sparql(store, load(name), **bindings)
+    if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT or ASK
+        raise QueryError(f"query {name!r} is not a SELECT query")
+    return result
+
+
+def ask(store: Store, name: str, /, **bindings: Any) -> bool:
+    """Run the shipped ASK query ``name``."""
+    result = sparql(store, load(name), **bindings)
+    if not isinstance(result, bool):  # pragma: no cover
+        raise QueryError(f"query {name!r} is not an ASK query")
+    return result
+
+
+def text_of(value: Term | None) -> str | None:
+    """The lexical value of a term (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    return value.value if isinstance(value, NamedNode | Literal) else str(value)

@@ -1,0 +1,140 @@
+"""Impact (what was derived from X) and lineage (where X came from), now or as the graph stood then.
+
+SPARQL (``queries/impact.rq``, ``queries/lineage.rq``) finds the reachable part of the graph and its
+edges; the path length of each node is then the shortest distance from the reference over those
+edges, counting one step per run crossed: a run and the artifacts it generated share a depth in an
+impact answer, a run and what it used share a depth in a lineage answer. The versions of a logical
+dataset, and the outputs of a run given as the reference, are at depth 0.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from pyoxigraph import NamedNode
+
+from ..errors import QueryError
+from ..events import parse_time
+from ..store import Store
+from .nodes import collect, describe
+from .resolve import resolve
+from .results import GraphResult
+from .sparql import select, text_of
+
+_ACTIVITY_TYPES = frozenset({"run", "invalidation", "activity"})
+
+
+def impact(store: Store, ref: str | NamedNode, as_of: str | datetime | None = None,
+           root: str | Path | None = None) -> GraphResult:
+    """Everything derived from ``ref``, transitively, with the runs that used or made it.
+
+    ``ref`` is a reference :func:`resolve` understands (or a node). ``as_of`` answers as the graph
+    stood at that time. ``result.models`` answers "which models used this dataset",
+    ``result.deployments`` "which deployed models are affected".
+    """
+    return _traverse(store, ref, "impact", as_of, root)
+
+
+def lineage(store: Store, ref: str | NamedNode, as_of: str | datetime | None = None,
+            root: str | Path | None = None) -> GraphResult:
+    """Everything ``ref`` came from, transitively: runs, inputs, parameters, code, agents."""
+    return _traverse(store, ref, "lineage", as_of, root)
+
+
+def _moment(as_of: str | datetime) -> datetime:
+    if isinstance(as_of, datetime):
+        moment = as_of
+    else:
+        try:
+            moment = parse_time(as_of)
+        except ValueError as exc:
+            raise QueryError(f"{as_of!r} is not a date-time (use e.g. 2024-05-01T12:00:00Z)") from exc
+    if moment.tzinfo is None:
+        raise QueryError(f"{as_of!r} has no time zone; add one (e.g. Z or +02:00)")
+    return moment
+
+
+def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | datetime | None,
+              root: str | Path | None) -> GraphResult:
+    node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
+    moment = _moment(as_of) if as_of is not None else None
+    solutions = select(store, direction, ref=node)
+    records = collect(solutions)
+    rows = {iri: describe(iri, record) for iri, record in records.items()}
+    graph: nx.DiGraph = nx.DiGraph()
+    graph.add_node(node.value)
+    seeds = {node.value}
+    for solution in solutions:
+        target = text_of(solution.get("node"))
+        source = text_of(solution.get("from"))
+        if target is None:
+            continue
+        if source is None:
+            seeds.add(target)
+            graph.add_node(target)
+        else:
+            weight = 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1
+            graph.add_edge(source, target, weight=weight)
+    if moment is not None:
+        _cut(store, graph, rows, moment, direction)
+        seeds &= set(graph)
+    _drop_metric_history(graph, rows)
+    depths: dict[str, int] = dict(nx.multi_source_dijkstra_path_length(graph, seeds)) if seeds else {}
+    made_by = _generators(graph, rows, direction)
+    result_rows = []
+    for iri, depth in sorted(depths.items(), key=lambda item: (item[1], _order(rows.get(item[0])))):
+        if iri == node.value or iri not in rows:
+            continue
+        row = dict(rows[iri], depth=depth, run=made_by.get(iri))
+        result_rows.append(row)
+    reached = set(depths) | {node.value}
+    edges = [(NamedNode(a), NamedNode(b)) for a, b in graph.edges if a in reached and b in reached]
+    nodes = [node] + [NamedNode(r["iri"]) for r in result_rows]
+    return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
+                       ref_iri=node, direction=direction, nodes=nodes, edges=edges,
+                       as_of=moment.isoformat() if moment else None)
+
+
+def _order(row: dict[str, Any] | None) -> tuple[str, str, str]:
+    row = row or {}
+    return (str(row.get("type")), str(row.get("label")), str(row.get("iri")))
+
+
+def _generators(graph: nx.DiGraph, rows: dict[str, dict[str, Any]], direction: str) -> dict[str, str]:
+    """Entity IRI -> id of the run that generated it (a run maps to its own id)."""
+    made_by: dict[str, str] = {}
+    for a, b in graph.edges:
+        run, entity = (a, b) if direction == "impact" else (b, a)
+        run_row, entity_row = rows.get(run), rows.get(entity)
+        if run_row and entity_row and run_row["type"] == "run" and entity_row["type"] not in _ACTIVITY_TYPES:
+            made_by.setdefault(entity, run_row["id"])
+    for iri, row in rows.items():
+        if row["type"] == "run":
+            made_by[iri] = row["id"]
+    return made_by
+
+
+def _cut(store: Store, graph: nx.DiGraph, rows: dict[str, dict[str, Any]], moment: datetime,
+         direction: str) -> None:
+    """Remove what was not yet in the graph at ``moment``: later activities and what only they made."""
+    later = {text_of(s["activity"]) for s in select(store, "as-of", time=moment) if s.get("activity")}
+    gone = [n for n in graph if n in later]
+    made: dict[str, list[str]] = {}
+    for a, b in graph.edges:
+        source_type, target_type = rows.get(a, {}).get("type"), rows.get(b, {}).get("type")
+        if direction == "impact" and source_type in _ACTIVITY_TYPES and target_type not in _ACTIVITY_TYPES:
+            made.setdefault(b, []).append(a)
+        if direction == "lineage" and target_type in _ACTIVITY_TYPES and source_type not in _ACTIVITY_TYPES:
+            made.setdefault(a, []).append(b)
+    gone += [entity for entity, makers in made.items() if all(m in later for m in makers)]
+    graph.remove_nodes_from(gone)
+
+
+def _drop_metric_history(graph: nx.DiGraph, rows: dict[str, dict[str, Any]]) -> None:
+    """Keep a metric's final value, not every point of its history (``<final>.<step>``)."""
+    metrics = {iri for iri in graph if rows.get(iri, {}).get("type") == "metric"}
+    history = [iri for iri in metrics if iri.rpartition(".")[0] in metrics]
+    graph.remove_nodes_from(history)
