@@ -1,0 +1,175 @@
+"""The SPARQL endpoint store beyond the contract: its URI, credentials, retries and failures, driven
+against a real Oxigraph server and a real proxy on loopback."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad
+from servers import GateProxy, OxigraphServer, free_port
+
+from provgraph.errors import QueryError, StoreError
+from provgraph.store import Solutions, open_store
+from provgraph.store.remote import Endpoint, SparqlStore
+
+EX = "http://example.org/"
+QUAD = Quad(NamedNode(EX + "a"), NamedNode(EX + "p"), Literal("v"), NamedNode(EX + "g"))
+
+
+# -- the URI ---------------------------------------------------------------------------------------
+def test_default_addresses_suit_oxigraph_server() -> None:
+    endpoint = Endpoint.from_uri("sparql+http://db.example:7878")
+    assert (endpoint.query_url, endpoint.update_url, endpoint.store_url) == (
+        "http://db.example:7878/query", "http://db.example:7878/update", "http://db.example:7878/store")
+    assert endpoint.authorization is None and endpoint.union == "server"
+
+
+def test_addresses_relative_absolute_and_full() -> None:
+    endpoint = Endpoint.from_uri(
+        "sparql+https://db.example/ds?query=sparql&update=/admin/update&store=https://other.example/gsp")
+    assert endpoint.query_url == "https://db.example/ds/sparql"
+    assert endpoint.update_url == "https://db.example/admin/update"
+    assert endpoint.store_url == "https://other.example/gsp"
+    assert Endpoint.from_uri("sparql+http://h?store=none").store_url is None
+
+
+def test_basic_auth_from_userinfo_and_password_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROVGRAPH_STORE_TOKEN", raising=False)
+    endpoint = Endpoint.from_uri("sparql+http://ann:s%3Acret@h:1/x")
+    assert endpoint.authorization == "Basic " + base64.b64encode(b"ann:s:cret").decode()
+    assert "s%3Acret" not in endpoint.display and "***" in endpoint.display
+
+
+def test_password_and_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVGRAPH_STORE_PASSWORD", "pw")
+    assert Endpoint.from_uri("sparql+http://ann@h").authorization == "Basic " + base64.b64encode(b"ann:pw").decode()
+    monkeypatch.setenv("PROVGRAPH_STORE_TOKEN", "tok")
+    assert Endpoint.from_uri("sparql+http://h").authorization == "Bearer tok"
+    monkeypatch.setenv("TEAM_TOKEN", "other")
+    assert Endpoint.from_uri("sparql+http://h?token_env=TEAM_TOKEN").authorization == "Bearer other"
+    assert Endpoint.from_uri("sparql+http://h?auth=none").authorization is None
+
+
+@pytest.mark.parametrize("uri, words", [
+    ("sparql+http://h?colour=red", "unknown option 'colour'"),
+    ("sparql+http://h?union=maybe", "union=server or union=param"),
+    ("sparql+http://h?retries=-1", "non-negative"),
+    ("sparql+http://h?backoff=soon", "non-negative"),
+    ("sparql+http://h?auth=digest", "use basic, bearer or none"),
+    ("sparql+http://h?auth=basic", "needs a user"),
+    ("sparql+http:///path", "names no host"),
+])
+def test_bad_uris_are_store_errors(uri: str, words: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROVGRAPH_STORE_TOKEN", raising=False)
+    with pytest.raises(StoreError, match=words):
+        open_store(uri)
+
+
+def test_bearer_without_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROVGRAPH_STORE_TOKEN", raising=False)
+    with pytest.raises(StoreError, match="PROVGRAPH_STORE_TOKEN"):
+        open_store("sparql+http://h?auth=bearer")
+
+
+# -- against real servers --------------------------------------------------------------------------
+def test_open_store_picks_the_remote_backend(oxigraph_server: OxigraphServer) -> None:
+    with open_store(oxigraph_server.store_uri) as store:
+        assert isinstance(store, SparqlStore)
+        assert repr(store) == f"<SparqlStore {oxigraph_server.store_uri}>"
+
+
+def test_bearer_token_reaches_the_server(oxigraph_server: OxigraphServer,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVGRAPH_STORE_TOKEN", "t0ken")
+    with GateProxy(oxigraph_server.url, expect_auth="Bearer t0ken") as proxy:
+        store = open_store(proxy.store_uri)
+        store.clear()
+        store.add([QUAD])
+        assert len(store) == 1 and store.query("ASK { ?s ?p 'v' }") is True
+        assert {auth for _, _, auth in proxy.seen} == {"Bearer t0ken"}
+        assert {path.split("?")[0] for _, path, _ in proxy.seen} == {"/query", "/update", "/store"}
+        store.clear()
+
+
+def test_basic_auth_reaches_the_server_and_wrong_credentials_fail(oxigraph_server: OxigraphServer,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROVGRAPH_STORE_TOKEN", raising=False)
+    expected = "Basic " + base64.b64encode(b"ann:right").decode()
+    with GateProxy(oxigraph_server.url, expect_auth=expected) as proxy:
+        good = open_store(f"sparql+http://ann:right@127.0.0.1:{proxy.port}")
+        assert isinstance(good.query("SELECT ?s WHERE { ?s ?p ?o }"), Solutions)
+        bad = open_store(f"sparql+http://ann:wrong@127.0.0.1:{proxy.port}")
+        with pytest.raises(StoreError, match="refused the credentials"):
+            bad.add([QUAD])
+        with pytest.raises(StoreError, match="HTTP 401"):
+            len(bad)
+    assert len(open_store(oxigraph_server.store_uri)) == 0
+
+
+def test_5xx_answers_are_retried_with_back_off(oxigraph_server: OxigraphServer) -> None:
+    with GateProxy(oxigraph_server.url, fail_first=2, fail_status=503) as proxy:
+        store = open_store(proxy.store_uri + "?retries=3&backoff=0.1")
+        started = time.monotonic()
+        store.add([QUAD])
+        waited = time.monotonic() - started
+        assert [method for method, _, _ in proxy.seen] == ["POST", "POST", "POST"]
+        assert waited >= 0.1 + 0.2  # two waits, the second twice the first
+        assert len(store) == 1
+        store.clear()
+
+
+def test_giving_up_after_the_retries(oxigraph_server: OxigraphServer) -> None:
+    with GateProxy(oxigraph_server.url, fail_first=10, fail_status=502) as proxy:
+        store = open_store(proxy.store_uri + "?retries=2&backoff=0.01")
+        with pytest.raises(StoreError, match=r"failed after 3 attempt\(s\): HTTP 502"):
+            store.add([QUAD])
+        assert len(proxy.seen) == 3
+    assert len(open_store(oxigraph_server.store_uri)) == 0
+
+
+def test_an_unreachable_endpoint_is_a_store_error() -> None:
+    store = open_store(f"sparql+http://127.0.0.1:{free_port()}?retries=1&backoff=0.01")
+    with pytest.raises(StoreError, match="failed after 2 attempt"):
+        store.add([QUAD])
+    with pytest.raises(StoreError):
+        store.query("SELECT * WHERE { ?s ?p ?o }")
+
+
+def test_a_wrong_path_is_a_clear_error(oxigraph_server: OxigraphServer) -> None:
+    store = open_store(oxigraph_server.store_uri + "?query=nothing-here&retries=0")
+    with pytest.raises(StoreError, match="query=, update= or store="):
+        store.query("SELECT * WHERE { ?s ?p ?o }")
+
+
+def test_server_side_query_errors_are_query_errors(oxigraph_server: OxigraphServer) -> None:
+    store = open_store(oxigraph_server.store_uri)
+    with pytest.raises(QueryError, match="HTTP 400"):
+        store.update("CLEAR GRAPH")
+
+
+def test_union_param_for_a_server_without_the_flag(tmp_path: Path) -> None:
+    with OxigraphServer(union=False) as server:
+        plain = open_store(server.store_uri)
+        plain.add([QUAD])
+        assert plain.query("ASK { ?s ?p ?o }") is False  # its default graph is really empty
+        union = open_store(server.store_uri + "?union=param")
+        assert union.query("ASK { ?s ?p ?o }") is True
+        answer = union.query("SELECT ?o WHERE { ?s ?p ?o }", {"s": NamedNode(EX + "a")})
+        assert isinstance(answer, Solutions) and answer.rows == [{"o": Literal("v")}]
+
+
+def test_scope_keeps_to_its_graphs(oxigraph_server: OxigraphServer) -> None:
+    whole = open_store(oxigraph_server.store_uri)
+    whole.clear()
+    ours = Quad(NamedNode(EX + "a"), NamedNode(EX + "p"), Literal("v"), NamedNode(EX + "ours/1"))
+    whole.add([QUAD, ours])
+    scoped = open_store(oxigraph_server.store_uri + "?scope=" + EX + "ours/")
+    assert scoped.graphs() == [NamedNode(EX + "ours/1")]
+    assert len(scoped) == 1
+    assert b"/ours/1>" in scoped.dump() and b"<http://example.org/g>" not in scoped.dump()
+    scoped.clear()
+    assert whole.graphs() == [NamedNode(EX + "g")] and len(whole) == 1
+    whole.clear()
