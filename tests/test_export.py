@@ -18,10 +18,12 @@ from lxml import etree
 from pyoxigraph import Quad, RdfFormat, parse
 
 from provgraph import events as ev
+from provgraph.cli import main
 from provgraph.errors import ExportError
 from provgraph.export import FORMATS, export, prov_document
 from provgraph.export.xmlnames import escape_local, from_xml_names, unescape_local
 from provgraph.mapping import event_to_quads
+from provgraph.project import Project
 from provgraph.store import Store
 from provgraph.vocab import ID_NAMESPACES, PROVML, iri
 
@@ -242,3 +244,22 @@ def test_provtoolbox_xml_escapes_are_decoded_on_the_corpus() -> None:
     json_doc = prov.read(str(next(case.glob("*.json"))), format="json")
     assert xml_doc == json_doc
     assert Path(case).is_dir()
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def test_export_command_writes_each_scope(project: Project, tmp_path: Path) -> None:
+    project.record_many(sample_events())
+    out = tmp_path / "prep.provx"
+    assert main(["export", "--format", "prov-xml", "--run", PREP, "-o", str(out)]) == 0
+    assert from_xml_names(prov.read(str(out), format="xml")) == prov_document(project.store, run=PREP)
+    project.close()  # the embedded store takes one process-wide lock
+    assert main(["export", "--format", "provn", "--lineage", "models/m.pkl", "-o", str(tmp_path / "l.provn")]) == 0
+    lineage_text = (tmp_path / "l.provn").read_text()
+    assert f"data:sha256-{A}" in lineage_text and "param:lr-" in lineage_text
+    assert main(["export", "--format", "trig", "--impact", "s3://bucket/raw.csv", "-o", str(tmp_path / "i.trig")]) == 0
+    impact = rdflib.Dataset().parse(str(tmp_path / "i.trig"), format="trig")
+    subjects = {str(s) for s in impact.subjects()}
+    assert iri("data", f"sha256-{M}").value in subjects and iri("param", "lr-db0cf386abbd").value not in subjects
+    assert main(["export", "--format", "provn", "--run", "nope", "-o", str(tmp_path / "x")]) == 1

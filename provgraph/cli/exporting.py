@@ -1,0 +1,93 @@
+"""Standards commands: export, import, audit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExportError
+from ..project import Project
+
+
+def register(sub: Any) -> None:
+    from ..export import FORMATS
+
+    p = sub.add_parser("export", help="write the store, a run, or a lineage/impact in a W3C PROV or RDF format")
+    p.add_argument("--format", "-f", required=True, choices=list(FORMATS),
+                   help="provn, prov-json, prov-xml, prov-jsonld (PROV-DM); turtle, trig, nquads, jsonld (PROV-O)")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--run", help="only this run's bundle")
+    scope.add_argument("--lineage", metavar="REF", help="only what REF came from (path, hash, name, run or IRI)")
+    scope.add_argument("--impact", metavar="REF", help="only what was derived from REF")
+    p.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="read a PROV document (PROV-N, PROV-JSON, PROV-XML, Turtle, TriG, JSON-LD)")
+    p.add_argument("file", help="the document; its format is read from the extension unless --format is given")
+    p.add_argument("--format", help="provn, prov-json, prov-xml, turtle, trig, jsonld (default: by extension)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("audit", help="write (or --check) an audit bundle: lineage in every format, diagram, "
+                                     "summary, checksums and journal verification")
+    p.add_argument("ref", nargs="?", help="the artifact, run or model to audit")
+    p.add_argument("-o", "--output", help="the bundle to write (default: audit-<ref>.zip)")
+    p.add_argument("--impact", action="store_true", help="audit what was derived from REF instead of its lineage")
+    p.add_argument("--check", metavar="BUNDLE", help="re-verify the checksums of an existing bundle")
+    p.set_defaults(func=cmd_audit)
+
+
+def _write(data: bytes, output: str) -> None:
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {output}: {exc}") from exc
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..export import export
+    from ..query import impact, lineage
+
+    with Project.find(args.project) as project:
+        store = project.store
+        nodes = None
+        if args.lineage or args.impact:
+            ask = lineage if args.lineage else impact
+            nodes = ask(store, args.lineage or args.impact, root=project.root).nodes
+        data = export(store, args.format, run=args.run, nodes=nodes)
+    _write(data, args.output)
+    if args.output != "-":
+        print(f"wrote {args.output} ({len(data)} bytes, {args.format})", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ..importers import import_file
+
+    with Project.find(args.project) as project:
+        result = import_file(project.store, args.file, fmt=args.format)
+    print(result.summary())
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ..export.audit import build_audit, check_audit
+
+    if args.check:
+        check = check_audit(args.check)
+        print(check.summary())
+        return 0 if check.ok else 1
+    if not args.ref:
+        raise ExportError("name what to audit (provgraph audit REF -o bundle.zip) or give --check BUNDLE")
+    output = args.output or f"audit-{''.join(c if c.isalnum() or c in '-_.' else '_' for c in args.ref)}.zip"
+    with Project.find(args.project) as project:
+        result = build_audit(project, args.ref, output, "impact" if args.impact else "lineage")
+    print(f"wrote {result.path}: {len(result.files)} files; manifest sha256 {result.manifest_sha256}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
