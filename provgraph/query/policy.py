@@ -1,0 +1,76 @@
+"""Invalidation (recording that an artifact is bad, and what needs attention) and label policy checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import NamedNode
+
+from .. import events as ev
+from ..project import Project
+from ..store import Store
+from ..vocab import local_of
+from .resolve import resolve
+from .results import InvalidatedResult, LabelFlowResult
+from .sparql import select, text_of
+
+
+def invalidate(project: Project, ref: str, reason: str,
+               agents: Sequence[dict[str, str]] | None = None) -> NamedNode:
+    """Record through the journal that ``ref`` is invalid, with ``reason``; returns the node.
+
+    ``agents`` default to the current user (as the capture API records them).
+    """
+    target = resolve(project.store, ref, project.root)
+    if agents is None:
+        from ..capture.environment import default_agents
+
+        agents = default_agents()
+    event = ev.new_event("artifact.invalidate", agents=list(agents),
+                         invalidation={"target": ref, "target_iri": target.value, "reason": reason})
+    project.record(event)
+    return target
+
+
+def invalidated(store: Store, ref: str | NamedNode | None = None,
+                root: str | Path | None = None) -> InvalidatedResult:
+    """Every invalidated artifact (or only ``ref``) and the downstream models and deployments affected."""
+    target = None
+    if ref is not None:
+        target = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str | None, ...]] = set()
+    for s in select(store, "invalidated", target=target):
+        key = (text_of(s["target"]), text_of(s.get("invalidation")), text_of(s.get("affected")))
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({
+            "target": _short(text_of(s["target"])), "target_iri": text_of(s["target"]),
+            "reason": text_of(s.get("reason")), "invalidated_at": text_of(s.get("invalidated_at")),
+            "kind": text_of(s.get("kind")), "affected": text_of(s.get("label")),
+            "affected_iri": text_of(s.get("affected")), "made_by": text_of(s.get("made_by")),
+        })
+    return InvalidatedResult(rows=rows)
+
+
+def labels(store: Store, label: str = "sensitive", required: str = "approved") -> LabelFlowResult:
+    """Where data labelled ``label`` flowed, and whether each run that used it has ``required``."""
+    rows = []
+    for s in select(store, "labels", label=label, required=required):
+        rows.append({
+            "source": text_of(s.get("source_label")) or _short(text_of(s["source"])),
+            "source_iri": text_of(s["source"]), "via": _short(text_of(s["via"])),
+            "via_iri": text_of(s["via"]), "run": text_of(s["run_id"]), "step": text_of(s.get("step")),
+            "compliant": text_of(s["compliant"]) == "true",
+        })
+    return LabelFlowResult(rows=rows, label=label, required=required)
+
+
+def _short(iri: str | None) -> str | None:
+    local = local_of(iri) if iri else None
+    if not local:
+        return iri
+    return local[1][:19] if local[1].startswith("sha256-") else local[1]

@@ -1,0 +1,207 @@
+"""Runs by step kind, agent, parameter, metric, label, time window or commit; who did what; run diffs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import NamedNode
+
+from ..errors import QueryError
+from ..events import RUN_KINDS, parse_time
+from ..mapping import RUN_CLASSES
+from ..store import Store
+from ..vocab import PROVML, local_of
+from .nodes import _RUN_KINDS
+from .resolve import resolve
+from .results import DiffResult, RunsResult, WhoResult
+from .sparql import select, term, text_of
+
+OPERATORS = (">=", "<=", "!=", "=", ">", "<")
+Condition = tuple[str, str, Any]
+Conditions = Mapping[str, Any] | Iterable[str | Condition] | None
+
+
+def parse_condition(text: str) -> Condition:
+    """``"n_estimators>=50"`` -> ``("n_estimators", ">=", 50)``; values are read as JSON scalars."""
+    for op in OPERATORS:
+        name, found, value = text.partition(op)
+        if found and name.strip():
+            return name.strip(), op, _scalar(value.strip())
+    raise QueryError(f"{text!r} is not a condition; write NAME=VALUE or NAME>=VALUE (= != < <= > >=)")
+
+
+def _scalar(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str | int | float | bool) else text
+
+
+def _conditions(given: Conditions) -> list[Condition]:
+    if given is None:
+        return []
+    if isinstance(given, Mapping):
+        return [(str(name), "=", value) for name, value in given.items()]
+    conditions = []
+    for item in given:
+        if isinstance(item, str):
+            conditions.append(parse_condition(item))
+        else:
+            name, op, value = item
+            if op not in OPERATORS:
+                raise QueryError(f"unknown operator {op!r}; use one of {' '.join(OPERATORS)}")
+            conditions.append((name, op, value))
+    return conditions
+
+
+def _when(value: str | datetime | None, what: str) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        moment = parse_time(value)
+    except ValueError as exc:
+        raise QueryError(f"--{what} {value!r} is not a date-time (e.g. 2024-05-01T00:00:00Z)") from exc
+    if moment.tzinfo is None:
+        raise QueryError(f"--{what} {value!r} has no time zone; add one (e.g. Z)")
+    return moment
+
+
+def runs(store: Store, kind: str | None = None, agent: str | None = None, params: Conditions = None,
+         metrics: Conditions = None, label: str | None = None, since: str | datetime | None = None,
+         until: str | datetime | None = None, commit: str | None = None, step: str | None = None,
+         limit: int | None = None) -> RunsResult:
+    """Runs, newest first, with status, step, kind, agents, start, end and duration in seconds.
+
+    ``params`` and ``metrics`` are conditions: ``{"n_estimators": 100}`` or
+    ``["n_estimators>=50", ("accuracy", ">", 0.9)]`` (a metric condition tests the final value).
+    """
+    bindings: dict[str, Any] = {"label": label, "commit": commit, "step_name": step,
+                                "since": _when(since, "since"), "until": _when(until, "until")}
+    if kind is not None:
+        if kind not in RUN_CLASSES:
+            raise QueryError(f"unknown run kind {kind!r}; choose one of {', '.join(RUN_KINDS)}")
+        bindings["kind_class"] = PROVML[RUN_CLASSES[kind]]
+    if agent is not None:
+        bindings["agent"] = resolve(store, agent)
+    pairs = list(zip_longest(_conditions(params), _conditions(metrics))) or [(None, None)]
+    order: list[str] = []
+    found: dict[str, dict[str, Any]] = {}
+    for index, (param, metric) in enumerate(pairs):
+        query = dict(bindings)
+        if param is not None:
+            query.update(param_name=param[0], param_op=param[1], param_value=term(param[2]))
+        if metric is not None:
+            query.update(metric_name=metric[0], metric_op=metric[1], metric_value=term(metric[2]))
+        seen: dict[str, dict[str, Any]] = {}
+        for solution in select(store, "runs", **query):
+            iri = text_of(solution["run"]) or ""
+            if iri not in seen:
+                seen[iri] = _run_row(solution)
+                if index == 0:
+                    order.append(iri)
+            name = text_of(solution.get("agent_name"))
+            if name and name not in seen[iri]["agents"]:
+                seen[iri]["agents"].append(name)
+        found = seen if index == 0 else {iri: row for iri, row in found.items() if iri in seen}
+    rows = [found[iri] for iri in order if iri in found]
+    return RunsResult(rows=rows[:limit] if limit is not None else rows)
+
+
+def _run_row(solution: Mapping[str, Any]) -> dict[str, Any]:
+    start, end = text_of(solution.get("started")), text_of(solution.get("ended"))
+    duration = None
+    if start and end:
+        duration = (parse_time(end) - parse_time(start)).total_seconds()
+    parent = _local(text_of(solution.get("parent")))
+    return {
+        "run": text_of(solution["id"]), "iri": text_of(solution["run"]), "step": text_of(solution.get("step")),
+        "kind": _RUN_KINDS.get(text_of(solution.get("class")) or ""),
+        "status": text_of(solution.get("status")) or ("running" if start else None),
+        "agents": [], "start": start, "end": end, "duration": duration,
+        "parent": parent,
+    }
+
+
+def who(store: Store, ref: str | NamedNode, root: str | Path | None = None) -> WhoResult:
+    """Who generated, used, invalidated or ran ``ref``, on whose behalf, in which role, and when."""
+    node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for s in select(store, "who", ref=node):
+        activity = text_of(s.get("activity")) or ""
+        local = local_of(activity)
+        entity = text_of(s.get("entity")) or ""
+        entity_local = local_of(entity)
+        principal = text_of(s.get("principal_name")) or _local(text_of(s.get("principal")))
+        row = {
+            "time": text_of(s.get("time")), "action": text_of(s.get("action")),
+            "run": local[1] if local else activity, "step": text_of(s.get("step")),
+            "agent": text_of(s.get("agent_name")) or _local(text_of(s.get("agent"))),
+            "agent_iri": text_of(s.get("agent")), "agent_kind": _agent_kind(text_of(s.get("agent_class"))),
+            "role": text_of(s.get("role")), "on_behalf_of": principal,
+            "entity": _short(entity_local[1]) if entity_local else entity, "entity_iri": entity,
+        }
+        key = (row["time"], row["action"], row["run"], row["agent_iri"], row["entity"])
+        if key in rows:
+            for name, value in row.items():
+                rows[key][name] = rows[key][name] or value
+        else:
+            rows[key] = row
+    ordered = sorted(rows.values(), key=lambda r: (r["time"] or "", r["action"] or "", r["run"] or ""))
+    return WhoResult(rows=ordered)
+
+
+def _local(iri: str | None) -> str | None:
+    local = local_of(iri) if iri else None
+    return local[1] if local else iri
+
+
+def _short(local: str) -> str:
+    return local[:19] if local.startswith("sha256-") else local
+
+
+def _agent_kind(cls: str | None) -> str | None:
+    return cls.rpartition("#")[2].lower() if cls else None
+
+
+_ASPECTS = ("input", "parameter", "seed", "code", "environment", "package", "metric")
+
+
+def diff(store: Store, a: str | NamedNode, b: str | NamedNode, root: str | Path | None = None) -> DiffResult:
+    """What differs between runs ``a`` and ``b``: inputs (by hash), parameters, seeds, code commit,
+    environment and packages, final metrics. One row per differing fact, ``None`` where absent."""
+    run_a = a if isinstance(a, NamedNode) else resolve(store, a, root)
+    run_b = b if isinstance(b, NamedNode) else resolve(store, b, root)
+    facts: dict[str, dict[tuple[str, str], set[str]]] = {run_a.value: {}, run_b.value: {}}
+    for s in select(store, "diff", a=run_a, b=run_b):
+        run = text_of(s["run"]) or ""
+        key = (text_of(s["aspect"]) or "", text_of(s["name"]) or "")
+        values = facts.setdefault(run, {}).setdefault(key, set())
+        value = text_of(s.get("value"))
+        if value is not None:
+            values.add(value)
+    for ref, node in ((a, run_a), (b, run_b)):
+        if not _is_run(store, node):
+            raise QueryError(f"{ref!r} is not a run")
+    rows = []
+    keys = set(facts[run_a.value]) | set(facts[run_b.value])
+    for aspect, name in sorted(keys, key=lambda k: (_ASPECTS.index(k[0]) if k[0] in _ASPECTS else 99, k[1])):
+        left, right = facts[run_a.value].get((aspect, name)), facts[run_b.value].get((aspect, name))
+        if left != right:
+            rows.append({"aspect": aspect, "name": name, "a": _joined(left), "b": _joined(right)})
+    return DiffResult(rows=rows, a=_local(run_a.value) or "", b=_local(run_b.value) or "")
+
+
+def _joined(values: set[str] | None) -> str | None:
+    if values is None:
+        return None
+    return ", ".join(sorted(values)) if values else "(none)"
+
+
+def _is_run(store: Store, node: NamedNode) -> bool:
+    return bool(select(store, "runs", run=node).rows)
