@@ -260,6 +260,6 @@ def test_export_command_writes_each_scope(project: Project, tmp_path: Path) -> N
     assert f"data:sha256-{A}" in lineage_text and "param:lr-" in lineage_text
     assert main(["export", "--format", "trig", "--impact", "s3://bucket/raw.csv", "-o", str(tmp_path / "i.trig")]) == 0
     impact = rdflib.Dataset().parse(str(tmp_path / "i.trig"), format="trig")
-    subjects = {str(s) for s in impact.subjects()}
+    subjects = {str(q[0]) for q in impact.quads()}
     assert iri("data", f"sha256-{M}").value in subjects and iri("param", "lr-db0cf386abbd").value not in subjects
     assert main(["export", "--format", "provn", "--run", "nope", "-o", str(tmp_path / "x")]) == 1
