@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
 from . import events as ev
-from .errors import JournalError, ProvgraphError
+from .errors import JournalError, ProvgraphError, StoreError
 from .journal import GENESIS, Entry, Journal, Verification
 from .mapping import event_to_quads
 from .store import BULK_LOAD, Store, open_store
@@ -24,6 +25,7 @@ from .vocab import slug
 
 DIRNAME = ".provgraph"
 SYNC_BATCH = 2000  # events per store transaction when catching up
+log = logging.getLogger(__name__)
 
 
 class Project:
@@ -82,10 +84,18 @@ class Project:
         return self.record_many([event])[0]
 
     def record_many(self, events: Iterable[ev.Event]) -> list[Entry]:
-        """Append several events atomically: all are valid and written, or none is."""
+        """Append several events atomically: all are valid and written, or none is.
+
+        An open store catches up at once; if it cannot be reached (a remote endpoint that is down),
+        the events wait in the journal and the next :meth:`sync` replays them.
+        """
         entries = self.journal.append_many(events)
         if self._store is not None:
-            self.sync()
+            try:
+                self.sync()
+            except StoreError as exc:
+                log.warning("%d event(s) wait in the journal until the store is reachable: %s",
+                            self.pending(), exc)
         return entries
 
     # -- the store --------------------------------------------------------------------------------
@@ -106,6 +116,10 @@ class Project:
             return {"seq": -1, "hash": GENESIS, "offset": 0}
         loaded: dict[str, int | str] = json.loads(path.read_text())
         return loaded
+
+    def pending(self) -> int:
+        """How many journal entries the store has not seen yet."""
+        return sum(1 for _ in self.journal.entries(int(self._read_watermark()["offset"])))
 
     def _write_watermark(self, entry: Entry) -> None:
         path = self._watermark_path()

@@ -201,14 +201,22 @@ class SparqlStore(Store):
         self.endpoint = Endpoint.from_uri(uri)
         super().__init__(self.endpoint.display)
         self._parser = ox.Store()  # empty: checks syntax and reads the query form without a round trip
+        self._down_until = 0.0  # after a request failed for good, try once only until then
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def _send(self, action: Callable[[], T], url: str, invalid: type[Exception] = StoreError) -> T:
-        """Run one request, retrying connection errors and 5xx answers with exponential back-off."""
-        delay, attempts = self.endpoint.backoff, self.endpoint.retries + 1
+        """Run one request, retrying connection errors and 5xx answers with exponential back-off.
+
+        Once a request has failed for good, the following ones (for as long as the back-off would have
+        lasted, at least 5 s) are tried once, so a caller facing a down endpoint is not held up again.
+        """
+        delay = self.endpoint.backoff
+        attempts = 1 if time.monotonic() < self._down_until else self.endpoint.retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                return action()
+                answer = action()
+                self._down_until = 0.0
+                return answer
             except QueryBadFormed as exc:
                 raise invalid(f"{url} rejected the request (HTTP 400): {_server_message(exc)}") from exc
             except Unauthorized as exc:
@@ -229,6 +237,8 @@ class SparqlStore(Store):
             except (OSError, http.client.HTTPException) as exc:  # URLError, refused, reset, time-out
                 failure, problem = exc, str(getattr(exc, "reason", exc)) or type(exc).__name__
             if attempt == attempts:
+                pause = max(5.0, self.endpoint.backoff * 2 ** self.endpoint.retries)
+                self._down_until = time.monotonic() + pause
                 raise StoreError(f"{url} failed after {attempts} attempt(s): {problem}") from failure
             time.sleep(delay)
             delay *= 2
