@@ -1,0 +1,120 @@
+"""The ASGI application (Starlette) and :func:`serve`, which runs it under uvicorn.
+
+>>> app = create_app(ServerConfig(project="."))          # any ASGI server can run this
+>>> serve(ServerConfig(project=".", port=8750))          # or let provgraph run uvicorn
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.resources import files
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .. import __version__
+from . import api
+from .auth import authorize
+from .backend import Backend
+from .config import ServerConfig
+from .ingest import media_type, parse_events, read_body
+from .openapi import openapi
+from .problems import HANDLERS
+from .sparql import answer, extract_query
+
+
+async def post_events(request: Request) -> Response:
+    """Validate every event of the body, then record them all (journal, then store)."""
+    who = authorize(request, "writer")
+    body = await read_body(request, request.app.state.config.max_body_bytes)
+    events = await run_in_threadpool(parse_events, body, media_type(request))
+    receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
+    payload = {**receipt.as_dict(), "submitted_by": who.agent}
+    return JSONResponse(payload, status_code=201 if receipt.stored else 202)
+
+
+async def sparql_endpoint(request: Request) -> Response:
+    authorize(request, "reader")
+    body = b""
+    if request.method == "POST":
+        body = await read_body(request, request.app.state.config.max_body_bytes)
+    params = {key: request.query_params.getlist(key) for key in request.query_params}
+    params.pop("format", None)
+    query = extract_query(request.method, params, media_type(request), body)
+    store = await run_in_threadpool(lambda: request.app.state.backend.store)
+    return await answer(request, store, query)
+
+
+async def rebuild(request: Request) -> Response:
+    authorize(request, "admin")
+    count = await run_in_threadpool(request.app.state.backend.rebuild)
+    return JSONResponse({"replayed": count})
+
+
+async def journal(request: Request) -> Response:
+    authorize(request, "reader")
+    result = await run_in_threadpool(request.app.state.backend.project.verify)
+    return JSONResponse(result.as_dict(), status_code=200 if result.ok else 409)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({**request.app.state.backend.health(), "version": __version__})
+
+
+async def openapi_document(request: Request) -> Response:
+    return JSONResponse(openapi())
+
+
+async def page(request: Request) -> Response:
+    return HTMLResponse(files(__package__).joinpath("page.html").read_text(encoding="utf-8"),
+                        headers={"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
+                                                            "script-src 'unsafe-inline'; img-src 'self' data: blob:"})
+
+
+ROUTES = [
+    Route("/", page, methods=["GET"]),
+    Route("/openapi.json", openapi_document, methods=["GET"]),
+    Route("/api/health", health, methods=["GET"]),
+    Route("/api/events", post_events, methods=["POST"]),
+    Route("/api/runs", api.list_runs, methods=["GET"]),
+    Route("/api/runs/{run_id}", api.show_run, methods=["GET"]),
+    Route("/api/impact", api.get_impact, methods=["GET"]),
+    Route("/api/lineage", api.get_lineage, methods=["GET"]),
+    Route("/api/who", api.get_who, methods=["GET"]),
+    Route("/api/export", api.get_export, methods=["GET"]),
+    Route("/api/diagram", api.get_diagram, methods=["GET"]),
+    Route("/api/journal", journal, methods=["GET"]),
+    Route("/api/admin/rebuild", rebuild, methods=["POST"]),
+    Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
+]
+
+
+def create_app(config: ServerConfig, backend: Backend | None = None) -> Starlette:
+    """The application serving ``config.project`` (and ``config.store``); closes the store on shutdown."""
+    config.check()
+    opened = backend or Backend(config.project, config.store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            opened.close()
+
+    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    app.state.config = config
+    app.state.backend = opened
+    return app
+
+
+def serve(config: ServerConfig, log_level: str = "info") -> None:
+    """Run the server under uvicorn until interrupted."""
+    import uvicorn
+
+    app = create_app(config)
+    uvicorn.run(app, host=config.host, port=config.port, log_level=log_level, server_header=False,
+                proxy_headers=False)

@@ -1,0 +1,132 @@
+"""What the server serves: a project (its journal, the source of truth) and the store it feeds.
+
+Writes go journal first, then store, under one lock. Each event id is recorded once: a client that
+resends an event (a retry after a lost answer, a spool replayed twice) gets it counted as a duplicate,
+not stored again, which is what makes forwarding from a capture client exactly-once. Every accepted
+event is stamped with who sent it and when: the caller's agent joins the event's agents with the role
+``submitter``, and the annotations ``provgraph.submitted_by`` / ``provgraph.submitted_at`` say who and
+when, so "who did what, when" covers writes to provgraph itself (query ``who`` or the run's agents).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import events as ev
+from ..errors import ProvgraphError, StoreError
+from ..project import Project
+from ..store import Store
+from .config import Principal
+
+SUBMITTER_ROLE = "submitter"
+SUBMITTED_BY = "provgraph.submitted_by"
+SUBMITTED_AT = "provgraph.submitted_at"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What one ingest did: events recorded, duplicates skipped, the journal head, store state."""
+
+    recorded: list[str]
+    duplicates: list[str]
+    journal_head: str | None
+    stored: bool
+    store_problem: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "recorded": len(self.recorded), "duplicates": len(self.duplicates),
+            "ids": self.recorded, "duplicate_ids": self.duplicates,
+            "journal_head": self.journal_head, "stored": self.stored,
+        }
+        if self.store_problem:
+            body["store_problem"] = self.store_problem
+        return body
+
+
+def stamp(event: ev.Event, who: Principal, when: str) -> ev.Event:
+    """A copy of ``event`` saying that ``who`` submitted it at ``when``."""
+    stamped = dict(event)
+    agents = list(event.get("agents", ()))
+    if all(agent.get("id") != who.agent for agent in agents):
+        agents.append({"id": who.agent, "kind": who.kind, "name": who.name or who.agent, "role": SUBMITTER_ROLE})
+    stamped["agents"] = agents
+    stamped["annotations"] = {**event.get("annotations", {}), SUBMITTED_BY: who.agent, SUBMITTED_AT: when}
+    return stamped
+
+
+class Backend:
+    """The project and store behind a running server (thread-safe)."""
+
+    def __init__(self, project_dir: str | Path, store_uri: str | None = None) -> None:
+        found = Project.find(project_dir, create=True)
+        self.project = Project(found.root, store_uri) if store_uri else found
+        if self.project.store_uri.startswith(("http://", "https://")):
+            raise ProvgraphError(
+                f"the server cannot use another provgraph server ({self.project.store_uri}) as its store; "
+                "pass --store with a local or sparql+http(s):// store"
+            )
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+        self._scanned = 0
+        self._store_problem = ""
+        self.project.sync()
+
+    @property
+    def store(self) -> Store:
+        """The store (caught up with the journal when possible)."""
+        with self._lock:
+            try:
+                return self.project.store
+            except StoreError as exc:
+                self._store_problem = str(exc)
+                raise
+
+    def _scan_ids(self) -> None:
+        """Learn the ids of events appended since the last scan (by us or another process)."""
+        for entry in self.project.journal.entries(self._scanned):
+            self._seen.add(entry.event["id"])
+            self._scanned = entry.end_offset
+
+    def record(self, events: list[ev.Event], who: Principal) -> Receipt:
+        """Stamp, dedupe and append ``events`` to the journal in one go, then update the store."""
+        when = ev.now()
+        with self._lock:
+            self._scan_ids()
+            fresh: list[ev.Event] = []
+            duplicates: list[str] = []
+            batch_ids: set[str] = set()
+            for event in events:
+                if event["id"] in self._seen or event["id"] in batch_ids:
+                    duplicates.append(event["id"])
+                else:
+                    batch_ids.add(event["id"])
+                    fresh.append(stamp(event, who, when))
+            entries = self.project.journal.append_many(fresh)
+            self._scan_ids()
+            stored, problem = True, ""
+            try:
+                self.project.sync()
+                self._store_problem = ""
+            except StoreError as exc:
+                stored, problem = False, str(exc)
+                self._store_problem = problem
+        head = entries[-1].hash if entries else None
+        return Receipt([e["id"] for e in fresh], duplicates, head, stored, problem)
+
+    def rebuild(self) -> int:
+        """Replay the whole journal into an emptied store."""
+        with self._lock:
+            return self.project.rebuild()
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            return {"status": "degraded" if self._store_problem else "ok", "store": self.project.store_uri,
+                    "store_problem": self._store_problem or None}
+
+    def close(self) -> None:
+        with self._lock:
+            self.project.close()

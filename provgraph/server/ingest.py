@@ -1,0 +1,83 @@
+"""Reading request bodies within the size limit, and parsing native events out of them.
+
+``POST /api/events`` takes one JSON object, a JSON array of objects, or JSON Lines
+(``application/x-ndjson``). Every event is validated before any is recorded; the first bad one is
+reported with its position (``[2].run.id``), and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from .. import events as ev
+from ..errors import InvalidEvent
+from .problems import ApiError
+
+JSON_TYPES = ("application/json",)
+LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines", "application/json-seq")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, or a 413 as soon as it exceeds ``limit`` bytes (whatever Content-Length says)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ApiError(400, f"Content-Length {declared!r} is not a number")
+        if int(declared) > limit:
+            raise ApiError(413, f"the request body is {int(declared)} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type(request: Request) -> str:
+    """The request's media type without parameters, lower-cased ('' when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _loads(text: bytes, where: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"{where}is not valid JSON: {exc}") from exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_events(body: bytes, content_type: str) -> list[ev.Event]:
+    """Validated events from a body of ``content_type`` (JSON object or array, or JSON Lines)."""
+    if not body.strip():
+        raise ApiError(400, "the request body is empty; send an event, a JSON array of events or JSON Lines")
+    batch = True
+    if content_type in LINES_TYPES:
+        items = [(f"line {number}", _loads(line, f"line {number} "))
+                 for number, line in enumerate(body.split(b"\n"), start=1) if line.strip()]
+    elif content_type in JSON_TYPES or content_type == "":
+        data = _loads(body, "the body ")
+        if isinstance(data, list):
+            items = [(f"event {index}", item) for index, item in enumerate(data)]
+        else:
+            items, batch = [("the event", data)], False
+    else:
+        raise ApiError(415, f"unsupported content type {content_type!r}; send application/json "
+                            "(an event or an array) or application/x-ndjson (JSON Lines)")
+    if not items:
+        raise ApiError(400, "no events in the request")
+    found = []
+    for index, (where, item) in enumerate(items):
+        try:
+            found.append(ev.validate(item))
+        except InvalidEvent as exc:
+            prefix = f"[{index}]" if batch else ""
+            field = f"{prefix}.{exc.field}" if prefix and exc.field else (prefix or exc.field)
+            raise ApiError(422, f"{where}: {exc}", field or None) from exc
+    return found

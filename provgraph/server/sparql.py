@@ -1,0 +1,240 @@
+"""The SPARQL 1.1 Protocol endpoint (``GET/POST /sparql``), read-only.
+
+A query arrives as the ``query`` parameter (URL or form) or as an ``application/sparql-query`` body.
+Updates (an ``update`` parameter or an ``application/sparql-update`` body) are refused with 403, and so
+are ``SERVICE`` clauses, which would make the server fetch other URLs. SELECT and ASK answers are
+written as SPARQL JSON, XML, CSV or TSV and graphs (CONSTRUCT, DESCRIBE) as Turtle, N-Triples, RDF/XML or
+JSON-LD, chosen by the ``Accept`` header (or a ``format`` parameter).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..store import Solutions, Store
+from ..store.bindings import _TOKEN
+from .problems import ApiError
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+READ_ONLY = "this SPARQL endpoint is read-only: updates are refused (record events with POST /api/events instead)"
+
+Serializer = Callable[[Solutions | bool], bytes]
+
+
+def _term_json(term: Any) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "literal", "value": str(term)}
+
+
+def results_json(result: Solutions | bool) -> bytes:
+    if isinstance(result, bool):
+        return json.dumps({"head": {}, "boolean": result}).encode()
+    bindings = [{name: _term_json(value) for name, value in row.items()} for row in result.rows]
+    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
+                      ensure_ascii=False).encode()
+
+
+def _term_xml(term: Any) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+def results_xml(result: Solutions | bool) -> bytes:
+    head = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+    if isinstance(result, bool):
+        return (head + f"<head/>\n<boolean>{'true' if result else 'false'}</boolean>\n</sparql>\n").encode()
+    parts = [head, "<head>"]
+    parts += [f"<variable name={quoteattr(name)}/>" for name in result.variables]
+    parts.append("</head>\n<results>\n")
+    for row in result.rows:
+        parts.append("<result>")
+        parts += [f"<binding name={quoteattr(name)}>{_term_xml(value)}</binding>" for name, value in row.items()]
+        parts.append("</result>\n")
+    parts.append("</results>\n</sparql>\n")
+    return "".join(parts).encode()
+
+
+def _plain(term: Any) -> str:
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term.value) if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
+
+
+def results_csv(result: Solutions | bool) -> bytes:
+    if isinstance(result, bool):
+        raise ApiError(406, "an ASK answer has no CSV form; accept application/sparql-results+json or +xml")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow([_plain(row[name]) if name in row else "" for name in result.variables])
+    return out.getvalue().encode()
+
+
+def results_tsv(result: Solutions | bool) -> bytes:
+    if isinstance(result, bool):
+        raise ApiError(406, "an ASK answer has no TSV form; accept application/sparql-results+json or +xml")
+    lines = ["\t".join(f"?{name}" for name in result.variables)]
+    for row in result.rows:
+        lines.append("\t".join(str(row[name]) if name in row else "" for name in result.variables))
+    return ("\n".join(lines) + "\n").encode()
+
+
+#: Media type -> (short name, serializer) for SELECT and ASK answers; the first is the default.
+RESULT_TYPES: dict[str, tuple[str, Serializer]] = {
+    "application/sparql-results+json": ("json", results_json),
+    "application/sparql-results+xml": ("xml", results_xml),
+    "text/csv": ("csv", results_csv),
+    "text/tab-separated-values": ("tsv", results_tsv),
+    "application/json": ("json", results_json),
+}
+#: Media type -> (short name, RDF format) for CONSTRUCT and DESCRIBE answers; the first is the default.
+GRAPH_TYPES: dict[str, tuple[str, ox.RdfFormat]] = {
+    "text/turtle": ("turtle", ox.RdfFormat.TURTLE),
+    "application/n-triples": ("ntriples", ox.RdfFormat.N_TRIPLES),
+    "application/rdf+xml": ("rdfxml", ox.RdfFormat.RDF_XML),
+    "application/ld+json": ("jsonld", ox.RdfFormat.JSON_LD),
+    "text/plain": ("ntriples", ox.RdfFormat.N_TRIPLES),
+}
+
+
+def negotiate(accept: str, offered: Sequence[str], fmt: str | None, names: Mapping[str, str]) -> str:
+    """The offered media type that best matches ``accept`` (``fmt``, a short name, wins); 406 if none."""
+    if fmt:
+        for media, name in names.items():
+            if fmt in (name, media):
+                return media
+        choices = ", ".join(dict.fromkeys(names.values()))
+        raise ApiError(400, f"unknown format {fmt!r} for this query; choose one of {choices}", "format")
+    if not accept.strip():
+        return offered[0]
+    best, best_q = None, 0.0
+    for position, part in enumerate(accept.split(",")):
+        pieces = [p.strip() for p in part.split(";")]
+        wanted, q = pieces[0].lower(), 1.0
+        for param in pieces[1:]:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        for media in offered:
+            if wanted in (media, "*/*") or (wanted.endswith("/*") and media.startswith(wanted[:-1])):
+                score = q - position * 1e-6
+                if score > best_q:
+                    best, best_q = media, score
+                break
+    if best is None:
+        raise ApiError(406, f"cannot answer in {accept!r}; this query can be answered as {', '.join(offered)}")
+    return best
+
+
+def _is_refused_keyword(query: str, keyword: str) -> bool:
+    """Whether ``keyword`` occurs as a word of the query (not inside a string, IRI or comment)."""
+    return any(m.lastgroup == "word" and m.group().upper() == keyword for m in _TOKEN.finditer(query))
+
+
+def _starts_as_update(query: str) -> bool:
+    """Whether the first keyword of ``query`` (after prologue declarations) is an update operation."""
+    for match in _TOKEN.finditer(query):
+        word = match.group().upper()
+        if match.lastgroup != "word" or word in ("PREFIX", "BASE") or ":" in word:
+            continue
+        return word in UPDATE_WORDS
+    return False
+
+
+def _form(body: bytes) -> dict[str, list[str]]:
+    try:
+        return urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "the form body is not UTF-8") from exc
+
+
+def extract_query(method: str, params: Mapping[str, list[str]], content_type: str, body: bytes) -> str:
+    """The query text of a protocol request; 403 for updates, 400 for anything malformed."""
+    fields = {k: list(v) for k, v in params.items()}
+    if method == "POST":
+        if content_type == "application/sparql-update":
+            raise ApiError(403, READ_ONLY)
+        if content_type == "application/x-www-form-urlencoded":
+            for key, values in _form(body).items():
+                fields.setdefault(key, []).extend(values)
+        elif content_type == "application/sparql-query":
+            try:
+                fields.setdefault("query", []).append(body.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise ApiError(400, "the query body is not UTF-8") from exc
+        elif body.strip():
+            raise ApiError(415, f"unsupported content type {content_type!r}; send application/sparql-query or "
+                                "application/x-www-form-urlencoded")
+    if "update" in fields:
+        raise ApiError(403, READ_ONLY, "update")
+    for dataset in ("default-graph-uri", "named-graph-uri"):
+        if dataset in fields:
+            raise ApiError(400, f"{dataset} is not supported: the default graph is the union of all named "
+                                "graphs; use FROM or GRAPH in the query", dataset)
+    queries = fields.get("query", [])
+    if len(queries) != 1 or not queries[0].strip():
+        raise ApiError(400, "give exactly one SPARQL query (the 'query' parameter or an "
+                            "application/sparql-query body)", "query")
+    query = queries[0]
+    if _starts_as_update(query):
+        raise ApiError(403, READ_ONLY, "query")
+    if _is_refused_keyword(query, "SERVICE"):
+        raise ApiError(403, "SERVICE (federated) queries are refused: the server does not fetch other URLs",
+                       "query")
+    return query
+
+
+async def answer(request: Request, store: Store, query: str) -> Response:
+    """Run ``query`` on ``store`` and write the answer in the negotiated format."""
+    result = await run_in_threadpool(store.query, query)
+    accept = request.headers.get("accept", "")
+    fmt = request.query_params.get("format")
+    if isinstance(result, list):
+        graph_names = {media: name for media, (name, _) in GRAPH_TYPES.items()}
+        media = negotiate(accept, list(GRAPH_TYPES), fmt, graph_names)
+        body = ox.serialize(result, format=GRAPH_TYPES[media][1]) or b""
+    else:
+        offered = [m for m in RESULT_TYPES if not isinstance(result, bool) or RESULT_TYPES[m][0] in ("json", "xml")]
+        names = {media: RESULT_TYPES[media][0] for media in offered}
+        media = negotiate(accept, offered, fmt, names)
+        body = RESULT_TYPES[media][1](result)
+    charset = "; charset=utf-8" if media.startswith("text/") else ""
+    return Response(body, media_type=media + charset, headers={"Vary": "Accept"})
+
