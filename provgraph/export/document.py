@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from typing import Any
 
 import prov.model as pm
 from prov.serializers.provrdf import ProvRDFSerializer
@@ -30,6 +31,7 @@ from ..mapping import bundle_iri
 from ..resources import query_path
 from ..store import Solutions, Store
 from ..vocab import PREFIXES, PROV, RDF
+from . import dictionary
 
 #: Predicates that link a node to its qualified-influence nodes, which belong with it in a subgraph.
 _QUALIFIERS = frozenset(
@@ -40,7 +42,6 @@ _QUALIFIERS = frozenset(
         "qualifiedInvalidation", "qualifiedCommunication", "qualifiedInfluence",
     )
 )
-_DROPPED_TYPES = frozenset({PROV.Bundle.value, PROV.Role.value})
 
 
 def scoped_quads(
@@ -97,6 +98,32 @@ def _node_quads(store: Store, nodes: list[NamedNode]) -> list[Quad]:
     return list(dict.fromkeys(kept))
 
 
+class _Decoder(ProvRDFSerializer):
+    """The ``prov`` package's PROV-O decoder, also reading "scruffy" relations.
+
+    Two relations may share an identifier while disagreeing on a time (PROV-N allows it); PROV-O then
+    holds one qualified node with two ``prov:atTime`` values. The ``prov`` package refuses such a
+    node; this decoder yields one record per value, as it already does for other formal arguments.
+    """
+
+    def _emit_decoded_records(self, bundle: pm.ProvBundle, state: Any) -> None:
+        for subject, attrs in list(state.other_attributes.items()):
+            record_type = state.record_types.get(subject)
+            if record_type is None or not attrs:
+                continue
+            formal = {str(q): q for q in pm.PROV_REC_CLS[record_type].FORMAL_ATTRIBUTES}
+            seen: dict[str, list[Any]] = {}
+            for key, value in attrs:
+                if str(key) in formal:
+                    seen.setdefault(str(key), []).append(value)
+            repeated = {name: values for name, values in seen.items() if len(values) > 1}
+            if repeated:
+                state.other_attributes[subject] = [(k, v) for k, v in attrs if str(k) not in repeated]
+                for name, values in repeated.items():
+                    state.unique_sets.setdefault(subject, {})[formal[name]] = values
+        super()._emit_decoded_records(bundle, state)
+
+
 def _rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
     if isinstance(term, NamedNode):
         return URIRef(term.value)
@@ -116,9 +143,9 @@ def _dataset(quads: Iterable[Quad], prefixes: dict[str, str]) -> Dataset:
         dataset.bind(prefix, base, override=True, replace=True)
     rows = []
     for quad in quads:
-        if quad.predicate == RDF.type and isinstance(quad.object, NamedNode) and quad.object.value in _DROPPED_TYPES:
+        if quad.predicate == RDF.type and quad.object == PROV.Role:
             continue
-        if quad.predicate.value.startswith(RDF.base) and quad.subject == quad.graph_name:
+        if quad.predicate == RDF.type and quad.object == PROV.Bundle and quad.subject == quad.graph_name:
             continue
         graph_id = DATASET_DEFAULT_GRAPH_ID if isinstance(quad.graph_name, DefaultGraph) else URIRef(
             quad.graph_name.value)
@@ -129,18 +156,29 @@ def _dataset(quads: Iterable[Quad], prefixes: dict[str, str]) -> Dataset:
 
 
 def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None = None) -> pm.ProvDocument:
-    """Decode PROV-O quads into a ``ProvDocument`` (named graphs become bundles)."""
-    dataset = _dataset(quads, {**PREFIXES, **(prefixes or {})})
+    """Decode PROV-O quads into a ``ProvDocument`` (named graphs become bundles).
+
+    PROV-Dictionary statements are kept with the document (see :mod:`provgraph.export.dictionary`).
+    """
+    namespaces = {**PREFIXES, **(prefixes or {})}
     raw = pm.ProvDocument()
+    for prefix, base in namespaces.items():
+        raw.add_namespace(prefix, base)
     try:
+        rest, records = dictionary.split_quads(list(quads), raw)
+        dataset = _dataset(rest, namespaces)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ProvRDFSerializer(raw).decode_document(dataset, raw)
+            _Decoder(raw).decode_document(dataset, raw)
     except ProvgraphError:
         raise
     except Exception as exc:  # the prov package raises assorted errors on odd PROV-O
         raise ExportError(f"the statements in scope are not a decodable PROV document: {exc}") from exc
-    return without_redundant_relations(raw)
+    clean = without_redundant_relations(raw)
+    existing = {b.identifier for b in clean.bundles}
+    for bundle in {r.bundle for r in records if r.bundle is not None} - existing:
+        clean.bundle(bundle)
+    return dictionary.attach(clean, records)
 
 
 def without_redundant_relations(document: pm.ProvDocument) -> pm.ProvDocument:
