@@ -192,8 +192,9 @@ def pop_xml(container: Any, bundle: pm.QualifiedName | None) -> list[DictionaryR
 def _xml_values(element: Any, children: list[Any]) -> list[Attribute]:
     from lxml import etree
 
-    nsmap = dict(element.nsmap)
-    nsmap.update({"prov": "http://www.w3.org/ns/prov#", _DUMMY.prefix: _DUMMY.uri})
+    nsmap = {"xsd": "http://www.w3.org/2001/XMLSchema", **element.nsmap}
+    nsmap.update({"prov": "http://www.w3.org/ns/prov#", _DUMMY.prefix: _DUMMY.uri,
+                  "xsi": "http://www.w3.org/2001/XMLSchema-instance"})
     root = etree.Element(f"{_P}document", nsmap=nsmap)
     entity = etree.SubElement(root, f"{_P}entity")
     entity.set(f"{_P}id", str(_SUBJECT))
@@ -214,9 +215,11 @@ def _xml_record(kind: str, element: Any, bundle: pm.QualifiedName | None) -> Dic
     counts = {"k": 0, "e": 0, "r": 0}
 
     def dummy(name: str, text: str, xsi_type: str | None) -> None:
+        """A stand-in attribute element; ``xsi_type`` ``None`` is a plain string, ``"ref"`` a reference."""
         child = etree.Element(f"{{{_DUMMY.uri}}}{name}")
         child.text = text
-        child.set(_XSI_TYPE, xsi_type or "xsd:QName")
+        if xsi_type is not None:
+            child.set(_XSI_TYPE, "xsd:QName" if xsi_type == "ref" else xsi_type)
         renamed.append(child)
 
     for child in element:
@@ -225,12 +228,12 @@ def _xml_record(kind: str, element: Any, bundle: pm.QualifiedName | None) -> Dic
         local = child.tag[len(_P):] if child.tag.startswith(_P) else None
         if local in ("newDictionary", "oldDictionary", "dictionary"):
             dummy({"newDictionary": "after", "oldDictionary": "before", "dictionary": "after"}[local],
-                  child.get(f"{_P}ref"), None)
+                  child.get(f"{_P}ref"), "ref")
         elif local == "keyEntityPair":
             key = child.find(f"{_P}key")
             ent = child.find(f"{_P}entity")
             dummy(f"k{counts['k']}", key.text or "", key.get(_XSI_TYPE))
-            dummy(f"e{counts['e']}", ent.get(f"{_P}ref"), None)
+            dummy(f"e{counts['e']}", ent.get(f"{_P}ref"), "ref")
             counts["k"] += 1
             counts["e"] += 1
         elif local == "key":
@@ -667,3 +670,15 @@ def pop_xml_document(root: Any) -> list[DictionaryRecord]:
         values = _xml_values(content, [_qname_element(content.get(f"{_P}id", ""))])
         found += pop_xml(content, values[0][1] if values else None)
     return found
+
+
+def rebase(record: DictionaryRecord, document: pm.ProvBundle) -> DictionaryRecord:
+    """``record`` with every qualified name re-spelt in ``document``'s namespaces (registering new ones)."""
+
+    def name(value: Any) -> Any:
+        return mint(document, value.uri) if isinstance(value, pm.QualifiedName) else value
+
+    return DictionaryRecord(
+        record.kind, name(record.identifier), name(record.dictionary), name(record.before),
+        tuple((name(k), name(e)) for k, e in record.pairs), tuple(name(k) for k in record.keys),
+        tuple((name(k), name(v)) for k, v in record.attributes), name(record.bundle))

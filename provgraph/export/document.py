@@ -178,7 +178,7 @@ def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None =
     existing = {b.identifier for b in clean.bundles}
     for bundle in {r.bundle for r in records if r.bundle is not None} - existing:
         clean.bundle(bundle)
-    return dictionary.attach(clean, records)
+    return dictionary.attach(clean, [dictionary.rebase(r, clean) for r in records])
 
 
 def without_redundant_relations(document: pm.ProvDocument) -> pm.ProvDocument:

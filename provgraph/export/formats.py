@@ -9,17 +9,19 @@ they hold exactly what the store holds (Turtle, having no named graphs, holds th
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import prov.model as pm
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
 
-from ..errors import ExportError
+from ..errors import ExportError, ProvgraphError
 from ..store import Store
 from ..vocab import PREFIXES
+from . import dictionary
 from .document import document_from_quads, scoped_quads
-from .xmlnames import to_xml_names
+from .xmlnames import escape_local, to_xml_names
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,84 @@ def serialize_document(document: pm.ProvDocument, fmt: str) -> bytes:
     """``document`` in one of the PROV-DM formats (``provn``, ``prov-json``, ``prov-xml``, ``prov-jsonld``)."""
     if get_format(fmt).prov_dm is False:
         raise ExportError(f"{fmt} is an RDF format; export it from quads, not from a PROV document")
-    if fmt == "prov-xml":
-        document = to_xml_names(document)
+    records = [dictionary.rebase(r, document) for r in dictionary.of(document)]
+    if records and fmt == "prov-jsonld":
+        raise ExportError("PROV-JSONLD has no form for PROV-Dictionary relations; export PROV-N, PROV-JSON, "
+                          "PROV-XML or an RDF format instead")
     buffer = io.BytesIO()
     try:
-        document.serialize(buffer, format=_PROV_WRITERS[fmt], **({"indent": 2} if fmt == "prov-json" else {}))
+        (to_xml_names(document) if fmt == "prov-xml" else document).serialize(
+            buffer, format=_PROV_WRITERS[fmt], **({"indent": 2} if fmt == "prov-json" else {}))
+        data = buffer.getvalue()
+        if records:
+            data = _WITH_DICTIONARIES[fmt](data, records, document)
+    except ProvgraphError:
+        raise
     except Exception as exc:  # the prov package raises assorted errors; translate at the boundary
         raise ExportError(f"cannot write {get_format(fmt).label}: {exc}") from exc
-    return buffer.getvalue()
+    return data
+
+
+def _provn_with(data: bytes, records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> bytes:
+    lines = data.decode("utf-8").split("\n")
+    by_bundle: dict[object, list[str]] = {}
+    for record in records:
+        by_bundle.setdefault(record.bundle, []).append(dictionary.provn_statement(record, document))
+    out: list[str] = []
+    current = None
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("bundle ") or stripped == "endDocument":
+            out += [f"  {s}" for s in by_bundle.pop(None, [])]
+        if stripped.startswith("bundle "):
+            current = stripped.split()[1]
+        if stripped == "endBundle":
+            match = next((b for b in by_bundle if b is not None and str(b) == current), None)
+            out += [f"    {s}" for s in by_bundle.pop(match, [])] if match is not None else []
+        out.append(line)
+    return "\n".join(out).encode("utf-8")
+
+
+def _json_with(data: bytes, records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> bytes:
+    obj = json.loads(data)
+    for bundle, sections in dictionary.to_json(records, document).items():
+        target = obj if bundle is None else obj.setdefault("bundle", {}).setdefault(str(bundle), {})
+        for kind, entries in sections.items():
+            target.setdefault(kind, {}).update(entries)
+        for namespace in {n for r in records for n in _namespaces(r)}:
+            obj.setdefault("prefix", {}).setdefault(namespace.prefix, namespace.uri)
+    return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _xml_with(data: bytes, records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    for bundle, elements in dictionary.to_xml(records, document).items():
+        parent = root
+        if bundle is not None:
+            parent = next((c for c in root.iter("{http://www.w3.org/ns/prov#}bundleContent")
+                           if c.get("{http://www.w3.org/ns/prov#}id") == str(to_xml_qname(bundle))), root)
+        index = next((i for i, c in enumerate(parent) if c.tag == "{http://www.w3.org/ns/prov#}bundleContent"),
+                     len(parent))
+        for offset, element in enumerate(elements):
+            parent.insert(index + offset, element)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _namespaces(record: dictionary.DictionaryRecord) -> list[pm.Namespace]:
+    names = [record.identifier, record.dictionary, record.before, *(e for _, e in record.pairs),
+             *(k for k, _ in record.pairs), *record.keys, *(k for k, _ in record.attributes),
+             *(v for _, v in record.attributes)]
+    return [n.namespace for n in names if isinstance(n, pm.QualifiedName)]
+
+
+_WITH_DICTIONARIES = {"provn": _provn_with, "prov-json": _json_with, "prov-xml": _xml_with}
+
+
+def to_xml_qname(name: pm.QualifiedName) -> str:
+    """How ``name`` is spelt in PROV-XML."""
+    return f"{name.namespace.prefix}:{escape_local(name.localpart)}"
 
 
 def serialize_quads(quads: Iterable[Quad], fmt: str) -> bytes:

@@ -24,6 +24,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from ..errors import ExportError
+from ..export import dictionary
 from ..store import Store
 from ..vocab import PROV, RDF, iri
 from .prov_read import READ_FORMATS, guess_format, read_document
@@ -76,11 +77,13 @@ def document_quads(document: pm.ProvDocument, graph: NamedNode) -> list[Quad]:
         if not isinstance(name, NamedNode):
             name = graph
         quads.append(Quad(_term(s, blanks), _term(p, blanks), _term(o, blanks), name))  # type: ignore[arg-type]
+    for record in dictionary.of(document):
+        quads += dictionary.to_quads(record, NamedNode(record.bundle.uri) if record.bundle is not None else graph)
     return list(dict.fromkeys(quads))
 
 
 def _count(document: pm.ProvDocument) -> int:
-    return len(document.records) + sum(len(b.records) for b in document.bundles)
+    return len(document.records) + sum(len(b.records) for b in document.bundles) + len(dictionary.of(document))
 
 
 def import_bytes(store: Store, data: bytes, fmt: str, source: str = "the document") -> ImportResult:
