@@ -6,6 +6,7 @@ render layers as a value; nothing is pasted into SPARQL. Store work runs in a wo
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +27,7 @@ from .problems import ApiError
 
 DIAGRAM_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf", "dot": "text/vnd.graphviz"}
 DIRECTIONS = {"up": "up", "down": "down", "both": "both", "lineage": "up", "impact": "down"}
+RUN_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # the event schema's identifier
 RUN_FILTERS = ("kind", "step", "agent", "label", "since", "until", "commit")
 
 
@@ -69,13 +71,19 @@ async def list_runs(request: Request) -> Response:
     return _json({"runs": result.rows, "count": len(result.rows)})
 
 
+def _describe(store: Store, run_id: str, field: str) -> dict[str, Any]:
+    """The run, or a 404 (run ids that cannot exist are not looked up)."""
+    if not RUN_ID.match(run_id):
+        raise ApiError(404, f"no run {run_id!r}: run ids are letters, digits, '_', '.' and '-'", field)
+    try:
+        return describe_run(store, run_id)
+    except QueryError as exc:
+        raise ApiError(404, str(exc), field) from exc
+
+
 async def show_run(request: Request) -> Response:
     store = await _store(request)
-    run_id = request.path_params["run_id"]
-    try:
-        info = await run_in_threadpool(describe_run, store, run_id)
-    except QueryError as exc:
-        raise ApiError(404, str(exc), "run_id") from exc
+    info = await run_in_threadpool(_describe, store, request.path_params["run_id"], "run_id")
     return _json(info)
 
 
@@ -115,7 +123,7 @@ async def get_export(request: Request) -> Response:
 
     def build() -> bytes:
         if scopes["run"]:
-            describe_run(store, str(scopes["run"]))  # a 404-worthy QueryError for an unknown run
+            _describe(store, str(scopes["run"]), "run")
             return export(store, fmt, run=scopes["run"])
         if scopes["lineage"] or scopes["impact"]:
             walk = lineage if scopes["lineage"] else impact

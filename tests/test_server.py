@@ -1,0 +1,548 @@
+"""``provgraph serve`` on a real loopback port, driven with a real HTTP client (httpx).
+
+Expected answers are written out by hand from the small pipeline below (raw.csv -> clean -> clean.csv
+-> train -> model.pkl, evaluate reads model.pkl and clean.csv), and results are parsed back with
+rdflib, an independent SPARQL results and RDF implementation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+import rdflib
+import uvicorn
+from rdflib.query import Result
+from servers import free_port
+
+from provgraph import events as ev
+from provgraph.errors import ProvgraphError
+from provgraph.journal import Journal
+from provgraph.server import ServerConfig, create_app, load_tokens
+from provgraph.server.config import parse_tokens
+from provgraph.store import open_store
+
+HOST = "127.0.0.1"
+RAW, CLEAN, MODEL, REPORT = "a" * 64, "b" * 64, "c" * 64, "d" * 64
+PROVML = "https://w3id.org/provgraph/provml#"
+ID = "https://w3id.org/provgraph/id/"
+SECRETS = {"reader": "r" * 20, "writer": "w" * 20, "admin": "s" * 20}
+
+
+def run_events(run_id: str, step: str, kind: str, used: list[tuple[str, str, str]],
+               generated: list[tuple[str, str, str]], minute: int = 0, **extra: Any) -> list[ev.Event]:
+    """A run's start and end events; artifacts are (location, sha256, kind)."""
+    def art(items: list[tuple[str, str, str]]) -> list[dict[str, str]]:
+        return [{"location": loc, "sha256": sha, "kind": kind} for loc, sha, kind in items]
+
+    start = ev.new_event("run.start", run={"id": run_id, "step": step, "kind": kind},
+                         time=f"2024-03-01T10:{minute:02d}:00Z")
+    end = ev.new_event("run.end", run={"id": run_id, "status": "completed"}, time=f"2024-03-01T10:{minute:02d}:30Z",
+                       used=art(used), generated=art(generated), **extra)
+    return [start, end]
+
+
+def pipeline() -> list[ev.Event]:
+    """clean-1: raw.csv -> clean.csv; train-1: clean.csv -> model.pkl; eval-1: model.pkl, clean.csv -> report."""
+    return [
+        *run_events("clean-1", "clean", "cleaning", [("data/raw.csv", RAW, "dataset")],
+                    [("data/clean.csv", CLEAN, "dataset")], minute=1),
+        *run_events("train-1", "train", "training", [("data/clean.csv", CLEAN, "dataset")],
+                    [("models/model.pkl", MODEL, "model")], minute=2, params={"n_estimators": 100}),
+        *run_events("eval-1", "evaluate", "evaluation",
+                    [("models/model.pkl", MODEL, "model"), ("data/clean.csv", CLEAN, "dataset")],
+                    [("reports/eval.json", REPORT, "evaluation")], minute=3, metrics={"accuracy": 0.93}),
+    ]
+
+
+class LiveServer:
+    """The provgraph app under uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        config.port = config.port if config.port != 8750 else free_port()
+        self.config = config
+        self.app = create_app(config)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host=HOST, port=config.port, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://{HOST}:{config.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+    def client(self, role: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {SECRETS[role]}"} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """A server without tokens over a fresh project with an on-disk Oxigraph store."""
+    monkeypatch.delenv("PROVGRAPH_STORE", raising=False)
+    monkeypatch.delenv("PROVGRAPH_PROJECT", raising=False)
+    with LiveServer(ServerConfig(project=tmp_path)) as live:
+        yield live
+
+
+@pytest.fixture
+def loaded(server: LiveServer) -> LiveServer:
+    """The server with :func:`pipeline` recorded."""
+    with server.client() as http:
+        assert http.post("/api/events", json=pipeline()).status_code == 201
+    return server
+
+
+def journal_of(server: LiveServer) -> Journal:
+    return Journal(Path(server.config.project) / ".provgraph" / "journal.jsonl")
+
+
+def select(http: httpx.Client, query: str, accept: str = "application/sparql-results+json") -> list[tuple[Any, ...]]:
+    """Rows of a SELECT over the protocol, parsed by rdflib."""
+    response = http.get("/sparql", params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    fmt = {"application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
+           "text/csv": "csv", "text/tab-separated-values": "tsv"}[accept]
+    return [tuple(row) for row in Result.parse(io.BytesIO(response.content), format=fmt)]
+
+
+RUN_IDS = f"PREFIX provml: <{PROVML}> SELECT ?id WHERE {{ ?run a provml:Run ; provml:runId ?id }} ORDER BY ?id"
+
+
+# -- ingest ---------------------------------------------------------------------------------------
+
+def test_ingest_object_array_and_json_lines(server: LiveServer) -> None:
+    events = pipeline()
+    with server.client() as http:
+        one = http.post("/api/events", json=events[0])
+        batch = http.post("/api/events", json=events[1:3])
+        lines = "\n".join(json.dumps(e) for e in events[3:]) + "\n"
+        nd = http.post("/api/events", content=lines, headers={"Content-Type": "application/x-ndjson"})
+        assert [one.status_code, batch.status_code, nd.status_code] == [201, 201, 201]
+        assert [one.json()["recorded"], batch.json()["recorded"], nd.json()["recorded"]] == [1, 2, 3]
+        assert nd.json()["ids"] == [e["id"] for e in events[3:]]
+        runs = http.get("/api/runs").json()
+        assert [r["run"] for r in runs["runs"]] == ["eval-1", "train-1", "clean-1"]
+        assert [(r["run"], r["status"]) for r in runs["runs"]] == [
+            ("eval-1", "completed"), ("train-1", "completed"), ("clean-1", "completed")]
+        journal = http.get("/api/journal").json()
+    assert journal["ok"] is True and journal["entries"] == 6
+    assert [e.event["id"] for e in journal_of(server).entries()] == [e["id"] for e in events]
+
+
+@pytest.mark.parametrize("body, content_type, status, field, words", [
+    pytest.param("bad-run-id", "application/json", 422, "[1].run.id", "event 1", id="bad-field-in-array"),
+    pytest.param("missing-step", "application/json", 422, "[0].run", "'step' is required", id="missing-field"),
+    pytest.param(b'{"schema": "provgraph.event/1"', "application/json", 400, None, "not valid JSON", id="torn-json"),
+    pytest.param(b"[1, 2]", "application/json", 422, "[0]", "JSON object", id="not-objects"),
+    pytest.param("ndjson-bad-line", "application/x-ndjson", 400, None, "line 2", id="ndjson-bad-line"),
+    pytest.param(b"", "application/json", 400, None, "empty", id="empty"),
+    pytest.param(b"[]", "application/json", 400, None, "no events", id="empty-array"),
+    pytest.param(b"<event/>", "application/xml", 415, None, "unsupported content type", id="xml"),
+    pytest.param(b'{"a": NaN}', "application/json", 400, None, "NaN", id="nan"),
+])
+def test_bad_input_is_a_4xx_naming_the_problem_and_writes_nothing(
+        server: LiveServer, body: Any, content_type: str, status: int, field: str | None, words: str) -> None:
+    events = pipeline()[:2]
+    if body == "bad-run-id":
+        events[1]["run"]["id"] = "bad id with spaces"
+        body = json.dumps(events).encode()
+    elif body == "missing-step":
+        del events[0]["run"]["step"]
+        body = json.dumps(events).encode()
+    elif body == "ndjson-bad-line":
+        body = (json.dumps(events[0]) + "\n{not json\n").encode()
+    with server.client() as http:
+        response = http.post("/api/events", content=body, headers={"Content-Type": content_type})
+        assert response.status_code == status, response.text
+        answer = response.json()
+        assert words in answer["error"]
+        assert answer.get("field") == field
+        assert http.get("/api/runs").json()["count"] == 0
+    assert list(journal_of(server).entries()) == []
+
+
+def test_request_size_limit(tmp_path: Path) -> None:
+    events = pipeline()
+    small = len(json.dumps(events[0]).encode())
+    with LiveServer(ServerConfig(project=tmp_path, max_body_bytes=small + 10)) as live, live.client() as http:
+        assert http.post("/api/events", json=events[0]).status_code == 201
+        big = http.post("/api/events", json=events[:4])
+        assert big.status_code == 413
+        assert f"limit is {small + 10}" in big.json()["error"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit applies while reading
+            data = json.dumps(events[:4]).encode()
+            for start in range(0, len(data), 100):
+                yield data[start:start + 100]
+
+        streamed = http.post("/api/events", content=chunks(), headers={"Content-Type": "application/json"})
+        assert streamed.status_code == 413
+        assert "exceeds the limit" in streamed.json()["error"]
+        query = http.post("/sparql", content=b"SELECT * WHERE { ?s ?p ?o } #" + b"x" * small * 2,
+                          headers={"Content-Type": "application/sparql-query"})
+        assert query.status_code == 413
+        assert [e.event["id"] for e in journal_of(live).entries()] == [events[0]["id"]]
+
+
+def test_resent_events_are_recorded_once(server: LiveServer) -> None:
+    events = pipeline()
+    with server.client() as http:
+        first = http.post("/api/events", json=events).json()
+        again = http.post("/api/events", json=events[:3] + events[:1]).json()
+        assert (first["recorded"], first["duplicates"]) == (6, 0)
+        assert (again["recorded"], again["duplicates"]) == (0, 4)
+        assert again["journal_head"] is None
+        assert [row[0].value for row in select(http, RUN_IDS)] == ["clean-1", "eval-1", "train-1"]
+    ids = [e.event["id"] for e in journal_of(server).entries()]
+    assert sorted(ids) == sorted(e["id"] for e in events)
+
+
+def test_every_write_records_the_callers_agent_and_time(tmp_path: Path) -> None:
+    tokens = parse_tokens({"tokens": [
+        {"agent": "ci-bot", "name": "Nightly CI", "kind": "software", "role": "writer", "token": SECRETS["writer"]},
+    ]}, "test")
+    config = ServerConfig(project=tmp_path, tokens=tokens)
+    with LiveServer(config) as live, live.client("writer") as http:
+        before = ev.now()
+        receipt = http.post("/api/events", json=pipeline()[:2]).json()
+        after = ev.now()
+        assert receipt["submitted_by"] == "ci-bot"
+        who = http.get("/api/who", params={"ref": "clean-1"}).json()["rows"]
+        assert [(r["action"], r["agent"], r["role"], r["agent_kind"]) for r in who] == [
+            ("ran", "Nightly CI", "submitter", "softwareagent")]
+        # queryable over SPARQL: which runs did ci-bot submit, and when
+        rows = select(http, f"""
+            PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX provml: <{PROVML}>
+            SELECT DISTINCT ?id ?note WHERE {{
+              ?run provml:runId ?id ; prov:wasAssociatedWith <{ID}agent/ci-bot> ; provml:annotations ?note }}""")
+    notes = [json.loads(str(note)) for _, note in rows]
+    assert {str(run) for run, _ in rows} == {"clean-1"}
+    assert len(notes) == 1 and notes[0]["provgraph.submitted_by"] == "ci-bot"  # one request: one stamp
+    assert all(before <= n["provgraph.submitted_at"] <= after for n in notes)
+    stored = [e.event for e in journal_of(live).entries()]
+    assert all({"id": "ci-bot", "kind": "software", "name": "Nightly CI", "role": "submitter"} in e["agents"]
+               for e in stored)
+    assert [e["annotations"] for e in stored] == notes * 2
+
+
+# -- read endpoints ---------------------------------------------------------------------------
+
+def test_run_detail_impact_lineage(loaded: LiveServer) -> None:
+    with loaded.client() as http:
+        run = http.get("/api/runs/train-1").json()
+        assert (run["step"], run["status"], run["duration_s"]) == ("train", "completed", 30.0)
+        assert run["params"] == {"n_estimators": 100}
+        assert [a["location"] for a in run["used"]] == ["data/clean.csv"]
+        assert [a["location"] for a in run["generated"]] == ["models/model.pkl"]
+        impact = http.get("/api/impact", params={"ref": "data/raw.csv"}).json()
+        reached = {(r["type"], r.get("location") or r["id"]) for r in impact["rows"] if r["type"] != "agent"}
+        assert reached == {("run", "clean-1"), ("artifact", "data/clean.csv"), ("run", "train-1"),
+                           ("artifact", "models/model.pkl"), ("run", "eval-1"), ("artifact", "reports/eval.json"),
+                           ("metric", "eval-1.accuracy")}
+        lineage = http.get("/api/lineage", params={"ref": MODEL[:12]}).json()
+        assert lineage["iri"] == f"{ID}data/sha256-{MODEL}"
+        artifacts = {r["location"] for r in lineage["rows"] if r["type"] == "artifact"}
+        assert artifacts == {"data/clean.csv", "data/raw.csv"}
+        assert {r["id"] for r in lineage["rows"] if r["type"] == "run"} == {"clean-1", "train-1"}
+        assert http.get("/api/runs", params={"kind": "training"}).json()["runs"][0]["run"] == "train-1"
+        assert [r["run"] for r in http.get("/api/runs", params={"param": "n_estimators>=50"}).json()["runs"]] == [
+            "train-1"]
+        assert http.get("/api/runs", params={"limit": "1"}).json()["count"] == 1
+
+
+def test_export_formats(loaded: LiveServer) -> None:
+    with loaded.client() as http:
+        turtle = http.get("/api/export", params={"format": "turtle", "run": "train-1"})
+        assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+        graph = rdflib.Graph().parse(data=turtle.text, format="turtle")
+        run = rdflib.URIRef(f"{ID}run/train-1")
+        used = rdflib.URIRef("http://www.w3.org/ns/prov#used")
+        assert (run, used, rdflib.URIRef(f"{ID}data/sha256-{CLEAN}")) in graph
+        assert (None, None, rdflib.URIRef(f"{ID}run/clean-1")) not in graph
+        provn = http.get("/api/export", params={"format": "provn", "lineage": "models/model.pkl"})
+        assert provn.status_code == 200 and provn.text.startswith("document")
+        assert "run:train-1" in provn.text and "run:clean-1" in provn.text and "run:eval-1" not in provn.text
+        whole = rdflib.Dataset()
+        whole.parse(data=http.get("/api/export", params={"format": "trig"}).text, format="trig")
+        assert {str(g.identifier) for g in whole.graphs() if len(g)} >= {f"{ID}bundle/{r}" for r in
+                                                                        ("clean-1", "train-1", "eval-1")}
+        for params, field in (({"format": "docx"}, "format"), ({"run": "a", "impact": "b"}, "impact"),
+                              ({"run": "nope"}, "run"), ({"lineage": "no-such-thing"}, None)):
+            bad = http.get("/api/export", params=params)
+            assert 400 <= bad.status_code < 500, (params, bad.text)
+            assert bad.json().get("field") == field
+
+
+def test_diagram(loaded: LiveServer) -> None:
+    with loaded.client() as http:
+        svg = http.get("/api/diagram", params={"ref": "models/model.pkl", "direction": "up"})
+        assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+        texts = {t.text for t in ElementTree.fromstring(svg.content).iter("{http://www.w3.org/2000/svg}text")}
+        assert any("clean.csv" in (t or "") for t in texts) and any("raw.csv" in (t or "") for t in texts)
+        assert not any("eval.json" in (t or "") for t in texts)
+        png = http.get("/api/diagram", params={"run": "train-1", "format": "png"})
+        assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+        dot = http.get("/api/diagram", params={"format": "dot"})
+        assert dot.text.lstrip().startswith("digraph")
+        for params, field in (({"format": "gif"}, "format"), ({"direction": "sideways"}, "direction"),
+                              ({"depth": "-1"}, "depth"), ({"ref": "x", "run": "y"}, "run")):
+            bad = http.get("/api/diagram", params=params)
+            assert bad.status_code == 400 and bad.json()["field"] == field
+
+
+# -- SPARQL protocol ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "application/sparql-results+xml",
+                                    "text/csv", "text/tab-separated-values"])
+def test_sparql_select_in_every_results_format(loaded: LiveServer, accept: str) -> None:
+    query = f"""PREFIX provml: <{PROVML}>
+        SELECT ?id ?value WHERE {{ ?run provml:runId ?id . OPTIONAL {{ ?run <http://www.w3.org/ns/prov#used> ?p .
+        ?p a provml:HyperParameterSetting ; provml:value ?value }} }} ORDER BY ?id"""
+    with loaded.client() as http:
+        rows = [tuple(None if v is None else v.toPython() for v in row) for row in select(http, query, accept)]
+    hundred = "100" if accept == "text/csv" else 100  # CSV carries no datatypes
+    assert rows == [("clean-1", None), ("eval-1", None), ("train-1", hundred)]
+
+
+def test_sparql_protocol_forms(loaded: LiveServer) -> None:
+    ask = f"ASK {{ <{ID}run/train-1> a <{PROVML}Training> }}"
+    construct = f"CONSTRUCT {{ ?r <{PROVML}runId> ?id }} WHERE {{ ?r <{PROVML}runId> ?id }}"
+    with loaded.client() as http:
+        assert http.get("/sparql", params={"query": ask}).json() == {"head": {}, "boolean": True}
+        xml = http.post("/sparql", data={"query": ask}, headers={"Accept": "application/sparql-results+xml"})
+        assert Result.parse(io.BytesIO(xml.content), format="xml").askAnswer is True
+        for accept, fmt in (("text/turtle", "turtle"), ("application/n-triples", "nt"),
+                            ("application/rdf+xml", "xml"), ("application/ld+json", "json-ld")):
+            answer = http.post("/sparql", content=construct, headers={
+                "Content-Type": "application/sparql-query", "Accept": accept})
+            assert answer.headers["content-type"].split(";")[0] == accept
+            graph = rdflib.Graph().parse(data=answer.content, format=fmt)
+            assert {str(o) for o in graph.objects()} == {"clean-1", "train-1", "eval-1"}
+        chosen = http.get("/sparql", params={"query": RUN_IDS}, headers={"Accept": "text/html;q=0.9, text/csv;q=0.5"})
+        assert chosen.headers["content-type"].startswith("text/csv")
+        assert chosen.text.split("\r\n")[:2] == ["id", "clean-1"]
+        assert http.get("/sparql", params={"query": RUN_IDS, "format": "tsv"}).text.startswith("?id\n")
+        refused = http.get("/sparql", params={"query": RUN_IDS}, headers={"Accept": "image/png"})
+        assert refused.status_code == 406 and "sparql-results+json" in refused.json()["error"]
+
+
+@pytest.mark.parametrize("request_kwargs, status, words", [
+    pytest.param({"method": "POST", "data": {"update": "DROP ALL"}}, 403, "read-only", id="update-param"),
+    pytest.param({"method": "POST", "content": "DROP ALL",
+                  "headers": {"Content-Type": "application/sparql-update"}}, 403, "read-only", id="update-body"),
+    pytest.param({"method": "GET", "params": {"query": "PREFIX x: <http://x/> INSERT DATA { x:a x:b x:c }"}},
+                 403, "read-only", id="update-as-query"),
+    pytest.param({"method": "GET", "params": {"query": "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }"}},
+                 403, "SERVICE", id="service"),
+    pytest.param({"method": "GET", "params": {"query": "SELECT * WHERE { ?s ?p "}}, 400, "invalid SPARQL",
+                 id="syntax-error"),
+    pytest.param({"method": "GET", "params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400, "exactly one",
+                 id="two-queries"),
+    pytest.param({"method": "GET"}, 400, "exactly one", id="no-query"),
+    pytest.param({"method": "GET", "params": {"query": "ASK {}", "default-graph-uri": "http://x/"}}, 400,
+                 "not supported", id="dataset"),
+    pytest.param({"method": "POST", "content": b"query=ASK", "headers": {"Content-Type": "text/plain"}}, 415,
+                 "unsupported", id="content-type"),
+    pytest.param({"method": "DELETE"}, 405, "Method Not Allowed", id="method"),
+])
+def test_sparql_refusals(loaded: LiveServer, request_kwargs: dict[str, Any], status: int, words: str) -> None:
+    with loaded.client() as http:
+        before = select(http, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        kwargs = dict(request_kwargs)
+        response = http.request(kwargs.pop("method"), "/sparql", **kwargs)
+        assert response.status_code == status, response.text
+        assert words in response.json()["error"]
+        assert select(http, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }") == before
+
+
+INJECTIONS = [
+    '"} } ; DROP ALL ; #',
+    "> } INSERT DATA { <x:a> <x:b> <x:c> } #",
+    "' } UNION { ?s ?p ?o } #",
+    "data/raw.csv\" . ?s ?p ?o . FILTER(\"",
+    ID + "run/train-1> ?p ?o } #",
+]
+
+
+@pytest.mark.parametrize("payload", INJECTIONS, ids=range(len(INJECTIONS)))
+def test_no_sparql_injection_through_parameters(loaded: LiveServer, payload: str) -> None:
+    with loaded.client() as http:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+        before = select(http, count)
+        for path, name in (("/api/impact", "ref"), ("/api/lineage", "ref"), ("/api/who", "ref"),
+                           ("/api/diagram", "ref"), ("/api/export", "lineage"), ("/api/export", "run"),
+                           ("/api/diagram", "highlight")):
+            response = http.get(path, params={name: payload})
+            assert 400 <= response.status_code < 500, (path, response.text)
+            assert "error" in response.json()
+        for name in ("step", "label", "commit", "agent", "param", "metric", "since"):
+            response = http.get("/api/runs", params={name: payload})
+            assert response.status_code in (200, 400), (name, response.text)
+            if response.status_code == 200:
+                assert response.json()["runs"] == [], name
+        assert http.get(f"/api/runs/{payload.replace('/', '%2F')}").status_code == 404
+        assert select(http, count) == before
+
+
+# -- security -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[LiveServer]:
+    tokens_file = tmp_path / "tokens.toml"
+    tokens_file.write_text("\n".join(f'[[tokens]]\nagent = "{role}-agent"\nrole = "{role}"\ntoken = "{secret}"\n'
+                                     for role, secret in SECRETS.items()))
+    with LiveServer(ServerConfig(project=tmp_path / "p", tokens=load_tokens(tokens_file), host="0.0.0.0")) as live:
+        yield live
+
+
+def test_tokens_and_roles(secured: LiveServer) -> None:
+    events = pipeline()[:2]
+    with secured.client() as anonymous:
+        missing = anonymous.get("/api/runs")
+        assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
+        assert anonymous.get("/api/runs", headers={"Authorization": "Bearer " + "x" * 20}).status_code == 401
+        assert anonymous.get("/sparql", params={"query": "ASK {}"}).status_code == 401
+        assert anonymous.get("/api/health").status_code == 200
+        assert anonymous.get("/openapi.json").status_code == 200
+    with secured.client("reader") as reader:
+        assert reader.get("/api/runs").json()["count"] == 0
+        denied = reader.post("/api/events", json=events)
+        assert denied.status_code == 403 and "reader" in denied.json()["error"]
+    with secured.client("writer") as writer:
+        assert writer.post("/api/events", json=events).json()["submitted_by"] == "writer-agent"
+        assert writer.post("/api/admin/rebuild").status_code == 403
+    with secured.client("admin") as admin:
+        assert admin.post("/api/admin/rebuild").json() == {"replayed": 2}
+        assert admin.get("/api/runs").json()["runs"][0]["run"] == "clean-1"
+
+
+def test_tokens_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ProvgraphError, match=r"refusing to listen on 0\.0\.0\.0 without API tokens"):
+        ServerConfig(project=tmp_path, host="0.0.0.0").check()
+    ServerConfig(project=tmp_path, host="::1").check()
+    cases = [
+        ({"tokens": [{"agent": "a", "role": "root", "token": "x" * 16}]}, r"tokens\[0\]\.role"),
+        ({"tokens": [{"agent": "a", "role": "reader", "token": "short"}]}, r"tokens\[0\]\.token"),
+        ({"tokens": [{"agent": "a b", "role": "reader", "token": "x" * 16}]}, r"tokens\[0\]\.agent"),
+        ({"tokens": [{"agent": "a", "role": "reader", "token": "x" * 16, "extra": 1}]}, "unknown field"),
+        ({"tokens": [{"agent": "a", "role": "reader", "token": "x" * 16},
+                     {"agent": "b", "role": "admin", "token": "x" * 16}]}, "configured twice"),
+        ({"tokens": "nope"}, "expected a list"),
+    ]
+    for data, message in cases:
+        with pytest.raises(ProvgraphError, match=message):
+            parse_tokens(data, "cfg")
+    hashed = tmp_path / "tokens.json"
+    digest = "5994471abb01112afcc18159f6cc74b4f511b99806da59b3caf5a9c173cacfc5"  # sha256("12345")
+    hashed.write_text(json.dumps({"tokens": [{"agent": "ops", "role": "admin", "token_sha256": digest}]}))
+    config = ServerConfig(tokens=load_tokens(hashed))
+    assert config.authenticate("12345") is not None and config.authenticate("12345").agent == "ops"  # type: ignore[union-attr]
+    assert config.authenticate("123456") is None
+    monkeypatch.setenv("PROVGRAPH_TOKENS", json.dumps([{"agent": "env", "role": "reader", "token": "y" * 16}]))
+    assert [t.principal.agent for t in load_tokens()] == ["env"]
+    (tmp_path / "broken.toml").write_text("[[tokens]\n")
+    with pytest.raises(ProvgraphError, match="not valid TOML"):
+        load_tokens(tmp_path / "broken.toml")
+
+
+def test_user_mistakes_are_never_500(loaded: LiveServer) -> None:
+    probes = [
+        ("GET", "/api/impact", {"ref": ""}), ("GET", "/api/impact", {"ref": "x", "as_of": "yesterday"}),
+        ("GET", "/api/lineage", {"ref": "ab"}), ("GET", "/api/runs", {"kind": "magic"}),
+        ("GET", "/api/runs", {"since": "soon"}), ("GET", "/api/runs", {"param": "n_estimators~5"}),
+        ("GET", "/api/runs", {"limit": "lots"}), ("GET", "/api/runs/%00", {}), ("GET", "/api/who", {}),
+        ("GET", "/api/export", {"format": "xlsx"}), ("POST", "/api/runs", {}), ("GET", "/api/events", {}),
+        ("GET", "/api/diagram", {"ref": "nothing-like-this"}), ("GET", "/nowhere", {}),
+        ("GET", "/api/runs", {"agent": "nobody"}), ("GET", "/api/impact", {"ref": ["a", "b"]}),
+    ]
+    with loaded.client() as http:
+        for method, path, params in probes:
+            response = http.request(method, path, params=params)
+            assert 400 <= response.status_code < 500, (path, params, response.status_code, response.text)
+            assert response.json()["error"], (path, params)
+
+
+def test_openapi_document_is_valid_and_complete(server: LiveServer) -> None:
+    from openapi_spec_validator import validate
+
+    from provgraph.server.app import ROUTES
+
+    with server.client() as http:
+        spec = http.get("/openapi.json").json()
+    validate(spec)
+    documented = {path.replace("{run_id}", "{run_id}") for path in spec["paths"]}
+    assert {route.path for route in ROUTES} == documented  # type: ignore[attr-defined]
+
+
+def test_the_remote_store_reads_the_server_like_any_sparql_endpoint(loaded: LiveServer) -> None:
+    """The SPARQLWrapper-based remote store (another implementation) sees what the API says."""
+    from provgraph.capture.http_sink import server_view
+    from provgraph.errors import StoreError
+    from provgraph.runinfo import describe_run
+
+    with loaded.client() as http:
+        expected = http.get("/api/runs/eval-1").json()
+    with open_store(server_view(loaded.url)) as remote:
+        assert describe_run(remote, "eval-1") == expected
+        with pytest.raises(StoreError, match="403"):
+            remote.update("DROP ALL")
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+
+def test_concurrent_writers_each_event_once(server: LiveServer) -> None:
+    writers, runs_each = 8, 15
+    batches = {w: [run_events(f"w{w}-r{i}", "step", "other", [(f"in/{w}-{i}", f"{w:02x}{i:062x}", "dataset")],
+                              [], minute=i % 60) for i in range(runs_each)] for w in range(writers)}
+    errors: list[str] = []
+    barrier = threading.Barrier(writers)
+
+    def write(w: int) -> None:
+        with server.client() as http:
+            barrier.wait()
+            for i, pair in enumerate(batches[w]):
+                # alternate single events, arrays and JSON Lines, and resend some (a lost answer)
+                if i % 3 == 0:
+                    answers = [http.post("/api/events", json=e) for e in pair]
+                elif i % 3 == 1:
+                    answers = [http.post("/api/events", json=pair), http.post("/api/events", json=pair)]
+                else:
+                    text = "".join(json.dumps(e) + "\n" for e in pair)
+                    answers = [http.post("/api/events", content=text, headers={"Content-Type": "application/x-ndjson"})]
+                errors.extend(a.text for a in answers if a.status_code != 201)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    total = writers * runs_each
+    with server.client() as http:
+        journal = http.get("/api/journal").json()
+        per_run = select(http, f"""PREFIX provml: <{PROVML}> PREFIX prov: <http://www.w3.org/ns/prov#>
+            SELECT ?id (COUNT(DISTINCT ?start) AS ?starts) (COUNT(DISTINCT ?end) AS ?ends) WHERE {{
+              ?run provml:runId ?id ; prov:startedAtTime ?start ; prov:endedAtTime ?end }} GROUP BY ?id""")
+    assert journal["ok"] is True and journal["entries"] == 2 * total
+    assert len(per_run) == total
+    assert {(int(s), int(e)) for _, s, e in per_run} == {(1, 1)}
+    ids = [e.event["id"] for e in journal_of(server).entries()]
+    assert len(ids) == len(set(ids)) == 2 * total
