@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from . import events as ev
+from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
 from .journal import GENESIS, Entry, Journal, Verification
 from .mapping import event_to_quads
@@ -90,7 +91,7 @@ class Project:
         the events wait in the journal and the next :meth:`sync` replays them.
         """
         entries = self.journal.append_many(events)
-        if self._store is not None:
+        if self._store is not None or is_server_url(self.store_uri):
             try:
                 self.sync()
             except StoreError as exc:
@@ -101,9 +102,13 @@ class Project:
     # -- the store --------------------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        """The store, opened on first use and caught up with the journal on every access."""
+        """The store, opened on first use and caught up with the journal on every access.
+
+        For a provgraph server (``http(s)://``) it is a read-only view of the server's SPARQL endpoint.
+        """
         if self._store is None:
-            self._store = open_store(self.store_uri)
+            server = is_server_url(self.store_uri)
+            self._store = open_store(server_view(self.store_uri) if server else self.store_uri)
         self.sync()
         return self._store
 
@@ -130,8 +135,11 @@ class Project:
     def sync(self, progress: Callable[[int], object] | None = None) -> int:
         """Apply journal entries the store has not seen yet; returns how many were applied.
 
-        ``progress`` is called with the number of events applied by each batch.
+        ``progress`` is called with the number of events applied by each batch. For a provgraph server
+        (``http(s)://``), the entries are forwarded to it instead (see :mod:`provgraph.capture.http_sink`).
         """
+        if is_server_url(self.store_uri):
+            return forward(self.store_uri, self.journal, self._watermark_path(), progress)
         if self._store is None:
             self._store = open_store(self.store_uri)
         store = self._store

@@ -1,0 +1,108 @@
+"""Sending captured events to a provgraph server (``PROVGRAPH_STORE=http://host:port``).
+
+Events are always appended to the local journal first; :func:`forward` then posts the entries the
+server has not acknowledged (JSON Lines to ``POST /api/events``, bearer token from ``PROVGRAPH_TOKEN``)
+and moves a watermark past each acknowledged batch. When the server is unreachable the events simply
+stay in the journal (the spool) and go out with the next record or ``provgraph sync``. A batch whose
+answer was lost is sent again; the server skips event ids it already has, so each event is stored
+exactly once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import JournalError, StoreError
+from ..journal import GENESIS, Entry, Journal
+
+SERVER_SCHEMES = ("http://", "https://")
+TOKEN_ENV = "PROVGRAPH_TOKEN"
+BATCH = 500  # events per request
+TIMEOUT_S = 10.0
+
+
+def is_server_url(uri: str) -> bool:
+    """Whether a store URI names a provgraph server (rather than a store)."""
+    return uri.startswith(SERVER_SCHEMES)
+
+
+def server_view(url: str) -> str:
+    """A store URI that reads the server's SPARQL endpoint (read-only) with the remote store backend."""
+    base = url.rstrip("/")
+    return f"sparql+{base}?query=/sparql&update=/sparql&store=none&token_env={TOKEN_ENV}"
+
+
+def _read_mark(path: Path) -> tuple[int, str]:
+    if not path.exists():
+        return 0, GENESIS
+    mark = json.loads(path.read_text())
+    return int(mark["offset"]), str(mark["hash"])
+
+
+def _write_mark(path: Path, entry: Entry) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}))
+    os.replace(tmp, path)
+
+
+def _post(url: str, batch: list[Entry], token: str | None) -> None:
+    body = "".join(json.dumps(e.event, ensure_ascii=False, allow_nan=False) + "\n" for e in batch).encode()
+    request = urllib.request.Request(url.rstrip("/") + "/api/events", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-ndjson"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read()).get("error", "")
+        except (ValueError, AttributeError, OSError):
+            message = ""
+        raise StoreError(f"the provgraph server at {url} refused {len(batch)} event(s): "
+                         f"HTTP {exc.code} {message or exc.reason}") from exc
+    except (OSError, ValueError) as exc:  # URLError, connection refused, time-out, bad URL
+        reason = getattr(exc, "reason", exc)
+        raise StoreError(f"the provgraph server at {url} is unreachable: {reason}") from exc
+
+
+def forward(url: str, journal: Journal, mark_path: Path, progress: Callable[[int], object] | None = None,
+            token: str | None = None) -> int:
+    """Post the journal entries after the watermark at ``mark_path`` to the server at ``url``.
+
+    Returns how many were acknowledged; raises :class:`StoreError` (after moving the watermark past
+    what did go through) when the server is unreachable or refuses a batch.
+    """
+    token = token if token is not None else os.environ.get(TOKEN_ENV)
+    mark_path.parent.mkdir(parents=True, exist_ok=True)
+    sent = 0
+    with open(mark_path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        offset, head = _read_mark(mark_path)
+        if journal.hash_ending_at(offset) != head:
+            raise JournalError("the journal no longer matches what was forwarded to the server; "
+                               "run 'provgraph verify'")
+        batch: list[Entry] = []
+        for entry in journal.entries(offset):
+            batch.append(entry)
+            if len(batch) >= BATCH:
+                sent += _send(url, batch, token, mark_path, progress)
+                batch = []
+        if batch:
+            sent += _send(url, batch, token, mark_path, progress)
+    return sent
+
+
+def _send(url: str, batch: list[Entry], token: str | None, mark_path: Path,
+          progress: Callable[[int], object] | None) -> int:
+    _post(url, batch, token)
+    _write_mark(mark_path, batch[-1])
+    if progress:
+        progress(len(batch))
+    return len(batch)
