@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import OxigraphServer
+from servers import OxigraphServer, VirtuosoServer
 
 from provgraph.project import Project
 from provgraph.store import Store, open_store
@@ -16,6 +16,9 @@ TESTDATA = ROOT.parent / "shared" / "testdata"
 
 #: Store backends every contract test runs against; "remote" opens a real SPARQL server on loopback.
 BACKENDS = ["memory", "oxigraph", "remote"]
+#: The contract suite also runs on Virtuoso, behind the ``virtuoso`` marker.
+CONTRACT_BACKENDS = [*BACKENDS, pytest.param("virtuoso", marks=pytest.mark.virtuoso)]
+SERVER_FIXTURES = {"remote": "oxigraph_server", "virtuoso": "virtuoso_server"}
 
 
 @pytest.fixture(scope="session")
@@ -25,13 +28,24 @@ def oxigraph_server() -> Iterator[OxigraphServer]:
         yield server
 
 
-def _open_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """Debian's Virtuoso on loopback for the session (the ``virtuoso`` marker); skipped if not installed."""
+    if not VirtuosoServer.available():
+        pytest.skip("virtuoso-opensource is not installed (apt-get install virtuoso-opensource)")
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso")).start()
+    yield server
+    server.stop()
+
+
+def open_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    """An empty store of backend ``name``."""
     if name == "memory":
         return open_store("memory:")
     if name == "oxigraph":
         return open_store(f"oxigraph:{tmp_path / 'store'}")
-    if name == "remote":
-        server: OxigraphServer = request.getfixturevalue("oxigraph_server")
+    if name in SERVER_FIXTURES:
+        server: OxigraphServer | VirtuosoServer = request.getfixturevalue(SERVER_FIXTURES[name])
         remote = open_store(server.store_uri)
         remote.clear()
         return remote
@@ -41,7 +55,7 @@ def _open_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store of each backend."""
-    opened = _open_backend(request.param, tmp_path, request)
+    opened = open_backend(request.param, tmp_path, request)
     yield opened
     opened.close()
 

@@ -1,5 +1,6 @@
 """Real servers on loopback for tests: an Oxigraph SPARQL server (the binary the ``oxigraph`` package
-ships) and a small gatekeeping HTTP proxy that checks credentials and can fail requests on purpose."""
+ships), Debian's Virtuoso (``virtuoso-opensource``) when installed, and a small gatekeeping HTTP
+proxy that checks credentials and can fail requests on purpose."""
 
 from __future__ import annotations
 
@@ -96,6 +97,83 @@ class OxigraphServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+[Parameters]
+ServerPort = {host}:{sql_port}
+DisableUnixSocket = 1
+CaseMode = 2
+DirsAllowed = .
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = {host}:{http_port}
+ServerRoot = {dir}
+ServerThreads = 4
+MaxClientConnections = 4
+Charset = UTF-8
+[SPARQL]
+ResultSetMaxRows = 1000000
+"""
+
+
+class VirtuosoServer:
+    """Debian's Virtuoso 7 (``apt-get install virtuoso-opensource``) with a fresh database in
+    ``folder``, its SPARQL endpoint on a loopback port and SPARQL updates granted to anonymous users."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.http_port, self.sql_port = free_port(), free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("virtuoso-t") is not None and shutil.which("isql-vt") is not None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.http_port}/sparql"
+
+    @property
+    def store_uri(self) -> str:
+        """Query and update at ``/sparql``; no Graph Store Protocol; only provgraph's test graphs."""
+        return (f"sparql+http://{HOST}:{self.http_port}?query=/sparql&update=/sparql&store=none"
+                "&scope=http://example.org/")
+
+    def start(self) -> VirtuosoServer:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ini = self.folder / "virtuoso.ini"
+        ini.write_text(VIRTUOSO_INI.format(dir=self.folder, host=HOST, sql_port=self.sql_port,
+                                           http_port=self.http_port))
+        self.process = subprocess.Popen(["virtuoso-t", "+foreground", "+configfile", str(ini)],
+                                        cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until_ready(f"{self.url}?query=ASK%7B%7D", deadline_s=120, process=self.process)
+        subprocess.run(["isql-vt", f"{HOST}:{self.sql_port}", "dba", "dba",
+                        'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                       check=True, timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
 
 class GateProxy:

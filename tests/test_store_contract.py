@@ -1,11 +1,16 @@
-"""The Store contract: every backend (memory, embedded Oxigraph, a real SPARQL server on loopback)
-must give the same answers to the same calls. Expected answers are written out by hand; dumps are
-read back with rdflib, an implementation independent of the stores."""
+"""The Store contract: every backend (memory, embedded Oxigraph, a real SPARQL server on loopback and,
+behind the ``virtuoso`` marker, Virtuoso) must give the same answers to the same calls. Expected
+answers are written out by hand; dumps are read back with rdflib, an implementation independent of
+the stores."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 import rdflib
+from conftest import CONTRACT_BACKENDS, open_backend
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
@@ -74,6 +79,14 @@ def select(store: Store, sparql: str, **bindings: NamedNode | Literal) -> Soluti
     return result
 
 
+@pytest.fixture(params=CONTRACT_BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each backend, Virtuoso included."""
+    opened = open_backend(request.param, tmp_path, request)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
 def filled(store: Store) -> Store:
     store.add(DATA)
@@ -85,7 +98,7 @@ def test_empty_store(store: Store) -> None:
     assert len(store) == 0
     assert store.graphs() == []
     assert store.dump().strip() == b""
-    answer = select(store, "SELECT ?s ?o WHERE { ?s ?p ?o }")
+    answer = select(store, f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }}")
     assert answer.variables == ["s", "o"] and answer.rows == []
 
 
@@ -123,6 +136,8 @@ def test_dump_trig_round_trips_through_rdflib(filled: Store) -> None:
 
 
 def test_default_graph_quads_are_counted_and_dumped(store: Store) -> None:
+    if "scope=" in store.uri:
+        pytest.skip("a store scoped to some named graphs leaves the default graph out")
     store.add([Quad(ex("d"), ex("p"), ex("e"), DefaultGraph()), DATA[0]])
     assert len(store) == 2
     assert store.graphs() == [G1]
@@ -169,7 +184,7 @@ def test_select_star_lists_variables_in_the_same_order(filled: Store) -> None:
 
 
 def test_aggregates(filled: Store) -> None:
-    answer = select(filled, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    answer = select(filled, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{EX}')) }}")
     assert answer.rows == [{"n": Literal("5", datatype=NamedNode(XSD + "integer"))}]
 
 
@@ -231,7 +246,7 @@ def test_invalid_variable_names_are_refused(filled: Store, name: str) -> None:
 def test_update_inserts_and_deletes(filled: Store) -> None:
     filled.update(f"INSERT DATA {{ GRAPH <{EX}graph/three> {{ <{EX}x> <{EX}p> <{EX}y> }} }}")
     assert len(filled) == 6 and ex("graph/three") in filled.graphs()
-    filled.update(f"DELETE WHERE {{ GRAPH ?g {{ ?s <{EX}p> ?o }} }}")
+    filled.update(f"DELETE {{ GRAPH ?g {{ ?s <{EX}p> ?o }} }} WHERE {{ GRAPH ?g {{ ?s <{EX}p> ?o }} }}")
     assert select(filled, f"SELECT ?s WHERE {{ ?s <{EX}p> ?o }}").rows == []
     assert len(filled) == 3
 

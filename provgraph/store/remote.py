@@ -399,19 +399,23 @@ class SparqlStore(Store):
 
     # -- writing ------------------------------------------------------------------------------------
     def add(self, quads: Iterable[ox.Quad]) -> None:
+        """One ``INSERT DATA`` request; a batch with blank nodes is sent as ``INSERT { ... } WHERE {}``
+        (same effect, and engines such as Virtuoso refuse blank nodes in INSERT DATA)."""
         by_graph: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[str]] = {}
+        blank = False
         for quad in quads:
             if not isinstance(quad, ox.Quad):
                 raise TypeError(f"a store holds Quads, not {type(quad).__name__}")
-            by_graph.setdefault(quad.graph_name, []).append(
-                f"{quad.subject} {quad.predicate} {quad.object} .")
+            blank = blank or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+            by_graph.setdefault(quad.graph_name, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
         if not by_graph:
             return
         parts = []
         for graph, triples in by_graph.items():
             body = "\n".join(triples)
             parts.append(body if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{body}\n}}")
-        self._write("INSERT DATA {\n" + "\n".join(parts) + "\n}", StoreError)
+        data = "{\n" + "\n".join(parts) + "\n}"
+        self._write(f"INSERT {data} WHERE {{}}" if blank else f"INSERT DATA {data}", StoreError)
 
     def update(self, sparql: str) -> None:
         self._write(sparql, QueryError)
