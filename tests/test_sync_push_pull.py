@@ -94,3 +94,20 @@ def test_pull_from_a_bad_uri_names_the_valid_schemes(filled_project: Project,
     filled_project.close()
     assert main(["-C", str(filled_project.root), "pull", "--from", "ftp://x/y"]) == 1
     assert "valid schemes" in capsys.readouterr().err
+
+
+@pytest.mark.virtuoso
+def test_push_to_virtuoso_and_pull_back(filled_project: Project, tmp_path: Path, request: pytest.FixtureRequest,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    server = request.getfixturevalue("virtuoso_server")
+    uri = server.store_uri.replace("scope=http://example.org/", "scope=https://w3id.org/provgraph/id/")
+    local = quads(filled_project.store.dump(RdfFormat.N_QUADS))
+    filled_project.close()
+    assert main(["-C", str(filled_project.root), "push", "--to", uri, "--replace"]) == 0
+    other = Project.init(tmp_path / "other")
+    other.close()
+    assert main(["-C", str(other.root), "pull", "--from", uri]) == 0
+    assert f"copied {len(local)} quad(s) in 4 named graph(s)" in capsys.readouterr().out
+    with Project(other.root) as reopened:
+        assert quads(reopened.store.dump(RdfFormat.N_QUADS)) == local
+    open_store(uri).clear()

@@ -34,6 +34,19 @@ Options (all optional):
 ``retries=4``, ``backoff=0.5``, ``timeout=60``
     A request failing with a connection error, a time-out or an HTTP 5xx answer is retried ``retries``
     times, waiting ``backoff`` seconds and doubling the wait each time; ``timeout`` is per request.
+    After a request has failed for good, the next ones are tried once until that much time has passed
+    (at least 5 s), so recording against a down endpoint is not slowed down event after event.
+
+Engines:
+
+- Oxigraph server: ``oxigraph serve --location DIR --bind HOST:PORT --union-default-graph`` and
+  ``sparql+http://HOST:PORT``.
+- Virtuoso 7 (Debian's ``virtuoso-opensource``): grant updates to the endpoint's user once
+  (``isql-vt HOST:1111 dba PASSWORD 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'``, or use an
+  authenticated endpoint) and open
+  ``sparql+http://HOST:8890?query=/sparql&update=/sparql&store=none&scope=https://w3id.org/provgraph/id/``.
+  Virtuoso's default graph is already the union of all graphs, its own system graphs included, so
+  ``scope`` keeps ``graphs``, ``len``, ``dump`` and, above all, ``clear`` off them.
 
 ``add`` sends one ``INSERT DATA`` request per call; SPARQL 1.1 Update makes a request atomic, so a
 batch is stored whole or not at all, and a retried batch cannot be applied twice (quads are a set).
