@@ -166,7 +166,9 @@ def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None =
         raw.add_namespace(prefix, base)
     try:
         rest, records = dictionary.split_quads(list(quads), raw)
-        dataset = _dataset(rest, namespaces)
+        for iri in {t.value for q in rest for t in (q.subject, q.object, q.graph_name) if isinstance(t, NamedNode)}:
+            dictionary.mint(raw, iri)  # every IRI gets a prefix, as the prov decoder requires
+        dataset = _dataset(rest, {ns.prefix: ns.uri for ns in raw.namespaces})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _Decoder(raw).decode_document(dataset, raw)

@@ -13,6 +13,7 @@ them; import the file again afterwards.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +52,23 @@ def document_graph(data: bytes) -> NamedNode:
     return iri("bundle", f"import-{hashlib.sha256(data).hexdigest()[:16]}")
 
 
+_PROVN_ESCAPE = re.compile(r"\\([='(),\-:;\[\].])")
+_NOT_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\[\]]')
+
+
+def _iri(text: str) -> NamedNode:
+    """An IRI from the prov package, which keeps PROV-N escapes (``ex:a\\=b``) in the IRI: the escapes
+    are removed and characters an IRI cannot hold are percent-encoded."""
+    cleaned = _NOT_IRI.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode()), _PROVN_ESCAPE.sub(r"\1", text))
+    try:
+        return NamedNode(cleaned)
+    except ValueError as exc:
+        raise ExportError(f"{text!r} is not an IRI: {exc}") from exc
+
+
 def _term(term: object, blanks: dict[str, BlankNode]) -> NamedNode | BlankNode | Literal:
     if isinstance(term, URIRef):
-        return NamedNode(str(term))
+        return _iri(str(term))
     if isinstance(term, BNode):
         return blanks.setdefault(str(term), BlankNode())
     if isinstance(term, RdfLiteral):
