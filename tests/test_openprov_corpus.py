@@ -24,8 +24,8 @@ from typing import Any
 
 import prov.model as pm
 import pytest
-
 from conftest import TESTDATA
+
 from provgraph.errors import ProvgraphError
 from provgraph.export import dictionary, export
 from provgraph.importers import import_bytes, read_document
