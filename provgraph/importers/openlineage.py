@@ -1,0 +1,265 @@
+"""OpenLineage run events -> provgraph events.
+
+:func:`events_from_openlineage` validates one OpenLineage event (against the OpenLineage JSON Schemas
+when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
+
+- ``START`` -> ``run.start``; ``COMPLETE`` -> ``run.end`` completed; ``FAIL`` -> ``run.end`` failed
+  with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted. ``RUNNING``, ``OTHER``
+  (or no ``eventType``), and DatasetEvent / JobEvent carry no start or end of a run, which is what a
+  provgraph run event states: they are validated and then give no events.
+- ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
+  plus a digest; the ParentRunFacet's run -> the parent run, mapped the same way.
+- job ``namespace`` and ``name`` -> the step ``namespace/name``; JobTypeJobFacet ``DAG`` -> a pipeline.
+- inputs / outputs -> used / generated datasets, located by URI (``namespace/name`` for a namespace
+  with ``://``, ``file://name`` for ``file``, else ``namespace:name``), whose logical name is that URI;
+  a DatasetVersionDatasetFacet makes the location ``URI#version=V`` (one node per version);
+  statistics facets give the size; dataset tags give labels.
+- ``producer`` -> a software agent; OwnershipJobFacet owners -> agents (``team:``/``org:`` owners are
+  organizations, others persons, the ownership type their role).
+- run and job tags -> labels ``key:value``; ExecutionParametersRunFacet -> params;
+  ProcessingEngineRunFacet -> environment packages; SourceCodeLocationJobFacet with a git commit ->
+  ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
+
+Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import events as ev
+from ..errors import InvalidEvent
+from . import naming
+from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
+
+__all__ = ["OpenLineageSpec", "events_from_openlineage", "events_from_openlineage_payload", "run_id"]
+
+STATUS = {"COMPLETE": "completed", "FAIL": "failed", "ABORT": "aborted"}
+_GIT_COMMIT = 40
+
+
+def run_id(raw: str) -> str:
+    """The provgraph run id of an OpenLineage ``runId``."""
+    return naming.identifier(raw)
+
+
+def _obj(parent: dict[str, Any], key: str, where: str, required: bool = True) -> dict[str, Any]:
+    value = parent.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidEvent("is required and must be an object" if value is None else "must be an object", where)
+    return value
+
+
+def _str(parent: dict[str, Any], key: str, where: str) -> str:
+    value = parent.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent("is required and must be a non-empty string", where)
+    return value
+
+
+def _facet(facets: dict[str, Any], name: str) -> dict[str, Any]:
+    value = facets.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def dataset_uri(namespace: str, name: str) -> str:
+    """The URI of an OpenLineage dataset (see the module docstring)."""
+    if "://" in namespace:
+        return f"{namespace.rstrip('/')}/{name.lstrip('/')}"
+    if namespace == "file":
+        return f"file://{name}" if name.startswith("/") else f"file:{name}"
+    return f"{namespace}:{name}"
+
+
+def _dataset(dataset: Any, where: str, output: bool) -> dict[str, Any]:
+    if not isinstance(dataset, dict):
+        raise InvalidEvent("a dataset must be an object", where)
+    uri = dataset_uri(_str(dataset, "namespace", f"{where}.namespace"), _str(dataset, "name", f"{where}.name"))
+    facets = _obj(dataset, "facets", f"{where}.facets", required=False)
+    version = _facet(facets, "version").get("datasetVersion")
+    artifact: dict[str, Any] = {"location": f"{uri}#version={version}" if isinstance(version, str) else uri,
+                                "name": naming.name(uri), "kind": "dataset"}
+    statistics = _facet(_obj(dataset, "outputFacets" if output else "inputFacets", where, required=False),
+                        "outputStatistics" if output else "inputStatistics")
+    if isinstance(statistics.get("size"), int) and statistics["size"] >= 0:
+        artifact["size"] = statistics["size"]
+    labels = _tags(_facet(facets, "tags"))
+    if labels:
+        artifact["labels"] = labels
+    return artifact
+
+
+def _tags(facet: dict[str, Any]) -> list[str]:
+    found = []
+    for tag in facet.get("tags") or ():
+        if isinstance(tag, dict) and isinstance(tag.get("key"), str):
+            value = tag.get("value")
+            found.append(naming.label(f"{tag['key']}:{value}" if isinstance(value, str) and value else tag["key"]))
+    return list(dict.fromkeys(found))
+
+
+def _agents(producer: Any, ownership: dict[str, Any]) -> list[dict[str, Any]]:
+    agents: list[dict[str, Any]] = []
+    if isinstance(producer, str) and producer:
+        agents.append({"id": naming.identifier(naming.digest(producer), "openlineage-producer-"),
+                       "kind": "software", "name": naming.name(producer), "role": "producer"})
+    for owner in ownership.get("owners") or ():
+        if not isinstance(owner, dict) or not isinstance(owner.get("name"), str) or not owner["name"]:
+            continue
+        text = owner["name"]
+        kind = "organization" if text.split(":", 1)[0].lower() in ("team", "org", "organization") else "person"
+        agent = {"id": naming.identifier(text.replace(":", "-")), "kind": kind, "name": naming.name(text)}
+        if isinstance(owner.get("type"), str) and owner["type"]:
+            agent["role"] = naming.name(owner["type"])
+        if all(a["id"] != agent["id"] for a in agents):
+            agents.append(agent)
+    return agents
+
+
+def _code(location: dict[str, Any], annotations: dict[str, Any]) -> dict[str, Any] | None:
+    for key in ("url", "repoUrl", "path", "version", "tag", "branch"):
+        if isinstance(location.get(key), str):
+            annotations[f"openlineage.sourceCodeLocation.{key}"] = naming.clip(location[key])
+    commit = location.get("version")
+    if location.get("type") != "git" or not isinstance(commit, str):
+        return None
+    commit = commit.lower()
+    if len(commit) not in (_GIT_COMMIT, 64) or any(c not in "0123456789abcdef" for c in commit):
+        return None
+    git: dict[str, Any] = {"commit": commit}
+    if isinstance(location.get("branch"), str):
+        git["branch"] = location["branch"][:500]
+    remote = location.get("repoUrl") or location.get("url")
+    if isinstance(remote, str):
+        git["remote"] = remote[:2048]
+    return {"git": git}
+
+
+def _annotations(run_facets: dict[str, Any], job_facets: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    nominal = _facet(run_facets, "nominalTime")
+    for key in ("nominalStartTime", "nominalEndTime"):
+        if isinstance(nominal.get(key), str):
+            found[f"openlineage.{key}"] = naming.clip(nominal[key])
+    for facet, key, target in (("sql", "query", "sql"), ("documentation", "description", "documentation"),
+                               ("sourceCode", "language", "sourceCode.language"),
+                               ("jobType", "integration", "jobType.integration"),
+                               ("jobType", "processingType", "jobType.processingType"),
+                               ("jobType", "jobType", "jobType")):
+        value = _facet(job_facets, facet).get(key)
+        if isinstance(value, str):
+            found[f"openlineage.{target}"] = naming.clip(value)
+    return found
+
+
+def _params(facet: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for parameter in facet.get("parameters") or ():
+        if isinstance(parameter, dict) and isinstance(parameter.get("key"), str) and parameter["key"]:
+            params[naming.name(parameter["key"])] = naming.scalar(parameter.get("value"))
+    return params
+
+
+def _error(run_facets: dict[str, Any]) -> dict[str, Any]:
+    facet = _facet(run_facets, "errorMessage")
+    language = facet.get("programmingLanguage")
+    error: dict[str, Any] = {"type": naming.name(f"{language} error" if isinstance(language, str) and language
+                                                 else "OpenLineage FAIL")}
+    message = facet.get("message")
+    if not isinstance(message, str):
+        message = "the run failed (no ErrorMessageRunFacet)"
+    if isinstance(facet.get("stackTrace"), str):
+        message = f"{message}\n\n{facet['stackTrace']}"
+    error["message"] = naming.clip(message, 65536)
+    return error
+
+
+def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec | str | Path | None = None
+                            ) -> list[ev.Event]:
+    """The provgraph events one OpenLineage event stands for (zero or one), validated.
+
+    ``spec`` is an :class:`OpenLineageSpec` or the folder holding ``OpenLineage.json`` and ``facets/``;
+    by default ``$PROVGRAPH_OPENLINEAGE_SPEC`` or a packaged copy, else only the fields this mapping
+    reads are checked. Raises :class:`InvalidEvent` naming the offending field.
+    """
+    checker = spec if isinstance(spec, OpenLineageSpec) else find_spec(spec)
+    if not isinstance(run_event, dict):
+        raise InvalidEvent(f"an OpenLineage event is a JSON object, not {type(run_event).__name__}")
+    kind = checker.validate(run_event) if checker is not None else event_kind(run_event)
+    if kind != "RunEvent":
+        return []
+    event_type = run_event.get("eventType", "OTHER")
+    if event_type not in ("START", *STATUS):
+        if not isinstance(event_type, str):
+            raise InvalidEvent("must be a string", "eventType")
+        return []
+    time = naming.timestamp(run_event.get("eventTime"), "eventTime")
+    run, job = _obj(run_event, "run", "run"), _obj(run_event, "job", "job")
+    own_id = run_id(_str(run, "runId", "run.runId"))
+    run_facets = _obj(run, "facets", "run.facets", required=False)
+    job_facets = _obj(job, "facets", "job.facets", required=False)
+    job_type = _facet(job_facets, "jobType").get("jobType")
+    fields: dict[str, Any] = {
+        "id": own_id,
+        "step": naming.name(f"{_str(job, 'namespace', 'job.namespace')}/{_str(job, 'name', 'job.name')}"),
+        "kind": "pipeline" if job_type == "DAG" else "other",
+    }
+    if "parent" in run_facets:
+        parent_run = _obj(_obj(run_facets, "parent", "run.facets.parent"), "run", "run.facets.parent.run")
+        fields["parent"] = run_id(_str(parent_run, "runId", "run.facets.parent.run.runId"))
+    if event_type != "START":
+        fields["status"] = STATUS[event_type]
+        if event_type == "FAIL":
+            fields["error"] = _error(run_facets)
+    annotations = _annotations(run_facets, job_facets)
+    code = _code(_facet(job_facets, "sourceCodeLocation"), annotations)
+    engine = _facet(run_facets, "processing_engine")
+    environment = None
+    if isinstance(engine.get("name"), str) and isinstance(engine.get("version"), str):
+        environment = {"packages": {naming.name(engine["name"]): engine["version"][:200]}}
+    inputs = run_event.get("inputs") or []
+    outputs = run_event.get("outputs") or []
+    if not isinstance(inputs, list) or not isinstance(outputs, list):
+        raise InvalidEvent("inputs and outputs must be arrays", "inputs" if not isinstance(inputs, list) else "outputs")
+    event = ev.new_event(
+        "run.start" if event_type == "START" else "run.end", time,
+        run=fields,
+        used=[_dataset(d, f"inputs[{i}]", output=False) for i, d in enumerate(inputs)],
+        generated=[_dataset(d, f"outputs[{i}]", output=True) for i, d in enumerate(outputs)],
+        params=_params(_facet(run_facets, "executionParameters")),
+        agents=_agents(run_event.get("producer"), _facet(job_facets, "ownership")),
+        labels=list(dict.fromkeys([*_tags(_facet(run_facets, "tags")), *_tags(_facet(job_facets, "tags"))])),
+        annotations=annotations, code=code, environment=environment,
+    )
+    event["id"] = naming.event_id("ol", run_event)
+    return naming.finish([event], f"OpenLineage {event_type} event of run {own_id}")
+
+
+def events_from_openlineage_payload(payload: Any, *, spec: OpenLineageSpec | str | Path | None = None
+                                    ) -> list[ev.Event]:
+    """Events from what an OpenLineage client POSTs to ``/api/v1/lineage``: one event or a JSON array.
+
+    ``payload`` may be bytes or text (parsed as JSON) or the parsed value. All events are validated
+    before any is returned; a problem in the n-th event of an array is reported as ``[n].field``.
+    This is the function an OpenLineage-compatible HTTP endpoint calls before ``Project.record_many``.
+    """
+    if isinstance(payload, bytes | str):
+        try:
+            payload = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidEvent(f"not valid JSON: {exc}") from exc
+    if not isinstance(payload, list):
+        return events_from_openlineage(payload, spec=spec)
+    found: list[ev.Event] = []
+    for index, item in enumerate(payload):
+        try:
+            found.extend(events_from_openlineage(item, spec=spec))
+        except InvalidEvent as exc:
+            error = InvalidEvent(f"event {index}: {exc}")
+            error.field = f"[{index}].{exc.field}" if exc.field else f"[{index}]"
+            raise error from exc
+    return found
