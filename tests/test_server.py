@@ -144,7 +144,10 @@ def test_ingest_object_array_and_json_lines(server: LiveServer) -> None:
             ("eval-1", "completed"), ("train-1", "completed"), ("clean-1", "completed")]
         journal = http.get("/api/journal").json()
     assert journal["ok"] is True and journal["entries"] == 6
-    assert [e.event["id"] for e in journal_of(server).entries()] == [e["id"] for e in events]
+    stored = [e.event for e in journal_of(server).entries()]
+    assert [e["id"] for e in stored] == [e["id"] for e in events]
+    # without tokens the caller is unknown: no agent is invented, the write is still stamped
+    assert all("agents" not in e and e["annotations"]["provgraph.submitted_by"] == "local" for e in stored)
 
 
 @pytest.mark.parametrize("body, content_type, status, field, words", [

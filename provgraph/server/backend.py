@@ -6,6 +6,7 @@ not stored again, which is what makes forwarding from a capture client exactly-o
 event is stamped with who sent it and when: the caller's agent joins the event's agents with the role
 ``submitter``, and the annotations ``provgraph.submitted_by`` / ``provgraph.submitted_at`` say who and
 when, so "who did what, when" covers writes to provgraph itself (query ``who`` or the run's agents).
+Without tokens (loopback only) the caller is unknown: only the annotations are added, naming ``local``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .. import events as ev
 from ..errors import ProvgraphError, StoreError
 from ..project import Project
 from ..store import Store
-from .config import Principal
+from .config import LOCAL, Principal
 
 SUBMITTER_ROLE = "submitter"
 SUBMITTED_BY = "provgraph.submitted_by"
@@ -51,9 +52,10 @@ def stamp(event: ev.Event, who: Principal, when: str) -> ev.Event:
     """A copy of ``event`` saying that ``who`` submitted it at ``when``."""
     stamped = dict(event)
     agents = list(event.get("agents", ()))
-    if all(agent.get("id") != who.agent for agent in agents):
+    if who is not LOCAL and all(agent.get("id") != who.agent for agent in agents):
         agents.append({"id": who.agent, "kind": who.kind, "name": who.name or who.agent, "role": SUBMITTER_ROLE})
-    stamped["agents"] = agents
+    if agents:
+        stamped["agents"] = agents
     stamped["annotations"] = {**event.get("annotations", {}), SUBMITTED_BY: who.agent, SUBMITTED_AT: when}
     return stamped
 

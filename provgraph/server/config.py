@@ -7,7 +7,9 @@ server records says who made it::
     [[tokens]]
     agent = "alice"            # agent id (recorded on each write)
     name = "Alice Liddell"     # optional display name
-    kind = "person"            # person | software | organization (default: person)
+    kind = "person"            # person | software | organization (default: person); a person is also
+                               # credited (prov:wasAttributedTo) with what the runs it submits generate,
+                               # so give CI and pipeline tokens kind = "software"
     role = "writer"            # reader | writer | admin
     token_sha256 = "9f86..."   # sha256 of the secret (or ``token = "secret"`` in plain text)
 """
