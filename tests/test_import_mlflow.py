@@ -1,0 +1,135 @@
+"""MLflow exports (mlflow-export-import samples) import as runs; model versions link to their source runs.
+
+Expectations are read from the export JSON here, independently of the importer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TESTDATA
+from pyoxigraph import Literal
+
+from provgraph.cli import main
+from provgraph.errors import InvalidEvent
+from provgraph.importers.mlflow import events_from_mlflow
+from provgraph.project import Project
+
+SAMPLES = TESTDATA / "mlflow" / "mlflow-export-import" / "samples" / "oss_mlflow"
+#: Export folders that import cleanly (bulk/experiments as a whole holds a malformed experiment.json).
+EXPORTS = ["single/experiments/basic", "single/experiments/src_tags", "single/models/basic",
+           "single/models/src_tags", "bulk/models", "bulk/experiments/1", "bulk/experiments/2/runs"]
+PREFIXES = """
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX provml: <https://w3id.org/provgraph/provml#>
+"""
+
+
+def _exports(folder: Path, name: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text())["mlflow"] for p in sorted(folder.rglob(name))]
+
+
+def _versions(folder: Path) -> list[dict[str, Any]]:
+    found = []
+    for model in _exports(folder, "model.json"):
+        registered = model["registered_model"]
+        found += registered.get("versions", registered.get("latest_versions", []))
+    return found
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_every_model_version_is_generated_by_its_source_run(project: Project, export: str) -> None:
+    folder = SAMPLES / export
+    project.record_many(events_from_mlflow(folder).events)
+    for version in _versions(folder):
+        rows = list(project.store.query(PREFIXES + """
+            SELECT ?id ?kind WHERE { ?v provml:location ?loc ; provml:artifactKind ?kind ; prov:wasGeneratedBy ?run .
+                                     ?run provml:runId ?id }""",
+            bindings={"loc": Literal(f"models:/{version['name']}/{version['version']}")}))
+        assert [(r["id"].value, r["kind"].value) for r in rows] == [(f"mlflow-{version['run_id']}", "model")]
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_params_and_metrics_survive(project: Project, export: str) -> None:
+    folder = SAMPLES / export
+    project.record_many(events_from_mlflow(folder).events)
+    for run in _exports(folder, "run.json"):
+        bindings = {"id": Literal(f"mlflow-{run['info']['run_id']}")}
+        params = project.store.query(PREFIXES + """
+            SELECT ?name ?value WHERE {
+              ?run provml:runId ?id ; prov:used ?p .
+              ?p a provml:HyperParameterSetting ; provml:name ?name ; provml:value ?value }""",
+            bindings=bindings)
+        assert {(r["name"].value, r["value"].value) for r in params} == set(run["params"].items())
+        metrics = project.store.query(PREFIXES + """
+            SELECT ?name ?value ?step WHERE { ?m prov:wasGeneratedBy ?run ; a provml:MetricValue ;
+                                              provml:name ?name ; provml:value ?value ; provml:step ?step .
+                                              ?run provml:runId ?id }""", bindings=bindings)
+        got: dict[str, set[tuple[float, int]]] = {}
+        for row in metrics:
+            got.setdefault(row["name"].value, set()).add((float(row["value"].value), int(row["step"].value)))
+        assert got == {name: {(p["value"], p["step"]) for p in history} for name, history in run["metrics"].items()}
+
+
+def test_corpus_counts() -> None:
+    runs = versions = stubs = events = 0
+    for export in EXPORTS:
+        result = events_from_mlflow(SAMPLES / export)
+        runs += result.counts["run records"]
+        versions += result.counts["model versions"]
+        stubs += result.counts["stub runs"]
+        events += len(result.events)
+    # 7 run.json files, 3 + 3 + 2 model versions, none of whose source runs is among the exported runs
+    assert (runs, versions, stubs) == (7, 8, 8)
+    assert events == 2 * 7 + 8  # start + end per finished run, one stub start per missing source run
+
+
+def test_metric_history_steps_and_status(project: Project, tmp_path: Path) -> None:
+    run = json.loads((SAMPLES / "single/experiments/src_tags/runs/4b0ce88fd34e45fc8ca08876127299ce/run.json")
+                     .read_text())
+    run["mlflow"]["info"].update(run_id="0" * 31 + "1", status="FAILED")
+    run["mlflow"]["metrics"]["loss"] = [{"value": 1.0 / (s + 1), "timestamp": 1684698373740 + s, "step": s}
+                                        for s in range(5)]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(run))
+    result = events_from_mlflow(path)
+    start, end = result.events
+    assert (start["type"], start["time"]) == ("run.start", "2023-05-21T19:46:13.736Z")  # 1684698373736 ms
+    assert (end["type"], end["time"], end["run"]["status"]) == ("run.end", "2023-05-21T19:46:13.846Z", "failed")
+    assert start["code"]["git"]["commit"] == "1f76cec7520dbc05dc93f8d3faea757fa3a4f703"
+    assert start["agents"] == [{"id": "andre", "kind": "person", "name": "andre"}]
+    assert start["annotations"]["tag.dataset"] == "wine-quality"
+    project.record_many(result.events)
+    rows = project.store.query(PREFIXES + """
+        SELECT DISTINCT ?step ?value WHERE { ?m a provml:MetricValue ; provml:name "loss" ; provml:step ?step ;
+                                       provml:value ?value }""")
+    assert sorted((int(r["step"].value), float(r["value"].value)) for r in rows) == [
+        (s, 1.0 / (s + 1)) for s in range(5)]
+    logged = project.store.query(PREFIXES + """
+        SELECT ?loc WHERE { ?m prov:wasGeneratedBy ?run ; provml:artifactKind "model" ; provml:location ?loc }""")
+    uri = run["mlflow"]["info"]["artifact_uri"]
+    assert {r["loc"].value for r in logged} == {f"{uri}/model", f"{uri}/onnx-model"}
+
+
+def test_reimport_gives_the_same_events() -> None:
+    first, second = (events_from_mlflow(SAMPLES / "bulk/models").events for _ in range(2))
+    assert [e["id"] for e in first] == [e["id"] for e in second]
+
+
+def test_malformed_export_is_rejected_and_nothing_recorded(project: Project) -> None:
+    with pytest.raises(InvalidEvent, match=r"experiments/2/experiment\.json: not valid JSON \(line 28"):
+        events_from_mlflow(SAMPLES / "bulk/experiments")
+    assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", str(SAMPLES / "bulk/experiments")]) == 1
+    assert project.journal.path.exists() is False or project.journal.path.stat().st_size == 0
+
+
+def test_cli_dry_run_and_import(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = str(SAMPLES / "bulk/models")
+    assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder, "--dry-run"]) == 0
+    assert "would record 6 events, 4 runs" in capsys.readouterr().out
+    assert project.pending() == 0 and not (project.journal.path.exists() and project.journal.path.stat().st_size)
+    assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder]) == 0
+    assert "recorded 6 events, 4 runs" in capsys.readouterr().out
