@@ -6,12 +6,13 @@ render layers as a value; nothing is pasted into SPARQL. Store work runs in a wo
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..errors import QueryError
 from ..export import FORMATS as EXPORT_FORMATS
@@ -58,7 +59,9 @@ async def _store(request: Request, role: str = "reader") -> Store:
 
 
 def _json(payload: Any) -> Response:
-    return JSONResponse(payload)
+    """JSON as the query layer's ``to_json`` writes it (any non-JSON value, such as a date, as text)."""
+    body = json.dumps(payload, default=str, ensure_ascii=False, allow_nan=False)
+    return Response(body, media_type="application/json")
 
 
 async def list_runs(request: Request) -> Response:
