@@ -1,0 +1,12 @@
+"""Validation: PROV-CONSTRAINTS on PROV documents and the store, SHACL shapes for the ML profile.
+
+:func:`check_document` validates a ``prov`` document against PROV-CONSTRAINTS and returns a
+:class:`Report` whose violations name the constraint and the statements involved.
+"""
+
+from __future__ import annotations
+
+from .constraints import check_document
+from .report import Report, Violation
+
+__all__ = ["Report", "Violation", "check_document"]
