@@ -19,6 +19,7 @@ from ..errors import InvalidEvent
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 MAX_NAME = 200
 MAX_TEXT = 4096
 
@@ -77,13 +78,15 @@ def millis(value: Any, where: str) -> str:
 
 
 def timestamp(text: Any, where: str) -> str:
-    """An RFC 3339 timestamp from ISO 8601 text; a time without a zone is taken as UTC."""
+    """An RFC 3339 timestamp from ISO 8601 text (kept as written when it is one); no zone means UTC."""
     if not isinstance(text, str):
         raise InvalidEvent(f"{text!r} is not a date-time", where)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidEvent(f"{text!r} is not an ISO 8601 date-time", where) from exc
+    if _RFC3339.match(text):
+        return text
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.isoformat().replace("+00:00", "Z")
