@@ -21,7 +21,7 @@ from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
 from .journal import GENESIS, Entry, Journal, Verification
 from .mapping import event_to_quads
-from .store import BULK_LOAD, Store, open_store
+from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import slug
 
 DIRNAME = ".provgraph"
@@ -39,6 +39,7 @@ class Project:
         self.store_uri = store_uri or os.environ.get("PROVGRAPH_STORE") or self._configured_store()
         self._store: Store | None = None
         self._synced_size = -1
+        self._volatile_mark: dict[str, int | str] | None = None  # watermark of a store that dies with us
 
     # -- finding and creating -------------------------------------------------------------------
     @classmethod
@@ -115,7 +116,14 @@ class Project:
     def _watermark_path(self) -> Path:
         return self.dir / "sync" / f"{slug(self.store_uri)}.json"
 
+    def _volatile(self) -> bool:
+        """A store that does not outlive the process (``memory:``) keeps its watermark in memory too,
+        or the next process would take its fresh, empty store for one that has caught up."""
+        return self._store is not None and DURABLE not in self._store.capabilities
+
     def _read_watermark(self) -> dict[str, int | str]:
+        if self._volatile():
+            return self._volatile_mark or {"seq": -1, "hash": GENESIS, "offset": 0}
         path = self._watermark_path()
         if not path.exists():
             return {"seq": -1, "hash": GENESIS, "offset": 0}
@@ -127,9 +135,13 @@ class Project:
         return sum(1 for _ in self.journal.entries(int(self._read_watermark()["offset"])))
 
     def _write_watermark(self, entry: Entry) -> None:
+        mark: dict[str, int | str] = {"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}
+        if self._volatile():
+            self._volatile_mark = mark
+            return
         path = self._watermark_path()
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}))
+        tmp.write_text(json.dumps(mark))
         os.replace(tmp, path)
 
     def sync(self, progress: Callable[[int], object] | None = None) -> int:
@@ -184,6 +196,7 @@ class Project:
             self._store = open_store(self.store_uri)
         self._store.clear()
         self._watermark_path().unlink(missing_ok=True)
+        self._volatile_mark = None
         self._synced_size = -1
         return self.sync(progress)
 

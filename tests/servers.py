@@ -179,14 +179,17 @@ class VirtuosoServer:
 class GateProxy:
     """A real HTTP proxy on loopback in front of ``target``: it refuses requests whose
     ``Authorization`` header is not ``expect_auth`` (HTTP 401), answers the first ``fail_first``
-    requests with ``fail_status``, forwards the rest, and records every request it saw."""
+    requests with ``fail_status``, forwards the rest, and records every request it saw. With
+    ``lose_answers``, that many requests are forwarded (so the server carries them out) and then
+    answered with ``fail_status`` anyway, as when a connection breaks after the server committed."""
 
     def __init__(self, target: str, expect_auth: str | None = None, fail_first: int = 0,
-                 fail_status: int = 503) -> None:
+                 fail_status: int = 503, lose_answers: int = 0) -> None:
         self.target = target.removeprefix("http://")
         self.expect_auth = expect_auth
         self.fail_first = fail_first
         self.fail_status = fail_status
+        self.lose_answers = lose_answers
         self.seen: list[tuple[str, str, str | None]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((HOST, 0), self._handler())
@@ -214,6 +217,8 @@ class GateProxy:
                     proxy.seen.append((self.command, self.path, auth))
                     failing = proxy.fail_first > 0
                     proxy.fail_first -= 1 if failing else 0
+                    losing = not failing and proxy.lose_answers > 0
+                    proxy.lose_answers -= 1 if losing else 0
                 if proxy.expect_auth is not None and auth != proxy.expect_auth:
                     self._answer(401, b"bad credentials")
                 elif failing:
@@ -224,6 +229,10 @@ class GateProxy:
                     conn.request(self.command, self.path, body=body, headers=headers)
                     answer = conn.getresponse()
                     data = answer.read()
+                    conn.close()
+                    if losing:
+                        self._answer(proxy.fail_status, b"the answer was lost")
+                        return
                     self.send_response(answer.status)
                     for key, value in answer.getheaders():
                         if key.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -231,7 +240,6 @@ class GateProxy:
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
-                    conn.close()
 
             def _answer(self, status: int, text: bytes) -> None:
                 self.send_response(status)

@@ -4,12 +4,13 @@ is back, giving the same graph as the embedded store built from the same journal
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
 import rdflib
 from pyoxigraph import RdfFormat
-from servers import OxigraphServer, free_port
+from servers import GateProxy, OxigraphServer, free_port
 
 from provgraph import events as ev
 from provgraph import project as project_module
@@ -152,3 +153,33 @@ def test_sync_to_an_endpoint_that_never_answers(tmp_path: Path, capsys: pytest.C
     assert main(["-C", str(project.root), "sync"]) == 1
     err = capsys.readouterr().err
     assert "failed after 1 attempt(s)" in err and "2 event(s) wait in the journal" in err
+
+
+def test_a_batch_whose_answer_was_lost_is_replayed_without_duplicates(
+        oxigraph_server: OxigraphServer, tmp_path: Path) -> None:
+    open_store(oxigraph_server.store_uri).clear()
+    with GateProxy(oxigraph_server.url) as proxy:
+        project = Project.init(tmp_path / "proj", store_uri=proxy.store_uri + "?retries=0")
+        project.record_many(run_events(0))
+        assert len(project.store) > 0 and project.pending() == 0
+        proxy.lose_answers = 1  # the server stores the next batch, the client hears 503
+        project.record_many(run_events(1))
+        assert project.pending() == 2
+        stored = len(open_store(oxigraph_server.store_uri))
+        assert stored > 0 and stored == len(embedded_graph(project.root))  # it did arrive
+        time.sleep(5)  # let the store's pause after a failure pass
+        assert project.sync() == 2  # replayed once more ...
+        assert project.pending() == 0
+        assert len(open_store(oxigraph_server.store_uri)) == stored  # ... without a duplicate quad
+        assert quads(open_store(oxigraph_server.store_uri).dump()) == embedded_graph(project.root)
+        project.close()
+    open_store(oxigraph_server.store_uri).clear()
+
+
+def test_every_memory_store_catches_up_from_the_start(tmp_path: Path) -> None:
+    project = Project.init(tmp_path / "proj")
+    project.record_many(run_events(0))
+    first = embedded_graph(project.root)
+    assert len(first) > 0
+    assert embedded_graph(project.root) == first  # a second in-memory view is not taken as caught up
+    project.close()
