@@ -148,6 +148,33 @@ def test_cli_records_and_refuses_invalid(project: Project, capsys: pytest.Captur
     assert project.journal.path.stat().st_size == size
 
 
+FOREACH_YAML = """\
+stages:
+  build:
+    foreach: [us, eu]
+    do:
+      cmd: python build.py ${item}
+      deps:
+        - raw/${item}.csv
+      outs:
+        - out/${item}.csv
+"""
+
+
+def test_foreach_stages_come_from_their_expanded_lock_entries(tmp_path: Path) -> None:
+    (tmp_path / "dvc.yaml").write_text(FOREACH_YAML)
+    entries = {f"build@{region}": {"cmd": f"python build.py {region}",
+                                   "deps": [{"path": f"raw/{region}.csv", "md5": "0" * 32}],
+                                   "outs": [{"path": f"out/{region}.csv", "md5": "1" * 32}]} for region in ("us", "eu")}
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": entries}))
+    result = events_from_dvc(tmp_path, schema=SCHEMA)
+    ends = {e["run"]["id"]: e for e in result.events if e["type"] == "run.end"}
+    assert sorted((e["used"][0]["location"], e["generated"][0]["location"]) for e in ends.values()) == [
+        ("raw/eu.csv", "out/eu.csv"), ("raw/us.csv", "out/us.csv")]
+    assert all(run_id.startswith(("dvc-build.us-", "dvc-build.eu-")) for run_id in ends)
+    assert {e["run"]["step"] for e in result.events} == {"build"}
+
+
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     (tmp_path / "dvc.yaml").write_text("stages:\n  a:\n    cmd: [unclosed\n")
     with pytest.raises(InvalidEvent, match=r"not valid YAML \(line"):

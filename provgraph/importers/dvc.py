@@ -283,8 +283,8 @@ class _Pipeline:
             generated.append(self._artifact(base, path, kind, lock_outs.get(path), flags, annotations))
         params = self._params(stage.get("params"), (locked or {}).get("params"))
         identity = naming.digest(self.where, name, json.dumps(source, sort_keys=True, default=str), n=16)
-        run = {"id": naming.identifier(f"{name}-{identity}", "dvc-"), "step": naming.name(name.split("@")[0]),
-               "kind": _kind(name)}
+        run = {"id": naming.identifier(f"{name.replace('@', '.')}-{identity}", "dvc-"),
+               "step": naming.name(name.split("@")[0]), "kind": _kind(name)}
         note = "DVC records no run times: start and end are the modification time of "
         if locked is None or self.lock_time is None:
             annotations["provgraph.note"] = note + "dvc.yaml (the stage is declared; no dvc.lock entry)"
