@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import prov.model as pm
 from prov.serializers.provrdf import ProvRDFSerializer
@@ -94,7 +95,46 @@ def document_quads(document: pm.ProvDocument, graph: NamedNode) -> list[Quad]:
         quads.append(Quad(_term(s, blanks), _term(p, blanks), _term(o, blanks), name))  # type: ignore[arg-type]
     for record in dictionary.of(document):
         quads += dictionary.to_quads(record, NamedNode(record.bundle.uri) if record.bundle is not None else graph)
-    return list(dict.fromkeys(quads))
+    return _stable_blanks(list(dict.fromkeys(quads)))
+
+
+def _stable_blanks(quads: list[Quad]) -> list[Quad]:
+    """Quads whose blank nodes are named by what they say and what points at them, so that importing
+    a document twice into an embedded store adds nothing (anonymous relations and key-entity pairs are
+    blank nodes in PROV-O). A SPARQL endpoint scopes blank nodes to one update, so there a second
+    import repeats them."""
+    outgoing: dict[BlankNode, list[Quad]] = {}
+    incoming: dict[BlankNode, list[Quad]] = {}
+    for quad in quads:
+        if isinstance(quad.subject, BlankNode):
+            outgoing.setdefault(quad.subject, []).append(quad)
+        if isinstance(quad.object, BlankNode):
+            incoming.setdefault(quad.object, []).append(quad)
+    content: dict[BlankNode, str] = {}
+
+    def say(node: BlankNode, seen: frozenset[BlankNode] = frozenset()) -> str:
+        """A hash of the node's own statements (nested blank nodes by their own content)."""
+        if node not in content:
+            parts = sorted(f"{q.graph_name} {q.predicate} {_inner(q.object, seen | {node})}"
+                           for q in outgoing.get(node, []))
+            content[node] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        return content[node]
+
+    def _inner(term: Any, seen: frozenset[BlankNode]) -> str:
+        return say(term, seen) if isinstance(term, BlankNode) and term not in seen else str(term)
+
+    def name(node: BlankNode) -> str:
+        parents = sorted(f"{_inner(q.subject, frozenset())} {q.predicate}" for q in incoming.get(node, []))
+        return hashlib.sha256("\n".join([say(node), *parents]).encode()).hexdigest()[:32]
+
+    names: dict[BlankNode, BlankNode] = {}
+
+    def fix(term: Any) -> Any:
+        if not isinstance(term, BlankNode):
+            return term
+        return names.setdefault(term, BlankNode("b" + name(term)))
+
+    return list(dict.fromkeys(Quad(fix(q.subject), q.predicate, fix(q.object), q.graph_name) for q in quads))
 
 
 def _count(document: pm.ProvDocument) -> int:

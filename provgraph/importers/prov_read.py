@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -44,6 +45,9 @@ _EXTENSIONS = {
     ".jsonld": "jsonld",
 }
 _PROV_JSONLD_CONTEXT = "openprovenance.org/prov-jsonld"
+#: ProvToolbox declares ``prefix xsd <http://www.w3.org/2001/XMLSchema>`` (no ``#``); PROV-N predefines xsd, and
+#: the prov package rejects any redeclaration, so this one (same meaning) is dropped before parsing.
+_XSD_REDECLARED = re.compile(r"(?m)^\s*prefix\s+xsd\s+<http://www\.w3\.org/2001/XMLSchema#?>")
 
 
 def guess_format(path: str | Path, data: bytes) -> str:
@@ -105,7 +109,8 @@ def _read_prov(data: bytes, fmt: str, source: str) -> pm.ProvDocument:
             records = dictionary.pop_json_document(obj)
             data = json.dumps(obj).encode()
     elif fmt == "provn":
-        text, records = dictionary.pop_provn(data.decode("utf-8"))
+        text = _XSD_REDECLARED.sub(lambda m: " " * len(m.group(0)), data.decode("utf-8"))
+        text, records = dictionary.pop_provn(text)
         data = text.encode("utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
