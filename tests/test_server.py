@@ -160,9 +160,11 @@ def test_ingest_object_array_and_json_lines(server: LiveServer) -> None:
     pytest.param(b"[]", "application/json", 400, None, "no events", id="empty-array"),
     pytest.param(b"<event/>", "application/xml", 415, None, "unsupported content type", id="xml"),
     pytest.param(b'{"a": NaN}', "application/json", 400, None, "NaN", id="nan"),
+    pytest.param("ndjson-bad-line", None, 415, None, "(none)", id="no-content-type"),
+    pytest.param("ndjson-bad-line", "text/plain", 415, None, "text/plain", id="form-like"),
 ])
 def test_bad_input_is_a_4xx_naming_the_problem_and_writes_nothing(
-        server: LiveServer, body: Any, content_type: str, status: int, field: str | None, words: str) -> None:
+        server: LiveServer, body: Any, content_type: str | None, status: int, field: str | None, words: str) -> None:
     events = pipeline()[:2]
     if body == "bad-run-id":
         events[1]["run"]["id"] = "bad id with spaces"
@@ -173,7 +175,8 @@ def test_bad_input_is_a_4xx_naming_the_problem_and_writes_nothing(
     elif body == "ndjson-bad-line":
         body = (json.dumps(events[0]) + "\n{not json\n").encode()
     with server.client() as http:
-        response = http.post("/api/events", content=body, headers={"Content-Type": content_type})
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = http.post("/api/events", content=body, headers=headers)
         assert response.status_code == status, response.text
         answer = response.json()
         assert words in answer["error"]
@@ -435,6 +438,19 @@ def test_tokens_and_roles(secured: LiveServer) -> None:
     with secured.client("admin") as admin:
         assert admin.post("/api/admin/rebuild").json() == {"replayed": 2}
         assert admin.get("/api/runs").json()["runs"][0]["run"] == "clean-1"
+
+
+def test_without_tokens_only_loopback_names_are_answered(loaded: LiveServer) -> None:
+    """A page served from another name that was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
+    port = loaded.config.port
+    with loaded.client() as http:
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+            assert http.get("/api/runs", headers={"Host": host}).status_code == 200, host
+        for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1.attacker.example:{port}"):
+            refused = http.post("/api/events", json=pipeline()[:1], headers={"Host": host})
+            assert refused.status_code == 403 and "loopback" in refused.json()["error"], host
+            assert http.get("/sparql", params={"query": "ASK {}"}, headers={"Host": host}).status_code == 403
+    assert len(list(journal_of(loaded).entries())) == 6
 
 
 def test_tokens_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,21 +55,21 @@ def _reject_constant(name: str) -> Any:
 
 def parse_events(body: bytes, content_type: str) -> list[ev.Event]:
     """Validated events from a body of ``content_type`` (JSON object or array, or JSON Lines)."""
+    if content_type not in JSON_TYPES + LINES_TYPES:  # also refuses what a cross-site form or blob can send
+        raise ApiError(415, f"unsupported content type {content_type or '(none)'!r}; send application/json "
+                            "(an event or an array) or application/x-ndjson (JSON Lines)")
     if not body.strip():
         raise ApiError(400, "the request body is empty; send an event, a JSON array of events or JSON Lines")
     batch = True
     if content_type in LINES_TYPES:
         items = [(f"line {number}", _loads(line, f"line {number} "))
                  for number, line in enumerate(body.split(b"\n"), start=1) if line.strip()]
-    elif content_type in JSON_TYPES or content_type == "":
+    else:
         data = _loads(body, "the body ")
         if isinstance(data, list):
             items = [(f"event {index}", item) for index, item in enumerate(data)]
         else:
             items, batch = [("the event", data)], False
-    else:
-        raise ApiError(415, f"unsupported content type {content_type!r}; send application/json "
-                            "(an event or an array) or application/x-ndjson (JSON Lines)")
     if not items:
         raise ApiError(400, "no events in the request")
     found = []
