@@ -133,3 +133,6 @@ def test_cli_dry_run_and_import(project: Project, capsys: pytest.CaptureFixture[
     assert project.pending() == 0 and not (project.journal.path.exists() and project.journal.path.stat().st_size)
     assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder]) == 0
     assert "recorded 6 events, 4 runs" in capsys.readouterr().out
+    assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder]) == 0
+    assert "(6 of its events were already recorded and were skipped)" in capsys.readouterr().out
+    assert project.verify().entries == 6

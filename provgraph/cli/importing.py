@@ -1,6 +1,7 @@
 """``provgraph import-runs --from mlflow|dvc|openlineage PATH``: other tools' run records as events.
 
-Every record is read and validated first; then all events are recorded at once, or none is.
+Every record is read and validated first; then all events are recorded at once, or none is. Imported
+events have ids derived from their content, so importing the same records again records nothing new.
 ``--dry-run`` only reports how many events and runs would be recorded.
 """
 
@@ -80,6 +81,10 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
         print(f"would record {result.summary()} from {path}")
         return 0
     with Project.find(args.project, create=True) as project:
-        project.record_many(result.events)
-        print(f"recorded {result.summary()} from {path}; store has {len(project.store)} quads")
+        seen = {entry.event.get("id") for entry in project.journal.entries()}
+        fresh = [event for event in result.events if event["id"] not in seen]
+        project.record_many(fresh)
+        skipped = len(result.events) - len(fresh)
+        note = f" ({skipped} of its events were already recorded and were skipped)" if skipped else ""
+        print(f"recorded {result.summary()} from {path}{note}; store has {len(project.store)} quads")
     return 0
