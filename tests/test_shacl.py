@@ -1,0 +1,129 @@
+"""SHACL shapes of the ML profile on stores filled by mapping real events (every backend).
+
+Expected focus nodes are the IRIs the mapping's identity rules give (hand-computed below).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from provgraph import events as ev
+from provgraph.errors import ValidationError
+from provgraph.mapping import event_to_quads
+from provgraph.store import Store
+from provgraph.validate.shapes import check_shapes, store_graph
+
+ID = "https://w3id.org/provgraph/id/"
+DATA, TEST, MODEL, OTHER = "a" * 64, "c" * 64, "b" * 64, "d" * 64
+
+
+def _ingest(store: Store, *events: dict[str, Any]) -> None:
+    for event in events:
+        store.add(event_to_quads(ev.validate(event)))
+
+
+def _end(run: str, kind: str, **fields: Any) -> dict[str, Any]:
+    return ev.new_event("run.end", time="2026-03-01T10:00:00Z",
+                        run={"id": run, "kind": kind, "step": kind, "status": "completed"}, **fields)
+
+
+def _data(sha: str | None, name: str = "train.csv", kind: str = "dataset") -> dict[str, Any]:
+    artifact: dict[str, Any] = {"location": f"data/{name}", "kind": kind}
+    if sha:
+        artifact["sha256"] = sha
+    return artifact
+
+
+def _model(sha: str | None = MODEL) -> dict[str, Any]:
+    artifact: dict[str, Any] = {"location": "models/m.pkl", "kind": "model"}
+    if sha:
+        artifact["sha256"] = sha
+    return artifact
+
+
+def _good_pipeline() -> list[dict[str, Any]]:
+    return [
+        _end("train-1", "training", used=[_data(DATA)], generated=[_model()], params={"C": 1.0}),
+        _end("eval-1", "evaluation", used=[_model(), _data(TEST, "test.csv", "split")], metrics={"auc": 0.9}),
+        _end("deploy-1", "deployment", used=[_model()],
+             generated=[{"location": "svc://model-api", "kind": "deployment"}]),
+    ]
+
+
+def _failures(store: Store, run: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    return [(v.constraint, v.records) for v in check_shapes(store, run=run).violations]
+
+
+def test_store_graph_is_the_union_of_named_graphs(store: Store) -> None:
+    _ingest(store, *_good_pipeline())
+    query = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+    [row] = list(store.query(query))
+    assert len(store_graph(store)) == int(row["n"].value) > 100
+
+
+def test_complete_pipeline_conforms(store: Store) -> None:
+    _ingest(store, *_good_pipeline())
+    report = check_shapes(store)
+    assert report.ok, report.text()
+    assert report.kind == "shacl"
+
+
+def test_model_from_unhashed_data(store: Store) -> None:
+    _ingest(store, _end("train-1", "training", used=[_data(None)], generated=[_model()]))
+    model = f"{ID}data/sha256-{MODEL}"
+    unhashed = next(str(v) for v in store_graph(store).subjects() if str(v).startswith(f"{ID}data/loc-"))
+    assert sorted(_failures(store)) == [
+        ("shapes:ModelShape / hashed training data", (model, unhashed)),
+        ("shapes:ModelShape / training data", (model,)),
+    ]
+
+
+def test_model_without_hash_or_training_data(store: Store) -> None:
+    _ingest(store, _end("train-1", "training", generated=[_model(None)]))
+    model = next(str(v) for v in store_graph(store).subjects() if str(v).startswith(f"{ID}data/loc-"))
+    assert sorted(_failures(store)) == [
+        ("shapes:ModelShape / content hash", (model,)),
+        ("shapes:ModelShape / training data", (model,)),
+    ]
+
+
+def test_model_used_but_never_generated(store: Store) -> None:
+    """A model only known as an input has no generating run."""
+    _ingest(store, _end("eval-1", "evaluation", used=[_model(), _data(TEST, "test.csv")], metrics={"auc": 0.5}))
+    model = f"{ID}data/sha256-{MODEL}"
+    assert sorted(_failures(store)) == [
+        ("shapes:ModelShape / generating run", (model,)),
+        ("shapes:ModelShape / training data", (model,)),
+    ]
+
+
+def test_evaluation_without_test_data_or_metrics(store: Store) -> None:
+    _ingest(store, _end("train-1", "training", used=[_data(DATA)], generated=[_model()]),
+            _end("eval-1", "evaluation", used=[_model()]))
+    run = f"{ID}run/eval-1"
+    assert sorted(_failures(store)) == [
+        ("shapes:EvaluationShape / metrics", (run,)),
+        ("shapes:EvaluationShape / test data", (run,)),
+    ]
+
+
+def test_deployment_without_model(store: Store) -> None:
+    _ingest(store, _end("deploy-1", "deployment", used=[_data(OTHER, "config.json")],
+                        generated=[{"location": "svc://model-api", "kind": "deployment"}]))
+    [(constraint, records)] = _failures(store)
+    assert constraint == "shapes:DeploymentShape / deployed model"
+    assert records[0].startswith(f"{ID}data/loc-")
+
+
+def test_run_scope_checks_only_that_runs_nodes(store: Store) -> None:
+    _ingest(store, *_good_pipeline(), _end("eval-2", "evaluation", used=[_model()]))
+    assert _failures(store, run="eval-1") == []
+    assert sorted(c for c, _ in _failures(store, run="eval-2")) == [
+        "shapes:EvaluationShape / metrics", "shapes:EvaluationShape / test data"]
+
+
+def test_unknown_run_is_an_error(store: Store) -> None:
+    with pytest.raises(ValidationError, match="no run 'nope'"):
+        check_shapes(store, run="nope")
