@@ -12,8 +12,10 @@ from conftest import TESTDATA
 
 from provgraph.cli import main
 from provgraph.errors import InvalidEvent
+from provgraph.export.document import prov_document
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
+from provgraph.validate import check_document
 
 CORPUS = TESTDATA / "dvc" / "dvcyaml-schema"
 SCHEMA = CORPUS / "schema.json"
@@ -179,3 +181,9 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     (tmp_path / "dvc.yaml").write_text("stages:\n  a:\n    cmd: [unclosed\n")
     with pytest.raises(InvalidEvent, match=r"not valid YAML \(line"):
         events_from_dvc(tmp_path)
+
+
+def test_imported_graph_satisfies_prov_constraints(project: Project) -> None:
+    _pipeline(project.root)
+    project.record_many(events_from_dvc(project.root, schema=SCHEMA).events)
+    assert check_document(prov_document(project.store)).violations == []

@@ -15,8 +15,10 @@ from pyoxigraph import Literal
 
 from provgraph.cli import main
 from provgraph.errors import InvalidEvent
+from provgraph.export.document import prov_document
 from provgraph.importers.mlflow import events_from_mlflow
 from provgraph.project import Project
+from provgraph.validate import check_document
 
 SAMPLES = TESTDATA / "mlflow" / "mlflow-export-import" / "samples" / "oss_mlflow"
 #: Export folders that import cleanly (bulk/experiments as a whole holds a malformed experiment.json).
@@ -136,3 +138,9 @@ def test_cli_dry_run_and_import(project: Project, capsys: pytest.CaptureFixture[
     assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder]) == 0
     assert "(6 of its events were already recorded and were skipped)" in capsys.readouterr().out
     assert project.verify().entries == 6
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_imported_graph_satisfies_prov_constraints(project: Project, export: str) -> None:
+    project.record_many(events_from_mlflow(SAMPLES / export).events)
+    assert check_document(prov_document(project.store)).violations == []

@@ -21,12 +21,14 @@ from pyoxigraph import Literal
 
 from provgraph.cli import main
 from provgraph.errors import InvalidEvent
+from provgraph.export.document import prov_document
 from provgraph.importers.openlineage import (
     OpenLineageSpec,
     events_from_openlineage,
     events_from_openlineage_payload,
 )
 from provgraph.project import Project
+from provgraph.validate import check_document
 
 OL = TESTDATA / "openlineage"
 SPEC = OpenLineageSpec(OL / "spec")
@@ -222,3 +224,10 @@ def test_cli_imports_a_folder_all_or_nothing(project: Project, capsys: pytest.Ca
                                                                "python-client-tests/serde_example_run_event.json")))
     assert main(["import-runs", "--from", "openlineage", str(lines), "--spec", spec]) == 0
     assert "recorded 2 events, 2 runs (2 OpenLineage events)" in capsys.readouterr().out
+
+
+def test_imported_graph_satisfies_prov_constraints(project: Project) -> None:
+    complete = _load("fluentd-events/event_full.json")
+    start = {**copy.deepcopy(complete), "eventType": "START", "eventTime": "2020-12-28T19:50:00Z"}
+    project.record_many(events_from_openlineage_payload([start, complete], spec=SPEC))
+    assert check_document(prov_document(project.store)).violations == []
