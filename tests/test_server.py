@@ -297,6 +297,33 @@ def test_export_formats(loaded: LiveServer) -> None:
             assert bad.json().get("field") == field
 
 
+@pytest.mark.parametrize("fmt", ["provn", "prov-json", "prov-xml", "prov-jsonld", "turtle", "trig", "nquads",
+                                 "jsonld"])
+def test_export_in_every_format(loaded: LiveServer, fmt: str) -> None:
+    """Each format parses back (rdflib for RDF, the prov package for PROV-JSON and PROV-XML) and holds the run."""
+    from prov.model import ProvDocument
+
+    from provgraph.export import FORMATS
+
+    with loaded.client() as http:
+        answer = http.get("/api/export", params={"format": fmt, "run": "train-1"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].split(";")[0] == FORMATS[fmt].media_type
+    run = f"{ID}run/train-1"
+    if fmt in ("turtle", "trig", "nquads", "jsonld"):
+        data = rdflib.Dataset()
+        data.parse(data=answer.content, format={"turtle": "turtle", "trig": "trig", "nquads": "nquads",
+                                                "jsonld": "json-ld"}[fmt])
+        assert rdflib.URIRef(run) in {quad[0] for quad in data.quads((None, None, None, None))}
+    elif fmt in ("prov-json", "prov-xml"):
+        document = ProvDocument.deserialize(content=answer.text, format=fmt.removeprefix("prov-"))
+        activities = {str(record.identifier) for bundle in document.bundles for record in bundle.get_records()
+                      if record.get_type().localpart == "Activity"}
+        assert any(name.endswith("train-1") for name in activities)
+    else:
+        assert "train-1" in answer.text
+
+
 def test_diagram(loaded: LiveServer) -> None:
     with loaded.client() as http:
         svg = http.get("/api/diagram", params={"ref": "models/model.pkl", "direction": "up"})
