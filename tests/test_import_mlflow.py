@@ -144,3 +144,13 @@ def test_cli_dry_run_and_import(project: Project, capsys: pytest.CaptureFixture[
 def test_imported_graph_satisfies_prov_constraints(project: Project, export: str) -> None:
     project.record_many(events_from_mlflow(SAMPLES / export).events)
     assert check_document(prov_document(project.store)).violations == []
+
+
+def test_one_run_exported_twice_differently_is_refused(tmp_path: Path) -> None:
+    run = "5397ae67ee0c49139bf64834b4d27fab"
+    for folder, source in (("a", SAMPLES / "bulk/models/experiments/2" / run),
+                           ("b", SAMPLES / "bulk/experiments/2/runs" / run)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "run.json").write_text((source / "run.json").read_text())
+    with pytest.raises(InvalidEvent, match=f"run {run} is also exported, differently"):
+        events_from_mlflow(tmp_path)

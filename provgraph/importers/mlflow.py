@@ -80,7 +80,11 @@ class _Reader:
     def add(self, path: Path) -> None:
         data = _read(path)
         if "info" in data and isinstance(data["info"], dict) and "run_id" in data["info"]:
-            self.runs[_need(data["info"], "run_id", f"{path}: info.run_id")] = (path, data)
+            mlflow_id = _need(data["info"], "run_id", f"{path}: info.run_id")
+            if mlflow_id in self.runs and self.runs[mlflow_id][1] != data:
+                other = self.runs[mlflow_id][0]
+                raise InvalidEvent(f"{path}: run {mlflow_id} is also exported, differently, in {other}")
+            self.runs[mlflow_id] = (path, data)
         elif isinstance(data.get("registered_model"), dict):
             model = data["registered_model"]
             versions = model.get("versions", model.get("latest_versions", []))
