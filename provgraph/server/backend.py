@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import events as ev
+from ..capture.http_sink import is_server_url
 from ..errors import ProvgraphError, StoreError
 from ..project import Project
 from ..store import Store
@@ -66,7 +67,7 @@ class Backend:
     def __init__(self, project_dir: str | Path, store_uri: str | None = None) -> None:
         found = Project.find(project_dir, create=True)
         self.project = Project(found.root, store_uri) if store_uri else found
-        if self.project.store_uri.startswith(("http://", "https://")):
+        if is_server_url(self.project.store_uri):
             raise ProvgraphError(
                 f"the server cannot use another provgraph server ({self.project.store_uri}) as its store; "
                 "pass --store with a local or sparql+http(s):// store"
@@ -82,10 +83,12 @@ class Backend:
         """The store (caught up with the journal when possible)."""
         with self._lock:
             try:
-                return self.project.store
+                store = self.project.store
             except StoreError as exc:
                 self._store_problem = str(exc)
                 raise
+            self._store_problem = ""
+            return store
 
     def _scan_ids(self) -> None:
         """Learn the ids of events appended since the last scan (by us or another process)."""
@@ -95,8 +98,8 @@ class Backend:
 
     def record(self, events: list[ev.Event], who: Principal) -> Receipt:
         """Stamp, dedupe and append ``events`` to the journal in one go, then update the store."""
-        when = ev.now()
         with self._lock:
+            when = ev.now()  # taken under the lock, so stamps follow journal order
             self._scan_ids()
             fresh: list[ev.Event] = []
             duplicates: list[str] = []
@@ -125,9 +128,10 @@ class Backend:
             return self.project.rebuild()
 
     def health(self) -> dict[str, Any]:
-        with self._lock:
-            return {"status": "degraded" if self._store_problem else "ok", "store": self.project.store_uri,
-                    "store_problem": self._store_problem or None}
+        """Whether the last store operation worked (answers at once, even during a long write)."""
+        problem = self._store_problem
+        return {"status": "degraded" if problem else "ok", "store": self.project.store_uri,
+                "store_problem": problem or None}
 
     def close(self) -> None:
         with self._lock:
