@@ -176,6 +176,7 @@ def _plain(value: Any) -> Any:
 
 _P = "{http://www.w3.org/ns/prov#}"
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def pop_xml(container: Any, bundle: pm.QualifiedName | None) -> list[DictionaryRecord]:
@@ -214,11 +215,13 @@ def _xml_record(kind: str, element: Any, bundle: pm.QualifiedName | None) -> Dic
     attrs: list[Any] = []
     counts = {"k": 0, "e": 0, "r": 0}
 
-    def dummy(name: str, text: str, xsi_type: str | None) -> None:
+    def dummy(name: str, text: str, xsi_type: str | None, lang: str | None = None) -> None:
         """A stand-in attribute element; ``xsi_type`` ``None`` is a plain string, ``"ref"`` a reference."""
         child = etree.Element(f"{{{_DUMMY.uri}}}{name}")
         child.text = text
-        if xsi_type is not None:
+        if lang is not None:
+            child.set(_XML_LANG, lang)
+        elif xsi_type is not None:
             child.set(_XSI_TYPE, "xsd:QName" if xsi_type == "ref" else xsi_type)
         renamed.append(child)
 
@@ -232,12 +235,12 @@ def _xml_record(kind: str, element: Any, bundle: pm.QualifiedName | None) -> Dic
         elif local == "keyEntityPair":
             key = child.find(f"{_P}key")
             ent = child.find(f"{_P}entity")
-            dummy(f"k{counts['k']}", key.text or "", key.get(_XSI_TYPE))
+            dummy(f"k{counts['k']}", key.text or "", key.get(_XSI_TYPE), key.get(_XML_LANG))
             dummy(f"e{counts['e']}", ent.get(f"{_P}ref"), "ref")
             counts["k"] += 1
             counts["e"] += 1
         elif local == "key":
-            dummy(f"r{counts['r']}", child.text or "", child.get(_XSI_TYPE))
+            dummy(f"r{counts['r']}", child.text or "", child.get(_XSI_TYPE), child.get(_XML_LANG))
             counts["r"] += 1
         else:
             attrs.append(deepcopy(child))

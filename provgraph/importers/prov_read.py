@@ -14,6 +14,7 @@ import json
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import prov
 import prov.model as pm
@@ -101,6 +102,7 @@ def _read_prov(data: bytes, fmt: str, source: str) -> pm.ProvDocument:
         root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
         if root.tag != "{http://www.w3.org/ns/prov#}document":
             raise ExportError(f"the root element is {root.tag!r}, not prov:document")
+        _normalise_xml_values(root)
         records = dictionary.pop_xml_document(root)
         data = etree.tostring(root)
     elif fmt == "prov-json":
@@ -120,6 +122,48 @@ def _read_prov(data: bytes, fmt: str, source: str) -> pm.ProvDocument:
     if fmt == "prov-xml":
         document = from_xml_names(document)
     return dictionary.attach(document, records)
+
+
+def _normalise_xml_values(root: Any) -> None:
+    """Two value spellings the prov package misreads, put in the form it reads.
+
+    ``xsi:type="prov:InternationalizedString"`` beside ``xml:lang`` is dropped (the language implies the
+    type; prov would keep the type and lose the language), and the content of an ``rdf:XMLLiteral``
+    value is turned into its text (prov would read only the whitespace before the first child).
+    """
+
+    xsi_type = "{http://www.w3.org/2001/XMLSchema-instance}type"
+    for element in root.iter():
+        if xsi_type not in element.attrib:
+            continue
+        prefix, _, local = element.get(xsi_type).partition(":")
+        namespace = element.nsmap.get(prefix or None)
+        if local == "InternationalizedString" and namespace == "http://www.w3.org/ns/prov#" \
+                and "{http://www.w3.org/XML/1998/namespace}lang" in element.attrib:
+            del element.attrib[xsi_type]
+        elif local == "XMLLiteral" and namespace == "http://www.w3.org/1999/02/22-rdf-syntax-ns#" and len(element):
+            text = "".join(_standalone_xml(child) for child in element)
+            for child in list(element):
+                element.remove(child)
+            element.text = text
+
+
+def _standalone_xml(element: Any) -> str:
+    """``element`` serialized with only the namespace declarations it uses and without the
+    whitespace-only text that pretty-printing put between its children."""
+    from copy import deepcopy
+
+    from lxml import etree
+
+    copy = deepcopy(element)
+    copy.tail = None
+    for node in copy.iter():
+        if node.text is not None and not node.text.strip() and len(node):
+            node.text = None
+        if node is not copy and node.tail is not None and not node.tail.strip():
+            node.tail = None
+    etree.cleanup_namespaces(copy)
+    return str(etree.tostring(copy).decode())
 
 
 def _read_rdf(data: bytes, fmt: str) -> pm.ProvDocument:
