@@ -35,7 +35,7 @@ def is_server_url(uri: str) -> bool:
 def server_view(url: str) -> str:
     """A store URI that reads the server's SPARQL endpoint (read-only) with the remote store backend."""
     base = url.rstrip("/")
-    return f"sparql+{base}?query=/sparql&update=/sparql&store=none&token_env={TOKEN_ENV}"
+    return f"sparql+{base}?query=sparql&update=sparql&store=none&token_env={TOKEN_ENV}"
 
 
 def _read_mark(path: Path) -> tuple[int, str]:
