@@ -154,3 +154,29 @@ def test_one_run_exported_twice_differently_is_refused(tmp_path: Path) -> None:
         (tmp_path / folder / "run.json").write_text((source / "run.json").read_text())
     with pytest.raises(InvalidEvent, match=f"run {run} is also exported, differently"):
         events_from_mlflow(tmp_path)
+
+
+def test_dataset_inputs_are_used_and_models_derive_from_them(project: Project, tmp_path: Path) -> None:
+    run = json.loads((SAMPLES / "single/experiments/basic/runs/eb66c160957d4a28b11d3f1b968df9cd/run.json")
+                     .read_text())
+    csv = "https://raw.githubusercontent.com/mlflow/mlflow/master/examples/sklearn_elasticnet_wine/wine-quality.csv"
+    run["mlflow"]["inputs"] = {"dataset_inputs": [
+        {"tags": [{"key": "mlflow.data.context", "value": "training"}],
+         "dataset": {"name": "wine-quality", "digest": "f1e2d3c4", "source_type": "http",
+                     "source": json.dumps({"url": csv})}},
+        {"tags": [], "dataset": {"name": "holdout", "digest": "0a0b0c0d", "source_type": "code", "source": "{}"}}]}
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    result = events_from_mlflow(tmp_path / "run.json")
+    end = result.events[-1]
+    assert end["used"] == [
+        {"location": csv, "name": "wine-quality", "kind": "dataset", "role": "training"},
+        {"location": "mlflow-dataset:holdout@0a0b0c0d", "name": "holdout", "kind": "dataset"}]
+    project.record_many(result.events)
+    rows = project.store.query(PREFIXES + """
+        SELECT ?model ?data WHERE { ?m prov:wasDerivedFrom ?d ; provml:artifactKind "model" ; provml:location ?model .
+                                    ?d provml:location ?data }""")
+    uri = run["mlflow"]["info"]["artifact_uri"]
+    history = json.loads(run["mlflow"]["tags"]["mlflow.log-model.history"])
+    models = {f"{uri}/{entry['artifact_path']}" for entry in history}
+    assert {(r["model"].value, r["data"].value) for r in rows} == {
+        (model, data) for model in models for data in (csv, "mlflow-dataset:holdout@0a0b0c0d")}

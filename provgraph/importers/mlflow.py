@@ -11,6 +11,9 @@ depth; ``experiment.json`` files there name the experiments). Each MLflow run be
 - params (MLflow keeps them as strings, and so do we), metric histories with their steps and times,
   the user (``mlflow.user`` tag, else ``user_id``) as a person, ``mlflow.source.git.commit`` (and
   branch, repo URL) as ``code.git``, ``mlflow.source.name`` as the script;
+- the datasets the run logged as inputs (``mlflow.log_input``; ``inputs.dataset_inputs`` in the REST
+  API's form) as used datasets located by their source URI (else ``mlflow-dataset:<name>@<digest>``),
+  their ``mlflow.data.context`` tag (training, evaluation, ...) as the role;
 - the models the run logged (``mlflow.log-model.history``) as generated model directories under the
   run's ``artifact_uri``, or the artifact root itself when no model was logged;
 - user tags and the other ``mlflow.*`` tags as annotations (the copies mlflow-export-import keeps
@@ -145,6 +148,31 @@ def _logged_models(tags: dict[str, Any], artifact_uri: str | None) -> list[dict[
              "role": "logged-model"} for p in dict.fromkeys(paths)]
 
 
+def _dataset_inputs(inputs: Any) -> list[dict[str, Any]]:
+    """MLflow dataset inputs (``mlflow.log_input``) as used datasets, located by their source URI."""
+    entries = inputs.get("dataset_inputs") if isinstance(inputs, dict) else inputs
+    used = []
+    for entry in entries if isinstance(entries, list) else ():
+        dataset = entry.get("dataset") if isinstance(entry, dict) else None
+        if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
+            continue
+        try:
+            source = json.loads(dataset.get("source") or "{}")
+        except (TypeError, ValueError):
+            source = {}
+        uri = next((source[k] for k in ("uri", "url", "path") if isinstance(source, dict)
+                    and isinstance(source.get(k), str) and source[k]), None)
+        artifact: dict[str, Any] = {
+            "location": uri or f"mlflow-dataset:{dataset['name']}@{dataset.get('digest', '')}",
+            "name": naming.name(dataset["name"]), "kind": "dataset"}
+        context = [t.get("value") for t in entry.get("tags") or () if isinstance(t, dict)
+                   and t.get("key") == "mlflow.data.context" and isinstance(t.get("value"), str) and t["value"]]
+        if context:
+            artifact["role"] = naming.name(str(context[0]))
+        used.append(artifact)
+    return used
+
+
 def _code(tags: dict[str, Any]) -> dict[str, Any] | None:
     code: dict[str, Any] = {}
     commit = str(tags.get("mlflow.source.git.commit", "")).lower()
@@ -198,6 +226,7 @@ class _Run:
         histories = {naming.name(str(k)): _metric(str(k), v, where) for k, v in metrics.items()}
         self.metrics = {k: v for k, v in histories.items() if v}
         self.code = _code(tags)
+        self.used = _dataset_inputs(data.get("inputs"))
         self.labels = [naming.label(f"mlflow.lifecycle:{info['lifecycle_stage']}")] \
             if isinstance(info.get("lifecycle_stage"), str) else []
         self.annotations: dict[str, Any] = {"mlflow.run_id": self.mlflow_id}
@@ -216,13 +245,13 @@ class _Run:
         start = ev.new_event("run.start", self.start, run=self.fields, agents=self.agents, params=self.params,
                              labels=self.labels, code=self.code, annotations=self.annotations)
         if self.end is None:
-            start["generated"] = self.generated
+            start.update({key: value for key, value in (("used", self.used), ("generated", self.generated)) if value})
             return [naming.stamp(start, "mlflow")]
         run = {**self.fields, "status": STATUS[self.status]}
         if self.status == "FAILED":
             run["error"] = {"type": "MLflow FAILED", "message": "the MLflow run ended with status FAILED"}
         end = ev.new_event("run.end", self.end, run=run, agents=self.agents, params=self.params,
-                           metrics=self.metrics, generated=self.generated, labels=self.labels)
+                           metrics=self.metrics, used=self.used, generated=self.generated, labels=self.labels)
         return [naming.stamp(start, "mlflow"), naming.stamp(end, "mlflow")]
 
 
