@@ -60,7 +60,10 @@ def _openlineage(path: Path, spec: str | None) -> Imported:
                 found += events_from_openlineage_payload(parsed, spec=spec)
             except InvalidEvent as exc:
                 raise InvalidEvent(f"{where}: {exc}") from exc
-    return Imported(found, {"OpenLineage events": received})
+    counts = {"OpenLineage events": received}
+    if received > len(found):  # RUNNING/OTHER run events, dataset and job events: no run starts or ends
+        counts["without a run start or end"] = received - len(found)
+    return Imported(found, counts)
 
 
 def cmd_import_runs(args: argparse.Namespace) -> int:
