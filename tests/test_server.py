@@ -592,3 +592,30 @@ def test_concurrent_writers_each_event_once(server: LiveServer) -> None:
     assert {(int(s), int(e)) for _, s, e in per_run} == {(1, 1)}
     ids = [e.event["id"] for e in journal_of(server).entries()]
     assert len(ids) == len(set(ids)) == 2 * total
+
+
+def test_openlineage_http_transport(server: LiveServer) -> None:
+    """What an OpenLineage client posts to /api/v1/lineage becomes a run with its datasets."""
+    run_id = "0190d1a2-3b4c-7d5e-8f60-123456789abc"
+    job = {"namespace": "etl", "name": "daily_clean"}
+    base = {"producer": "https://example.org/producer", "schemaURL":
+            "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent", "job": job,
+            "run": {"runId": run_id}}
+    start = {**base, "eventType": "START", "eventTime": "2024-05-01T08:00:00Z",
+             "inputs": [{"namespace": "s3://lake", "name": "raw/orders.csv"}]}
+    complete = {**base, "eventType": "COMPLETE", "eventTime": "2024-05-01T08:05:00Z",
+                "inputs": [{"namespace": "s3://lake", "name": "raw/orders.csv"}],
+                "outputs": [{"namespace": "s3://lake", "name": "clean/orders.parquet"}]}
+    running = {**base, "eventType": "RUNNING", "eventTime": "2024-05-01T08:01:00Z"}
+    with server.client() as http:
+        assert http.post("/api/v1/lineage", json=start).json()["recorded"] == 1
+        assert http.post("/api/v1/lineage", json=[running, complete]).json()["recorded"] == 1
+        assert http.post("/api/v1/lineage", json=complete).json()["duplicates"] == 1  # same event, same id
+        run = http.get(f"/api/runs/{run_id}").json()
+        assert (run["step"], run["status"], run["duration_s"]) == ("etl/daily_clean", "completed", 300.0)
+        assert [a["location"] for a in run["used"]] == ["s3://lake/raw/orders.csv"]
+        assert [a["location"] for a in run["generated"]] == ["s3://lake/clean/orders.parquet"]
+        bad = http.post("/api/v1/lineage", json=[start, {**complete, "run": {}}])
+        assert bad.status_code == 422 and bad.json()["field"].startswith("[1].run")
+        assert http.post("/api/v1/lineage", content=b"{}", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert len(list(journal_of(server).entries())) == 2

@@ -23,7 +23,7 @@ from .backend import Backend
 from .config import ServerConfig
 from .ingest import media_type, parse_events, read_body
 from .openapi import openapi
-from .problems import HANDLERS
+from .problems import HANDLERS, ApiError
 from .sparql import answer, extract_query
 
 
@@ -32,6 +32,20 @@ async def post_events(request: Request) -> Response:
     who = authorize(request, "writer")
     body = await read_body(request, request.app.state.config.max_body_bytes)
     events = await run_in_threadpool(parse_events, body, media_type(request))
+    receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
+    payload = {**receipt.as_dict(), "submitted_by": who.agent}
+    return JSONResponse(payload, status_code=201 if receipt.stored else 202)
+
+
+async def post_openlineage(request: Request) -> Response:
+    """OpenLineage's HTTP transport (``/api/v1/lineage``): run events mapped to native events, then recorded."""
+    from ..importers.openlineage import events_from_openlineage_payload
+
+    who = authorize(request, "writer")
+    body = await read_body(request, request.app.state.config.max_body_bytes)
+    if media_type(request) != "application/json":
+        raise ApiError(415, f"OpenLineage events are application/json, not {media_type(request) or '(none)'!r}")
+    events = await run_in_threadpool(events_from_openlineage_payload, body)
     receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
     payload = {**receipt.as_dict(), "submitted_by": who.agent}
     return JSONResponse(payload, status_code=201 if receipt.stored else 202)
@@ -80,6 +94,7 @@ ROUTES = [
     Route("/openapi.json", openapi_document, methods=["GET"]),
     Route("/api/health", health, methods=["GET"]),
     Route("/api/events", post_events, methods=["POST"]),
+    Route("/api/v1/lineage", post_openlineage, methods=["POST"]),
     Route("/api/runs", api.list_runs, methods=["GET"]),
     Route("/api/runs/{run_id}", api.show_run, methods=["GET"]),
     Route("/api/impact", api.get_impact, methods=["GET"]),

@@ -85,6 +85,20 @@ def openapi() -> dict[str, Any]:
                     "413": _TOO_LARGE, "415": _BAD, "422": _BAD,
                 },
             }},
+            "/api/v1/lineage": {"post": {
+                "summary": "Record OpenLineage run events (the OpenLineage HTTP transport's endpoint).",
+                "description": "One OpenLineage event or a JSON array; START, COMPLETE, FAIL and ABORT run "
+                               "events become native events (others are accepted and give none), all validated "
+                               "before any is recorded.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}},
+                "responses": {
+                    "201": _json_ok("Recorded.", {"$ref": "#/components/schemas/Receipt"}),
+                    "202": _json_ok("Recorded in the journal; the store will catch up.",
+                                    {"$ref": "#/components/schemas/Receipt"}),
+                    **_ERRORS, "413": _TOO_LARGE, "415": _BAD, "422": _BAD,
+                },
+            }},
             "/sparql": {
                 "get": {"summary": "SPARQL 1.1 Protocol query (read-only).", "parameters": sparql_params,
                         "responses": {"200": sparql_ok, **_ERRORS, "406": _BAD}},
