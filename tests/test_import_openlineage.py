@@ -238,3 +238,15 @@ def test_imported_graph_satisfies_prov_constraints(project: Project) -> None:
     start = {**copy.deepcopy(complete), "eventType": "START", "eventTime": "2020-12-28T19:50:00Z"}
     project.record_many(events_from_openlineage_payload([start, complete], spec=SPEC))
     assert check_document(prov_document(project.store)).violations == []
+
+
+def test_cli_checks_input_facets_on_request(project: Project, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    event = str(OL / "fluentd-events" / "event_invalid_input_dataset_facet.json")
+    spec = str(OL / "spec")
+    assert main(["import-runs", "--from", "openlineage", event, "--spec", spec, "--dry-run"]) == 0
+    assert main(["import-runs", "--from", "openlineage", event, "--spec", spec, "--check-input-facets"]) == 1
+    assert "DataQualityMetricsInputDatasetFacet" in capsys.readouterr().err
+    monkeypatch.delenv("PROVGRAPH_OPENLINEAGE_SPEC", raising=False)
+    assert main(["import-runs", "--from", "openlineage", event, "--check-input-facets"]) == 1
+    assert "needs the OpenLineage spec" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from ..importers.dvc import events_from_dvc
 from ..importers.mlflow import events_from_mlflow
 from ..importers.naming import Imported
 from ..importers.openlineage import events_from_openlineage_payload
+from ..importers.openlineage_spec import SPEC_ENV, find_spec
 from ..project import Project
 
 SOURCES = ("mlflow", "dvc", "openlineage")
@@ -30,11 +31,16 @@ def register(sub: Any) -> None:
                         "openlineage: a JSON event, a JSON array, JSON Lines, or a folder of those")
     p.add_argument("--dry-run", action="store_true", help="report what would be recorded; record nothing")
     p.add_argument("--spec", help="openlineage: folder of the OpenLineage spec (OpenLineage.json + facets/)")
+    p.add_argument("--check-input-facets", action="store_true",
+                   help="openlineage: also validate input-dataset facets (off by default, as in OpenLineage's proxy)")
     p.add_argument("--schema", help="dvc: the dvc.yaml JSON Schema file")
     p.set_defaults(func=cmd_import_runs)
 
 
-def _openlineage(path: Path, spec: str | None) -> Imported:
+def _openlineage(path: Path, folder: str | None, check_input_facets: bool) -> Imported:
+    spec = find_spec(folder, check_input_facets)
+    if spec is None and check_input_facets:
+        raise ProvgraphError(f"--check-input-facets needs the OpenLineage spec: pass --spec or set {SPEC_ENV}")
     files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl", ".ndjson")) if path.is_dir() \
         else [path]
     if not files or not files[0].is_file():
@@ -79,7 +85,7 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
             root = project_root if path.resolve().is_relative_to(project_root) else None
         result = events_from_dvc(path, root=root, schema=args.schema)
     else:
-        result = _openlineage(path, args.spec)
+        result = _openlineage(path, args.spec, args.check_input_facets)
     if args.dry_run:
         print(f"would record {result.summary()} from {path}")
         return 0
