@@ -206,8 +206,9 @@ def test_payload_errors_name_the_event_and_nothing_is_returned() -> None:
         events_from_openlineage_payload(b"{not json", spec=SPEC)
 
 
-def test_without_a_spec_the_fields_we_read_are_still_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_spec_the_fields_we_read_are_still_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("PROVGRAPH_OPENLINEAGE_SPEC", raising=False)
+    monkeypatch.setattr("provgraph.importers.openlineage_spec.PACKAGED_SPEC", tmp_path / "no-spec")
     with pytest.raises(InvalidEvent) as caught:
         events_from_openlineage(_load("fluentd-events/event_no_run_id.json"))
     assert caught.value.field == "run.runId"
@@ -241,12 +242,13 @@ def test_imported_graph_satisfies_prov_constraints(project: Project) -> None:
 
 
 def test_cli_checks_input_facets_on_request(project: Project, capsys: pytest.CaptureFixture[str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     event = str(OL / "fluentd-events" / "event_invalid_input_dataset_facet.json")
     spec = str(OL / "spec")
     assert main(["import-runs", "--from", "openlineage", event, "--spec", spec, "--dry-run"]) == 0
     assert main(["import-runs", "--from", "openlineage", event, "--spec", spec, "--check-input-facets"]) == 1
     assert "DataQualityMetricsInputDatasetFacet" in capsys.readouterr().err
     monkeypatch.delenv("PROVGRAPH_OPENLINEAGE_SPEC", raising=False)
+    monkeypatch.setattr("provgraph.importers.openlineage_spec.PACKAGED_SPEC", tmp_path / "no-spec")
     assert main(["import-runs", "--from", "openlineage", event, "--check-input-facets"]) == 1
     assert "needs the OpenLineage spec" in capsys.readouterr().err
