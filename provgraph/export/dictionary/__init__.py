@@ -1,0 +1,138 @@
+"""PROV-Dictionary relations (W3C Note, 2013), which the ``prov`` package does not model.
+
+``derivedByInsertionFrom(id; d2, d1, {(key, entity)...}, attrs)``, ``derivedByRemovalFrom(id; d2, d1,
+{key...}, attrs)`` and ``hadDictionaryMember(d, entity, key)`` are kept beside a ``ProvDocument`` as
+:class:`DictionaryRecord` values, read from and written to every format here: PROV-N, PROV-JSON,
+PROV-XML and the PROV-O patterns of the Note (``prov:qualifiedInsertion`` / ``prov:Insertion`` /
+``prov:insertedKeyEntityPair``, ``prov:qualifiedRemoval`` / ``prov:removedKey``,
+``prov:hadDictionaryMember`` / ``prov:pairKey`` / ``prov:pairEntity``).
+
+Keys and attribute values are decoded by the ``prov`` package itself (through a throw-away entity),
+so a key such as ``"1" %% xsd:int`` or ``'ex:a'`` means the same here as anywhere else in prov.
+A qualified-name key is stored in RDF as ``"<full IRI>"^^prov:QUALIFIED_NAME``.
+
+One module per form: :mod:`.json_form`, :mod:`.xml_form`, :mod:`.provn_form`, :mod:`.rdf_form`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import prov
+import prov.model as pm
+
+from ...vocab import PROV
+
+INSERTION, REMOVAL, MEMBERSHIP = "derivedByInsertionFrom", "derivedByRemovalFrom", "hadDictionaryMember"
+KINDS = (INSERTION, REMOVAL, MEMBERSHIP)
+_DUMMY = pm.Namespace("pgdict", "urn:provgraph:dictionary#")
+_KEY = _DUMMY["key"]
+_SUBJECT = _DUMMY["record"]
+
+Attribute = tuple[pm.QualifiedName, Any]
+
+
+@dataclass(frozen=True)
+class DictionaryRecord:
+    """One dictionary relation; ``dictionary`` is the new (or member-holding) dictionary."""
+
+    kind: str
+    identifier: pm.QualifiedName | None
+    dictionary: pm.QualifiedName | None
+    before: pm.QualifiedName | None = None
+    pairs: tuple[tuple[Any, pm.QualifiedName], ...] = ()
+    keys: tuple[Any, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+    bundle: pm.QualifiedName | None = None
+
+
+def _prefix_doc(namespaces: Iterable[pm.Namespace]) -> pm.ProvDocument:
+    doc = pm.ProvDocument()
+    for namespace in namespaces:
+        doc.add_namespace(namespace)
+    doc.add_namespace(_DUMMY)
+    return doc
+
+
+def _attributes_of(document: pm.ProvDocument) -> list[Attribute]:
+    records = [r for r in document.get_records() if r.identifier == _SUBJECT]
+    return list(records[0].extra_attributes) if records else []
+
+
+def _read(data: str | bytes, fmt: str) -> pm.ProvDocument:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        document = prov.read(io.BytesIO(data.encode() if isinstance(data, str) else data), format=fmt)
+    if document is None:  # pragma: no cover - prov returns None only for unknown formats
+        raise ValueError(f"prov could not read {fmt}")
+    return document
+
+
+def _named(value: Any) -> pm.QualifiedName:
+    if not isinstance(value, pm.QualifiedName):
+        raise ValueError(f"{value!r} does not name an entity")
+    return value
+
+
+def _qname(text: str, prefixes: dict[str, str]) -> pm.QualifiedName:
+    prefix, _, local = text.partition(":") if ":" in text else ("default", "", text)
+    if prefix not in prefixes:
+        raise ValueError(f"unknown prefix {prefix!r} in {text!r}")
+    return pm.QualifiedName(pm.Namespace(prefix, prefixes[prefix]), local)
+
+
+def mint(document: pm.ProvBundle, iri: str) -> pm.QualifiedName:
+    """The qualified name of ``iri`` in ``document``, registering a new ``nsN`` prefix if needed."""
+    from prov.identifier import Identifier
+
+    found = document.valid_qualified_name(Identifier(iri))
+    if found is not None:
+        return found
+    cut = max(iri.rfind("#"), iri.rfind("/"), iri.rfind(":")) + 1
+    base, local = iri[:cut], iri[cut:]
+    taken = {ns.prefix for ns in document.namespaces}
+    prefix = next(f"ns{n}" for n in range(1, len(taken) + 2) if f"ns{n}" not in taken)
+    document.add_namespace(prefix, base)
+    return pm.QualifiedName(pm.Namespace(prefix, base), local)
+
+
+# -- attaching records to a document ------------------------------------------------------------
+
+_ATTR = "_provgraph_dictionaries"
+
+
+def attach(document: pm.ProvDocument, records: Iterable[DictionaryRecord]) -> pm.ProvDocument:
+    """Keep ``records`` with ``document`` (the prov package has no place for them)."""
+    setattr(document, _ATTR, [*of(document), *records])
+    return document
+
+
+def of(document: pm.ProvDocument) -> list[DictionaryRecord]:
+    """The dictionary records kept with ``document``."""
+    return list(getattr(document, _ATTR, []))
+
+
+def rebase(record: DictionaryRecord, document: pm.ProvBundle) -> DictionaryRecord:
+    """``record`` with every qualified name re-spelt in ``document``'s namespaces (registering new ones)."""
+
+    def name(value: Any) -> Any:
+        return mint(document, value.uri) if isinstance(value, pm.QualifiedName) else value
+
+    return DictionaryRecord(
+        record.kind, name(record.identifier), name(record.dictionary), name(record.before),
+        tuple((name(k), name(e)) for k, e in record.pairs), tuple(name(k) for k in record.keys),
+        tuple((name(k), name(v)) for k, v in record.attributes), name(record.bundle))
+
+
+from .json_form import pop_json_document, to_json  # noqa: E402 - the forms build on the model above
+from .provn_form import pop_provn, provn_statement  # noqa: E402
+from .rdf_form import split_quads, to_quads  # noqa: E402
+from .xml_form import pop_xml_document, to_xml  # noqa: E402
+
+__all__ = ["INSERTION", "KINDS", "MEMBERSHIP", "REMOVAL", "DictionaryRecord", "attach", "mint", "of",
+           "pop_json_document", "pop_provn", "pop_xml_document", "provn_statement", "rebase", "split_quads",
+           "to_json", "to_quads", "to_xml"]
