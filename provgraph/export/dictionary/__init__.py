@@ -25,8 +25,6 @@ from typing import Any
 import prov
 import prov.model as pm
 
-from ...vocab import PROV
-
 INSERTION, REMOVAL, MEMBERSHIP = "derivedByInsertionFrom", "derivedByRemovalFrom", "hadDictionaryMember"
 KINDS = (INSERTION, REMOVAL, MEMBERSHIP)
 _DUMMY = pm.Namespace("pgdict", "urn:provgraph:dictionary#")
