@@ -5,11 +5,18 @@ bundle) and decoded by the ``prov`` package's PROV-O reader, so every PROV-O pat
 (qualified usages, generations, associations, roles, times) comes back as the matching PROV-DM record,
 and every non-PROV triple on a record (``provml:sha256``, ``rdfs:label``...) as one of its attributes.
 
-Two clean-ups follow, because the store writes both the unqualified and the qualified form of a
-relation (``prov:used`` and ``prov:qualifiedUsage``): an anonymous relation that an identified one of
-the same type and arguments already states is dropped, and the ``prov:Bundle`` and ``prov:Role``
-typing triples, which PROV-DM carries in the bundle structure and the ``prov:role`` attribute, are
-left out.
+Around the ``prov`` reader:
+
+* PROV-Dictionary patterns are taken out first and kept with the document
+  (:mod:`provgraph.export.dictionary`); every IRI gets a prefix (``nsN`` when none fits);
+* a bundle's ``prov:Bundle`` typing of itself and ``prov:Role`` typing triples are left out: PROV-DM
+  carries them in the bundle structure and the ``prov:role`` attribute;
+* a qualified node with two ``prov:atTime`` values ("scruffy" PROV-N: two relations, one id) gives one
+  record per time instead of an error;
+* ``prov:generatedAtTime``/``invalidatedAtTime`` on an entity become the generation/invalidation they
+  abbreviate (PROV-XML has no element for them);
+* an anonymous relation that an identified one of the same type and arguments already states is
+  dropped, because the store writes both ``prov:used`` and ``prov:qualifiedUsage``.
 """
 
 from __future__ import annotations
