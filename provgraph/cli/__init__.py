@@ -16,7 +16,7 @@ from .. import __version__
 from ..errors import ProvgraphError
 
 #: Command modules under ``provgraph.cli``, imported lazily when the parser is built.
-COMMANDS = ("core", "exporting", "syncing", "rendering", "querying", "serving", "importing")
+COMMANDS = ("core", "exporting", "syncing", "rendering", "querying", "serving", "importing", "validating")
 
 
 def build_parser() -> argparse.ArgumentParser:
