@@ -77,6 +77,7 @@ class Backend:
         self._scanned = 0
         self._store_problem = ""
         self.project.sync()
+        self._scan_ids()
 
     @property
     def store(self) -> Store:
