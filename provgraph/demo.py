@@ -2,7 +2,8 @@
 
 Two raw CSV sources are ingested, cleaned, given a ratio feature (debt to income), split, used to train
 a random forest and a logistic regression, both evaluated (accuracy, F1), and the better one deployed.
-Then the demo asks which models used the raw data, exports PROV-JSON and renders the lineage diagram.
+Then the demo asks which models used the raw data, exports PROV-JSON, renders the lineage diagram and
+writes the audit bundle of the deployment's lineage.
 All files are real and hashed; the data are generated from a fixed seed, so every run writes the same bytes.
 """
 
@@ -173,6 +174,7 @@ def run_demo(root: Path, quiet: bool = False) -> dict[str, Any]:
 def _report(root: Path, summary: dict[str, Any], say: Any) -> dict[str, Any]:
     """Impact of the raw data, PROV-JSON export and diagram: the auditor's view of the demo."""
     from .export import export
+    from .export.audit import build_audit
     from .query import impact
     from .render import render_to
 
@@ -182,8 +184,8 @@ def _report(root: Path, summary: dict[str, Any], say: Any) -> dict[str, Any]:
     with Project(root) as project:
         store = project.store
         answer = impact(store, raw)
-        models = sorted({row["label"] for row in answer.rows if row.get("kind") == "model"})
-        deployments = sorted({row["label"] for row in answer.rows if row.get("kind") == "deployment"})
+        models = sorted({row["label"] for row in answer.models})
+        deployments = sorted({row["label"] for row in answer.deployments})
         say(f"\nWhich models used {raw}? (impact analysis, transitively)")
         for model in models:
             say(f"  - {model}")
@@ -191,7 +193,13 @@ def _report(root: Path, summary: dict[str, Any], say: Any) -> dict[str, Any]:
         prov_json = out / "lineage.provjson"
         prov_json.write_bytes(export(store, "prov-json"))
         diagram = render_to(store, out / "lineage.svg", focus=raw)
+        deployment = "deploy/credit-risk-endpoint.json"
+        bundle = out / "audit-deployment.zip"
+        build_audit(project, deployment, bundle, direction="lineage")
         say(f"\nPROV-JSON export: {prov_json.relative_to(root)}\nDiagram: {Path(diagram).relative_to(root)}")
+        say(f"Audit bundle of {deployment}'s lineage: {bundle.relative_to(root)} "
+            f"(check it with: provgraph audit --check {bundle.relative_to(root)})")
         say(f"Store: {len(store)} quads in {len(store.graphs())} run graphs; journal: {project.verify().summary()}")
+    outputs = [prov_json, Path(diagram), bundle]
     return {"impact_models": models, "impact_deployments": deployments,
-            "exports": [str(prov_json.relative_to(root)), str(Path(diagram).relative_to(root))]}
+            "exports": [str(p.relative_to(root)) for p in outputs]}
