@@ -43,7 +43,9 @@ ARGUMENT_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
     "mentionOf": ((ENTITY,), (ENTITY,), ()),
     "hadMember": ((ENTITY, COLLECTION), (ENTITY,)),
 }
-#: Relations whose identifiers must not be shared between two of them (Constraint 53).
+#: Relations whose identifiers must not be shared between two of them (Constraint 53), nor with an
+#: entity, activity or agent (Constraint 54). Derivation and influence are not among them: every
+#: relation is an influence with its own identifier (Inference 15).
 OVERLAP_RELATIONS = frozenset({
     "used", "wasGeneratedBy", "wasInvalidatedBy", "wasStartedBy", "wasEndedBy", "wasInformedBy",
     "wasAttributedTo", "wasAssociatedWith", "actedOnBehalfOf",
@@ -111,11 +113,12 @@ def check_impossible(statements: list[Statement], find: Callable[[Term], Term], 
             violations.append(Violation(PROPERTY_OVERLAP,
                                         f"{ident} identifies both {' and '.join(overlapping)}",
                                         _sources(*(by_kind[k] for k in overlapping)), bundle))
-        if ident in element_ids:
+        if ident in element_ids and overlapping:
             elements = sorted({s.kind for s in element_ids[ident]})
             violations.append(Violation(OBJECT_PROPERTY_OVERLAP,
-                                        f"{ident} identifies both an {' and '.join(elements)} and a relation",
-                                        _sources(element_ids[ident], *by_kind.values()), bundle))
+                                        f"{ident} identifies both an {' and '.join(elements)} and "
+                                        f"a {' and a '.join(overlapping)}",
+                                        _sources(element_ids[ident], *(by_kind[k] for k in overlapping)), bundle))
     violations.extend(_reflexive_specializations(statements, find, bundle))
     return violations
 

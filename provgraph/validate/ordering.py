@@ -1,9 +1,11 @@
 """Event ordering (PROV-CONSTRAINTS section 5.2): the precedence graph and its strict cycles.
 
-After unification an activity has one start and one end event and an entity one generation and one
-invalidation event (Constraints 24-27 with Inferences 7 and 8), so events are named by their object:
-``("start", a)``, ``("end", a)``, ``("generation", e)``, ``("invalidation", e)``, and usages by their
-identifier ``("usage", u)``. Constraints 30-49 add edges "precedes or equals" (non-strict) and
+Every activity has start and end events and every entity generation and invalidation events
+(Inferences 7 and 8). An activity may have several starts (by different starters) and an entity
+several generations (by different activities), but Constraints 31, 32, 39 and 40 order all of them
+both ways, so for finding strict cycles they are one node, named by the object: ``("start", a)``,
+``("end", a)``, ``("generation", e)``, ``("invalidation", e)``; usages are named by their identifier
+``("usage", u)``. Constraints 30-49 add edges "precedes or equals" (non-strict) and
 "strictly precedes" (Constraint 42). A cycle through a strict edge orders an event strictly before
 itself: the instance is invalid.
 """

@@ -1,7 +1,8 @@
 """Uniqueness constraints (PROV-CONSTRAINTS section 5.1) by unification of terms.
 
-Statements that the constraints say are the same (same identifier, or the generation of the same
-entity, ...) are merged: their arguments are unified (a variable takes the other side's value),
+Statements that the constraints say are the same (same kind and identifier; or two generations of
+one entity by one activity, two invalidations likewise, two starts of one activity by one starter,
+two ends likewise) are merged: their arguments are unified (a variable takes the other side's value),
 their attributes are pooled. Two different constants cannot be unified: that is a violation, named
 after the constraint that asked for the merge. Merging runs to a fixpoint, because binding a
 variable can make two more statements share a key.
@@ -17,12 +18,13 @@ from .statements import UNIDENTIFIED, Const, Statement, Term
 
 KEY_OBJECT = "Constraint 22 (key-object)"
 KEY_PROPERTIES = "Constraint 23 (key-properties)"
-#: Relations whose event is unique per object (its first argument), by constraint.
+#: Relations with one event per pair of arguments, by constraint: the generation (invalidation) of
+#: an entity by an activity, the start (end) of an activity by a starter (ender) activity.
 UNIQUE_EVENT = {
-    "wasGeneratedBy": "Constraint 24 (unique-generation)",
-    "wasInvalidatedBy": "Constraint 25 (unique-invalidation)",
-    "wasStartedBy": "Constraint 26 (unique-wasStartedBy)",
-    "wasEndedBy": "Constraint 27 (unique-wasEndedBy)",
+    "wasGeneratedBy": ("Constraint 24 (unique-generation)", 1),
+    "wasInvalidatedBy": ("Constraint 25 (unique-invalidation)", 1),
+    "wasStartedBy": ("Constraint 26 (unique-wasStartedBy)", 2),
+    "wasEndedBy": ("Constraint 27 (unique-wasEndedBy)", 2),
 }
 #: Constraints 28 and 29: an activity's start/end time is its start/end event's time.
 UNIQUE_TIME = {
@@ -124,7 +126,7 @@ def unify_statements(statements: list[Statement], bundle: str | None = None) -> 
     while first_pass or merger.changed:
         first_pass, merger.changed = False, False
         by_key: dict[tuple[str, Term], Statement] = {}
-        by_object: dict[tuple[str, Term], Statement] = {}
+        by_pair: dict[tuple[str, Term, Term], Statement] = {}
         activities: dict[Term, Statement] = {}
         for statement in keyed:
             first = by_key.setdefault((statement.kind, find(statement.ident)), statement)
@@ -133,11 +135,13 @@ def unify_statements(statements: list[Statement], bundle: str | None = None) -> 
             if statement.kind == "activity":
                 activities.setdefault(find(statement.ident), statement)
             if statement.kind in UNIQUE_EVENT:
-                one = by_object.setdefault((statement.kind, find(statement.args[0])), statement)
-                what = f"{statement.kind} of {find(statement.args[0])} has two identifiers"
-                if one is not statement and merger.unify(UNIQUE_EVENT[statement.kind], what, one.ident,
-                                                         statement.ident, [one, statement]):
-                    merger.merge(UNIQUE_EVENT[statement.kind], one, statement)
+                constraint, other = UNIQUE_EVENT[statement.kind]
+                pair = (find(statement.args[0]), find(statement.args[other]))
+                one = by_pair.setdefault((statement.kind, *pair), statement)
+                what = f"{statement.kind}({pair[0]}, {statement.names[other]} {pair[1]}) has two identifiers"
+                if one is not statement and merger.unify(constraint, what, one.ident, statement.ident,
+                                                         [one, statement]):
+                    merger.merge(constraint, one, statement)
         for statement in keyed:
             if statement.kind in UNIQUE_TIME and (activity := activities.get(find(statement.args[0]))):
                 position, constraint = UNIQUE_TIME[statement.kind]
