@@ -41,7 +41,8 @@ def diagram(
     outlines everything derived from that node in red; artifacts derived from an invalidated one are
     outlined in purple. ``collapse`` boxes the runs of each pipeline together and folds six or more
     sibling runs (or versions) into one counted node; ``expand`` keeps the boxes but shows every
-    member. ``reduce`` drops ``wasDerivedFrom`` edges implied by a chain of other derivations.
+    member. ``reduce`` drops ``wasDerivedFrom`` edges implied by a chain of other derivations
+    (transitive reduction) and ``wasAttributedTo`` edges implied by generation plus association.
     """
     view = build_view(store, focus, depth, direction, highlight_impact, run, collapse, expand, reduce)
     title = f"provenance of {focus}" if focus else (f"run {run}" if run else "provenance")

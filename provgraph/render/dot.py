@@ -59,7 +59,7 @@ def to_digraph(view: View, title: str = "provenance") -> graphviz.Digraph:
             attrs.update(color=INVALID_COLOR, fontcolor=INVALID_COLOR)
         dot.edge(ids[tail], ids[head], **attrs)
     if view.reduced:
-        dot.attr(comment=f"{view.reduced} implied wasDerivedFrom edges dropped (transitive reduction)")
+        dot.attr(comment=f"{view.reduced} implied edges dropped (reduce)")
     _legend(dot, view)
     return dot
 
@@ -223,7 +223,7 @@ def _group_label(group: Group) -> Any:
         lines += [("s", text) for text in _ranges([m.metrics for m in group.members])[:MAX_METRICS]]
         return _html(lines)
     kinds = sorted({m.artifact_kind or "entity" for m in group.members})
-    return _html([("b", f"{group.name} ×{count}"), ("s", f"{count} versions · {', '.join(kinds)} (collapsed)")])
+    return _html([("b", f"{group.name} ×{count}"), ("s", f"{count} artifacts · {', '.join(kinds)} (collapsed)")])
 
 
 def _ranges(dicts: list[dict[str, Any]]) -> list[str]:

@@ -49,17 +49,17 @@ class Node:
     iri: str
     kind: str
     types: set[str] = field(default_factory=set)
-    props: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    props: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, str] = field(default_factory=dict)
 
-    def one(self, prop: NamedNode) -> str | None:
+    def one(self, prop: NamedNode) -> Any:
         values = self.props.get(prop.value)
         return values[0] if values else None
 
-    def many(self, prop: NamedNode) -> list[str]:
-        return sorted(self.props.get(prop.value, []))
+    def many(self, prop: NamedNode) -> list[Any]:
+        return sorted(self.props.get(prop.value, []), key=str)
 
     def has_type(self, cls: NamedNode) -> bool:
         return cls.value in self.types
@@ -88,16 +88,23 @@ class LineageGraph:
         self.store = store
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.kinds: dict[str, str] = {}
+        types: dict[str, set[str]] = defaultdict(set)
+        for row in _select(store, "render-types"):
+            types[row["node"].value].add(_local(row["type"].value))
+        for node, found in types.items():
+            if "Activity" in found:
+                self.kinds[node] = "activity"
+                self.graph.add_node(node)
         for row in _select(store, "render-edges"):
             s, p, o = row["s"].value, _local(row["p"].value), row["o"].value
+            if p == "used" and not _drawable(types.get(o)):
+                continue  # parameters, environments, code versions, scripts
+            if p in ("wasGeneratedBy", "specializationOf") and not _drawable(types.get(s)):
+                continue  # metric values, scripts
             subject_kind, object_kind = RELATIONS[p]
             self.kinds.setdefault(s, subject_kind)
             self.kinds.setdefault(o, object_kind)
             self.graph.add_edge(s, o, key=p)
-        for row in _select(store, "render-activities"):
-            activity = row["activity"].value
-            self.kinds[activity] = "activity"
-            self.graph.add_node(activity)
         self.flow = self.graph.edge_subgraph(
             [(u, v, k) for u, v, k in self.graph.edges(keys=True) if k in FLOW]
         )
@@ -130,29 +137,53 @@ class LineageGraph:
         """A :class:`Node` with types, literal properties, parameters and metrics for each IRI."""
         wanted = sorted(set(iris))
         nodes = {iri: Node(iri, self.kinds.get(iri, "entity")) for iri in wanted}
-        for row in _select_many(self.store, "render-details", "node", wanted):
-            node = nodes[row["node"].value]
-            value = row["o"]
-            if row["p"].value == RDF.type.value:
-                node.types.add(value.value)
-            else:
-                node.props[row["p"].value].append(value.value)
-        runs = [iri for iri, node in nodes.items() if node.is_run]
-        steps: dict[tuple[str, str], float] = {}
+        runs = [iri for iri in wanted if self.kinds.get(iri) == "activity"]
+        facts: dict[str, list[str]] = defaultdict(list)
         for row in _select_many(self.store, "render-run-facts", "run", runs):
-            node, fact = nodes[row["run"].value], row["fact"].value
-            value = _python(row.get("value"))
-            if fact == "param":
-                node.params[row["name"].value] = value
-            elif fact == "metric":
-                name, step = row["name"].value, row.get("step")
-                rank = float(step.value) if step is not None else float("-inf")
-                if rank >= steps.get((node.iri, name), float("-inf")):
-                    steps[(node.iri, name)] = rank
-                    node.metrics[name] = value
+            facts[row["run"].value].append(row["fact"].value)
+        described = {iri: Node(iri, "entity") for found in facts.values() for iri in found}
+        described.update(nodes)
+        for row in _select_many(self.store, "render-details", "node", sorted(described)):
+            node = described[row["node"].value]
+            if row["p"].value == RDF.type.value:
+                node.types.add(row["o"].value)
             else:
-                node.facts[fact] = str(value)
+                node.props[row["p"].value].append(_python(row["o"]))
+        for run, found in facts.items():
+            _summarize(nodes[run], [described[iri] for iri in sorted(found)])
         return nodes
+
+
+def _drawable(types: set[str] | None) -> bool:
+    """Whether an entity is an artifact version or logical artifact a diagram draws (not a script)."""
+    return bool(types) and "SourceCode" not in types and bool(  # type: ignore[operator]
+        types & {"Artifact", "LogicalArtifact", "Dataset"})  # type: ignore[operator]
+
+
+def _summarize(run: Node, facts: list[Node]) -> None:
+    """Fill a run's parameters, final metrics and environment/code facts from the nodes describing it."""
+    steps: dict[str, float] = {}
+    for fact in facts:
+        name, value = fact.one(PROVML.name), fact.one(PROVML.value)
+        if fact.has_type(PROVML.HyperParameterSetting) and name is not None:
+            run.params[name] = value
+        elif fact.has_type(PROVML.MetricValue) and name is not None:
+            step = fact.one(PROVML.step)
+            rank = float(step) if step is not None else float("-inf")
+            if rank >= steps.get(name, float("-inf")):
+                steps[name] = rank
+                run.metrics[name] = value
+        elif fact.has_type(PROVML.Environment):
+            for key, prop in (("python", PROVML.pythonVersion), ("host", PROVML.hostname),
+                              ("platform", PROVML.platform), ("container", PROVML.containerImage)):
+                if fact.one(prop) is not None:
+                    run.facts[key] = str(fact.one(prop))
+        elif fact.has_type(PROVML.CodeVersion):
+            run.facts["commit"] = str(fact.one(PROVML.gitCommit))
+            if fact.one(PROVML.gitDirty):
+                run.facts["dirty"] = "yes"
+        elif fact.has_type(PROVML.SourceCode):
+            run.facts["script"] = str(fact.one(PROVML.location))
 
 
 def _reach(graph: nx.MultiDiGraph, seeds: Iterable[str], depth: int | None) -> dict[str, int]:
@@ -192,12 +223,14 @@ def _select(store: Store, name: str, sparql: str | None = None) -> Solutions:
 
 
 def _select_many(store: Store, name: str, variable: str, iris: list[str]) -> list[dict[str, Any]]:
-    """Run ``queries/NAME.rq`` for many nodes: a trailing ``VALUES ?variable { ... }`` per chunk.
+    """Run ``queries/NAME.rq`` for many nodes: ``VALUES ?variable { ... }`` first in its WHERE group.
 
     The terms are IRIs read from the store and written back by pyoxigraph, never user text.
     """
+    text = load_query(name)
+    where = text.index("WHERE {") + len("WHERE {")
     rows: list[dict[str, Any]] = []
     for start in range(0, len(iris), _CHUNK):
         terms = " ".join(str(NamedNode(iri)) for iri in iris[start:start + _CHUNK])
-        rows += _select(store, name, f"{load_query(name)}\nVALUES ?{variable} {{ {terms} }}").rows
+        rows += _select(store, name, f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}").rows
     return rows

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..errors import RenderError
+from ..query import resolve
 from ..store import Store
 from .graph import LineageGraph, Node
-from .resolve import resolve
 
 #: A group of at least this many sibling runs or versions collapses into one node (unless expanded).
 COLLAPSE_AT = 6
@@ -27,10 +27,11 @@ class Group:
     id: str
     kind: str
     members: list[Node]
+    title: str = ""
 
     @property
     def name(self) -> str:
-        return self.members[0].name
+        return self.title or self.members[0].name
 
 
 @dataclass
@@ -75,12 +76,12 @@ def build_view(
     if focus is not None and run is not None:
         raise RenderError("give a focus node or a run to draw, not both")
     lineage = LineageGraph(store)
-    focus_iri = resolve(store, focus) if focus is not None else None
-    source = resolve(store, highlight_impact) if highlight_impact is not None else None
+    focus_iri = resolve(store, focus).value if focus is not None else None
+    source = resolve(store, highlight_impact).value if highlight_impact is not None else None
     if focus_iri is not None:
         scope = _focus_scope(lineage, focus_iri, depth, direction)
     elif run is not None:
-        scope = _run_scope(lineage, resolve(store, run))
+        scope = _run_scope(lineage, resolve(store, run).value)
     else:
         scope = {n for n, kind in lineage.kinds.items() if kind != "agent" and not lineage.versions(n)}
     scope = _decorate(lineage, scope, keep={x for x in (focus_iri, source) if x})
@@ -198,9 +199,10 @@ def _groups(lineage: LineageGraph, view: View, keep: set[str]) -> dict[str, Grou
             entity_keys[("made", next(iter(makers)), node.artifact_kind or "")].append(node)
         elif logical:
             entity_keys[("versions", logical[0])].append(node)
-    for members in entity_keys.values():
+    for key, members in entity_keys.items():
         if len(members) >= COLLAPSE_AT:
-            group = Group(f"group/{len(groups) + 1}", "entity", members)
+            title = f"{key[2] or 'artifact'} outputs" if key[0] == "made" else ""
+            group = Group(f"group/{len(groups) + 1}", "entity", members, title)
             groups[group.id] = group
     for group in groups.values():
         for member in group.members:
@@ -223,12 +225,25 @@ def _edges(lineage: LineageGraph, view: View, scope: set[str], draw_nesting: boo
 
 
 def _reduce(view: View) -> int:
-    """Drop derivations implied by a chain of other derivations; returns how many were dropped."""
+    """Drop implied edges; returns how many were dropped.
+
+    A derivation implied by a chain of other derivations goes (transitive reduction), and so does an
+    attribution implied by the generating activity's association with the same agent.
+    """
     derivations = nx.DiGraph([(u, v) for u, v, rel in view.edges if rel == "wasDerivedFrom"])
-    if not nx.is_directed_acyclic_graph(derivations):
-        return 0
-    kept = set(nx.transitive_reduction(derivations).edges())
-    dropped = [e for e in view.edges if e[2] == "wasDerivedFrom" and (e[0], e[1]) not in kept]
+    dropped: list[tuple[str, str, str]] = []
+    if nx.is_directed_acyclic_graph(derivations):
+        kept = set(nx.transitive_reduction(derivations).edges())
+        dropped += [e for e in view.edges if e[2] == "wasDerivedFrom" and (e[0], e[1]) not in kept]
+    makers: dict[str, list[str]] = defaultdict(list)
+    for tail, head, relation in view.edges:
+        if relation == "wasGeneratedBy":
+            makers[tail].append(head)
+    for entity, agent, relation in view.edges:
+        if relation == "wasAttributedTo" and any(
+            (activity, agent, "wasAssociatedWith") in view.edges for activity in makers[entity]
+        ):
+            dropped.append((entity, agent, relation))
     for edge in dropped:
         del view.edges[edge]
     return len(dropped)

@@ -1,0 +1,49 @@
+"""Rendering commands: ``render`` (a lineage diagram) and ``report`` (a reviewer's HTML page)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..project import Project
+from ..render import FORMATS, render_to
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("render", help="draw the lineage graph (SVG, PNG, PDF or DOT)")
+    p.add_argument("ref", nargs="?", help="focus on this run, artifact, dataset or agent (default: everything)")
+    p.add_argument("-o", "--output", required=True, help="file to write; the suffix picks the format")
+    p.add_argument("--format", choices=sorted(set(FORMATS.values())), help="format (default: from the suffix)")
+    p.add_argument("--depth", type=int, help="how many edges from REF to follow (default: all)")
+    p.add_argument("--direction", choices=("up", "down", "both"), default="both",
+                   help="up: where REF came from; down: what was derived from it (default: both)")
+    p.add_argument("--highlight-impact", metavar="REF", help="outline everything derived from REF in red")
+    p.add_argument("--run", help="draw one run, its nested runs and the data they used and generated")
+    p.add_argument("--expand", action="store_true", help="show every run of large sweeps and every version")
+    p.add_argument("--flat", action="store_true", help="no pipeline boxes and no collapsed groups")
+    p.add_argument("--reduce", action="store_true", help="drop derivation and attribution edges that are implied")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("report", help="write a self-contained HTML report for a reviewer")
+    p.add_argument("ref", help="the run, artifact or dataset the report is about")
+    p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    p.add_argument("--depth", type=int, help="how far the diagram reaches from REF (default: all)")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    with Project.find(args.project) as project:
+        path = render_to(project.store, args.output, args.format, focus=args.ref, depth=args.depth,
+                         direction=args.direction, highlight_impact=args.highlight_impact, run=args.run,
+                         collapse=not args.flat, expand=args.expand, reduce=args.reduce)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ..render.report import write_report
+
+    with Project.find(args.project) as project:
+        path = write_report(project.store, args.ref, args.output, depth=args.depth)
+    print(f"wrote {path}")
+    return 0
