@@ -13,6 +13,8 @@ a document is valid when each of them is.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import prov.model as pm
 
 from .impossibility import Types, check_impossible
@@ -31,8 +33,7 @@ def check_records(records: list[pm.ProvRecord], bundle: str | None = None) -> Re
     for record in records:
         statement, problem = from_record(record, fresh)
         if problem is not None:
-            report.violations.append(problem if bundle is None else
-                                     type(problem)(problem.constraint, problem.message, problem.records, bundle))
+            report.violations.append(replace(problem, bundle=bundle))
         if statement is not None:
             statements.append(statement)
     statements = infer(statements, fresh)

@@ -14,7 +14,6 @@ import networkx as nx
 from .report import Violation
 from .statements import ABSENT, UNIDENTIFIED, Statement, Term
 
-TYPING = "Constraint 50 (typing)"
 SPECIALIZATION_REFLEXIVE = "Constraint 52 (impossible-specialization-reflexive)"
 PROPERTY_OVERLAP = "Constraint 53 (impossible-property-overlap)"
 OBJECT_PROPERTY_OVERLAP = "Constraint 54 (impossible-object-property-overlap)"
