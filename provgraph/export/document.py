@@ -28,7 +28,7 @@ from typing import Any
 import prov.model as pm
 from prov.serializers.provrdf import ProvRDFSerializer
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
-from rdflib import BNode, Dataset, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import NamespaceManager
@@ -149,15 +149,17 @@ def _dataset(quads: Iterable[Quad], prefixes: dict[str, str]) -> Dataset:
     for prefix, base in prefixes.items():
         dataset.bind(prefix, base, override=True, replace=True)
     rows = []
+    graphs: dict[object, Graph] = {}
     for quad in quads:
         if quad.predicate == RDF.type and quad.object == PROV.Role:
             continue
         if quad.predicate == RDF.type and quad.object == PROV.Bundle and quad.subject == quad.graph_name:
             continue
-        graph_id = DATASET_DEFAULT_GRAPH_ID if isinstance(quad.graph_name, DefaultGraph) else URIRef(
-            quad.graph_name.value)
+        if quad.graph_name not in graphs:
+            graphs[quad.graph_name] = dataset.graph(DATASET_DEFAULT_GRAPH_ID if isinstance(
+                quad.graph_name, DefaultGraph) else URIRef(quad.graph_name.value))
         rows.append((_rdflib_term(quad.subject), URIRef(quad.predicate.value), _rdflib_term(quad.object),
-                     dataset.graph(graph_id)))
+                     graphs[quad.graph_name]))
     dataset.addN(rows)
     return dataset
 
