@@ -13,6 +13,7 @@ from ..project import Project
 
 def register(sub: Any) -> None:
     from ..export import FORMATS
+    from ..importers.prov_read import READ_FORMATS
 
     p = sub.add_parser("export", help="write the store, a run, or a lineage/impact in a W3C PROV or RDF format")
     p.add_argument("--format", "-f", required=True, choices=list(FORMATS),
@@ -24,9 +25,10 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import", help="read a PROV document (PROV-N, PROV-JSON, PROV-XML, Turtle, TriG, JSON-LD)")
+    p = sub.add_parser("import", help="read a PROV document (PROV-N, PROV-JSON, PROV-XML, PROV-JSONLD, Turtle, "
+                                      "TriG, N-Quads, JSON-LD) into the store, each bundle a named graph")
     p.add_argument("file", help="the document; its format is read from the extension unless --format is given")
-    p.add_argument("--format", help="provn, prov-json, prov-xml, turtle, trig, jsonld (default: by extension)")
+    p.add_argument("--format", choices=list(READ_FORMATS), help="the document's format (default: by extension)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("audit", help="write (or --check) an audit bundle: lineage in every format, diagram, "
@@ -72,6 +74,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
         result = import_file(project.store, args.file, fmt=args.format)
     print(result.summary())
+    print("note: imported documents are not journal events; 'provgraph rebuild' drops them (import again after)")
     return 0
 
 
