@@ -117,3 +117,22 @@ def test_explanations_name_constraint_and_records(results: list[tuple[Row, Repor
     assert violation.constraint == "Constraint 24 (unique-generation)"
     assert violation.records == ("wasGeneratedBy(ex:gen1; ex:e1, ex:a1, -)",
                                  "wasGeneratedBy(ex:gen1-other; ex:e1, ex:a1, -)")
+
+
+def test_every_openprov_case_gets_a_report_and_dm_failures_are_malformed() -> None:
+    """No document the PROV-N reader accepts makes the validator raise; the cases whose names say
+    they break PROV-DM membership rules (``*-FAIL-DM``) are reported as malformed."""
+    checked, malformed = 0, []
+    for path in sorted((TESTDATA / "prov" / "openprov-testcases").rglob("*.provn")):
+        if not path.is_file():
+            continue
+        try:
+            document = read_document(path.read_bytes(), "provn", path.name)
+        except ExportError:
+            continue
+        report = check_document(document)
+        checked += 1
+        if "FAIL-DM" in path.name:
+            malformed.append([v.constraint for v in report.violations])
+    assert checked > 400
+    assert malformed == [["PROV-DM well-formedness"]] * 4
