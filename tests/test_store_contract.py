@@ -215,6 +215,23 @@ def test_binding_a_variable_an_aggregate_hides(filled: Store) -> None:
     assert answer.rows == [{"n": Literal("3", datatype=NamedNode(XSD + "integer"))}]
 
 
+def test_binding_starts_a_property_path(filled: Store) -> None:
+    query = f"SELECT ?start ?end WHERE {{ ?start <{EX}p>+ ?end }} ORDER BY ?end"
+    assert select(filled, query, start=ex("a")).column("end") == [ex("b"), ex("c")]
+    assert select(filled, f"SELECT ?end WHERE {{ ?start <{EX}p>+ ?end }}", start=ex("b")).column("end") == [ex("c")]
+
+
+def test_binding_a_graph_variable(filled: Store) -> None:
+    answer = select(filled, "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?s", g=G2)
+    assert answer.column("s") == [ex("b"), ex("c")]
+
+
+def test_binding_does_not_reach_into_a_subquery(filled: Store) -> None:
+    answer = select(filled, f"SELECT ?s ?o WHERE {{ {{ SELECT ?o WHERE {{ ?s <{EX}p> ?o }} }} }} ORDER BY ?o",
+                    s=ex("nobody"))
+    assert answer.rows == [{"s": ex("nobody"), "o": ex("b")}, {"s": ex("nobody"), "o": ex("c")}]
+
+
 def test_binding_in_ask_and_construct(filled: Store) -> None:
     assert filled.query(f"ASK {{ ?s <{EX}p> ?o }}", {"s": ex("c")}) is False
     assert filled.query(f"ASK {{ ?s <{EX}p> ?o }}", {"s": ex("a")}) is True

@@ -6,6 +6,10 @@ value joins every solution before filters, grouping and aggregates see them, so 
 variables that are not projected. Terms are written by pyoxigraph (IRIs are validated on creation,
 literals escaped) and variable names are checked, so a binding is always data and never changes the
 query. The query is only scanned (comments, strings and IRIs are skipped) to find where the group opens.
+Where they may, bound variables in the group are also replaced by their terms, so that the engine
+plans from the constant as it would with a pre-bound variable (a VALUES join alone can make Oxigraph
+walk a property path from every node first). Binding a variable the query itself assigns
+(``BIND(... AS ?v)``) is not supported: engines answer it differently.
 """
 
 from __future__ import annotations
@@ -72,10 +76,65 @@ def _where_brace(sparql: str) -> int:
     raise QueryError("bindings need a query with a WHERE clause")
 
 
+def _substitute(sparql: str, at: int, terms: Mapping[str, str]) -> str:
+    """The text with bound variables of the WHERE group opening at ``at`` replaced by their terms.
+
+    Left alone: sub-queries (their variables are their own), and every occurrence of a variable that
+    also appears where only a variable may stand (``AS ?v``, ``VALUES``, ``BOUND(?v)``).
+    """
+    depth, floor, in_values = 0, -1, False  # floor: the depth at which a skipped region ends
+    seen: list[tuple[int, int, str]] = []
+    unsafe: set[str] = set()
+    before: list[str] = ["", ""]
+    for match in _TOKEN.finditer(sparql, at):
+        kind, text = match.lastgroup, match.group()
+        if kind == "comment":
+            continue
+        word = text.upper()
+        if kind == "brace":
+            depth += 1 if text == "{" else -1
+            if text == "}" and depth == floor:
+                floor, in_values = -1, False
+            if depth == 0:
+                break
+        elif floor < 0 and word == "SELECT":
+            floor = depth - 1
+        elif floor < 0 and word == "VALUES":
+            floor, in_values = depth, True
+        elif kind == "word" and text[0] in "?$" and text[1:] in terms:
+            if in_values or before[-1] == "AS" or before[-2:] == ["BOUND", "("]:
+                unsafe.add(text[1:])
+            elif floor < 0:
+                seen.append((match.start(), match.end(), text[1:]))
+        before = [before[-1], word]
+    for start, end, name in reversed(seen):
+        if name not in unsafe:
+            sparql = f"{sparql[:start]}{terms[name]}{sparql[end:]}"
+    return sparql
+
+
+def _parses(sparql: str) -> bool:
+    try:
+        ox.Store().query(sparql)
+    except SyntaxError:
+        return False
+    return True
+
+
 def inject_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]) -> str:
-    """``sparql`` with ``bindings`` as a VALUES block first in its WHERE group (unchanged if empty)."""
+    """``sparql`` with ``bindings`` as a VALUES block first in its WHERE group (unchanged if empty).
+
+    Where a bound variable may be replaced by its term in the group, it is as well: the engine then
+    starts from the constant (a property path from one node rather than from every node, then
+    joined), which is what pre-bound variables give an embedded engine.
+    """
     if not bindings:
         return sparql
     block = values_block(bindings)
-    at = _where_brace(sparql) + 1
-    return f"{sparql[:at]} {block} {sparql[at:]}"
+    at = _where_brace(sparql)
+    plain = f"{sparql[:at + 1]} {block} {sparql[at + 1:]}"
+    substituted = _substitute(sparql, at, {name: str(term) for name, term in bindings.items()})
+    if substituted == sparql:
+        return plain
+    fast = f"{substituted[:at + 1]} {block} {substituted[at + 1:]}"
+    return fast if _parses(fast) else plain
