@@ -13,6 +13,7 @@ from provgraph import events as ev
 from provgraph.errors import ValidationError
 from provgraph.mapping import event_to_quads
 from provgraph.store import Store
+from provgraph.validate import check_store
 from provgraph.validate.shapes import check_shapes, store_graph
 
 ID = "https://w3id.org/provgraph/id/"
@@ -127,3 +128,14 @@ def test_run_scope_checks_only_that_runs_nodes(store: Store) -> None:
 def test_unknown_run_is_an_error(store: Store) -> None:
     with pytest.raises(ValidationError, match="no run 'nope'"):
         check_shapes(store, run="nope")
+
+
+def test_check_store_runs_constraints_then_shapes(store: Store) -> None:
+    _ingest(store, *_good_pipeline())
+    reports = check_store(store)
+    assert [(r.kind, r.ok) for r in reports] == [("prov-constraints", True), ("shacl", True)]
+    [only] = check_store(store, run="eval-1", shapes=False)
+    assert only.kind == "prov-constraints"
+    assert only.stats["records"] > 0
+    with pytest.raises(ValidationError, match="no run 'nope'"):
+        check_store(store, run="nope")

@@ -42,22 +42,13 @@ def _read_file(path: str, fmt: str | None) -> Any:
 
 
 def _reports(args: argparse.Namespace) -> list[tuple[str, Any]]:
-    from ..validate import check_document, check_shapes
+    from ..validate import check_document, check_store
 
     if args.file:
         return [(args.file, check_document(_read_file(args.file, args.input_format)))]
-    from ..export import prov_document
-    from ..mapping import bundle_iri
-
     scope = f"run {args.run}" if args.run else "store"
     with Project.find(args.project) as project:
-        store = project.store
-        if args.run and bundle_iri(args.run) not in store.graphs():
-            raise ValidationError(f"no run {args.run!r} in the store")
-        reports = [(scope, check_document(prov_document(store, run=args.run)))]
-        if not args.no_shapes:
-            reports.append((scope, check_shapes(store, run=args.run)))
-    return reports
+        return [(scope, report) for report in check_store(project.store, run=args.run, shapes=not args.no_shapes)]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

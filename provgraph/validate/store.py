@@ -1,0 +1,26 @@
+"""Validate what the store holds: PROV-CONSTRAINTS on its PROV document, and the ML profile's shapes."""
+
+from __future__ import annotations
+
+from ..errors import ValidationError
+from ..mapping import bundle_iri
+from ..store import Store
+from .constraints import check_document
+from .report import Report
+from .shapes import check_shapes
+
+
+def check_store(store: Store, *, run: str | None = None, shapes: bool = True) -> list[Report]:
+    """PROV-CONSTRAINTS on the store (or one run's bundle) exported as a PROV document, then SHACL.
+
+    Returns one report per check (``kind`` ``"prov-constraints"``, then ``"shacl"`` unless
+    ``shapes`` is false); raises :class:`ValidationError` for an unknown run.
+    """
+    from ..export import prov_document
+
+    if run is not None and bundle_iri(run) not in store.graphs():
+        raise ValidationError(f"no run {run!r} in the store")
+    reports = [check_document(prov_document(store, run=run))]
+    if shapes:
+        reports.append(check_shapes(store, run=run))
+    return reports
