@@ -173,3 +173,15 @@ def test_scope_keeps_to_its_graphs(oxigraph_server: OxigraphServer) -> None:
     scoped.clear()
     assert whole.graphs() == [NamedNode(EX + "g")] and len(whole) == 1
     whole.clear()
+
+
+def test_after_a_request_fails_for_good_the_next_ones_try_once() -> None:
+    store = open_store(f"sparql+http://127.0.0.1:{free_port()}?retries=3&backoff=0.1")
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="after 4 attempt"):
+        store.add([QUAD])
+    assert time.monotonic() - started >= 0.1 + 0.2 + 0.4
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="after 1 attempt"):
+        store.add([QUAD])
+    assert time.monotonic() - started < 0.1

@@ -48,8 +48,10 @@ Engines:
   Virtuoso's default graph is already the union of all graphs, its own system graphs included, so
   ``scope`` keeps ``graphs``, ``len``, ``dump`` and, above all, ``clear`` off them.
 
-``add`` sends one ``INSERT DATA`` request per call; SPARQL 1.1 Update makes a request atomic, so a
-batch is stored whole or not at all, and a retried batch cannot be applied twice (quads are a set).
+``graphs`` lists the named graphs holding at least one quad (an empty graph made by ``CREATE GRAPH``
+is not listed, unlike the embedded store). ``add`` sends one ``INSERT DATA`` request per call;
+SPARQL 1.1 Update makes a request atomic, so a batch is stored whole or not at all, and a retried
+batch cannot be applied twice (quads are a set).
 """
 
 from __future__ import annotations
