@@ -263,3 +263,54 @@ def test_export_command_writes_each_scope(project: Project, tmp_path: Path) -> N
     subjects = {str(q[0]) for q in impact.quads()}
     assert iri("data", f"sha256-{M}").value in subjects and iri("param", "lr-db0cf386abbd").value not in subjects
     assert main(["export", "--format", "provn", "--run", "nope", "-o", str(tmp_path / "x")]) == 1
+
+
+def every_shape_events() -> list[ev.Event]:
+    """One run using every part of the event language, a failed nested run, and an invalidation."""
+    events = [
+        ev.new_event("run.start", time="2024-06-01T09:00:00+02:00",
+                     run={"id": "0sweep", "step": "sweep", "kind": "hyperparameter_search"},
+                     agents=[{"id": "bot", "kind": "software", "name": "CI bot", "role": "runner",
+                              "on_behalf_of": "acme"}, {"id": "acme", "kind": "organization"}],
+                     used=[{"location": "data/a b/x.parquet", "sha256": A, "kind": "features", "size": 12,
+                            "labels": ["pii"], "role": "input"}],
+                     params={"depth": 3, "name": "gini", "ratio": 0.5, "none": None, "flag": False},
+                     seeds={"numpy": 7}, labels=["nightly"], annotations={"ticket": "ML-1", "n": 2},
+                     environment={"python": "3.11.4", "platform": "linux", "hostname": "h1", "container": "img:1",
+                                  "packages": {"scikit-learn": "1.4.0", "numpy": "1.26.4"}},
+                     code={"git": {"commit": "a" * 40, "branch": "main", "remote": "git@x:y.git", "dirty": True},
+                           "script": {"path": "train.py", "sha256": B}}),
+        ev.new_event("run.end", time="2024-06-01T09:30:00+02:00", run={"id": "0sweep", "status": "completed"},
+                     used=[{"location": "data/a b/x.parquet", "sha256": A, "kind": "features"}],
+                     generated=[{"location": "models/dir", "sha256": M, "kind": "model", "directory": True,
+                                 "derived_from": [A], "time": "2024-06-01T09:29:00+02:00"}],
+                     metrics={"auc": [{"value": 0.5, "step": 0, "time": "2024-06-01T09:10:00Z"},
+                                      {"value": 0.75, "step": 1}]}),
+        ev.new_event("run.start", time="2024-06-01T09:05:00Z",
+                     run={"id": "trial_1", "step": "trial", "kind": "training", "parent": "0sweep"}),
+        ev.new_event("run.end", time="2024-06-01T09:06:00Z",
+                     run={"id": "trial_1", "status": "failed", "error": {"type": "ValueError", "message": "bad <x>"}}),
+        ev.new_event("artifact.invalidate", time="2024-06-02T00:00:00Z",
+                     invalidation={"target": A, "reason": "leaked labels"},
+                     agents=[{"id": "carol", "kind": "person"}]),
+    ]
+    for event in events:
+        ev.validate(event)
+    return events
+
+
+def test_every_mapping_shape_exports_valid_prov(store: Store) -> None:
+    for event in every_shape_events():
+        store.add(event_to_quads(event))
+    xsd = etree.XMLSchema(etree.parse(str(SCHEMAS / "prov.xsd")))
+    xml = etree.fromstring(export(store, "prov-xml"))
+    assert xsd.validate(xml), xsd.error_log
+    for fmt, schema in (("prov-json", "prov-json.schema.json"), ("prov-jsonld", "prov-jsonld.schema.json")):
+        errors = list(_json_validator(schema).iter_errors(json.loads(export(store, fmt))))
+        assert errors == [], (fmt, [e.message for e in errors[:3]])
+    doc = prov_document(store)
+    kinds = {r.get_type() for b in doc.bundles for r in b.get_records()}
+    assert {pm.PROV_INVALIDATION, pm.PROV_DERIVATION, pm.PROV_DELEGATION, pm.PROV_MEMBERSHIP,
+            pm.PROV_ASSOCIATION, pm.PROV_USAGE, pm.PROV_GENERATION, pm.PROV_SPECIALIZATION} <= kinds
+    back = prov.read(io.BytesIO(export(store, "provn")), format="provn")
+    assert back == doc

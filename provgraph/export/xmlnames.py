@@ -70,8 +70,20 @@ def _map_value(value: Any, rename: Callable[[QualifiedName], QualifiedName]) -> 
     return rename(value) if isinstance(value, QualifiedName) else value
 
 
-def map_names(document: pm.ProvDocument, local: Callable[[str], str]) -> pm.ProvDocument:
-    """A copy of ``document`` with ``local`` applied to the local part of every qualified name."""
+def _schema_typed(value: Any) -> Any:
+    """``value`` with a datatype the PROV-XML schema can check: literals of other datatypes (``rdf:JSON``,
+    ``rdf:XMLLiteral``, custom ones) are written as ``xsd:string``, because a validator rejects an
+    ``xsi:type`` that names no XML Schema type."""
+    typed = isinstance(value, pm.Literal) and value.datatype is not None and value.langtag is None
+    if typed and value.datatype.namespace.uri not in (pm.XSD.uri, pm.PROV.uri):
+        return pm.Literal(value.value, pm.XSD["string"])
+    return value
+
+
+def map_names(document: pm.ProvDocument, local: Callable[[str], str],
+              value: Callable[[Any], Any] = lambda v: v) -> pm.ProvDocument:
+    """A copy of ``document`` with ``local`` applied to the local part of every qualified name (and
+    ``value`` to every attribute value)."""
 
     def rename(name: QualifiedName) -> QualifiedName:
         new = local(name.localpart)
@@ -85,7 +97,7 @@ def map_names(document: pm.ProvDocument, local: Callable[[str], str]) -> pm.Prov
                 record.get_type(),
                 rename(record.identifier) if record.identifier is not None else None,
                 [(k, _map_value(v, rename)) for k, v in record.formal_attributes],
-                [(rename(k), _map_value(v, rename)) for k, v in record.extra_attributes],
+                [(rename(k), value(_map_value(v, rename))) for k, v in record.extra_attributes],
             )
 
     result = pm.ProvDocument()
@@ -97,8 +109,8 @@ def map_names(document: pm.ProvDocument, local: Callable[[str], str]) -> pm.Prov
 
 
 def to_xml_names(document: pm.ProvDocument) -> pm.ProvDocument:
-    """``document`` with every local name escaped for PROV-XML."""
-    return map_names(document, escape_local)
+    """``document`` ready for PROV-XML: every local name escaped, every literal schema-typed."""
+    return map_names(document, escape_local, _schema_typed)
 
 
 def from_xml_names(document: pm.ProvDocument) -> pm.ProvDocument:
