@@ -301,3 +301,15 @@ def test_diagram_object_renders_inline_in_jupyter(pipeline: Store, tmp_path: Pat
 def test_empty_store_renders_just_the_legend() -> None:
     with open_store("memory:") as empty:
         assert laid_out(diagram(empty)).drawn() == set()
+
+
+def test_query_results_draw_themselves_in_jupyter(pipeline: Store) -> None:
+    from provgraph.query import impact, lineage
+
+    drawn = impact(pipeline, "data/clean.csv")._repr_svg_()
+    assert drawn is not None
+    titles = set(re.findall(r"<title>([^<]*)</title>", drawn.replace("&#45;", "-")))
+    assert {CLEAN, "run/feat-1", MODEL, ENDPOINT_NODE} <= titles and RAW not in titles
+    assert RED.lower() in drawn.lower()
+    up = lineage(pipeline, "models/model.pkl")._repr_svg_()
+    assert up is not None and "run/ingest-1" in up.replace("&#45;", "-") and "run/eval-1" not in up

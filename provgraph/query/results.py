@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from pyoxigraph import NamedNode
 
 from ..cli.output import table
+from ..store import Store
 
 
 @dataclass
@@ -61,7 +62,18 @@ class GraphResult(Table):
     nodes: list[NamedNode] = field(default_factory=list)
     edges: list[tuple[NamedNode, NamedNode]] = field(default_factory=list)
     as_of: str | None = None
+    store: Store | None = field(default=None, repr=False, compare=False)
     columns: ClassVar[tuple[str, ...]] = ("depth", "type", "kind", "label", "id", "run")
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter draws the answer: the diagram of the reference's impact (red) or lineage."""
+        if self.store is None or self.ref_iri is None:
+            return None
+        from ..render import svg
+
+        impact = self.direction == "impact"
+        return svg(self.store, focus=self.ref_iri.value, direction="down" if impact else "up",
+                   highlight_impact=self.ref_iri.value if impact else None)
 
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         """Rows of artifacts whose kind is one of ``kinds`` (``"model"``, ``"deployment"``, ...)."""

@@ -95,7 +95,7 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     nodes = [node] + [NamedNode(r["iri"]) for r in result_rows]
     return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
                        ref_iri=node, direction=direction, nodes=nodes, edges=edges,
-                       as_of=moment.isoformat() if moment else None)
+                       as_of=moment.isoformat() if moment else None, store=store)
 
 
 def _order(row: dict[str, Any] | None) -> tuple[str, str, str]:
