@@ -125,6 +125,12 @@ class Store(ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.uri}>"
 
+    def _repr_svg_(self) -> str:
+        """Jupyter draws the store as a lineage diagram (pipelines boxed, large sweeps collapsed)."""
+        from ..render import svg
+
+        return svg(self)
+
 
 def _open_oxigraph(uri: str) -> Store:
     from .oxigraph import OxigraphStore
