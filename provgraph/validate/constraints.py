@@ -45,7 +45,7 @@ def check_records(records: list[pm.ProvRecord], bundle: str | None = None) -> Re
     ordering, graph = check_ordering(statements, find, types, bundle)
     report.violations.extend(ordering)
     report.stats = {"records": len(records), "statements": len(statements), "merges": unification.merges,
-                    "events": graph.graph.number_of_nodes(), "orderings": graph.graph.number_of_edges()}
+                    "events": graph.events, "orderings": len(graph.edges)}
     return report
 
 

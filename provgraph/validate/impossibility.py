@@ -6,13 +6,14 @@ statements.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable
 
 import networkx as nx
 
 from .report import Violation
-from .statements import ABSENT, UNIDENTIFIED, Statement, Term
+from .statements import ABSENT, UNIDENTIFIED, Statement, Term, records_of
 
 SPECIALIZATION_REFLEXIVE = "Constraint 52 (impossible-specialization-reflexive)"
 PROPERTY_OVERLAP = "Constraint 53 (impossible-property-overlap)"
@@ -79,11 +80,7 @@ class Types:
 
 
 def _sources(*groups: list[Statement]) -> tuple[str, ...]:
-    records: list[str] = []
-    for group in groups:
-        for statement in group:
-            records.extend(s for s in statement.sources if s not in records)
-    return tuple(records)
+    return records_of(itertools.chain(*groups))
 
 
 def check_impossible(statements: list[Statement], find: Callable[[Term], Term], types: Types,

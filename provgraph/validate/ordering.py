@@ -5,9 +5,13 @@ Every activity has start and end events and every entity generation and invalida
 several generations (by different activities), but Constraints 31, 32, 39 and 40 order all of them
 both ways, so for finding strict cycles they are one node, named by the object: ``("start", a)``,
 ``("end", a)``, ``("generation", e)``, ``("invalidation", e)``; usages are named by their identifier
-``("usage", u)``. Constraints 30-49 add edges "precedes or equals" (non-strict) and
-"strictly precedes" (Constraint 42). A cycle through a strict edge orders an event strictly before
-itself: the instance is invalid.
+``("usage", u)``. Events exist for every term typed entity or activity (Constraint 50), not only
+for those declared by an ``entity``/``activity`` statement, as every entity is generated and every
+activity started in PROV's semantics: ``wasDerivedFrom(e, e)`` alone is a strict cycle.
+
+Constraints 30-49 add edges "precedes or equals" (non-strict) and "strictly precedes"
+(Constraint 42). A cycle through a strict edge orders an event strictly before itself: the
+instance is invalid.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ import networkx as nx
 
 from .impossibility import ACTIVITY, ENTITY, Types
 from .report import Violation
-from .statements import ABSENT, Statement, Term
+from .statements import ABSENT, Statement, Term, records_of
 
 Event = tuple[str, Term]
+#: Steps of a cycle spelt out in a violation's message (its records list every statement involved).
+SHOWN_STEPS = 12
 
 
 @dataclass(frozen=True)
@@ -36,27 +42,37 @@ class PrecedenceGraph:
     """Events and the orderings between them, each edge remembering the constraint and statement."""
 
     def __init__(self) -> None:
-        self.graph: nx.DiGraph = nx.DiGraph()
+        self.edges: dict[tuple[Event, Event], Edge] = {}
 
     def add(self, before: Event | None, after: Event | None, constraint: str, statement: Statement,
             strict: bool = False) -> None:
         if before is None or after is None:
             return
-        existing = self.graph.get_edge_data(before, after)
-        if existing is None or (strict and not existing["edge"].strict):
-            self.graph.add_edge(before, after, edge=Edge(strict, constraint, statement))
+        existing = self.edges.get((before, after))
+        if existing is None or (strict and not existing.strict):
+            self.edges[(before, after)] = Edge(strict, constraint, statement)
+
+    @property
+    def events(self) -> int:
+        return len({event for pair in self.edges for event in pair})
 
     def strict_cycles(self) -> list[list[tuple[Event, Event, Edge]]]:
         """For each strongly connected set of events holding a strict edge, one shortest cycle through it."""
+        graph: nx.DiGraph = nx.DiGraph()
+        graph.add_edges_from(self.edges)
+        component: dict[Event, int] = {}
+        for number, events in enumerate(nx.strongly_connected_components(graph)):
+            component.update(dict.fromkeys(events, number))
+        inside: dict[int, list[tuple[Event, Event]]] = {}
+        for (u, v), edge in self.edges.items():
+            if edge.strict and component[u] == component[v]:
+                inside.setdefault(component[u], []).append((u, v))
         cycles = []
-        for component in nx.strongly_connected_components(self.graph):
-            sub = self.graph.subgraph(component)
-            strict = [(u, v) for u, v, data in sub.edges(data=True) if data["edge"].strict]
-            if not strict:
-                continue
+        for number, strict in sorted(inside.items()):
             u, v = min(strict, key=str)
+            sub = graph.subgraph([e for e, n in component.items() if n == number])
             nodes = [u, *nx.shortest_path(sub, v, u)]
-            cycles.append([(a, b, self.graph[a][b]["edge"]) for a, b in itertools.pairwise(nodes)])
+            cycles.append([(a, b, self.edges[(a, b)]) for a, b in itertools.pairwise(nodes)])
         return cycles
 
 
@@ -145,11 +161,11 @@ def check_ordering(statements: list[Statement], find: Callable[[Term], Term], ty
     violations = []
     for cycle in graph.strict_cycles():
         strict = next(edge for _, _, edge in cycle if edge.strict)
+        shown = cycle if len(cycle) <= SHOWN_STEPS else cycle[:SHOWN_STEPS]
         steps = " ; ".join(f"{_show(u)} {'<' if e.strict else '<='} {_show(v)} by {e.constraint}"
-                           for u, v, e in cycle)
-        records: list[str] = []
-        for _, _, edge in cycle:
-            records.extend(r for r in edge.statement.sources if r not in records)
+                           for u, v, e in shown)
+        if len(shown) < len(cycle):
+            steps += f" ; ... ({len(cycle) - len(shown)} more steps back to {_show(cycle[0][0])})"
         violations.append(Violation(strict.constraint, f"an event strictly precedes itself: {steps}",
-                                    tuple(records), bundle))
+                                    records_of(edge.statement for _, _, edge in cycle), bundle))
     return violations, graph

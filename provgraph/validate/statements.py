@@ -15,6 +15,7 @@ unknown agent, as the W3C/ProvToolbox unification test cases expect, not rejecte
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import prov.model as pm
@@ -86,14 +87,14 @@ class Statement:
     """One statement of the instance being normalized.
 
     ``args`` follow :data:`RELATIONS` (``activity`` has its start and end times); ``sources`` are the
-    PROV-N texts of the document records it stands for; ``inferred`` names the inference that made it.
+    document records it stands for; ``inferred`` names the inference that made it.
     """
 
     kind: str
     ident: Term
     args: list[Term]
     attrs: set[tuple[str, str]]
-    sources: tuple[str, ...]
+    sources: tuple[pm.ProvRecord, ...]
     inferred: str = ""
 
     @property
@@ -117,6 +118,18 @@ def provn(record: pm.ProvRecord) -> str:
     return " ".join(record.get_provn().split())
 
 
+def records_of(statements: Iterable[Statement]) -> tuple[str, ...]:
+    """The PROV-N texts of the records behind ``statements``, each once, in order of appearance."""
+    texts: dict[str, None] = {}
+    seen: set[int] = set()
+    for statement in statements:
+        for record in statement.sources:
+            if id(record) not in seen:
+                seen.add(id(record))
+                texts.setdefault(provn(record))
+    return tuple(texts)
+
+
 def _const(value: object) -> Const:
     if isinstance(value, pm.QualifiedName):
         return Const(value.uri, str(value))
@@ -138,30 +151,30 @@ def from_record(record: pm.ProvRecord, fresh: Fresh) -> tuple[Statement | None, 
     A malformed record gives no statement; a derivation that names a generation or usage but no
     activity gives its statement and a Constraint 51 violation.
     """
-    text = provn(record)
     ident: Term = _const(record.identifier) if record.identifier is not None else fresh()
     cls = type(record)
     values = [value for _, value in record.formal_attributes]
     if cls in ELEMENTS:
         times: list[Term] = [_const(v) if v is not None else fresh() for v in values]
-        return Statement(ELEMENTS[cls], ident, times, _attributes(record), (text,)), None
+        return Statement(ELEMENTS[cls], ident, times, _attributes(record), (record,)), None
     if cls not in RELATIONS:
-        return None, Violation(WELL_FORMED, f"unknown kind of record {cls.__name__}", (text,))
+        return None, Violation(WELL_FORMED, f"unknown kind of record {cls.__name__}", (provn(record),))
     kind, modes = RELATIONS[cls]
     missing = [name for name, value, mode in zip(ARG_NAMES[kind], values, modes, strict=True)
                if mode == REQUIRED and value is None]
     if missing:
-        return None, Violation(WELL_FORMED, f"{kind} lacks its required argument(s) {', '.join(missing)}", (text,))
+        return None, Violation(WELL_FORMED, f"{kind} lacks its required argument(s) {', '.join(missing)}",
+                               (provn(record),))
     problem = None
     if kind == "wasDerivedFrom" and values[2] is None:
         modes = (REQUIRED, REQUIRED, KEPT, KEPT, KEPT)
         if values[3] is not None or values[4] is not None:
             problem = Violation(IMPOSSIBLE_DERIVATION, "a derivation names a generation or usage but no activity",
-                                (text,))
+                                (provn(record),))
     args: list[Term] = []
     for value, mode in zip(values, modes, strict=True):
         if value is not None:
             args.append(_const(value))
         else:
             args.append(fresh() if mode == EXPANDED else ABSENT)
-    return Statement(kind, ident, args, _attributes(record), (text,)), problem
+    return Statement(kind, ident, args, _attributes(record), (record,)), problem

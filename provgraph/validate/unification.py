@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .report import Violation
-from .statements import UNIDENTIFIED, Const, Statement, Term
+from .statements import UNIDENTIFIED, Const, Statement, Term, records_of
 
 KEY_OBJECT = "Constraint 22 (key-object)"
 KEY_PROPERTIES = "Constraint 23 (key-properties)"
@@ -78,12 +78,10 @@ def _key_name(statement: Statement) -> str:
 
 def _conflict(constraint: str, what: str, left: Term, right: Term, statements: list[Statement],
               bundle: str | None) -> Violation:
-    records: list[str] = []
-    for statement in statements:
-        records.extend(s for s in statement.sources if s not in records)
+    records = records_of(statements)
     inferred = sorted({s.inferred for s in statements if s.inferred})
     why = f" (after {', '.join(inferred)})" if inferred else ""
-    return Violation(constraint, f"{what}: {left} and {right} cannot be unified{why}", tuple(records), bundle)
+    return Violation(constraint, f"{what}: {left} and {right} cannot be unified{why}", records, bundle)
 
 
 class _Merger:
