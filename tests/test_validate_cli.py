@@ -135,3 +135,12 @@ def test_imported_document_is_validated_in_the_store(tmp_path: Path, capsys: pyt
     [report] = json.loads(out)["reports"]
     assert [v["constraint"] for v in report["violations"]] == [
         "Constraint 42 (derivation-generation-generation-ordering)"]
+
+
+def test_input_format_for_unusual_extensions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "lineage.provjson"
+    path.write_text(_cycle_document().serialize(format="json"))
+    code, _, err = run_cli(capsys, "validate", str(path))
+    assert code == 2
+    assert "cannot tell the format" in err
+    assert run_cli(capsys, "validate", str(path), "--input-format", "prov-json")[0] == 1
