@@ -67,6 +67,9 @@ INVALID = {
                                   ["Constraint 54 (impossible-object-property-overlap)"]),
     "empty-collection-member": ("entity(ex:c, [prov:type='prov:EmptyCollection']) entity(ex:m) hadMember(ex:c, ex:m)",
                                 ["Constraint 56 (membership-empty-collection)"]),
+    "empty-collection-under-another-prefix": (
+        "prefix p <http://www.w3.org/ns/prov#> entity(ex:c, [prov:type='p:EmptyCollection']) hadMember(ex:c, ex:m)",
+        ["Constraint 56 (membership-empty-collection)"]),
     "derivation-generation-without-activity": ("entity(ex:a) entity(ex:b) wasDerivedFrom(ex:b, ex:a, -, ex:g, -)",
                                                ["Constraint 51 (impossible-unspecified-derivation-generation-use)"]),
     "activity-start-time-conflict": ("activity(ex:a, 2024-01-01T10:00:00, -) "

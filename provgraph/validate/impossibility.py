@@ -23,6 +23,8 @@ EMPTY_COLLECTION = "Constraint 56 (membership-empty-collection)"
 
 ENTITY, ACTIVITY, AGENT = "entity", "activity", "agent"
 COLLECTION, EMPTY = "prov:Collection", "prov:EmptyCollection"
+_PROV = "http://www.w3.org/ns/prov#"
+_TYPED_EMPTY, _TYPED_COLLECTION = (_PROV + "type", _PROV + "EmptyCollection"), (_PROV + "type", _PROV + "Collection")
 
 #: Constraint 50: the type each argument position gives its term, per statement kind.
 ARGUMENT_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -60,10 +62,10 @@ class Types:
         for statement in statements:
             if statement.kind in ("entity", "activity", "agent"):
                 self._add(find(statement.ident), statement.kind, statement)
-                if statement.kind == "entity" and ("prov:type", EMPTY) in statement.attrs:
+                if statement.kind == "entity" and _TYPED_EMPTY in statement.attrs:
                     self._add(find(statement.ident), COLLECTION, statement)
                     self._add(find(statement.ident), EMPTY, statement)
-                elif statement.kind == "entity" and ("prov:type", COLLECTION) in statement.attrs:
+                elif statement.kind == "entity" and _TYPED_COLLECTION in statement.attrs:
                     self._add(find(statement.ident), COLLECTION, statement)
             for term, kinds in zip(statement.args, ARGUMENT_TYPES[statement.kind], strict=False):
                 if term is not ABSENT:

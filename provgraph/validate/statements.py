@@ -139,7 +139,9 @@ def _const(value: object) -> Const:
 
 
 def _attributes(record: pm.ProvRecord) -> set[tuple[str, str]]:
-    return {(str(name), str(value)) for name, value in record.extra_attributes}
+    """Attributes as (name, value) pairs, names and qualified-name values as full IRIs."""
+    return {(name.uri, value.uri if isinstance(value, pm.QualifiedName) else str(value))
+            for name, value in record.extra_attributes}
 
 
 IMPOSSIBLE_DERIVATION = "Constraint 51 (impossible-unspecified-derivation-generation-use)"
