@@ -127,6 +127,15 @@ def test_bundles_are_validated_separately() -> None:
         ("Constraint 55 (entity-activity-disjoint)", "ex:b2")]
 
 
+def test_flatten_finds_conflicts_between_bundles() -> None:
+    doc = _doc("bundle ex:run1\n entity(ex:a) entity(ex:b) wasDerivedFrom(ex:b, ex:a)\nendBundle\n"
+               "bundle ex:run2\n entity(ex:a) entity(ex:b) wasDerivedFrom(ex:a, ex:b)\nendBundle")
+    assert check_document(doc).ok
+    [violation] = check_document(doc, flatten=True).violations
+    assert violation.constraint == "Constraint 42 (derivation-generation-generation-ordering)"
+    assert violation.bundle is None
+
+
 def test_attributes_of_unified_records_are_merged_without_conflict() -> None:
     report = check_document(_doc("entity(ex:e, [ex:size=1]) entity(ex:e, [ex:size=2])"))
     assert report.ok

@@ -144,3 +144,17 @@ def test_input_format_for_unusual_extensions(tmp_path: Path, capsys: pytest.Capt
     assert code == 2
     assert "cannot tell the format" in err
     assert run_cli(capsys, "validate", str(path), "--input-format", "prov-json")[0] == 1
+
+
+def test_flatten_finds_a_cycle_between_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Run 1 makes B from A, run 2 makes A from B: each run is valid, together they are a strict cycle."""
+    a = {"location": "data/a.csv", "kind": "dataset", "sha256": SHA_DATA}
+    b = {"location": "data/b.csv", "kind": "dataset", "sha256": SHA_TEST}
+    _record(tmp_path, _end("r1", "cleaning", used=[a], generated=[b]), _end("r2", "cleaning", used=[b], generated=[a]))
+    root = str(tmp_path)
+    assert run_cli(capsys, "-C", root, "validate", "--no-shapes")[0] == 0
+    code, out, _ = run_cli(capsys, "-C", root, "validate", "--no-shapes", "--flatten", "--format", "json")
+    assert code == 1
+    [violation] = json.loads(out)["reports"][0]["violations"]
+    assert violation["constraint"] == "Constraint 42 (derivation-generation-generation-ordering)"
+    assert f"generation(data:sha256-{SHA_DATA})" in violation["message"]

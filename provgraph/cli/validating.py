@@ -27,6 +27,8 @@ def register(sub: Any) -> None:
     p.add_argument("--input-format", help="the file's format when its extension does not say "
                                           "(provn, prov-json, prov-xml, prov-jsonld, turtle, trig, nquads, jsonld)")
     p.add_argument("--no-shapes", action="store_true", help="skip the SHACL shapes (store and run only)")
+    p.add_argument("--flatten", action="store_true",
+                   help="validate all bundles (runs) as one instance, to find conflicts between them")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
     p.set_defaults(func=cmd_validate)
 
@@ -45,10 +47,11 @@ def _reports(args: argparse.Namespace) -> list[tuple[str, Any]]:
     from ..validate import check_document, check_store
 
     if args.file:
-        return [(args.file, check_document(_read_file(args.file, args.input_format)))]
+        return [(args.file, check_document(_read_file(args.file, args.input_format), flatten=args.flatten))]
     scope = f"run {args.run}" if args.run else "store"
     with Project.find(args.project) as project:
-        return [(scope, report) for report in check_store(project.store, run=args.run, shapes=not args.no_shapes)]
+        reports = check_store(project.store, run=args.run, shapes=not args.no_shapes, flatten=args.flatten)
+    return [(scope, report) for report in reports]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

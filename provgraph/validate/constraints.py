@@ -49,8 +49,14 @@ def check_records(records: list[pm.ProvRecord], bundle: str | None = None) -> Re
     return report
 
 
-def check_document(document: pm.ProvDocument) -> Report:
-    """Validate a document: its toplevel instance and each bundle. Never raises for invalid PROV."""
+def check_document(document: pm.ProvDocument, *, flatten: bool = False) -> Report:
+    """Validate a document: its toplevel instance and each bundle. Never raises for invalid PROV.
+
+    With ``flatten``, the toplevel and all bundles are validated as one instance instead, which
+    also finds inconsistencies between bundles (in the store: between runs).
+    """
+    if flatten:
+        return check_records(list(document.flattened().get_records()))
     report = check_records(list(document.get_records()))
     for bundle in sorted(document.bundles, key=lambda b: str(b.identifier)):
         report.extend(check_records(list(bundle.get_records()), str(bundle.identifier)))
