@@ -319,3 +319,13 @@ def test_the_store_draws_itself_in_jupyter(pipeline: Store) -> None:
     drawn = pipeline._repr_svg_().replace("&#45;", "-")
     titles = set(re.findall(r"<title>([^<]*)</title>", drawn))
     assert titles >= PIPE_RUNS | PIPE_DATA | OTHERS | AGENTS
+
+
+def test_an_agent_focus_shows_what_it_did(store: Store) -> None:
+    events = [*pipeline_events(), *run_events("solo-1", "explore", "other", minute=9,
+                                              agents=[{"id": "bob", "kind": "person", "name": "Bob"}],
+                                              used=[art("data/raw.csv", R, name="raw")])]
+    load(store, events)
+    drawn = laid_out(diagram(store, focus="bob")).drawn()
+    assert drawn == {"agent/bob", "run/solo-1", RAW, "agent/alice"}  # raw.csv is attributed to alice
+    assert laid_out(diagram(store, focus="alice")).drawn() == PIPE_RUNS | PIPE_DATA | OTHERS | AGENTS

@@ -113,6 +113,8 @@ def _seeds(lineage: LineageGraph, nodes: Iterable[str]) -> list[str]:
 def _focus_scope(lineage: LineageGraph, focus: str, depth: int | None, direction: str) -> set[str]:
     if focus not in lineage.kinds:
         raise RenderError(f"{focus} is not a run, artifact or agent a diagram can show")
+    if lineage.kinds[focus] == "agent":
+        return _agent_scope(lineage, focus)
     seeds = _seeds(lineage, [focus])
     scope = set(seeds)
     if direction in ("up", "both"):
@@ -134,6 +136,17 @@ def _run_scope(lineage: LineageGraph, run: str) -> set[str]:
     for member in runs:
         scope.update(lineage.targets(member, "used"))
         scope.update(lineage.sources(member, "wasGeneratedBy"))
+    return scope
+
+
+def _agent_scope(lineage: LineageGraph, agent: str) -> set[str]:
+    """An agent, its delegates, the runs they were associated with and what those used and generated."""
+    agents = {agent, *lineage.sources(agent, "actedOnBehalfOf")}
+    scope = set(agents)
+    for member in agents:
+        for run in lineage.sources(member, "wasAssociatedWith"):
+            scope |= _run_scope(lineage, run)
+        scope.update(lineage.sources(member, "wasAttributedTo"))
     return scope
 
 
