@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -114,7 +115,8 @@ class Project:
         return self._store
 
     def _watermark_path(self) -> Path:
-        return self.dir / "sync" / f"{slug(self.store_uri)}.json"
+        """One watermark per store, named after its URI without credentials."""
+        return self.dir / "sync" / f"{slug(re.sub(r'//[^/@]*@', '//', self.store_uri))}.json"
 
     def _volatile(self) -> bool:
         """A store that does not outlive the process (``memory:``) keeps its watermark in memory too,

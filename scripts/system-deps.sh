@@ -10,6 +10,7 @@ missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v virtuoso-t >/dev/null 2>&1 || missing+=(virtuoso-opensource-7-bin)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -11,7 +11,6 @@ from .base import (
     Store,
     Term,
     open_store,
-    with_values,
 )
 
 __all__ = [
@@ -23,5 +22,4 @@ __all__ = [
     "Store",
     "Term",
     "open_store",
-    "with_values",
 ]

@@ -45,20 +45,6 @@ class Solutions:
 QueryResult = Solutions | bool | list[Triple]
 
 
-def with_values(sparql: str, bindings: Mapping[str, Term]) -> str:
-    """``sparql`` with a trailing ``VALUES`` clause binding each variable to one term.
-
-    Terms are written by pyoxigraph (IRIs are validated, literals escaped), so a binding is always data
-    and can never change the query. SPARQL joins a trailing VALUES block before projection, so the
-    variables need not be selected.
-    """
-    if not bindings:
-        return sparql
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(str(term) for term in bindings.values())
-    return f"{sparql}\nVALUES ({names}) {{ ({terms}) }}"
-
-
 class Store(ABC):
     """A quad store: add quads in one transaction, query, update, drop a graph, dump, close.
 
