@@ -15,7 +15,8 @@ from pyoxigraph import NamedNode
 
 from .. import __version__
 from ..errors import ProvgraphError, RenderError
-from ..query import impact, resolve
+from ..query.resolve import resolve
+from ..query.traverse import impact
 from ..runinfo import describe_run
 from ..store import Store
 from ..vocab import PROV, PROVML

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..errors import RenderError
-from ..query import resolve
+from ..query.resolve import resolve
 from ..store import Store
 from .graph import LineageGraph, Node
 
