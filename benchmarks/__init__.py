@@ -1,0 +1,1 @@
+"""provgraph benchmarks: `python -m benchmarks`."""

@@ -1,0 +1,5 @@
+"""capture."""
+
+AREA = "capture"
+TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {}
+PER_SIZE = False

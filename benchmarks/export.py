@@ -1,0 +1,4 @@
+"""export."""
+
+AREA = "export"
+TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {}

@@ -1,0 +1,111 @@
+"""Impact, lineage and a join, against networkx on a prebuilt graph of the same edges and rdflib's
+SPARQL engine running the same query text on the same statements.
+
+``provgraph`` is :func:`provgraph.query.impact` / :func:`~provgraph.query.lineage` (SPARQL on the
+embedded store, then descriptions and path lengths); ``provgraph SPARQL`` is the bare shipped query
+(``queries/impact.rq``, ``queries/lineage.rq``) through ``Store.query``, to show where the time goes.
+Loading the statements into networkx or rdflib is not timed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .harness import Meter
+from .workspace import Workspace
+
+AREA = "query"
+TRAVERSALS = ("impact-large", "impact-small", "lineage-large", "lineage-small")
+TASKS = (*TRAVERSALS, "join")
+JOIN = (Path(__file__).parent / "queries" / "join.rq").read_text(encoding="utf-8")
+
+
+def _landmark(marks: dict[str, Any], task: str) -> str:
+    return str(marks[task.replace("-", "_")])
+
+
+def _agent(marks: dict[str, Any]) -> str:
+    from provgraph.mapping import agent_iri
+
+    return agent_iri(marks["join_agent"]).value
+
+
+def provgraph(meter: Meter, workspace: str) -> None:
+    from pyoxigraph import NamedNode
+
+    from provgraph import open_store
+    from provgraph.query import impact, lineage
+
+    space = Workspace(workspace)
+    marks = space.landmarks()
+    with open_store(space.store_uri()) as store:
+        for task in TRAVERSALS:
+            func = impact if task.startswith("impact") else lineage
+            node = NamedNode(_landmark(marks, task))
+            meter.measure(task, lambda _, f=func, x=node: {"answer": len(f(store, x).rows)})
+        agent = NamedNode(_agent(marks))
+        meter.measure("join", lambda _: {"answer": len(store.query(JOIN, {"agent": agent}))})
+
+
+def provgraph_sparql(meter: Meter, workspace: str) -> None:
+    from pyoxigraph import NamedNode
+
+    from provgraph import open_store
+    from provgraph.query import load
+
+    space = Workspace(workspace)
+    marks = space.landmarks()
+    with open_store(space.store_uri()) as store:
+        for task in TRAVERSALS:
+            text = load(task.split("-")[0])
+            node = NamedNode(_landmark(marks, task))
+
+            def op(_: Any, text: str = text, node: NamedNode = node) -> dict[str, float]:
+                rows = store.query(text, {"ref": node})
+                return {"answer": len({row["node"].value for row in rows} - {node.value})}  # type: ignore[union-attr]
+
+            meter.measure(task, op)
+
+
+def networkx(meter: Meter, workspace: str) -> None:
+    import networkx as nx
+
+    from .baselines import impact_graph, lineage_graph
+
+    space = Workspace(workspace)
+    marks = space.landmarks()
+    quads = space.quads()
+    graphs = {"impact": impact_graph(quads), "lineage": lineage_graph(quads)}
+    del quads
+    for task in TRAVERSALS:
+        graph = graphs[task.split("-")[0]]
+        node = _landmark(marks, task)
+        meter.measure(task, lambda _, g=graph, x=node: {"answer": len(nx.descendants(g, x))})
+
+
+def rdflib(meter: Meter, workspace: str) -> None:
+    from rdflib import URIRef
+
+    from provgraph.query import load
+
+    from .baselines import rdflib_dataset, rdflib_quads
+
+    space = Workspace(workspace)
+    marks = space.landmarks()
+    dataset = rdflib_dataset(rdflib_quads(space.quads()))
+    for task in TRAVERSALS:
+        text = load(task.split("-")[0])
+        node = URIRef(_landmark(marks, task))
+
+        def op(_: Any, text: str = text, node: URIRef = node) -> dict[str, float]:
+            rows = dataset.query(text, initBindings={"ref": node})
+            return {"answer": len({str(row.node) for row in rows} - {str(node)})}  # type: ignore[union-attr]
+
+        meter.measure(task, op)
+    agent = URIRef(_agent(marks))
+    meter.measure("join", lambda _: {"answer": len(list(dataset.query(JOIN, initBindings={"agent": agent})))})
+
+
+TOOLS = {"provgraph": ("provgraph", TASKS), "provgraph SPARQL": ("provgraph_sparql", TRAVERSALS),
+         "networkx": ("networkx", TRAVERSALS), "rdflib SPARQL": ("rdflib", TASKS)}

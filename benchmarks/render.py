@@ -1,0 +1,4 @@
+"""render."""
+
+AREA = "render"
+TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {}

@@ -1,0 +1,84 @@
+"""One prepared workload per size on disk, shared by the measuring subprocesses.
+
+``prepare(n, seed, root)`` generates the workload and writes, under ``root/n-<n>``: ``events.jsonl``
+(the native events), ``landmarks.json`` (the IRIs the queries ask about), a provgraph project whose
+store holds the workload, and ``quads.nq``, the store's quads, so that every baseline loads exactly
+the statements provgraph stored.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import workload
+
+
+class Workspace:
+    """The files of one prepared workload."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.events_path = self.path / "events.jsonl"
+        self.landmarks_path = self.path / "landmarks.json"
+        self.quads_path = self.path / "quads.nq"
+        self.project_path = self.path / "project"
+
+    def events(self) -> list[dict[str, Any]]:
+        with open(self.events_path, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle]
+
+    def landmarks(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.landmarks_path.read_text())
+        return loaded
+
+    def quads(self) -> list[Any]:
+        from pyoxigraph import RdfFormat, parse
+
+        with open(self.quads_path, "rb") as handle:
+            return list(parse(handle, RdfFormat.N_QUADS))
+
+    def store_uri(self) -> str:
+        return f"oxigraph:{self.project_path / '.provgraph' / 'store'}"
+
+
+def data_iri(sha256: str) -> str:
+    from provgraph.mapping import version_iri
+
+    return version_iri({"sha256": sha256}).value
+
+
+def prepare(n: int, seed: int, root: str | Path) -> Workspace:
+    """Generate the workload of ``n`` runs and build its store (reused if already prepared)."""
+    space = Workspace(Path(root) / f"n-{n}-seed-{seed}")
+    if space.quads_path.exists() and space.landmarks_path.exists():
+        return space
+    if space.path.exists():
+        shutil.rmtree(space.path)
+    space.path.mkdir(parents=True)
+    load = workload.generate(n, seed)
+    with open(space.events_path, "w", encoding="utf-8") as handle:
+        for event in load.events:
+            handle.write(json.dumps(event, separators=(",", ":")) + "\n")
+    landmarks = {name: data_iri(getattr(load, name)) for name in
+                 ("impact_large", "impact_small", "lineage_large", "lineage_small")}
+    landmarks.update(join_agent=load.join_agent, runs=n, events=len(load.events), chains=load.chains,
+                     seed=seed)
+    landmarks["quads"] = _build_store(space, load.events)
+    space.landmarks_path.write_text(json.dumps(landmarks, indent=2))
+    return space
+
+
+def _build_store(space: Workspace, events: Iterable[dict[str, Any]]) -> int:
+    from pyoxigraph import RdfFormat
+
+    from provgraph import Project
+
+    with Project.init(space.project_path) as project:
+        project.record_many(events)
+        store = project.store
+        space.quads_path.write_bytes(store.dump(RdfFormat.N_QUADS))
+        return len(store)
