@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -24,11 +25,9 @@ from rdflib.query import Result
 from servers import free_port
 
 from provgraph import events as ev
-from provgraph.errors import ProvgraphError
 from provgraph.journal import Journal
-from provgraph.server import ServerConfig, create_app, load_tokens
+from provgraph.server import ServerConfig, create_app
 from provgraph.server.config import parse_tokens
-from provgraph.store import open_store
 
 HOST = "127.0.0.1"
 RAW, CLEAN, MODEL, REPORT = "a" * 64, "b" * 64, "c" * 64, "d" * 64
@@ -93,21 +92,29 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
 
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    """A server without tokens over a fresh project with an on-disk Oxigraph store."""
+@contextmanager
+def fresh_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load: bool = False) -> Iterator[LiveServer]:
+    """A server without tokens over a fresh project with an on-disk Oxigraph store; ``load`` records
+    :func:`pipeline` first."""
     monkeypatch.delenv("PROVGRAPH_STORE", raising=False)
     monkeypatch.delenv("PROVGRAPH_PROJECT", raising=False)
     with LiveServer(ServerConfig(project=tmp_path)) as live:
+        if load:
+            with live.client() as http:
+                assert http.post("/api/events", json=pipeline()).status_code == 201
         yield live
 
 
 @pytest.fixture
-def loaded(server: LiveServer) -> LiveServer:
-    """The server with :func:`pipeline` recorded."""
-    with server.client() as http:
-        assert http.post("/api/events", json=pipeline()).status_code == 201
-    return server
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    with fresh_server(tmp_path, monkeypatch) as live:
+        yield live
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    with fresh_server(tmp_path, monkeypatch, load=True) as live:
+        yield live
 
 
 def journal_of(server: LiveServer) -> Journal:
@@ -341,191 +348,6 @@ def test_diagram(loaded: LiveServer) -> None:
             assert bad.status_code == 400 and bad.json()["field"] == field
 
 
-# -- SPARQL protocol ------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("accept", ["application/sparql-results+json", "application/sparql-results+xml",
-                                    "text/csv", "text/tab-separated-values"])
-def test_sparql_select_in_every_results_format(loaded: LiveServer, accept: str) -> None:
-    query = f"""PREFIX provml: <{PROVML}>
-        SELECT ?id ?value WHERE {{ ?run provml:runId ?id . OPTIONAL {{ ?run <http://www.w3.org/ns/prov#used> ?p .
-        ?p a provml:HyperParameterSetting ; provml:value ?value }} }} ORDER BY ?id"""
-    with loaded.client() as http:
-        rows = [tuple(None if v is None else v.toPython() for v in row) for row in select(http, query, accept)]
-    hundred = "100" if accept == "text/csv" else 100  # CSV carries no datatypes
-    assert rows == [("clean-1", None), ("eval-1", None), ("train-1", hundred)]
-
-
-def test_sparql_protocol_forms(loaded: LiveServer) -> None:
-    ask = f"ASK {{ <{ID}run/train-1> a <{PROVML}Training> }}"
-    construct = f"CONSTRUCT {{ ?r <{PROVML}runId> ?id }} WHERE {{ ?r <{PROVML}runId> ?id }}"
-    with loaded.client() as http:
-        assert http.get("/sparql", params={"query": ask}).json() == {"head": {}, "boolean": True}
-        xml = http.post("/sparql", data={"query": ask}, headers={"Accept": "application/sparql-results+xml"})
-        assert Result.parse(io.BytesIO(xml.content), format="xml").askAnswer is True
-        for accept, fmt in (("text/turtle", "turtle"), ("application/n-triples", "nt"),
-                            ("application/rdf+xml", "xml"), ("application/ld+json", "json-ld")):
-            answer = http.post("/sparql", content=construct, headers={
-                "Content-Type": "application/sparql-query", "Accept": accept})
-            assert answer.headers["content-type"].split(";")[0] == accept
-            graph = rdflib.Graph().parse(data=answer.content, format=fmt)
-            assert {str(o) for o in graph.objects()} == {"clean-1", "train-1", "eval-1"}
-        chosen = http.get("/sparql", params={"query": RUN_IDS}, headers={"Accept": "text/html;q=0.9, text/csv;q=0.5"})
-        assert chosen.headers["content-type"].startswith("text/csv")
-        assert chosen.text.split("\r\n")[:2] == ["id", "clean-1"]
-        assert http.get("/sparql", params={"query": RUN_IDS, "format": "tsv"}).text.startswith("?id\n")
-        refused = http.get("/sparql", params={"query": RUN_IDS}, headers={"Accept": "image/png"})
-        assert refused.status_code == 406 and "sparql-results+json" in refused.json()["error"]
-
-
-@pytest.mark.parametrize("request_kwargs, status, words", [
-    pytest.param({"method": "POST", "data": {"update": "DROP ALL"}}, 403, "read-only", id="update-param"),
-    pytest.param({"method": "POST", "content": "DROP ALL",
-                  "headers": {"Content-Type": "application/sparql-update"}}, 403, "read-only", id="update-body"),
-    pytest.param({"method": "GET", "params": {"query": "PREFIX x: <http://x/> INSERT DATA { x:a x:b x:c }"}},
-                 403, "read-only", id="update-as-query"),
-    pytest.param({"method": "GET", "params": {"query": "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }"}},
-                 403, "SERVICE", id="service"),
-    pytest.param({"method": "GET", "params": {"query": "SELECT * WHERE { ?s ?p "}}, 400, "invalid SPARQL",
-                 id="syntax-error"),
-    pytest.param({"method": "GET", "params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400, "exactly one",
-                 id="two-queries"),
-    pytest.param({"method": "GET"}, 400, "exactly one", id="no-query"),
-    pytest.param({"method": "GET", "params": {"query": "ASK {}", "default-graph-uri": "http://x/"}}, 400,
-                 "not supported", id="dataset"),
-    pytest.param({"method": "POST", "content": b"query=ASK", "headers": {"Content-Type": "text/plain"}}, 415,
-                 "unsupported", id="content-type"),
-    pytest.param({"method": "DELETE"}, 405, "Method Not Allowed", id="method"),
-])
-def test_sparql_refusals(loaded: LiveServer, request_kwargs: dict[str, Any], status: int, words: str) -> None:
-    with loaded.client() as http:
-        before = select(http, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-        kwargs = dict(request_kwargs)
-        response = http.request(kwargs.pop("method"), "/sparql", **kwargs)
-        assert response.status_code == status, response.text
-        assert words in response.json()["error"]
-        assert select(http, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }") == before
-
-
-INJECTIONS = [
-    '"} } ; DROP ALL ; #',
-    "> } INSERT DATA { <x:a> <x:b> <x:c> } #",
-    "' } UNION { ?s ?p ?o } #",
-    "data/raw.csv\" . ?s ?p ?o . FILTER(\"",
-    ID + "run/train-1> ?p ?o } #",
-]
-
-
-@pytest.mark.parametrize("payload", INJECTIONS, ids=range(len(INJECTIONS)))
-def test_no_sparql_injection_through_parameters(loaded: LiveServer, payload: str) -> None:
-    with loaded.client() as http:
-        count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-        before = select(http, count)
-        for path, name in (("/api/impact", "ref"), ("/api/lineage", "ref"), ("/api/who", "ref"),
-                           ("/api/diagram", "ref"), ("/api/export", "lineage"), ("/api/export", "run"),
-                           ("/api/diagram", "highlight")):
-            response = http.get(path, params={name: payload})
-            assert 400 <= response.status_code < 500, (path, response.text)
-            assert "error" in response.json()
-        for name in ("step", "label", "commit", "agent", "param", "metric", "since"):
-            response = http.get("/api/runs", params={name: payload})
-            assert response.status_code in (200, 400), (name, response.text)
-            if response.status_code == 200:
-                assert response.json()["runs"] == [], name
-        assert http.get(f"/api/runs/{payload.replace('/', '%2F')}").status_code == 404
-        assert select(http, count) == before
-
-
-# -- security -----------------------------------------------------------------------------------
-
-@pytest.fixture
-def secured(tmp_path: Path) -> Iterator[LiveServer]:
-    tokens_file = tmp_path / "tokens.toml"
-    tokens_file.write_text("\n".join(f'[[tokens]]\nagent = "{role}-agent"\nrole = "{role}"\ntoken = "{secret}"\n'
-                                     for role, secret in SECRETS.items()))
-    with LiveServer(ServerConfig(project=tmp_path / "p", tokens=load_tokens(tokens_file), host="0.0.0.0")) as live:
-        yield live
-
-
-def test_tokens_and_roles(secured: LiveServer) -> None:
-    events = pipeline()[:2]
-    with secured.client() as anonymous:
-        missing = anonymous.get("/api/runs")
-        assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
-        assert anonymous.get("/api/runs", headers={"Authorization": "Bearer " + "x" * 20}).status_code == 401
-        assert anonymous.get("/sparql", params={"query": "ASK {}"}).status_code == 401
-        assert anonymous.get("/api/health").status_code == 200
-        assert anonymous.get("/openapi.json").status_code == 200
-    with secured.client("reader") as reader:
-        assert reader.get("/api/runs").json()["count"] == 0
-        denied = reader.post("/api/events", json=events)
-        assert denied.status_code == 403 and "reader" in denied.json()["error"]
-    with secured.client("writer") as writer:
-        assert writer.post("/api/events", json=events).json()["submitted_by"] == "writer-agent"
-        assert writer.post("/api/admin/rebuild").status_code == 403
-    with secured.client("admin") as admin:
-        assert admin.post("/api/admin/rebuild").json() == {"replayed": 2}
-        assert admin.get("/api/runs").json()["runs"][0]["run"] == "clean-1"
-
-
-def test_without_tokens_only_loopback_names_are_answered(loaded: LiveServer) -> None:
-    """A page served from another name that was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
-    port = loaded.config.port
-    with loaded.client() as http:
-        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
-            assert http.get("/api/runs", headers={"Host": host}).status_code == 200, host
-        for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1.attacker.example:{port}"):
-            refused = http.post("/api/events", json=pipeline()[:1], headers={"Host": host})
-            assert refused.status_code == 403 and "loopback" in refused.json()["error"], host
-            assert http.get("/sparql", params={"query": "ASK {}"}, headers={"Host": host}).status_code == 403
-    assert len(list(journal_of(loaded).entries())) == 6
-
-
-def test_tokens_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ProvgraphError, match=r"refusing to listen on 0\.0\.0\.0 without API tokens"):
-        ServerConfig(project=tmp_path, host="0.0.0.0").check()
-    ServerConfig(project=tmp_path, host="::1").check()
-    cases = [
-        ({"tokens": [{"agent": "a", "role": "root", "token": "x" * 16}]}, r"tokens\[0\]\.role"),
-        ({"tokens": [{"agent": "a", "role": "reader", "token": "short"}]}, r"tokens\[0\]\.token"),
-        ({"tokens": [{"agent": "a b", "role": "reader", "token": "x" * 16}]}, r"tokens\[0\]\.agent"),
-        ({"tokens": [{"agent": "a", "role": "reader", "token": "x" * 16, "extra": 1}]}, "unknown field"),
-        ({"tokens": [{"agent": "a", "role": "reader", "token": "x" * 16},
-                     {"agent": "b", "role": "admin", "token": "x" * 16}]}, "configured twice"),
-        ({"tokens": "nope"}, "expected a list"),
-    ]
-    for data, message in cases:
-        with pytest.raises(ProvgraphError, match=message):
-            parse_tokens(data, "cfg")
-    hashed = tmp_path / "tokens.json"
-    digest = "5994471abb01112afcc18159f6cc74b4f511b99806da59b3caf5a9c173cacfc5"  # sha256("12345")
-    hashed.write_text(json.dumps({"tokens": [{"agent": "ops", "role": "admin", "token_sha256": digest}]}))
-    config = ServerConfig(tokens=load_tokens(hashed))
-    assert config.authenticate("12345") is not None and config.authenticate("12345").agent == "ops"  # type: ignore[union-attr]
-    assert config.authenticate("123456") is None
-    monkeypatch.setenv("PROVGRAPH_TOKENS", json.dumps([{"agent": "env", "role": "reader", "token": "y" * 16}]))
-    assert [t.principal.agent for t in load_tokens()] == ["env"]
-    (tmp_path / "broken.toml").write_text("[[tokens]\n")
-    with pytest.raises(ProvgraphError, match="not valid TOML"):
-        load_tokens(tmp_path / "broken.toml")
-
-
-def test_user_mistakes_are_never_500(loaded: LiveServer) -> None:
-    probes = [
-        ("GET", "/api/impact", {"ref": ""}), ("GET", "/api/impact", {"ref": "x", "as_of": "yesterday"}),
-        ("GET", "/api/lineage", {"ref": "ab"}), ("GET", "/api/runs", {"kind": "magic"}),
-        ("GET", "/api/runs", {"since": "soon"}), ("GET", "/api/runs", {"param": "n_estimators~5"}),
-        ("GET", "/api/runs", {"limit": "lots"}), ("GET", "/api/runs/%00", {}), ("GET", "/api/who", {}),
-        ("GET", "/api/export", {"format": "xlsx"}), ("POST", "/api/runs", {}), ("GET", "/api/events", {}),
-        ("GET", "/api/diagram", {"ref": "nothing-like-this"}), ("GET", "/nowhere", {}),
-        ("GET", "/api/runs", {"agent": "nobody"}), ("GET", "/api/impact", {"ref": ["a", "b"]}),
-    ]
-    with loaded.client() as http:
-        for method, path, params in probes:
-            response = http.request(method, path, params=params)
-            assert 400 <= response.status_code < 500, (path, params, response.status_code, response.text)
-            assert response.json()["error"], (path, params)
-
-
 def test_openapi_document_is_valid_and_complete(server: LiveServer) -> None:
     from openapi_spec_validator import validate
 
@@ -536,20 +358,6 @@ def test_openapi_document_is_valid_and_complete(server: LiveServer) -> None:
     validate(spec)
     documented = {path.replace("{run_id}", "{run_id}") for path in spec["paths"]}
     assert {route.path for route in ROUTES} == documented  # type: ignore[attr-defined]
-
-
-def test_the_remote_store_reads_the_server_like_any_sparql_endpoint(loaded: LiveServer) -> None:
-    """The SPARQLWrapper-based remote store (another implementation) sees what the API says."""
-    from provgraph.capture.http_sink import server_view
-    from provgraph.errors import StoreError
-    from provgraph.runinfo import describe_run
-
-    with loaded.client() as http:
-        expected = http.get("/api/runs/eval-1").json()
-    with open_store(server_view(loaded.url)) as remote:
-        assert describe_run(remote, "eval-1") == expected
-        with pytest.raises(StoreError, match="403"):
-            remote.update("DROP ALL")
 
 
 # -- concurrency ----------------------------------------------------------------------------------
