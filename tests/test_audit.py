@@ -125,3 +125,11 @@ def test_bad_requests_are_clear_errors(project: Project, tmp_path: Path) -> None
     with pytest.raises(ExportError, match=r"no manifest\.json"):
         check_audit(tmp_path / "y.zip")
     assert main(["audit"]) == 1
+
+
+def test_auditing_twice_gives_the_same_exports(project: Project, tmp_path: Path) -> None:
+    project.record_many(sample_events())
+    first = build_audit(project, "models/m.pkl", tmp_path / "a.zip").files
+    second = build_audit(project, "models/m.pkl", tmp_path / "b.zip").files
+    exports = sorted(FORMAT_FILES)
+    assert [first[n] for n in exports] == [second[n] for n in exports]

@@ -197,7 +197,7 @@ def without_redundant_relations(document: pm.ProvDocument) -> pm.ProvDocument:
     clean = pm.ProvDocument()
     _copy_namespaces(document, clean)
     _copy_records(document, clean)
-    for bundle in document.bundles:
+    for bundle in sorted(document.bundles, key=lambda b: str(b.identifier)):
         assert bundle.identifier is not None  # named bundles always have one
         target = clean.bundle(bundle.identifier)
         _copy_namespaces(bundle, target)
@@ -206,7 +206,7 @@ def without_redundant_relations(document: pm.ProvDocument) -> pm.ProvDocument:
 
 
 def _copy_namespaces(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
-    for namespace in source.namespaces:
+    for namespace in sorted(source.namespaces, key=lambda n: (n.prefix, n.uri)):
         target.add_namespace(namespace)
 
 
@@ -240,10 +240,16 @@ def _copy_records(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
     for kind, identifier, formal, _ in rows:
         if identifier is not None and kind not in _ELEMENTS:
             stated.setdefault(kind, []).append(_values(kind, formal))
-    for kind, identifier, formal, extra in rows:
+    for kind, identifier, formal, extra in sorted(rows, key=_order):
         if kind not in _ELEMENTS and identifier is None and not extra and _implied(kind, _values(kind, formal), stated):
             continue
-        target.new_record(kind, identifier, formal, extra)
+        target.new_record(kind, identifier, formal, sorted(extra, key=repr))
+
+
+def _order(row: _Row) -> tuple[int, str, str, str]:
+    """Elements first, then relations; each by identifier and content, so output is reproducible."""
+    kind, identifier, formal, extra = row
+    return (kind not in _ELEMENTS, str(kind), str(identifier or ""), repr((formal, sorted(extra, key=repr))))
 
 
 def _values(kind: pm.QualifiedName, formal: list[tuple[pm.QualifiedName, object]]) -> tuple[object, ...]:

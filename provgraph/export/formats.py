@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -77,11 +78,46 @@ def serialize_document(document: pm.ProvDocument, fmt: str) -> bytes:
         data = buffer.getvalue()
         if records:
             data = _WITH_DICTIONARIES[fmt](data, records, document)
+        data = _stable(data, fmt)
     except ProvgraphError:
         raise
     except Exception as exc:  # the prov package raises assorted errors; translate at the boundary
         raise ExportError(f"cannot write {get_format(fmt).label}: {exc}") from exc
     return data
+
+
+def _stable(data: bytes, fmt: str) -> bytes:
+    """``data`` with the prefixes (which the prov package keeps in sets) in a fixed order, so the same
+    store always exports to the same bytes and an audit can be repeated checksum for checksum."""
+    if fmt in ("prov-json", "prov-jsonld"):
+        return json.dumps(json.loads(data), indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    if fmt == "prov-xml":
+        return _TAG.sub(_sorted_declarations, data.decode("utf-8")).encode("utf-8")
+    lines, out, block = data.decode("utf-8").split("\n"), [], []
+    for line in lines:
+        if line.lstrip().startswith(("prefix ", "default ")):
+            block.append(line)
+            continue
+        out += sorted(block)
+        block = []
+        out.append(line)
+    return "\n".join(out + sorted(block)).encode("utf-8")
+
+
+_TAG = re.compile(r"<[A-Za-z][^<>]*>")  # lxml escapes < and > inside attribute values
+_DECLARATION = re.compile(r'\s+xmlns(?::[\w.-]+)?="[^"]*"')
+
+
+def _sorted_declarations(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    declarations = _DECLARATION.findall(tag)
+    if len(declarations) < 2:
+        return tag
+    rest = _DECLARATION.sub("", tag)
+    name_end = re.match(r"<[^\s/>]+", rest)
+    assert name_end is not None  # _TAG only matches start tags
+    cut = name_end.end()
+    return rest[:cut] + "".join(sorted(declarations)) + rest[cut:]
 
 
 def _provn_with(data: bytes, records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> bytes:
