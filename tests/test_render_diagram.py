@@ -329,3 +329,24 @@ def test_an_agent_focus_shows_what_it_did(store: Store) -> None:
     drawn = laid_out(diagram(store, focus="bob")).drawn()
     assert drawn == {"agent/bob", "run/solo-1", RAW, "agent/alice"}  # raw.csv is attributed to alice
     assert laid_out(diagram(store, focus="alice")).drawn() == PIPE_RUNS | PIPE_DATA | OTHERS | AGENTS
+
+
+def test_many_runs_of_a_pipeline_fold_into_one_pipeline(store: Store) -> None:
+    events = []
+    for day in range(7):
+        events += run_events(f"nightly-{day}", "nightly", "pipeline", minute=day)
+        events += run_events(f"prep-{day}", "prep", "cleaning", parent=f"nightly-{day}", minute=day,
+                             used=[art("data/raw.csv", R, name="raw")],
+                             generated=[art(f"data/prep-{day}.csv", sha(f"prep-{day}"))])
+        events += run_events(f"fit-{day}", "fit", "training", parent=f"nightly-{day}", minute=day,
+                             used=[art(f"data/prep-{day}.csv", sha(f"prep-{day}"))],
+                             generated=[art(f"models/fit-{day}.pkl", sha(f"fit-{day}"), "model")])
+    load(store, events)
+    laid = laid_out(diagram(store))
+    assert laid.drawn() == {"group/1", "group/2", "group/3", "group/4", "group/5", RAW} | AGENTS
+    labels = {n: laid.nodes[n]["label"] for n in laid.drawn() if n.startswith("group/")}
+    assert "<B>nightly ×7</B>" in labels["group/1"]
+    assert {"<B>prep ×7</B>", "<B>fit ×7</B>"} <= {re.search(r"<B>[^<]*</B>", v)[0] for v in labels.values()}  # type: ignore[index]
+    pipeline_box = next(members for name, members in laid.clusters.items() if name != "cluster_legend")
+    assert pipeline_box == {"group/1", "group/2", "group/3", "group/4", "group/5"}
+    assert ("group/2", RAW, "used") in laid.edges or ("group/3", RAW, "used") in laid.edges

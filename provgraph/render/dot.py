@@ -80,11 +80,13 @@ def _clusters(dot: graphviz.Digraph, view: View, ids: dict[str, str]) -> set[str
     placed: set[str] = set()
 
     def fill(graph: graphviz.Digraph, parent: str) -> None:
-        node = view.parent_nodes[parent]
-        with graph.subgraph(name=f"cluster_{node_id(parent)}") as box:
-            box.attr(label=f"{node.name} ({_short_id(node)})", style="rounded,dashed", color="#3355AA",
-                     fontcolor="#3355AA", tooltip=f"runs that are provml:partOfRun {parent}")
-            if parent in view.nodes:
+        group = view.groups.get(parent)
+        title = f"{group.name} ×{len(group.members)}" if group else (
+            f"{view.parent_nodes[parent].name} ({_short_id(view.parent_nodes[parent])})")
+        with graph.subgraph(name=f"cluster_{ids.get(parent) or node_id(parent)}") as box:
+            box.attr(label=title, style="rounded,dashed", color="#3355AA", fontcolor="#3355AA",
+                     tooltip=f"runs that are provml:partOfRun {parent}")
+            if parent in view.nodes or group:
                 _add(box, view, parent, ids[parent])
                 placed.add(parent)
             for child in children[parent]:

@@ -190,18 +190,27 @@ def _parents(lineage: LineageGraph, scope: set[str]) -> dict[str, str]:
 
 
 def _groups(lineage: LineageGraph, view: View, keep: set[str]) -> dict[str, Group]:
-    """Collapse many sibling runs (same parent and step) and many versions into counted nodes."""
-    run_keys: dict[tuple[str, ...], list[Node]] = defaultdict(list)
-    for iri, node in view.nodes.items():
-        if node.is_run and iri not in keep:
-            run_keys[(view.parents.get(iri, ""), node.name, *sorted(node.types))].append(node)
+    """Collapse many sibling runs and many versions into counted nodes.
+
+    Runs are siblings when they share a step name, run kind and parent, where a parent that was
+    itself collapsed counts as one: 100 runs of a pipeline fold into one pipeline whose steps fold too.
+    Artifacts fold when one collapsed group generated them (by kind), or when they are many versions of
+    one logical artifact.
+    """
     groups: dict[str, Group] = {}
     member_of: dict[str, str] = {}
-    for members in run_keys.values():
-        if len(members) >= COLLAPSE_AT:
-            group = Group(f"group/{len(groups) + 1}", "activity", members)
-            groups[group.id] = group
-            member_of.update((m.iri, group.id) for m in members)
+    runs = [(iri, node) for iri, node in view.nodes.items() if node.is_run and iri not in keep]
+    for level in sorted({_level(view.parents, iri) for iri, _ in runs}):
+        run_keys: dict[tuple[str, ...], list[Node]] = defaultdict(list)
+        for iri, node in runs:
+            if _level(view.parents, iri) == level:
+                parent = view.parents.get(iri, "")
+                run_keys[(member_of.get(parent, parent), node.name, *sorted(node.types))].append(node)
+        for members in run_keys.values():
+            if len(members) >= COLLAPSE_AT:
+                group = Group(f"group/{len(groups) + 1}", "activity", members)
+                groups[group.id] = group
+                member_of.update((m.iri, group.id) for m in members)
     entity_keys: dict[tuple[str, ...], list[Node]] = defaultdict(list)
     for iri, node in view.nodes.items():
         if node.kind != "entity" or node.is_logical or iri in keep or iri in view.invalidated:
@@ -221,7 +230,18 @@ def _groups(lineage: LineageGraph, view: View, keep: set[str]) -> dict[str, Grou
         for member in group.members:
             if member.iri in view.parents:
                 view.parents[group.id] = view.parents[member.iri]
+    view.parents = {child: member_of.get(parent, parent) for child, parent in view.parents.items()}
     return groups
+
+
+def _level(parents: dict[str, str], node: str) -> int:
+    """How deeply a run is nested (0 for a run with no parent)."""
+    level, seen = 0, {node}
+    while node in parents and parents[node] not in seen:
+        node = parents[node]
+        seen.add(node)
+        level += 1
+    return level
 
 
 def _edges(lineage: LineageGraph, view: View, scope: set[str], draw_nesting: bool) -> dict[tuple[str, str, str], int]:
