@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..mapping import AGENT_CLASSES, ARTIFACT_CLASSES, RUN_CLASSES
-from ..store import Term
-from ..vocab import PROV, PROVML, local_of
+from ..vocab import PROV, PROVML, RDF, RDFS, local_of
 from .sparql import text_of
 
 _RUN_KINDS = {PROVML.base + cls: kind for kind, cls in RUN_CLASSES.items()}
@@ -27,23 +26,29 @@ _TYPES = (
     (PROV.Agent.value, "agent"),
     (PROV.Activity.value, "activity"),
 )
-_FIELDS = ("label", "kind", "location", "sha256", "runId", "status", "started", "ended")
+#: Describing property (as ``queries/impact.rq`` and ``lineage.rq`` return it) -> field name.
+_FIELDS = {
+    RDFS.label.value: "label", PROVML.artifactKind.value: "kind", PROVML.location.value: "location",
+    PROVML.sha256.value: "sha256", PROVML.runId.value: "runId", PROVML.status.value: "status",
+    PROV.startedAtTime.value: "started", PROV.endedAtTime.value: "ended",
+}
 
 
 def collect(rows: Any) -> dict[str, dict[str, Any]]:
-    """Fold query rows (``?node ?class ?label ?kind ...``, several per node) into one record per node."""
+    """Fold ``?node ?property ?value`` rows (several per node) into one record per node."""
     records: dict[str, dict[str, Any]] = {}
     for row in rows:
         node = row.get("node")
         if node is None:
             continue
         record = records.setdefault(node.value, {"classes": set()})
-        if row.get("class") is not None:
-            record["classes"].add(row["class"].value)
-        for name in _FIELDS:
-            value: Term | None = row.get(name)
-            if value is not None and name not in record:
-                record[name] = text_of(value)
+        prop, value = text_of(row.get("property")), text_of(row.get("value"))
+        if prop is None or value is None:
+            continue
+        if prop == RDF.type.value:
+            record["classes"].add(value)
+        elif prop in _FIELDS:
+            record.setdefault(_FIELDS[prop], value)
     return records
 
 

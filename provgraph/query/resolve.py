@@ -16,12 +16,15 @@ from pyoxigraph import NamedNode
 from ..errors import QueryError
 from ..mapping import agent_iri
 from ..store import Store
+from ..vocab import PROV, PROVML
 from .sparql import ask, select, text_of
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:\S+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DETAILS = {PROV.specializationOf.value: "logical", PROVML.sha256.value: "sha256",
+            PROVML.location.value: "location"}
 #: How a reference matched, most specific first.
 _RANK = ("run", "location", "name", "agent", "hash")
 
@@ -83,9 +86,9 @@ def resolve(store: Store, ref: str, root: str | Path | None = None) -> NamedNode
         if not isinstance(node, NamedNode) or how is None:
             continue
         info = by_how.setdefault(how, {}).setdefault(node.value, {})
-        for key in ("logical", "sha256", "location"):
-            if row.get(key) is not None:
-                info.setdefault(key, text_of(row[key]))
+        prop = text_of(row.get("property"))
+        if prop is not None:
+            info.setdefault(_DETAILS.get(prop, prop), text_of(row.get("value")))
     for how in _RANK:
         found = by_how.get(how)
         if not found:

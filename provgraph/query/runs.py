@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,9 @@ from pyoxigraph import NamedNode
 
 from ..errors import QueryError
 from ..events import RUN_KINDS, parse_time
-from ..mapping import RUN_CLASSES
+from ..mapping import RUN_CLASSES, bundle_iri
 from ..store import Store
-from ..vocab import PROVML, local_of
+from ..vocab import PROV, PROVML, RDF, local_of
 from .nodes import _RUN_KINDS
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
@@ -89,42 +88,51 @@ def runs(store: Store, kind: str | None = None, agent: str | None = None, params
         bindings["kind_class"] = PROVML[RUN_CLASSES[kind]]
     if agent is not None:
         bindings["agent"] = resolve(store, agent)
-    pairs = list(zip_longest(_conditions(params), _conditions(metrics))) or [(None, None)]
-    order: list[str] = []
-    found: dict[str, dict[str, Any]] = {}
-    for index, (param, metric) in enumerate(pairs):
-        query = dict(bindings)
-        if param is not None:
-            query.update(param_name=param[0], param_op=param[1], param_value=term(param[2]))
-        if metric is not None:
-            query.update(metric_name=metric[0], metric_op=metric[1], metric_value=term(metric[2]))
-        seen: dict[str, dict[str, Any]] = {}
-        for solution in select(store, "runs", **query):
-            iri = text_of(solution["run"]) or ""
-            if iri not in seen:
-                seen[iri] = _run_row(solution)
-                if index == 0:
-                    order.append(iri)
-            name = text_of(solution.get("agent_name"))
-            if name and name not in seen[iri]["agents"]:
-                seen[iri]["agents"].append(name)
-        found = seen if index == 0 else {iri: row for iri, row in found.items() if iri in seen}
-    rows = [found[iri] for iri in order if iri in found]
+    records: dict[str, dict[str, Any]] = {}
+    for solution in select(store, "runs", **bindings):
+        iri = text_of(solution["run"]) or ""
+        record = records.setdefault(iri, {"run": text_of(solution["id"]), "iri": iri, "agents": []})
+        prop, value = text_of(solution.get("property")), text_of(solution.get("value"))
+        if prop is not None and value is not None:
+            _describe_run(record, prop, value)
+    for name, op, value in _conditions(params):
+        keep = _matching(store, "runs-param", param_name=name, param_op=op, param_value=term(value))
+        records = {iri: r for iri, r in records.items() if iri in keep}
+    for name, op, value in _conditions(metrics):
+        keep = _matching(store, "runs-metric", metric_name=name, metric_op=op, metric_value=term(value))
+        records = {iri: r for iri, r in records.items() if iri in keep}
+    rows = sorted((_finish(r) for r in records.values()),
+                  key=lambda r: (r["start"] or r["end"] or "", r["run"]), reverse=True)
     return RunsResult(rows=rows[:limit] if limit is not None else rows)
 
 
-def _run_row(solution: Mapping[str, Any]) -> dict[str, Any]:
-    start, end = text_of(solution.get("started")), text_of(solution.get("ended"))
-    duration = None
-    if start and end:
-        duration = (parse_time(end) - parse_time(start)).total_seconds()
-    parent = _local(text_of(solution.get("parent")))
+def _matching(store: Store, query: str, **bindings: Any) -> set[str]:
+    return {text_of(s["run"]) or "" for s in select(store, query, **bindings)}
+
+
+_RUN_FIELDS = {PROVML.stepName.value: "step", PROVML.status.value: "status",
+               PROV.startedAtTime.value: "start", PROV.endedAtTime.value: "end",
+               PROVML.partOfRun.value: "parent"}
+
+
+def _describe_run(record: dict[str, Any], prop: str, value: str) -> None:
+    if prop == RDF.type.value:
+        if value in _RUN_KINDS:
+            record["kind"] = _RUN_KINDS[value]
+    elif prop == PROV.wasAssociatedWith.value:
+        if value not in record["agents"]:
+            record["agents"].append(value)
+    elif prop in _RUN_FIELDS:
+        record.setdefault(_RUN_FIELDS[prop], value)
+
+
+def _finish(record: dict[str, Any]) -> dict[str, Any]:
+    start, end = record.get("start"), record.get("end")
+    duration = (parse_time(end) - parse_time(start)).total_seconds() if start and end else None
     return {
-        "run": text_of(solution["id"]), "iri": text_of(solution["run"]), "step": text_of(solution.get("step")),
-        "kind": _RUN_KINDS.get(text_of(solution.get("class")) or ""),
-        "status": text_of(solution.get("status")) or ("running" if start else None),
-        "agents": [], "start": start, "end": end, "duration": duration,
-        "parent": parent,
+        "run": record["run"], "iri": record["iri"], "step": record.get("step"), "kind": record.get("kind"),
+        "status": record.get("status") or ("running" if start else None), "agents": sorted(record["agents"]),
+        "start": start, "end": end, "duration": duration, "parent": _local(record.get("parent")),
     }
 
 
@@ -178,8 +186,9 @@ def diff(store: Store, a: str | NamedNode, b: str | NamedNode, root: str | Path 
     run_a = a if isinstance(a, NamedNode) else resolve(store, a, root)
     run_b = b if isinstance(b, NamedNode) else resolve(store, b, root)
     facts: dict[str, dict[tuple[str, str], set[str]]] = {run_a.value: {}, run_b.value: {}}
-    for s in select(store, "diff", a=run_a, b=run_b):
-        run = text_of(s["run"]) or ""
+    found = ((node.value, s) for node in (run_a, run_b)
+             for s in select(store, "diff", run=node, bundle=_bundle(node)))
+    for run, s in found:
         key = (text_of(s["aspect"]) or "", text_of(s["name"]) or "")
         values = facts.setdefault(run, {}).setdefault(key, set())
         value = text_of(s.get("value"))
@@ -195,6 +204,11 @@ def diff(store: Store, a: str | NamedNode, b: str | NamedNode, root: str | Path 
         if left != right:
             rows.append({"aspect": aspect, "name": name, "a": _joined(left), "b": _joined(right)})
     return DiffResult(rows=rows, a=_local(run_a.value) or "", b=_local(run_b.value) or "")
+
+
+def _bundle(run: NamedNode) -> NamedNode:
+    local = local_of(run)
+    return bundle_iri(local[1]) if local else run
 
 
 def _joined(values: set[str] | None) -> str | None:
