@@ -28,9 +28,8 @@ from typing import Any
 import prov.model as pm
 from prov.serializers.provrdf import ProvRDFSerializer
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import NamespaceManager
 
 from ..errors import ExportError, ProvgraphError
@@ -143,25 +142,24 @@ def _rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
     raise ExportError(f"cannot export the RDF-star term {term}")
 
 
-def _dataset(quads: Iterable[Quad], prefixes: dict[str, str]) -> Dataset:
-    dataset = Dataset(default_union=True)
-    dataset.namespace_manager = NamespaceManager(dataset, bind_namespaces="none")
-    for prefix, base in prefixes.items():
-        dataset.bind(prefix, base, override=True, replace=True)
-    rows = []
-    graphs: dict[object, Graph] = {}
+def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode | None, Graph]:
+    """One rdflib graph per named graph (``None`` for the default graph). Separate graphs, not one
+    dataset: rdflib's dataset filters every lookup by graph, which grows with the number of runs."""
+    graphs: dict[NamedNode | None, Graph] = {}
     for quad in quads:
         if quad.predicate == RDF.type and quad.object == PROV.Role:
             continue
         if quad.predicate == RDF.type and quad.object == PROV.Bundle and quad.subject == quad.graph_name:
             continue
-        if quad.graph_name not in graphs:
-            graphs[quad.graph_name] = dataset.graph(DATASET_DEFAULT_GRAPH_ID if isinstance(
-                quad.graph_name, DefaultGraph) else URIRef(quad.graph_name.value))
-        rows.append((_rdflib_term(quad.subject), URIRef(quad.predicate.value), _rdflib_term(quad.object),
-                     graphs[quad.graph_name]))
-    dataset.addN(rows)
-    return dataset
+        name = quad.graph_name if isinstance(quad.graph_name, NamedNode) else None
+        if name not in graphs:
+            graph = Graph()
+            graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
+            for prefix, base in prefixes.items():
+                graph.bind(prefix, base, override=True, replace=True)
+            graphs[name] = graph
+        graphs[name].add((_rdflib_term(quad.subject), URIRef(quad.predicate.value), _rdflib_term(quad.object)))
+    return graphs
 
 
 def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None = None) -> pm.ProvDocument:
@@ -177,10 +175,13 @@ def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None =
         rest, records = dictionary.split_quads(list(quads), raw)
         for iri in {t.value for q in rest for t in (q.subject, q.object, q.graph_name) if isinstance(t, NamedNode)}:
             dictionary.mint(raw, iri)  # every IRI gets a prefix, as the prov decoder requires
-        dataset = _dataset(rest, {ns.prefix: ns.uri for ns in raw.namespaces})
+        graphs = _graphs(rest, {ns.prefix: ns.uri for ns in raw.namespaces})
+        decoder = _Decoder(raw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _Decoder(raw).decode_document(dataset, raw)
+            for name, graph in graphs.items():
+                target = raw if name is None else raw.bundle(dictionary.mint(raw, name.value))
+                decoder.decode_container(graph, target)
     except ProvgraphError:
         raise
     except Exception as exc:  # the prov package raises assorted errors on odd PROV-O
