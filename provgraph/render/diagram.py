@@ -39,9 +39,10 @@ def diagram(
     or one ``focus`` node (run id, sha256, path, name or IRI) with its lineage (``direction="up"``),
     impact (``"down"``) or both, ``depth`` edges deep (``None``: all the way). ``highlight_impact``
     outlines everything derived from that node in red; artifacts derived from an invalidated one are
-    outlined in purple. ``collapse`` boxes the runs of each pipeline together and folds six or more
-    sibling runs (or versions) into one counted node; ``expand`` keeps the boxes but shows every
-    member. ``reduce`` drops ``wasDerivedFrom`` edges implied by a chain of other derivations
+    outlined in purple. ``collapse`` boxes the runs of each pipeline (``provml:partOfRun``) together
+    and folds six or more sibling runs (same step, kind and parent), the artifacts such a group made,
+    or the versions of one dataset into one counted node (a sweep of 200 runs becomes "train ×200");
+    ``expand`` keeps the boxes but shows every member. ``reduce`` drops ``wasDerivedFrom`` edges implied by a chain of other derivations
     (transitive reduction) and ``wasAttributedTo`` edges implied by generation plus association.
     """
     view = build_view(store, focus, depth, direction, highlight_impact, run, collapse, expand, reduce)

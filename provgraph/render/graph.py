@@ -58,9 +58,6 @@ class Node:
         values = self.props.get(prop.value)
         return values[0] if values else None
 
-    def many(self, prop: NamedNode) -> list[Any]:
-        return sorted(self.props.get(prop.value, []), key=str)
-
     def has_type(self, cls: NamedNode) -> bool:
         return cls.value in self.types
 
@@ -156,8 +153,8 @@ class LineageGraph:
 
 def _drawable(types: set[str] | None) -> bool:
     """Whether an entity is an artifact version or logical artifact a diagram draws (not a script)."""
-    return bool(types) and "SourceCode" not in types and bool(  # type: ignore[operator]
-        types & {"Artifact", "LogicalArtifact", "Dataset"})  # type: ignore[operator]
+    found = types or set()
+    return "SourceCode" not in found and bool(found & {"Artifact", "LogicalArtifact", "Dataset"})
 
 
 def _summarize(run: Node, facts: list[Node]) -> None:
