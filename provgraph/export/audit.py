@@ -93,7 +93,7 @@ def _diagram(store: Store, focus: NamedNode, direction: str) -> tuple[str, bytes
 
 
 def _summary(ref: str, focus: NamedNode, direction: str, answer: Any, verification: dict[str, Any],
-             created: str, files: dict[str, str]) -> bytes:
+             created: str, files: dict[str, str], notes: list[str]) -> bytes:
     rows = list(answer.rows)
     counts: dict[str, int] = {}
     for row in rows:
@@ -113,6 +113,7 @@ def _summary(ref: str, focus: NamedNode, direction: str, answer: Any, verificati
         lines.append(f"| {row.get('depth', '')} | {row.get('type', '')} | {label} | `{row.get('iri', '')}` |")
     lines += ["", "## Files", "", "| file | sha256 |", "|---|---|"]
     lines += [f"| {name} | `{digest}` |" for name, digest in sorted(files.items())]
+    lines += [f"\nNote: {note}" for note in notes]
     lines += ["", f"Check with `provgraph audit --check BUNDLE.zip` or `sha256sum -c {SUMS}` after unzipping.", ""]
     return "\n".join(lines).encode("utf-8")
 
@@ -129,21 +130,27 @@ def build_audit(project: Project, ref: str, path: str | Path, direction: str = "
     document = document_from_quads(quads)
     created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     contents: dict[str, bytes] = {}
+    notes: list[str] = []
     for name, spec in FORMATS.items():
         if progress:
             progress(spec.label)
-        data = serialize_document(document, name) if spec.prov_dm else serialize_quads(quads, name)
+        try:
+            data = serialize_document(document, name) if spec.prov_dm else serialize_quads(quads, name)
+        except ExportError as exc:  # e.g. PROV-JSONLD has no form for PROV-Dictionary relations
+            notes.append(f"no {spec.label} file: {exc}")
+            continue
         contents[f"{direction}{spec.extension}"] = data
     diagram_name, diagram_bytes, note = _diagram(store, focus, direction)
     contents[diagram_name] = diagram_bytes
+    notes += [note] if note else []
     contents["journal-verification.json"] = json.dumps(verification.as_dict(), indent=2).encode("utf-8")
     files = {name: _sha256(data) for name, data in contents.items()}
-    contents["summary.md"] = _summary(ref, focus, direction, answer, verification.as_dict(), created, files)
+    contents["summary.md"] = _summary(ref, focus, direction, answer, verification.as_dict(), created, files, notes)
     files["summary.md"] = _sha256(contents["summary.md"])
     manifest = {
         "format": BUNDLE_FORMAT, "created": created, "generator": f"provgraph {__version__}",
         "subject": {"ref": ref, "iri": focus.value, "scope": direction, "nodes": len(answer.nodes)},
-        "journal": verification.as_dict(),
+        "journal": verification.as_dict(), "notes": notes,
         "files": {n: {"sha256": files[n], "bytes": len(contents[n])} for n in sorted(files)},
     }
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
@@ -156,7 +163,7 @@ def build_audit(project: Project, ref: str, path: str | Path, direction: str = "
                 archive.writestr(name, data)
     except OSError as exc:
         raise ExportError(f"cannot write the audit bundle {target}: {exc}") from exc
-    return AuditResult(target, files, _sha256(manifest_bytes), [note] if note else [])
+    return AuditResult(target, files, _sha256(manifest_bytes), notes)
 
 
 def check_audit(path: str | Path) -> AuditCheck:
