@@ -125,10 +125,11 @@ def test_runs_of_a_pipeline_are_boxed_together_with_what_they_made(pipeline: Sto
 def test_labels_name_kind_hash_params_metrics_time(pipeline: Store) -> None:
     nodes = laid_out(diagram(pipeline)).nodes
     train = nodes["run/train-1"]["label"]
-    for text in ("<B>train</B>", "training · train-1", "epochs=10, lr=0.1", "accuracy=0.91", "2026-03-01 10:04"):
+    for text in ("<B>train</B>", "training · train-1", "epochs=10, lr=0.1", "accuracy=0.91",
+                 "2026-03-01 10:04 · Alice Martin, CI bot"):
         assert text in train
     model = nodes[MODEL]["label"]
-    assert "<B>model.pkl</B>" in model and f"model · {M[:12]}" in model
+    assert "<B>model.pkl</B>" in model and f"model · {M[:12]}" in model and "Alice Martin" in model
     assert "<B>Alice Martin</B>" in nodes["agent/alice"]["label"] and "person" in nodes["agent/alice"]["label"]
     assert "deployment" in nodes[ENDPOINT_NODE]["label"]
 

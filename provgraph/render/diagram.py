@@ -42,8 +42,9 @@ def diagram(
     outlined in purple. ``collapse`` boxes the runs of each pipeline (``provml:partOfRun``) together
     and folds six or more sibling runs (same step, kind and parent), the artifacts such a group made,
     or the versions of one dataset into one counted node (a sweep of 200 runs becomes "train ×200");
-    ``expand`` keeps the boxes but shows every member. ``reduce`` drops ``wasDerivedFrom`` edges implied by a chain of other derivations
-    (transitive reduction) and ``wasAttributedTo`` edges implied by generation plus association.
+    ``expand`` keeps the boxes but shows every member. ``reduce`` drops ``wasDerivedFrom`` edges
+    implied by a chain of other derivations (transitive reduction) and ``wasAttributedTo`` edges
+    implied by generation plus association.
     """
     view = build_view(store, focus, depth, direction, highlight_impact, run, collapse, expand, reduce)
     title = f"provenance of {focus}" if focus else (f"run {run}" if run else "provenance")

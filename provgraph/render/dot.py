@@ -112,7 +112,7 @@ def _add(graph: graphviz.Digraph, view: View, item: str, name: str) -> None:
     else:
         node = view.nodes[item]
         kind = node.kind
-        attrs = {**STYLES[kind], "label": _label(node), "tooltip": _tooltip(node)}
+        attrs = {**STYLES[kind], "label": _label(node, view.agents.get(item, [])), "tooltip": _tooltip(node)}
         impact, tainted = item in view.impact, item in view.tainted
         if item in view.invalidated:
             attrs.update(color=INVALID_COLOR, style="filled,dashed", penwidth="2.5")
@@ -156,17 +156,17 @@ def _when(node: Node, prop: Any) -> str:
     return value[:16].replace("T", " ") if value else ""
 
 
-def _label(node: Node) -> Any:
+def _label(node: Node, agents: list[str]) -> Any:
     if node.kind == "agent":
         kinds = [_type_name(t) for t in node.types if t != PROV.Agent.value]
         return _html([("b", node.name), ("s", kinds[0] if kinds else "agent")])
     if node.kind == "activity":
-        return _html(_run_lines(node))
+        return _html(_run_lines(node, agents))
     lines = [("b", node.name)]
     sha = node.one(PROVML.sha256)
     kind = node.artifact_kind or ("logical artifact" if node.is_logical else "entity")
     lines.append(("s", f"{kind} · {sha[:12]}" if sha else kind))
-    when = _when(node, PROV.generatedAtTime)
+    when = " · ".join(x for x in (_when(node, PROV.generatedAtTime), ", ".join(agents[:2])) if x)
     if when:
         lines.append(("s", when))
     if node.one(PROV.invalidatedAtTime):
@@ -174,7 +174,7 @@ def _label(node: Node) -> Any:
     return _html(lines)
 
 
-def _run_lines(node: Node) -> list[tuple[str, str]]:
+def _run_lines(node: Node, agents: list[str]) -> list[tuple[str, str]]:
     if node.has_type(PROVML.Invalidation):
         return [("w", "invalidation"), ("s", node.one(PROVML.reason) or ""), ("s", _when(node, PROV.startedAtTime))]
     kinds = [_type_name(t) for t in node.types if t.startswith(PROVML.base) and t != PROVML.Run.value]
@@ -185,7 +185,8 @@ def _run_lines(node: Node) -> list[tuple[str, str]]:
     metrics = [f"{k}={_fmt(v)}" for k, v in sorted(node.metrics.items())[:MAX_METRICS]]
     if metrics:
         lines.append(("s", ", ".join(metrics)))
-    when = _when(node, PROV.startedAtTime) or _when(node, PROV.endedAtTime)
+    started = _when(node, PROV.startedAtTime) or _when(node, PROV.endedAtTime)
+    when = " · ".join(x for x in (started, ", ".join(agents[:2])) if x)
     if when:
         lines.append(("s", when))
     status = node.one(PROVML.status)

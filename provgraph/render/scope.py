@@ -42,6 +42,7 @@ class View:
     groups: dict[str, Group] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], int] = field(default_factory=dict)
     parents: dict[str, str] = field(default_factory=dict)
+    agents: dict[str, list[str]] = field(default_factory=dict)
     parent_nodes: dict[str, Node] = field(default_factory=dict)
     focus: str | None = None
     impact_source: str | None = None
@@ -90,6 +91,10 @@ def build_view(
     view = View({iri: details[iri] for iri in sorted(scope)}, focus=focus_iri, impact_source=source,
                 clusters=collapse, parents=parents)
     view.parent_nodes = {iri: details[iri] for iri in set(parents.values())}
+    for iri in scope:
+        names = {details[a].name for relation in ("wasAssociatedWith", "wasAttributedTo")
+                 for a in lineage.targets(iri, relation) if a in details}
+        view.agents[iri] = sorted(names)
     view.invalidated = {n for n in scope if lineage.targets(n, "wasInvalidatedBy")}
     view.tainted = set(lineage.impact(_seeds(lineage, view.invalidated))) & scope - view.invalidated
     if source is not None:
