@@ -87,7 +87,8 @@ def test_report_is_self_contained_and_complete(report: Path) -> None:
         "INVALIDATED", "Impact", "Validation",
     ):
         assert expected in visible, expected
-    assert re.search(r"SHACL shapes of the ML profile: (valid|\d+ violations)|Validation not available", visible)
+    assert "PROV-CONSTRAINTS on the statements about these nodes: valid" in visible
+    assert "SHACL shapes of the ML profile, whole store: valid" in visible
     impact = visible[visible.index("nodes derive from this one"):]
     for name in ("model.pkl", "churn-endpoint", "eval.json", "features.parquet", "clean.csv"):
         assert name in impact
@@ -122,3 +123,18 @@ def test_report_of_an_unknown_reference_is_a_clear_error(project: Project, tmp_p
     assert main(["-C", str(project.root), "report", "no-such-artifact", "-o", str(out)]) == 1
     assert "no-such-artifact" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_report_shows_validation_failures(project: Project, tmp_path: Path) -> None:
+    from test_render_pipelines import art, run_events
+
+    # a model trained on nothing: the ML profile wants its training data named, with hashes
+    project.record_many(run_events("fit-1", "fit", "training", generated=[art("models/bare.pkl", None, "model")]))
+    out = tmp_path / "bare.html"
+    assert main(["-C", str(project.root), "report", "fit-1", "-o", str(out)]) == 0
+    scan = _Scan()
+    scan.feed(out.read_text(encoding="utf-8"))
+    visible = "".join(scan.text)
+    assert re.search(r"SHACL shapes of the ML profile, whole store: \d+ violations", visible)
+    assert "a model needs its content hash" in visible
+    assert "must name its training data" in visible
