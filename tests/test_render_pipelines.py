@@ -16,6 +16,7 @@ The shape (hand-written, so tests can state expected answers independently of th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from provgraph import events as ev
@@ -43,8 +44,8 @@ def art(location: str, digest: str | None, kind: str = "dataset", **extra: Any) 
     return found
 
 
-def run_events(run_id: str, step: str, kind: str, *, parent: str | None = None, used: list[Any] = (),  # type: ignore[assignment]
-               generated: list[Any] = (), params: dict[str, Any] | None = None,  # type: ignore[assignment]
+def run_events(run_id: str, step: str, kind: str, *, parent: str | None = None, used: Sequence[Any] = (),
+               generated: Sequence[Any] = (), params: dict[str, Any] | None = None,
                metrics: dict[str, Any] | None = None, minute: int = 0, status: str = "completed",
                agents: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """A run.start and a run.end event, valid against the schema."""
