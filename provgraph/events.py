@@ -7,6 +7,7 @@ builds one with an id and a timestamp filled in.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import uuid
@@ -124,6 +125,9 @@ def _check_semantics(event: Event) -> None:
         raise InvalidEvent("a run cannot be its own parent", "run.parent")
     if run.get("status") == "failed" and "error" not in run:
         raise InvalidEvent("a failed run must say its error", "run.error")
+    document = event.get("document")
+    if document and hashlib.sha256(document["content"].encode()).hexdigest() != document["sha256"]:
+        raise InvalidEvent("does not match the sha256 of the content", "document.sha256")
 
 
 def loads(line: str | bytes) -> Event:

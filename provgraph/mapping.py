@@ -81,6 +81,11 @@ def event_to_quads(event: Event) -> list[Quad]:
     """All quads an event stands for (the event must be valid)."""
     if event["type"] == "artifact.invalidate":
         return _invalidation(event)
+    if event["type"] == "document.import":
+        from .importers.prov_load import document_quads_from_bytes
+
+        document = event["document"]
+        return document_quads_from_bytes(document["content"].encode(), document["format"], document["source"])
     return _RunMapper(event).quads
 
 

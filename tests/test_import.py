@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -155,3 +156,18 @@ def test_import_command_joins_provenance_from_other_tools(project: Project, caps
     assert len(doc.bundles) == 3
     assert main(["import", str(PROV_PY / "malformed" / "wrong_root.xml")]) == 1
     assert "not prov:document" in capsys.readouterr().err
+
+
+def test_an_imported_document_is_a_journal_event_and_survives_rebuild(project: Project) -> None:
+    source = CORPUS / "test-primer" / "primer.provx"
+    assert main(["import", str(source)]) == 0
+    (entry,) = list(project.journal.entries())
+    assert entry.event["type"] == "document.import"
+    assert entry.event["document"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    expected = set(import_file(open_store("memory:"), source).graphs)
+    before = project.store.dump()
+    assert expected <= set(project.store.graphs())
+    assert project.rebuild() == 1
+    assert project.store.dump() == before
+    assert main(["import", str(PROV_PY / "malformed" / "wrong_root.xml")]) == 1
+    assert len(list(project.journal.entries())) == 1  # a malformed document records nothing

@@ -69,12 +69,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..importers import import_file
+    from ..importers import guess_format, import_event
 
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise ExportError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    event, result = import_event(data, args.format or guess_format(args.file, data), args.file)
     with Project.find(args.project) as project:
-        result = import_file(project.store, args.file, fmt=args.format)
+        project.record(event)
+        project.sync()
     print(result.summary())
-    print("note: imported documents are not journal events; 'provgraph rebuild' drops them (import again after)")
     return 0
 
 

@@ -6,8 +6,9 @@ named graph ``bundle/import-<first 16 hex digits of the file's sha256>`` (itself
 the document as one bundle. Everything is added in one store transaction: a document is imported
 whole or not at all.
 
-Imported statements are not events, so they are not in the journal: ``provgraph rebuild`` drops
-them; import the file again afterwards.
+A project records an import as a ``document.import`` event holding the document's text
+(:func:`import_event`), so the journal stays the source of truth and ``provgraph rebuild`` restores
+imported documents too; :func:`import_bytes` and :func:`import_file` write to a bare store.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from ..errors import ExportError
+from ..events import Event, new_event
 from ..export import dictionary
 from ..store import Store
 from ..vocab import PROV, RDF, iri
@@ -141,14 +143,42 @@ def _count(document: pm.ProvDocument) -> int:
     return len(document.records) + sum(len(b.records) for b in document.bundles) + len(dictionary.of(document))
 
 
-def import_bytes(store: Store, data: bytes, fmt: str, source: str = "the document") -> ImportResult:
-    """Read ``data`` as a PROV document in ``fmt`` and add it to ``store`` in one transaction."""
+def _read(data: bytes, fmt: str, source: str) -> tuple[pm.ProvDocument, list[Quad]]:
     document = read_document(data, fmt, source)
+    return document, document_quads(document, document_graph(data))
+
+
+def document_quads_from_bytes(data: bytes, fmt: str, source: str = "the document") -> list[Quad]:
+    """The quads of the PROV document ``data`` in ``fmt`` (what a ``document.import`` event maps to)."""
+    return _read(data, fmt, source)[1]
+
+
+def _result(data: bytes, fmt: str, source: str, document: pm.ProvDocument, quads: list[Quad]) -> ImportResult:
     graph = document_graph(data)
-    quads = document_quads(document, graph)
-    store.add(quads)
     graphs = [graph, *sorted({q.graph_name for q in quads if q.graph_name != graph}, key=_value)]
     return ImportResult(source, fmt, graphs, _count(document), len(quads))  # type: ignore[arg-type]
+
+
+def import_bytes(store: Store, data: bytes, fmt: str, source: str = "the document") -> ImportResult:
+    """Read ``data`` as a PROV document in ``fmt`` and add it to ``store`` in one transaction.
+
+    This writes to a bare store; :func:`import_event` makes the journal event a project records."""
+    document, quads = _read(data, fmt, source)
+    store.add(quads)
+    return _result(data, fmt, source, document, quads)
+
+
+def import_event(data: bytes, fmt: str, source: str = "the document") -> tuple[Event, ImportResult]:
+    """A ``document.import`` event for ``data``, after checking that it parses (so a malformed
+    document is rejected before anything is recorded), with what recording it will add."""
+    document, quads = _read(data, fmt, source)
+    try:
+        content = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"{source} is not UTF-8 text: {exc}") from exc
+    event = new_event("document.import", document={
+        "source": source[:4096], "format": fmt, "sha256": hashlib.sha256(data).hexdigest(), "content": content})
+    return event, _result(data, fmt, source, document, quads)
 
 
 def _value(node: object) -> str:
