@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from query_builder import Pipeline, art, sha
+from query_builder import sha
 from test_impact import diamond
 
 from provgraph.cli import main

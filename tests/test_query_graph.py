@@ -16,7 +16,7 @@ def test_shortest_path_between_two_artifacts(store):
     diamond(store)
     path = shortest_path(store, "data/raw.csv", "deploy/m.json")
     shas = [sha(x) for x in ("data/raw.csv", "data/a.csv", "data/joined.csv", "models/m.pkl", "deploy/m.json")]
-    alternative = shas[:1] + [sha("data/b.csv")] + shas[2:]
+    alternative = [*shas[:1], sha("data/b.csv"), *shas[2:]]
     assert [n.value.rsplit("-", 1)[1] for n in path] in (shas, alternative)
     assert shortest_path(store, "deploy/m.json", "data/raw.csv") == path  # either direction
     with pytest.raises(QueryError, match="no derivation path"):

@@ -26,7 +26,7 @@ def sweep(store):
         p.run(f"train-{n}", "train", "training", used=[art("data/clean.csv")],
               generated=[art(f"models/rf{n}.pkl", kind="model")], params={"n_estimators": n, "criterion": "gini"},
               metrics={"accuracy": [{"value": acc - 0.2, "step": 1}, {"value": acc, "step": 2}]},
-              agents=BOB if i == 2 else None or [{"id": "alice", "kind": "person", "name": "Alice"}],
+              agents=BOB if i == 2 else [{"id": "alice", "kind": "person", "name": "Alice"}],
               code={"git": {"commit": COMMIT if n == 100 else "b" * 40}}, minutes=i + 1,
               environment={"python": "3.11", "packages": {"numpy": "1.26" if n == 100 else "1.25"}})
     p.run("broken", "train", "training", used=[raw], status="failed", minutes=1)

@@ -11,6 +11,8 @@ parameter is bound as a term, never pasted into query text.
 
 from __future__ import annotations
 
+from .graph import CriticalPath, critical_path, cycles, derivation_graph, layers, shortest_path
+from .policy import invalidate, invalidated, labels
 from .resolve import resolve
 from .results import (
     DiffResult,
@@ -21,10 +23,12 @@ from .results import (
     Table,
     WhoResult,
 )
+from .runs import diff, runs, who
 from .sparql import load, sparql
 from .traverse import impact, lineage
 
 __all__ = [
+    "CriticalPath",
     "DiffResult",
     "GraphResult",
     "InvalidatedResult",
@@ -32,9 +36,20 @@ __all__ = [
     "RunsResult",
     "Table",
     "WhoResult",
+    "critical_path",
+    "cycles",
+    "derivation_graph",
+    "diff",
     "impact",
+    "invalidate",
+    "invalidated",
+    "labels",
+    "layers",
     "lineage",
     "load",
     "resolve",
+    "runs",
+    "shortest_path",
     "sparql",
+    "who",
 ]

@@ -79,7 +79,9 @@ def resolve(store: Store, ref: str, root: str | Path | None = None) -> NamedNode
         return agent_iri(ref)
     prefix = ref.lower() if len(ref) >= MIN_PREFIX and len(ref) <= 64 and _HEX.match(ref) else None
     path = _as_path(ref, Path(root) if root is not None else None)
-    solutions = select(store, "resolve", text=ref, path=path, prefix=prefix)
+    solutions = list(select(store, "resolve", text=ref, path=path))
+    if prefix is not None:
+        solutions += select(store, "resolve-hash", prefix=prefix).rows
     by_how: dict[str, dict[str, dict[str, str | None]]] = {}
     for row in solutions:
         node, how = row["node"], text_of(row["how"])
