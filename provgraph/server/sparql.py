@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..store import Solutions, Store
-from ..store.bindings import _TOKEN
+from ..store.bindings import tokens
 from .problems import ApiError
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -165,12 +165,12 @@ def negotiate(accept: str, offered: Sequence[str], fmt: str | None, names: Mappi
 
 def _is_refused_keyword(query: str, keyword: str) -> bool:
     """Whether ``keyword`` occurs as a word of the query (not inside a string, IRI or comment)."""
-    return any(m.lastgroup == "word" and m.group().upper() == keyword for m in _TOKEN.finditer(query))
+    return any(m.lastgroup == "word" and m.group().upper() == keyword for m in tokens(query))
 
 
 def _starts_as_update(query: str) -> bool:
     """Whether the first keyword of ``query`` (after prologue declarations) is an update operation."""
-    for match in _TOKEN.finditer(query):
+    for match in tokens(query):
         word = match.group().upper()
         if match.lastgroup != "word" or word in ("PREFIX", "BASE") or ":" in word:
             continue

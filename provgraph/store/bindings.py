@@ -15,7 +15,7 @@ walk a property path from every node first). Binding a variable the query itself
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -35,6 +35,11 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+
+
+def tokens(sparql: str) -> Iterator[re.Match[str]]:
+    """The lexical tokens of a SPARQL text (group names: comment, string, iri, brace, word, other)."""
+    return _TOKEN.finditer(sparql)
 
 
 def values_block(bindings: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]) -> str:
