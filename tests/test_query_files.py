@@ -13,7 +13,7 @@ from provgraph.resources import query_path
 from provgraph.vocab import PREFIXES
 
 OURS = ["impact", "lineage", "who", "runs", "runs-param", "runs-metric", "diff", "as-of", "invalidated",
-        "labels", "resolve", "resolve-hash", "exists", "edges"]
+        "labels", "resolve", "resolve-hash", "candidate", "exists", "edges"]
 
 
 @pytest.mark.parametrize("name", OURS)

@@ -82,32 +82,38 @@ def resolve(store: Store, ref: str, root: str | Path | None = None) -> NamedNode
     solutions = list(select(store, "resolve", text=ref, path=path))
     if prefix is not None:
         solutions += select(store, "resolve-hash", prefix=prefix).rows
-    by_how: dict[str, dict[str, dict[str, str | None]]] = {}
+    by_how: dict[str, list[NamedNode]] = {}
     for row in solutions:
         node, how = row["node"], text_of(row["how"])
-        if not isinstance(node, NamedNode) or how is None:
-            continue
-        info = by_how.setdefault(how, {}).setdefault(node.value, {})
-        prop = text_of(row.get("property"))
-        if prop is not None:
-            info.setdefault(_DETAILS.get(prop, prop), text_of(row.get("value")))
+        if isinstance(node, NamedNode) and how is not None and node not in by_how.get(how, []):
+            by_how.setdefault(how, []).append(node)
     for how in _RANK:
         found = by_how.get(how)
         if not found:
             continue
         if len(found) == 1:
-            return NamedNode(next(iter(found)))
+            return found[0]
+        details = {node.value: _details(store, node) for node in found}
         if how == "location":
-            logicals = {info.get("logical") for info in found.values()}
+            logicals = {info.get("logical") for info in details.values()}
             if len(logicals) == 1 and None not in logicals:
                 return NamedNode(str(logicals.pop()))
-        candidates = [_describe(node, info) for node, info in sorted(found.items())]
+        candidates = [_describe(node, info) for node, info in sorted(details.items())]
         shown = "; ".join(candidates[:20]) + ("; ..." if len(candidates) > 20 else "")
         raise QueryError(f"{ref!r} is ambiguous ({len(candidates)} {how} matches): {shown}")
     if iri is not None:
         raise QueryError(f"<{ref}> is not in the store")
     hint = f" (a hash prefix needs at least {MIN_PREFIX} hex digits)" if _HEX.match(ref) else ""
     raise QueryError(f"no run, artifact, dataset or agent matches {ref!r}{hint}")
+
+
+def _details(store: Store, node: NamedNode) -> dict[str, str | None]:
+    info: dict[str, str | None] = {}
+    for row in select(store, "candidate", node=node):
+        prop = text_of(row["property"])
+        if prop is not None:
+            info.setdefault(_DETAILS.get(prop, prop), text_of(row["value"]))
+    return info
 
 
 def _describe(node: str, info: dict[str, str | None]) -> str:
