@@ -47,7 +47,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown area(s) {', '.join(sorted(unknown))}; choose from {', '.join(AREAS)}")
     if args.task_limit is None:
-        args.task_limit = 20.0 if args.quick else 120.0
+        args.task_limit = 5.0 if args.quick else 60.0
     return args
 
 

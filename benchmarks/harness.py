@@ -20,9 +20,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: A repetition slower than this many seconds is not repeated (the figure says so).
-SLOW_REPETITION = 60.0
-
 
 @dataclass
 class Figure:
@@ -61,6 +58,11 @@ class Figure:
         return data
 
 
+def rss_mb() -> float:
+    """The current resident set of this process in MB."""
+    return _status_kb("VmRSS:") / 1024
+
+
 def _status_kb(key: str) -> int:
     with open("/proc/self/status") as handle:
         for line in handle:
@@ -87,11 +89,14 @@ class Meter:
 
     def measure(self, task: str, op: Callable[[Any], Any], setup: Callable[[], Any] | None = None,
                 work: dict[str, float] | None = None, note: str = "",
-                teardown: Callable[[Any], None] | None = None) -> Figure:
+                teardown: Callable[[Any], None] | None = None, per: int = 1, resident_mb: float = 0.0) -> Figure:
         """Median time and peak memory of ``op(setup())`` over the repetitions.
 
+        ``per``: the operation does that many units (the time is divided). ``resident_mb``: memory the
+        tool holds before the operation and needs for it (added to the peak).
+
         A repetition running past ``self.limit`` seconds is interrupted (pure-Python code only) and the
-        figure keeps the limit as a lower bound.
+        figure keeps the limit as a lower bound; one taking more than half of it is not repeated.
         """
         figure = Figure(self.area, task, self.tool, self.n, work=dict(work or {}), note=note)
         peaks = []
@@ -102,20 +107,22 @@ class Meter:
             try:
                 with _deadline(self.limit):
                     result = op(state)
-            except _Stopped:
-                figure.times, figure.timed_out = [], self.limit
-                figure.note = (figure.note + "; " if figure.note else "") + f"stopped after {self.limit:.0f} s"
+            except (_Stopped, Exception) as exc:
+                stopped = isinstance(exc, _Stopped)
+                figure.times, figure.timed_out = [], self.limit if stopped else None
+                problem = f"stopped after {self.limit:.0f} s" if stopped else f"failed: {type(exc).__name__}: {exc}"
+                figure.note = (figure.note + "; " if figure.note else "") + problem[:300]
                 if teardown:
                     teardown(state)
                 break
-            figure.times.append(time.perf_counter() - start)
-            peaks.append(max(0, _status_kb("VmHWM:") - base) / 1024)
+            figure.times.append((time.perf_counter() - start) / per)
+            peaks.append(max(0, _status_kb("VmHWM:") - base) / 1024 + resident_mb)
             if isinstance(result, dict):
                 figure.work.update(result)
             if teardown:
                 teardown(state)
             del state, result
-            if figure.times[-1] > SLOW_REPETITION and index + 1 < self.repeat:
+            if self.limit and figure.times[-1] * per > self.limit / 2 and index + 1 < self.repeat:
                 figure.note = (figure.note + "; " if figure.note else "") + f"{index + 1} repetition(s): slow"
                 break
         figure.peak_mb = statistics.median(peaks) if peaks else None

@@ -14,7 +14,7 @@ from typing import Any
 from .harness import Figure
 
 REFERENCE = "provgraph"
-RATES = {"ingest": ("triples", "runs")}
+RATES = {"ingest": ("triples", "runs"), "export": ("MB",), "capture": ("MB",)}
 ANALYSIS_MARK = "<!-- analysis: kept when the tables above are rewritten -->"
 
 
@@ -102,7 +102,8 @@ def _ratio(ours: Figure | None, other: Figure) -> tuple[float | None, bool]:
 def _ratio_text(value: float | None, bound: bool) -> str:
     if value is None:
         return "-"
-    return (">= " if bound else "") + (f"{value:,.0f}x" if value >= 100 else f"{value:.2f}x")
+    shown = f"{value:,.0f}x" if value >= 100 else (f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x")
+    return (">= " if bound else "") + shown
 
 
 def _index(figures: list[Figure]) -> dict[tuple[str, str, str, int], Figure]:
