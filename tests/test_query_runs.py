@@ -129,3 +129,19 @@ def test_label_policy_flags_runs_without_the_required_label(store):
     assert {r["run"] for r in result.violations} == {"broken", "train-10", "train-50", "train-100"}
     assert labels(store, "pii", "approved").rows == []
     assert {r["source_iri"] for r in result.rows} == {resolve(store, sha("data/raw.csv")).value}
+
+
+def test_an_invalidation_with_nothing_downstream_is_still_listed(store):
+    sweep(store)
+    target = resolve(store, "models/rf10.pkl")
+    event = ev.new_event("artifact.invalidate", time="2024-02-02T00:00:00Z",
+                         invalidation={"target": "models/rf10.pkl", "target_iri": target.value, "reason": "stale"})
+    store.add(event_to_quads(ev.validate(event)))
+    orphan = Pipeline(store)
+    orphan.run("scratch", "scratch", generated=[art("data/scratch.csv")], start=100)
+    scratch = resolve(store, "data/scratch.csv")
+    event = ev.new_event("artifact.invalidate", time="2024-02-03T00:00:00Z",
+                         invalidation={"target": "data/scratch.csv", "target_iri": scratch.value, "reason": "junk"})
+    store.add(event_to_quads(ev.validate(event)))
+    rows = [(r["reason"], r["kind"], r["affected"]) for r in invalidated(store).rows]
+    assert rows == [("stale", "model", "rf10.pkl"), ("junk", None, None)]

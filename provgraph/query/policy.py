@@ -42,9 +42,11 @@ def invalidated(store: Store, ref: str | NamedNode | None = None,
         target = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str | None, ...]] = set()
-    for s in select(store, "invalidated", target=target):
+    solutions = select(store, "invalidated", target=target).rows
+    with_affected = {text_of(s.get("invalidation")) for s in solutions if s.get("affected") is not None}
+    for s in solutions:
         key = (text_of(s["target"]), text_of(s.get("invalidation")), text_of(s.get("affected")))
-        if key in seen:
+        if key in seen or (key[2] is None and key[1] in with_affected):
             continue
         seen.add(key)
         rows.append({
