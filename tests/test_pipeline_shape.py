@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from pathlib import Path
 
 import provgraph
@@ -48,8 +50,11 @@ def test_three_step_pipeline_has_the_expected_edges(project: Project, tmp_path: 
     assert {(r["step"].value, r["loc"].value) for r in used} == {
         ("ingest", "raw_a.csv"), ("ingest", "raw_b.csv"), ("train", "all.csv"), ("deploy", "model.pkl"),
     }
-    scripts = store.query(PREFIXES + "SELECT DISTINCT ?loc WHERE { ?e a provml:SourceCode ; provml:location ?loc }")
-    assert [r["loc"].value.rsplit("/", 1)[-1] for r in scripts] == ["pytest"]  # the running script, captured
+    scripts = store.query(PREFIXES + """
+        SELECT DISTINCT ?loc ?sha WHERE { ?e a provml:SourceCode ; provml:location ?loc ; provml:sha256 ?sha }""")
+    running = Path(sys.argv[0]).resolve()  # the script that runs these tests, captured with its hash
+    assert [(r["loc"].value, r["sha"].value) for r in scripts] == [
+        (running.as_posix(), hashlib.sha256(running.read_bytes()).hexdigest())]
     generated = store.query(PREFIXES + """
         SELECT ?step ?loc WHERE { ?e prov:wasGeneratedBy ?run ; provml:location ?loc . ?run provml:stepName ?step }""")
     assert {(r["step"].value, r["loc"].value) for r in generated} == {
