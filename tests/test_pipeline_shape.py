@@ -6,6 +6,8 @@ import hashlib
 import sys
 from pathlib import Path
 
+import pytest
+
 import provgraph
 from provgraph.project import Project
 
@@ -20,7 +22,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_three_step_pipeline_has_the_expected_edges(project: Project, tmp_path: Path) -> None:
+def test_three_step_pipeline_has_the_expected_edges(project: Project, tmp_path: Path,
+                                                    request: pytest.FixtureRequest) -> None:
     a, b = write(tmp_path / "raw_a.csv", "x\n1\n"), write(tmp_path / "raw_b.csv", "x\n2\n")
     with provgraph.run("pipeline", kind="pipeline", project=project) as pipe:
         with provgraph.run("ingest", kind="ingestion", project=project) as r:
@@ -52,7 +55,8 @@ def test_three_step_pipeline_has_the_expected_edges(project: Project, tmp_path: 
     }
     scripts = store.query(PREFIXES + """
         SELECT DISTINCT ?loc ?sha WHERE { ?e a provml:SourceCode ; provml:location ?loc ; provml:sha256 ?sha }""")
-    running = Path(sys.argv[0]).resolve()  # the script that runs these tests, captured with its hash
+    # the script that runs these tests (argv[0], relative to where pytest started), captured with its hash
+    running = (request.config.invocation_params.dir / sys.argv[0]).resolve()
     assert [(r["loc"].value, r["sha"].value) for r in scripts] == [
         (running.as_posix(), hashlib.sha256(running.read_bytes()).hexdigest())]
     generated = store.query(PREFIXES + """
