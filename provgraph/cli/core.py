@@ -14,7 +14,8 @@ from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
 from ..project import Project
 from ..runinfo import describe_run, store_stats
-from .output import add_format_option, emit, table
+from ..tables import table
+from .output import add_format_option, emit
 
 
 def register(sub: Any) -> None:

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 from pyoxigraph import NamedNode
 
-from ..cli.output import table
 from ..store import Store
+from ..tables import table
 
 
 @dataclass
