@@ -39,7 +39,8 @@ def _time(text: str) -> Literal:
     return Literal(text, datatype=XSD.dateTime)
 
 
-def _value(value: Any) -> Literal:
+def literal(value: Any) -> Literal:
+    """The typed literal of a JSON scalar: xsd:boolean, xsd:integer, xsd:double or a plain string."""
     if isinstance(value, bool):
         return Literal("true" if value else "false", datatype=XSD.boolean)
     if isinstance(value, int):
@@ -190,7 +191,7 @@ class _RunMapper:
         if "size" in artifact:
             add(node, PROVML.sizeBytes, Literal(str(artifact["size"]), datatype=XSD.long))
         if artifact.get("directory"):
-            add(node, PROVML.isDirectory, _value(True))
+            add(node, PROVML.isDirectory, literal(True))
         for label in artifact.get("labels", ()):
             add(node, PROVML.hasLabel, Literal(label))
         logical = logical_iri(artifact)
@@ -238,7 +239,7 @@ class _RunMapper:
         self.add(node, PROVML.name, Literal(name))
         self.add(node, RDFS.label, Literal(f"{name}={value}"))
         if value is not None:
-            self.add(node, PROVML.value, _value(value))
+            self.add(node, PROVML.value, literal(value))
         self.add(self.run, PROV.used, node)
 
     def _metric(self, name: str, value: Any) -> None:
@@ -255,7 +256,7 @@ class _RunMapper:
         add(node, RDF.type, PROV.Entity)
         add(node, RDF.type, PROVML.MetricValue)
         add(node, PROVML.name, Literal(name))
-        add(node, PROVML.value, _value(point["value"]))
+        add(node, PROVML.value, literal(point["value"]))
         add(node, RDFS.label, Literal(f"{name}={point['value']}"))
         add(node, PROV.wasGeneratedBy, self.run)
         if "step" in point:
@@ -293,7 +294,7 @@ class _RunMapper:
             add(node, RDF.type, PROV.Entity)
             add(node, RDF.type, PROVML.CodeVersion)
             add(node, PROVML.gitCommit, Literal(git["commit"]))
-            add(node, PROVML.gitDirty, _value(dirty))
+            add(node, PROVML.gitDirty, literal(dirty))
             add(node, RDFS.label, Literal(f"git {git['commit'][:10]}{' (dirty)' if dirty else ''}"))
             if git.get("branch"):
                 add(node, PROVML.gitBranch, Literal(git["branch"]))

@@ -11,14 +11,15 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from ..errors import QueryError
-from ..events import RUN_KINDS, parse_time
+from ..events import RUN_KINDS
 from ..mapping import RUN_CLASSES, bundle_iri
+from ..runinfo import duration_seconds
 from ..store import Store
 from ..vocab import PROV, PROVML, RDF, local_of
 from .nodes import _RUN_KINDS
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
-from .sparql import select, term, text_of
+from .sparql import moment, select, term, text_of
 
 OPERATORS = (">=", "<=", "!=", "=", ">", "<")
 Condition = tuple[str, str, Any]
@@ -59,18 +60,6 @@ def _conditions(given: Conditions) -> list[Condition]:
     return conditions
 
 
-def _when(value: str | datetime | None, what: str) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        moment = parse_time(value)
-    except ValueError as exc:
-        raise QueryError(f"--{what} {value!r} is not a date-time (e.g. 2024-05-01T00:00:00Z)") from exc
-    if moment.tzinfo is None:
-        raise QueryError(f"--{what} {value!r} has no time zone; add one (e.g. Z)")
-    return moment
-
-
 def runs(store: Store, kind: str | None = None, agent: str | None = None, params: Conditions = None,
          metrics: Conditions = None, label: str | None = None, since: str | datetime | None = None,
          until: str | datetime | None = None, commit: str | None = None, step: str | None = None,
@@ -81,7 +70,8 @@ def runs(store: Store, kind: str | None = None, agent: str | None = None, params
     ``["n_estimators>=50", ("accuracy", ">", 0.9)]`` (a metric condition tests the final value).
     """
     bindings: dict[str, Any] = {"label": label, "commit": commit, "step_name": step,
-                                "since": _when(since, "since"), "until": _when(until, "until")}
+                                "since": since and moment(since, "--since"),
+                                "until": until and moment(until, "--until")}
     if kind is not None:
         if kind not in RUN_CLASSES:
             raise QueryError(f"unknown run kind {kind!r}; choose one of {', '.join(RUN_KINDS)}")
@@ -128,7 +118,7 @@ def _describe_run(record: dict[str, Any], prop: str, value: str) -> None:
 
 def _finish(record: dict[str, Any]) -> dict[str, Any]:
     start, end = record.get("start"), record.get("end")
-    duration = (parse_time(end) - parse_time(start)).total_seconds() if start and end else None
+    duration = duration_seconds(start, end)
     return {
         "run": record["run"], "iri": record["iri"], "step": record.get("step"), "kind": record.get("kind"),
         "status": record.get("status") or ("running" if start else None), "agents": sorted(record["agents"]),

@@ -14,6 +14,8 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from ..errors import QueryError
+from ..events import parse_time
+from ..mapping import literal
 from ..resources import query_path
 from ..store import QueryResult, Solutions, Store, Term
 from ..store.bindings import inject_values
@@ -29,20 +31,30 @@ def load(name: str) -> str:
         raise QueryError(f"no shipped query named {name!r}") from exc
 
 
+def moment(value: str | datetime, name: str) -> datetime:
+    """A timezone-aware instant from a timestamp string or datetime; ``name`` says which option it was."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = parse_time(value)
+        except ValueError as exc:
+            raise QueryError(f"{name} {value!r} is not a date-time (e.g. 2024-05-01T12:00:00Z)") from exc
+    if moment.tzinfo is None:
+        raise QueryError(f"{name} {value!r} has no time zone; add one (e.g. Z or +02:00)")
+    return moment
+
+
 def term(value: Any) -> Term:
     """A SPARQL term for a Python value: terms pass through, everything else becomes a literal."""
     if isinstance(value, NamedNode | Literal | BlankNode):
         return value
-    if isinstance(value, bool):
-        return Literal("true" if value else "false", datatype=XSD.boolean)
-    if isinstance(value, int):
-        return Literal(str(value), datatype=XSD.integer)
-    if isinstance(value, float):
-        return Literal(repr(value), datatype=XSD.double)
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise QueryError(f"{value.isoformat()} has no time zone; give one (e.g. +00:00)")
         return Literal(value.isoformat(), datatype=XSD.dateTime)
+    if isinstance(value, bool | int | float):
+        return literal(value)
     if isinstance(value, str):
         return Literal(value)
     raise QueryError(f"cannot bind a {type(value).__name__} to a SPARQL variable")

@@ -16,13 +16,11 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import NamedNode
 
-from ..errors import QueryError
-from ..events import parse_time
 from ..store import Store
 from .nodes import collect, describe
 from .resolve import resolve
 from .results import GraphResult
-from .sparql import select, text_of
+from .sparql import moment, select, text_of
 
 _ACTIVITY_TYPES = frozenset({"run", "invalidation", "activity"})
 
@@ -44,23 +42,10 @@ def lineage(store: Store, ref: str | NamedNode, as_of: str | datetime | None = N
     return _traverse(store, ref, "lineage", as_of, root)
 
 
-def _moment(as_of: str | datetime) -> datetime:
-    if isinstance(as_of, datetime):
-        moment = as_of
-    else:
-        try:
-            moment = parse_time(as_of)
-        except ValueError as exc:
-            raise QueryError(f"{as_of!r} is not a date-time (use e.g. 2024-05-01T12:00:00Z)") from exc
-    if moment.tzinfo is None:
-        raise QueryError(f"{as_of!r} has no time zone; add one (e.g. Z or +02:00)")
-    return moment
-
-
 def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | datetime | None,
               root: str | Path | None) -> GraphResult:
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
-    moment = _moment(as_of) if as_of is not None else None
+    when = moment(as_of, "as-of") if as_of is not None else None
     solutions = select(store, direction, ref=node)
     records = collect(solutions)
     rows = {iri: describe(iri, record) for iri, record in records.items()}
@@ -78,8 +63,8 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
         else:
             weight = 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1
             graph.add_edge(source, target, weight=weight)
-    if moment is not None:
-        _cut(store, graph, rows, moment, direction)
+    if when is not None:
+        _cut(store, graph, rows, when, direction)
         seeds &= set(graph)
     _drop_metric_history(graph, rows)
     depths: dict[str, int] = dict(nx.multi_source_dijkstra_path_length(graph, seeds)) if seeds else {}
@@ -95,7 +80,7 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     nodes = [node] + [NamedNode(r["iri"]) for r in result_rows]
     return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
                        ref_iri=node, direction=direction, nodes=nodes, edges=edges,
-                       as_of=moment.isoformat() if moment else None, store=store)
+                       as_of=when.isoformat() if when else None, store=store)
 
 
 def _order(row: dict[str, Any] | None) -> tuple[str, str, str]:
