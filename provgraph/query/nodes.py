@@ -26,7 +26,7 @@ _TYPES = (
     (PROV.Agent.value, "agent"),
     (PROV.Activity.value, "activity"),
 )
-#: Describing property (as ``queries/impact.rq`` and ``lineage.rq`` return it) -> field name.
+#: Describing property (as ``queries/describe.rq`` returns it) -> field name.
 _FIELDS = {
     RDFS.label.value: "label", PROVML.artifactKind.value: "kind", PROVML.location.value: "location",
     PROVML.sha256.value: "sha256", PROVML.runId.value: "runId", PROVML.status.value: "status",

@@ -89,6 +89,25 @@ def select(store: Store, name: str, /, **bindings: Any) -> Solutions:
     return result
 
 
+#: Nodes per VALUES block in :func:`select_many`.
+CHUNK = 2000
+
+
+def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode]) -> list[dict[str, Term]]:
+    """Run the shipped SELECT query ``name`` for many nodes, ``VALUES ?variable { ... }`` first in its
+    WHERE group, in chunks. The terms are written by pyoxigraph, so they are always data."""
+    text = load(name)
+    where = text.index("WHERE {") + len("WHERE {")
+    rows: list[dict[str, Term]] = []
+    for start in range(0, len(nodes), CHUNK):
+        terms = " ".join(str(node) for node in nodes[start:start + CHUNK])
+        result = store.query(f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}")
+        if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT
+            raise QueryError(f"query {name!r} is not a SELECT query")
+        rows += result.rows
+    return rows
+
+
 def ask(store: Store, name: str, /, **bindings: Any) -> bool:
     """Run the shipped ASK query ``name``."""
     result = _shipped(store, name, bindings)

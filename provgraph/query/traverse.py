@@ -1,10 +1,11 @@
 """Impact (what was derived from X) and lineage (where X came from), now or as the graph stood then.
 
-SPARQL (``queries/impact.rq``, ``queries/lineage.rq``) finds the reachable part of the graph and its
-edges; the path length of each node is then the shortest distance from the reference over those
-edges, counting one step per run crossed: a run and the artifacts it generated share a depth in an
-impact answer, a run and what it used share a depth in a lineage answer. The versions of a logical
-dataset, and the outputs of a run given as the reference, are at depth 0.
+SPARQL finds the edges of the reachable part of the graph (``queries/impact.rq``,
+``queries/lineage.rq``), then describes its nodes (``queries/describe.rq``). The path length of each
+node is the shortest distance from the reference over those edges, counting one step per run
+crossed: a run and the artifacts it generated share a depth in an impact answer, a run and what it
+used share a depth in a lineage answer. The versions of a logical dataset, and the outputs of a run
+given as the reference, are at depth 0.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..store import Store
 from .nodes import collect, describe
 from .resolve import resolve
 from .results import GraphResult
-from .sparql import moment, select, text_of
+from .sparql import moment, select, select_many, text_of
 
 _ACTIVITY_TYPES = frozenset({"run", "invalidation", "activity"})
 
@@ -47,8 +48,6 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
     solutions = select(store, direction, ref=node)
-    records = collect(solutions)
-    rows = {iri: describe(iri, record) for iri, record in records.items()}
     graph: nx.DiGraph = nx.DiGraph()
     graph.add_node(node.value)
     seeds = {node.value}
@@ -61,8 +60,11 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
             seeds.add(target)
             graph.add_node(target)
         else:
-            weight = 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1
-            graph.add_edge(source, target, weight=weight)
+            graph.add_edge(source, target)
+    described = select_many(store, "describe", "node", [NamedNode(iri) for iri in graph])
+    rows = {iri: describe(iri, record) for iri, record in collect(described).items()}
+    for source, _, data in graph.edges(data=True):
+        data["weight"] = 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1
     if when is not None:
         _cut(store, graph, rows, when, direction)
         seeds &= set(graph)

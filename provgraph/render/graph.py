@@ -18,6 +18,7 @@ import networkx as nx
 from pyoxigraph import Literal, NamedNode
 
 from ..errors import QueryError
+from ..query.sparql import select_many
 from ..runinfo import load_query
 from ..store import Solutions, Store
 from ..vocab import PROVML, RDF, RDFS
@@ -35,7 +36,6 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "partOfRun": ("activity", "activity"),
 }
 FLOW = ("used", "wasGeneratedBy", "wasDerivedFrom")
-_CHUNK = 400  # nodes per VALUES block
 
 
 def _local(iri: str) -> str:
@@ -136,11 +136,11 @@ class LineageGraph:
         nodes = {iri: Node(iri, self.kinds.get(iri, "entity")) for iri in wanted}
         runs = [iri for iri in wanted if self.kinds.get(iri) == "activity"]
         facts: dict[str, list[str]] = defaultdict(list)
-        for row in _select_many(self.store, "render-run-facts", "run", runs):
+        for row in select_many(self.store, "render-run-facts", "run", [NamedNode(r) for r in runs]):
             facts[row["run"].value].append(row["fact"].value)
         described = {iri: Node(iri, "entity") for found in facts.values() for iri in found}
         described.update(nodes)
-        for row in _select_many(self.store, "render-details", "node", sorted(described)):
+        for row in select_many(self.store, "render-details", "node", [NamedNode(n) for n in sorted(described)]):
             node = described[row["node"].value]
             if row["p"].value == RDF.type.value:
                 node.types.add(row["o"].value)
@@ -219,15 +219,3 @@ def _select(store: Store, name: str, sparql: str | None = None) -> Solutions:
     return result
 
 
-def _select_many(store: Store, name: str, variable: str, iris: list[str]) -> list[dict[str, Any]]:
-    """Run ``queries/NAME.rq`` for many nodes: ``VALUES ?variable { ... }`` first in its WHERE group.
-
-    The terms are IRIs read from the store and written back by pyoxigraph, never user text.
-    """
-    text = load_query(name)
-    where = text.index("WHERE {") + len("WHERE {")
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(iris), _CHUNK):
-        terms = " ".join(str(NamedNode(iri)) for iri in iris[start:start + _CHUNK])
-        rows += _select(store, name, f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}").rows
-    return rows
