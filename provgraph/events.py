@@ -11,11 +11,14 @@ import hashlib
 import json
 import math
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
+from fastjsonschema import JsonSchemaValueException
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -44,6 +47,13 @@ def schema() -> dict[str, Any]:
 @cache
 def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
+
+
+@cache
+def _fast_validator() -> Callable[[Any], Any]:
+    """The schema compiled to Python by fastjsonschema: ~10x faster than jsonschema on valid events,
+    which is nearly all of them; jsonschema then explains the rare invalid one."""
+    return fastjsonschema.compile(schema())
 
 
 def now() -> str:
@@ -92,18 +102,28 @@ def validate(event: Any) -> Event:
         raise InvalidEvent(f"unsupported schema {event['schema']!r}; this provgraph reads {SCHEMA_VERSION}",
                            "schema")
     _check_finite(event, [])
-    error = best_match(_validator().iter_errors(event))
-    if error is not None:
-        field = _path(error.absolute_path)
-        if error.validator == "additionalProperties":
-            message = f"unknown field(s): {error.message.split('(')[-1].rstrip(')')}"
-        elif error.validator == "required":
-            message = error.message.replace("is a required property", "is required")
-        else:
-            message = error.message if len(error.message) < 300 else error.message[:300] + "..."
-        raise InvalidEvent(message, field)
+    try:
+        _fast_validator()(event)
+    except JsonSchemaValueException as fast_error:
+        _raise_schema_error(event, fast_error)
     _check_semantics(event)
     return event
+
+
+def _raise_schema_error(event: Event, fast_error: JsonSchemaValueException) -> None:
+    """Explain a schema violation: jsonschema's best match names the field and the problem."""
+    error = best_match(_validator().iter_errors(event))
+    if error is None:  # the two validators disagree: keep the fast one's word
+        raise InvalidEvent(fast_error.message.removeprefix("data").lstrip(". ") or "does not match the schema",
+                           _path(fast_error.path[1:] if fast_error.path else []))
+    field = _path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        message = f"unknown field(s): {error.message.split('(')[-1].rstrip(')')}"
+    elif error.validator == "required":
+        message = error.message.replace("is a required property", "is required")
+    else:
+        message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+    raise InvalidEvent(message, field)
 
 
 def _check_semantics(event: Event) -> None:

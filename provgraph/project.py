@@ -26,7 +26,8 @@ from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import slug
 
 DIRNAME = ".provgraph"
-SYNC_BATCH = 2000  # events per store transaction when catching up
+SYNC_BATCH = 2000  # events per store write when catching up
+BULK_QUADS = 20_000  # from this many quads a write goes through the store's bulk loader
 log = logging.getLogger(__name__)
 
 
@@ -183,7 +184,9 @@ class Project:
 
     def _apply(self, store: Store, batch: list[Entry], progress: Callable[[int], object] | None) -> int:
         quads = [q for entry in batch for q in event_to_quads(entry.event)]
-        if len(quads) > 200_000 and BULK_LOAD in store.capabilities:
+        # A bulk load is not one transaction, but the watermark only moves after it and a replay
+        # adds nothing twice, so a crash half-way is repaired by the next sync.
+        if len(quads) >= BULK_QUADS and BULK_LOAD in store.capabilities:
             store.bulk_add(quads)
         else:
             store.add(quads)

@@ -25,11 +25,15 @@ class Namespace:
 
     def __init__(self, base: str) -> None:
         self.base = base
+        self._terms: dict[str, NamedNode] = {}
 
     def __getattr__(self, local: str) -> NamedNode:
         if local.startswith("__"):
             raise AttributeError(local)
-        return NamedNode(self.base + local)
+        term = self._terms.get(local)
+        if term is None:
+            term = self._terms[local] = NamedNode(self.base + local)
+        return term
 
     def __getitem__(self, local: str) -> NamedNode:
         return self.__getattr__(local)
@@ -49,9 +53,14 @@ class CheckedNamespace(Namespace):
         return frozenset(s[len(self.base):] for s in subjects if s.startswith(self.base))
 
     def __getattr__(self, local: str) -> NamedNode:
-        if local.startswith("_") or local not in self.terms:
-            raise AttributeError(f"{local!r} is not defined in {self._file}")
-        return NamedNode(self.base + local)
+        if local.startswith("_"):
+            raise AttributeError(local)
+        term = self._terms.get(local)
+        if term is None:
+            if local not in self.terms:
+                raise AttributeError(f"{local!r} is not defined in {self._file}")
+            term = self._terms[local] = NamedNode(self.base + local)
+        return term
 
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
