@@ -37,6 +37,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where the JSON result goes")
     parser.add_argument("--markdown", type=Path, help="also write the results as Markdown (e.g. benchmarks/RESULTS.md)")
     parser.add_argument("--keep", action="store_true", help="keep the prepared workloads for the next run")
+    parser.add_argument("--update", type=Path, metavar="JSON",
+                        help="carry over the figures of areas not measured now from an earlier result file")
     args = parser.parse_args(argv)
     if args.sizes:
         args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
@@ -47,7 +49,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown area(s) {', '.join(sorted(unknown))}; choose from {', '.join(AREAS)}")
     if args.task_limit is None:
-        args.task_limit = 5.0 if args.quick else 60.0
+        args.task_limit = 3.0 if args.quick else 60.0
     return args
 
 
@@ -86,11 +88,20 @@ def main(argv: list[str] | None = None) -> int:
             figures += run_area(AREAS[name], 0, str(work), args)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+    carried: list[str] = []
+    if args.update:
+        earlier = json.loads(args.update.read_text())
+        kept = [f for f in earlier["figures"] if f["area"] not in args.areas]
+        figures = [Figure(**{k: v for k, v in f.items() if k != "median"}) for f in kept] + figures
+        carried = sorted({f["area"] for f in kept})
+        args.areas = list(dict.fromkeys([*carried, *args.areas]))
+        args.sizes = sorted({*args.sizes, *earlier["options"]["sizes"]})
     stamp = datetime.now(UTC)
     result = {
         "date": stamp.isoformat(timespec="seconds"),
         "options": {"sizes": args.sizes, "areas": args.areas, "repeat": args.repeat, "seed": args.seed,
                     "task_limit": args.task_limit},
+        "carried_over": {"from": str(args.update), "date": earlier["date"], "areas": carried} if carried else None,
         "machine": machine(),
         "seconds": round(time.perf_counter() - started, 1),
         "figures": [f.as_dict() for f in figures],

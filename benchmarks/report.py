@@ -236,6 +236,8 @@ def write_markdown(path: Path, result: dict[str, Any], figures: list[Figure]) ->
         f"--sizes {','.join(str(s) for s in options['sizes'])} --repeat {options['repeat']}`), "
         f"{result['seconds']} s in all.",
         "",
+        *([f"The {', '.join(result['carried_over']['areas'])} figures are carried over from the run of "
+           f"{result['carried_over']['date']} (`--update`).", ""] if result.get("carried_over") else []),
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gb']} GB memory, {info['platform']}, "
         f"Python {info['python']}; {versions}; {info['dot']}.",
         "",
