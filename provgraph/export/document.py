@@ -34,6 +34,7 @@ from rdflib.namespace import NamespaceManager
 
 from ..errors import ExportError, ProvgraphError
 from ..mapping import bundle_iri
+from ..query.sparql import select_many
 from ..resources import query_path
 from ..store import Solutions, Store
 from ..vocab import PREFIXES, PROV, RDF
@@ -87,16 +88,32 @@ def _about(store: Store, node: NamedNode | BlankNode) -> list[Quad]:
     return [Quad(node, row["p"], row["o"], row["g"]) for row in result]  # type: ignore[arg-type]
 
 
+def _statements(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> dict[Any, list[Quad]]:
+    """Every statement about each node, asked for many IRIs at once (blank nodes one by one)."""
+    found: dict[Any, list[Quad]] = {}
+    iris = sorted({n for n in nodes if isinstance(n, NamedNode)}, key=lambda n: n.value)
+    for row in select_many(store, "export-node-quads", "s", iris):
+        found.setdefault(row["s"], []).append(Quad(row["s"], row["p"], row["o"], row["g"]))  # type: ignore[arg-type]
+    for node in nodes:
+        if isinstance(node, BlankNode):
+            found[node] = _about(store, node)
+    return found
+
+
 def _node_quads(store: Store, nodes: list[NamedNode]) -> list[Quad]:
     wanted = set(nodes)
+    about = _statements(store, nodes)
+    qualifiers = {q.object for node in nodes for q in about.get(node, [])
+                  if q.predicate.value in _QUALIFIERS and isinstance(q.object, NamedNode | BlankNode)}
+    about_qualified = _statements(store, qualifiers)
     kept: list[Quad] = []
     for node in nodes:
-        for quad in _about(store, node):
+        for quad in about.get(node, []):
             obj, pred = quad.object, quad.predicate
             if isinstance(obj, Literal) or obj in wanted or pred == RDF.type:
                 kept.append(quad)
             elif pred.value in _QUALIFIERS and isinstance(obj, NamedNode | BlankNode):
-                qualified = _about(store, obj)
+                qualified = about_qualified.get(obj, [])
                 targets = {q.object for q in qualified if q.predicate in (PROV.entity, PROV.activity, PROV.agent)}
                 if targets <= wanted:
                     kept.append(quad)
