@@ -108,7 +108,7 @@ class Meter:
                 with _deadline(self.limit):
                     result = op(state)
             except (_Stopped, Exception) as exc:
-                stopped = isinstance(exc, _Stopped)
+                stopped = isinstance(exc, _Stopped) or isinstance(exc.__cause__, _Stopped)
                 figure.times, figure.timed_out = [], self.limit if stopped else None
                 problem = f"stopped after {self.limit:.0f} s" if stopped else f"failed: {type(exc).__name__}: {exc}"
                 figure.note = (figure.note + "; " if figure.note else "") + problem[:300]
@@ -130,8 +130,9 @@ class Meter:
         return figure
 
 
-class _Stopped(Exception):
-    """A repetition ran past its time limit."""
+class _Stopped(BaseException):
+    """A repetition ran past its time limit (a BaseException, so that code catching ``Exception``
+    and re-raising its own error cannot hide the stop)."""
 
 
 class _deadline:
