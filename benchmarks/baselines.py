@@ -8,27 +8,15 @@ from typing import Any
 
 import networkx as nx
 import prov.model as pm
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad
-from rdflib import BNode, Dataset, URIRef
-from rdflib import Literal as RdfLiteral
+from pyoxigraph import DefaultGraph, Quad
+from rdflib import Dataset, URIRef
 
+from provgraph.export.document import rdflib_term
 from provgraph.vocab import PREFIXES, PROV
 
 IMPACT_EDGES = frozenset(PROV[name].value for name in ("used", "wasGeneratedBy", "wasDerivedFrom"))
 LINEAGE_EDGES = ("wasGeneratedBy", "used", "wasDerivedFrom", "wasAssociatedWith", "wasAttributedTo",
                  "actedOnBehalfOf")
-
-
-def rdflib_term(term: Any) -> Any:
-    if isinstance(term, NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return BNode(term.value)
-    if isinstance(term, Literal):
-        if term.language:
-            return RdfLiteral(term.value, lang=term.language)
-        return RdfLiteral(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unexpected term {term!r}")
 
 
 def rdflib_quads(quads: Iterable[Quad]) -> list[tuple[Any, Any, Any, Any]]:

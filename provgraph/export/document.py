@@ -147,7 +147,8 @@ class _Decoder(ProvRDFSerializer):
         super()._emit_decoded_records(bundle, state)
 
 
-def _rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
+def rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
+    """The rdflib twin of a pyoxigraph term (the ``prov`` package's decoder reads rdflib graphs)."""
     if isinstance(term, NamedNode):
         return URIRef(term.value)
     if isinstance(term, BlankNode):
@@ -175,7 +176,7 @@ def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode |
             for prefix, base in prefixes.items():
                 graph.bind(prefix, base, override=True, replace=True)
             graphs[name] = graph
-        graphs[name].add((_rdflib_term(quad.subject), URIRef(quad.predicate.value), _rdflib_term(quad.object)))
+        graphs[name].add((rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)))
     return graphs
 
 
