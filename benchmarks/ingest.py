@@ -46,7 +46,7 @@ def provgraph(meter: Meter, workspace: str) -> None:
                   teardown=lambda state: shutil.rmtree(state[0]))
 
 
-def pyoxigraph_bulk(meter: Meter, workspace: str) -> None:
+def _pyoxigraph(meter: Meter, workspace: str, method: str, note: str) -> None:
     import pyoxigraph as ox
 
     space = Workspace(workspace)
@@ -54,28 +54,19 @@ def pyoxigraph_bulk(meter: Meter, workspace: str) -> None:
 
     def op(folder: str) -> None:
         store = ox.Store(folder)
-        store.bulk_extend(quads)
+        getattr(store, method)(quads)
         store.flush()
         del store
 
-    meter.measure(TASK, op, lambda: _tmp(space), _work(space), "Store.bulk_extend of pre-built quads, on disk",
-                  teardown=shutil.rmtree)
+    meter.measure(TASK, op, lambda: _tmp(space), _work(space), note, teardown=shutil.rmtree)
+
+
+def pyoxigraph_bulk(meter: Meter, workspace: str) -> None:
+    _pyoxigraph(meter, workspace, "bulk_extend", "Store.bulk_extend of pre-built quads, on disk")
 
 
 def pyoxigraph_extend(meter: Meter, workspace: str) -> None:
-    import pyoxigraph as ox
-
-    space = Workspace(workspace)
-    quads = space.quads()
-
-    def op(folder: str) -> None:
-        store = ox.Store(folder)
-        store.extend(quads)
-        store.flush()
-        del store
-
-    meter.measure(TASK, op, lambda: _tmp(space), _work(space), "Store.extend (one transaction) of pre-built quads",
-                  teardown=shutil.rmtree)
+    _pyoxigraph(meter, workspace, "extend", "Store.extend (one transaction) of pre-built quads")
 
 
 def rdflib_add(meter: Meter, workspace: str) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from .errors import QueryError
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -28,3 +30,12 @@ def ontology_path(name: str = "provml.ttl") -> Path:
 def query_path(name: str) -> Path:
     """Path of a shipped SPARQL query (``impact`` -> ``queries/impact.rq``)."""
     return resource_dir("queries") / f"{name}.rq"
+
+
+@cache
+def query_text(name: str) -> str:
+    """The text of the shipped query ``queries/<name>.rq``, read once per process."""
+    try:
+        return query_path(name).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise QueryError(f"no shipped query named {name!r}") from exc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cache
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
@@ -11,20 +10,14 @@ from pyoxigraph import Literal, NamedNode
 from .errors import QueryError
 from .events import parse_time
 from .mapping import bundle_iri, run_iri
-from .resources import query_path
+from .resources import query_text
 from .store import Solutions, Store
 from .vocab import PROV, PROVML, RDF, RDFS, local_of
 
 
-@cache
-def load_query(name: str) -> str:
-    """The text of ``queries/NAME.rq``."""
-    return query_path(name).read_text(encoding="utf-8")
-
-
 def select(store: Store, name: str, **bindings: Any) -> Solutions:
     """Run the SELECT query ``queries/NAME.rq`` with safely bound parameters."""
-    result = store.query(load_query(name), bindings)
+    result = store.query(query_text(name), bindings)
     if not isinstance(result, Solutions):
         raise QueryError(f"queries/{name}.rq is not a SELECT query")
     return result

@@ -52,6 +52,18 @@ def wait_until_ready(url: str, deadline_s: float = 30.0, process: subprocess.Pop
     raise RuntimeError(f"{url} did not come up within {deadline_s} s")
 
 
+
+def stop_process(process: subprocess.Popen[bytes] | None, grace_s: float) -> None:
+    """Terminate a server process, killing it if it has not exited after ``grace_s`` seconds."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
 class OxigraphServer:
     """``oxigraph serve`` on a loopback port; in memory, or persisted in ``location`` so it can be
     stopped and started again with its data."""
@@ -81,14 +93,7 @@ class OxigraphServer:
         return self
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, grace_s=10)
         self.process = None
 
     def __enter__(self) -> OxigraphServer:
@@ -165,14 +170,7 @@ class VirtuosoServer:
         return self
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, grace_s=30)
         self.process = None
 
 

@@ -35,7 +35,7 @@ from rdflib.namespace import NamespaceManager
 from ..errors import ExportError, ProvgraphError
 from ..mapping import bundle_iri
 from ..query.sparql import select_many
-from ..resources import query_path
+from ..resources import query_text
 from ..store import Solutions, Store
 from ..vocab import PREFIXES, PROV, RDF
 from . import dictionary
@@ -81,7 +81,7 @@ def scoped_quads(
 
 
 def _about(store: Store, node: NamedNode | BlankNode) -> list[Quad]:
-    sparql = query_path("export-node-quads").read_text(encoding="utf-8")
+    sparql = query_text("export-node-quads")
     result = store.query(sparql, {"s": node})
     if not isinstance(result, Solutions):
         raise ExportError("export-node-quads.rq must be a SELECT query")

@@ -8,7 +8,6 @@ literals here, so a string is always a string literal, however many quotes or br
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
@@ -16,19 +15,13 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 from ..errors import QueryError
 from ..events import parse_time
 from ..mapping import literal
-from ..resources import query_path
+from ..resources import query_text
 from ..store import QueryResult, Solutions, Store, Term
 from ..store.bindings import inject_values
 from ..vocab import XSD
 
-
-@cache
-def load(name: str) -> str:
-    """The text of the shipped query ``queries/<name>.rq``."""
-    try:
-        return query_path(name).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise QueryError(f"no shipped query named {name!r}") from exc
+#: The text of the shipped query ``queries/<name>.rq``.
+load = query_text
 
 
 def moment(value: str | datetime, name: str) -> datetime:

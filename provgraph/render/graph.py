@@ -19,7 +19,7 @@ from pyoxigraph import Literal, NamedNode
 
 from ..errors import QueryError
 from ..query.sparql import select_many
-from ..runinfo import load_query
+from ..resources import query_text
 from ..store import Solutions, Store
 from ..vocab import PROVML, RDF, RDFS
 
@@ -213,7 +213,7 @@ def _python(term: Any) -> Any:
 
 
 def _select(store: Store, name: str, sparql: str | None = None) -> Solutions:
-    result = store.query(sparql or load_query(name))
+    result = store.query(sparql or query_text(name))
     if not isinstance(result, Solutions):
         raise QueryError(f"queries/{name}.rq is not a SELECT query")
     return result
