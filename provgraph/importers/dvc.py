@@ -46,6 +46,7 @@ from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
 from . import naming
 from .naming import Imported
+from .registry import Importer, ImportOptions
 
 __all__ = ["events_from_dvc", "load_yaml", "validate_dvc_yaml"]
 
@@ -366,3 +367,13 @@ def events_from_dvc(path: str | Path, root: str | Path | None = None, schema: st
     pipeline = _Pipeline(file, document, lock, Path(root) if root is not None else file.parent)
     events, counts = pipeline.events()
     return Imported(naming.finish(events, f"DVC pipeline {file}"), counts)
+
+
+def _read(source: str, options: ImportOptions) -> Imported:
+    path = Path(source)
+    root = options.project_root if options.project_root and path.resolve().is_relative_to(options.project_root) \
+        else None
+    return events_from_dvc(path, root=root, schema=options.schema)
+
+
+IMPORTER = Importer("dvc", "dvc.yaml or the folder holding it (dvc.lock read when present)", _read, extra="dvc")

@@ -38,6 +38,7 @@ from .. import events as ev
 from ..errors import InvalidEvent
 from . import naming
 from .naming import Imported
+from .registry import Importer, ImportOptions
 
 __all__ = ["events_from_mlflow", "run_id"]
 
@@ -313,3 +314,11 @@ def events_from_mlflow(path: str | Path) -> Imported:
     events = [event for run in (*runs.values(), *stubs.values()) for event in run.events()]
     counts = {"run records": len(runs), "model versions": len(reader.versions), "stub runs": len(stubs)}
     return Imported(naming.finish(events, f"MLflow export {path}"), counts)
+
+
+def _read_source(source: str, options: ImportOptions) -> Imported:
+    return events_from_mlflow(source)
+
+
+IMPORTER = Importer("mlflow", "a run.json/model.json export of mlflow-export-import, or a folder of them",
+                    _read_source)

@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import events as ev
-from ..errors import InvalidEvent
+from ..errors import InvalidEvent, ProvgraphError
 from . import naming
-from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
+from .naming import Imported
+from .openlineage_spec import SPEC_ENV, OpenLineageSpec, event_kind, find_spec
+from .registry import Importer, ImportOptions
 
 __all__ = ["OpenLineageSpec", "events_from_openlineage", "events_from_openlineage_payload", "run_id"]
 
@@ -263,3 +265,43 @@ def events_from_openlineage_payload(payload: Any, *, spec: OpenLineageSpec | str
             error.field = f"[{index}].{exc.field}" if exc.field else f"[{index}]"
             raise error from exc
     return found
+
+
+def _read(source: str, options: ImportOptions) -> Imported:
+    """OpenLineage events from a JSON event, a JSON array, JSON Lines, or a folder of those files."""
+    spec = find_spec(options.spec, options.check_input_facets)
+    if spec is None and options.check_input_facets:
+        raise ProvgraphError(f"--check-input-facets needs the OpenLineage spec: pass --spec or set {SPEC_ENV}")
+    path = Path(source)
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl", ".ndjson")) if path.is_dir() \
+        else [path]
+    if not files or not files[0].is_file():
+        raise ProvgraphError(f"{path}: no such file, or no OpenLineage events in it")
+    found: list[ev.Event] = []
+    received = 0
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProvgraphError(f"{file}: cannot be read: {exc}") from exc
+        if file.suffix in (".jsonl", ".ndjson"):
+            payloads = [(f"{file}, line {n}", line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        else:
+            payloads = [(str(file), text)]
+        for where, payload in payloads:
+            try:
+                parsed = json.loads(payload)
+            except ValueError as exc:
+                raise InvalidEvent(f"{where}: not valid JSON: {exc}") from exc
+            received += len(parsed) if isinstance(parsed, list) else 1
+            try:
+                found += events_from_openlineage_payload(parsed, spec=spec)
+            except InvalidEvent as exc:
+                raise InvalidEvent(f"{where}: {exc}") from exc
+    counts = {"OpenLineage events": received}
+    if received > len(found):  # RUNNING/OTHER run events, dataset and job events: no run starts or ends
+        counts["without a run start or end"] = received - len(found)
+    return Imported(found, counts)
+
+
+IMPORTER = Importer("openlineage", "a JSON event, a JSON array, JSON Lines, or a folder of those files", _read)
