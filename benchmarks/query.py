@@ -30,7 +30,7 @@ def _landmark(marks: dict[str, Any], task: str) -> str:
 
 
 def _agent(marks: dict[str, Any]) -> str:
-    from provgraph.mapping import agent_iri
+    from provgraph.vocab import agent_iri
 
     return agent_iri(marks["join_agent"]).value
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
 from ..project import Project
-from ..runinfo import describe_run, store_stats
+from ..query.runinfo import describe_run, store_stats
 from ..tables import table
 from .output import add_format_option, emit
 

@@ -16,8 +16,8 @@ from pyoxigraph import NamedNode
 from .. import __version__
 from ..errors import ProvgraphError, RenderError
 from ..query.resolve import resolve
+from ..query.runinfo import describe_run
 from ..query.traverse import impact
-from ..runinfo import describe_run
 from ..store import Store
 from ..vocab import PROV, PROVML
 from .diagram import pipe

@@ -17,9 +17,9 @@ from rdflib import BNode, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from ..errors import ProvgraphError, ValidationError
-from ..mapping import bundle_iri
 from ..resources import ontology_path
 from ..store import Store
+from ..vocab import bundle_iri
 from .report import Report, Violation
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
