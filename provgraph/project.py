@@ -24,7 +24,6 @@ from . import events as ev
 from .capture.environment import git_remote
 from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
-from .importers.naming import identifier
 from .journal import GENESIS, Entry, Journal, Verification
 from .mapping import Mapper
 from .query.layout import LAYOUT, latest_version, store_facts
@@ -278,7 +277,8 @@ def default_namespace(root: Path) -> str:
     """A project's namespace: its git remote (``github.com_org_repo``) when it has one, else a new id."""
     remote = git_remote(root)
     if remote:
-        return identifier(re.sub(r"^[a-z+]+://|\.git$|^git@", "", remote).replace(":", "/"))
+        plain = re.sub(r"^[a-z+]+://|\.git$|^git@", "", remote).replace(":", "/")
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", plain).strip("._-")[:128] or "project"
     return f"project-{uuid.uuid4().hex[:16]}"
 
 

@@ -12,11 +12,12 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, serialize
 from ..errors import QueryError
 from ..project import Project
 from ..query import sparql
-from ..query.policy import invalidate, invalidated
+from ..query.policy import invalidated
 from ..query.results import Table
 from ..query.runs import diff, runs, who
 from ..query.traverse import impact, lineage
 from ..store import Solutions
+from ..usecases.invalidate import invalidate
 from .output import add_format_option, emit
 
 

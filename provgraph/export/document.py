@@ -67,7 +67,7 @@ def scoped_quads(
     if run is not None and nodes is not None:
         raise ExportError("choose one export scope: a run or a set of nodes, not both")
     if nodes is not None:
-        return _node_quads(store, list(nodes))
+        return _as_document(_node_quads(store, list(nodes)))
     if run is not None:
         if bundle_iri(run) not in store.graphs():
             raise ExportError(f"no run {run!r} in the store (no named graph {bundle_iri(run).value})")
@@ -77,7 +77,12 @@ def scoped_quads(
         quads = list(parse(data, RdfFormat.N_QUADS))
     except (SyntaxError, ValueError) as exc:
         raise ExportError(f"cannot read the store for export: {exc}") from exc
-    # the shared descriptions are the document's own statements; each run is a bundle
+    return _as_document(quads)
+
+
+def _as_document(quads: list[Quad]) -> list[Quad]:
+    """The shared descriptions as the document's own statements (each run stays a bundle), without the
+    store's statements about itself."""
     return [Quad(q.subject, q.predicate, q.object, DefaultGraph()) if q.graph_name == SHARED_GRAPH else q
             for q in quads if q.graph_name != STORE_GRAPH]
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyoxigraph import RdfFormat
+from pyoxigraph import NamedNode, RdfFormat
 from rdflib import BNode, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from ..errors import ProvgraphError, ValidationError
+from ..query.runinfo import run_statements
 from ..resources import ontology_path
 from ..store import Store
 from ..vocab import bundle_iri
@@ -95,6 +96,6 @@ def check_shapes(store: Store, *, run: str | None = None) -> Report:
         graph = bundle_iri(run)
         if graph not in store.graphs():
             raise ValidationError(f"no run {run!r} in the store")
-        bundle = Graph().parse(data=store.dump(RdfFormat.N_TRIPLES, graph=graph), format="nt")
-        focus = sorted({s for s in bundle.subjects() if isinstance(s, URIRef)}, key=str)
+        statements = run_statements(store, run)  # the bundle and the descriptions of what it mentions
+        focus = sorted({URIRef(q.subject.value) for q in statements if isinstance(q.subject, NamedNode)}, key=str)
     return check_graph(data, focus)
