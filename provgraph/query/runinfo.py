@@ -10,7 +10,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from ..errors import QueryError
 from ..events import parse_time
 from ..store import Store
-from ..vocab import PROV, PROVML, RDF, RDFS, SHARED_GRAPH, bundle_iri, local_of, run_iri
+from ..vocab import PROV, PROVML, RDF, RDFS, bundle_iri, local_of, run_iri
 from .sparql import select, select_many
 
 
@@ -40,20 +40,38 @@ DESCRIPTION_HOPS = 2
 
 
 def run_statements(store: Store, run_id: str) -> list[Quad]:
-    """What one run asserts (its bundle) with the shared descriptions of every node it mentions, put in
-    the bundle, so the result stands on its own; other runs' statements stay out."""
+    """What one run asserts (its bundle) with the descriptions of every node it mentions (from the shared
+    graph, or wherever an imported document put them), put in the bundle so the result stands on its
+    own; what other runs assert about those nodes (their relations and times) stays out."""
     graph = bundle_iri(run_id)
-    quads = [Quad(row["s"], row["p"], row["o"], graph)  # type: ignore[arg-type]
-             for row in select(store, "run-graph", graph=graph)]
+    rows = select(store, "run-graph", graph=graph).rows
+    if not rows:  # imported from a document without named graphs: read the graph that has the run
+        homes = select(store, "run-home", run=run_iri(run_id)).rows
+        if homes:
+            graph = homes[0]["graph"]  # type: ignore[assignment]
+            rows = select(store, "run-graph", graph=graph).rows
+    quads = [Quad(row["s"], row["p"], row["o"], graph) for row in rows]  # type: ignore[arg-type]
     seen: set[NamedNode] = set()
     frontier = quads
     for _ in range(DESCRIPTION_HOPS):
         mentioned = {t for q in frontier for t in (q.subject, q.object) if isinstance(t, NamedNode)} - seen
         seen |= mentioned
         rows = select_many(store, "export-node-quads", "s", sorted(mentioned, key=lambda n: n.value))
-        frontier = [Quad(r["s"], r["p"], r["o"], graph) for r in rows if r["g"] == SHARED_GRAPH]  # type: ignore[arg-type]
+        frontier = [Quad(r["s"], r["p"], r["o"], graph) for r in rows  # type: ignore[arg-type]
+                    if r["g"] != graph and _describes(r["p"], r["o"])]
         quads += frontier
     return list(dict.fromkeys(quads))
+
+
+#: Statements that describe a node rather than relate it to another run: its types, what it specializes
+#: or holds, and its literal properties other than PROV's event times.
+_STRUCTURE = frozenset({RDF.type, PROV.specializationOf, PROV.alternateOf, PROV.hadMember})
+_TIMES = frozenset({PROV.generatedAtTime, PROV.invalidatedAtTime, PROV.startedAtTime, PROV.endedAtTime,
+                    PROV.atTime})
+
+
+def _describes(predicate: Any, value: Any) -> bool:
+    return predicate in _STRUCTURE or (isinstance(value, Literal) and predicate not in _TIMES)
 
 
 def describe_run(store: Store, run_id: str) -> dict[str, Any]:

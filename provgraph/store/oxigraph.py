@@ -103,8 +103,13 @@ class OxigraphStore(Store):
         return len(self._store)
 
     def close(self) -> None:
-        if DURABLE in self.capabilities:
-            try:
+        """Flush and release the store (and, on disk, its lock, so another process may open it)."""
+        if not hasattr(self, "_store"):
+            return
+        try:
+            if DURABLE in self.capabilities:
                 self._store.flush()
-            except OSError as exc:
-                raise StoreError(f"cannot flush {self.uri}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot flush {self.uri}: {exc}") from exc
+        finally:
+            del self._store
