@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from .resources import ontology_path
 
@@ -199,3 +200,32 @@ def version_iri(digests: dict[str, str], logical: NamedNode) -> NamedNode | None
         return None
     algorithm = min(digests)
     return iri("data", f"{slug(algorithm)}-{short_hash(logical.value, algorithm, digests[algorithm], n=32)}")
+
+
+#: PROV-O's qualification pattern for the relations provgraph's questions read: qualifying property ->
+#: (property of the qualified node naming the influencer, the unqualified property it stands for).
+QUALIFIED = {
+    PROV[q]: (PROV[who], PROV[short]) for q, who, short in (
+        ("qualifiedUsage", "entity", "used"), ("qualifiedGeneration", "activity", "wasGeneratedBy"),
+        ("qualifiedAssociation", "agent", "wasAssociatedWith"), ("qualifiedAttribution", "agent", "wasAttributedTo"),
+        ("qualifiedDerivation", "entity", "wasDerivedFrom"), ("qualifiedDelegation", "agent", "actedOnBehalfOf"),
+        ("qualifiedInvalidation", "activity", "wasInvalidatedBy"),
+    )
+}
+
+
+def implied_by_qualified(quads: Iterable[Quad]) -> set[tuple[Any, Any, Any, Any]]:
+    """The unqualified statements ``(subject, property, influencer, graph)`` that the qualified
+    relations among ``quads`` stand for (``:s prov:qualifiedUsage [ prov:entity :e ]`` -> ``:s prov:used :e``)."""
+    quads = list(quads)
+    about: dict[tuple[Any, Any], list[Quad]] = {}
+    for quad in quads:
+        about.setdefault((quad.subject, quad.graph_name), []).append(quad)
+    implied: set[tuple[Any, Any, Any, Any]] = set()
+    for quad in quads:
+        pattern = QUALIFIED.get(quad.predicate)
+        if pattern is not None:
+            link, short = pattern
+            implied.update((quad.subject, short, q.object, quad.graph_name)
+                           for q in about.get((quad.object, quad.graph_name), ()) if q.predicate == link)
+    return implied

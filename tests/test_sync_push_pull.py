@@ -42,7 +42,7 @@ def test_push_copies_the_local_store(filled_project: Project, remote: Store,
     filled_project.close()  # the CLI opens the embedded store itself
     assert main(["-C", str(filled_project.root), "push", "--to", remote.uri]) == 0
     out = capsys.readouterr().out
-    assert f"copied {len(local)} quad(s) in 4 named graph(s)" in out
+    assert f"copied {len(local)} quad(s) in 5 named graph(s)" in out  # 4 runs and the shared descriptions
     assert quads(remote.dump()) == local
     assert main(["-C", str(filled_project.root), "push", "--to", remote.uri]) == 0  # again: no change
     assert quads(remote.dump()) == local and len(remote) == len(local)
@@ -66,7 +66,7 @@ def test_pull_copies_the_remote_store(filled_project: Project, remote: Store, tm
     other = Project.init(tmp_path / "other")
     other.close()
     assert main(["-C", str(other.root), "pull", "--from", remote.uri]) == 0
-    assert "in 5 named graph(s)" in capsys.readouterr().out
+    assert "in 6 named graph(s)" in capsys.readouterr().out
     with Project(other.root) as reopened:
         assert quads(reopened.store.dump(RdfFormat.N_QUADS)) == expected
 
@@ -77,7 +77,7 @@ def test_copy_keeps_each_run_in_one_transaction(filled_project: Project, remote:
 
     monkeypatch.setattr(transfer, "BATCH_QUADS", 1)  # every named graph its own transaction
     copied = copy_store(filled_project.store, remote)
-    assert (copied.graphs, copied.transactions) == (4, 4)
+    assert (copied.graphs, copied.transactions) == (5, 5)  # 4 runs and the shared descriptions
     assert copied.quads == len(filled_project.store) == len(remote)
 
 
@@ -107,7 +107,7 @@ def test_push_to_virtuoso_and_pull_back(filled_project: Project, tmp_path: Path,
     other = Project.init(tmp_path / "other")
     other.close()
     assert main(["-C", str(other.root), "pull", "--from", uri]) == 0
-    assert f"copied {len(local)} quad(s) in 4 named graph(s)" in capsys.readouterr().out
+    assert f"copied {len(local)} quad(s) in 5 named graph(s)" in capsys.readouterr().out
     with Project(other.root) as reopened:
         assert quads(reopened.store.dump(RdfFormat.N_QUADS)) == local
     open_store(uri).clear()

@@ -37,7 +37,7 @@ from ..query.runinfo import run_statements
 from ..query.sparql import select_many
 from ..resources import query_text
 from ..store import Solutions, Store
-from ..vocab import PREFIXES, PROV, RDF, SHARED_GRAPH, bundle_iri
+from ..vocab import PREFIXES, PROV, RDF, SHARED_GRAPH, bundle_iri, implied_by_qualified
 from . import dictionary
 
 #: Predicates that link a node to its qualified-influence nodes, which belong with it in a subgraph.
@@ -166,7 +166,8 @@ def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode |
     dataset: rdflib's dataset filters every lookup by graph, which grows with the number of runs.
 
     A node a bundle speaks of but does not type there (a data version or an agent described once, in the
-    shared descriptions) gets its types from the default graph, so the bundle's statements decode."""
+    shared descriptions) gets its types from there, so the bundle's statements decode. (An imported
+    document's own top level is left as it was written.)"""
     graphs: dict[NamedNode | None, Graph] = {}
     types: dict[object, list[Quad]] = {}
     untyped: dict[NamedNode | None, set[object]] = {}
@@ -184,7 +185,7 @@ def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode |
             graphs[name] = graph
         graphs[name].add((rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)))
         if quad.predicate == RDF.type:
-            if name is None:
+            if quad.graph_name == SHARED_GRAPH:
                 types.setdefault(quad.subject, []).append(quad)
             untyped.get(name, set()).discard(quad.subject)
         elif name is not None:
@@ -208,8 +209,11 @@ def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None =
     raw = pm.ProvDocument()
     for prefix, base in namespaces.items():
         raw.add_namespace(prefix, base)
+    quads = list(quads)
+    implied = implied_by_qualified(quads)  # decoded from the qualified node, which says more
+    quads = [q for q in quads if (q.subject, q.predicate, q.object, q.graph_name) not in implied]
     try:
-        rest, records = dictionary.split_quads(list(quads), raw)
+        rest, records = dictionary.split_quads(quads, raw)
         for iri in {t.value for q in rest for t in (q.subject, q.object, q.graph_name) if isinstance(t, NamedNode)}:
             dictionary.mint(raw, iri)  # every IRI gets a prefix, as the prov decoder requires
         graphs = _graphs(rest, {ns.prefix: ns.uri for ns in raw.namespaces})  # shared graph -> top level
