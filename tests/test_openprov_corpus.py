@@ -54,7 +54,8 @@ ACHIEVED = {
     # PROV-JSON imported, exported, read back. Lost on the way: 18 scruffy cases whose attributes PROV-O
     # cannot tie to one of two same-id relations, 4 PROV-DM-invalid memberships with no PROV-O form, 2
     # documents whose IRIs hold PROV-N escapes, 2 dictionary keys of unusual types (xsd:anyURI,
-    # xsd:dateTime), 1 that states a relation both bare and qualified (see "agree"); PROV-JSONLD also has no form for the 73 dictionary cases; PROV-XML loses 12 more: 8
+    # xsd:dateTime), 1 that states a relation both bare and qualified (see "agree"); PROV-JSONLD also
+    # has no form for the 73 dictionary cases; PROV-XML loses 12 more: 8
     # whose rdf:XMLLiteral values it writes as xsd:string to stay schema-valid, 4 with local names or keys
     # its reader cannot take back.
     "round_trip": {"provn": 439, "prov-json": 439, "prov-xml": 427, "prov-jsonld": 366, "trig": 439,
