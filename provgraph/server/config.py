@@ -28,10 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProvgraphError
+from ..limits import QueryLimits
 
 ROLES = ("reader", "writer", "admin")
 AGENT_KINDS = ("person", "software", "organization")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DEFAULT_QUERY_TIMEOUT_S = 30.0
+DEFAULT_MAX_RESULTS = 100_000
+DEFAULT_QUERY_SLOTS = 4
 TOKENS_ENV = "PROVGRAPH_TOKENS"
 TOKENS_FILE_ENV = "PROVGRAPH_TOKENS_FILE"
 _AGENT_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -73,12 +77,20 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8750
     tokens: list[Token] = field(default_factory=list)
-    max_body_bytes: int = DEFAULT_MAX_BODY
+    max_body_bytes: int = DEFAULT_MAX_BODY  # also bounds a gzip body once inflated
+    query_limits: QueryLimits = field(default_factory=QueryLimits)  # SPARQL text: length, nesting, operators
+    query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S  # /sparql answers 503 when a query runs longer
+    max_results: int = DEFAULT_MAX_RESULTS  # rows (or triples) of a /sparql answer
+    query_slots: int = DEFAULT_QUERY_SLOTS  # /sparql queries evaluated at once (an abandoned one keeps its slot)
 
     def check(self) -> None:
         """Refuse to listen beyond loopback without tokens, and reject nonsense limits."""
-        if self.max_body_bytes <= 0:
-            raise ProvgraphError(f"the request size limit must be positive, not {self.max_body_bytes}")
+        limits = {"request size limit": self.max_body_bytes, "query time limit": self.query_timeout_s,
+                  "result limit": self.max_results, "number of query slots": self.query_slots,
+                  "query length limit": self.query_limits.max_length}
+        for name, value in limits.items():
+            if value <= 0:
+                raise ProvgraphError(f"the {name} must be positive, not {value}")
         if not self.tokens and not is_loopback(self.host):
             raise ProvgraphError(
                 f"refusing to listen on {self.host} without API tokens: anyone could write; "
