@@ -23,7 +23,7 @@ def admit(event: Any, to_quads: Callable[[ev.Event], Iterable[Any]]) -> ev.Event
             pass
     except InvalidEvent:
         raise
-    except Exception as exc:  # noqa: BLE001 - any mapping failure means the event cannot be stored
+    except Exception as exc:  # any mapping failure means the event cannot be stored
         message = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         raise InvalidEvent(f"the event cannot be mapped to RDF ({message}); nothing was recorded") from exc
     return event

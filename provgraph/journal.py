@@ -34,11 +34,18 @@ from .errors import InvalidEvent, JournalError
 GENESIS = "0" * 64
 KEY_ENV = "PROVGRAPH_SIGNING_KEY"  # an Ed25519 key (PEM): private signs heads, public only verifies
 REPAIR = "see 'Repairing a journal' in the README"
+SUBMITTED_BY = "provgraph.submitted_by"  # annotation a server stamps on each event it records
+LOCAL_AGENT = "local"  # who recorded an event without a server (or through one without tokens)
 
 
 def chain_hash(prev: str, event: ev.Event) -> str:
     """The hash of an entry: its predecessor's hash and the canonical JSON of its event."""
     return hashlib.sha256(f"{prev}\n{ev.dumps(event)}".encode()).hexdigest()
+
+
+def submitter(event: ev.Event) -> str:
+    """The agent that submitted a journaled event; event ids are unique per submitter."""
+    return str(event.get("annotations", {}).get(SUBMITTED_BY, LOCAL_AGENT))
 
 
 @dataclass(frozen=True)

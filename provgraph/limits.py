@@ -17,6 +17,7 @@ from typing import Any
 from .errors import InvalidEvent, QueryError
 from .store.bindings import tokens
 
+MAX_REFERENCE = 4096  # an event's longest text: a longer reference cannot name anything recorded
 MAX_JSON_DEPTH = 64
 MAX_INT_DIGITS = 64
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -71,6 +72,15 @@ def parse_json(data: str | bytes) -> Any:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     _check_tree(parsed, surrogates=bool(_ESCAPED_SURROGATE.search(raw)) or isinstance(data, str))
     return parsed
+
+
+def check_reference(ref: str) -> None:
+    """Raise :class:`QueryError` for a reference that cannot name anything: too long or with control
+    characters (which file system calls and error messages would otherwise trip over)."""
+    if len(ref) > MAX_REFERENCE:
+        raise QueryError(f"the reference is {len(ref)} characters long; no recorded name exceeds {MAX_REFERENCE}")
+    if any(ord(c) < 32 or 0xD800 <= ord(c) < 0xE000 for c in ref):
+        raise QueryError("a reference cannot contain control characters or lone surrogates")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -194,7 +194,7 @@ class Project:
         for entry in batch:
             try:
                 quads += event_to_quads(entry.event)
-            except Exception as exc:  # noqa: BLE001 - an entry journaled before admission checked the mapping
+            except Exception as exc:  # an entry journaled before admission checked the mapping
                 problem = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
                 log.warning("journal entry %d (event %s) cannot be applied to the store and is skipped: %s",
                             entry.seq, entry.event.get("id"), problem)

@@ -25,13 +25,13 @@ from typing import Any
 from .. import events as ev
 from ..capture.http_sink import is_server_url
 from ..errors import Forbidden, ProvgraphError, StoreError
+from ..journal import SUBMITTED_BY, submitter
 from ..project import Project
 from ..redaction import redact
 from ..store import Store
 from .config import LOCAL, Principal
 
 SUBMITTER_ROLE = "submitter"
-SUBMITTED_BY = "provgraph.submitted_by"
 SUBMITTED_AT = "provgraph.submitted_at"
 CLAIMED_AGENTS = "provgraph.claimed_agents"
 
@@ -71,10 +71,6 @@ def stamp(event: ev.Event, who: Principal, when: str) -> ev.Event:
         stamped["annotations"][CLAIMED_AGENTS] = ",".join(claimed)
     return stamped
 
-
-def submitter(event: ev.Event) -> str:
-    """Who submitted a journaled event (``local`` for events recorded without the server)."""
-    return str(event.get("annotations", {}).get(SUBMITTED_BY, LOCAL.agent))
 
 
 class Backend:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProvgraphError
+from ..journal import LOCAL_AGENT
 from ..limits import QueryLimits
 
 ROLES = ("reader", "writer", "admin")
@@ -57,7 +58,7 @@ class Principal:
 
 
 #: The caller when no tokens are configured (the server then listens on loopback only).
-LOCAL = Principal(agent="local", role="admin", name="local user (no API tokens configured)", kind="person")
+LOCAL = Principal(agent=LOCAL_AGENT, role="admin", name="local user (no API tokens configured)", kind="person")
 
 
 @dataclass(frozen=True)

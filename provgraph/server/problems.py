@@ -12,10 +12,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..redaction import redact
 from ..errors import (
-    Forbidden,
     ExportError,
+    Forbidden,
     InvalidEvent,
     JournalError,
     ProvgraphError,
@@ -25,6 +24,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ..redaction import redact
 
 log = logging.getLogger("provgraph.server")
 
