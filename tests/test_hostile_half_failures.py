@@ -61,7 +61,7 @@ def test_ingest_while_serve_holds_the_store(serving: tuple[Path, httpx.Client]) 
 
 
 def test_ingest_while_the_remote_store_is_down(tmp_path: Path) -> None:
-    assert provgraph(tmp_path, "init", "--store", f"sparql+http://{HOST}:{free_port()}").returncode == 0
+    assert provgraph(tmp_path, "init", "--store", f"sparql+http://{HOST}:{free_port()}?retries=0").returncode == 0
     done = provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1")))
     assert done.returncode == 0 and "will catch up" in done.stdout, (done.stdout, done.stderr)
     assert provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1"))).returncode == 0
