@@ -75,13 +75,12 @@ def _structural() -> list[tuple[str, bytes]]:
                   "agent-name": run_event(agents=[{"id": "a", "kind": "person", "name": "\ud800"}])}
     cases += [(f"lone-surrogate/{name}", line(event)) for name, event in surrogates.items()]
     for digits in (65, 4_300, 5_000, 100_000):
+        sized = line(run_event(used=[{"location": "d", "sha256": "a" * 64, "size": 0}]))
         cases += [(f"huge-integer/param-{digits}", _with_raw("n", "9" * digits)),
-                  (f"huge-integer/size-{digits}", line(run_event(used=[{"location": "d", "sha256": "a" * 64,
-                                                                        "size": 0}])).replace(b'"size": 0',
-                                                                                              b'"size": ' + b"9" * digits))]
+                  (f"huge-integer/size-{digits}", sized.replace(b'"size": 0', b'"size": ' + b"9" * digits))]
     cases += [(f"non-finite/{name}", _with_raw("x", name)) for name in ("NaN", "Infinity", "-Infinity", "1e999")]
-    raw = {"invalid-utf8": b'{"id": "\xff\xfe"}', "truncated": line(run_event())[:40], "trailing": line(run_event()) + b"}",
-           "nul": b"\x00", "not-json": b"hello", "array": b"[1, 2]",
+    raw = {"invalid-utf8": b'{"id": "\xff\xfe"}', "truncated": line(run_event())[:40],
+           "trailing": line(run_event()) + b"}", "nul": b"\x00", "not-json": b"hello", "array": b"[1, 2]",
            "string": b'"event"', "number": b"42", "null": b"null", "true": b"true", "empty-object": b"{}",
            "single-quotes": b"{'id': 'x'}", "comment": b"// no\n"}
     cases += [(f"not-an-event/{name}", body) for name, body in raw.items()]
@@ -127,7 +126,8 @@ def _poison() -> list[tuple[str, bytes]]:
         cases.append((f"poison-target/{index:02d}-{iri[:12]!r}", line(invalidation({"target": iri}))))
         cases.append((f"poison-target-iri/{index:02d}-{iri[:12]!r}",
                       line(invalidation({"target": "data/x", "target_iri": iri}))))
-    cases += [(f"poison-document/{fmt}", line(document(fmt, "<<< not a document >>> {{ ] \u00e9"))) for fmt in DOCUMENT_FORMATS]
+    garbage = "<<< not a document >>> {{ ] \u00e9"
+    cases += [(f"poison-document/{fmt}", line(document(fmt, garbage))) for fmt in DOCUMENT_FORMATS]
     return cases
 
 
@@ -149,7 +149,8 @@ def _openlineage() -> list[tuple[str, bytes]]:
         "surrogate-job": line({**run_event_ol, "job": {"namespace": "ns", "name": "\ud800"}}),
         "huge-int": line({**run_event_ol, "eventTime": "@"}).replace(b'"@"', b"9" * 5000),
         "not-json": b"{eventType: START", "string": b'"START"', "null": b"null", "array-of-null": b"[null]",
-        "invalid-utf8": b'{"eventType": "\xff"}', "nan": line({**run_event_ol, "eventTime": "@"}).replace(b'"@"', b"NaN"),
+        "invalid-utf8": b'{"eventType": "\xff"}',
+        "nan": line({**run_event_ol, "eventTime": "@"}).replace(b'"@"', b"NaN"),
         "inputs-not-list": line({**run_event_ol, "inputs": {"namespace": "a"}}),
         "dataset-no-name": line({**run_event_ol, "inputs": [{"namespace": "a"}]}),
     }
@@ -182,7 +183,8 @@ def _sparql() -> list[tuple[str, str]]:
         ("sparql/union-chain-20000", "SELECT * WHERE {" + " UNION ".join(["{?s ?p ?o}"] * 20_000) + "}"),
         ("sparql/too-long", "SELECT * WHERE { ?s ?p ?o } #" + "x" * 200_000),
         ("sparql/syntax-error", "SELEC * WHERE { ?s ?p ?o }"), ("sparql/update", "INSERT DATA { <a:b> <a:c> <a:d> }"),
-        ("sparql/drop", "DROP ALL"), ("sparql/service", "SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }"),
+        ("sparql/drop", "DROP ALL"),
+        ("sparql/service", "SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }"),
         ("sparql/empty", " "), ("sparql/bad-iri", "SELECT * WHERE { <x:a b> ?p ?o }"),
     ]
 

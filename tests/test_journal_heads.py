@@ -102,8 +102,9 @@ def test_tampering_fails_verify(project: Path, capsys: pytest.CaptureFixture[str
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
-def test_a_kept_head_catches_tampering_that_also_rewrote_the_heads(project: Path, tmp_path_factory: pytest.TempPathFactory,
-                                                                   capsys: pytest.CaptureFixture[str], attack: str) -> None:
+def test_a_kept_head_catches_tampering_that_also_rewrote_the_heads(
+        project: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str],
+        attack: str) -> None:
     """A forger who also rewrites the journal's head and drops the store's watermark is caught by the head
     the user kept, except for an append after it (the kept head cannot know the future: a signature can)."""
     kept = tmp_path_factory.mktemp("kept") / "head.json"
@@ -150,7 +151,8 @@ def test_signed_heads_catch_a_forged_append_with_rewritten_head(tmp_path: Path, 
     assert verify(root, capsys)[0] == 0  # without the key only the chain is checked: keep the key configured
 
 
-def test_an_audit_bundle_is_a_head(project: Path, capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_an_audit_bundle_is_a_head(project: Path, capsys: pytest.CaptureFixture[str],
+                                   tmp_path_factory: pytest.TempPathFactory) -> None:
     bundle = tmp_path_factory.mktemp("audit") / "bundle.zip"
     assert main(["-C", str(project), "audit", "r3", "-o", str(bundle)]) == 0
     delete_last_two(project)
@@ -161,7 +163,8 @@ def test_an_audit_bundle_is_a_head(project: Path, capsys: pytest.CaptureFixture[
     assert code == 1 and "audit bundle" in out, out
 
 
-def test_an_acknowledged_torn_line_is_never_cut_by_the_next_append(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_acknowledged_torn_line_is_never_cut_by_the_next_append(project: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     truncate_mid_last_line(project)
     damaged = journal_path(project).read_bytes()
     with Project(project) as opened, pytest.raises(JournalError, match="truncated"):

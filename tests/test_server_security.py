@@ -21,8 +21,8 @@ from test_server import SECRETS, LiveServer, fresh_server, journal_of, pipeline
 from provgraph import events as ev
 from provgraph.errors import ProvgraphError
 from provgraph.limits import QueryLimits
-from provgraph.server.app import ROUTES
 from provgraph.server import ServerConfig, load_tokens
+from provgraph.server.app import ROUTES
 from provgraph.server.config import parse_tokens
 
 
