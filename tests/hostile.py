@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import httpx
+from servers import HOST, free_port, stop_process, wait_until_ready
 
 TIME = "2026-01-01T00:00:00Z"
 BAD_IRIS = ["x:foo bar", "x:<script>", "a:%zz", "http://[zz/", "http://[::1/x", "a:%", "a:%g1", "x:a\tb", "urn:a b",
@@ -200,3 +208,17 @@ def count_by_class(*lists: list[tuple[str, Any]]) -> Counter[str]:
 
 def ids(cases: list[tuple[str, Any]]) -> list[str]:
     return [case_id for case_id, _ in cases]
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+    """A real ``provgraph serve`` process over ``folder`` on a free loopback port, and a client for it."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(folder), "serve", "--port", str(port),
+                                "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_ready(f"http://{HOST}:{port}/api/health", process=process)
+        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=120) as http:
+            yield process, http
+    finally:
+        stop_process(process, 10)

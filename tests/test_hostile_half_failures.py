@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hostile import line, run_event
-from servers import HOST, free_port, stop_process, wait_until_ready
+from hostile import line, run_event, serve
+from servers import HOST, free_port
 
 
 def provgraph(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -37,15 +37,8 @@ def journal_ids(folder: Path) -> list[str]:
 @pytest.fixture
 def serving(tmp_path: Path) -> Iterator[tuple[Path, httpx.Client]]:
     assert provgraph(tmp_path, "init").returncode == 0
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(tmp_path), "serve", "--port", str(port),
-                                "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_ready(f"http://{HOST}:{port}/api/health", process=process)
-        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60) as http:
-            yield tmp_path, http
-    finally:
-        stop_process(process, 10)
+    with serve(tmp_path) as (_, http):
+        yield tmp_path, http
 
 
 def test_ingest_while_serve_holds_the_store(serving: tuple[Path, httpx.Client]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +17,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hostile import BAD_REFS, EVENT_LINES, OPENLINEAGE_BODIES, SPARQL_QUERIES, count_by_class, ids, line, run_event
-from servers import HOST, free_port, stop_process, wait_until_ready
+from hostile import (
+    BAD_REFS,
+    EVENT_LINES,
+    OPENLINEAGE_BODIES,
+    SPARQL_QUERIES,
+    count_by_class,
+    ids,
+    line,
+    run_event,
+    serve,
+)
 
 from provgraph.cli import main
 
@@ -65,18 +73,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     good = folder / "good.jsonl"
     good.write_bytes(line(run_event(id="good-1")) + b"\n")
     assert main(["-C", str(folder), "ingest", str(good)]) == 0
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(folder), "serve", "--port", str(port),
-                                "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_ready(f"http://{HOST}:{port}/api/health", process=process)
-        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=120) as http:
-            served = Served(folder, process, http, (b"", ""))
-            served.baseline = served.state()
-            yield served
-            assert process.poll() is None, "the server died during the corpus"
-    finally:
-        stop_process(process, 10)
+    with serve(folder) as (process, http):
+        served = Served(folder, process, http, (b"", ""))
+        served.baseline = served.state()
+        yield served
+        assert process.poll() is None, "the server died during the corpus"
 
 
 @pytest.mark.parametrize("body", [b for _, b in EVENT_LINES], ids=ids(EVENT_LINES))

@@ -29,14 +29,11 @@ from typing import Any
 
 from ..errors import ProvgraphError
 from ..journal import LOCAL_AGENT
-from ..limits import QueryLimits
+from ..limits import DEFAULT_MAX_RESULTS, DEFAULT_QUERY_SLOTS, DEFAULT_QUERY_TIMEOUT_S, QueryLimits
 
 ROLES = ("reader", "writer", "admin")
 AGENT_KINDS = ("person", "software", "organization")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
-DEFAULT_QUERY_TIMEOUT_S = 30.0
-DEFAULT_MAX_RESULTS = 100_000
-DEFAULT_QUERY_SLOTS = 4
 TOKENS_ENV = "PROVGRAPH_TOKENS"
 TOKENS_FILE_ENV = "PROVGRAPH_TOKENS_FILE"
 _AGENT_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
