@@ -14,7 +14,7 @@ MASK = "***"
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
 _SECRET_PARAM = re.compile(
     r"(?P<name>[?&;](?:[\w.-]*?)(?:token|password|passwd|pwd|secret|api[_-]?key|access[_-]?key|auth)"
-    r"(?![\w.-]*_env=)[\w.-]*=)[^&#\s'\"]*",
+    r"(?![\w.-]*_env=)[\w.-]*=)[^&;#\s'\"]*",
     re.IGNORECASE,
 )
 

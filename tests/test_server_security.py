@@ -21,6 +21,7 @@ from test_server import SECRETS, LiveServer, fresh_server, journal_of, pipeline
 from provgraph import events as ev
 from provgraph.errors import ProvgraphError
 from provgraph.limits import QueryLimits
+from provgraph.redaction import redact
 from provgraph.server import ServerConfig, load_tokens
 from provgraph.server.app import ROUTES
 from provgraph.server.config import parse_tokens
@@ -304,3 +305,13 @@ def every_route(base: str, tokens: dict[str, str]) -> list[bytes]:
                         answer = http.get(path, params={"query": "ASK {}", "ref": "secret-run"})
                     answers.append(str(answer.headers).encode() + answer.content)
     return answers
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("sparql+http://ann:pw1@host:7878/q", "sparql+http://***@host:7878/q"),
+    ("cannot reach https://tok@h/x?token=abc&y=1", "cannot reach https://***@h/x?token=***&y=1"),
+    ("http://h/?api_key=k1;password=p2&PROVGRAPH_TOKEN_env=x", "http://h/?api_key=***;password=***&PROVGRAPH_TOKEN_env=x"),
+    ("http://h/?token_env=PROVGRAPH_TOKEN", "http://h/?token_env=PROVGRAPH_TOKEN"),
+])
+def test_redact_masks_userinfo_and_credential_parameters(text: str, masked: str) -> None:
+    assert redact(text) == masked
