@@ -24,6 +24,11 @@ def admit(event: Any, to_quads: Callable[[ev.Event], Iterable[Any]]) -> ev.Event
     except InvalidEvent:
         raise
     except Exception as exc:  # any mapping failure means the event cannot be stored
-        message = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise InvalidEvent(f"the event cannot be mapped to RDF ({message}); nothing was recorded") from exc
+        raise InvalidEvent(f"the event cannot be mapped to RDF ({problem(exc)}); nothing was recorded") from exc
     return event
+
+
+def problem(exc: BaseException) -> str:
+    """One short line saying why a mapping failed."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

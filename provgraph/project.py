@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from . import events as ev
-from .admission import admit
+from .admission import admit, problem
 from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
 from .journal import GENESIS, Entry, Head, Journal, Verification
@@ -195,10 +195,10 @@ class Project:
             try:
                 quads += event_to_quads(entry.event)
             except Exception as exc:  # an entry journaled before admission checked the mapping
-                problem = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+                why = problem(exc)
                 log.warning("journal entry %d (event %s) cannot be applied to the store and is skipped: %s",
-                            entry.seq, entry.event.get("id"), problem)
-                skipped.append({"seq": entry.seq, "id": entry.event.get("id"), "problem": problem})
+                            entry.seq, entry.event.get("id"), why)
+                skipped.append({"seq": entry.seq, "id": entry.event.get("id"), "problem": why})
         # A bulk load is not one transaction, but the watermark only moves after it and a replay
         # adds nothing twice, so a crash half-way is repaired by the next sync.
         if len(quads) >= BULK_QUADS and BULK_LOAD in store.capabilities:
@@ -224,8 +224,11 @@ class Project:
         """Re-check the journal's hash chain against its head, each store's watermark and ``heads``;
         report the entries the store skipped because they cannot be applied."""
         marks = [] if self._volatile() else sorted((self.dir / "sync").glob("*.json"))
-        anchors = [(f"the store watermark {path.name}", Head.from_dict(json.loads(path.read_text()), str(path)))
-                   for path in marks]
+        try:
+            anchors = [(f"the store watermark {path.name}", Head.from_dict(json.loads(path.read_text()), str(path)))
+                       for path in marks]
+        except (OSError, ValueError) as exc:
+            raise JournalError(f"a store watermark in {self.dir / 'sync'} is unreadable: {exc}") from exc
         result = self.journal.verify([*anchors, *heads])
         skipped = self._read_watermark().get("skipped", ())
         return replace(result, unapplied=tuple(skipped)) if skipped else result
