@@ -180,8 +180,12 @@ class Journal:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_path, "a") as lock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(self._lock_path, "a")  # noqa: SIM115 - closed below, after the yield
+        except OSError as exc:
+            raise JournalError(f"cannot lock the journal {self.path}: {exc}") from exc
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
