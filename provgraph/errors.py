@@ -19,6 +19,10 @@ class InvalidEvent(ProvgraphError):
         super().__init__(f"{field}: {message}" if field else message)
 
 
+class Forbidden(ProvgraphError):
+    """The caller may not do this (for example, end a run another writer started)."""
+
+
 class JournalError(ProvgraphError):
     """The journal cannot be read or written, or its hash chain is broken."""
 

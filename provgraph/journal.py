@@ -3,8 +3,17 @@
 One JSON object a line: ``{"seq": n, "prev": h(n-1), "hash": h(n), "event": {...}}`` where
 ``h(n) = sha256(h(n-1) + "\\n" + canonical JSON of the event)``. Appends from several processes are
 serialised with an exclusive ``flock``; an append returns only after the bytes reached the disk, so an
-acknowledged event is never lost. A line torn by a crash was never acknowledged: the next append cuts
-it off, and :meth:`Journal.verify` reports it.
+acknowledged event is never lost.
+
+After each append the journal's *head* (seq, hash and byte offset of the last entry, signed with an
+Ed25519 key when one is configured) is written next to it (``journal.head``), in the manner of a
+Certificate Transparency signed tree head. A line torn by a crash lies beyond the head: it was never
+acknowledged, the next append cuts it off and :meth:`Journal.verify` reports it. A journal that is
+shorter than its head, or whose entry at the head differs, was truncated or rewritten: appends are
+refused until it is repaired (see the README, "Repairing a journal"). :meth:`Journal.verify` checks the
+chain against the head and against any other recorded heads (a store's watermark, a head file the user
+kept from ``provgraph head``, an audit bundle), so deleting, truncating, forging or rewriting entries
+is detected as long as one recorded head predates the change.
 """
 
 from __future__ import annotations
@@ -13,21 +22,30 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from . import events as ev
 from .errors import InvalidEvent, JournalError
 
 GENESIS = "0" * 64
+KEY_ENV = "PROVGRAPH_SIGNING_KEY"  # an Ed25519 key (PEM): private signs heads, public only verifies
+REPAIR = "see 'Repairing a journal' in the README"
+SUBMITTED_BY = "provgraph.submitted_by"  # annotation a server stamps on each event it records
+LOCAL_AGENT = "local"  # who recorded an event without a server (or through one without tokens)
 
 
 def chain_hash(prev: str, event: ev.Event) -> str:
     """The hash of an entry: its predecessor's hash and the canonical JSON of its event."""
     return hashlib.sha256(f"{prev}\n{ev.dumps(event)}".encode()).hexdigest()
+
+
+def submitter(event: ev.Event) -> str:
+    """The agent that submitted a journaled event; event ids are unique per submitter."""
+    return str(event.get("annotations", {}).get(SUBMITTED_BY, LOCAL_AGENT))
 
 
 @dataclass(frozen=True)
@@ -42,8 +60,43 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Head:
+    """The last entry a journal had at ``time``: ``seq`` and ``hash`` (``offset``: where its line ends;
+    ``signature``: Ed25519 over ``"{seq}\n{hash}"``, base16)."""
+
+    seq: int
+    hash: str
+    time: str = ""
+    offset: int | None = None
+    signature: str | None = None
+
+    def message(self) -> bytes:
+        return f"{self.seq}\n{self.hash}".encode()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not None and v != ""}
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str) -> Head:
+        """A head from JSON (a ``provgraph head`` file, a watermark or an audit bundle's journal check)."""
+        if isinstance(data, dict) and "seq" not in data and isinstance(data.get("entries"), int):
+            data = {"seq": data["entries"] - 1, "hash": data.get("head")}  # a Verification (audit bundle)
+        try:
+            seq, digest = data["seq"], data["hash"]
+            offset, signature = data.get("offset"), data.get("signature")
+            if (not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(digest, str)
+                    or len(digest) != 64 or not (offset is None or isinstance(offset, int))
+                    or not (signature is None or isinstance(signature, str))):
+                raise TypeError("seq must be a number and hash 64 hex digits")
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise JournalError(f"{source} is not a journal head: {exc}") from exc
+        return cls(seq, digest, str(data.get("time", "")), offset, signature)
+
+
+@dataclass(frozen=True)
 class Verification:
-    """Outcome of :meth:`Journal.verify`."""
+    """Outcome of :meth:`Journal.verify`; ``checked`` names the recorded heads the journal matched and
+    ``unapplied`` lists entries a store could not apply (filled in by the project)."""
 
     ok: bool
     entries: int
@@ -52,36 +105,150 @@ class Verification:
     broken_line: int | None = None
     problem: str = ""
     torn_tail: bool = False
+    checked: tuple[str, ...] = ()
+    unapplied: tuple[dict[str, Any], ...] = field(default=())
 
     def summary(self) -> str:
-        if self.ok:
-            tail = " (an unacknowledged torn last line is ignored)" if self.torn_tail else ""
-            return f"journal OK: {self.entries} entries, head {self.head}{tail}"
-        return f"journal BROKEN at entry {self.broken_seq} (line {self.broken_line}): {self.problem}"
+        if not self.ok:
+            where = f" at entry {self.broken_seq} (line {self.broken_line})" if self.broken_line else ""
+            return f"journal BROKEN{where}: {self.problem}"
+        tail = " (an unacknowledged torn last line is ignored)" if self.torn_tail else ""
+        against = f"; matches {', '.join(self.checked)}" if self.checked else ""
+        text = f"journal OK: {self.entries} entries, head {self.head}{tail}{against}"
+        for skipped in self.unapplied:
+            text += (f"\nwarning: entry {skipped['seq']} (event {skipped['id']}) could not be applied to the store "
+                     f"and was skipped: {skipped['problem']}")
+        return text
 
     def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data["checked"], data["unapplied"] = list(self.checked), list(self.unapplied)
+        return data
+
+
+class Signer:
+    """An Ed25519 key from a PEM file: signs heads with a private key, verifies with either kind."""
+
+    def __init__(self, path: str | Path) -> None:
+        try:
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import ed25519
+        except ImportError as exc:
+            raise JournalError("signed journal heads need the cryptography package: "
+                               "pip install 'provgraph[sign]'") from exc
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise JournalError(f"cannot read the signing key {path}: {exc}") from exc
+        self._private: Any = None
+        try:
+            if b"PRIVATE" in data:
+                self._private = serialization.load_pem_private_key(data, password=None)
+                self._public: Any = self._private.public_key()
+            else:
+                self._public = serialization.load_pem_public_key(data)
+        except (ValueError, TypeError) as exc:
+            raise JournalError(f"{path} is not a PEM key: {exc}") from exc
+        if not isinstance(self._public, ed25519.Ed25519PublicKey):
+            raise JournalError(f"{path} is not an Ed25519 key")
+
+    def sign(self, head: Head) -> Head:
+        if self._private is None:
+            return head
+        return replace(head, signature=self._private.sign(head.message()).hex())
+
+    def valid(self, head: Head) -> bool:
+        from cryptography.exceptions import InvalidSignature
+
+        try:
+            self._public.verify(bytes.fromhex(head.signature or ""), head.message())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
 
 
 class Journal:
-    """The journal file at ``path`` (created on first append)."""
+    """The journal file at ``path`` (created on first append); ``key`` (default: ``$PROVGRAPH_SIGNING_KEY``)
+    is an Ed25519 PEM key that signs (private) or checks (public) the journal's head."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, key: str | Path | None = None) -> None:
         self.path = Path(path)
         self._lock_path = self.path.with_suffix(".lock")
+        self.head_path = self.path.with_suffix(".head")
+        chosen = key or os.environ.get(KEY_ENV)
+        self.signer = Signer(chosen) if chosen else None
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_path, "a") as lock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(self._lock_path, "a")  # noqa: SIM115 - closed below, after the yield
+        except OSError as exc:
+            raise JournalError(f"cannot lock the journal {self.path}: {exc}") from exc
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def recorded_head(self) -> Head | None:
+        """The head written by the last append (``None`` for a journal from before heads existed)."""
+        try:
+            return Head.from_dict(json.loads(self.head_path.read_text()), str(self.head_path))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise JournalError(f"{self.head_path} is unreadable: {exc}") from exc
+
+    def head(self) -> Head:
+        """The current head (the last entry of the verified chain), signed when a private key is configured.
+
+        Keep it (``provgraph head > FILE``) to check later that nothing was removed or rewritten since."""
+        result = self.verify()
+        if not result.ok:
+            raise JournalError(f"no head for a damaged journal: {result.summary()}")
+        head = Head(result.entries - 1, result.head, ev.now())
+        return self.signer.sign(head) if self.signer else head
+
+    def reset_head(self) -> Head:
+        """Accept the journal as it now stands (after restoring it, or deciding to keep what is left):
+        cut a torn last line and record the head of the verified chain. Returns the new head."""
+        with self._locked():
+            if self.path.exists():
+                with open(self.path, "r+b") as handle:
+                    self._tail(handle)  # cuts a torn last line
+            size = self.path.stat().st_size if self.path.exists() else 0
+            result = self._verify(None, size, ())
+            if not result.ok:
+                raise JournalError(f"cannot accept a journal whose chain is broken: {result.summary()}")
+            head = Head(result.entries - 1, result.head, ev.now(), size)
+            self._write_head(head)
+        return head
+
+    def _write_head(self, head: Head) -> None:
+        if self.signer:
+            head = self.signer.sign(head)
+        tmp = self.head_path.with_suffix(".head.tmp")
+        tmp.write_text(json.dumps(head.as_dict()) + "\n")
+        os.replace(tmp, self.head_path)
+
+    def _check_against_head(self, f: BinaryIO) -> None:
+        """Refuse to append to a journal that lost or changed entries its head acknowledged."""
+        recorded = self.recorded_head()
+        if recorded is None or recorded.offset is None:
+            return
+        size = f.seek(0, os.SEEK_END)
+        if size < recorded.offset:
+            raise JournalError(
+                f"the journal {self.path} is {size} bytes but entry {recorded.seq} was acknowledged ending at byte "
+                f"{recorded.offset}: it was truncated (or its last line cut short); nothing appended; {REPAIR}")
+        if self.hash_ending_at(recorded.offset) != recorded.hash:
+            raise JournalError(f"entry {recorded.seq} of {self.path} is not the acknowledged one (history was "
+                               f"rewritten); nothing appended; {REPAIR}")
+
     def _tail(self, f: BinaryIO) -> tuple[int, str]:
-        """``(seq, hash)`` of the last complete entry; cuts off a torn last line."""
+        """``(seq, hash)`` of the last complete entry; cuts off a torn (never acknowledged) last line."""
         size = f.seek(0, os.SEEK_END)
         if size == 0:
             return -1, GENESIS
@@ -123,6 +290,7 @@ class Journal:
             return entries
         try:
             with self._locked(), open(self.path, "a+b") as handle:
+                self._check_against_head(handle)
                 seq, prev = self._tail(handle)
                 offset = handle.seek(0, os.SEEK_END)
                 lines = []
@@ -136,9 +304,12 @@ class Journal:
                     lines.append(encoded)
                     entries.append(Entry(seq, prev, digest, event, offset))
                     prev = digest
-                handle.write(b"".join(lines))
+                handle.write(b"".join(lines))  # (nothing is written if an event is not encodable)
                 handle.flush()
                 os.fsync(handle.fileno())
+                self._write_head(Head(seq, prev, ev.now(), offset))
+        except UnicodeEncodeError as exc:
+            raise InvalidEvent("a string holds a lone surrogate; text must be valid Unicode") from exc
         except OSError as exc:
             raise JournalError(f"cannot append to the journal {self.path}: {exc}") from exc
         return entries
@@ -158,7 +329,7 @@ class Journal:
                     try:
                         record = json.loads(raw)
                         yield Entry(record["seq"], record["prev"], record["hash"], record["event"], offset)
-                    except (ValueError, KeyError, TypeError) as exc:
+                    except (ValueError, KeyError, TypeError, RecursionError) as exc:
                         raise JournalError(f"journal line {line_no} is unreadable: {exc}") from exc
         except OSError as exc:
             raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
@@ -190,36 +361,80 @@ class Journal:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def verify(self) -> Verification:
-        """Re-check the whole chain and every event; report the first broken entry."""
-        prev, count = GENESIS, 0
-        torn = False
-        if not self.path.exists():
-            return Verification(True, 0, GENESIS)
-        with open(self.path, "rb") as handle:
-            for line_no, raw in enumerate(handle, start=1):
-                if not raw.endswith(b"\n"):
-                    torn = True
-                    break
-                problem = self._check_line(raw, count, prev)
-                if problem:
-                    return Verification(False, count, prev, count, line_no, problem)
-                prev = json.loads(raw)["hash"]
-                count += 1
-        return Verification(True, count, prev, torn_tail=torn)
+    def verify(self, anchors: Sequence[tuple[str, Head]] = ()) -> Verification:
+        """Re-check the whole chain and every event, then the journal against its own head and each of
+        ``anchors`` (``(source, head)`` pairs): each recorded entry must still be there, unchanged."""
+        with self._locked():  # a consistent snapshot: the head and the bytes it covers
+            recorded = self.recorded_head()
+            size = self.path.stat().st_size if self.path.exists() else 0
+        result = self._verify(recorded, size, anchors)
+        if result.ok and self.signer and result.entries and recorded is None:
+            return replace(result, ok=False, problem=f"a signing key is configured but the journal has no signed "
+                                                     f"head; {REPAIR}")
+        return result
+
+    def _verify(self, recorded: Head | None, size: int, anchors: Sequence[tuple[str, Head]]) -> Verification:
+        heads = ([("the journal head", recorded)] if recorded else []) + list(anchors)
+        wanted = {head.seq for _, head in heads}
+        prev, count, torn, hashes, offset = GENESIS, 0, False, {}, 0
+        if size:
+            with open(self.path, "rb") as handle:
+                for line_no, raw in enumerate(handle, start=1):
+                    offset += len(raw)
+                    if offset > size:
+                        break
+                    if not raw.endswith(b"\n"):
+                        torn = True
+                        break
+                    problem = self._check_line(raw, count, prev)
+                    if problem:
+                        return Verification(False, count, prev, count, line_no, problem)
+                    prev = json.loads(raw)["hash"]
+                    if count in wanted:
+                        hashes[count] = prev
+                    count += 1
+        checked = []
+        for source, head in heads:
+            problem = self._head_problem(source, head, count, hashes, torn)
+            if problem:
+                return Verification(False, count, prev, problem=problem, torn_tail=torn)
+            checked.append(source)
+        if recorded and count - 1 > recorded.seq:
+            return Verification(False, count, prev, problem=(
+                f"entries {recorded.seq + 1} to {count - 1} are not covered by the journal head: they were appended "
+                f"outside provgraph, or an append crashed before it was acknowledged; {REPAIR}"), torn_tail=torn)
+        return Verification(True, count, prev, torn_tail=torn, checked=tuple(checked))
+
+    def _head_problem(self, source: str, head: Head, count: int, hashes: dict[int, str], torn: bool) -> str:
+        if head.seq >= count:
+            if torn and head.seq == count:
+                return (f"entry {head.seq} was acknowledged ({source}) but its line is cut short: "
+                        f"the journal was truncated; {REPAIR}")
+            end = f"at entry {count - 1}" if count else "before any entry"
+            return f"{source} records entry {head.seq}, but the journal ends {end}: entries were deleted or " \
+                   f"the journal truncated; {REPAIR}"
+        if head.seq >= 0 and hashes.get(head.seq) != head.hash:
+            return f"entry {head.seq} differs from the one {source} recorded: the history was rewritten; {REPAIR}"
+        if self.signer and (head.signature or source == "the journal head") and not self.signer.valid(head):
+            return f"the signature of {source} does not verify with the configured key"
+        return ""
 
     @staticmethod
     def _check_line(raw: bytes, expected_seq: int, prev: str) -> str:
         try:
             record = json.loads(raw)
             seq, event = record["seq"], record["event"]
-        except (ValueError, KeyError, TypeError) as exc:
-            return f"not a journal entry ({exc})"
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            return f"not a journal entry ({type(exc).__name__}: {exc})"
         if seq != expected_seq:
             return f"sequence number {seq}, expected {expected_seq} (an entry was removed or inserted)"
         if record.get("prev") != prev:
             return "its 'prev' does not match the hash of the entry before it"
-        if record.get("hash") != chain_hash(prev, event):
+        try:
+            digest = chain_hash(prev, event)
+        except (UnicodeEncodeError, TypeError, ValueError) as exc:
+            return f"the event cannot be hashed ({exc})"
+        if record.get("hash") != digest:
             return "its hash does not match its content (the event was modified)"
         try:
             ev.validate(event)

@@ -88,17 +88,33 @@ class Mapper:
         self._written: set[Hashable] = set()
         self._pending: set[Hashable] = set()
         self._recent: dict[NamedNode, tuple[str, NamedNode]] = {}
+        # what the event being mapped changed, undone if it cannot be mapped
+        self._noted: list[Hashable] = []
+        self._replaced: list[tuple[NamedNode, tuple[str, NamedNode] | None]] = []
 
     def map(self, event: Event) -> list[Quad]:
-        """The quads of ``event``, without the shared descriptions already written."""
-        if event["type"] == "artifact.invalidate":
-            return _RunQuads(self, event).invalidation()
-        if event["type"] == "document.import":
-            from .importers.prov_load import document_quads_from_bytes
+        """The quads of ``event``, without the shared descriptions already written.
 
-            document = event["document"]
-            return document_quads_from_bytes(document["content"].encode(), document["format"], document["source"])
-        return _RunQuads(self, event).run_quads()
+        An event that cannot be mapped raises and leaves the mapper as it was."""
+        self._noted, self._replaced = [], []
+        try:
+            if event["type"] == "artifact.invalidate":
+                return _RunQuads(self, event).invalidation()
+            if event["type"] == "document.import":
+                from .importers.prov_load import document_quads_from_bytes
+
+                document = event["document"]
+                return document_quads_from_bytes(document["content"].encode(), document["format"],
+                                                 document["source"])
+            return _RunQuads(self, event).run_quads()
+        except BaseException:
+            self._pending.difference_update(self._noted)
+            for logical, before in reversed(self._replaced):
+                if before is None:
+                    self._recent.pop(logical, None)
+                else:
+                    self._recent[logical] = before
+            raise
 
     def commit(self) -> None:
         """The quads mapped so far are stored: their descriptions need not be written again."""
@@ -118,12 +134,14 @@ class Mapper:
         if key in self._written or key in self._pending:
             return False
         self._pending.add(key)
+        self._noted.append(key)
         return True
 
     def seen(self, logical: NamedNode, time: str, version: NamedNode) -> None:
         """Note that ``version`` of ``logical`` was known at ``time``."""
         known = self._recent.get(logical)
         if known is None or known[0] <= time:
+            self._replaced.append((logical, known))
             self._recent[logical] = (time, version)
 
     def known(self, logical: NamedNode, time: str) -> NamedNode | None:

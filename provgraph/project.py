@@ -15,16 +15,18 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from . import events as ev
+from .admission import admit, problem
 from .capture.environment import git_remote
 from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
-from .journal import GENESIS, Entry, Journal, Verification
-from .mapping import Mapper
+from .journal import GENESIS, Entry, Head, Journal, Verification
+from .mapping import Mapper, event_to_quads
 from .query.versions import latest_version
 from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import slug
@@ -47,7 +49,7 @@ class Project:
         self.store_uri = store_uri or os.environ.get("PROVGRAPH_STORE") or self._configured_store()
         self._store: Store | None = None
         self._synced_size = -1
-        self._volatile_mark: dict[str, int | str] | None = None  # watermark of a store that dies with us
+        self._volatile_mark: dict[str, Any] | None = None  # watermark of a store that dies with us
         self._mapping: tuple[Store, Mapper] | None = None
         self._checked = False  # whether the store's layout and journal were checked
 
@@ -124,9 +126,10 @@ class Project:
         the events wait in the journal and the next :meth:`sync` replays them.
         """
         namespace = self.namespace
-        entries = self.journal.append_many(
-            {**event, "namespace": namespace} if _scoped(event) and "namespace" not in event else event
-            for event in events)
+        entries = self.journal.append_many([
+            admit({**event, "namespace": namespace} if _scoped(event) and "namespace" not in event else event,
+                  event_to_quads)
+            for event in events])
         if self._store is not None or is_server_url(self.store_uri):
             try:
                 self.sync()
@@ -157,21 +160,23 @@ class Project:
         or the next process would take its fresh, empty store for one that has caught up."""
         return self._store is not None and DURABLE not in self._store.capabilities
 
-    def _read_watermark(self) -> dict[str, int | str]:
+    def _read_watermark(self) -> dict[str, Any]:
         if self._volatile():
             return self._volatile_mark or {"seq": -1, "hash": GENESIS, "offset": 0}
         path = self._watermark_path()
         if not path.exists():
             return {"seq": -1, "hash": GENESIS, "offset": 0}
-        loaded: dict[str, int | str] = json.loads(path.read_text())
+        loaded: dict[str, Any] = json.loads(path.read_text())
         return loaded
 
     def pending(self) -> int:
         """How many journal entries the store has not seen yet."""
         return sum(1 for _ in self.journal.entries(int(self._read_watermark()["offset"])))
 
-    def _write_watermark(self, entry: Entry) -> None:
-        mark: dict[str, int | str] = {"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}
+    def _write_watermark(self, entry: Entry, skipped: list[dict[str, Any]]) -> None:
+        mark: dict[str, Any] = {"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}
+        if skipped:
+            mark["skipped"] = skipped
         if self._volatile():
             self._volatile_mark = mark
             return
@@ -204,20 +209,30 @@ class Project:
                     "the journal no longer matches what the store was built from; "
                     "run 'provgraph verify', then 'provgraph rebuild'"
                 )
+            skipped: list[dict[str, Any]] = list(mark.get("skipped", ()))
             batch: list[Entry] = []
             for entry in self.journal.entries(int(mark["offset"])):
                 batch.append(entry)
                 if len(batch) >= SYNC_BATCH:
-                    applied += self._apply(store, batch, progress)
+                    applied += self._apply(store, batch, skipped, progress)
                     batch = []
             if batch:
-                applied += self._apply(store, batch, progress)
+                applied += self._apply(store, batch, skipped, progress)
         self._synced_size = size
         return applied
 
-    def _apply(self, store: Store, batch: list[Entry], progress: Callable[[int], object] | None) -> int:
+    def _apply(self, store: Store, batch: list[Entry], skipped: list[dict[str, Any]],
+               progress: Callable[[int], object] | None) -> int:
         mapper = self._mapper(store)
-        quads = [q for entry in batch for q in mapper.map(entry.event)]
+        quads = []
+        for entry in batch:
+            try:
+                quads += mapper.map(entry.event)
+            except Exception as exc:  # an entry journaled before admission checked the mapping
+                why = problem(exc)
+                log.warning("journal entry %d (event %s) cannot be applied to the store and is skipped: %s",
+                            entry.seq, entry.event.get("id"), why)
+                skipped.append({"seq": entry.seq, "id": entry.event.get("id"), "problem": why})
         # A bulk load is not one transaction, but the watermark only moves after it and a replay
         # adds nothing twice, so a crash half-way is repaired by the next sync.
         try:
@@ -229,7 +244,7 @@ class Project:
             mapper.rollback()
             raise
         mapper.commit()
-        self._write_watermark(batch[-1])
+        self._write_watermark(batch[-1], skipped)
         if progress:
             progress(len(batch))
         return len(batch)
@@ -253,9 +268,18 @@ class Project:
         self._synced_size = -1
         return self.sync(progress)
 
-    def verify(self) -> Verification:
-        """Re-check the journal's hash chain."""
-        return self.journal.verify()
+    def verify(self, heads: Iterable[tuple[str, Head]] = ()) -> Verification:
+        """Re-check the journal's hash chain against its head, each store's watermark and ``heads``;
+        report the entries the store skipped because they cannot be applied."""
+        marks = [] if self._volatile() else sorted((self.dir / "sync").glob("*.json"))
+        try:
+            anchors = [(f"the store watermark {path.name}", Head.from_dict(json.loads(path.read_text()), str(path)))
+                       for path in marks]
+        except (OSError, ValueError) as exc:
+            raise JournalError(f"a store watermark in {self.dir / 'sync'} is unreadable: {exc}") from exc
+        result = self.journal.verify([*anchors, *heads])
+        skipped = self._read_watermark().get("skipped", ())
+        return replace(result, unapplied=tuple(skipped)) if skipped else result
 
     def close(self) -> None:
         if self._store is not None:

@@ -61,7 +61,11 @@ def test_a_rewritten_journal_is_refused_until_rebuilt(project: Project) -> None:
     project.close()
     lines = project.journal.path.read_text().splitlines(keepends=True)
     project.journal.path.write_text("".join(lines[:2]))  # history cut behind the store's back
-    project.record(ev.new_event("run.start", run={"id": "late", "step": "s", "kind": "other"}))
+    late = ev.new_event("run.start", run={"id": "late", "step": "s", "kind": "other"})
+    with pytest.raises(JournalError, match="truncated"):  # acknowledged entries are gone: no append on top
+        project.record(late)
+    project.journal.reset_head()  # the user accepts the cut journal (see 'Repairing a journal')
+    project.record(late)
     reopened = Project(project.root)
     with pytest.raises(JournalError, match="rebuild"):
         reopened.sync()

@@ -3,15 +3,27 @@ answers (never a 500) for user mistakes."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from servers import GateProxy, OxigraphServer, free_port, stop_process, wait_until_ready
 from test_server import SECRETS, LiveServer, fresh_server, journal_of, pipeline
 
+from provgraph import events as ev
 from provgraph.errors import ProvgraphError
+from provgraph.limits import QueryLimits
+from provgraph.redaction import redact
 from provgraph.server import ServerConfig, load_tokens
+from provgraph.server.app import ROUTES
 from provgraph.server.config import parse_tokens
 
 
@@ -111,3 +123,195 @@ def test_user_mistakes_are_never_500(loaded: LiveServer) -> None:
             assert response.json()["error"], (path, params)
 
 
+
+
+# -- issue 14: cross-site writes, admin tokens, writers acting for others, gzip, secrets, query limits ----------
+
+def test_cross_site_writes_are_refused_before_anything_is_recorded(loaded: LiveServer) -> None:
+    event = ev.new_event("run.start", run={"id": "csrf", "step": "s", "kind": "other"})
+    before = journal_of(loaded).path.read_bytes()
+    with loaded.client() as http:
+        body = json.dumps(event)
+        for headers in ({"Origin": "http://evil.example", "Content-Type": "application/json"},
+                        {"Origin": "null", "Content-Type": "application/json"},
+                        {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"},
+                        {"Sec-Fetch-Site": "same-site", "Content-Type": "application/json"}):
+            refused = http.post("/api/events", content=body, headers=headers)
+            assert refused.status_code == 403 and "cross-site" in refused.json()["error"], headers
+        for media in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"):
+            for route in ("/api/events", "/api/v1/lineage", "/api/admin/rebuild"):
+                refused = http.post(route, content=body, headers={"Content-Type": media})
+                assert refused.status_code == 415, (route, media, refused.text)
+        assert journal_of(loaded).path.read_bytes() == before
+        same = http.post("/api/events", content=body, headers={
+            "Origin": loaded.url, "Sec-Fetch-Site": "same-origin", "Content-Type": "application/json"})
+        assert same.status_code == 201
+        assert http.post("/sparql", data={"query": "ASK {}"}).status_code == 200  # a read stays a form POST
+
+
+def test_admin_routes_need_a_token_even_on_loopback(loaded: LiveServer) -> None:
+    with loaded.client() as http:
+        refused = http.post("/api/admin/rebuild")
+        assert refused.status_code == 403 and "token" in refused.json()["error"]
+
+
+WRITERS = {"alice": "a" * 24, "bob": "b" * 24, "root": "c" * 24}
+
+
+@pytest.fixture
+def writers(tmp_path: Path) -> Iterator[dict[str, httpx.Client]]:
+    tokens = parse_tokens({"tokens": [{"agent": name, "role": "admin" if name == "root" else "writer",
+                                       "token": secret, "kind": "software"} for name, secret in WRITERS.items()]}, "t")
+    with LiveServer(ServerConfig(project=tmp_path / "p", tokens=tokens)) as live:
+        clients = {name: httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {secret}"})
+                   for name, secret in WRITERS.items()}
+        yield clients
+        for client in clients.values():
+            client.close()
+
+
+def test_a_run_belongs_to_the_writer_who_started_it(writers: dict[str, httpx.Client], tmp_path: Path) -> None:
+    run = {"id": "alices-run", "step": "train", "kind": "training"}
+    assert writers["alice"].post("/api/events", json=ev.new_event("run.start", run=run)).status_code == 201
+    journal = tmp_path / "p" / ".provgraph" / "journal.jsonl"
+    before = journal.read_bytes()
+    failed = {**run, "status": "failed", "error": {"type": "Sabotage", "message": "bob says so"}}
+    refused = writers["bob"].post("/api/events", json=ev.new_event("run.end", run=failed))
+    assert refused.status_code == 403 and "belongs to agent 'alice'" in refused.json()["error"]
+    assert journal.read_bytes() == before
+    done = {**run, "status": "completed"}
+    assert writers["alice"].post("/api/events", json=ev.new_event("run.end", run=done)).status_code == 201
+    assert writers["root"].post("/api/events", json=ev.new_event("run.end", run=done)).status_code == 201
+
+
+def test_event_ids_are_scoped_to_their_submitter(writers: dict[str, httpx.Client], tmp_path: Path) -> None:
+    bobs = ev.new_event("run.start", run={"id": "bobs-run", "step": "s", "kind": "other"})
+    alices = {**ev.new_event("run.start", run={"id": "alices-run", "step": "s", "kind": "other"}), "id": bobs["id"]}
+    assert writers["bob"].post("/api/events", json=bobs).json()["recorded"] == 1
+    answer = writers["alice"].post("/api/events", json=alices).json()
+    assert (answer["recorded"], answer["duplicates"]) == (1, 0)
+    assert writers["bob"].post("/api/events", json=bobs).json()["duplicate_ids"] == [bobs["id"]]
+    runs = [json.loads(row)["event"]["run"]["id"] for row in
+            (tmp_path / "p" / ".provgraph" / "journal.jsonl").read_text().splitlines()]
+    assert runs == ["bobs-run", "alices-run"]
+
+
+def test_a_claimed_agent_is_recorded_as_claimed_next_to_the_submitter(writers: dict[str, httpx.Client],
+                                                                      tmp_path: Path) -> None:
+    claim = ev.new_event("run.start", run={"id": "bobs-claim", "step": "s", "kind": "other"},
+                         agents=[{"id": "alice", "kind": "person", "role": "trainer"}])
+    assert writers["bob"].post("/api/events", json=claim).status_code == 201
+    stored = json.loads((tmp_path / "p" / ".provgraph" / "journal.jsonl").read_text().splitlines()[-1])["event"]
+    assert stored["annotations"]["provgraph.claimed_agents"] == "alice"
+    assert stored["annotations"]["provgraph.submitted_by"] == "bob"
+    assert [a["id"] for a in stored["agents"]] == ["alice", "bob"]
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    with fresh_server(tmp_path, monkeypatch) as live:
+        yield live
+
+
+def test_gzip_bodies_from_the_openlineage_client_and_zip_bombs(server: LiveServer) -> None:
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.transport.http import HttpCompression, HttpConfig, HttpTransport
+
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=server.url, compression=HttpCompression.GZIP,
+                                                                  retry={"total": 0})))
+    client.emit(RunEvent(eventType=RunState.START, eventTime="2026-01-01T00:00:00Z", producer="https://example.org/p",
+                         run=Run(runId="0190c1a0-0000-7000-8000-00000000000a"), job=Job(namespace="ns", name="gz")))
+    assert len(list(journal_of(server).entries())) == 1
+    bomb = gzip.compress(b"[" + b" " * (64 * 1024 * 1024) + b"]")
+    assert len(bomb) < server.config.max_body_bytes
+    with server.client() as http:
+        for route in ("/api/v1/lineage", "/api/events"):
+            refused = http.post(route, content=bomb, headers={"Content-Encoding": "gzip",
+                                                             "Content-Type": "application/json"})
+            assert refused.status_code == 413 and "inflates" in refused.json()["error"]
+        assert http.post("/api/events", content=b"not gzip", headers={
+            "Content-Encoding": "gzip", "Content-Type": "application/json"}).status_code == 400
+        assert http.post("/api/v1/lineage", json={}).status_code == 422
+    assert len(list(journal_of(server).entries())) == 1
+
+
+def test_sparql_limits_are_set_by_the_operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = ServerConfig(project=tmp_path, query_limits=QueryLimits(max_length=200, max_depth=4),
+                          max_results=3, query_timeout_s=0.05, query_slots=1)
+    with LiveServer(config) as live, live.client() as http:
+        assert http.post("/api/events", json=pipeline()).status_code == 201
+        long = http.get("/sparql", params={"query": "ASK {}" + " " * 200})
+        assert long.status_code == 400 and "limit is 200" in long.json()["error"]
+        deep = http.get("/sparql", params={"query": "ASK {{{{{ }}}}}"})
+        assert deep.status_code == 400 and "4 levels" in deep.json()["error"]
+        many = http.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+        assert many.status_code == 400 and "limit is 3" in many.json()["error"]
+        slow = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        timed_out = http.get("/sparql", params={"query": slow})
+        assert timed_out.status_code == 503 and "0.05 s" in timed_out.json()["error"]
+        busy = http.get("/sparql", params={"query": "ASK {}"})  # the abandoned query still holds the one slot
+        assert busy.status_code == 503 and "slots are busy" in busy.json()["error"]
+        deadline = time.monotonic() + 120
+        while http.get("/sparql", params={"query": "ASK {}"}).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert http.get("/sparql", params={"query": "ASK {}"}).json() == {"head": {}, "boolean": True}
+
+
+def test_no_answer_or_log_line_contains_a_configured_secret(tmp_path: Path, oxigraph_server: OxigraphServer) -> None:
+    """Every route, for every role, with the store up and then down: no body, header or log line carries the
+    store password or a token."""
+    password = "Pw-" + secrets.token_hex(8)
+    tokens = {role: f"{role}-{secrets.token_hex(10)}" for role in ("reader", "writer", "admin")}
+    (tmp_path / "tokens.json").write_text(json.dumps({"tokens": [
+        {"agent": f"{role}-agent", "role": role, "token": secret} for role, secret in tokens.items()]}))
+    expected = "Basic " + base64.b64encode(f"ann:{password}".encode()).decode()
+    port = free_port()
+    with GateProxy(oxigraph_server.url, expect_auth=expected) as proxy:
+        store = f"sparql+http://ann:{password}@127.0.0.1:{proxy.port}?retries=0"
+        log = (tmp_path / "serve.log").open("w+b")
+        process = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(tmp_path / "p"), "serve", "--port",
+                                    str(port), "--store", store, "--tokens", str(tmp_path / "tokens.json")],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        wait_until_ready(f"http://127.0.0.1:{port}/api/health", process=process)
+        bodies = every_route(f"http://127.0.0.1:{port}", tokens)
+    try:
+        bodies += every_route(f"http://127.0.0.1:{port}", tokens)  # the store is down now
+    finally:
+        stop_process(process, 10)
+    health = [b for b in bodies if b'"status":"degraded"' in b]
+    assert health and b"sparql+http://***@127.0.0.1" in health[0]
+    log.seek(0)
+    for text in [*bodies, log.read()]:
+        for secret in (password, *tokens.values()):
+            assert secret.encode() not in text
+
+
+def every_route(base: str, tokens: dict[str, str]) -> list[bytes]:
+    """The answer (headers and body) of every route of the app, for every role and no token at all."""
+    event = ev.new_event("run.start", run={"id": "secret-run", "step": "s", "kind": "other"})
+    answers = []
+    for who in (None, *tokens):
+        headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+            for route in ROUTES:
+                path = route.path.replace("{run_id}", "secret-run")
+                for method in route.methods or ():
+                    if method == "HEAD":
+                        continue
+                    if method == "POST":
+                        answer = http.post(path, json=event if "lineage" not in path else {})
+                    else:
+                        answer = http.get(path, params={"query": "ASK {}", "ref": "secret-run"})
+                    answers.append(str(answer.headers).encode() + answer.content)
+    return answers
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("sparql+http://ann:pw1@host:7878/q", "sparql+http://***@host:7878/q"),
+    ("cannot reach https://tok@h/x?token=abc&y=1", "cannot reach https://***@h/x?token=***&y=1"),
+    ("http://h/?api_key=k1;password=p2&PROVGRAPH_TOKEN_env=x", "http://h/?api_key=***;password=***&PROVGRAPH_TOKEN_env=x"),
+    ("http://h/?token_env=PROVGRAPH_TOKEN", "http://h/?token_env=PROVGRAPH_TOKEN"),
+])
+def test_redact_masks_userinfo_and_credential_parameters(text: str, masked: str) -> None:
+    assert redact(text) == masked

@@ -47,6 +47,18 @@ def _hash_cache(project: Project) -> HashCache:
     return _caches[project.dir]
 
 
+def _text(target: str | os.PathLike[str]) -> str:
+    """The path or URI as text; a file name that is not valid UTF-8 cannot be recorded (events are JSON)."""
+    path = os.fspath(target)
+    text = os.fsdecode(path) if isinstance(path, bytes) else path
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidEvent(f"{text.encode('utf-8', 'backslashreplace').decode()!r}: the name is not valid UTF-8 and "
+                           "cannot be recorded (nothing recorded); rename it") from exc
+    return text
+
+
 def _is_uri(text: str) -> bool:
     head = text.split("/", 1)[0]
     return ":" in head and len(head.split(":", 1)[0]) > 1
@@ -77,7 +89,7 @@ class Run:
             self.project = Project.find(project or ".", create=True)
         self.step, self.kind = step, kind
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        self.id = run_id or f"{slug(step)[:40]}-{stamp}-{secrets.token_hex(3)}"
+        self.id = run_id or f"{slug(step)[:40]}-{stamp}-{secrets.token_hex(12)}"  # 96 random bits
         outer = current_run()
         self.parent = parent or (outer.id if outer else None)
         self.params: dict[str, Any] = dict(params or {})
@@ -95,7 +107,7 @@ class Run:
     # -- recording inside the block ---------------------------------------------------------------
     def _artifact(self, target: str | os.PathLike[str], kind: str, role: str | None, name: str | None,
                   labels: Iterable[str], derived_from: Iterable[str | os.PathLike[str]] | None) -> dict[str, Any]:
-        text = os.fspath(target)
+        text = _text(target)
         if kind not in ev.ARTIFACT_KINDS:
             raise InvalidEvent(f"unknown artifact kind {kind!r}; choose one of {', '.join(ev.ARTIFACT_KINDS)}",
                                "kind")
@@ -126,7 +138,7 @@ class Run:
             return path.as_posix()
 
     def _reference(self, target: str | os.PathLike[str]) -> str:
-        text = os.fspath(target)
+        text = _text(target)
         if _is_uri(text) or not os.path.exists(text):
             return text
         return self._location(Path(text).resolve())

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ProvgraphError
+from ..redaction import redact
 
 #: Command modules under ``provgraph.cli``, imported lazily when the parser is built.
 COMMANDS = ("core", "exporting", "syncing", "rendering", "querying", "serving", "importing", "validating")
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except ProvgraphError as exc:
-        print(f"provgraph: error: {exc}", file=sys.stderr)
+        print(f"provgraph: error: {redact(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("provgraph: interrupted", file=sys.stderr)

@@ -1,19 +1,25 @@
-"""Core commands: init, show, ingest, stats, verify, rebuild, demo."""
+"""Core commands: init, show, ingest, stats, verify, head, rebuild, demo."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from .. import events as ev
-from ..errors import InvalidEvent, ProvgraphError
+from ..admission import admit
+from ..errors import InvalidEvent, JournalError, ProvgraphError, StoreError
+from ..journal import LOCAL_AGENT, Head, Signer, submitter
+from ..limits import parse_json
+from ..mapping import event_to_quads
 from ..project import Project
 from ..query.runinfo import describe_run, store_stats
+from ..redaction import redact
 from ..tables import table
 from .output import add_format_option, emit
 
@@ -36,9 +42,20 @@ def register(sub: Any) -> None:
     add_format_option(p, ("table", "json"))
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("verify", help="re-check the journal's hash chain")
+    p = sub.add_parser("verify", help="re-check the journal's hash chain against its recorded heads")
+    p.add_argument("--head", action="append", default=[], metavar="FILE",
+                   help="a head kept from 'provgraph head' (JSON) or an audit bundle (.zip) to check against; "
+                        "repeatable")
+    add_key_option(p)
     add_format_option(p, ("table", "json"))
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("head", help="print the journal's current head (seq, hash, time, signature) to keep")
+    p.add_argument("--reset", action="store_true",
+                   help="accept the journal as it now stands (after a repair): cut a torn last line and "
+                        "record its head anew")
+    add_key_option(p)
+    p.set_defaults(func=cmd_head)
 
     p = sub.add_parser("rebuild", help="rebuild the store from the journal")
     p.set_defaults(func=cmd_rebuild)
@@ -91,15 +108,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_key_option(parser: Any) -> None:
+    parser.add_argument("--key", metavar="PEM", help="Ed25519 key that signs (private) or checks (public) journal "
+                                                     "heads (default: $PROVGRAPH_SIGNING_KEY)")
+
+
 def _read_events(source: str) -> list[ev.Event]:
-    """Every event of a JSON Lines file, validated; the first bad line is an error naming it."""
+    """Every event of a JSON Lines file, validated and mapped; the first bad line is an error naming it."""
     handle = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     found: list[ev.Event] = []
     try:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 try:
-                    found.append(ev.loads(line))
+                    if len(line) > ev.MAX_EVENT_BYTES:
+                        raise InvalidEvent(f"event is {len(line)} bytes; the limit is {ev.MAX_EVENT_BYTES}")
+                    found.append(admit(parse_json(line), event_to_quads))
                 except InvalidEvent as exc:
                     raise InvalidEvent(f"line {number}: {exc}") from exc
     except OSError as exc:
@@ -110,40 +134,94 @@ def _read_events(source: str) -> list[ev.Event]:
     return found
 
 
+def _fresh(project: Project, found: list[ev.Event]) -> tuple[list[ev.Event], list[str]]:
+    """``found`` without the events whose id this project already recorded locally (or twice in ``found``):
+    a repeated id is a duplicate, skipped, as the server does."""
+    seen = {e.event["id"] for e in project.journal.entries() if submitter(e.event) == LOCAL_AGENT}
+    fresh, duplicates = [], []
+    for event in found:
+        if event["id"] in seen:
+            duplicates.append(event["id"])
+        else:
+            seen.add(event["id"])
+            fresh.append(event)
+    return fresh, duplicates
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise ProvgraphError(f"{args.file}: no such file")
     found = _read_events(args.file)
     with Project.find(args.project, create=True) as project:
-        project.record_many(found)
-        with tqdm(total=len(found), unit="event", disable=len(found) < 1000 or None, file=sys.stderr) as bar:
-            project.sync(progress=bar.update)
-        print(f"ingested {len(found)} events from {args.file}; store has {len(project.store)} quads")
+        fresh, duplicates = _fresh(project, found)
+        project.record_many(fresh)
+        skipped = f" ({len(duplicates)} duplicate id(s) skipped: {', '.join(duplicates[:5])}" \
+                  f"{', ...' if len(duplicates) > 5 else ''})" if duplicates else ""
+        try:
+            with tqdm(total=len(fresh), unit="event", disable=len(fresh) < 1000 or None, file=sys.stderr) as bar:
+                project.sync(progress=bar.update)
+            quads = len(project.store)
+        except StoreError as exc:
+            print(f"recorded {len(fresh)} events from {args.file} in the journal{skipped}; the store is not "
+                  f"available now ({redact(str(exc))}): it will catch up on next use")
+            return 0
+        print(f"ingested {len(fresh)} events from {args.file}{skipped}; store has {quads} quads")
     return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
         stats = store_stats(project.store)
-        stats["journal_entries"] = project.verify().entries
+        check = project.verify()
+        stats["journal_entries"] = check.entries
+        stats["unapplied_entries"] = list(check.unapplied)
     if args.format == "json":
         emit([], [], "json", payload=stats)
         return 0
     print(f"quads: {stats['quads']}   runs (named graphs): {stats['graphs']}   "
           f"journal entries: {stats['journal_entries']}")
+    for skipped in check.unapplied:
+        print(f"warning: journal entry {skipped['seq']} (event {skipped['id']}) is not in the store: "
+              f"{skipped['problem']}")
     print("runs: " + (", ".join(f"{k} {v}" for k, v in stats["runs_by_status"].items()) or "none"))
     emit([{"type": k, "count": v} for k, v in stats["nodes_by_type"].items()], ["type", "count"])
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def _kept_head(path: str) -> tuple[str, Head]:
+    """A head the user kept: a ``provgraph head`` JSON file, or the journal check inside an audit bundle."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as bundle:
+                data = json.loads(bundle.read("manifest.json"))["journal"]
+            return f"the audit bundle {path}", Head.from_dict(data, path)
+        return f"the head file {path}", Head.from_dict(json.loads(Path(path).read_bytes()), path)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise JournalError(f"cannot read a journal head from {path}: {exc}") from exc
+
+
+def _project_with_key(args: argparse.Namespace) -> Project:
     project = Project.find(args.project)
-    result = project.verify()
+    if args.key:
+        project.journal.signer = Signer(args.key)
+    return project
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    project = _project_with_key(args)
+    result = project.verify([_kept_head(path) for path in args.head])
     if args.format == "json":
         emit([], [], "json", payload=result.as_dict())
     else:
         print(result.summary())
-    return 0 if result.ok else 1
+    return 0 if result.ok and not result.unapplied else 1
+
+
+def cmd_head(args: argparse.Namespace) -> int:
+    journal = _project_with_key(args).journal
+    head = journal.reset_head() if args.reset else journal.head()
+    print(json.dumps({k: v for k, v in head.as_dict().items() if k != "offset"}))
+    return 0
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:

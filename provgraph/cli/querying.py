@@ -10,6 +10,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, RdfFormat, serialize
 
 from ..errors import QueryError
+from ..limits import check_sparql
 from ..project import Project
 from ..query import sparql
 from ..query.policy import invalidated
@@ -145,6 +146,7 @@ def _query_text(given: str) -> str:
 
 def cmd_sparql(args: argparse.Namespace) -> int:
     text = _query_text(args.query)
+    check_sparql(text)
     bindings = dict(_binding(b) for b in args.bind)
     with Project.find(args.project) as project:
         if args.update:

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..errors import ProvgraphError
+from ..limits import DEFAULT_MAX_RESULTS, DEFAULT_QUERY_SLOTS, DEFAULT_QUERY_TIMEOUT_S, QueryLimits
 
 _SIZE = re.compile(r"^(\d+)\s*([KMG]i?B?|B)?$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -30,7 +31,16 @@ def register(sub: Any) -> None:
     p.add_argument("--tokens", metavar="FILE",
                    help="TOML or JSON file of API tokens with roles (default: $PROVGRAPH_TOKENS_FILE, "
                         "$PROVGRAPH_TOKENS; none: loopback only, no authentication)")
-    p.add_argument("--max-body", type=size, default="16MiB", help="request size limit (default: 16MiB)")
+    p.add_argument("--max-body", type=size, default="16MiB",
+                   help="request size limit, also for a gzip body once inflated (default: 16MiB)")
+    p.add_argument("--query-timeout", type=float, default=DEFAULT_QUERY_TIMEOUT_S, metavar="SECONDS",
+                   help=f"/sparql answers 503 after this long (default: {DEFAULT_QUERY_TIMEOUT_S:g})")
+    p.add_argument("--max-results", type=int, default=DEFAULT_MAX_RESULTS,
+                   help=f"most rows of a /sparql answer (default: {DEFAULT_MAX_RESULTS})")
+    p.add_argument("--query-slots", type=int, default=DEFAULT_QUERY_SLOTS,
+                   help=f"/sparql queries evaluated at once (default: {DEFAULT_QUERY_SLOTS})")
+    p.add_argument("--max-query-length", type=int, default=QueryLimits.max_length, metavar="CHARS",
+                   help=f"longest SPARQL text accepted (default: {QueryLimits.max_length})")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.set_defaults(func=cmd_serve)
 
@@ -41,7 +51,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ProvgraphError(f"the server needs the server extra: pip install 'provgraph[server]' ({exc})") from exc
     config = ServerConfig(project=args.project, store=args.store, host=args.host, port=args.port,
-                          tokens=load_tokens(args.tokens), max_body_bytes=args.max_body)
+                          tokens=load_tokens(args.tokens), max_body_bytes=args.max_body,
+                          query_limits=QueryLimits(max_length=args.max_query_length),
+                          query_timeout_s=args.query_timeout, max_results=args.max_results,
+                          query_slots=args.query_slots)
     config.check()
     if config.tokens:
         roles = ", ".join(f"{t.principal.agent} ({t.principal.role})" for t in config.tokens)

@@ -14,6 +14,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode
 
 from ..errors import QueryError
+from ..limits import check_reference
 from ..store import Store
 from ..vocab import PROV, PROVML, agent_iri
 from .sparql import ask, select, text_of
@@ -71,6 +72,7 @@ def resolve(store: Store, ref: str, root: str | Path | None = None) -> NamedNode
     if not isinstance(ref, str) or not ref.strip():
         raise QueryError("an empty reference names nothing")
     ref = ref.strip()
+    check_reference(ref)
     iri = _as_iri(ref)
     if iri is not None and exists(store, iri):
         return iri

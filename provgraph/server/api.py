@@ -47,8 +47,8 @@ def _int(request: Request, name: str, low: int, high: int) -> int | None:
     text = _one(request, name)
     if text is None:
         return None
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise ApiError(400, f"{name} must be a whole number from {low} to {high}, not {text!r}", name)
+    if not text.isdigit() or len(text) > 18 or not low <= int(text) <= high:
+        raise ApiError(400, f"{name} must be a whole number from {low} to {high}, not {text[:40]!r}", name)
     return int(text)
 
 
@@ -77,7 +77,8 @@ async def list_runs(request: Request) -> Response:
 def _describe(store: Store, run_id: str, field: str) -> dict[str, Any]:
     """The run, or a 404 (run ids that cannot exist are not looked up)."""
     if not RUN_ID.match(run_id):
-        raise ApiError(404, f"no run {run_id!r}: run ids are letters, digits, '_', '.' and '-'", field)
+        raise ApiError(404, f"no run {run_id[:128]!r}: run ids are up to 128 letters, digits, '_', '.' and '-'",
+                       field)
     try:
         return describe_run(store, run_id)
     except QueryError as exc:

@@ -7,21 +7,30 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import AsyncIterator
 from importlib.resources import files
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
+from ..admission import admit
+from ..errors import InvalidEvent
+from ..limits import check_sparql
+from ..mapping import event_to_quads
+from ..redaction import RedactingFilter
 from . import api
 from .auth import authorize
 from .backend import Backend
 from .config import ServerConfig
-from .ingest import media_type, parse_events, read_body
+from .guard import CrossSiteGuard
+from .ingest import loads, media_type, parse_events, read_body
 from .openapi import openapi
 from .problems import HANDLERS, ApiError
 from .sparql import answer, extract_query
@@ -45,7 +54,15 @@ async def post_openlineage(request: Request) -> Response:
     body = await read_body(request, request.app.state.config.max_body_bytes)
     if media_type(request) != "application/json":
         raise ApiError(415, f"OpenLineage events are application/json, not {media_type(request) or '(none)'!r}")
-    events = await run_in_threadpool(events_from_openlineage_payload, body)
+    payload = await run_in_threadpool(loads, body)
+
+    def convert() -> list[dict[str, object]]:
+        events = [admit(event, event_to_quads) for event in events_from_openlineage_payload(payload)]
+        if not events:
+            raise InvalidEvent("no OpenLineage run event in the body (nothing recorded)")
+        return events
+
+    events = await run_in_threadpool(convert)
     receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
     payload = {**receipt.as_dict(), "submitted_by": who.agent}
     return JSONResponse(payload, status_code=201 if receipt.stored else 202)
@@ -59,6 +76,7 @@ async def sparql_endpoint(request: Request) -> Response:
     params = {key: request.query_params.getlist(key) for key in request.query_params}
     params.pop("format", None)
     query = extract_query(request.method, params, media_type(request), body)
+    check_sparql(query, request.app.state.config.query_limits)
     store = await run_in_threadpool(lambda: request.app.state.backend.store)
     return await answer(request, store, query)
 
@@ -120,9 +138,11 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Starlett
         finally:
             opened.close()
 
-    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan,
+                    middleware=[Middleware(CrossSiteGuard)])
     app.state.config = config
     app.state.backend = opened
+    app.state.query_slots = threading.BoundedSemaphore(config.query_slots)
     return app
 
 
@@ -131,5 +151,9 @@ def serve(config: ServerConfig, log_level: str = "info") -> None:
     import uvicorn
 
     app = create_app(config)
-    uvicorn.run(app, host=config.host, port=config.port, log_level=log_level, server_header=False,
-                proxy_headers=False)
+    settings = uvicorn.Config(app, host=config.host, port=config.port, log_level=log_level, server_header=False,
+                              proxy_headers=False)  # configures logging; then every handler masks credentials
+    for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(RedactingFilter())
+    uvicorn.Server(settings).run()

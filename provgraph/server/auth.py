@@ -16,9 +16,13 @@ def authorize(request: Request, role: str) -> Principal:
     """The caller, if it holds ``role``; 401 without a valid token, 403 with too weak a role.
 
     Without configured tokens (the server then listens on loopback only) every caller is :data:`LOCAL`,
-    provided the request is addressed to a loopback name (``Host`` header).
+    provided the request is addressed to a loopback name (``Host`` header), except for admin routes,
+    which always need a token.
     """
     config: ServerConfig = request.app.state.config
+    if not config.tokens and role == "admin":
+        raise ApiError(403, "admin operations always need an API token with the admin role: start the server "
+                            "with --tokens FILE")
     if not config.tokens:
         host = urllib.parse.urlsplit("//" + request.headers.get("host", "")).hostname or ""
         if not is_loopback(host):  # a web page whose name was re-pointed at 127.0.0.1 (DNS rebinding)

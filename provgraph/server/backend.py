@@ -7,6 +7,12 @@ event is stamped with who sent it and when: the caller's agent joins the event's
 ``submitter``, and the annotations ``provgraph.submitted_by`` / ``provgraph.submitted_at`` say who and
 when, so "who did what, when" covers writes to provgraph itself (query ``who`` or the run's agents).
 Without tokens (loopback only) the caller is unknown: only the annotations are added, naming ``local``.
+
+Writers cannot act for each other: a run belongs to the agent whose token first sent an event of it, and
+another writer's event for that run (say a ``run.end`` marking it failed) is refused with 403 (admins
+may); event ids are scoped to their submitter, so writer B cannot take an id first and have writer A's
+event dropped as a duplicate; agents an event names besides the token's own are kept, but recorded as
+*claimed* (annotation ``provgraph.claimed_agents``) next to the submitter, who is the one authenticated.
 """
 
 from __future__ import annotations
@@ -18,14 +24,16 @@ from typing import Any
 
 from .. import events as ev
 from ..capture.http_sink import is_server_url
-from ..errors import ProvgraphError, StoreError
+from ..errors import Forbidden, ProvgraphError, StoreError
+from ..journal import SUBMITTED_BY, submitter
 from ..project import Project
+from ..redaction import redact
 from ..store import Store
 from .config import LOCAL, Principal
 
 SUBMITTER_ROLE = "submitter"
-SUBMITTED_BY = "provgraph.submitted_by"
 SUBMITTED_AT = "provgraph.submitted_at"
+CLAIMED_AGENTS = "provgraph.claimed_agents"
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,11 @@ def stamp(event: ev.Event, who: Principal, when: str) -> ev.Event:
     if agents:
         stamped["agents"] = agents
     stamped["annotations"] = {**event.get("annotations", {}), SUBMITTED_BY: who.agent, SUBMITTED_AT: when}
+    claimed = [agent["id"] for agent in event.get("agents", ()) if agent.get("id") != who.agent]
+    if claimed and who is not LOCAL:
+        stamped["annotations"][CLAIMED_AGENTS] = ",".join(claimed)
     return stamped
+
 
 
 class Backend:
@@ -73,7 +85,8 @@ class Backend:
                 "pass --store with a local or sparql+http(s):// store"
             )
         self._lock = threading.Lock()
-        self._seen: set[str] = set()
+        self._seen: set[tuple[str, str]] = set()  # (submitter, event id)
+        self._owners: dict[str, str] = {}  # run id -> the agent that started it
         self._scanned = 0
         self._store_problem = ""
         self.project.sync()
@@ -94,8 +107,20 @@ class Backend:
     def _scan_ids(self) -> None:
         """Learn the ids of events appended since the last scan (by us or another process)."""
         for entry in self.project.journal.entries(self._scanned):
-            self._seen.add(entry.event["id"])
+            agent = submitter(entry.event)
+            self._seen.add((agent, entry.event["id"]))
+            if "run" in entry.event:
+                self._owners.setdefault(entry.event["run"]["id"], agent)
             self._scanned = entry.end_offset
+
+    def _check_owner(self, event: ev.Event, who: Principal, batch_owners: dict[str, str]) -> None:
+        run_id = event.get("run", {}).get("id")
+        if run_id is None:
+            return
+        owner = self._owners.get(run_id) or batch_owners.setdefault(run_id, who.agent)
+        if owner != who.agent and who.role != "admin":
+            raise Forbidden(f"run {run_id!r} belongs to agent {owner!r}, who started it; agent {who.agent!r} "
+                            f"may not record events for it (event {event['id']!r}); nothing was recorded")
 
     def record(self, events: list[ev.Event], who: Principal) -> Receipt:
         """Stamp, dedupe and append ``events`` to the journal in one go, then update the store."""
@@ -105,8 +130,11 @@ class Backend:
             fresh: list[ev.Event] = []
             duplicates: list[str] = []
             batch_ids: set[str] = set()
+            batch_owners: dict[str, str] = {}
             for event in events:
-                if event["id"] in self._seen or event["id"] in batch_ids:
+                self._check_owner(event, who, batch_owners)
+            for event in events:
+                if (who.agent, event["id"]) in self._seen or event["id"] in batch_ids:
                     duplicates.append(event["id"])
                 else:
                     batch_ids.add(event["id"])
@@ -130,8 +158,8 @@ class Backend:
 
     def health(self) -> dict[str, Any]:
         """Whether the last store operation worked (answers at once, even during a long write)."""
-        problem = self._store_problem
-        return {"status": "degraded" if problem else "ok", "store": self.project.store_uri,
+        problem = redact(self._store_problem)
+        return {"status": "degraded" if problem else "ok", "store": redact(self.project.store_uri),
                 "store_problem": problem or None}
 
     def close(self) -> None:

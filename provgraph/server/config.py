@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProvgraphError
+from ..journal import LOCAL_AGENT
+from ..limits import DEFAULT_MAX_RESULTS, DEFAULT_QUERY_SLOTS, DEFAULT_QUERY_TIMEOUT_S, QueryLimits
 
 ROLES = ("reader", "writer", "admin")
 AGENT_KINDS = ("person", "software", "organization")
@@ -53,7 +55,7 @@ class Principal:
 
 
 #: The caller when no tokens are configured (the server then listens on loopback only).
-LOCAL = Principal(agent="local", role="admin", name="local user (no API tokens configured)", kind="person")
+LOCAL = Principal(agent=LOCAL_AGENT, role="admin", name="local user (no API tokens configured)", kind="person")
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,20 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8750
     tokens: list[Token] = field(default_factory=list)
-    max_body_bytes: int = DEFAULT_MAX_BODY
+    max_body_bytes: int = DEFAULT_MAX_BODY  # also bounds a gzip body once inflated
+    query_limits: QueryLimits = field(default_factory=QueryLimits)  # SPARQL text: length, nesting, operators
+    query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S  # /sparql answers 503 when a query runs longer
+    max_results: int = DEFAULT_MAX_RESULTS  # rows (or triples) of a /sparql answer
+    query_slots: int = DEFAULT_QUERY_SLOTS  # /sparql queries evaluated at once (an abandoned one keeps its slot)
 
     def check(self) -> None:
         """Refuse to listen beyond loopback without tokens, and reject nonsense limits."""
-        if self.max_body_bytes <= 0:
-            raise ProvgraphError(f"the request size limit must be positive, not {self.max_body_bytes}")
+        limits = {"request size limit": self.max_body_bytes, "query time limit": self.query_timeout_s,
+                  "result limit": self.max_results, "number of query slots": self.query_slots,
+                  "query length limit": self.query_limits.max_length}
+        for name, value in limits.items():
+            if value <= 0:
+                raise ProvgraphError(f"the {name} must be positive, not {value}")
         if not self.tokens and not is_loopback(self.host):
             raise ProvgraphError(
                 f"refusing to listen on {self.host} without API tokens: anyone could write; "

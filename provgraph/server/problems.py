@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..errors import (
     ExportError,
+    Forbidden,
     InvalidEvent,
     JournalError,
     ProvgraphError,
@@ -23,12 +24,14 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ..redaction import redact
 
 log = logging.getLogger("provgraph.server")
 
 #: HTTP status for each provgraph exception; the first matching class (most specific first) wins.
 STATUS: tuple[tuple[type[ProvgraphError], int], ...] = (
     (InvalidEvent, 422),
+    (Forbidden, 403),
     (QueryError, 400),
     (ExportError, 400),
     (ValidationError, 400),
@@ -50,8 +53,8 @@ class ApiError(Exception):
 
 
 def problem(status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None) -> Response:
-    """The JSON error response."""
-    body: dict[str, Any] = {"error": message, "status": status}
+    """The JSON error response (credentials in the message are masked)."""
+    body: dict[str, Any] = {"error": redact(message), "status": status}
     if field:
         body["field"] = field
     return JSONResponse(body, status_code=status, headers=headers)
@@ -71,7 +74,7 @@ async def on_provgraph_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProvgraphError)
     code = status_of(exc)
     if code >= 500:
-        log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        log.error("%s %s failed: %s", request.method, request.url.path, redact(str(exc)))
     return problem(code, str(exc), getattr(exc, "field", None) or None)
 
 

@@ -5,6 +5,12 @@ Updates (an ``update`` parameter or an ``application/sparql-update`` body) are r
 are ``SERVICE`` clauses, which would make the server fetch other URLs. SELECT and ASK answers are
 written as SPARQL JSON, XML, CSV or TSV and graphs (CONSTRUCT, DESCRIBE) as Turtle, N-Triples, RDF/XML or
 JSON-LD, chosen by the ``Accept`` header (or a ``format`` parameter).
+
+Limits the operator sets (:class:`~provgraph.server.config.ServerConfig`): a query text that is too long
+or too deeply nested is refused before it reaches the engine (:func:`provgraph.limits.check_sparql`),
+at most ``query_slots`` queries are evaluated at once, an answer that takes longer than
+``query_timeout_s`` is abandoned with a 503 (the engine cannot be interrupted, so the query keeps its
+slot until it ends), and an answer of more than ``max_results`` rows is refused.
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import anyio
 import pyoxigraph as ox
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..store import Solutions, Store
+from ..store import QueryResult, Solutions, Store
 from ..store.bindings import tokens
 from .problems import ApiError
 
@@ -221,9 +227,35 @@ def extract_query(method: str, params: Mapping[str, list[str]], content_type: st
     return query
 
 
+async def _evaluate(request: Request, store: Store, query: str) -> QueryResult:
+    """``query``'s answer within the server's query slots, time and size limits."""
+    config, slots = request.app.state.config, request.app.state.query_slots
+    if not slots.acquire(blocking=False):
+        raise ApiError(503, f"all {config.query_slots} query slots are busy; retry later",
+                       headers={"Retry-After": "5"})
+
+    def evaluate() -> QueryResult:
+        try:
+            return store.query(query)
+        finally:
+            slots.release()
+
+    try:
+        with anyio.fail_after(config.query_timeout_s):
+            result = await anyio.to_thread.run_sync(evaluate, abandon_on_cancel=True)
+    except TimeoutError as exc:
+        raise ApiError(503, f"the query ran longer than this server's limit of {config.query_timeout_s:g} s; "
+                            "narrow it down or add a LIMIT", "query") from exc
+    size = len(result.rows) if isinstance(result, Solutions) else len(result) if isinstance(result, list) else 0
+    if size > config.max_results:
+        raise ApiError(400, f"the answer has {size} results; this server's limit is {config.max_results}: "
+                            "add a LIMIT (and OFFSET to page through it)", "query")
+    return result
+
+
 async def answer(request: Request, store: Store, query: str) -> Response:
     """Run ``query`` on ``store`` and write the answer in the negotiated format."""
-    result = await run_in_threadpool(store.query, query)
+    result = await _evaluate(request, store, query)
     accept = request.headers.get("accept", "")
     fmt = request.query_params.get("format")
     if isinstance(result, list):

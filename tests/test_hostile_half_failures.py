@@ -1,0 +1,72 @@
+"""Half-failures: an ingest whose store is busy (held by a running ``provgraph serve``) or unreachable (a
+remote endpoint that is down) has journaled its events, so it says so and exits 0, and a retry records
+nothing twice. The command line and the server treat a repeated event id the same way: a duplicate,
+skipped and reported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from hostile import line, run_event, serve
+from servers import HOST, free_port
+
+
+def provgraph(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def events_file(folder: Path, *ids: str) -> Path:
+    path = folder / "events.jsonl"
+    path.write_bytes(b"".join(line(run_event(id=i, run={"id": f"run-{i}", "step": "s", "kind": "other"})) + b"\n"
+                              for i in ids))
+    return path
+
+
+def journal_ids(folder: Path) -> list[str]:
+    text = (folder / ".provgraph" / "journal.jsonl").read_text()
+    return [json.loads(row)["event"]["id"] for row in text.splitlines()]
+
+
+@pytest.fixture
+def serving(tmp_path: Path) -> Iterator[tuple[Path, httpx.Client]]:
+    assert provgraph(tmp_path, "init").returncode == 0
+    with serve(tmp_path) as (_, http):
+        yield tmp_path, http
+
+
+def test_ingest_while_serve_holds_the_store(serving: tuple[Path, httpx.Client]) -> None:
+    folder, http = serving
+    done = provgraph(folder, "ingest", str(events_file(folder, "e1", "e2")))
+    assert done.returncode == 0, done.stderr
+    assert "recorded 2 events" in done.stdout and "will catch up" in done.stdout and "Traceback" not in done.stderr
+    assert journal_ids(folder) == ["e1", "e2"]
+    assert sorted(run["run"] for run in http.get("/api/runs").json()["runs"]) == ["run-e1", "run-e2"]
+    retry = provgraph(folder, "ingest", str(events_file(folder, "e1", "e2")))
+    assert retry.returncode == 0 and "2 duplicate id(s) skipped" in retry.stdout
+    assert journal_ids(folder) == ["e1", "e2"]
+
+
+def test_ingest_while_the_remote_store_is_down(tmp_path: Path) -> None:
+    assert provgraph(tmp_path, "init", "--store", f"sparql+http://{HOST}:{free_port()}?retries=0").returncode == 0
+    done = provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1")))
+    assert done.returncode == 0 and "will catch up" in done.stdout, (done.stdout, done.stderr)
+    assert provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1"))).returncode == 0
+    assert journal_ids(tmp_path) == ["e1"]
+
+
+def test_cli_and_http_skip_a_repeated_id_alike(serving: tuple[Path, httpx.Client]) -> None:
+    folder, http = serving
+    event = run_event(id="same", run={"id": "run-same", "step": "s", "kind": "other"})
+    first = http.post("/api/events", json=event).json()
+    again = http.post("/api/events", json=event).json()
+    assert (first["recorded"], again["recorded"], again["duplicate_ids"]) == (1, 0, ["same"])
+    done = provgraph(folder, "ingest", str(events_file(folder, "same", "same", "other")))
+    assert done.returncode == 0 and "2 duplicate id(s) skipped: same, same" in done.stdout
+    assert journal_ids(folder) == ["same", "other"]
