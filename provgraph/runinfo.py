@@ -120,6 +120,8 @@ def describe_run(store: Store, run_id: str) -> dict[str, Any]:
             else:
                 info["generated"].append(_artifact(subject, one, many, None))
     info["metrics"] = {name: max(points, key=lambda p: p[0])[1] for name, points in sorted(latest.items())}
+    info["metric_history"] = {name: sorted(points, key=lambda p: p[0]) for name, points in sorted(latest.items())
+                              if len(points) > 1}
     script = next((u for u in info["used"] if u["kind"] == "code"), None)
     if script:
         info["used"].remove(script)
