@@ -229,12 +229,15 @@ def test_explorer_routes_answer_404_for_unknown_references(demo: tuple[str, Path
     url, _ = demo
     auth = {"Authorization": f"Bearer {TOKEN}"}
     for path in ("/api/explorer/search?ref=no-such-thing", "/api/explorer/artifact?ref=no-such-thing",
-                 "/api/explorer/graph?ref=no-such-thing", "/api/runs/no-such-run"):
+                 "/api/explorer/graph?ref=no-such-thing", "/api/runs/no-such-run", "/api/impact?ref=no-such-thing",
+                 "/api/lineage?ref=no-such-thing", "/api/who?ref=no-such-thing"):
         answer = httpx.get(url + path, headers=auth)
         assert answer.status_code == 404, path
         assert answer.json()["status"] == 404
     assert httpx.get(url + "/api/explorer/runs?status=lost", headers=auth).status_code == 400
     assert httpx.get(url + "/api/explorer/runs").status_code == 401
+    assert httpx.get(url + "/static/..%2Fexplorer.py").status_code == 404
+    assert httpx.get(url + "/static/vendor/../../explorer.py").status_code == 404
     page = httpx.get(url + "/")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     for vendored in ("cytoscape.LICENSE", "cytoscape-dagre.LICENSE", "dagre.LICENSE"):

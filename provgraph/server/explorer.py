@@ -16,20 +16,19 @@ from pyoxigraph import NamedNode
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import ProvgraphError, QueryError
-from ..query import invalidated, resolve, runs, who
+from ..errors import ProvgraphError
+from ..query import invalidated, runs, who
 from ..query.nodes import collect, describe
 from ..query.sparql import select_many
 from ..render.graph import LineageGraph, Node
 from ..render.scope import build_view
 from ..resources import resource_dir
-from ..runinfo import describe_run
 from ..store import Store
 from ..vocab import PROV, PROVML
-from .api import RUN_FILTERS, _describe, _int, _json, _one, _store
+from .api import RUN_FILTERS, _describe, _int, _json, _one, _store, locate
 from .problems import ApiError
 
 #: No script or style from another host; the graph library needs inline styles on its canvas.
@@ -42,14 +41,6 @@ async def page(request: Request) -> Response:
     """The explorer page (everything else it shows comes from the JSON routes below)."""
     text = files(__package__).joinpath("page.html").read_text(encoding="utf-8")
     return HTMLResponse(text, headers={"Content-Security-Policy": CSP})
-
-
-def locate(store: Store, ref: str) -> NamedNode:
-    """The node ``ref`` names; a reference that names nothing (or several things) is a 404."""
-    try:
-        return resolve(store, ref)
-    except QueryError as exc:
-        raise ApiError(404, str(exc), "ref") from exc
 
 
 def _kind_of(store: Store, node: NamedNode) -> dict[str, Any]:
@@ -144,8 +135,8 @@ def artifacts(store: Store) -> list[dict[str, Any]]:
     rows = []
     for iri, versions in grouped.items():
         versions.sort(key=lambda v: v["generated_at"] or "", reverse=True)
-        node = details.get(iri)
-        rows.append({"iri": iri, "name": node.name if node else iri, "kind": versions[0]["kind"],
+        logical_node = details.get(iri)
+        rows.append({"iri": iri, "name": logical_node.name if logical_node else iri, "kind": versions[0]["kind"],
                      "location": versions[0]["location"], "versions": versions,
                      "invalidated": any(v["invalidated_at"] for v in versions)})
     rows += [{**r, "invalidated": bool(r["invalidated_at"])} for r in loose]
@@ -257,6 +248,15 @@ async def list_queries(request: Request) -> Response:
     return _json({"queries": examples})
 
 
+_STATIC = StaticFiles(packages=[(__package__ or "provgraph.server", "static")])
+
+
+async def static(request: Request) -> Response:
+    """The explorer's own files (script, style, vendored libraries); nothing outside ``static/``."""
+    response: Response = await _STATIC.get_response(request.path_params["path"], request.scope)
+    return response
+
+
 ROUTES: list[BaseRoute] = [
     Route("/", page, methods=["GET"]),
     Route("/api/explorer/search", search, methods=["GET"]),
@@ -267,5 +267,44 @@ ROUTES: list[BaseRoute] = [
     Route("/api/explorer/agents", list_agents, methods=["GET"]),
     Route("/api/explorer/graph", get_graph, methods=["GET"]),
     Route("/api/explorer/queries", list_queries, methods=["GET"]),
-    Mount("/static", app=StaticFiles(packages=[(__package__ or "provgraph.server", "static")]), name="static"),
+    Route("/static/{path:path}", static, methods=["GET"]),
 ]
+
+
+def _page_doc(summary: str) -> dict[str, Any]:
+    return {"get": {"summary": summary, "security": [], "responses": {"200": {"description": "The file."}}}}
+
+
+def _read_doc(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    errors = {code: {"$ref": f"#/components/responses/{name}"}
+              for code, name in (("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"),
+                                 ("404", "NotFound"))}
+    return {"get": {"summary": summary, "parameters": parameters, "responses": {
+        "200": {"description": "JSON.", "content": {"application/json": {"schema": {"type": "object"}}}}, **errors}}}
+
+
+def _param(name: str, where: str = "query", required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": {"type": "string"}}
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The OpenAPI description of the explorer's routes."""
+    return {
+        "/": _page_doc("The explorer (HTML): runs, datasets and models, agents, lineage graph, SPARQL."),
+        "/static/{path}": {"get": {**_page_doc("The explorer's script, style and vendored libraries.")["get"],
+                                   "parameters": [_param("path", "path")]}},
+        "/api/explorer/search": _read_doc("Which page shows a reference (run, artifact or agent).",
+                                          [_param("ref", required=True)]),
+        "/api/explorer/runs": _read_doc("Runs, newest first, filtered as /api/runs and by status.",
+                                        [_param(n) for n in (*RUN_FILTERS, "status", "param", "metric", "limit")]),
+        "/api/explorer/runs/{run_id}/validation": _read_doc("PROV-CONSTRAINTS and SHACL on one run's bundle.",
+                                                            [_param("run_id", "path")]),
+        "/api/explorer/artifacts": _read_doc("Datasets and models with their versions.", []),
+        "/api/explorer/artifact": _read_doc("One artifact: versions, who made and used it, invalidations.",
+                                            [_param("ref", required=True)]),
+        "/api/explorer/agents": _read_doc("Agents with their kind and number of runs.", []),
+        "/api/explorer/graph": _read_doc("The lineage around a reference as graph elements.",
+                                         [_param("ref", required=True), _param("direction"), _param("depth"),
+                                          _param("highlight")]),
+        "/api/explorer/queries": _read_doc("The shipped SPARQL queries, as examples.", []),
+    }
