@@ -380,11 +380,14 @@ const FIRST_QUERY = `PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX provml: <https://w3id.org/provgraph/provml#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
-# Runs and the artifacts they generated
-SELECT ?run ?step ?artifact ?label WHERE {
-  GRAPH ?g { ?artifact prov:wasGeneratedBy ?run . ?run provml:stepName ?step . }
-  OPTIONAL { ?artifact rdfs:label ?label }
-} ORDER BY ?step LIMIT 200`;
+# Which step generated which data, models and reports
+SELECT DISTINCT ?step ?artifact ?kind WHERE {
+  ?version prov:wasGeneratedBy ?run ;
+           a provml:Artifact ;
+           rdfs:label ?artifact .
+  ?run provml:stepName ?step .
+  OPTIONAL { ?version provml:artifactKind ?kind }
+} ORDER BY ?step ?artifact`;
 
 function cellText(term) {
   if (!term) return "";
