@@ -210,7 +210,8 @@ def test_explorer_in_headless_chromium(demo: tuple[str, Path], browser: Chromium
     browser.click("#run-query")
     browser.wait_for("document.getElementById('result-count') !== null")
     generated = cells(browser, "results-table")
-    assert ["split", "train.csv", "split"] in generated and ["deploy", "credit-risk-endpoint.json", "deployment"] in generated
+    assert ["split", "train.csv", "split"] in generated
+    assert ["deploy", "credit-risk-endpoint.json", "deployment"] in generated
     assert len(generated) == len({tuple(row) for row in generated})
     names = browser.js("[...document.querySelectorAll('#examples option')].map(o => o.value)")
     assert "impact" in names and "lineage" in names
