@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import ExportError
 from ..project import Project
+from .output import file_name_for
 
 
 def register(sub: Any) -> None:
@@ -92,7 +93,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 0 if check.ok else 1
     if not args.ref:
         raise ExportError("name what to audit (provgraph audit REF -o bundle.zip) or give --check BUNDLE")
-    output = args.output or f"audit-{''.join(c if c.isalnum() or c in '-_.' else '_' for c in args.ref)}.zip"
+    output = args.output or file_name_for("audit", args.ref, ".zip")
     with Project.find(args.project) as project:
         result = build_audit(project, args.ref, output, "impact" if args.impact else "lineage")
     print(f"wrote {result.path}: {len(result.files)} files; manifest sha256 {result.manifest_sha256}")

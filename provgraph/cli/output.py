@@ -32,3 +32,8 @@ def emit(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str = "
             writer.writerow({c: cell(row.get(c)) for c in columns})
     else:
         out.write(table(rows, columns))
+
+
+def file_name_for(prefix: str, ref: str, suffix: str) -> str:
+    """A default output file named after a reference: ``audit-data_raw.csv.zip``."""
+    return f"{prefix}-{''.join(c if c.isalnum() or c in '-_.' else '_' for c in ref)}{suffix}"

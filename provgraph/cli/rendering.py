@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import RenderError
 from ..project import Project
 from ..render import FORMATS, render_to
+from .output import file_name_for
 
 
 def register(sub: Any) -> None:
@@ -30,9 +31,9 @@ def register(sub: Any) -> None:
                    help="arrows in the direction data flowed (default: PROV's, from the later thing to the earlier)")
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("report", help="write a self-contained HTML report for a reviewer")
-    p.add_argument("ref", help="the run, artifact or dataset the report is about")
-    p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    p = sub.add_parser("report", help="write a self-contained HTML report for a reviewer, verdict first")
+    p.add_argument("ref", metavar="REF", help="the run, artifact or dataset the report is about")
+    p.add_argument("-o", "--output", help="HTML file to write (default: report-<REF>.html)")
     p.add_argument("--depth", type=int, help="how far the diagram reaches from REF (default: all)")
     p.set_defaults(func=cmd_report)
 
@@ -51,7 +52,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from ..render.report import write_report
 
+    output = args.output or file_name_for("report", args.ref, ".html")
     with Project.find(args.project) as project:
-        path = write_report(project.store, args.ref, args.output, depth=args.depth)
+        verification = project.verify()
+        path = write_report(project.store, args.ref, output, depth=args.depth, root=project.root,
+                            journal=(verification.ok, verification.summary()))
     print(f"wrote {path}")
     return 0
