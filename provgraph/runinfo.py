@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -85,6 +86,7 @@ def describe_run(store: Store, run_id: str) -> dict[str, Any]:
         "labels": sorted(many(node, PROVML.hasLabel)),
         "agents": [], "params": {}, "seeds": {}, "metrics": {}, "used": [], "generated": [],
         "environment": None, "code": None,
+        "annotations": json.loads(notes) if (notes := one(node, PROVML.annotations)) else {},
     }
     for agent in many(node, PROV.wasAssociatedWith):
         behalf = one(agent, PROV.actedOnBehalfOf)
