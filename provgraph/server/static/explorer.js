@@ -34,6 +34,7 @@ const graphLink = (ref, label, direction) =>
        { class: "graph-link" });
 const badge = (status) => h("span", { class: "badge status-" + text(status) }, text(status));
 const hash = (value) => h("span", { class: "hash" }, text(value || "-"));
+const when = (time) => (time ? h("time", { datetime: time, title: time }, time.slice(0, 19).replace("T", " ")) : "");
 
 function table(columns, rows, id) {
   if (!rows.length) return h("p", { class: "muted" }, "(none)");
@@ -104,7 +105,7 @@ async function runsPage(params) {
     section(`${data.count} run${data.count === 1 ? "" : "s"}, newest first`, table([
       ["run", (r) => runLink(r.run)], ["step", (r) => r.step], ["kind", (r) => r.kind],
       ["status", (r) => badge(r.status)], ["agents", (r) => r.agents.map((a) => a.split(/[/#]/).pop()).join(", ")],
-      ["started", (r) => r.start], ["seconds", (r) => r.duration]], data.runs, "runs-table"))];
+      ["started (UTC)", (r) => when(r.start)], ["seconds", (r) => r.duration]], data.runs, "runs-table"))];
 }
 
 function metricChart(name, points) {
@@ -241,7 +242,7 @@ async function agentPage(params) {
     h("p", {}, h("code", {}, ref)),
     section(`Runs it did or that were done on its behalf (${data.count})`, table([
       ["run", (r) => runLink(r.run)], ["step", (r) => r.step], ["kind", (r) => r.kind],
-      ["status", (r) => badge(r.status)], ["started", (r) => r.start]], data.runs, "runs-table"))];
+      ["status", (r) => badge(r.status)], ["started (UTC)", (r) => when(r.start)]], data.runs, "runs-table"))];
 }
 
 // -- lineage graph -------------------------------------------------------------------------------------
