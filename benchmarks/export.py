@@ -50,8 +50,8 @@ def prov_package(meter: Meter, workspace: str) -> None:
     from pyoxigraph import NamedNode
 
     from provgraph import open_store
-    from provgraph.mapping import run_iri
     from provgraph.query import lineage
+    from provgraph.vocab import run_iri
 
     from .baselines import prov_document
 

@@ -30,10 +30,14 @@ PEOPLE = [{"id": f"person-{i:02d}", "kind": "person", "name": f"Engineer {i:02d}
 TOOLS = [{"id": f"tool-{name}", "kind": "software", "name": name}
          for name in ("airflow", "dbt", "spark", "kubeflow")]
 AGENT_COUNT = len(ORGS) + len(PEOPLE) + len(TOOLS)
+#: A real virtual environment's size: 5 named packages and 100 more, a few of them at other versions
+#: per environment, so environments differ but share most package versions.
+PACKAGE_NAMES = [f"pkg-{i:03d}" for i in range(100)]
 ENVIRONMENTS = [
     {"python": f"3.11.{minor}", "platform": "Linux-6.1-x86_64", "hostname": f"worker-{minor}",
      "packages": {"numpy": f"1.26.{minor}", "pandas": "2.2.1", "scikit-learn": f"1.4.{minor}",
-                  "pyarrow": "15.0.0", "torch": f"2.2.{minor}"}}
+                  "pyarrow": "15.0.0", "torch": f"2.2.{minor}",
+                  **{name: f"1.{i % 7}.{minor if i % 10 == 0 else 0}" for i, name in enumerate(PACKAGE_NAMES)}}}
     for minor in range(3)
 ]
 COMMITS = [hashlib.sha1(f"commit-{i}".encode()).hexdigest() for i in range(10)]

@@ -46,9 +46,9 @@ class Workspace:
 
 
 def data_iri(sha256: str) -> str:
-    from provgraph.mapping import version_iri
+    from provgraph.vocab import iri
 
-    return version_iri({"sha256": sha256}).value
+    return iri("data", f"sha256-{sha256}").value
 
 
 def prepare(n: int, seed: int, root: str | Path) -> Workspace:

@@ -23,15 +23,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from .errors import InvalidEvent
+from .vocab import ARTIFACT_KINDS as ARTIFACT_KINDS  # re-exported: capture checks kinds here
+from .vocab import RUN_CLASSES
 
 SCHEMA_VERSION = "provgraph.event/1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "event-1.schema.json"
 MAX_EVENT_BYTES = 16 * 1024 * 1024
-RUN_KINDS = (
-    "pipeline", "ingestion", "cleaning", "feature_engineering", "splitting", "training",
-    "hyperparameter_search", "evaluation", "deployment", "monitoring", "other",
-)
-ARTIFACT_KINDS = ("dataset", "features", "split", "model", "evaluation", "deployment", "code", "other")
+RUN_KINDS = tuple(RUN_CLASSES)
 
 Event = dict[str, Any]
 

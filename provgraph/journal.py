@@ -163,6 +163,11 @@ class Journal:
         except OSError as exc:
             raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
 
+    def genesis(self) -> str | None:
+        """The hash of the first entry: what names this journal (``None`` while it is empty)."""
+        first = next(self.entries(), None)
+        return first.hash if first else None
+
     def hash_ending_at(self, offset: int) -> str | None:
         """The hash of the entry whose line ends exactly at byte ``offset`` (``GENESIS`` for 0), if any."""
         if offset == 0:

@@ -1,109 +1,168 @@
-"""Mapping: a pure function from one event to PROV-O quads, in the run's named graph (a prov:Bundle).
+"""Mapping: from one event to PROV-O quads.
 
-Identity rules: a file version is named by its content hash, so the same bytes used by two runs are one
-node; a logical artifact (name or location) is a separate node its versions are prov:specializationOf.
-Every IRI is derived from the event's content, so mapping an event twice gives the same quads and
-ingesting it twice changes nothing.
+Layout: a run's bundle (its named graph, a ``prov:Bundle``) holds what the run asserts - the activity,
+its times and status, used / generated / association / derivation with their qualified forms, its
+parameters' and seeds' use, its metrics. Content-addressed descriptions (data versions, logical artifacts,
+environments and packages, code versions, parameter settings, agents, roles) go once to the shared graph
+(:data:`~provgraph.vocab.SHARED_GRAPH`).
+
+Identity: a version is named by its strongest digest (:func:`~provgraph.vocab.version_iri`). Without
+one, a generated artifact is a new version of its generating run, and a used one is the latest version
+of its logical artifact known when the event is applied (``latest``), or else a version of its own marked
+unverified. Relative locations and names belong to the event's project ``namespace``.
+
+:class:`Mapper` remembers which descriptions it has written so a long replay does not rewrite the same
+environment for every run; :func:`event_to_quads` is the pure function (same event, same quads).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from .events import Event
-from .vocab import PROV, PROVML, RDF, RDFS, XSD, iri, slug
+from .vocab import (
+    AGENT_CLASSES,
+    ARTIFACT_CLASSES,
+    DATA_KINDS,
+    PROV,
+    PROVML,
+    RDF,
+    RDFS,
+    RUN_CLASSES,
+    SHARED_GRAPH,
+    XSD,
+    agent_iri,
+    bundle_iri,
+    iri,
+    literal,
+    logical_iri,
+    run_iri,
+    short_hash,
+    slug,
+    version_iri,
+)
 
-RUN_CLASSES = {
-    "pipeline": "Pipeline", "ingestion": "Ingestion", "cleaning": "Cleaning",
-    "feature_engineering": "FeatureEngineering", "splitting": "Splitting", "training": "Training",
-    "hyperparameter_search": "HyperparameterSearch", "evaluation": "Evaluation",
-    "deployment": "DeploymentRun", "monitoring": "Monitoring", "other": "OtherRun",
-}
-ARTIFACT_CLASSES = {
-    "dataset": "DataVersion", "features": "FeatureSet", "split": "DataSplit", "model": "Model",
-    "evaluation": "EvaluationReport", "deployment": "Deployment", "code": "SourceCode",
-}
-DATA_KINDS = frozenset({"dataset", "features", "split"})
-AGENT_CLASSES = {"person": PROV.Person, "software": PROV.SoftwareAgent, "organization": PROV.Organization}
-
-
-def _h(*parts: str, n: int = 16) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:n]
-
-
-def _time(text: str) -> Literal:
-    return Literal(text, datatype=XSD.dateTime)
-
-
-def literal(value: Any) -> Literal:
-    """The typed literal of a JSON scalar: xsd:boolean, xsd:integer, xsd:double or a plain string."""
-    if isinstance(value, bool):
-        return Literal("true" if value else "false", datatype=XSD.boolean)
-    if isinstance(value, int):
-        return Literal(str(value), datatype=XSD.integer)
-    if isinstance(value, float):
-        return Literal(repr(value), datatype=XSD.double)
-    return Literal(str(value))
+Term = NamedNode | Literal
+#: ``latest(logical, time)``: the latest version of a logical artifact known at ``time``, if any.
+Latest = Callable[[NamedNode, str], NamedNode | None]
 
 
-def version_iri(artifact: dict[str, Any]) -> NamedNode:
-    """The node of one artifact version: by sha256 when known, else by location."""
-    if "sha256" in artifact:
-        return iri("data", f"sha256-{artifact['sha256']}")
-    return iri("data", f"loc-{_h(artifact['location'], n=32)}")
-
-
-def logical_iri(artifact: dict[str, Any]) -> NamedNode:
-    """The logical artifact (dataset name or location) a version specializes."""
-    return iri("dataset", slug(artifact.get("name") or artifact["location"]))
-
-
-def run_iri(run_id: str) -> NamedNode:
-    return iri("run", run_id)
-
-
-def bundle_iri(run_id: str) -> NamedNode:
-    return iri("bundle", run_id)
+def event_to_quads(event: Event, latest: Latest | None = None) -> list[Quad]:
+    """All quads an event stands for (the event must be valid)."""
+    return Mapper(latest).map(event)
 
 
 def param_iri(name: str, value: Any) -> NamedNode:
-    return iri("param", f"{slug(name)}-{_h(name, json.dumps(value), n=12)}")
+    """A parameter setting: one node per name and value, shared by every run that used it."""
+    return iri("param", f"{slug(name)}-{short_hash(name, json.dumps(value), n=12)}")
 
 
-def agent_iri(agent_id: str) -> NamedNode:
-    return iri("agent", agent_id)
+def artifact_digests(artifact: dict[str, Any]) -> dict[str, str]:
+    """An artifact's digests by algorithm, its ``sha256`` field included."""
+    digests = dict(artifact.get("digests", {}))
+    if "sha256" in artifact:
+        digests["sha256"] = artifact["sha256"]
+    return digests
 
 
-def event_to_quads(event: Event) -> list[Quad]:
-    """All quads an event stands for (the event must be valid)."""
-    if event["type"] == "artifact.invalidate":
-        return _invalidation(event)
-    if event["type"] == "document.import":
-        from .importers.prov_load import document_quads_from_bytes
-
-        document = event["document"]
-        return document_quads_from_bytes(document["content"].encode(), document["format"], document["source"])
-    return _RunMapper(event).quads
+def artifact_logical(artifact: dict[str, Any], namespace: str | None) -> NamedNode:
+    """The logical artifact an artifact of an event specializes."""
+    return logical_iri(artifact.get("name") or artifact["location"], namespace)
 
 
-class _RunMapper:
-    """Builds the quads of one run event into ``self.quads``."""
+class Mapper:
+    """Maps events to quads, writing each shared description once per :meth:`commit`-ted store.
 
-    def __init__(self, event: Event) -> None:
+    ``latest`` answers which version a digest-less use refers to from the store; versions met in events
+    mapped since the last commit are looked up here first, so a batch behaves like events applied one
+    by one. Call :meth:`commit` after the quads are stored and :meth:`rollback` when they were not.
+    """
+
+    def __init__(self, latest: Latest | None = None, remember: int = 200_000) -> None:
+        self.latest = latest
+        self.remember = remember
+        self._written: set[Hashable] = set()
+        self._pending: set[Hashable] = set()
+        self._recent: dict[NamedNode, tuple[str, NamedNode]] = {}
+
+    def map(self, event: Event) -> list[Quad]:
+        """The quads of ``event``, without the shared descriptions already written."""
+        if event["type"] == "artifact.invalidate":
+            return _RunQuads(self, event).invalidation()
+        if event["type"] == "document.import":
+            from .importers.prov_load import document_quads_from_bytes
+
+            document = event["document"]
+            return document_quads_from_bytes(document["content"].encode(), document["format"], document["source"])
+        return _RunQuads(self, event).run_quads()
+
+    def commit(self) -> None:
+        """The quads mapped so far are stored: their descriptions need not be written again."""
+        if len(self._written) + len(self._pending) > self.remember:
+            self._written.clear()
+        self._written |= self._pending
+        self._pending.clear()
+        self._recent.clear()
+
+    def rollback(self) -> None:
+        """The quads mapped since the last commit were not stored."""
+        self._pending.clear()
+        self._recent.clear()
+
+    def fresh(self, key: Hashable) -> bool:
+        """Whether the description ``key`` still has to be written (and note that it now is)."""
+        if key in self._written or key in self._pending:
+            return False
+        self._pending.add(key)
+        return True
+
+    def seen(self, logical: NamedNode, time: str, version: NamedNode) -> None:
+        """Note that ``version`` of ``logical`` was known at ``time``."""
+        known = self._recent.get(logical)
+        if known is None or known[0] <= time:
+            self._recent[logical] = (time, version)
+
+    def known(self, logical: NamedNode, time: str) -> NamedNode | None:
+        """The latest version of ``logical`` known at ``time``: from this batch, else from the store."""
+        recent = self._recent.get(logical)
+        if recent is not None and recent[0] <= time:
+            return recent[1]
+        return self.latest(logical, time) if self.latest else None
+
+
+class _RunQuads:
+    """The quads of one event: ``self.quads`` in the bundle, ``self.shared`` in the shared graph."""
+
+    def __init__(self, mapper: Mapper, event: Event) -> None:
+        self.mapper = mapper
         self.event = event
+        self.namespace: str | None = event.get("namespace")
+        self.quads: list[Quad] = []
+
+    # -- writing -----------------------------------------------------------------------------------
+    def add(self, s: NamedNode, p: NamedNode, o: Term) -> None:
+        self.quads.append(Quad(s, p, o, self.graph))
+
+    def describe(self, key: Hashable, triples: Iterable[tuple[NamedNode, NamedNode, Term]]) -> None:
+        """Shared description ``triples``, written unless ``key`` was written before."""
+        if self.mapper.fresh(key):
+            self.quads.extend(Quad(s, p, o, SHARED_GRAPH) for s, p, o in triples)
+
+    # -- runs --------------------------------------------------------------------------------------
+    def run_quads(self) -> list[Quad]:
+        event = self.event
         run = event["run"]
         self.run_id: str = run["id"]
         self.run = run_iri(self.run_id)
         self.graph = bundle_iri(self.run_id)
-        self.quads: list[Quad] = []
         self._run(run)
-        self._agents(event.get("agents", ()))
+        self.responsible = self._agents(event.get("agents", ()))
         used = [self._artifact(a, generated=False) for a in event.get("used", ())]
-        data_used = {n: a for n, a in used if a.get("kind") != "code"}
+        data_used = {node: a for node, a in used if a.get("kind") != "code"}
         for artifact in event.get("generated", ()):
             node, _ = self._artifact(artifact, generated=True)
             self._derivation(node, artifact, data_used)
@@ -122,9 +181,7 @@ class _RunMapper:
         if "annotations" in event:
             text = json.dumps(event["annotations"], sort_keys=True, ensure_ascii=False)
             self.add(self.run, PROVML.annotations, Literal(text, datatype=RDF.JSON))
-
-    def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal) -> None:
-        self.quads.append(Quad(s, p, o, self.graph))
+        return self.quads
 
     def _run(self, run: dict[str, Any]) -> None:
         add, node, event = self.add, self.run, self.event
@@ -149,60 +206,46 @@ class _RunMapper:
                 if run["error"].get("message"):
                     add(node, PROVML.errorMessage, Literal(run["error"]["message"]))
 
-    def _agents(self, agents: Any) -> None:
-        add = self.add
+    def _agents(self, agents: Any) -> list[NamedNode]:
         for agent in agents:
-            node = agent_iri(agent["id"])
-            add(node, RDF.type, PROV.Agent)
-            add(node, RDF.type, AGENT_CLASSES[agent["kind"]])
-            add(node, RDFS.label, Literal(agent.get("name", agent["id"])))
-            add(self.run, PROV.wasAssociatedWith, node)
+            node = self._agent(agent)
+            self.add(self.run, PROV.wasAssociatedWith, node)
             assoc = iri("run", f"{self.run_id}.assoc-{agent['id']}")
-            add(self.run, PROV.qualifiedAssociation, assoc)
-            add(assoc, RDF.type, PROV.Association)
-            add(assoc, PROV.agent, node)
+            self.add(self.run, PROV.qualifiedAssociation, assoc)
+            self.add(assoc, RDF.type, PROV.Association)
+            self.add(assoc, PROV.agent, node)
             if "role" in agent:
                 self._role(assoc, agent["role"])
             if "on_behalf_of" in agent:
                 principal = agent_iri(agent["on_behalf_of"])
-                add(principal, RDF.type, PROV.Agent)
-                add(node, PROV.actedOnBehalfOf, principal)
-        self.responsible = [agent_iri(a["id"]) for a in agents if a["kind"] != "software"]
+                self.describe(("agent", principal), [(principal, RDF.type, PROV.Agent)])
+                self.add(node, PROV.actedOnBehalfOf, principal)
+        return [agent_iri(a["id"]) for a in agents if a["kind"] != "software"]
+
+    def _agent(self, agent: dict[str, Any]) -> NamedNode:
+        node = agent_iri(agent["id"])
+        name = agent.get("name", agent["id"])
+        self.describe(("agent", node, agent["kind"], name), [
+            (node, RDF.type, PROV.Agent), (node, RDF.type, AGENT_CLASSES[agent["kind"]]),
+            (node, RDFS.label, Literal(name))])
+        return node
 
     def _role(self, qualified: NamedNode, role: str) -> None:
         node = iri("role", slug(role))
-        self.add(node, RDF.type, PROV.Role)
-        self.add(node, RDFS.label, Literal(role))
+        self.describe(node, [(node, RDF.type, PROV.Role), (node, RDFS.label, Literal(role))])
         self.add(qualified, PROV.hadRole, node)
 
     def _artifact(self, artifact: dict[str, Any], generated: bool) -> tuple[NamedNode, dict[str, Any]]:
-        add, node = self.add, version_iri(artifact)
-        location, kind = artifact["location"], artifact.get("kind")
-        add(node, RDF.type, PROV.Entity)
-        add(node, RDF.type, PROVML.Artifact)
-        if kind in ARTIFACT_CLASSES:
-            add(node, RDF.type, PROVML[ARTIFACT_CLASSES[kind]])
-        if kind:
-            add(node, PROVML.artifactKind, Literal(kind))
-        add(node, PROVML.location, Literal(location))
-        add(node, RDFS.label, Literal(artifact.get("name") or location.rstrip("/").rsplit("/", 1)[-1]))
-        if "sha256" in artifact:
-            add(node, PROVML.sha256, Literal(artifact["sha256"]))
-        if "size" in artifact:
-            add(node, PROVML.sizeBytes, Literal(str(artifact["size"]), datatype=XSD.long))
-        if artifact.get("directory"):
-            add(node, PROVML.isDirectory, literal(True))
-        for label in artifact.get("labels", ()):
-            add(node, PROVML.hasLabel, Literal(label))
-        logical = logical_iri(artifact)
-        add(logical, RDF.type, PROV.Entity)
-        add(logical, RDF.type, PROVML.Dataset if kind in DATA_KINDS else PROVML.LogicalArtifact)
-        add(logical, RDFS.label, Literal(artifact.get("name") or location))
-        add(node, PROV.specializationOf, logical)
+        logical = artifact_logical(artifact, self.namespace)
+        time: str = artifact.get("time") or self.event["time"]
+        node = self._version(artifact, logical, generated, time)
+        self._describe_artifact(node, logical, artifact)
+        add = self.add
         qualifier = "gen" if generated else "use"
-        qualified = iri("run", f"{self.run_id}.{qualifier}-{_h(node.value, artifact.get('role', ''))}")
+        qualified = iri("run", f"{self.run_id}.{qualifier}-{short_hash(node.value, artifact.get('role', ''))}")
         if generated:
             add(node, PROV.wasGeneratedBy, self.run)
+            add(node, PROV.generatedAtTime, _time(time))
             add(node, PROV.qualifiedGeneration, qualified)
             add(qualified, RDF.type, PROV.Generation)
             add(qualified, PROV.activity, self.run)
@@ -215,11 +258,53 @@ class _RunMapper:
             add(qualified, PROV.entity, node)
         if "time" in artifact:
             add(qualified, PROV.atTime, _time(artifact["time"]))
-            if generated:
-                add(node, PROV.generatedAtTime, _time(artifact["time"]))
         if "role" in artifact:
             self._role(qualified, artifact["role"])
         return node, artifact
+
+    def _version(self, artifact: dict[str, Any], logical: NamedNode, generated: bool, time: str) -> NamedNode:
+        """The version node: by digest; else new per generating run; else the latest known; else unverified."""
+        node = version_iri(artifact_digests(artifact), logical)
+        if node is None and generated:
+            node = iri("data", f"gen-{short_hash(self.run_id, logical.value, n=32)}")
+        if node is None:
+            node = self.mapper.known(logical, time)
+        if node is None:
+            node = iri("data", f"unverified-{short_hash(self.run_id, logical.value, n=32)}")
+            self.describe(node, [(node, PROVML.unverified, literal(True))])
+        self.mapper.seen(logical, time, node)
+        return node
+
+    def _describe_artifact(self, node: NamedNode, logical: NamedNode, artifact: dict[str, Any]) -> None:
+        location, kind, name = artifact["location"], artifact.get("kind"), artifact.get("name")
+        digests = artifact_digests(artifact)
+        labels = tuple(artifact.get("labels", ()))
+        key = (node, logical, location, kind, name, labels, artifact.get("size"), artifact.get("directory"),
+               tuple(sorted(digests.items())))
+        triples: list[tuple[NamedNode, NamedNode, Term]] = [
+            (node, RDF.type, PROV.Entity), (node, RDF.type, PROVML.Artifact),
+            (node, PROVML.location, Literal(location)),
+            (node, RDFS.label, Literal(name or location.rstrip("/").rsplit("/", 1)[-1] or location)),
+            (node, PROV.specializationOf, logical),
+        ]
+        if kind in ARTIFACT_CLASSES:
+            triples.append((node, RDF.type, PROVML[ARTIFACT_CLASSES[kind]]))
+        if kind:
+            triples.append((node, PROVML.artifactKind, Literal(kind)))
+        if "sha256" in digests:
+            triples.append((node, PROVML.sha256, Literal(digests["sha256"])))
+        triples += [(node, PROVML.digest, Literal(f"{alg}:{value}")) for alg, value in sorted(digests.items())]
+        if "size" in artifact:
+            triples.append((node, PROVML.sizeBytes, Literal(str(artifact["size"]), datatype=XSD.long)))
+        if artifact.get("directory"):
+            triples.append((node, PROVML.isDirectory, literal(True)))
+        triples += [(node, PROVML.hasLabel, Literal(label)) for label in labels]
+        triples += [(logical, RDF.type, PROV.Entity),
+                    (logical, RDF.type, PROVML.Dataset if kind in DATA_KINDS else PROVML.LogicalArtifact),
+                    (logical, RDFS.label, Literal(name or location))]
+        if self.namespace is not None:
+            triples.append((logical, PROVML.namespace, Literal(self.namespace)))
+        self.describe(key, triples)
 
     def _derivation(self, node: NamedNode, artifact: dict[str, Any], used: dict[NamedNode, Any]) -> None:
         sources = artifact.get("derived_from")
@@ -227,19 +312,20 @@ class _RunMapper:
             targets = list(used)
         else:
             wanted = set(sources)
-            targets = [n for n, a in used.items() if a["location"] in wanted or a.get("sha256") in wanted]
+            targets = [n for n, a in used.items()
+                       if a["location"] in wanted or wanted & set(artifact_digests(a).values())]
         for source in targets:
             if source != node:
                 self.add(node, PROV.wasDerivedFrom, source)
 
     def _setting(self, name: str, value: Any, cls: NamedNode) -> None:
         node = param_iri(name, value)
-        self.add(node, RDF.type, PROV.Entity)
-        self.add(node, RDF.type, cls)
-        self.add(node, PROVML.name, Literal(name))
-        self.add(node, RDFS.label, Literal(f"{name}={value}"))
+        triples: list[tuple[NamedNode, NamedNode, Term]] = [
+            (node, RDF.type, PROV.Entity), (node, RDF.type, cls), (node, PROVML.name, Literal(name)),
+            (node, RDFS.label, Literal(f"{name}={value}"))]
         if value is not None:
-            self.add(node, PROVML.value, literal(value))
+            triples.append((node, PROVML.value, literal(value)))
+        self.describe((node, cls), triples)
         self.add(self.run, PROV.used, node)
 
     def _metric(self, name: str, value: Any) -> None:
@@ -249,7 +335,9 @@ class _RunMapper:
         if len(history) > 1:
             for index, point in enumerate(history):
                 step = point.get("step", index)
-                self._measurement(iri("metric", f"{self.run_id}.{slug(name)}.{step}"), name, point)
+                point_node = iri("metric", f"{self.run_id}.{slug(name)}.{step}")
+                self._measurement(point_node, name, point)
+                self.add(point_node, PROVML.historyOf, final)
 
     def _measurement(self, node: NamedNode, name: str, point: dict[str, Any]) -> None:
         add = self.add
@@ -265,78 +353,72 @@ class _RunMapper:
             add(node, PROV.generatedAtTime, _time(point["time"]))
 
     def _environment(self, env: dict[str, Any]) -> None:
-        add = self.add
-        node = iri("env", "env-" + _h(json.dumps(env, sort_keys=True), n=32))
-        add(node, RDF.type, PROV.Entity)
-        add(node, RDF.type, PROV.Collection)
-        add(node, RDF.type, PROVML.Environment)
-        add(node, RDFS.label, Literal(f"Python {env.get('python', '?')} on {env.get('hostname', '?')}"))
+        node = iri("env", "env-" + short_hash(json.dumps(env, sort_keys=True), n=32))
+        self.add(self.run, PROV.used, node)
+        if not self.mapper.fresh(node):
+            return
+        shared: list[tuple[NamedNode, NamedNode, Term]] = [
+            (node, RDF.type, PROV.Entity), (node, RDF.type, PROV.Collection), (node, RDF.type, PROVML.Environment),
+            (node, RDFS.label, Literal(f"Python {env.get('python', '?')} on {env.get('hostname', '?')}"))]
         for key, prop in (("python", PROVML.pythonVersion), ("platform", PROVML.platform),
                           ("hostname", PROVML.hostname), ("container", PROVML.containerImage)):
             if key in env:
-                add(node, prop, Literal(env[key]))
+                shared.append((node, prop, Literal(env[key])))
         for name, version in env.get("packages", {}).items():
             package = iri("pkg", slug(f"{name}=={version}"))
-            add(package, RDF.type, PROV.Entity)
-            add(package, RDF.type, PROVML.SoftwarePackage)
-            add(package, PROVML.name, Literal(name))
-            add(package, PROVML.version, Literal(version))
-            add(package, RDFS.label, Literal(f"{name}=={version}"))
-            add(node, PROV.hadMember, package)
-        add(self.run, PROV.used, node)
+            shared.append((node, PROV.hadMember, package))
+            self.describe(package, [
+                (package, RDF.type, PROV.Entity), (package, RDF.type, PROVML.SoftwarePackage),
+                (package, PROVML.name, Literal(name)), (package, PROVML.version, Literal(version)),
+                (package, RDFS.label, Literal(f"{name}=={version}"))])
+        self.quads.extend(Quad(s, p, o, SHARED_GRAPH) for s, p, o in shared)
 
     def _code(self, code: dict[str, Any]) -> None:
-        add = self.add
         if "git" in code:
             git = code["git"]
             dirty = bool(git.get("dirty"))
             node = iri("code", f"git-{git['commit']}{'-dirty' if dirty else ''}")
-            add(node, RDF.type, PROV.Entity)
-            add(node, RDF.type, PROVML.CodeVersion)
-            add(node, PROVML.gitCommit, Literal(git["commit"]))
-            add(node, PROVML.gitDirty, literal(dirty))
-            add(node, RDFS.label, Literal(f"git {git['commit'][:10]}{' (dirty)' if dirty else ''}"))
+            triples: list[tuple[NamedNode, NamedNode, Term]] = [
+                (node, RDF.type, PROV.Entity), (node, RDF.type, PROVML.CodeVersion),
+                (node, PROVML.gitCommit, Literal(git["commit"])), (node, PROVML.gitDirty, literal(dirty)),
+                (node, RDFS.label, Literal(f"git {git['commit'][:10]}{' (dirty)' if dirty else ''}"))]
             if git.get("branch"):
-                add(node, PROVML.gitBranch, Literal(git["branch"]))
+                triples.append((node, PROVML.gitBranch, Literal(git["branch"])))
             if git.get("remote"):
-                add(node, PROVML.gitRemote, Literal(git["remote"]))
-            add(self.run, PROV.used, node)
+                triples.append((node, PROVML.gitRemote, Literal(git["remote"])))
+            self.describe((node, git.get("branch"), git.get("remote")), triples)
+            self.add(self.run, PROV.used, node)
         if "script" in code:
             script = {"location": code["script"]["path"], "kind": "code", "role": "script"}
             if "sha256" in code["script"]:
                 script["sha256"] = code["script"]["sha256"]
             self._artifact(script, generated=False)
 
+    # -- invalidations -----------------------------------------------------------------------------
+    def invalidation(self) -> list[Quad]:
+        event = self.event
+        spec = event["invalidation"]
+        act_id = f"invalidate-{event['id']}"
+        self.graph, act = bundle_iri(act_id), run_iri(act_id)
+        target = NamedNode(spec["target_iri"]) if "target_iri" in spec else self._target(spec["target"])
+        time = _time(event["time"])
+        for s, p, o in ((self.graph, RDF.type, PROV.Bundle), (act, RDF.type, PROV.Activity),
+                        (act, RDF.type, PROVML.Invalidation), (act, PROVML.runId, Literal(act_id)),
+                        (act, RDFS.label, Literal("invalidate")), (act, PROV.startedAtTime, time),
+                        (act, PROV.endedAtTime, time), (act, PROVML.reason, Literal(spec["reason"])),
+                        (target, PROV.wasInvalidatedBy, act), (target, PROV.invalidatedAtTime, time)):
+            self.add(s, p, o)
+        for agent in event.get("agents", ()):
+            self.add(act, PROV.wasAssociatedWith, self._agent(agent))
+        return self.quads
 
-def _invalidation(event: Event) -> list[Quad]:
-    spec = event["invalidation"]
-    act_id = f"invalidate-{event['id']}"
-    graph, act = bundle_iri(act_id), run_iri(act_id)
-    target = NamedNode(spec["target_iri"]) if "target_iri" in spec else _guess_target(spec["target"])
-    time = _time(event["time"])
-    triples: list[tuple[NamedNode, NamedNode, NamedNode | Literal]] = [
-        (graph, RDF.type, PROV.Bundle),
-        (act, RDF.type, PROV.Activity),
-        (act, RDF.type, PROVML.Invalidation),
-        (act, PROVML.runId, Literal(act_id)),
-        (act, RDFS.label, Literal("invalidate")),
-        (act, PROV.startedAtTime, time),
-        (act, PROV.endedAtTime, time),
-        (act, PROVML.reason, Literal(spec["reason"])),
-        (target, PROV.wasInvalidatedBy, act),
-        (target, PROV.invalidatedAtTime, time),
-    ]
-    for agent in event.get("agents", ()):
-        node = agent_iri(agent["id"])
-        triples += [(node, RDF.type, PROV.Agent), (node, RDF.type, AGENT_CLASSES[agent["kind"]]),
-                    (node, RDFS.label, Literal(agent.get("name", agent["id"]))),
-                    (act, PROV.wasAssociatedWith, node)]
-    return [Quad(s, p, o, graph) for s, p, o in triples]
+    def _target(self, target: str) -> NamedNode:
+        if len(target) == 64 and all(c in "0123456789abcdef" for c in target):
+            return iri("data", f"sha256-{target}")
+        if ":" in target.split("/")[0]:
+            return NamedNode(target)
+        return logical_iri(target, self.namespace)
 
 
-def _guess_target(target: str) -> NamedNode:
-    if len(target) == 64 and all(c in "0123456789abcdef" for c in target):
-        return iri("data", f"sha256-{target}")
-    if ":" in target.split("/")[0]:
-        return NamedNode(target)
-    return logical_iri({"location": target})
+def _time(text: str) -> Literal:
+    return Literal(text, datatype=XSD.dateTime)

@@ -13,19 +13,25 @@ import json
 import logging
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
+from pyoxigraph import Literal, Quad
+
 from . import events as ev
+from .capture.environment import git_remote
 from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
 from .journal import GENESIS, Entry, Journal, Verification
-from .mapping import event_to_quads
+from .mapping import Mapper
+from .query.layout import LAYOUT, latest_version, store_facts
 from .store import BULK_LOAD, DURABLE, Store, open_store
-from .vocab import slug
+from .vocab import PROVML, STORE_GRAPH, slug
 
 DIRNAME = ".provgraph"
+STORE_DIR = "store"  # the embedded store's folder inside .provgraph/
 SYNC_BATCH = 2000  # events per store write when catching up
 BULK_QUADS = 20_000  # from this many quads a write goes through the store's bulk loader
 log = logging.getLogger(__name__)
@@ -42,17 +48,25 @@ class Project:
         self._store: Store | None = None
         self._synced_size = -1
         self._volatile_mark: dict[str, int | str] | None = None  # watermark of a store that dies with us
+        self._mapping: tuple[Store, Mapper] | None = None
+        self._checked = False  # whether the store's layout and journal were checked
 
     # -- finding and creating -------------------------------------------------------------------
     @classmethod
-    def init(cls, root: str | Path = ".", store_uri: str | None = None) -> Project:
-        """Create ``.provgraph/`` under ``root`` (if missing) and return the project."""
+    def init(cls, root: str | Path = ".", store_uri: str | None = None, namespace: str | None = None) -> Project:
+        """Create ``.provgraph/`` under ``root`` (if missing) and return the project.
+
+        The config names the store relative to ``.provgraph/`` (so a copied or moved project keeps
+        using its own store) and the project ``namespace`` that relative locations belong to: given,
+        else derived from the git remote, else a new project id.
+        """
         path = Path(root).resolve() / DIRNAME
         path.mkdir(parents=True, exist_ok=True)
         config = path / "config.json"
         if not config.exists():
-            default = store_uri or f"oxigraph:{path / 'store'}"
-            config.write_text(json.dumps({"store": default}, indent=2) + "\n")
+            settings = {"store": store_uri or f"oxigraph:{STORE_DIR}",
+                        "namespace": namespace or default_namespace(path.parent)}
+            config.write_text(json.dumps(settings, indent=2) + "\n")
         return cls(path.parent, store_uri)
 
     @classmethod
@@ -73,14 +87,30 @@ class Project:
             return cls.init(here)
         raise ProvgraphError(f"no provgraph project in {here} or its parents; run 'provgraph init' first")
 
-    def _configured_store(self) -> str:
+    def _config(self) -> dict[str, str]:
         config = self.dir / "config.json"
-        if config.exists():
-            try:
-                return str(json.loads(config.read_text())["store"])
-            except (ValueError, KeyError) as exc:
-                raise ProvgraphError(f"{config} is not a valid provgraph config: {exc}") from exc
-        return f"oxigraph:{self.dir / 'store'}"
+        if not config.exists():
+            return {}
+        try:
+            loaded = json.loads(config.read_text())
+            if not isinstance(loaded, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
+            raise ProvgraphError(f"{config} is not a valid provgraph config: {exc}") from exc
+        return {str(k): str(v) for k, v in loaded.items()}
+
+    def _configured_store(self) -> str:
+        """The configured store URI; an embedded store's relative path is relative to ``.provgraph/``."""
+        uri = self._config().get("store", f"oxigraph:{STORE_DIR}")
+        path = uri.removeprefix("oxigraph:") if uri.startswith("oxigraph:") and "://" not in uri else None
+        if path is not None and not Path(path).is_absolute():
+            return f"oxigraph:{self.dir / path}"
+        return uri
+
+    @property
+    def namespace(self) -> str:
+        """The project namespace relative locations belong to (``PROVGRAPH_NAMESPACE`` overrides)."""
+        return os.environ.get("PROVGRAPH_NAMESPACE") or self._config().get("namespace") or default_namespace(self.root)
 
     # -- recording --------------------------------------------------------------------------------
     def record(self, event: ev.Event) -> Entry:
@@ -93,7 +123,10 @@ class Project:
         An open store catches up at once; if it cannot be reached (a remote endpoint that is down),
         the events wait in the journal and the next :meth:`sync` replays them.
         """
-        entries = self.journal.append_many(events)
+        namespace = self.namespace
+        entries = self.journal.append_many(
+            {**event, "namespace": namespace} if _scoped(event) and "namespace" not in event else event
+            for event in events)
         if self._store is not None or is_server_url(self.store_uri):
             try:
                 self.sync()
@@ -161,6 +194,9 @@ class Project:
         size = self.journal.path.stat().st_size if self.journal.path.exists() else 0
         if size == self._synced_size:
             return 0
+        if not self._checked:
+            check_layout(store, self.journal.genesis())
+            self._checked = True
         (self.dir / "sync").mkdir(parents=True, exist_ok=True)
         applied = 0
         with open(self._watermark_path().with_suffix(".lock"), "a") as lock:
@@ -183,23 +219,37 @@ class Project:
         return applied
 
     def _apply(self, store: Store, batch: list[Entry], progress: Callable[[int], object] | None) -> int:
-        quads = [q for entry in batch for q in event_to_quads(entry.event)]
+        mapper = self._mapper(store)
+        quads = [q for entry in batch for q in mapper.map(entry.event)]
         # A bulk load is not one transaction, but the watermark only moves after it and a replay
         # adds nothing twice, so a crash half-way is repaired by the next sync.
-        if len(quads) >= BULK_QUADS and BULK_LOAD in store.capabilities:
-            store.bulk_add(quads)
-        else:
-            store.add(quads)
+        try:
+            if len(quads) >= BULK_QUADS and BULK_LOAD in store.capabilities:
+                store.bulk_add(quads)
+            else:
+                store.add(quads)
+        except BaseException:
+            mapper.rollback()
+            raise
+        mapper.commit()
         self._write_watermark(batch[-1])
         if progress:
             progress(len(batch))
         return len(batch)
+
+    def _mapper(self, store: Store) -> Mapper:
+        """The mapper for ``store``, which asks it for the latest version of digest-less uses."""
+        if self._mapping is None or self._mapping[0] is not store:
+            self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time)))
+        return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Empty the store and replay the whole journal into it; returns the events applied."""
         if self._store is None:
             self._store = open_store(self.store_uri)
         self._store.clear()
+        self._mapping = None
+        self._checked = False
         self._watermark_path().unlink(missing_ok=True)
         self._volatile_mark = None
         self._synced_size = -1
@@ -221,3 +271,42 @@ class Project:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def default_namespace(root: Path) -> str:
+    """A project's namespace: its git remote (``github.com_org_repo``) when it has one, else a new id."""
+    remote = git_remote(root)
+    if remote:
+        plain = re.sub(r"^[a-z+]+://|\.git$|^git@", "", remote).replace(":", "/")
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", plain).strip("._-")[:128] or "project"
+    return f"project-{uuid.uuid4().hex[:16]}"
+
+
+def check_layout(store: Store, genesis: str | None) -> None:
+    """Make sure ``store`` was written in this layout from this journal; mark an empty store as such.
+
+    A store written by an older provgraph is refused until ``provgraph rebuild``; an embedded store
+    built from another journal (a project folder pointing at another project's store) is refused.
+    Remote stores are shared by many projects' journals, so only their layout is checked.
+    """
+    facts = store_facts(store)
+    layout, recorded = facts.get(PROVML.layout.value), facts.get(PROVML.journal.value)
+    if layout is None and len(store):
+        raise StoreError(f"the store {store.uri} was written by an older provgraph layout; "
+                         "run 'provgraph rebuild' to rewrite it from the journal")
+    if layout is not None and layout != LAYOUT:
+        raise StoreError(f"the store {store.uri} has layout {layout!r}, this provgraph writes {LAYOUT!r}; "
+                         "run 'provgraph rebuild' to rewrite it from the journal")
+    if recorded is not None and genesis is not None and recorded != genesis:
+        raise StoreError(f"the store {store.uri} was built from another journal (first entry {recorded[:12]}, "
+                         f"this project's is {genesis[:12]}); point this project at its own store")
+    marks = [] if layout else [Quad(STORE_GRAPH, PROVML.layout, Literal(LAYOUT), STORE_GRAPH)]
+    if recorded is None and genesis is not None and DURABLE in store.capabilities:
+        marks.append(Quad(STORE_GRAPH, PROVML.journal, Literal(genesis), STORE_GRAPH))
+    if marks:
+        store.add(marks)
+
+
+def _scoped(event: ev.Event) -> bool:
+    """Whether an event names locations that belong to a project (a run or an invalidation)."""
+    return event.get("type") in ("run.start", "run.end", "artifact.invalidate")

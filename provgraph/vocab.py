@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import cached_property
+from typing import Any
 
-from pyoxigraph import NamedNode, RdfFormat, parse
+from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
 from .resources import ontology_path
 
@@ -71,7 +72,7 @@ MLS = Namespace("http://www.w3.org/ns/mls#")
 PROVML = CheckedNamespace(PROVML_IRI, "provml.ttl")
 
 #: Instance namespaces, by kind. The prefix doubles as the PROV-N / XML prefix in exports.
-ID_KINDS = ("run", "bundle", "data", "dataset", "agent", "env", "pkg", "code", "param", "metric", "role")
+ID_KINDS = ("run", "bundle", "data", "dataset", "agent", "env", "pkg", "code", "param", "metric", "role", "graph")
 ID_NAMESPACES = {kind: f"{ID_BASE}{kind}/" for kind in ID_KINDS}
 PREFIXES = {
     "prov": PROV.base,
@@ -112,3 +113,91 @@ def local_of(node: NamedNode | str) -> tuple[str, str] | None:
         return None
     kind, _, local = value[len(ID_BASE):].partition("/")
     return (kind, local) if kind in ID_NAMESPACES and local else None
+
+
+def iri_text(text: str) -> bool:
+    """The one URI rule: ``text`` names itself globally (a URI with a scheme of two or more letters,
+    ``s3://b/k``, ``bigquery:p.d.t``, ``models:/m/1``) rather than a place relative to a project."""
+    return _URI.match(text) is not None
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:[^\s<>\"{}|\\^`]*$")
+
+#: The graph holding content-addressed descriptions (data versions, logical artifacts, environments,
+#: packages, code versions, parameter settings, agents, roles), written once and shared by every run.
+SHARED_GRAPH = NamedNode(ID_NAMESPACES["graph"] + "shared")
+#: The graph in which a store says what it is: its layout and the journal it was built from.
+STORE_GRAPH = NamedNode(ID_NAMESPACES["graph"] + "store")
+
+#: Class of each run kind, artifact kind and agent kind; the event schema's enums are tested against them.
+RUN_CLASSES = {
+    "pipeline": "Pipeline", "ingestion": "Ingestion", "cleaning": "Cleaning",
+    "feature_engineering": "FeatureEngineering", "splitting": "Splitting", "training": "Training",
+    "hyperparameter_search": "HyperparameterSearch", "evaluation": "Evaluation",
+    "deployment": "DeploymentRun", "monitoring": "Monitoring", "other": "OtherRun",
+}
+ARTIFACT_CLASSES = {
+    "dataset": "DataVersion", "features": "FeatureSet", "split": "DataSplit", "model": "Model",
+    "evaluation": "EvaluationReport", "deployment": "Deployment", "code": "SourceCode",
+}
+ARTIFACT_KINDS = (*ARTIFACT_CLASSES, "other")
+DATA_KINDS = frozenset({"dataset", "features", "split"})
+AGENT_CLASSES = {"person": PROV.Person, "software": PROV.SoftwareAgent, "organization": PROV.Organization}
+
+#: Content digests, strongest first: they name the same bytes anywhere. Any other digest (a tool's own
+#: version id: ``mlflow-digest``, ``openlineage-version``, ``etag``...) names a version only within its
+#: logical artifact.
+CONTENT_DIGESTS = ("sha256", "sha512", "sha1", "md5")
+
+
+def short_hash(*parts: str, n: int = 16) -> str:
+    """A stable hex digest of ``parts`` (joined by a unit separator), cut to ``n`` digits."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:n]
+
+
+def literal(value: Any) -> Literal:
+    """The typed literal of a JSON scalar: xsd:boolean, xsd:integer, xsd:double or a plain string."""
+    if isinstance(value, bool):
+        return Literal("true" if value else "false", datatype=XSD.boolean)
+    if isinstance(value, int):
+        return Literal(str(value), datatype=XSD.integer)
+    if isinstance(value, float):
+        return Literal(repr(value), datatype=XSD.double)
+    return Literal(str(value))
+
+
+def run_iri(run_id: str) -> NamedNode:
+    """The activity of one run."""
+    return iri("run", run_id)
+
+
+def bundle_iri(run_id: str) -> NamedNode:
+    """The named graph (a prov:Bundle) holding what one run asserts."""
+    return iri("bundle", run_id)
+
+
+def agent_iri(agent_id: str) -> NamedNode:
+    """An agent, by its id."""
+    return iri("agent", agent_id)
+
+
+def logical_iri(name: str, namespace: str | None = None) -> NamedNode:
+    """The logical artifact called ``name`` (a dataset name or a location).
+
+    A URI names itself globally; anything else (a relative path, a bare name, an absolute path on some
+    machine) is scoped to the project ``namespace``, so ``data/features`` of two projects are two nodes.
+    """
+    if namespace is None or iri_text(name):
+        return iri("dataset", slug(name))
+    return iri("dataset", slug(f"{namespace}:{name}"))
+
+
+def version_iri(digests: dict[str, str], logical: NamedNode) -> NamedNode | None:
+    """The node of one artifact version named by its strongest digest; ``None`` without any."""
+    for algorithm in CONTENT_DIGESTS:
+        if algorithm in digests:
+            return iri("data", slug(f"{algorithm}-{digests[algorithm]}"))
+    if not digests:
+        return None
+    algorithm = min(digests)
+    return iri("data", f"{slug(algorithm)}-{short_hash(logical.value, algorithm, digests[algorithm], n=32)}")

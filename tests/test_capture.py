@@ -13,7 +13,7 @@ import provgraph
 from provgraph import InvalidEvent, ProvgraphError
 from provgraph.capture.hashing import HashCache
 from provgraph.project import Project
-from provgraph.runinfo import describe_run
+from provgraph.query.runinfo import describe_run
 
 
 def events_of(project: Project, run_id: str) -> list[dict]:

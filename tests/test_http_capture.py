@@ -73,7 +73,7 @@ def test_runs_go_to_the_server(client_dir: Path, tmp_path: Path, monkeypatch: py
         project = Project(client_dir)
         assert project.pending() == 0
         # reading through the project goes to the server's SPARQL endpoint, read-only
-        assert provgraph.runinfo.describe_run(project.store, run_id)["params"] == {"name": "a"}
+        assert provgraph.query.runinfo.describe_run(project.store, run_id)["params"] == {"name": "a"}
         with pytest.raises(StoreError, match="403"):
             project.store.update("DROP ALL")
 

@@ -65,41 +65,45 @@ def test_run_end_with_usage_generation_agents_params_and_metrics() -> None:
     alice, acme = rdflib.URIRef(f"{ID}agent/alice"), rdflib.URIRef(f"{ID}agent/acme")
     loans = rdflib.URIRef(f"{ID}dataset/loans")
     P, M = rdflib.Namespace(PROV), rdflib.Namespace(ML)
-    must = {
+    asserted = {  # what the run states: in its bundle
         (run, M.status, rdflib.Literal("failed")),
         (run, M.errorType, rdflib.Literal("ValueError")),
         (run, M.errorMessage, rdflib.Literal("bad")),
         (run, P.endedAtTime, rdflib.Literal("2026-01-02T04:00:00Z", datatype=rdflib.XSD.dateTime)),
         (run, P.used, a),
+        (b, P.wasGeneratedBy, run),
+        (b, P.wasDerivedFrom, a),
+        (b, P.wasAttributedTo, alice),
+        (b, P.wasAttributedTo, acme),
+        (run, P.wasAssociatedWith, alice),
+        (alice, P.actedOnBehalfOf, acme),
+    }
+    described = {  # content-addressed descriptions: once, in the shared graph
         (a, M.sha256, rdflib.Literal(SHA_A)),
         (a, M.sizeBytes, rdflib.Literal("10", datatype=rdflib.XSD.long)),
         (a, rdflib.RDF.type, M.DataVersion),
         (a, P.specializationOf, loans),
         (loans, rdflib.RDF.type, M.Dataset),
-        (b, P.wasGeneratedBy, run),
         (b, rdflib.RDF.type, M.Model),
-        (b, P.wasDerivedFrom, a),
-        (b, P.wasAttributedTo, alice),
-        (b, P.wasAttributedTo, acme),
-        (run, P.wasAssociatedWith, alice),
         (alice, rdflib.RDF.type, P.Person),
-        (alice, P.actedOnBehalfOf, acme),
         (acme, rdflib.RDF.type, P.Organization),
     }
     triples = {(s, p, o) for s, p, o, graph in got if graph == g}
-    assert must <= triples
-    # qualified usage carries the role
+    shared = {(s, p, o) for s, p, o, graph in got if graph == rdflib.URIRef(f"{ID}graph/shared")}
+    assert asserted <= triples and not asserted & shared
+    assert described <= shared and not described & triples
+    # qualified usage carries the role (the role's name is a shared description)
     usage = {s for s, p, o in triples if p == P.entity and o == a}
     assert len(usage) == 1
     role = {o for s, p, o in triples if s in usage and p == P.hadRole}
-    assert {(r, rdflib.RDFS.label, rdflib.Literal("train")) for r in role} <= triples
+    assert {(r, rdflib.RDFS.label, rdflib.Literal("train")) for r in role} <= shared
     # the hyperparameter is an entity the run used, with its typed value
-    params = {s for s, p, o in triples if p == M.name and o == rdflib.Literal("n_estimators")}
+    params = {s for s, p, o in shared if p == M.name and o == rdflib.Literal("n_estimators")}
     assert len(params) == 1 and (run, P.used, next(iter(params))) in triples
-    assert (next(iter(params)), M.value, rdflib.Literal(100)) in triples
+    assert (next(iter(params)), M.value, rdflib.Literal(100)) in shared
     metric = {s for s, p, o in triples if p == M.name and o == rdflib.Literal("acc")}
-    assert {(m, P.wasGeneratedBy, run) for m in metric} <= triples
-    assert len(got) == len(triples)  # everything sits in the run's named graph
+    assert metric and {(m, P.wasGeneratedBy, run) for m in metric} <= triples  # a metric value is the run's own
+    assert len(got) == len(triples) + len(shared)  # nothing else anywhere
 
 
 def test_same_bytes_in_two_runs_are_one_node_and_ingest_is_idempotent() -> None:

@@ -17,7 +17,6 @@ from typing import Any
 import graphviz
 import pytest
 from test_render_pipelines import (
-    ENDPOINT,
     OTHER,
     OTHER_OUT,
     C,
@@ -37,10 +36,13 @@ from test_render_pipelines import (
 from provgraph import QueryError, RenderError
 from provgraph.render import Diagram, diagram, render_to, svg
 from provgraph.store import Store, open_store
+from provgraph.vocab import logical_iri
 
 YELLOW, BLUE, ORANGE, RED, PURPLE = "#FFFC87", "#9FB1FC", "#FED37F", "#D62728", "#9467BD"
 RAW, CLEAN, FEAT, MODEL, EVAL = (f"data/sha256-{h}" for h in (R, C, F, M, E))
-ENDPOINT_NODE = "data/loc-" + __import__("hashlib").sha256(ENDPOINT.encode()).hexdigest()[:32]
+# a hash-less output is a version of the run that generated it: gen-<sha256 of run id and logical IRI>
+ENDPOINT_NODE = "data/gen-" + __import__("hashlib").sha256(
+    f"deploy-1\x1f{logical_iri('churn-endpoint').value}".encode()).hexdigest()[:32]  # its logical name
 PIPE_RUNS = {"run/pipe-1", "run/ingest-1", "run/clean-1", "run/feat-1", "run/train-1", "run/eval-1",
              "run/deploy-1"}
 PIPE_DATA = {RAW, CLEAN, FEAT, MODEL, EVAL, ENDPOINT_NODE}

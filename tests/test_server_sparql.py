@@ -15,7 +15,7 @@ from test_server import ID, PROVML, RUN_IDS, LiveServer, fresh_server, select
 
 from provgraph.capture.http_sink import server_view
 from provgraph.errors import StoreError
-from provgraph.runinfo import describe_run
+from provgraph.query.runinfo import describe_run
 from provgraph.store import open_store
 
 

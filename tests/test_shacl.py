@@ -74,7 +74,7 @@ def test_complete_pipeline_conforms(store: Store) -> None:
 def test_model_from_unhashed_data(store: Store) -> None:
     _ingest(store, _end("train-1", "training", used=[_data(None)], generated=[_model()]))
     model = f"{ID}data/sha256-{MODEL}"
-    unhashed = next(str(v) for v in store_graph(store).subjects() if str(v).startswith(f"{ID}data/loc-"))
+    unhashed = next(str(v) for v in store_graph(store).subjects() if str(v).startswith(f"{ID}data/unverified-"))
     assert sorted(_failures(store)) == [
         ("shapes:ModelShape / hashed training data", (model, unhashed)),
         ("shapes:ModelShape / training data", (model,)),
@@ -83,7 +83,7 @@ def test_model_from_unhashed_data(store: Store) -> None:
 
 def test_model_without_hash_or_training_data(store: Store) -> None:
     _ingest(store, _end("train-1", "training", generated=[_model(None)]))
-    model = next(str(v) for v in store_graph(store).subjects() if str(v).startswith(f"{ID}data/loc-"))
+    model = next(str(v) for v in store_graph(store).subjects() if str(v).startswith(f"{ID}data/gen-"))
     assert sorted(_failures(store)) == [
         ("shapes:ModelShape / content hash", (model,)),
         ("shapes:ModelShape / training data", (model,)),
@@ -115,7 +115,7 @@ def test_deployment_without_model(store: Store) -> None:
                         generated=[{"location": "svc://model-api", "kind": "deployment"}]))
     [(constraint, records)] = _failures(store)
     assert constraint == "shapes:DeploymentShape / deployed model"
-    assert records[0].startswith(f"{ID}data/loc-")
+    assert records[0].startswith(f"{ID}data/gen-")  # a hash-less output: a version of its generating run
 
 
 def test_run_scope_checks_only_that_runs_nodes(store: Store) -> None:

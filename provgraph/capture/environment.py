@@ -32,6 +32,12 @@ def _git(args: list[str], cwd: Path) -> str | None:
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 
 
+def git_remote(path: Path) -> str | None:
+    """The URL of the ``origin`` remote of the repository at ``path``, credentials removed."""
+    remote = _git(["config", "--get", "remote.origin.url"], path)
+    return _CREDENTIALS.sub("", remote) if remote else None
+
+
 @cache
 def git_state(cwd: str) -> dict[str, Any] | None:
     """Commit, branch, remote (credentials removed) and dirty state of the work tree at ``cwd``."""
@@ -43,9 +49,9 @@ def git_state(cwd: str) -> dict[str, Any] | None:
     branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], path)
     if branch and branch != "HEAD":
         state["branch"] = branch
-    remote = _git(["config", "--get", "remote.origin.url"], path)
+    remote = git_remote(path)
     if remote:
-        state["remote"] = _CREDENTIALS.sub("", remote)
+        state["remote"] = remote
     status = _git(["status", "--porcelain", "--untracked-files=no"], path)
     state["dirty"] = bool(status)
     return state

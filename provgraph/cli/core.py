@@ -11,7 +11,7 @@ from typing import Any
 from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
 from ..project import Project
-from ..runinfo import describe_run, store_stats
+from ..query.runinfo import describe_run, store_stats
 from ..tables import table
 from .output import add_format_option, emit, progress_bar
 

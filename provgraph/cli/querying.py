@@ -12,13 +12,14 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, serialize
 from ..errors import QueryError
 from ..project import Project
 from ..query import sparql
-from ..query.policy import invalidate, invalidated
+from ..query.policy import invalidated
 from ..query.results import Table
 from ..query.runs import diff, runs, who
 from ..query.sparql import explain, with_prefixes
 from ..query.traverse import impact, lineage
 from ..store import Solutions
 from ..store.bindings import is_update
+from ..usecases.invalidate import invalidate
 from .output import add_format_option, emit
 
 

@@ -33,11 +33,11 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import NamespaceManager
 
 from ..errors import ExportError, ProvgraphError
-from ..mapping import bundle_iri
+from ..query.runinfo import run_statements
 from ..query.sparql import select_many
 from ..resources import query_text
 from ..store import Solutions, Store
-from ..vocab import PREFIXES, PROV, RDF
+from ..vocab import PREFIXES, PROV, RDF, SHARED_GRAPH, STORE_GRAPH, bundle_iri
 from . import dictionary
 
 #: Predicates that link a node to its qualified-influence nodes, which belong with it in a subgraph.
@@ -56,6 +56,10 @@ def scoped_quads(
 ) -> list[Quad]:
     """The quads an export covers: everything, one run's bundle, or the statements about ``nodes``.
 
+    The whole store: the shared descriptions in the default graph, each run's bundle in its named graph.
+    One run: its bundle with the descriptions of every node it mentions (see
+    :func:`~provgraph.query.runinfo.run_statements`), so the bundle stands on its own.
+
     For ``nodes``, a statement is kept when its subject is one of the nodes and its object is a
     literal, a class, another of the nodes, or a qualified-influence node (whose own statements then
     come along, so roles and times survive).
@@ -63,21 +67,24 @@ def scoped_quads(
     if run is not None and nodes is not None:
         raise ExportError("choose one export scope: a run or a set of nodes, not both")
     if nodes is not None:
-        return _node_quads(store, list(nodes))
-    graph = None
+        return _as_document(_node_quads(store, list(nodes)))
     if run is not None:
-        graph = bundle_iri(run)
-        if graph not in store.graphs():
-            raise ExportError(f"no run {run!r} in the store (no named graph {graph.value})")
+        if bundle_iri(run) not in store.graphs():
+            raise ExportError(f"no run {run!r} in the store (no named graph {bundle_iri(run).value})")
+        return run_statements(store, run)
     try:
-        data = store.dump(RdfFormat.N_QUADS, graph)
+        data = store.dump(RdfFormat.N_QUADS)
         quads = list(parse(data, RdfFormat.N_QUADS))
     except (SyntaxError, ValueError) as exc:
         raise ExportError(f"cannot read the store for export: {exc}") from exc
-    if graph is not None:
-        quads = [Quad(q.subject, q.predicate, q.object, graph) if isinstance(q.graph_name, DefaultGraph) else q
-                 for q in quads]
-    return quads
+    return _as_document(quads)
+
+
+def _as_document(quads: list[Quad]) -> list[Quad]:
+    """The shared descriptions as the document's own statements (each run stays a bundle), without the
+    store's statements about itself."""
+    return [Quad(q.subject, q.predicate, q.object, DefaultGraph()) if q.graph_name == SHARED_GRAPH else q
+            for q in quads if q.graph_name != STORE_GRAPH]
 
 
 def _about(store: Store, node: NamedNode | BlankNode) -> list[Quad]:

@@ -97,7 +97,42 @@ def document_quads(document: pm.ProvDocument, graph: NamedNode) -> list[Quad]:
         quads.append(Quad(_term(s, blanks), _term(p, blanks), _term(o, blanks), name))  # type: ignore[arg-type]
     for record in dictionary.of(document):
         quads += dictionary.to_quads(record, NamedNode(record.bundle.uri) if record.bundle is not None else graph)
-    return _stable_blanks(list(dict.fromkeys(quads)))
+    return _stable_blanks(list(dict.fromkeys(quads + unqualified(quads))))
+
+
+#: PROV-O qualification patterns: qualifying property -> (property naming the influencer, unqualified property).
+QUALIFIED = {
+    PROV[q]: (PROV[who], PROV[short]) for q, who, short in (
+        ("qualifiedUsage", "entity", "used"), ("qualifiedGeneration", "activity", "wasGeneratedBy"),
+        ("qualifiedAssociation", "agent", "wasAssociatedWith"), ("qualifiedAttribution", "agent", "wasAttributedTo"),
+        ("qualifiedDerivation", "entity", "wasDerivedFrom"), ("qualifiedDelegation", "agent", "actedOnBehalfOf"),
+        ("qualifiedStart", "entity", "wasStartedBy"), ("qualifiedEnd", "entity", "wasEndedBy"),
+        ("qualifiedInvalidation", "activity", "wasInvalidatedBy"),
+        ("qualifiedCommunication", "activity", "wasInformedBy"),
+        ("qualifiedInfluence", "influencer", "wasInfluencedBy"),
+        ("qualifiedQuotation", "entity", "wasQuotedFrom"), ("qualifiedRevision", "entity", "wasRevisionOf"),
+        ("qualifiedPrimarySource", "entity", "hadPrimarySource"),
+    )
+}
+
+
+def unqualified(quads: list[Quad]) -> list[Quad]:
+    """The unqualified triple of every relation stated in qualified form (PROV-O's qualification
+    pattern), in the same graph, so queries that read ``prov:wasGeneratedBy`` see a relation a document
+    gave only with an id, a time or a role."""
+    statements: dict[tuple[Any, Any], list[Quad]] = {}
+    for quad in quads:
+        statements.setdefault((quad.subject, quad.graph_name), []).append(quad)
+    added = []
+    for quad in quads:
+        pattern = QUALIFIED.get(quad.predicate)
+        if pattern is None:
+            continue
+        link, short = pattern
+        for about in statements.get((quad.object, quad.graph_name), ()):
+            if about.predicate == link:
+                added.append(Quad(quad.subject, short, about.object, quad.graph_name))
+    return added
 
 
 def _stable_blanks(quads: list[Quad]) -> list[Quad]:

@@ -12,7 +12,7 @@ parameter is bound as a term, never pasted into query text.
 from __future__ import annotations
 
 from .graph import CriticalPath, critical_path, cycles, derivation_graph, layers, shortest_path
-from .policy import invalidate, invalidated, labels
+from .policy import invalidated, labels
 from .resolve import resolve
 from .results import (
     DiffResult,
@@ -41,7 +41,6 @@ __all__ = [
     "derivation_graph",
     "diff",
     "impact",
-    "invalidate",
     "invalidated",
     "labels",
     "layers",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..mapping import AGENT_CLASSES, ARTIFACT_CLASSES, RUN_CLASSES
-from ..vocab import PROV, PROVML, RDF, RDFS, local_of
+from ..vocab import AGENT_CLASSES, ARTIFACT_CLASSES, PROV, PROVML, RDF, RDFS, RUN_CLASSES, local_of
 from .sparql import text_of
 
 _RUN_KINDS = {PROVML.base + cls: kind for kind, cls in RUN_CLASSES.items()}

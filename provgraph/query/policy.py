@@ -1,37 +1,17 @@
-"""Invalidation (recording that an artifact is bad, and what needs attention) and label policy checks."""
+"""What needs attention because an artifact was invalidated, and label policy checks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import NamedNode
 
-from .. import events as ev
-from ..project import Project
 from ..store import Store
 from ..vocab import local_of
 from .resolve import resolve
 from .results import InvalidatedResult, LabelFlowResult
 from .sparql import select, text_of
-
-
-def invalidate(project: Project, ref: str, reason: str,
-               agents: Sequence[dict[str, str]] | None = None) -> NamedNode:
-    """Record through the journal that ``ref`` is invalid, with ``reason``; returns the node.
-
-    ``agents`` default to the current user (as the capture API records them).
-    """
-    target = resolve(project.store, ref, project.root)
-    if agents is None:
-        from ..capture.environment import default_agents
-
-        agents = default_agents()
-    event = ev.new_event("artifact.invalidate", agents=list(agents),
-                         invalidation={"target": ref, "target_iri": target.value, "reason": reason})
-    project.record(event)
-    return target
 
 
 def invalidated(store: Store, ref: str | NamedNode | None = None,

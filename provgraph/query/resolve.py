@@ -14,9 +14,8 @@ from pathlib import Path
 from pyoxigraph import NamedNode
 
 from ..errors import QueryError
-from ..mapping import agent_iri
 from ..store import Store
-from ..vocab import PROV, PROVML
+from ..vocab import PROV, PROVML, agent_iri
 from .sparql import ask, select, text_of
 
 MIN_PREFIX = 6

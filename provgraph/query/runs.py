@@ -12,14 +12,13 @@ from pyoxigraph import NamedNode
 
 from ..errors import QueryError
 from ..events import RUN_KINDS
-from ..mapping import RUN_CLASSES, bundle_iri
-from ..runinfo import duration_seconds
 from ..store import Store
-from ..vocab import PROV, PROVML, RDF, local_of
+from ..vocab import PROV, PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
 from .nodes import _RUN_KINDS
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
-from .sparql import moment, select, term, text_of
+from .runinfo import duration_seconds
+from .sparql import moment, select, select_many, term, text_of
 
 OPERATORS = (">=", "<=", "!=", "=", ">", "<")
 Condition = tuple[str, str, Any]
@@ -71,28 +70,38 @@ def runs(store: Store, kind: str | None = None, agent: str | None = None, params
     ``params`` and ``metrics`` are conditions: ``{"n_estimators": 100}`` or
     ``["n_estimators>=50", ("accuracy", ">", 0.9)]`` (a metric condition tests the final value).
     """
-    bindings: dict[str, Any] = {"label": label, "commit": commit, "step_name": step,
-                                "since": since and moment(since, "--since"),
-                                "until": until and moment(until, "--until")}
+    wanted: list[set[str]] = []
     if kind is not None:
         if kind not in RUN_CLASSES:
             raise QueryError(f"unknown run kind {kind!r}; choose one of {', '.join(RUN_KINDS)}")
-        bindings["kind_class"] = PROVML[RUN_CLASSES[kind]]
+        wanted.append(_matching(store, "runs-having", property=RDF.type, value=PROVML[RUN_CLASSES[kind]]))
+    if step is not None:
+        wanted.append(_matching(store, "runs-having", property=PROVML.stepName, value=step))
+    if label is not None:
+        wanted.append(_matching(store, "runs-having", property=PROVML.hasLabel, value=label))
     if agent is not None:
-        bindings["agent"] = resolve(store, agent)
+        wanted.append(_matching(store, "runs-agent", agent=resolve(store, agent)))
+    if since is not None or until is not None:
+        wanted.append(_matching(store, "runs-time", since=since and moment(since, "--since"),
+                                until=until and moment(until, "--until")))
+    if commit is not None:
+        wanted.append(_matching(store, "runs-commit", commit=commit))
+    for name, op, value in _conditions(params):
+        wanted.append(_matching(store, "runs-param", param_name=name, param_op=op, param_value=term(value)))
+    for name, op, value in _conditions(metrics):
+        wanted.append(_matching(store, "runs-metric", metric_name=name, metric_op=op, metric_value=term(value)))
+    if wanted:
+        chosen = sorted(set.intersection(*wanted))
+        solutions = select_many(store, "runs", "run", [NamedNode(iri) for iri in chosen]) if chosen else []
+    else:
+        solutions = select(store, "runs").rows
     records: dict[str, dict[str, Any]] = {}
-    for solution in select(store, "runs", **bindings):
+    for solution in solutions:
         iri = text_of(solution["run"]) or ""
         record = records.setdefault(iri, {"run": text_of(solution["id"]), "iri": iri, "agents": []})
         prop, value = text_of(solution.get("property")), text_of(solution.get("value"))
         if prop is not None and value is not None:
             _describe_run(record, prop, value)
-    for name, op, value in _conditions(params):
-        keep = _matching(store, "runs-param", param_name=name, param_op=op, param_value=term(value))
-        records = {iri: r for iri, r in records.items() if iri in keep}
-    for name, op, value in _conditions(metrics):
-        keep = _matching(store, "runs-metric", metric_name=name, metric_op=op, metric_value=term(value))
-        records = {iri: r for iri, r in records.items() if iri in keep}
     rows = sorted((_finish(r) for r in records.values()),
                   key=lambda r: (r["start"] or r["end"] or "", r["run"]), reverse=True)
     return RunsResult(rows=rows[:limit] if limit is not None else rows)
@@ -211,4 +220,4 @@ def _joined(values: set[str] | None) -> str | None:
 
 
 def _is_run(store: Store, node: NamedNode) -> bool:
-    return bool(select(store, "runs", run=node).rows)
+    return bool(select_many(store, "runs", "run", [node]))

@@ -15,11 +15,10 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from ..errors import QueryError
 from ..events import parse_time
-from ..mapping import literal
 from ..resources import query_text
 from ..store import QueryResult, Solutions, Store, Term
-from ..store.bindings import inject_values, is_update, tokens
-from ..vocab import PREFIXES, XSD
+from ..store.bindings import inject_values, is_update, tokens, where_brace
+from ..vocab import PREFIXES, XSD, literal
 
 #: The text of the shipped query ``queries/<name>.rq``.
 load = query_text
@@ -125,7 +124,7 @@ def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode]) 
     """Run the shipped SELECT query ``name`` for many nodes, ``VALUES ?variable { ... }`` first in its
     WHERE group, in chunks. The terms are written by pyoxigraph, so they are always data."""
     text = load(name)
-    where = text.index("WHERE {") + len("WHERE {")
+    where = where_brace(text) + 1
     rows: list[dict[str, Term]] = []
     for start in range(0, len(nodes), CHUNK):
         terms = " ".join(str(node) for node in nodes[start:start + CHUNK])

@@ -47,20 +47,16 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
               root: str | Path | None) -> GraphResult:
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
-    solutions = select(store, direction, ref=node)
     graph: nx.DiGraph = nx.DiGraph()
     graph.add_node(node.value)
-    seeds = {node.value}
-    for solution in solutions:
-        target = text_of(solution.get("node"))
-        source = text_of(solution.get("from"))
-        if target is None:
-            continue
-        if source is None:
-            seeds.add(target)
-            graph.add_node(target)
-        else:
-            graph.add_edge(source, target)
+    seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
+    graph.add_nodes_from(seeds)
+    frontier = sorted(seeds)
+    while frontier:
+        step = select_many(store, direction, "from", [NamedNode(iri) for iri in frontier])
+        found = [(text_of(s["from"]) or "", text_of(s["node"]) or "") for s in step]
+        frontier = sorted({target for _, target in found if target not in graph})
+        graph.add_edges_from(found)
     described = select_many(store, "describe", "node", [NamedNode(iri) for iri in graph])
     rows = {iri: describe(iri, record) for iri, record in collect(described).items()}
     for source, _, data in graph.edges(data=True):

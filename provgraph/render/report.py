@@ -21,8 +21,8 @@ from pyoxigraph import NamedNode
 from .. import __version__
 from ..errors import ProvgraphError, RenderError
 from ..query import derivation_graph, invalidated, lineage, resolve, who
+from ..query.runinfo import describe_run
 from ..query.traverse import impact
-from ..runinfo import describe_run
 from ..store import Store
 from ..vocab import PROV, PROVML
 from .diagram import pipe

@@ -19,10 +19,10 @@ from ..errors import QueryError
 from ..export import FORMATS as EXPORT_FORMATS
 from ..export import export
 from ..query import impact, lineage, resolve
+from ..query.runinfo import describe_run
 from ..query.runs import runs, who
 from ..render import diagram
 from ..render.diagram import pipe
-from ..runinfo import describe_run
 from ..store import Store
 from .auth import authorize
 from .problems import ApiError

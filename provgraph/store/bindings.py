@@ -70,7 +70,7 @@ def values_block(bindings: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal
     return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
 
 
-def _where_brace(sparql: str) -> int:
+def where_brace(sparql: str) -> int:
     """Offset of the ``{`` opening the outermost WHERE group of a query."""
     depth, form, template_done = 0, "", False
     for match in _TOKEN.finditer(sparql):
@@ -149,7 +149,7 @@ def inject_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.BlankNod
     if not bindings:
         return sparql
     block = values_block(bindings)
-    at = _where_brace(sparql)
+    at = where_brace(sparql)
     plain = f"{sparql[:at + 1]} {block} {sparql[at + 1:]}"
     substituted = _substitute(sparql, at, {name: str(term) for name, term in bindings.items()})
     if substituted == sparql:

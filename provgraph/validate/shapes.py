@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyoxigraph import RdfFormat
+from pyoxigraph import NamedNode, RdfFormat
 from rdflib import BNode, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from ..errors import ProvgraphError, ValidationError
-from ..mapping import bundle_iri
+from ..query.runinfo import run_statements
 from ..resources import ontology_path
 from ..store import Store
+from ..vocab import bundle_iri
 from .report import Report, Violation
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -92,6 +93,6 @@ def check_shapes(store: Store, *, run: str | None = None) -> Report:
         graph = bundle_iri(run)
         if graph not in store.graphs():
             raise ValidationError(f"no run {run!r} in the store")
-        bundle = Graph().parse(data=store.dump(RdfFormat.N_TRIPLES, graph=graph), format="nt")
-        focus = sorted({s for s in bundle.subjects() if isinstance(s, URIRef)}, key=str)
+        statements = run_statements(store, run)  # the bundle and the descriptions of what it mentions
+        focus = sorted({URIRef(q.subject.value) for q in statements if isinstance(q.subject, NamedNode)}, key=str)
     return check_graph(data, focus)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..errors import ValidationError
-from ..mapping import bundle_iri
 from ..store import Store
+from ..vocab import bundle_iri
 from .constraints import check_document
 from .report import Report
 from .shapes import check_shapes

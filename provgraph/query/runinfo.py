@@ -6,22 +6,13 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Quad
 
-from .errors import QueryError
-from .events import parse_time
-from .mapping import bundle_iri, run_iri
-from .resources import query_text
-from .store import Solutions, Store
-from .vocab import PROV, PROVML, RDF, RDFS, local_of
-
-
-def select(store: Store, name: str, **bindings: Any) -> Solutions:
-    """Run the SELECT query ``queries/NAME.rq`` with safely bound parameters."""
-    result = store.query(query_text(name), bindings)
-    if not isinstance(result, Solutions):
-        raise QueryError(f"queries/{name}.rq is not a SELECT query")
-    return result
+from ..errors import QueryError
+from ..events import parse_time
+from ..store import Store
+from ..vocab import PROV, PROVML, RDF, RDFS, bundle_iri, local_of, run_iri
+from .sparql import select, select_many
 
 
 def _py(term: Any) -> Any:
@@ -45,11 +36,32 @@ def duration_seconds(start: str | None, end: str | None) -> float | None:
     return round((parse_time(end) - parse_time(start)).total_seconds(), 3)
 
 
+#: How far from a run's bundle descriptions are followed: a used environment (1) names its packages (2).
+DESCRIPTION_HOPS = 2
+
+
+def run_statements(store: Store, run_id: str) -> list[Quad]:
+    """What one run asserts (its bundle) with the descriptions of every node it mentions, read from the
+    graphs that hold them (the shared graph) and put in the bundle, so the result stands on its own."""
+    graph = bundle_iri(run_id)
+    quads = [Quad(row["s"], row["p"], row["o"], graph)  # type: ignore[arg-type]
+             for row in select(store, "run-graph", graph=graph)]
+    seen: set[NamedNode] = set()
+    frontier = quads
+    for _ in range(DESCRIPTION_HOPS):
+        mentioned = {t for q in frontier for t in (q.subject, q.object) if isinstance(t, NamedNode)} - seen
+        seen |= mentioned
+        rows = select_many(store, "export-node-quads", "s", sorted(mentioned, key=lambda n: n.value))
+        frontier = [Quad(r["s"], r["p"], r["o"], graph) for r in rows if r["g"] != graph]  # type: ignore[arg-type]
+        quads += frontier
+    return list(dict.fromkeys(quads))
+
+
 def describe_run(store: Store, run_id: str) -> dict[str, Any]:
     """One run as a dict: status, times, parent, agents, params, metrics, used, generated, env, code."""
     triples: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for row in select(store, "run-graph", graph=bundle_iri(run_id)):
-        triples[row["s"].value][row["p"].value].append(row["o"])
+    for quad in run_statements(store, run_id):
+        triples[getattr(quad.subject, "value", str(quad.subject))][quad.predicate.value].append(quad.object)
     node = run_iri(run_id).value
     if node not in triples:
         raise QueryError(f"no run {run_id!r} in the store (see 'provgraph runs')")
