@@ -245,7 +245,6 @@ class _RunQuads:
         qualified = iri("run", f"{self.run_id}.{qualifier}-{short_hash(node.value, artifact.get('role', ''))}")
         if generated:
             add(node, PROV.wasGeneratedBy, self.run)
-            add(node, PROV.generatedAtTime, _time(time))
             add(node, PROV.qualifiedGeneration, qualified)
             add(qualified, RDF.type, PROV.Generation)
             add(qualified, PROV.activity, self.run)
@@ -258,6 +257,8 @@ class _RunQuads:
             add(qualified, PROV.entity, node)
         if "time" in artifact:
             add(qualified, PROV.atTime, _time(artifact["time"]))
+            if generated:
+                add(node, PROV.generatedAtTime, _time(artifact["time"]))
         if "role" in artifact:
             self._role(qualified, artifact["role"])
         return node, artifact

@@ -17,8 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-
-from pyoxigraph import Literal, Quad
+from typing import Any
 
 from . import events as ev
 from .capture.environment import git_remote
@@ -26,12 +25,13 @@ from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
 from .journal import GENESIS, Entry, Journal, Verification
 from .mapping import Mapper
-from .query.layout import LAYOUT, latest_version, store_facts
+from .query.versions import latest_version
 from .store import BULK_LOAD, DURABLE, Store, open_store
-from .vocab import PROVML, STORE_GRAPH, slug
+from .vocab import slug
 
 DIRNAME = ".provgraph"
 STORE_DIR = "store"  # the embedded store's folder inside .provgraph/
+LAYOUT = "2"  # run bundles plus one shared graph of content-addressed descriptions
 SYNC_BATCH = 2000  # events per store write when catching up
 BULK_QUADS = 20_000  # from this many quads a write goes through the store's bulk loader
 log = logging.getLogger(__name__)
@@ -175,10 +175,7 @@ class Project:
         if self._volatile():
             self._volatile_mark = mark
             return
-        path = self._watermark_path()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(mark))
-        os.replace(tmp, path)
+        _write_json(self._watermark_path(), mark)
 
     def sync(self, progress: Callable[[int], object] | None = None) -> int:
         """Apply journal entries the store has not seen yet; returns how many were applied.
@@ -195,7 +192,7 @@ class Project:
         if size == self._synced_size:
             return 0
         if not self._checked:
-            check_layout(store, self.journal.genesis())
+            check_layout(store, self.store_uri, self.journal.genesis())
             self._checked = True
         (self.dir / "sync").mkdir(parents=True, exist_ok=True)
         applied = 0
@@ -248,6 +245,7 @@ class Project:
         if self._store is None:
             self._store = open_store(self.store_uri)
         self._store.clear()
+        mark_rebuilt(self.store_uri)
         self._mapping = None
         self._checked = False
         self._watermark_path().unlink(missing_ok=True)
@@ -282,29 +280,63 @@ def default_namespace(root: Path) -> str:
     return f"project-{uuid.uuid4().hex[:16]}"
 
 
-def check_layout(store: Store, genesis: str | None) -> None:
-    """Make sure ``store`` was written in this layout from this journal; mark an empty store as such.
+def check_layout(store: Store, uri: str, genesis: str | None) -> None:
+    """Make sure an embedded on-disk store was written in this layout from this journal.
 
-    A store written by an older provgraph is refused until ``provgraph rebuild``; an embedded store
-    built from another journal (a project folder pointing at another project's store) is refused.
-    Remote stores are shared by many projects' journals, so only their layout is checked.
+    What the store is lives in a file beside it (``store.meta.json`` for ``.provgraph/store``), not in
+    its quads, so exports and copies of the graph stay exactly what the journal says. A store written
+    by an older provgraph is refused until ``provgraph rebuild``; a store built from another journal (a
+    project pointing at another project's store) is refused. Memory and remote stores (shared by many
+    projects' journals) are not checked.
     """
-    facts = store_facts(store)
-    layout, recorded = facts.get(PROVML.layout.value), facts.get(PROVML.journal.value)
+    path = embedded_path(uri)
+    if path is None:
+        return
+    meta = path.with_name(path.name + ".meta.json")
+    facts = _read_meta(meta)
+    layout, recorded = facts.get("layout"), facts.get("journal")
     if layout is None and len(store):
-        raise StoreError(f"the store {store.uri} was written by an older provgraph layout; "
+        raise StoreError(f"the store {path} was written by an older provgraph layout; "
                          "run 'provgraph rebuild' to rewrite it from the journal")
     if layout is not None and layout != LAYOUT:
-        raise StoreError(f"the store {store.uri} has layout {layout!r}, this provgraph writes {LAYOUT!r}; "
+        raise StoreError(f"the store {path} has layout {layout!r}, this provgraph writes {LAYOUT!r}; "
                          "run 'provgraph rebuild' to rewrite it from the journal")
     if recorded is not None and genesis is not None and recorded != genesis:
-        raise StoreError(f"the store {store.uri} was built from another journal (first entry {recorded[:12]}, "
+        raise StoreError(f"the store {path} was built from another journal (first entry {recorded[:12]}, "
                          f"this project's is {genesis[:12]}); point this project at its own store")
-    marks = [] if layout else [Quad(STORE_GRAPH, PROVML.layout, Literal(LAYOUT), STORE_GRAPH)]
-    if recorded is None and genesis is not None and DURABLE in store.capabilities:
-        marks.append(Quad(STORE_GRAPH, PROVML.journal, Literal(genesis), STORE_GRAPH))
-    if marks:
-        store.add(marks)
+    wanted = {"layout": LAYOUT, "journal": recorded or genesis}
+    if facts != wanted:
+        _write_json(meta, {k: v for k, v in wanted.items() if v is not None})
+
+
+def mark_rebuilt(uri: str) -> None:
+    """Forget what an embedded store was (it is being rebuilt from this project's journal)."""
+    path = embedded_path(uri)
+    if path is not None:
+        path.with_name(path.name + ".meta.json").unlink(missing_ok=True)
+
+
+def embedded_path(uri: str) -> Path | None:
+    """The folder of an embedded on-disk store, ``None`` for any other store."""
+    if not uri.startswith("oxigraph:"):
+        return None
+    return Path(uri.removeprefix("oxigraph://").removeprefix("oxigraph:"))
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    try:
+        loaded = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path} is not readable: {exc}") from exc
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
 
 
 def _scoped(event: ev.Event) -> bool:

@@ -126,8 +126,6 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:[^\s<>\"{}|\\^`]*$")
 #: The graph holding content-addressed descriptions (data versions, logical artifacts, environments,
 #: packages, code versions, parameter settings, agents, roles), written once and shared by every run.
 SHARED_GRAPH = NamedNode(ID_NAMESPACES["graph"] + "shared")
-#: The graph in which a store says what it is: its layout and the journal it was built from.
-STORE_GRAPH = NamedNode(ID_NAMESPACES["graph"] + "store")
 
 #: Class of each run kind, artifact kind and agent kind; the event schema's enums are tested against them.
 RUN_CLASSES = {

@@ -51,7 +51,7 @@ def test_ingest_show_stats_verify_rebuild(folder: Path) -> None:
     table = cli(folder, "show", "ingest-1").stdout
     assert "status:     completed" in table and "data/clean.csv" in table
     stats = json.loads(cli(folder, "stats", "--format", "json").stdout)
-    assert stats["graphs"] == 1 and stats["runs_by_status"] == {"completed": 1} and stats["journal_entries"] == 2
+    assert stats["graphs"] == 2 and stats["runs_by_status"] == {"completed": 1} and stats["journal_entries"] == 2
     assert cli(folder, "verify").stdout.startswith("journal OK: 2 entries")
     rebuilt = cli(folder, "rebuild")
     assert rebuilt.returncode == 0 and f"{stats['quads']} quads" in rebuilt.stdout

@@ -96,6 +96,8 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(tmp_path: Path) -> N
     recorded = sorted(e.event["run"]["id"] for e in project.journal.entries())
     assert recorded == sorted(f"w{w}-{i}" for w in range(workers) for i in range(count))
     assert [e.seq for e in project.journal.entries()] == list(range(workers * count))
-    # every run reached the store as its own named graph
-    assert len(project.store.graphs()) == workers * count
+    # every run reached the store as its own named graph, next to the one graph of shared descriptions
+    bundles = [g for g in project.store.graphs() if "/id/bundle/" in g.value]
+    assert len(bundles) == workers * count
+    assert len(project.store.graphs()) == workers * count + 1
     project.close()

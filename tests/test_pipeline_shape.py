@@ -68,9 +68,10 @@ def test_three_step_pipeline_has_the_expected_edges(project: Project, tmp_path: 
     assert {(r["step"].value, r["p"].value.rsplit("/", 1)[-1]) for r in parents} == {
         ("ingest", pipe.id), ("train", pipe.id), ("deploy", pipe.id),
     }
-    # one named graph per run, all typed prov:Bundle
-    assert len(store.graphs()) == 4
-    for graph in store.graphs():
+    # one named graph per run, all typed prov:Bundle, and one graph of shared descriptions
+    bundles = [g for g in store.graphs() if "/id/bundle/" in g.value]
+    assert len(bundles) == 4 and len(store.graphs()) == 5
+    for graph in bundles:
         assert store.query(PREFIXES + "ASK { GRAPH ?g { ?g a prov:Bundle } }", {"g": graph}) is True
     kinds = store.query(PREFIXES + "SELECT ?loc ?k WHERE { ?e provml:location ?loc ; provml:artifactKind ?k }")
     assert dict((r["loc"].value, r["k"].value) for r in kinds)["model.pkl"] == "model"

@@ -29,5 +29,5 @@ def test_query_file_is_documented_and_consistent(name):
 
 def test_public_names():
     assert set(query.__all__) >= {"resolve", "impact", "lineage", "runs", "who", "diff", "sparql",
-                                  "invalidate", "invalidated", "labels", "shortest_path", "layers",
+                                  "invalidated", "labels", "shortest_path", "layers",
                                   "cycles", "critical_path"}

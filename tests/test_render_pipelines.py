@@ -112,4 +112,6 @@ def load(store: Store, events: list[dict[str, Any]]) -> Store:
 
 def test_events_are_valid_and_map_to_one_graph_per_run(store: Store) -> None:
     load(store, pipeline_events())
-    assert len(store.graphs()) == 8  # pipe, ingest, clean, feat, train, eval, deploy, other
+    bundles = [g for g in store.graphs() if "/id/bundle/" in g.value]
+    assert len(bundles) == 8  # pipe, ingest, clean, feat, train, eval, deploy, other
+    assert len(store.graphs()) == 9  # and the shared descriptions

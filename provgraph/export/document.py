@@ -27,7 +27,7 @@ from typing import Any
 
 import prov.model as pm
 from prov.serializers.provrdf import ProvRDFSerializer
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.namespace import NamespaceManager
@@ -37,7 +37,7 @@ from ..query.runinfo import run_statements
 from ..query.sparql import select_many
 from ..resources import query_text
 from ..store import Solutions, Store
-from ..vocab import PREFIXES, PROV, RDF, SHARED_GRAPH, STORE_GRAPH, bundle_iri
+from ..vocab import PREFIXES, PROV, RDF, SHARED_GRAPH, bundle_iri
 from . import dictionary
 
 #: Predicates that link a node to its qualified-influence nodes, which belong with it in a subgraph.
@@ -56,8 +56,8 @@ def scoped_quads(
 ) -> list[Quad]:
     """The quads an export covers: everything, one run's bundle, or the statements about ``nodes``.
 
-    The whole store: the shared descriptions in the default graph, each run's bundle in its named graph.
-    One run: its bundle with the descriptions of every node it mentions (see
+    The whole store and ``nodes`` as stored: the shared descriptions in their graph, each run's bundle in
+    its own. One run: its bundle with the descriptions of every node it mentions (see
     :func:`~provgraph.query.runinfo.run_statements`), so the bundle stands on its own.
 
     For ``nodes``, a statement is kept when its subject is one of the nodes and its object is a
@@ -67,7 +67,7 @@ def scoped_quads(
     if run is not None and nodes is not None:
         raise ExportError("choose one export scope: a run or a set of nodes, not both")
     if nodes is not None:
-        return _as_document(_node_quads(store, list(nodes)))
+        return _node_quads(store, list(nodes))
     if run is not None:
         if bundle_iri(run) not in store.graphs():
             raise ExportError(f"no run {run!r} in the store (no named graph {bundle_iri(run).value})")
@@ -77,14 +77,7 @@ def scoped_quads(
         quads = list(parse(data, RdfFormat.N_QUADS))
     except (SyntaxError, ValueError) as exc:
         raise ExportError(f"cannot read the store for export: {exc}") from exc
-    return _as_document(quads)
-
-
-def _as_document(quads: list[Quad]) -> list[Quad]:
-    """The shared descriptions as the document's own statements (each run stays a bundle), without the
-    store's statements about itself."""
-    return [Quad(q.subject, q.predicate, q.object, DefaultGraph()) if q.graph_name == SHARED_GRAPH else q
-            for q in quads if q.graph_name != STORE_GRAPH]
+    return quads
 
 
 def _about(store: Store, node: NamedNode | BlankNode) -> list[Quad]:
@@ -168,15 +161,21 @@ def rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
 
 
 def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode | None, Graph]:
-    """One rdflib graph per named graph (``None`` for the default graph). Separate graphs, not one
-    dataset: rdflib's dataset filters every lookup by graph, which grows with the number of runs."""
+    """One rdflib graph per named graph (``None`` for the default graph, which also takes the shared
+    descriptions: the document's own statements, with each run a bundle). Separate graphs, not one
+    dataset: rdflib's dataset filters every lookup by graph, which grows with the number of runs.
+
+    A node a bundle speaks of but does not type there (a data version or an agent described once, in the
+    shared descriptions) gets its types from the default graph, so the bundle's statements decode."""
     graphs: dict[NamedNode | None, Graph] = {}
+    types: dict[object, list[Quad]] = {}
+    untyped: dict[NamedNode | None, set[object]] = {}
     for quad in quads:
         if quad.predicate == RDF.type and quad.object == PROV.Role:
             continue
         if quad.predicate == RDF.type and quad.object == PROV.Bundle and quad.subject == quad.graph_name:
             continue
-        name = quad.graph_name if isinstance(quad.graph_name, NamedNode) else None
+        name = quad.graph_name if isinstance(quad.graph_name, NamedNode) and quad.graph_name != SHARED_GRAPH else None
         if name not in graphs:
             graph = Graph()
             graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
@@ -184,6 +183,19 @@ def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode |
                 graph.bind(prefix, base, override=True, replace=True)
             graphs[name] = graph
         graphs[name].add((rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)))
+        if quad.predicate == RDF.type:
+            if name is None:
+                types.setdefault(quad.subject, []).append(quad)
+            untyped.get(name, set()).discard(quad.subject)
+        elif name is not None:
+            untyped.setdefault(name, set()).update(
+                t for t in (quad.subject, quad.object) if isinstance(t, NamedNode | BlankNode))
+    for name, subjects in untyped.items():
+        typed = {s for s, _, _ in graphs[name].triples((None, URIRef(RDF.type.value), None))}
+        for subject in subjects:
+            if rdflib_term(subject) not in typed:
+                for quad in types.get(subject, ()):
+                    graphs[name].add((rdflib_term(subject), URIRef(RDF.type.value), rdflib_term(quad.object)))
     return graphs
 
 
@@ -200,7 +212,7 @@ def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None =
         rest, records = dictionary.split_quads(list(quads), raw)
         for iri in {t.value for q in rest for t in (q.subject, q.object, q.graph_name) if isinstance(t, NamedNode)}:
             dictionary.mint(raw, iri)  # every IRI gets a prefix, as the prov decoder requires
-        graphs = _graphs(rest, {ns.prefix: ns.uri for ns in raw.namespaces})
+        graphs = _graphs(rest, {ns.prefix: ns.uri for ns in raw.namespaces})  # shared graph -> top level
         decoder = _Decoder(raw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -11,7 +11,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from ..errors import QueryError
 from ..events import parse_time
 from ..store import Store
-from ..vocab import PROV, PROVML, RDF, RDFS, bundle_iri, local_of, run_iri
+from ..vocab import PROV, PROVML, RDF, RDFS, SHARED_GRAPH, bundle_iri, local_of, run_iri
 from .sparql import select, select_many
 
 
@@ -41,8 +41,8 @@ DESCRIPTION_HOPS = 2
 
 
 def run_statements(store: Store, run_id: str) -> list[Quad]:
-    """What one run asserts (its bundle) with the descriptions of every node it mentions, read from the
-    graphs that hold them (the shared graph) and put in the bundle, so the result stands on its own."""
+    """What one run asserts (its bundle) with the shared descriptions of every node it mentions, put in
+    the bundle, so the result stands on its own; other runs' statements stay out."""
     graph = bundle_iri(run_id)
     quads = [Quad(row["s"], row["p"], row["o"], graph)  # type: ignore[arg-type]
              for row in select(store, "run-graph", graph=graph)]
@@ -52,7 +52,7 @@ def run_statements(store: Store, run_id: str) -> list[Quad]:
         mentioned = {t for q in frontier for t in (q.subject, q.object) if isinstance(t, NamedNode)} - seen
         seen |= mentioned
         rows = select_many(store, "export-node-quads", "s", sorted(mentioned, key=lambda n: n.value))
-        frontier = [Quad(r["s"], r["p"], r["o"], graph) for r in rows if r["g"] != graph]  # type: ignore[arg-type]
+        frontier = [Quad(r["s"], r["p"], r["o"], graph) for r in rows if r["g"] == SHARED_GRAPH]  # type: ignore[arg-type]
         quads += frontier
     return list(dict.fromkeys(quads))
 
