@@ -4,37 +4,45 @@
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.provgraph-installed
+# One stamp per set of extras: `make demo` installs only what the demo runs, `make test` the test tools.
+DEMO_STAMP := $(VENV)/.provgraph-demo
+TEST_STAMP := $(VENV)/.provgraph-test
 
 .PHONY: demo test lint typecheck unit bench bench-quick clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -e ".[test]"
+
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -qq -e ".[demo]"
 	touch $@
 
-demo: $(STAMP)
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -qq -e ".[test]"
+	touch $@ $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	./scripts/system-deps.sh
 	$(VENV)/bin/provgraph demo
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy provgraph
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	./scripts/system-deps.sh --test
 	$(PY) -m pytest -q
 
 test: lint typecheck unit
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	./scripts/system-deps.sh
 	$(PY) -m benchmarks
 
-bench-quick: $(STAMP)
+bench-quick: $(TEST_STAMP)
 	./scripts/system-deps.sh
 	$(PY) -m benchmarks --quick
 

@@ -19,6 +19,8 @@ from .errors import ProvgraphError
 from .project import Project
 
 RAW_SOURCES = {"raw_data.csv": 0, "raw_data_branch_b.csv": 1}
+#: The pipeline's code: every run records this file (not the program that started it, such as bin/provgraph).
+SCRIPT = Path(__file__)
 ROWS_PER_SOURCE = 600
 
 
@@ -73,9 +75,9 @@ def record_pipeline(root: Path) -> dict[str, Any]:
     features = ["income", "debt", "age", "open_accounts", "debt_to_income"]
     runs: dict[str, Any] = {}
 
-    with run("credit-risk-pipeline", kind="pipeline", project=project, labels=["demo"]) as pipeline:
+    with run("credit-risk-pipeline", kind="pipeline", project=project, script=SCRIPT, labels=["demo"]) as pipeline:
         runs["pipeline"] = pipeline.id
-        with run("ingest", kind="ingestion", project=project) as r:
+        with run("ingest", kind="ingestion", project=project, script=SCRIPT) as r:
             for path in raw:
                 r.use(path, role="raw source", labels=["pii"])
             combined = pandas.concat([pandas.read_csv(p) for p in raw], ignore_index=True)
@@ -84,7 +86,7 @@ def record_pipeline(root: Path) -> dict[str, Any]:
             r.metric("rows", len(combined))
             runs["ingest"] = r.id
 
-        with run("clean", kind="cleaning", project=project) as r:
+        with run("clean", kind="cleaning", project=project, script=SCRIPT) as r:
             r.use(data / "ingested.csv", role="input")
             frame = pandas.read_csv(data / "ingested.csv")
             cleaned = frame.drop_duplicates().dropna()
@@ -94,7 +96,7 @@ def record_pipeline(root: Path) -> dict[str, Any]:
             r.generate(data / "clean.csv")
             r.metric("rows_removed", len(frame) - len(cleaned))
 
-        with run("features", kind="feature_engineering", project=project) as r:
+        with run("features", kind="feature_engineering", project=project, script=SCRIPT) as r:
             r.use(data / "clean.csv", role="input")
             frame = pandas.read_csv(data / "clean.csv")
             frame["debt_to_income"] = (frame["debt"] / frame["income"]).round(6)
@@ -102,7 +104,7 @@ def record_pipeline(root: Path) -> dict[str, Any]:
             r.param("ratio_feature", "debt_to_income = debt / income")
             r.generate(data / "features.csv", kind="features")
 
-        with run("split", kind="splitting", project=project) as r:
+        with run("split", kind="splitting", project=project, script=SCRIPT) as r:
             r.use(data / "features.csv", kind="features", role="input")
             frame = pandas.read_csv(data / "features.csv")
             seed = r.seed(42)
@@ -122,14 +124,18 @@ def record_pipeline(root: Path) -> dict[str, Any]:
         scores: dict[str, dict[str, float]] = {}
         for name, (estimator, params) in candidates.items():
             model_path = models / f"{name}.pkl"
-            with run(f"train-{name}", kind="training", project=project, params=params) as r:
+            with run(f"train-{name}", kind="training", project=project, script=SCRIPT, params=params) as r:
                 r.use(data / "train.csv", kind="split", role="training data")
                 model = estimator(**params).fit(train[features], train["defaulted"])
                 model_path.write_bytes(pickle.dumps(model))
                 r.generate(model_path, kind="model")
-                r.metric("train_accuracy", float(accuracy_score(train["defaulted"], model.predict(train[features]))))
+                accuracy = float(accuracy_score(train["defaulted"], model.predict(train[features])))
+                history = _accuracy_by_size(model, train[features], train["defaulted"])
+                for step, value in history:
+                    r.metric("train_accuracy", value, step=step)
+                r.metric("train_accuracy", accuracy, step=len(model.estimators_) if history else None)
                 runs[f"train-{name}"] = r.id
-            with run(f"evaluate-{name}", kind="evaluation", project=project) as r:
+            with run(f"evaluate-{name}", kind="evaluation", project=project, script=SCRIPT) as r:
                 r.use(model_path, kind="model", role="model")
                 r.use(data / "test.csv", kind="split", role="test data")
                 predicted = model.predict(test[features])
@@ -145,7 +151,7 @@ def record_pipeline(root: Path) -> dict[str, Any]:
                 runs[f"evaluate-{name}"] = r.id
 
         best = max(scores, key=lambda n: (scores[n]["f1"], scores[n]["accuracy"]))
-        with run("deploy", kind="deployment", project=project, labels=["approved"]) as r:
+        with run("deploy", kind="deployment", project=project, script=SCRIPT, labels=["approved"]) as r:
             r.use(models / f"{best}.pkl", kind="model", role="model")
             r.use(reports / f"evaluation_{best}.json", kind="evaluation", role="evidence")
             manifest = deploy / "credit-risk-endpoint.json"
@@ -156,6 +162,19 @@ def record_pipeline(root: Path) -> dict[str, Any]:
             runs["deploy"] = r.id
     project.close()
     return {"runs": runs, "scores": scores, "deployed": best, "raw": [p.relative_to(root).as_posix() for p in raw]}
+
+
+def _accuracy_by_size(model: Any, features: Any, labels: Any) -> list[tuple[int, float]]:
+    """A forest's training accuracy when only its first 1, 5, 10, 25, 50 trees vote: a metric history."""
+    trees = getattr(model, "estimators_", None)
+    if not trees:
+        return []
+    votes = [tree.predict(features.to_numpy()) for tree in trees]
+    points = []
+    for size in (n for n in (1, 5, 10, 25, 50) if n < len(trees)):
+        predicted = (sum(votes[:size]) / size >= 0.5).astype(int)
+        points.append((size, round(float((predicted == labels.to_numpy()).mean()), 4)))
+    return points
 
 
 def run_demo(root: Path, quiet: bool = False) -> dict[str, Any]:

@@ -49,3 +49,7 @@ class ValidationError(ProvgraphError):
 
 class RenderError(ProvgraphError):
     """A diagram cannot be rendered (for example, the Graphviz ``dot`` binary is missing)."""
+
+
+class MissingFile(ProvgraphError):
+    """A file a run was told it used (or generated) does not exist; the run is recorded as aborted."""

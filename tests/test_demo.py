@@ -38,3 +38,10 @@ def test_demo_records_the_pipeline_and_answers_the_auditor(tmp_path: Path) -> No
     verify = subprocess.run([sys.executable, "-m", "provgraph", "verify"], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60)
     assert verify.stdout.startswith("journal OK: 20 entries")  # 10 runs, a start and an end each
+
+    # every run records the demo's own pipeline code, not the program that started it
+    demo_code = Path(__file__).resolve().parent.parent / "provgraph" / "demo.py"
+    journal = (tmp_path / ".provgraph" / "journal.jsonl").read_text().splitlines()
+    starts = [json.loads(line)["event"] for line in journal]
+    scripts = {(e["code"]["script"]["path"], e["code"]["script"]["sha256"]) for e in starts if e["type"] == "run.start"}
+    assert scripts == {(demo_code.as_posix(), hashlib.sha256(demo_code.read_bytes()).hexdigest())}

@@ -78,7 +78,7 @@ def test_reduce_drops_implied_derivation(recorded: Project, tmp_path: Path) -> N
                    if f'-> "{FEAT}"' in line and "label=wasDerivedFrom" in line)
 
     assert derived_from_features(full) == 2  # the model and the evaluation report
-    assert derived_from_features(reduced) == 1  # the report's is implied through the model
+    assert derived_from_features(reduced) == 0  # train and evaluate used the features: implied
 
 
 def test_user_errors_are_one_line(recorded: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,3 +90,48 @@ def test_user_errors_are_one_line(recorded: Project, tmp_path: Path, capsys: pyt
     assert not (tmp_path / "y.svg").exists()
     with pytest.raises(SystemExit):
         render(recorded, "--direction", "sideways", "-o", str(tmp_path / "z.svg"))
+
+
+def test_the_suffix_picks_any_format_dot_writes(recorded: Project, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    magic = {"x.jpg": b"\xff\xd8\xff", "x.png": b"\x89PNG", "x.pdf": b"%PDF", "x.gif": b"GIF8", "x.ps": b"%!PS"}
+    for name, start in magic.items():
+        assert render(recorded, "models/model.pkl", "-o", str(tmp_path / name)) == 0, name
+        assert (tmp_path / name).read_bytes().startswith(start), name
+    assert render(recorded, "-o", str(tmp_path / "x.docx")) == 1
+    err = capsys.readouterr().err
+    assert "cannot tell a diagram format from 'x.docx'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.docx").exists()
+
+
+def test_depth_needs_a_reference(recorded: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert render(recorded, "--depth", "2", "-o", str(tmp_path / "x.svg")) == 1
+    assert "--depth counts edges from REF" in capsys.readouterr().err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_flow_turns_the_arrows_and_the_legend_says_which_way(recorded: Project, tmp_path: Path) -> None:
+    prov, flow = tmp_path / "prov.dot", tmp_path / "flow.dot"
+    assert render(recorded, "-o", str(prov)) == 0 and render(recorded, "--flow", "-o", str(flow)) == 0
+    assert "from the later thing to the earlier (PROV)" in prov.read_text()
+    assert "the way data flowed" in flow.read_text()
+    data = json.loads(graphviz.Source(flow.read_text()).pipe(format="json"))
+    drawn = [e for e in data["edges"] if e.get("style") != "invis"]
+    assert drawn and all(e.get("dir") == "back" for e in drawn)
+
+
+def test_one_agent_is_a_legend_line_not_a_node(project: Project, tmp_path: Path) -> None:
+    from test_render_pipelines import art, run_events
+
+    bob = [{"id": "bob", "kind": "person", "name": "Bob"}]
+    project.record_many([
+        *run_events("a-1", "prepare", "cleaning", agents=bob, generated=[art("data/a.csv", "a" * 64)]),
+        *run_events("b-1", "train", "training", agents=bob, minute=2, used=[art("data/a.csv", "a" * 64)],
+                    generated=[art("models/b.pkl", "b" * 64, "model")]),
+    ])
+    out = tmp_path / "one.dot"
+    assert render(project, "-o", str(out)) == 0
+    nodes = laid_nodes(out)
+    assert not [n for n in nodes if n.startswith("agent/")]
+    assert "every activity: Bob" in out.read_text()
+    assert not [line for line in out.read_text().splitlines() if "wasAssociatedWith" in line]

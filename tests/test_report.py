@@ -7,6 +7,7 @@ screenshot is kept in ``tests/artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import struct
@@ -87,8 +88,8 @@ def test_report_is_self_contained_and_complete(report: Path) -> None:
         "INVALIDATED", "Impact", "Validation",
     ):
         assert expected in visible, expected
-    assert "PROV-CONSTRAINTS on the statements about these nodes: valid" in visible
-    assert "SHACL shapes of the ML profile, whole store: valid" in visible
+    assert "PROV-CONSTRAINTS on the statements about these nodesvalid (no violations)" in visible
+    assert "SHACL shapes of the ML profile, whole storevalid (no violations)" in visible
     impact = visible[visible.index("nodes derive from this one"):]
     for name in ("model.pkl", "churn-endpoint", "eval.json", "features.parquet", "clean.csv"):
         assert name in impact
@@ -138,3 +139,76 @@ def test_report_shows_validation_failures(project: Project, tmp_path: Path) -> N
     assert re.search(r"SHACL shapes of the ML profile, whole store: \d+ violations", visible)
     assert "a model needs its content hash" in visible
     assert "must name its training data" in visible
+
+
+@pytest.fixture
+def real(project: Project, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """Two real runs on real files (alphabetical order is not pipeline order); the raw data then invalidated."""
+    from provgraph import run
+
+    monkeypatch.setenv("PROVGRAPH_USER", "dana")
+    data = project.root / "data"
+    data.mkdir()
+    (data / "raw.csv").write_text("a,b\n1,2\n3,4\n")
+    with run("zeta-prepare", kind="cleaning", project=project) as r:
+        r.use(data / "raw.csv")
+        (data / "clean.csv").write_text("a,b\n1,2\n")
+        r.generate(data / "clean.csv")
+    with run("alpha-train", kind="training", project=project) as r:
+        r.use(data / "clean.csv", kind="split")
+        (project.root / "model.bin").write_bytes(b"weights")
+        r.generate(project.root / "model.bin", kind="model")
+    assert main(["-C", str(project.root), "invalidate", "data/raw.csv", "--reason", "rows duplicated"]) == 0
+    return project
+
+
+def verdict_and_runs(page: Path) -> tuple[str, list[str]]:
+    text = page.read_text(encoding="utf-8")
+    assert text.index('id="verdict"') < text.index("<svg")  # the verdict comes first
+    verdict = text[text.index('id="verdict"'):text.index("</section>", text.index('id="verdict"'))]
+    runs = text[text.index("Runs, in pipeline order"):text.index("<h2>Data</h2>")]
+    return html.unescape(re.sub(r"<[^>]+>", " ", verdict)), re.findall(r"<b>([a-z-]+)</b><br><span class=tag>", runs)
+
+
+def test_report_opens_with_its_verdict_in_words(real: Project, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(real.root), "report", "model.bin"]) == 0  # -o is optional
+    page = real.root / "report-model.bin.html"
+    assert f"wrote {page.name}" in capsys.readouterr().out
+    verdict, runs = verdict_and_runs(page)
+    assert runs == ["zeta-prepare", "alpha-train"]
+    assert "This model depends on invalidated data raw.csv (reason: rows duplicated; invalidated by dana at 20" \
+        in verdict
+    assert "3 of 3 recorded files match their sha256" in verdict
+    assert "journal OK: 5 entries" in verdict
+    assert "Verdict: 1 of 5 checks need attention: Invalidated data upstream." in " ".join(verdict.split())
+
+    (real.root / "data" / "clean.csv").write_text("a,b\n9,9\n")  # changed after it was recorded
+    out = tmp_path / "changed.html"
+    assert main(["-C", str(real.root), "report", "model.bin", "-o", str(out)]) == 0
+    verdict, _ = verdict_and_runs(out)
+    assert "2 of 3 recorded files match their sha256; changed since recorded: data/clean.csv" in verdict
+    assert "2 of 5 checks need attention" in " ".join(verdict.split())
+
+
+@needs_chromium
+def test_report_diagram_is_readable_at_1280_pixels(real: Project, tmp_path: Path) -> None:
+    from chromium import Chromium
+
+    out = tmp_path / "report.html"
+    assert main(["-C", str(real.root), "report", "model.bin", "-o", str(out)]) == 0
+    browser = Chromium(tmp_path / "profile", width=1280, height=900)
+    try:
+        browser.call("Page.enable")
+        browser.call("Page.navigate", url=out.as_uri())
+        browser.wait_for("document.readyState === 'complete'")
+        heights = browser.js("[...document.querySelectorAll('.diagram svg text')]"
+                             ".map(t => t.getBoundingClientRect().height)")
+        assert heights and min(heights) >= 9  # Graphviz's 8-point small print, at its natural size
+        first = browser.js("document.querySelector('main section').id")
+        assert first == "verdict"
+        shots = tmp_path / "report"
+        shots.mkdir()
+        browser.screenshot(shots, "report-1280", full_page=True)
+    finally:
+        browser.close()

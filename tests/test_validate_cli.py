@@ -48,7 +48,7 @@ def test_file_in_each_format(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     path = tmp_path / f"cycle{suffix}"
     kwargs = {"rdf_format": "turtle"} if fmt == "rdf" else {}
     path.write_text(_cycle_document().serialize(format=fmt, **kwargs))
-    code, out, _ = run_cli(capsys, "validate", str(path), "--format", "json")
+    code, out, _ = run_cli(capsys, "validate", str(path), "--json")
     assert code == 1
     report = json.loads(out)
     assert report["ok"] is False
@@ -111,7 +111,7 @@ def test_store_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert run_cli(capsys, "-C", root, "validate")[:2] == (0, "store: prov-constraints: valid\nstore: shacl: valid\n")
 
     _record(tmp_path, _end("eval-2", "evaluation", used=[model]))
-    code, out, _ = run_cli(capsys, "-C", root, "validate", "--format", "json")
+    code, out, _ = run_cli(capsys, "-C", root, "validate", "--json")
     assert code == 1
     reports = {r["kind"]: r for r in json.loads(out)["reports"]}
     assert reports["prov-constraints"]["ok"] is True
@@ -130,7 +130,7 @@ def test_imported_document_is_validated_in_the_store(tmp_path: Path, capsys: pyt
     Project.init(tmp_path).close()
     root = str(tmp_path)
     assert run_cli(capsys, "-C", root, "import", str(source))[0] == 0
-    code, out, _ = run_cli(capsys, "-C", root, "validate", "--no-shapes", "--format", "json")
+    code, out, _ = run_cli(capsys, "-C", root, "validate", "--no-shapes", "--json")
     assert code == 1
     [report] = json.loads(out)["reports"]
     assert [v["constraint"] for v in report["violations"]] == [
@@ -138,12 +138,16 @@ def test_imported_document_is_validated_in_the_store(tmp_path: Path, capsys: pyt
 
 
 def test_input_format_for_unusual_extensions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "lineage.provjson"
+    path = tmp_path / "lineage.provdoc"
     path.write_text(_cycle_document().serialize(format="json"))
     code, _, err = run_cli(capsys, "validate", str(path))
     assert code == 2
-    assert "cannot tell the format" in err
-    assert run_cli(capsys, "validate", str(path), "--input-format", "prov-json")[0] == 1
+    assert "cannot tell the format of" in err and "give --format" in err  # the error names the flag
+    assert run_cli(capsys, "validate", str(path), "--format", "prov-json")[0] == 1
+    assert run_cli(capsys, "validate", "--format", "prov-json")[0] == 2  # --format is FILE's format
+    suffixed = tmp_path / "lineage.provjson"  # the suffix provgraph itself writes
+    suffixed.write_text(path.read_text())
+    assert run_cli(capsys, "validate", str(suffixed))[0] == 1
 
 
 def test_flatten_finds_a_cycle_between_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,7 +157,7 @@ def test_flatten_finds_a_cycle_between_runs(tmp_path: Path, capsys: pytest.Captu
     _record(tmp_path, _end("r1", "cleaning", used=[a], generated=[b]), _end("r2", "cleaning", used=[b], generated=[a]))
     root = str(tmp_path)
     assert run_cli(capsys, "-C", root, "validate", "--no-shapes")[0] == 0
-    code, out, _ = run_cli(capsys, "-C", root, "validate", "--no-shapes", "--flatten", "--format", "json")
+    code, out, _ = run_cli(capsys, "-C", root, "validate", "--no-shapes", "--flatten", "--json")
     assert code == 1
     [violation] = json.loads(out)["reports"][0]["violations"]
     assert violation["constraint"] == "Constraint 42 (derivation-generation-generation-ordering)"

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
 from .. import events as ev
-from ..errors import InvalidEvent, ProvgraphError
+from ..errors import InvalidEvent, MissingFile
 from ..project import Project
 from ..vocab import slug
 from .environment import default_agents, environment, git_state, script_path
@@ -79,6 +79,7 @@ class Run:
         parent: str | None = None,
         run_id: str | None = None,
         capture_environment: bool = True,
+        script: str | os.PathLike[str] | None = None,
     ) -> None:
         if kind not in ev.RUN_KINDS:
             raise InvalidEvent(f"unknown run kind {kind!r}; choose one of {', '.join(ev.RUN_KINDS)}",
@@ -96,6 +97,7 @@ class Run:
         self.labels: list[str] = list(dict.fromkeys(labels))
         self.agents = agents if agents is not None else default_agents()
         self.capture_environment = capture_environment
+        self.script = Path(script).resolve() if script is not None else None
         self.used: list[dict[str, Any]] = []
         self.generated: list[dict[str, Any]] = []
         self.metrics: dict[str, list[dict[str, Any]]] = {}
@@ -117,7 +119,8 @@ class Run:
         else:
             path = Path(text.removeprefix("file://")).resolve()
             if not path.exists():
-                raise ProvgraphError(f"{text}: no such file or directory (nothing recorded)")
+                raise MissingFile(f"{text}: no such file or directory; run {self.id} is recorded as aborted, "
+                                  "not failed")
             digest = _hash_cache(self.project).digest(path)
             artifact.update(sha256=digest.sha256, size=digest.size, location=self._location(path))
             if digest.directory:
@@ -206,7 +209,7 @@ class Run:
             git = git_state(str(self.project.root))
             if git:
                 code["git"] = git
-            script = script_path()
+            script = self.script or script_path()
             if script:
                 code["script"] = {"path": self._location(script),
                                   "sha256": _hash_cache(self.project).file(script).sha256}
@@ -237,7 +240,7 @@ class Run:
         _current.reset(self._token)
         if exc is None:
             self.status = "completed"
-        elif isinstance(exc, KeyboardInterrupt):
+        elif isinstance(exc, KeyboardInterrupt | MissingFile):  # stopped, or never had what it needed
             self.status = "aborted"
         else:
             self.status = "failed"
@@ -249,7 +252,7 @@ def run(step: str, kind: str = "other", **options: Any) -> Run:
 
     Options: ``project`` (a :class:`Project` or folder; default: the project containing the working
     directory, created if missing), ``params``, ``labels``, ``agents``, ``parent``, ``run_id``,
-    ``capture_environment``.
+    ``capture_environment``, ``script`` (the code file to record; default: the running script).
     """
     return Run(step, kind, **options)
 

@@ -9,8 +9,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from .. import events as ev
 from ..admission import admit
 from ..errors import InvalidEvent, JournalError, ProvgraphError, StoreError
@@ -21,7 +19,7 @@ from ..project import Project
 from ..query.runinfo import describe_run, store_stats
 from ..redaction import redact
 from ..tables import table
-from .output import add_format_option, emit
+from .output import add_format_option, emit, progress_bar
 
 
 def register(sub: Any) -> None:
@@ -30,12 +28,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("show", help="everything recorded about one run")
-    p.add_argument("run", help="run id (see 'provgraph runs')")
+    p.add_argument("run", metavar="RUN", help="run id (see 'provgraph runs')")
     add_format_option(p, ("table", "json"))
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("ingest", help="record events from a JSON Lines file ('-' for stdin)")
-    p.add_argument("file")
+    p.add_argument("file", metavar="FILE", help="events as JSON Lines, one event a line ('-': standard input)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("stats", help="counts of runs, artifacts, agents and quads")
@@ -96,9 +94,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         out.write(f"{'script:':<12}{code['script']} sha256:{code['script_sha256'][:12]}\n")
     env = info["environment"]
     if env:
-        out.write(f"{'python:':<12}{env['python']} on {env['platform']} ({env['hostname']}), "
-                  f"{len(env['packages'])} packages\n")
-    for title, values in (("parameters", info["params"]), ("seeds", info["seeds"]), ("metrics", info["metrics"])):
+        parts = [f"Python {env['python']}" if env.get("python") else None, env.get("platform"),
+                 env.get("hostname"), env.get("container"),
+                 f"{len(env['packages'])} packages" if env.get("packages") else None]
+        if any(parts):
+            out.write(f"{'environment:':<12} {', '.join(p for p in parts if p)}\n")
+    for title, values in (("parameters", info["params"]), ("seeds", info["seeds"]), ("metrics", info["metrics"]),
+                          ("annotations", info["annotations"])):
         if values:
             out.write(f"\n{title}:\n" + table([{"name": k, "value": v} for k, v in values.items()], ["name", "value"]))
     for title in ("used", "generated"):
@@ -158,7 +160,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         skipped = f" ({len(duplicates)} duplicate id(s) skipped: {', '.join(duplicates[:5])}" \
                   f"{', ...' if len(duplicates) > 5 else ''})" if duplicates else ""
         try:
-            with tqdm(total=len(fresh), unit="event", disable=len(fresh) < 1000 or None, file=sys.stderr) as bar:
+            with progress_bar(len(fresh), "event", "ingest") as bar:
                 project.sync(progress=bar.update)
             quads = len(project.store)
         except StoreError as exc:
@@ -229,7 +231,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         check = project.verify()
         if not check.ok:
             raise ProvgraphError(f"refusing to rebuild from a broken journal: {check.summary()}")
-        with tqdm(total=check.entries, unit="event", disable=check.entries < 1000 or None, file=sys.stderr) as bar:
+        with progress_bar(check.entries, "event", "rebuild") as bar:
             count = project.rebuild(progress=bar.update)
         print(f"rebuilt the store from {count} journal entries: {len(project.store)} quads")
     return 0

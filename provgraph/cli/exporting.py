@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import ExportError
 from ..project import Project
+from .output import file_name_for, progress_bar
 
 
 def register(sub: Any) -> None:
@@ -16,8 +17,9 @@ def register(sub: Any) -> None:
     from ..importers.prov_read import READ_FORMATS
 
     p = sub.add_parser("export", help="write the store, a run, or a lineage/impact in a W3C PROV or RDF format")
-    p.add_argument("--format", "-f", required=True, choices=list(FORMATS),
-                   help="provn, prov-json, prov-xml, prov-jsonld (PROV-DM); turtle, trig, nquads, jsonld (PROV-O)")
+    p.add_argument("--format", "-f", choices=list(FORMATS),
+                   help="provn, prov-json, prov-xml, prov-jsonld (PROV-DM); turtle, trig, nquads, jsonld (PROV-O); "
+                        "default: from the suffix of -o (.provn, .provjson, .provx, .ttl, .trig, .nq, .jsonld, ...)")
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--run", help="only this run's bundle")
     scope.add_argument("--lineage", metavar="REF", help="only what REF came from (path, hash, name, run or IRI)")
@@ -27,13 +29,14 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("import", help="read a PROV document (PROV-N, PROV-JSON, PROV-XML, PROV-JSONLD, Turtle, "
                                       "TriG, N-Quads, JSON-LD) into the store, each bundle a named graph")
-    p.add_argument("file", help="the document; its format is read from the extension unless --format is given")
+    p.add_argument("file", metavar="FILE",
+                   help="the document; its format is read from the extension unless --format is given")
     p.add_argument("--format", choices=list(READ_FORMATS), help="the document's format (default: by extension)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("audit", help="write (or --check) an audit bundle: lineage in every format, diagram, "
                                      "summary, checksums and journal verification")
-    p.add_argument("ref", nargs="?", help="the artifact, run or model to audit")
+    p.add_argument("ref", nargs="?", metavar="REF", help="the artifact, run or model to audit")
     p.add_argument("-o", "--output", help="the bundle to write (default: audit-<ref>.zip)")
     p.add_argument("--impact", action="store_true", help="audit what was derived from REF instead of its lineage")
     p.add_argument("--check", metavar="BUNDLE", help="re-verify the checksums of an existing bundle")
@@ -51,17 +54,38 @@ def _write(data: bytes, output: str) -> None:
         raise ExportError(f"cannot write {output}: {exc}") from exc
 
 
+def _export_format(args: argparse.Namespace) -> str:
+    """--format, else the format the suffix of -o names."""
+    from ..export import FORMATS
+    from ..importers.prov_read import guess_format
+
+    if args.format:
+        return str(args.format)
+    if args.output == "-":
+        raise ExportError("give --format when writing to standard output (or -o FILE with a known suffix)")
+    fmt = guess_format(args.output, b"")
+    if fmt not in FORMATS:
+        raise ExportError(f"{args.output}: provgraph does not write {fmt}; give --format ({', '.join(FORMATS)})")
+    return fmt
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from ..export import export
     from ..query import impact, lineage
 
-    with Project.find(args.project) as project:
+    args.format = _export_format(args)
+    scoped = args.lineage or args.impact
+    with Project.find(args.project) as project, progress_bar(2 if scoped else 1, "step", "export") as bar:
         store = project.store
         nodes = None
-        if args.lineage or args.impact:
+        if scoped:
+            bar.set_description(f"{'lineage' if args.lineage else 'impact'} of {scoped}")
             ask = lineage if args.lineage else impact
-            nodes = ask(store, args.lineage or args.impact, root=project.root).nodes
+            nodes = ask(store, scoped, root=project.root).nodes
+            bar.update()
+        bar.set_description(f"writing {args.format}")
         data = export(store, args.format, run=args.run, nodes=nodes)
+        bar.update()
     _write(data, args.output)
     if args.output != "-":
         print(f"wrote {args.output} ({len(data)} bytes, {args.format})", file=sys.stderr)
@@ -92,9 +116,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 0 if check.ok else 1
     if not args.ref:
         raise ExportError("name what to audit (provgraph audit REF -o bundle.zip) or give --check BUNDLE")
-    output = args.output or f"audit-{''.join(c if c.isalnum() or c in '-_.' else '_' for c in args.ref)}.zip"
-    with Project.find(args.project) as project:
-        result = build_audit(project, args.ref, output, "impact" if args.impact else "lineage")
+    output = args.output or file_name_for("audit", args.ref, ".zip")
+    from ..export import FORMATS
+
+    with Project.find(args.project) as project, progress_bar(len(FORMATS), "format", "audit") as bar:
+        started: list[str] = []
+
+        def writing(label: str) -> None:  # called as each format begins
+            bar.update(1 if started else 0)
+            started.append(label)
+            bar.set_description(label)
+
+        result = build_audit(project, args.ref, output, "impact" if args.impact else "lineage", progress=writing)
+        bar.update(1)
     print(f"wrote {result.path}: {len(result.files)} files; manifest sha256 {result.manifest_sha256}")
     for note in result.notes:
         print(f"note: {note}")

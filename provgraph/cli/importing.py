@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import ProvgraphError
 from ..importers.registry import MODULES, ImportOptions, importer
 from ..project import Project
+from .output import progress_bar
 
 
 def register(sub: Any) -> None:
@@ -36,7 +37,8 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
     project = None if args.dry_run else Project.find(args.project, create=True)
     options = ImportOptions(project_root=project.root if project else None, spec=args.spec,
                             check_input_facets=args.check_input_facets, schema=args.schema)
-    result = chosen.read(args.path, options)
+    with progress_bar(None, "file", f"reading {args.path}"):
+        result = chosen.read(args.path, options)
     if project is None:
         print(f"would record {result.summary()} from {args.path}")
         return 0
@@ -44,6 +46,8 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
         seen = {entry.event.get("id") for entry in project.journal.entries()}
         fresh = [event for event in result.events if event["id"] not in seen]
         project.record_many(fresh)
+        with progress_bar(len(fresh), "event", f"import {args.source}") as bar:
+            project.sync(progress=bar.update)
         skipped = len(result.events) - len(fresh)
         note = f" ({skipped} of its events were already recorded and were skipped)" if skipped else ""
         print(f"recorded {result.summary()} from {args.path}{note}; store has {len(project.store)} quads")

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from tqdm import tqdm
+
 from ..tables import cell, table
 
 FORMATS = ("table", "json", "csv")
@@ -32,3 +34,13 @@ def emit(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str = "
             writer.writerow({c: cell(row.get(c)) for c in columns})
     else:
         out.write(table(rows, columns))
+
+
+def file_name_for(prefix: str, ref: str, suffix: str) -> str:
+    """A default output file named after a reference: ``audit-data_raw.csv.zip``."""
+    return f"{prefix}-{''.join(c if c.isalnum() or c in '-_.' else '_' for c in ref)}{suffix}"
+
+
+def progress_bar(total: int | None, unit: str, desc: str | None = None) -> tqdm:
+    """A progress bar on standard error, drawn only when standard error is a terminal."""
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)

@@ -16,8 +16,10 @@ from ..query import sparql
 from ..query.policy import invalidated
 from ..query.results import Table
 from ..query.runs import diff, runs, who
+from ..query.sparql import explain, with_prefixes
 from ..query.traverse import impact, lineage
 from ..store import Solutions
+from ..store.bindings import is_update
 from ..usecases.invalidate import invalidate
 from .output import add_format_option, emit
 
@@ -48,24 +50,26 @@ def register(sub: Any) -> None:
         p.set_defaults(func=cmd_traverse, direction=name)
 
     p = sub.add_parser("who", help="who generated, used, invalidated or ran REF, and when")
-    p.add_argument("ref", metavar="REF")
+    p.add_argument("ref", metavar="REF", help="run, artifact, dataset or agent: path, hash prefix, name, id or IRI")
     add_format_option(p)
     p.set_defaults(func=cmd_who)
 
     p = sub.add_parser("diff", help="what differs between two runs: inputs, parameters, code, packages, metrics")
-    p.add_argument("run_a", metavar="RUN_A")
-    p.add_argument("run_b", metavar="RUN_B")
+    p.add_argument("run_a", metavar="RUN_A", help="the first run (its id)")
+    p.add_argument("run_b", metavar="RUN_B", help="the run to compare it with")
     add_format_option(p)
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("invalidate", help="mark REF invalid and list the models and deployments it affects")
-    p.add_argument("ref", metavar="REF")
+    p.add_argument("ref", metavar="REF", help="the artifact or dataset that is wrong: path, hash prefix, name or IRI")
     p.add_argument("--reason", required=True, help="why it is invalid")
     add_format_option(p)
     p.set_defaults(func=cmd_invalidate)
 
     p = sub.add_parser("sparql", help="run a SPARQL query (a file or the text itself); read-only unless --update")
-    p.add_argument("query", metavar="FILE_OR_QUERY")
+    p.add_argument("query", metavar="FILE_OR_QUERY",
+                   help="a query file (.rq) or the query itself; prov:, provml:, rdf:, rdfs:, xsd: and the id "
+                        "prefixes (run:, data:, ...) are predefined")
     p.add_argument("--bind", action="append", default=[], metavar="NAME=VALUE",
                    help="bind ?NAME to VALUE (a string literal, or an IRI written <...>); repeatable")
     p.add_argument("--update", action="store_true", help="run a SPARQL update (changes the store, not the journal)")
@@ -135,24 +139,31 @@ def _binding(text: str) -> tuple[str, NamedNode | Literal]:
 
 
 def _query_text(given: str) -> str:
-    path = Path(given)
+    """The query: the text itself, or the file it names (a word with no space and no brace)."""
+    if any(c.isspace() for c in given) or "{" in given:
+        return given
     try:
-        if len(given) < 4096 and "\n" not in given and path.is_file():
-            return path.read_text(encoding="utf-8")
-    except OSError as exc:
+        return Path(given).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise QueryError(f"{given}: no such file (give a query file or the query text itself)") from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise QueryError(f"cannot read {given}: {exc}") from exc
-    return given
 
 
 def cmd_sparql(args: argparse.Namespace) -> int:
     text = _query_text(args.query)
     check_sparql(text)
     bindings = dict(_binding(b) for b in args.bind)
+    if not args.update and is_update(text):
+        raise QueryError("this is an update; add --update")
     with Project.find(args.project) as project:
         if args.update:
             if bindings:
                 raise QueryError("--bind works with queries, not with --update")
-            project.store.update(text)
+            try:
+                project.store.update(with_prefixes(text))
+            except QueryError as exc:
+                raise explain(exc, text, "update") from exc
             print("update applied")
             return 0
         result = sparql(project.store, text, **bindings)

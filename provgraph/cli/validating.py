@@ -19,17 +19,20 @@ EXIT_VALID, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: Any) -> None:
+    from ..importers.prov_read import READ_FORMATS
+
     p = sub.add_parser("validate", help="check a PROV document, the store or a run against PROV-CONSTRAINTS "
                                         "(and the store against the ML profile's SHACL shapes)")
-    p.add_argument("file", nargs="?", help="a PROV document (PROV-N, PROV-JSON, PROV-XML, Turtle, TriG, ...); "
-                                           "default: the project's store")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a PROV document (PROV-N, PROV-JSON, PROV-XML, Turtle, TriG, ...); "
+                        "default: the project's store")
     p.add_argument("--run", help="only this run's bundle")
-    p.add_argument("--input-format", help="the file's format when its extension does not say "
-                                          "(provn, prov-json, prov-xml, prov-jsonld, turtle, trig, nquads, jsonld)")
+    p.add_argument("--format", choices=list(READ_FORMATS),
+                   help="FILE's format, as for 'provgraph import' (default: from its extension)")
     p.add_argument("--no-shapes", action="store_true", help="skip the SHACL shapes (store and run only)")
     p.add_argument("--flatten", action="store_true",
                    help="validate all bundles (runs) as one instance, to find conflicts between them")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (default: text)")
     p.set_defaults(func=cmd_validate)
 
 
@@ -47,7 +50,7 @@ def _reports(args: argparse.Namespace) -> list[tuple[str, Any]]:
     from ..validate import check_document, check_store
 
     if args.file:
-        return [(args.file, check_document(_read_file(args.file, args.input_format), flatten=args.flatten))]
+        return [(args.file, check_document(_read_file(args.file, args.format), flatten=args.flatten))]
     scope = f"run {args.run}" if args.run else "store"
     with Project.find(args.project) as project:
         reports = check_store(project.store, run=args.run, shapes=not args.no_shapes, flatten=args.flatten)
@@ -57,6 +60,9 @@ def _reports(args: argparse.Namespace) -> list[tuple[str, Any]]:
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.file and args.run:
         print("provgraph: error: give a FILE or --run RUN, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format and not args.file:
+        print("provgraph: error: --format names FILE's format; give a FILE", file=sys.stderr)
         return EXIT_USAGE
     if args.file and args.no_shapes:
         print("provgraph: error: --no-shapes applies to the store; shapes are not checked on files",
@@ -68,7 +74,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"provgraph: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     ok = all(report.ok for _, report in reports)
-    if args.format == "json":
+    if args.json:
         payload = {"ok": ok, "reports": [{"scope": scope, **report.to_dict()} for scope, report in reports]}
         json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -41,9 +41,9 @@ _PROV_READERS = {"provn": "provn", "prov-json": "json", "prov-xml": "xml", "prov
 _RDF_READERS = {"turtle": RdfFormat.TURTLE, "trig": RdfFormat.TRIG, "nquads": RdfFormat.N_QUADS,
                 "rdfxml": RdfFormat.RDF_XML, "jsonld": RdfFormat.JSON_LD}
 _EXTENSIONS = {
-    ".provn": "provn", ".pn": "provn", ".json": "prov-json", ".provx": "prov-xml", ".xml": "prov-xml",
-    ".ttl": "turtle", ".trig": "trig", ".nq": "nquads", ".rdf": "rdfxml", ".owl": "rdfxml",
-    ".jsonld": "jsonld",
+    ".provn": "provn", ".pn": "provn", ".json": "prov-json", ".provjson": "prov-json", ".provx": "prov-xml",
+    ".provxml": "prov-xml", ".xml": "prov-xml", ".ttl": "turtle", ".trig": "trig", ".nq": "nquads",
+    ".nt": "nquads", ".rdf": "rdfxml", ".owl": "rdfxml", ".jsonld": "jsonld",
 }
 _PROV_JSONLD_CONTEXT = "openprovenance.org/prov-jsonld"
 #: ProvToolbox declares ``prefix xsd <http://www.w3.org/2001/XMLSchema>`` (no ``#``); PROV-N predefines xsd, and
@@ -58,8 +58,8 @@ def guess_format(path: str | Path, data: bytes) -> str:
         return "prov-jsonld"
     suffix = Path(name).suffix
     if suffix not in _EXTENSIONS:
-        raise ExportError(f"cannot tell the format of {path} from its extension; give one of: "
-                          f"{', '.join(READ_FORMATS)}")
+        raise ExportError(f"cannot tell the format of {path} from its extension ({suffix or 'none'}); "
+                          f"give --format ({', '.join(READ_FORMATS)})")
     fmt = _EXTENSIONS[suffix]
     if fmt == "jsonld" and _PROV_JSONLD_CONTEXT.encode() in data[:65536]:
         return "prov-jsonld"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -115,6 +116,7 @@ def describe_run(store: Store, run_id: str) -> dict[str, Any]:
         "labels": sorted(many(node, PROVML.hasLabel)),
         "agents": [], "params": {}, "seeds": {}, "metrics": {}, "used": [], "generated": [],
         "environment": None, "code": None,
+        "annotations": json.loads(notes) if (notes := one(node, PROVML.annotations)) else {},
     }
     for agent in many(node, PROV.wasAssociatedWith):
         behalf = one(agent, PROV.actedOnBehalfOf)
@@ -150,6 +152,8 @@ def describe_run(store: Store, run_id: str) -> dict[str, Any]:
             else:
                 info["generated"].append(_artifact(subject, one, many, None))
     info["metrics"] = {name: max(points, key=lambda p: p[0])[1] for name, points in sorted(latest.items())}
+    info["metric_history"] = {name: sorted(points, key=lambda p: p[0]) for name, points in sorted(latest.items())
+                              if len(points) > 1}
     script = next((u for u in info["used"] if u["kind"] == "code"), None)
     if script:
         info["used"].remove(script)

@@ -29,8 +29,10 @@ def parse_condition(text: str) -> Condition:
     """``"n_estimators>=50"`` -> ``("n_estimators", ">=", 50)``; values are read as JSON scalars."""
     for op in OPERATORS:
         name, found, value = text.partition(op)
-        if found and name.strip():
+        if found and name.strip() and value.strip() and value.strip()[0] not in "<>=!":
             return name.strip(), op, _scalar(value.strip())
+        if found:
+            break
     raise QueryError(f"{text!r} is not a condition; write NAME=VALUE or NAME>=VALUE (= != < <= > >=)")
 
 

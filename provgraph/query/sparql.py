@@ -7,6 +7,7 @@ literals here, so a string is always a string literal, however many quotes or br
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,8 @@ from ..errors import QueryError
 from ..events import parse_time
 from ..resources import query_text
 from ..store import QueryResult, Solutions, Store, Term
-from ..store.bindings import inject_values, where_brace
-from ..vocab import XSD, literal
+from ..store.bindings import inject_values, is_update, tokens, where_brace
+from ..vocab import PREFIXES, XSD, literal
 
 #: The text of the shipped query ``queries/<name>.rq``.
 load = query_text
@@ -52,14 +53,48 @@ def term(value: Any) -> Term:
     raise QueryError(f"cannot bind a {type(value).__name__} to a SPARQL variable")
 
 
+def with_prefixes(text: str) -> str:
+    """``text`` with the usual prefixes (prov, provml, rdf, rdfs, xsd, mls and the id namespaces such as
+    ``run:`` and ``data:``) declared on one line before it, unless it declares them itself."""
+    declared = {m.group().upper() for m in tokens(text) if m.lastgroup == "word"}
+    missing = [f"PREFIX {name}: <{iri}>" for name, iri in PREFIXES.items() if f"{name.upper()}:" not in declared]
+    return " ".join(missing) + "\n" + text
+
+
+def explain(exc: QueryError, text: str, what: str = "query") -> QueryError:
+    """A syntax error of ``text`` (run as :func:`with_prefixes` wrote it) as one line with its position."""
+    cause = exc.__cause__
+    found = _POSITION.match(" ".join(str(cause).split())) if isinstance(cause, SyntaxError) else None
+    if found is None:
+        return exc
+    line, column, detail = int(found["line"]) - 1, int(found["column"]), found["detail"]
+    if "Prefix not found" in detail:
+        detail = "unknown prefix (declare it: PREFIX name: <iri>)"
+    elif len(detail) > 100:
+        detail = detail[:97] + "..."
+    source = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+    near = source[max(column - 25, 0):column + 5].strip()
+    return QueryError(f"invalid SPARQL {what} at line {line}, column {column}"
+                      + (f" (near {near!r})" if near else "") + f": {detail}")
+
+
+_POSITION = re.compile(r"error at (?P<line>\d+):(?P<column>\d+): (?P<detail>.*)")
+
+
 def sparql(store: Store, text: str, /, **bindings: Any) -> QueryResult:
     """Run any SPARQL query on ``store`` with ``bindings`` (variable name -> value) bound safely.
 
     ``sparql(store, "SELECT ?s WHERE { ?s rdfs:label ?name }", name="raw.csv")``. A ``None`` value
-    leaves the variable unbound. Returns :class:`Solutions`, a ``bool`` (ASK) or triples.
+    leaves the variable unbound. The usual prefixes are predefined (see :func:`with_prefixes`); a syntax
+    error names its line and column. Returns :class:`Solutions`, a ``bool`` (ASK) or triples.
     """
+    if is_update(text):
+        raise QueryError("this is an update, not a query; run it with store.update() (provgraph sparql --update)")
     bound = {name: term(value) for name, value in bindings.items() if value is not None}
-    return store.query(text, bound)
+    try:
+        return store.query(with_prefixes(text), bound)
+    except QueryError as exc:
+        raise explain(exc, text) from exc
 
 
 def _shipped(store: Store, name: str, bindings: dict[str, Any]) -> QueryResult:

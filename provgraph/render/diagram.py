@@ -13,8 +13,9 @@ from ..store import Store
 from .dot import to_digraph
 from .scope import build_view
 
-#: Output formats by file suffix; DOT needs no Graphviz binary.
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+#: Output formats by file suffix: every format Graphviz writes (``.jpg``, ``.webp``, ``.ps``, ...) under its
+#: own name; DOT (``.dot``, ``.gv``) needs no Graphviz binary.
+FORMATS = {f".{fmt}": fmt for fmt in sorted(graphviz.FORMATS)} | {".dot": "dot", ".gv": "dot"}
 _MISSING_DOT = (
     "the Graphviz 'dot' program is not installed or not on PATH; install Graphviz "
     "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz) "
@@ -32,6 +33,7 @@ def diagram(
     collapse: bool = True,
     expand: bool = False,
     reduce: bool = False,
+    flow: bool = False,
 ) -> graphviz.Digraph:
     """The lineage diagram of ``store`` as a :class:`graphviz.Digraph`.
 
@@ -43,12 +45,13 @@ def diagram(
     and folds six or more sibling runs (same step, kind and parent), the artifacts such a group made,
     or the versions of one dataset into one counted node (a sweep of 200 runs becomes "train ×200");
     ``expand`` keeps the boxes but shows every member. ``reduce`` drops ``wasDerivedFrom`` edges
-    implied by a chain of other derivations (transitive reduction) and ``wasAttributedTo`` edges
-    implied by generation plus association.
+    implied by ``used`` plus ``wasGeneratedBy`` or by a chain of other derivations, and
+    ``wasAttributedTo`` edges implied by generation plus association. Arrows point the PROV way, from
+    the later thing to the earlier; ``flow`` turns them to the direction data flowed.
     """
     view = build_view(store, focus, depth, direction, highlight_impact, run, collapse, expand, reduce)
     title = f"provenance of {focus}" if focus else (f"run {run}" if run else "provenance")
-    return to_digraph(view, title)
+    return to_digraph(view, title, flow)
 
 
 def pipe(dot: graphviz.Digraph, fmt: str) -> bytes:
@@ -72,9 +75,13 @@ def svg(store: Store, **options: Any) -> str:
 
 
 def render_to(store: Store, path: str | Path, fmt: str | None = None, **options: Any) -> Path:
-    """Write the diagram to ``path``; the format is ``fmt`` or read from the suffix (default SVG)."""
+    """Write the diagram to ``path`` in ``fmt``, or in the format its suffix names (``.svg``, ``.jpg``, ...)."""
     target = Path(path)
-    fmt = fmt or FORMATS.get(target.suffix.lower(), "svg")
+    if fmt is None:
+        if target.suffix.lower() not in FORMATS:
+            raise RenderError(f"cannot tell a diagram format from {target.name!r}; end the name with one of "
+                              f"{', '.join(sorted(FORMATS))} (or give --format)")
+        fmt = FORMATS[target.suffix.lower()]
     if fmt not in FORMATS.values():
         raise RenderError(f"unknown diagram format {fmt!r}; choose one of {', '.join(sorted(set(FORMATS.values())))}")
     data = pipe(diagram(store, **options), fmt)

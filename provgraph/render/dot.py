@@ -36,8 +36,12 @@ def node_id(iri: str) -> str:
     return name.replace(":", "%3A")
 
 
-def to_digraph(view: View, title: str = "provenance") -> graphviz.Digraph:
-    """The Graphviz digraph of a view, with a legend."""
+def to_digraph(view: View, title: str = "provenance", flow: bool = False) -> graphviz.Digraph:
+    """The Graphviz digraph of a view, with a legend.
+
+    Edges point the PROV way, from the later thing to the earlier (``model wasGeneratedBy train``);
+    ``flow`` draws their arrowheads the other way, in the direction data flowed (the layout is the same).
+    """
     dot = graphviz.Digraph(name=title)
     dot.attr(rankdir="BT", fontname=FONT, fontsize="11", nodesep="0.35", ranksep="0.45", tooltip=title)
     dot.attr("node", style="filled", fontname=FONT, fontsize="10", penwidth="1")
@@ -57,10 +61,12 @@ def to_digraph(view: View, title: str = "provenance") -> graphviz.Digraph:
             attrs.update(constraint="false", color="#A0A0A0", fontcolor="#808080")
         if relation == "wasInvalidatedBy":
             attrs.update(color=INVALID_COLOR, fontcolor=INVALID_COLOR)
+        if flow:
+            attrs["dir"] = "back"
         dot.edge(ids[tail], ids[head], **attrs)
     if view.reduced:
         dot.attr(comment=f"{view.reduced} implied edges dropped (reduce)")
-    _legend(dot, view)
+    _legend(dot, view, flow)
     return dot
 
 
@@ -252,10 +258,15 @@ def _group_tooltip(group: Group) -> str:
     return _escape_tooltip(lines)
 
 
-def _legend(dot: graphviz.Digraph, view: View) -> None:
+ARROWS = {False: "arrows: from the later thing to the earlier (PROV)",
+          True: "arrows: the way data flowed (input to output)"}
+
+
+def _legend(dot: graphviz.Digraph, view: View, flow: bool = False) -> None:
     entries: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
         ("legend/entity", "Entity", ENTITY, {}), ("legend/activity", "Activity", ACTIVITY, {}),
-        ("legend/agent", "Agent", AGENT, {}),
+        ("legend/agent", f"every activity: {view.sole_agent}" if view.sole_agent else "Agent", AGENT, {}),
+        ("legend/arrows", ARROWS[flow], {"shape": "plaintext", "fillcolor": "#FFFFFF"}, {}),
     ]
     if view.impact:
         source = view.nodes.get(view.impact_source or "")

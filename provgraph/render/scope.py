@@ -51,6 +51,7 @@ class View:
     tainted: set[str] = field(default_factory=set)
     clusters: bool = True
     reduced: int = 0
+    sole_agent: str | None = None
 
     def shown(self) -> list[str]:
         """Ids of the drawn nodes: ungrouped nodes, then groups."""
@@ -88,13 +89,17 @@ def build_view(
     scope = _decorate(lineage, scope, keep={x for x in (focus_iri, source) if x})
     parents = _parents(lineage, scope)
     details = lineage.details(scope | set(parents.values()))
+    agents = {n for n in scope if lineage.kinds.get(n) == "agent"}
+    sole = next(iter(agents)) if len(agents) == 1 and focus_iri not in agents else None
+    if sole is not None:  # one agent did everything: a legend line says so, no node and no edges
+        scope = scope - agents
     view = View({iri: details[iri] for iri in sorted(scope)}, focus=focus_iri, impact_source=source,
-                clusters=collapse, parents=parents)
+                clusters=collapse, parents=parents, sole_agent=details[sole].name if sole else None)
     view.parent_nodes = {iri: details[iri] for iri in set(parents.values())}
     for iri in scope:
         names = {details[a].name for relation in ("wasAssociatedWith", "wasAttributedTo")
                  for a in lineage.targets(iri, relation) if a in details}
-        view.agents[iri] = sorted(names)
+        view.agents[iri] = [] if sole else sorted(names)
     view.invalidated = {n for n in scope if lineage.targets(n, "wasInvalidatedBy")}
     view.tainted = set(lineage.impact(_seeds(lineage, view.invalidated))) & scope - view.invalidated
     if source is not None:
@@ -265,18 +270,22 @@ def _edges(lineage: LineageGraph, view: View, scope: set[str], draw_nesting: boo
 def _reduce(view: View) -> int:
     """Drop implied edges; returns how many were dropped.
 
-    A derivation implied by a chain of other derivations goes (transitive reduction), and so does an
-    attribution implied by the generating activity's association with the same agent.
+    A derivation goes when the activity that generated the derived entity used the source (``used`` plus
+    ``wasGeneratedBy`` already say it) or when a chain of other derivations implies it (transitive
+    reduction); an attribution goes when the generating activity was associated with the same agent.
     """
-    derivations = nx.DiGraph([(u, v) for u, v, rel in view.edges if rel == "wasDerivedFrom"])
-    dropped: list[tuple[str, str, str]] = []
-    if nx.is_directed_acyclic_graph(derivations):
-        kept = set(nx.transitive_reduction(derivations).edges())
-        dropped += [e for e in view.edges if e[2] == "wasDerivedFrom" and (e[0], e[1]) not in kept]
     makers: dict[str, list[str]] = defaultdict(list)
     for tail, head, relation in view.edges:
         if relation == "wasGeneratedBy":
             makers[tail].append(head)
+    dropped = [(derived, source, relation) for derived, source, relation in view.edges
+               if relation == "wasDerivedFrom"
+               and any((activity, source, "used") in view.edges for activity in makers[derived])]
+    derivations = nx.DiGraph([(u, v) for u, v, rel in view.edges if rel == "wasDerivedFrom"])
+    if nx.is_directed_acyclic_graph(derivations):
+        kept = set(nx.transitive_reduction(derivations).edges())
+        dropped += [e for e in view.edges if e[2] == "wasDerivedFrom" and (e[0], e[1]) not in kept
+                    and e not in dropped]
     for entity, agent, relation in view.edges:
         if relation == "wasAttributedTo" and any(
             (activity, agent, "wasAssociatedWith") in view.edges for activity in makers[entity]

@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from pyoxigraph import NamedNode
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from ..errors import QueryError
 from ..export import FORMATS as EXPORT_FORMATS
 from ..export import export
-from ..query import impact, lineage
+from ..query import impact, lineage, resolve
 from ..query.runinfo import describe_run
 from ..query.runs import runs, who
 from ..render import diagram
@@ -50,6 +51,14 @@ def _int(request: Request, name: str, low: int, high: int) -> int | None:
     if not text.isdigit() or len(text) > 18 or not low <= int(text) <= high:
         raise ApiError(400, f"{name} must be a whole number from {low} to {high}, not {text[:40]!r}", name)
     return int(text)
+
+
+def locate(store: Store, ref: str) -> NamedNode:
+    """The node ``ref`` names; a reference that names nothing (or several things) is a 404."""
+    try:
+        return resolve(store, ref)
+    except QueryError as exc:
+        raise ApiError(404, str(exc), "ref") from exc
 
 
 async def _store(request: Request, role: str = "reader") -> Store:
@@ -96,7 +105,7 @@ async def _graph(request: Request, direction: str) -> Response:
     ref = _one(request, "ref", required=True)
     as_of = _one(request, "as_of")
     walk = impact if direction == "impact" else lineage
-    result = await run_in_threadpool(lambda: walk(store, str(ref), as_of=as_of))
+    result = await run_in_threadpool(lambda: walk(store, locate(store, str(ref)), as_of=as_of))
     return _json(result.payload())
 
 
@@ -111,7 +120,7 @@ async def get_lineage(request: Request) -> Response:
 async def get_who(request: Request) -> Response:
     store = await _store(request)
     ref = _one(request, "ref", required=True)
-    result = await run_in_threadpool(lambda: who(store, str(ref)))
+    result = await run_in_threadpool(lambda: who(store, locate(store, str(ref))))
     return _json({"ref": ref, "rows": result.rows})
 
 

@@ -10,13 +10,12 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
-from importlib.resources import files
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
@@ -25,7 +24,7 @@ from ..errors import InvalidEvent
 from ..limits import check_sparql
 from ..mapping import event_to_quads
 from ..redaction import RedactingFilter
-from . import api
+from . import api, explorer
 from .auth import authorize
 from .backend import Backend
 from .config import ServerConfig
@@ -101,14 +100,7 @@ async def openapi_document(request: Request) -> Response:
     return JSONResponse(openapi())
 
 
-async def page(request: Request) -> Response:
-    return HTMLResponse(files(__package__).joinpath("page.html").read_text(encoding="utf-8"),
-                        headers={"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
-                                                            "script-src 'unsafe-inline'; img-src 'self' data: blob:"})
-
-
 ROUTES = [
-    Route("/", page, methods=["GET"]),
     Route("/openapi.json", openapi_document, methods=["GET"]),
     Route("/api/health", health, methods=["GET"]),
     Route("/api/events", post_events, methods=["POST"]),
@@ -123,6 +115,7 @@ ROUTES = [
     Route("/api/journal", journal, methods=["GET"]),
     Route("/api/admin/rebuild", rebuild, methods=["POST"]),
     Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
+    *explorer.ROUTES,
 ]
 
 

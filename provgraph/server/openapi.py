@@ -8,6 +8,7 @@ from .. import __version__
 from .. import events as ev
 from ..export import FORMATS as EXPORT_FORMATS
 from .api import DIAGRAM_TYPES, DIRECTIONS
+from .explorer import openapi_paths
 
 _EVENT_SCHEMA = "https://w3id.org/provgraph/schemas/event-1.schema.json"
 
@@ -154,9 +155,7 @@ def openapi() -> dict[str, Any]:
                                     "responses": {"200": _json_ok("ok or degraded.")}}},
             "/openapi.json": {"get": {"summary": "This document.", "security": [],
                                       "responses": {"200": _json_ok("OpenAPI 3.1.")}}},
-            "/": {"get": {"summary": "A page to look up an artifact or run.", "security": [],
-                          "responses": {"200": {"description": "HTML.",
-                                                "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+            **openapi_paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

@@ -29,13 +29,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..store import QueryResult, Solutions, Store
-from ..store.bindings import tokens
+from ..store.bindings import is_update, tokens
 from .problems import ApiError
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
-UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 READ_ONLY = "this SPARQL endpoint is read-only: updates are refused (record events with POST /api/events instead)"
 
 Serializer = Callable[[Solutions | bool], bytes]
@@ -174,16 +173,6 @@ def _is_refused_keyword(query: str, keyword: str) -> bool:
     return any(m.lastgroup == "word" and m.group().upper() == keyword for m in tokens(query))
 
 
-def _starts_as_update(query: str) -> bool:
-    """Whether the first keyword of ``query`` (after prologue declarations) is an update operation."""
-    for match in tokens(query):
-        word = match.group().upper()
-        if match.lastgroup != "word" or word in ("PREFIX", "BASE") or ":" in word:
-            continue
-        return word in UPDATE_WORDS
-    return False
-
-
 def _form(body: bytes) -> dict[str, list[str]]:
     try:
         return urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -219,7 +208,7 @@ def extract_query(method: str, params: Mapping[str, list[str]], content_type: st
         raise ApiError(400, "give exactly one SPARQL query (the 'query' parameter or an "
                             "application/sparql-query body)", "query")
     query = queries[0]
-    if _starts_as_update(query):
+    if is_update(query):
         raise ApiError(403, READ_ONLY, "query")
     if _is_refused_keyword(query, "SERVICE"):
         raise ApiError(403, "SERVICE (federated) queries are refused: the server does not fetch other URLs",

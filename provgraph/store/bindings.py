@@ -42,6 +42,19 @@ def tokens(sparql: str) -> Iterator[re.Match[str]]:
     return _TOKEN.finditer(sparql)
 
 
+UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+
+
+def is_update(sparql: str) -> bool:
+    """Whether the first keyword of ``sparql`` (after prologue declarations) is an update operation."""
+    for match in tokens(sparql):
+        word = match.group().upper()
+        if match.lastgroup != "word" or word in ("PREFIX", "BASE") or ":" in word:
+            continue
+        return word in UPDATE_WORDS
+    return False
+
+
 def values_block(bindings: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]) -> str:
     """``VALUES (?a ?b) { (t1 t2) }`` for ``bindings``; raises :class:`QueryError` on a bad name or term."""
     names, terms = [], []

@@ -58,10 +58,7 @@ def _shape_name(shapes: Graph, shape: Any) -> str:
 
 def check_graph(data: Graph, focus_nodes: list[str | URIRef] | None = None) -> Report:
     """Validate an RDF graph against the ML profile shapes."""
-    try:
-        import pyshacl
-    except ImportError as exc:
-        raise ValidationError("SHACL validation needs pyshacl: pip install 'provgraph[validate]'") from exc
+    import pyshacl  # a runtime dependency, imported when needed (it is slow to import)
 
     shapes = _shapes_graph()
     ontology = Graph().parse(ontology_path("provml.ttl"), format="turtle")
