@@ -22,7 +22,9 @@ from .workspace import Workspace
 
 AREA = "query"
 TRAVERSALS = ("impact-large", "impact-small", "lineage-large", "lineage-small")
-TASKS = (*TRAVERSALS, "join")
+TASKS = (*TRAVERSALS, "join", "runs-param")
+#: ``runs --param n_estimators=100``: the question MLflow's search_runs answers from its SQL indexes.
+PARAM, VALUE = "n_estimators", 100
 QUERIES = Path(__file__).parent / "queries"
 JOIN = (QUERIES / "join.rq").read_text(encoding="utf-8")
 
@@ -45,7 +47,7 @@ def provgraph(meter: Meter, workspace: str) -> None:
     from pyoxigraph import NamedNode
 
     from provgraph import open_store
-    from provgraph.query import impact, lineage
+    from provgraph.query import impact, lineage, runs
 
     space = Workspace(workspace)
     marks = space.landmarks()
@@ -56,6 +58,7 @@ def provgraph(meter: Meter, workspace: str) -> None:
             meter.measure(task, lambda _, f=func, x=node: {"answer": len(f(store, x).rows)})
         agent = NamedNode(_agent(marks))
         meter.measure("join", lambda _: {"answer": len(store.query(JOIN, {"agent": agent}))})
+        meter.measure("runs-param", lambda _: {"answer": len(runs(store, params={PARAM: VALUE}).rows)})
 
 
 def inlined_sparql(meter: Meter, workspace: str) -> None:
@@ -126,5 +129,36 @@ def rdflib(meter: Meter, workspace: str) -> None:
     meter.measure("join", lambda _: {"answer": len(list(dataset.query(JOIN, initBindings={"agent": agent})))})
 
 
-TOOLS = {"provgraph": ("provgraph", TASKS), "property path on pyoxigraph": ("inlined_sparql", TRAVERSALS),
-         "networkx": ("networkx", TRAVERSALS), "rdflib SPARQL": ("rdflib", TASKS)}
+def mlflow(meter: Meter, workspace: str) -> None:
+    """MLflow's ``search_runs`` on a sqlite tracking store holding the same runs with the same parameters
+    (as MLflow stores them: strings). Logging the runs is not timed."""
+    import logging
+
+    from mlflow.tracking import MlflowClient
+
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    space = Workspace(workspace)
+    folder = space.path / "mlflow"
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    marker = folder / "filled"
+    if not marker.exists():
+        from mlflow.entities import Param
+
+        folder.mkdir(parents=True, exist_ok=True)
+        experiment = client.create_experiment("workload")
+        for event in space.events():
+            if event["type"] == "run.start" and event.get("params"):
+                run = client.create_run(experiment, run_name=event["run"]["id"])
+                client.log_batch(run.info.run_id, params=[Param(k, str(v)) for k, v in event["params"].items()])
+        marker.write_text("ok")
+    experiment_ids = [e.experiment_id for e in client.search_experiments()]
+    meter.measure("runs-param", lambda _: {"answer": len(client.search_runs(
+        experiment_ids, filter_string=f"params.{PARAM} = '{VALUE}'", max_results=50_000))},
+        note="MlflowClient.search_runs on sqlite")
+
+
+MAX_N = {"mlflow search_runs": 10_000}
+TOOLS = {"provgraph": ("provgraph", TASKS), "mlflow search_runs": ("mlflow", ("runs-param",)),
+         "property path on pyoxigraph": ("inlined_sparql", TRAVERSALS),
+         "networkx": ("networkx", TRAVERSALS), "rdflib SPARQL": ("rdflib", (*TRAVERSALS, "join"))}

@@ -82,3 +82,9 @@ def _build_store(space: Workspace, events: Iterable[dict[str, Any]]) -> int:
         store = project.store
         space.quads_path.write_bytes(store.dump(RdfFormat.N_QUADS))
         return len(store)
+
+
+def store_bytes(space: Workspace) -> int:
+    """The size on disk of the workspace's embedded store (every file of the Oxigraph folder)."""
+    folder = space.project_path / ".provgraph" / "store"
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
