@@ -29,8 +29,7 @@ from .errors import (
 )
 from .project import Project
 from .store import Store, open_store
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "ExportError",

@@ -193,9 +193,9 @@ def run_demo(root: Path, quiet: bool = False) -> dict[str, Any]:
 def _report(root: Path, summary: dict[str, Any], say: Any) -> dict[str, Any]:
     """Impact of the raw data, PROV-JSON export and diagram: the auditor's view of the demo."""
     from .export import export
-    from .export.audit import build_audit
     from .query import impact
     from .render import render_to
+    from .usecases.audit import build_audit
 
     out = root / "out"
     out.mkdir(exist_ok=True)

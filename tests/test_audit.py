@@ -16,8 +16,8 @@ from test_export import PREP, SCHEMAS, TRAIN, B, M, sample_events
 from provgraph.cli import main
 from provgraph.errors import ExportError
 from provgraph.export import prov_document
-from provgraph.export.audit import build_audit, check_audit
 from provgraph.project import Project
+from provgraph.usecases.audit import build_audit, check_audit
 from provgraph.vocab import iri
 
 FORMAT_FILES = {"lineage.provn", "lineage.json", "lineage.provx", "lineage.prov.jsonld", "lineage.ttl",

@@ -19,7 +19,7 @@ import pytest
 from conftest import TESTDATA
 
 from provgraph.errors import ExportError
-from provgraph.importers.prov_read import read_document
+from provgraph.provdoc.read import read_document
 from provgraph.validate import Report, check_document
 
 CORPUS = TESTDATA / "prov" / "provtoolbox-validate"

@@ -21,9 +21,9 @@ from provgraph import events as ev
 from provgraph.cli import main
 from provgraph.errors import ExportError
 from provgraph.export import FORMATS, export, prov_document
-from provgraph.export.xmlnames import escape_local, from_xml_names, unescape_local
 from provgraph.mapping import event_to_quads
 from provgraph.project import Project
+from provgraph.provdoc.xmlnames import escape_local, from_xml_names, unescape_local
 from provgraph.store import Store
 from provgraph.vocab import ID_NAMESPACES, PROVML, iri
 

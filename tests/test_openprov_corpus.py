@@ -30,9 +30,10 @@ from conftest import TESTDATA
 from lxml import etree
 
 from provgraph.errors import ProvgraphError
-from provgraph.export import dictionary, export
+from provgraph.export import export
 from provgraph.importers import import_bytes, read_document
 from provgraph.importers.prov_load import document_graph
+from provgraph.provdoc import dictionary
 from provgraph.store import open_store
 
 CORPUS = TESTDATA / "prov" / "openprov-testcases"

@@ -14,7 +14,7 @@ from .output import file_name_for, progress_bar
 
 def register(sub: Any) -> None:
     from ..export import FORMATS
-    from ..importers.prov_read import READ_FORMATS
+    from ..provdoc.read import READ_FORMATS
 
     p = sub.add_parser("export", help="write the store, a run, or a lineage/impact in a W3C PROV or RDF format")
     p.add_argument("--format", "-f", choices=list(FORMATS),
@@ -57,7 +57,7 @@ def _write(data: bytes, output: str) -> None:
 def _export_format(args: argparse.Namespace) -> str:
     """--format, else the format the suffix of -o names."""
     from ..export import FORMATS
-    from ..importers.prov_read import guess_format
+    from ..provdoc.read import guess_format
 
     if args.format:
         return str(args.format)
@@ -108,7 +108,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from ..export.audit import build_audit, check_audit
+    from ..usecases.audit import build_audit, check_audit
 
     if args.check:
         check = check_audit(args.check)

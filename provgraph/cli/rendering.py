@@ -50,7 +50,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..render.report import write_report
+    from ..usecases.report import write_report
 
     output = args.output or file_name_for("report", args.ref, ".html")
     with Project.find(args.project) as project:

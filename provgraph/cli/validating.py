@@ -19,7 +19,7 @@ EXIT_VALID, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: Any) -> None:
-    from ..importers.prov_read import READ_FORMATS
+    from ..provdoc.read import READ_FORMATS
 
     p = sub.add_parser("validate", help="check a PROV document, the store or a run against PROV-CONSTRAINTS "
                                         "(and the store against the ML profile's SHACL shapes)")
@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
 
 
 def _read_file(path: str, fmt: str | None) -> Any:
-    from ..importers.prov_read import guess_format, read_document
+    from ..provdoc.read import guess_format, read_document
 
     try:
         data = Path(path).read_bytes()

@@ -3,7 +3,7 @@
 :func:`prov_document` turns the store (or one run, or the graph around some nodes) into a ``prov``
 package document; :func:`export` writes a scope as PROV-N, PROV-JSON, PROV-XML, PROV-JSONLD, Turtle,
 TriG, N-Quads or JSON-LD (``FORMATS``). PROV-XML local names follow the escaping rule in
-:mod:`provgraph.export.xmlnames`.
+:mod:`provgraph.provdoc.xmlnames`.
 """
 
 from __future__ import annotations

@@ -18,11 +18,12 @@ import prov.model as pm
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
 
 from ..errors import ExportError, ProvgraphError
+from ..provdoc import dictionary
+from ..provdoc.decode import document_from_quads
+from ..provdoc.xmlnames import escape_local, to_xml_names
 from ..store import Store
 from ..vocab import PREFIXES
-from . import dictionary
-from .document import document_from_quads, scoped_quads
-from .xmlnames import escape_local, to_xml_names
+from .document import scoped_quads
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ parses one into the ``prov`` package's record model without touching a store.
 
 from __future__ import annotations
 
-from .prov_load import ImportResult, document_quads, import_bytes, import_event, import_file
-from .prov_read import READ_FORMATS, guess_format, read_document
+from ..provdoc.encode import document_quads
+from ..provdoc.read import READ_FORMATS, guess_format, read_document
+from .prov_load import ImportResult, import_bytes, import_event, import_file
 
 __all__ = ["READ_FORMATS", "ImportResult", "document_quads", "guess_format", "import_bytes", "import_event",
            "import_file", "read_document"]

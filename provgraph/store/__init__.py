@@ -10,8 +10,8 @@ from .base import (
     Solutions,
     Store,
     Term,
-    open_store,
 )
+from .opening import open_store
 
 __all__ = [
     "BULK_LOAD",

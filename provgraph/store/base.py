@@ -13,8 +13,6 @@ from types import TracebackType
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
 
-from ..errors import StoreError, UnsupportedOperation
-
 #: An RDF term in a query answer or binding (RDF-star quoted triples are not used by provgraph).
 Term = NamedNode | BlankNode | Literal
 
@@ -110,51 +108,3 @@ class Store(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.uri}>"
-
-    def _repr_svg_(self) -> str:
-        """Jupyter draws the store as a lineage diagram (pipelines boxed, large sweeps collapsed)."""
-        from ..render import svg
-
-        return svg(self)
-
-
-def _open_oxigraph(uri: str) -> Store:
-    from .oxigraph import OxigraphStore
-
-    if uri == "memory:":
-        return OxigraphStore(None, uri)
-    path = uri.removeprefix("oxigraph://").removeprefix("oxigraph:")
-    return OxigraphStore(path, uri)
-
-
-def _open_remote(uri: str) -> Store:
-    try:
-        from .remote import open_remote
-    except ImportError as exc:  # pragma: no cover - depends on installed extras
-        raise UnsupportedOperation(
-            f"a SPARQL endpoint store needs the remote extra: pip install 'provgraph[remote]' ({exc})"
-        ) from exc
-    return open_remote(uri)
-
-
-_SCHEMES = {
-    "memory:": _open_oxigraph,
-    "oxigraph:": _open_oxigraph,
-    "sparql+http://": _open_remote,
-    "sparql+https://": _open_remote,
-}
-
-
-def open_store(uri: str) -> Store:
-    """Open a store by URI.
-
-    ``oxigraph:///abs/path`` or ``oxigraph:rel/path`` (embedded, on disk), ``memory:`` (in memory),
-    ``sparql+http(s)://host/path`` (any SPARQL 1.1 endpoint). A bare path means an embedded store.
-    """
-    for prefix, opener in _SCHEMES.items():
-        if uri == prefix or uri.startswith(prefix):
-            return opener(uri)
-    if "://" in uri or (":" in uri.split("/")[0] and len(uri.split(":")[0]) > 1):
-        schemes = ", ".join(_SCHEMES)
-        raise StoreError(f"unknown store URI {uri!r}; valid schemes: {schemes} (or a plain path)")
-    return _open_oxigraph(uri)

@@ -113,3 +113,10 @@ class OxigraphStore(Store):
             raise StoreError(f"cannot flush {self.uri}: {exc}") from exc
         finally:
             del self._store
+
+
+def open_uri(uri: str) -> OxigraphStore:
+    """An embedded store: ``memory:``, ``oxigraph:PATH``, ``oxigraph://PATH`` or a bare path."""
+    if uri == "memory:":
+        return OxigraphStore(None, uri)
+    return OxigraphStore(uri.removeprefix("oxigraph://").removeprefix("oxigraph:"), uri)

@@ -79,8 +79,8 @@ from SPARQLWrapper.SPARQLExceptions import (
     URITooLong,
 )
 
-from .. import __version__
 from ..errors import QueryError, StoreError
+from ..version import __version__
 from .base import DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
 from .bindings import inject_values
 
@@ -454,6 +454,6 @@ class SparqlStore(Store):
             self._write(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs), StoreError)
 
 
-def open_remote(uri: str) -> Store:
+def open_uri(uri: str) -> Store:
     """Open the ``sparql+http(s)://`` store at ``uri`` (see the module docstring for the syntax)."""
     return SparqlStore(uri)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import prov.model as pm
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from ...vocab import PROV, RDF
-from . import (
+from .model import (
     _DUMMY,
     _SUBJECT,
     INSERTION,
@@ -25,17 +26,23 @@ _DICT_PREDICATES = frozenset(PROV[p] for p in (
 _DICT_TYPES = frozenset({PROV.Insertion, PROV.Removal, PROV.KeyEntityPair})
 
 
-def _rdf_values(terms: list[Any], namespaces: list[pm.Namespace]) -> list[Any]:
+#: Decodes PROV-O quads into a document (:func:`provgraph.provdoc.decode.document_from_quads`, passed in
+#: by its caller so that this module does not import the decoder that imports it).
+Decode = Callable[[list[Quad], dict[str, str]], pm.ProvDocument]
+
+
+def _rdf_values(terms: list[Any], namespaces: list[pm.Namespace], decode: Decode) -> list[Any]:
     """Decode RDF literals as the ``prov`` package's PROV-O reader does (keys of dictionary pairs)."""
     subject = NamedNode(_SUBJECT.uri)
     terms = [NamedNode(t.value) if isinstance(t, Literal) and t.datatype == PROV.QUALIFIED_NAME and "://" in t.value
              else t for t in terms]
     quads = [Quad(subject, NamedNode(_DUMMY[f"v{i}"].uri), t) for i, t in enumerate(terms)]
-    decoded = dict(_rdf_attributes(quads, [*namespaces, _DUMMY]))
+    decoded = dict(_rdf_attributes(quads, [*namespaces, _DUMMY], decode))
     return [decoded.get(_DUMMY[f"v{i}"]) for i in range(len(terms))]
 
 
-def split_quads(quads: list[Quad], document: pm.ProvDocument) -> tuple[list[Quad], list[DictionaryRecord]]:
+def split_quads(quads: list[Quad], document: pm.ProvDocument,
+                decode: Decode) -> tuple[list[Quad], list[DictionaryRecord]]:
     """Separate the dictionary patterns from other quads; the dictionary ones become records.
 
     Names are minted in ``document``'s namespaces (new ones are registered there).
@@ -59,7 +66,7 @@ def split_quads(quads: list[Quad], document: pm.ProvDocument) -> tuple[list[Quad
         if len(keys) != 1 or len(ents) != 1 or not isinstance(keys[0], Literal):
             return None
         used.update(by_subject.get((node, graph), []))
-        return _rdf_values(keys, namespaces)[0], _iri_qname(ents[0].value)
+        return _rdf_values(keys, namespaces, decode)[0], _iri_qname(ents[0].value)
 
     for quad in quads:
         graph = quad.graph_name
@@ -69,7 +76,8 @@ def split_quads(quads: list[Quad], document: pm.ProvDocument) -> tuple[list[Quad
             kind = INSERTION if quad.predicate == PROV.qualifiedInsertion else REMOVAL
             olds = objects(node, graph, PROV.dictionary)
             pairs = [p for p in (pair(n, graph) for n in objects(node, graph, PROV.insertedKeyEntityPair)) if p]
-            keys = _rdf_values([k for k in objects(node, graph, PROV.removedKey) if isinstance(k, Literal)], namespaces)
+            keys = _rdf_values([k for k in objects(node, graph, PROV.removedKey) if isinstance(k, Literal)],
+                               namespaces, decode)
             attrs = [q for q in by_subject.get((node, graph), []) if q.predicate not in _DICT_PREDICATES
                      and q.predicate != PROV.dictionary and not (q.predicate == RDF.type and q.object in _DICT_TYPES)]
             used.add(quad)
@@ -80,7 +88,7 @@ def split_quads(quads: list[Quad], document: pm.ProvDocument) -> tuple[list[Quad
             records.append(DictionaryRecord(
                 kind, ident, _iri_qname(str(getattr(quad.subject, "value", ""))),
                 _iri_qname(olds[0].value) if olds else None,
-                tuple(pairs), tuple(keys), tuple(_rdf_attributes(attrs, namespaces)), bundle))
+                tuple(pairs), tuple(keys), tuple(_rdf_attributes(attrs, namespaces, decode)), bundle))
         elif quad.predicate == PROV.hadDictionaryMember:
             found = pair(quad.object, graph)
             if found is not None:
@@ -90,15 +98,13 @@ def split_quads(quads: list[Quad], document: pm.ProvDocument) -> tuple[list[Quad
     return [q for q in quads if q not in used], records
 
 
-def _rdf_attributes(quads: list[Quad], namespaces: list[pm.Namespace]) -> list[Attribute]:
+def _rdf_attributes(quads: list[Quad], namespaces: list[pm.Namespace], decode: Decode) -> list[Attribute]:
     if not quads:
         return []
-    from ..document import document_from_quads
-
     subject = NamedNode(_SUBJECT.uri)
     rows = [Quad(subject, RDF.type, PROV.Entity, quads[0].graph_name)]
     rows += [Quad(subject, q.predicate, q.object, q.graph_name) for q in quads]
-    doc = document_from_quads(rows, {n.prefix: n.uri for n in namespaces})
+    doc = decode(rows, {n.prefix: n.uri for n in namespaces})
     return [a for b in [doc, *doc.bundles] for r in b.get_records() if r.identifier == _SUBJECT
             for a in r.extra_attributes]
 

@@ -1,7 +1,7 @@
 """Reading PROV documents in any format into the ``prov`` package's record model.
 
 PROV-N, PROV-JSON, PROV-XML and PROV-JSONLD are read by the ``prov`` package (3.2 reads PROV-N too);
-PROV-XML local names are then decoded with the rule in :mod:`provgraph.export.xmlnames`. Turtle,
+PROV-XML local names are then decoded with the rule in :mod:`provgraph.provdoc.xmlnames`. Turtle,
 TriG, N-Quads, RDF/XML and JSON-LD are parsed by pyoxigraph and decoded from PROV-O by the same path
 the exporter uses, so a document reads the same whichever serialization it came in.
 Every failure is an :class:`ExportError` that names the format and the problem.
@@ -21,9 +21,9 @@ import prov.model as pm
 from pyoxigraph import Quad, RdfFormat, parse
 
 from ..errors import ExportError, ProvgraphError
-from ..export import dictionary
-from ..export.document import document_from_quads
-from ..export.xmlnames import from_xml_names
+from . import dictionary
+from .decode import document_from_quads
+from .xmlnames import from_xml_names
 
 #: Import formats: name -> (label, reader).
 READ_FORMATS = {

@@ -7,7 +7,7 @@ from typing import Any
 
 import prov.model as pm
 
-from . import (
+from .model import (
     _DUMMY,
     _SUBJECT,
     KINDS,

@@ -18,17 +18,17 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import NamedNode
 
-from .. import __version__
 from ..errors import ProvgraphError, RenderError
 from ..query import derivation_graph, invalidated, lineage, resolve, who
 from ..query.runinfo import describe_run
 from ..query.traverse import impact
+from ..render.diagram import pipe
+from ..render.dot import to_digraph
+from ..render.graph import Node
+from ..render.scope import View, build_view
 from ..store import Store
+from ..version import __version__
 from ..vocab import PROV, PROVML
-from .diagram import pipe
-from .dot import to_digraph
-from .graph import Node
-from .scope import View, build_view
 
 MAX_RUNS = 300
 CSS = """

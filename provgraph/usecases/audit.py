@@ -23,12 +23,13 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from .. import __version__
 from ..errors import ExportError, ProvgraphError
+from ..export.document import scoped_quads
+from ..export.formats import FORMATS, serialize_document, serialize_quads
 from ..project import Project
+from ..provdoc.decode import document_from_quads
 from ..store import Store
-from .document import document_from_quads, scoped_quads
-from .formats import FORMATS, serialize_document, serialize_quads
+from ..version import __version__
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"

@@ -1,0 +1,222 @@
+"""From PROV-O quads to a ``prov`` package document: pure translation, no store.
+
+The quads are loaded into rdflib graphs (one per named graph) and decoded by the ``prov`` package's
+PROV-O reader, so every PROV-O pattern (qualified usages, generations, associations, roles, times) comes
+back as the matching PROV-DM record, and every non-PROV triple on a record (``provml:sha256``,
+``rdfs:label``...) as one of its attributes. Around the ``prov`` reader:
+
+* PROV-Dictionary patterns are taken out first and kept with the document
+  (:mod:`provgraph.provdoc.dictionary`); every IRI gets a prefix (``nsN`` when none fits);
+* the shared descriptions graph is the document's top level; a node a bundle mentions but does not type
+  gets its types from there;
+* a bundle's ``prov:Bundle`` typing of itself and ``prov:Role`` typing triples are left out: PROV-DM
+  carries them in the bundle structure and the ``prov:role`` attribute;
+* an unqualified statement that a qualified relation also states is left out (it is decoded once, from
+  the qualified node, which says more);
+* a qualified node with two ``prov:atTime`` values ("scruffy" PROV-N: two relations, one id) gives one
+  record per time instead of an error;
+* ``prov:generatedAtTime``/``invalidatedAtTime`` on an entity become the generation/invalidation they
+  abbreviate (PROV-XML has no element for them);
+* an anonymous relation that an identified one of the same type and arguments already states is dropped.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import prov.model as pm
+from prov.serializers.provrdf import ProvRDFSerializer
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from rdflib import BNode, Graph, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.namespace import NamespaceManager
+
+from ..errors import ExportError, ProvgraphError
+from ..vocab import PREFIXES, PROV, RDF, SHARED_GRAPH, implied_by_qualified
+from . import dictionary
+
+
+class _Decoder(ProvRDFSerializer):
+    """The ``prov`` package's PROV-O decoder, also reading "scruffy" relations.
+
+    Two relations may share an identifier while disagreeing on a time (PROV-N allows it); PROV-O then
+    holds one qualified node with two ``prov:atTime`` values. The ``prov`` package refuses such a
+    node; this decoder yields one record per value, as it already does for other formal arguments.
+    """
+
+    def _emit_decoded_records(self, bundle: pm.ProvBundle, state: Any) -> None:
+        for subject, attrs in list(state.other_attributes.items()):
+            record_type = state.record_types.get(subject)
+            if record_type is None or not attrs:
+                continue
+            formal = {str(q): q for q in pm.PROV_REC_CLS[record_type].FORMAL_ATTRIBUTES}
+            seen: dict[str, list[Any]] = {}
+            for key, value in attrs:
+                if str(key) in formal:
+                    seen.setdefault(str(key), []).append(value)
+            repeated = {name: values for name, values in seen.items() if len(values) > 1}
+            if repeated:
+                state.other_attributes[subject] = [(k, v) for k, v in attrs if str(k) not in repeated]
+                for name, values in repeated.items():
+                    state.unique_sets.setdefault(subject, {})[formal[name]] = values
+        super()._emit_decoded_records(bundle, state)
+
+
+def rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
+    """The rdflib twin of a pyoxigraph term (the ``prov`` package's decoder reads rdflib graphs)."""
+    if isinstance(term, NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return BNode(term.value)
+    if isinstance(term, Literal):
+        if term.language:
+            return RdfLiteral(term.value, lang=term.language)
+        return RdfLiteral(term.value, datatype=URIRef(term.datatype.value))
+    raise ExportError(f"cannot export the RDF-star term {term}")
+
+
+def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode | None, Graph]:
+    """One rdflib graph per named graph (``None`` for the default graph, which also takes the shared
+    descriptions: the document's own statements, with each run a bundle). Separate graphs, not one
+    dataset: rdflib's dataset filters every lookup by graph, which grows with the number of runs.
+
+    A node a bundle speaks of but does not type there (a data version or an agent described once, in the
+    shared descriptions) gets its types from there, so the bundle's statements decode. (An imported
+    document's own top level is left as it was written.)"""
+    graphs: dict[NamedNode | None, Graph] = {}
+    types: dict[object, list[Quad]] = {}
+    untyped: dict[NamedNode | None, set[object]] = {}
+    for quad in quads:
+        if quad.predicate == RDF.type and quad.object == PROV.Role:
+            continue
+        if quad.predicate == RDF.type and quad.object == PROV.Bundle and quad.subject == quad.graph_name:
+            continue
+        name = quad.graph_name if isinstance(quad.graph_name, NamedNode) and quad.graph_name != SHARED_GRAPH else None
+        if name not in graphs:
+            graph = Graph()
+            graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
+            for prefix, base in prefixes.items():
+                graph.bind(prefix, base, override=True, replace=True)
+            graphs[name] = graph
+        graphs[name].add((rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)))
+        if quad.predicate == RDF.type:
+            if quad.graph_name == SHARED_GRAPH:
+                types.setdefault(quad.subject, []).append(quad)
+            untyped.get(name, set()).discard(quad.subject)
+        elif name is not None:
+            untyped.setdefault(name, set()).update(
+                t for t in (quad.subject, quad.object) if isinstance(t, NamedNode | BlankNode))
+    for name, subjects in untyped.items():
+        typed = {s for s, _, _ in graphs[name].triples((None, URIRef(RDF.type.value), None))}
+        for subject in subjects:
+            if rdflib_term(subject) not in typed:
+                for quad in types.get(subject, ()):
+                    graphs[name].add((rdflib_term(subject), URIRef(RDF.type.value), rdflib_term(quad.object)))
+    return graphs
+
+
+def document_from_quads(quads: Iterable[Quad], prefixes: dict[str, str] | None = None) -> pm.ProvDocument:
+    """Decode PROV-O quads into a ``ProvDocument`` (named graphs become bundles).
+
+    PROV-Dictionary statements are kept with the document (see :mod:`provgraph.provdoc.dictionary`).
+    """
+    namespaces = {**PREFIXES, **(prefixes or {})}
+    raw = pm.ProvDocument()
+    for prefix, base in namespaces.items():
+        raw.add_namespace(prefix, base)
+    quads = list(quads)
+    implied = implied_by_qualified(quads)  # decoded from the qualified node, which says more
+    quads = [q for q in quads if (q.subject, q.predicate, q.object, q.graph_name) not in implied]
+    try:
+        rest, records = dictionary.split_quads(quads, raw, document_from_quads)
+        for iri in {t.value for q in rest for t in (q.subject, q.object, q.graph_name) if isinstance(t, NamedNode)}:
+            dictionary.mint(raw, iri)  # every IRI gets a prefix, as the prov decoder requires
+        graphs = _graphs(rest, {ns.prefix: ns.uri for ns in raw.namespaces})  # shared graph -> top level
+        decoder = _Decoder(raw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, graph in graphs.items():
+                target = raw if name is None else raw.bundle(dictionary.mint(raw, name.value))
+                decoder.decode_container(graph, target)
+    except ProvgraphError:
+        raise
+    except Exception as exc:  # the prov package raises assorted errors on odd PROV-O
+        raise ExportError(f"the statements in scope are not a decodable PROV document: {exc}") from exc
+    clean = without_redundant_relations(raw)
+    existing = {b.identifier for b in clean.bundles}
+    for bundle in {r.bundle for r in records if r.bundle is not None} - existing:
+        clean.bundle(bundle)
+    return dictionary.attach(clean, [dictionary.rebase(r, clean) for r in records])
+
+
+def without_redundant_relations(document: pm.ProvDocument) -> pm.ProvDocument:
+    """A copy of ``document`` without anonymous relations that an identified one already states."""
+    clean = pm.ProvDocument()
+    _copy_namespaces(document, clean)
+    _copy_records(document, clean)
+    for bundle in sorted(document.bundles, key=lambda b: str(b.identifier)):
+        assert bundle.identifier is not None  # named bundles always have one
+        target = clean.bundle(bundle.identifier)
+        _copy_namespaces(bundle, target)
+        _copy_records(bundle, target)
+    return clean
+
+
+def _copy_namespaces(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
+    for namespace in sorted(source.namespaces, key=lambda n: (n.prefix, n.uri)):
+        target.add_namespace(namespace)
+
+
+#: PROV-O shortcut properties on an entity, and the relation (with its time argument) each stands for.
+_SHORTCUTS = {
+    pm.PROV["generatedAtTime"]: (pm.PROV_GENERATION, pm.PROV_ATTR_TIME),
+    pm.PROV["invalidatedAtTime"]: (pm.PROV_INVALIDATION, pm.PROV_ATTR_TIME),
+}
+
+_ELEMENTS = frozenset({pm.PROV_ENTITY, pm.PROV_ACTIVITY, pm.PROV_AGENT})
+_Row = tuple[pm.QualifiedName, "pm.QualifiedName | None", list[tuple[pm.QualifiedName, object]],
+             list[tuple[pm.QualifiedName, object]]]
+
+
+def _expanded(record: pm.ProvRecord) -> list[_Row]:
+    """The record, with ``prov:generatedAtTime``/``invalidatedAtTime`` turned into the relations they
+    abbreviate (PROV-XML has no element for them; PROV-DM states them as a generation/invalidation)."""
+    extra = [(k, v) for k, v in record.extra_attributes if k not in _SHORTCUTS]
+    rows: list[_Row] = [(record.get_type(), record.identifier, list(record.formal_attributes), extra)]
+    if record.get_type() == pm.PROV_ENTITY:
+        for key, value in record.extra_attributes:
+            if key in _SHORTCUTS:
+                kind, time_attr = _SHORTCUTS[key]
+                rows.append((kind, None, [(pm.PROV_ATTR_ENTITY, record.identifier), (time_attr, value)], []))
+    return rows
+
+
+def _copy_records(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
+    rows = [row for record in source.get_records() for row in _expanded(record)]
+    stated: dict[object, list[tuple[object, ...]]] = {}
+    for kind, identifier, formal, _ in rows:
+        if identifier is not None and kind not in _ELEMENTS:
+            stated.setdefault(kind, []).append(_values(kind, formal))
+    for kind, identifier, formal, extra in sorted(rows, key=_order):
+        if kind not in _ELEMENTS and identifier is None and not extra and _implied(kind, _values(kind, formal), stated):
+            continue
+        target.new_record(kind, identifier, formal, sorted(extra, key=repr))
+
+
+def _order(row: _Row) -> tuple[int, str, str, str]:
+    """Elements first, then relations; each by identifier and content, so output is reproducible."""
+    kind, identifier, formal, extra = row
+    return (kind not in _ELEMENTS, str(kind), str(identifier or ""), repr((formal, sorted(extra, key=repr))))
+
+
+def _values(kind: pm.QualifiedName, formal: list[tuple[pm.QualifiedName, object]]) -> tuple[object, ...]:
+    given = dict(formal)
+    return tuple(given.get(name) for name in pm.PROV_REC_CLS[kind].FORMAL_ATTRIBUTES)
+
+
+def _implied(kind: object, values: tuple[object, ...], stated: dict[object, list[tuple[object, ...]]]) -> bool:
+    """Whether an identified relation of the same type agrees on every argument this one gives."""
+    return any(all(v is None or v == w for v, w in zip(values, other, strict=True))
+               for other in stated.get(kind, ()))

@@ -1,0 +1,79 @@
+"""The house follows its data flow (DESIGN.md): no import cycle in provgraph/, and each layer imports only
+the layers below it. Every import counts, at module level or inside a function."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "provgraph"
+
+#: The reading side: they only read the store (and translate PROV), never record.
+READERS = ("provgraph.query", "provgraph.export", "provgraph.render", "provgraph.validate", "provgraph.provdoc")
+#: The writing side and the doors: what a reader must never import.
+WRITERS = ("provgraph.capture", "provgraph.journal", "provgraph.mapping", "provgraph.project", "provgraph.usecases",
+           "provgraph.importers", "provgraph.cli", "provgraph.server", "provgraph.admission")
+#: What some floors may import at all (besides themselves).
+ALLOWED = {
+    "provgraph.provdoc": ("provgraph.errors", "provgraph.vocab", "provgraph.resources"),
+    "provgraph.mapping": ("provgraph.errors", "provgraph.events", "provgraph.vocab", "provgraph.provdoc",
+                          "provgraph.resources"),
+    "provgraph.store": ("provgraph.errors", "provgraph.version", "provgraph.limits", "provgraph.redaction"),
+    "provgraph.vocab": ("provgraph.resources",),
+}
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> nx.DiGraph:
+    """Module -> the provgraph modules it imports (``from . import x`` counts as the submodule x)."""
+    modules = {_module(path): path for path in PACKAGE.rglob("*.py")}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(modules)
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                origin = ".".join([*base, node.module] if node.module else base)
+                targets = [f"{origin}.{a.name}" if f"{origin}.{a.name}" in modules else origin for a in node.names]
+            graph.add_edges_from((name, t) for t in targets if t in modules and t != name)
+    return graph
+
+
+GRAPH = import_graph()
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def test_the_graph_is_read_from_the_source() -> None:
+    assert GRAPH.has_edge("provgraph.project", "provgraph.journal")  # a rule that holds, seen by the reader
+    assert len(GRAPH) > 80
+
+
+def test_no_import_cycle() -> None:
+    assert list(nx.simple_cycles(GRAPH)) == []
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_readers_never_import_the_writing_side(reader: str) -> None:
+    found = sorted((a, b) for a, b in GRAPH.edges if _within(a, (reader,)) and _within(b, WRITERS))
+    assert found == []
+
+
+@pytest.mark.parametrize("floor", sorted(ALLOWED))
+def test_floors_import_only_what_lies_below(floor: str) -> None:
+    allowed = (floor, *ALLOWED[floor])
+    found = sorted((a, b) for a, b in GRAPH.edges if _within(a, (floor,)) and not _within(b, allowed))
+    assert found == []
