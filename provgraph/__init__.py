@@ -15,7 +15,8 @@ then ask the store: ``provgraph.Project.find().store``.
 
 from __future__ import annotations
 
-from .capture import Run, current_run, run, step
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     ExportError,
     InvalidEvent,
@@ -27,9 +28,27 @@ from .errors import (
     UnsupportedOperation,
     ValidationError,
 )
-from .project import Project
-from .store import Store, open_store
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .capture.run import Run, current_run, run, step
+    from .project import Project
+    from .store import Store, open_store
+
+#: Public names imported on first use, so that ``import provgraph`` (and every command) starts fast.
+_LAZY = {"Run": "capture", "current_run": "capture", "run": "capture", "step": "capture",
+         "Project": "project", "Store": "store", "open_store": "store"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'provgraph' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ExportError",

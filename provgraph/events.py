@@ -19,8 +19,6 @@ from typing import Any
 
 import fastjsonschema
 from fastjsonschema import JsonSchemaValueException
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from .errors import InvalidEvent
 from .vocab import ARTIFACT_KINDS as ARTIFACT_KINDS  # re-exported: capture checks kinds here
@@ -43,7 +41,9 @@ def schema() -> dict[str, Any]:
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator  # only to explain an invalid event: rare, and slow to import
+
     return Draft202012Validator(schema())
 
 
@@ -110,6 +110,8 @@ def validate(event: Any) -> Event:
 
 def _raise_schema_error(event: Event, fast_error: JsonSchemaValueException) -> None:
     """Explain a schema violation: jsonschema's best match names the field and the problem."""
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator().iter_errors(event))
     if error is None:  # the two validators disagree: keep the fast one's word
         raise InvalidEvent(fast_error.message.removeprefix("data").lstrip(". ") or "does not match the schema",

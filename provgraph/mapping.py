@@ -24,7 +24,6 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad
 
 from .events import Event
-from .provdoc.encode import document_quads_from_bytes
 from .vocab import (
     AGENT_CLASSES,
     ARTIFACT_CLASSES,
@@ -102,6 +101,8 @@ class Mapper:
             if event["type"] == "artifact.invalidate":
                 return _RunQuads(self, event).invalidation()
             if event["type"] == "document.import":
+                from .provdoc.encode import document_quads_from_bytes  # the prov package: only for documents
+
                 document = event["document"]
                 return document_quads_from_bytes(document["content"].encode(), document["format"],
                                                  document["source"])

@@ -22,9 +22,9 @@ from typing import Any
 
 from . import events as ev
 from .admission import admit, problem
-from .capture.environment import git_remote
-from .capture.http_sink import forward, is_server_url, server_view
 from .errors import JournalError, ProvgraphError, StoreError
+from .forwarding import forward, is_server_url, server_view
+from .gitinfo import git_remote
 from .journal import GENESIS, Entry, Head, Journal, Verification
 from .mapping import Mapper, event_to_quads
 from .query.versions import latest_version
@@ -186,7 +186,7 @@ class Project:
         """Apply journal entries the store has not seen yet; returns how many were applied.
 
         ``progress`` is called with the number of events applied by each batch. For a provgraph server
-        (``http(s)://``), the entries are forwarded to it instead (see :mod:`provgraph.capture.http_sink`).
+        (``http(s)://``), the entries are forwarded to it instead (see :mod:`provgraph.forwarding`).
         """
         if is_server_url(self.store_uri):
             return forward(self.store_uri, self.journal, self._watermark_path(), progress)

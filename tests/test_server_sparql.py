@@ -13,8 +13,8 @@ import rdflib
 from rdflib.query import Result
 from test_server import ID, PROVML, RUN_IDS, LiveServer, fresh_server, select
 
-from provgraph.capture.http_sink import server_view
 from provgraph.errors import StoreError
+from provgraph.forwarding import server_view
 from provgraph.query.runinfo import describe_run
 from provgraph.store import open_store
 

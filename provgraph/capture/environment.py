@@ -11,50 +11,14 @@ import os
 import platform
 import re
 import socket
-import subprocess
 import sys
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..gitinfo import git_state
 from ..vocab import slug
-
-
-def _git(args: list[str], cwd: Path) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-_CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
-
-
-def git_remote(path: Path) -> str | None:
-    """The URL of the ``origin`` remote of the repository at ``path``, credentials removed."""
-    remote = _git(["config", "--get", "remote.origin.url"], path)
-    return _CREDENTIALS.sub("", remote) if remote else None
-
-
-@cache
-def git_state(cwd: str) -> dict[str, Any] | None:
-    """Commit, branch, remote (credentials removed) and dirty state of the work tree at ``cwd``."""
-    path = Path(cwd)
-    commit = _git(["rev-parse", "HEAD"], path)
-    if not commit or not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", commit):
-        return None
-    state: dict[str, Any] = {"commit": commit}
-    branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], path)
-    if branch and branch != "HEAD":
-        state["branch"] = branch
-    remote = git_remote(path)
-    if remote:
-        state["remote"] = remote
-    status = _git(["status", "--porcelain", "--untracked-files=no"], path)
-    state["dirty"] = bool(status)
-    return state
 
 
 def script_path() -> Path | None:

@@ -23,9 +23,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from .. import events as ev
 from ..errors import InvalidEvent, MissingFile
+from ..gitinfo import git_state
 from ..project import Project
 from ..vocab import slug
-from .environment import default_agents, environment, git_state, script_path
+from .environment import default_agents, environment, script_path
 from .hashing import HashCache
 
 _current: ContextVar[Run | None] = ContextVar("provgraph_current_run", default=None)

@@ -12,9 +12,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
 from ..errors import ProvgraphError
 from ..redaction import redact
+from ..version import __version__
 
 #: Command modules under ``provgraph.cli``, imported lazily when the parser is built.
 COMMANDS = ("core", "exporting", "syncing", "rendering", "querying", "serving", "importing", "validating")

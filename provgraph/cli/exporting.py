@@ -13,11 +13,10 @@ from .output import file_name_for, progress_bar
 
 
 def register(sub: Any) -> None:
-    from ..export import FORMATS
-    from ..provdoc.read import READ_FORMATS
-
+    # formats are checked (and listed in the error) by export and import, so building the parser
+    # imports neither: every command starts fast
     p = sub.add_parser("export", help="write the store, a run, or a lineage/impact in a W3C PROV or RDF format")
-    p.add_argument("--format", "-f", choices=list(FORMATS),
+    p.add_argument("--format", "-f",
                    help="provn, prov-json, prov-xml, prov-jsonld (PROV-DM); turtle, trig, nquads, jsonld (PROV-O); "
                         "default: from the suffix of -o (.provn, .provjson, .provx, .ttl, .trig, .nq, .jsonld, ...)")
     scope = p.add_mutually_exclusive_group()
@@ -31,7 +30,8 @@ def register(sub: Any) -> None:
                                       "TriG, N-Quads, JSON-LD) into the store, each bundle a named graph")
     p.add_argument("file", metavar="FILE",
                    help="the document; its format is read from the extension unless --format is given")
-    p.add_argument("--format", choices=list(READ_FORMATS), help="the document's format (default: by extension)")
+    p.add_argument("--format", help="the document's format: provn, prov-json, prov-xml, prov-jsonld, turtle, trig, "
+                                    "nquads, rdfxml, jsonld (default: by extension)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("audit", help="write (or --check) an audit bundle: lineage in every format, diagram, "

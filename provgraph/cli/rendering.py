@@ -7,7 +7,6 @@ from typing import Any
 
 from ..errors import RenderError
 from ..project import Project
-from ..render import FORMATS, render_to
 from .output import file_name_for
 
 
@@ -17,8 +16,8 @@ def register(sub: Any) -> None:
                    help="focus on this run, artifact, dataset or agent (default: everything)")
     p.add_argument("-o", "--output", required=True,
                    help="file to write; its suffix picks the format (.svg, .png, .pdf, .jpg, .dot, ...)")
-    p.add_argument("--format", choices=sorted(set(FORMATS.values())), metavar="FORMAT",
-                   help="format when the suffix does not say (svg, png, pdf, jpg, dot, ...)")
+    p.add_argument("--format", metavar="FORMAT",
+                   help="format when the suffix does not say (svg, png, pdf, jpg, dot, ... any format dot writes)")
     p.add_argument("--depth", type=int, help="how many edges from REF to follow (default: all; needs REF)")
     p.add_argument("--direction", choices=("up", "down", "both"), default="both",
                    help="up: where REF came from; down: what was derived from it (default: both)")
@@ -39,6 +38,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from ..render import render_to  # graphviz and networkx: only when a diagram is drawn
+
     if args.depth is not None and args.ref is None:
         raise RenderError("--depth counts edges from REF: name a REF to focus on (provgraph render REF --depth N)")
     with Project.find(args.project) as project:

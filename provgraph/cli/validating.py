@@ -19,16 +19,13 @@ EXIT_VALID, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: Any) -> None:
-    from ..provdoc.read import READ_FORMATS
-
     p = sub.add_parser("validate", help="check a PROV document, the store or a run against PROV-CONSTRAINTS "
                                         "(and the store against the ML profile's SHACL shapes)")
     p.add_argument("file", nargs="?", metavar="FILE",
                    help="a PROV document (PROV-N, PROV-JSON, PROV-XML, Turtle, TriG, ...); "
                         "default: the project's store")
     p.add_argument("--run", help="only this run's bundle")
-    p.add_argument("--format", choices=list(READ_FORMATS),
-                   help="FILE's format, as for 'provgraph import' (default: from its extension)")
+    p.add_argument("--format", help="FILE's format, as for 'provgraph import' (default: from its extension)")
     p.add_argument("--no-shapes", action="store_true", help="skip the SHACL shapes (store and run only)")
     p.add_argument("--flatten", action="store_true",
                    help="validate all bundles (runs) as one instance, to find conflicts between them")

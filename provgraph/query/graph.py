@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from pyoxigraph import NamedNode
 
 from ..errors import QueryError
@@ -18,11 +18,16 @@ from .resolve import resolve
 from .sparql import select, text_of
 from .traverse import impact
 
+if TYPE_CHECKING:  # networkx is imported where a graph is built: most commands never need it
+    import networkx as nx
+
 
 def derivation_graph(store: Store) -> nx.DiGraph:
     """Artifacts and runs as a directed graph (``queries/edges.rq``): entity -> run that used it,
     run -> entity it generated, entity -> entity derived from it. Runs carry ``run=True``,
     ``duration`` (seconds, when known) and ``parent`` (the pipeline run they are part of)."""
+    import networkx as nx
+
     graph: nx.DiGraph = nx.DiGraph()
     for s in select(store, "edges"):
         source, target = text_of(s["from"]) or "", text_of(s["to"]) or ""
@@ -40,6 +45,8 @@ def shortest_path(store: Store, a: str | NamedNode, b: str | NamedNode,
     """The shortest derivation path between ``a`` and ``b`` (in whichever direction one was derived
     from the other), as the nodes along it: artifacts, and the runs between them where no direct
     derivation was recorded."""
+    import networkx as nx
+
     node_a = a if isinstance(a, NamedNode) else resolve(store, a, root)
     node_b = b if isinstance(b, NamedNode) else resolve(store, b, root)
     for start, end in ((node_a, node_b), (node_b, node_a)):
@@ -66,6 +73,8 @@ def _versions(store: Store, node: NamedNode) -> list[dict[str, str]]:
 
 def layers(store: Store) -> list[list[NamedNode]]:
     """The pipeline DAG in topological layers: every node comes after everything it depends on."""
+    import networkx as nx
+
     graph = derivation_graph(store)
     try:
         return [sorted((NamedNode(n) for n in layer), key=lambda n: n.value)
@@ -77,6 +86,8 @@ def layers(store: Store) -> list[list[NamedNode]]:
 def cycles(store: Store, limit: int = 100) -> list[list[NamedNode]]:
     """Up to ``limit`` derivation cycles (an entity derived, through runs, from itself); PROV
     forbids them, so a healthy store has none."""
+    import networkx as nx
+
     graph = derivation_graph(store)
     return [[NamedNode(n) for n in cycle] for cycle in islice(nx.simple_cycles(graph), limit)]
 
@@ -93,6 +104,8 @@ def critical_path(store: Store, pipeline: str | NamedNode | None = None,
                   root: str | Path | None = None) -> CriticalPath:
     """The longest chain of dependent runs by duration (a run depends on another when it used what
     the other generated); restricted to the runs that are part of ``pipeline`` when given."""
+    import networkx as nx
+
     graph = derivation_graph(store)
     runs = {n for n, data in graph.nodes(data=True) if data.get("run")}
     if pipeline is not None:

@@ -10,11 +10,12 @@ given as the reference, are at depth 0.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 from pyoxigraph import NamedNode
 
 from ..store import Store
@@ -47,25 +48,22 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
               root: str | Path | None) -> GraphResult:
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
-    graph: nx.DiGraph = nx.DiGraph()
-    graph.add_node(node.value)
     seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
-    graph.add_nodes_from(seeds)
+    graph = _Walk(seeds)
     frontier = sorted(seeds)
     while frontier:
         step = select_many(store, direction, "from", [NamedNode(iri) for iri in frontier])
         found = [(text_of(s["from"]) or "", text_of(s["node"]) or "") for s in step]
-        frontier = sorted({target for _, target in found if target not in graph})
-        graph.add_edges_from(found)
-    described = select_many(store, "describe", "node", [NamedNode(iri) for iri in graph])
+        frontier = sorted({target for _, target in found if target not in graph.nodes})
+        graph.add_edges(found)
+    described = select_many(store, "describe", "node", [NamedNode(iri) for iri in graph.nodes])
     rows = {iri: describe(iri, record) for iri, record in collect(described).items()}
-    for source, _, data in graph.edges(data=True):
-        data["weight"] = 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1
     if when is not None:
         _cut(store, graph, rows, when, direction)
-        seeds &= set(graph)
+        seeds &= set(graph.nodes)
     _drop_metric_history(graph, rows)
-    depths: dict[str, int] = dict(nx.multi_source_dijkstra_path_length(graph, seeds)) if seeds else {}
+    # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
+    depths = graph.depths(seeds, lambda source: 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1)
     made_by = _generators(graph, rows, direction)
     result_rows = []
     for iri, depth in sorted(depths.items(), key=lambda item: (item[1], _order(rows.get(item[0])))):
@@ -86,7 +84,7 @@ def _order(row: dict[str, Any] | None) -> tuple[str, str, str]:
     return (str(row.get("type")), str(row.get("label")), str(row.get("iri")))
 
 
-def _generators(graph: nx.DiGraph, rows: dict[str, dict[str, Any]], direction: str) -> dict[str, str]:
+def _generators(graph: _Walk, rows: dict[str, dict[str, Any]], direction: str) -> dict[str, str]:
     """Entity IRI -> id of the run that generated it (a run maps to its own id)."""
     made_by: dict[str, str] = {}
     for a, b in graph.edges:
@@ -100,11 +98,11 @@ def _generators(graph: nx.DiGraph, rows: dict[str, dict[str, Any]], direction: s
     return made_by
 
 
-def _cut(store: Store, graph: nx.DiGraph, rows: dict[str, dict[str, Any]], moment: datetime,
+def _cut(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], moment: datetime,
          direction: str) -> None:
     """Remove what was not yet in the graph at ``moment``: later activities and what only they made."""
     later = {text_of(s["activity"]) for s in select(store, "as-of", time=moment) if s.get("activity")}
-    gone = [n for n in graph if n in later]
+    gone = [n for n in graph.nodes if n in later]
     made: dict[str, list[str]] = {}
     for a, b in graph.edges:
         source_type, target_type = rows.get(a, {}).get("type"), rows.get(b, {}).get("type")
@@ -113,11 +111,51 @@ def _cut(store: Store, graph: nx.DiGraph, rows: dict[str, dict[str, Any]], momen
         if direction == "lineage" and target_type in _ACTIVITY_TYPES and source_type not in _ACTIVITY_TYPES:
             made.setdefault(a, []).append(b)
     gone += [entity for entity, makers in made.items() if all(m in later for m in makers)]
-    graph.remove_nodes_from(gone)
+    graph.remove(gone)
 
 
-def _drop_metric_history(graph: nx.DiGraph, rows: dict[str, dict[str, Any]]) -> None:
+def _drop_metric_history(graph: _Walk, rows: dict[str, dict[str, Any]]) -> None:
     """Keep a metric's final value, not every point of its history (``<final>.<step>``)."""
-    metrics = {iri for iri in graph if rows.get(iri, {}).get("type") == "metric"}
-    history = [iri for iri in metrics if iri.rpartition(".")[0] in metrics]
-    graph.remove_nodes_from(history)
+    metrics = {iri for iri in graph.nodes if rows.get(iri, {}).get("type") == "metric"}
+    graph.remove([iri for iri in metrics if iri.rpartition(".")[0] in metrics])
+
+
+class _Walk:
+    """The part of the graph a traversal reached: nodes in the order met, edges (from, to) in order.
+
+    Small on purpose: impact and lineage need no more than this and a 0-1 breadth-first search, and the
+    command starts faster without networkx."""
+
+    def __init__(self, seeds: Iterable[str]) -> None:
+        self.nodes: dict[str, None] = dict.fromkeys(seeds)
+        self.edges: dict[tuple[str, str], None] = {}
+
+    def add_edges(self, edges: Iterable[tuple[str, str]]) -> None:
+        for source, target in edges:
+            self.nodes.setdefault(source)
+            self.nodes.setdefault(target)
+            self.edges.setdefault((source, target))
+
+    def remove(self, nodes: Iterable[str]) -> None:
+        gone = set(nodes)
+        self.nodes = {n: None for n in self.nodes if n not in gone}
+        self.edges = {e: None for e in self.edges if e[0] not in gone and e[1] not in gone}
+
+    def depths(self, seeds: Iterable[str], weight: Callable[[str], int]) -> dict[str, int]:
+        """Shortest distance from any seed, each edge weighing ``weight(source)`` (0 or 1)."""
+        onward: dict[str, list[str]] = {}
+        for source, target in self.edges:
+            onward.setdefault(source, []).append(target)
+        depth = {seed: 0 for seed in seeds if seed in self.nodes}
+        queue = deque(depth)
+        while queue:
+            here = queue.popleft()
+            cost = weight(here)
+            for there in onward.get(here, ()):
+                if there not in depth or depth[here] + cost < depth[there]:
+                    depth[there] = depth[here] + cost
+                    if cost == 0:
+                        queue.appendleft(there)
+                    else:
+                        queue.append(there)
+        return depth

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import events as ev
-from ..capture.http_sink import is_server_url
 from ..errors import Forbidden, ProvgraphError, StoreError
+from ..forwarding import is_server_url
 from ..journal import SUBMITTED_BY, submitter
 from ..project import Project
 from ..redaction import redact

@@ -39,21 +39,25 @@ class OxigraphStore(Store):
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
         try:
-            result = self._run_query(sparql, bindings or {})
-            if isinstance(result, ox.QueryBoolean):
-                return bool(result)
-            if isinstance(result, ox.QuerySolutions):
-                names = [v.value for v in result.variables]
-                rows = [
-                    {name: value for name, value in zip(names, solution, strict=True) if value is not None}
-                    for solution in result
-                ]
-                return Solutions(names, rows)
-            return list(result)
+            return self._answer(self._run_query(sparql, bindings or {}))
         except SyntaxError as exc:
-            raise QueryError(f"invalid SPARQL query: {exc}") from exc
-        except (OSError, ValueError) as exc:
-            raise QueryError(f"query failed on {self.uri}: {exc}") from exc
+            message = f"invalid SPARQL query: {exc}"
+        except (OSError, ValueError, RuntimeError) as exc:
+            message = f"query failed on {self.uri}: {exc}"
+        # raised outside the handler: the engine's error and its frames (which hold the half-read answer,
+        # and through it the store and its lock) are freed now, not at the next garbage collection
+        raise QueryError(message)
+
+    @staticmethod
+    def _answer(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> QueryResult:
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            rows = [{name: value for name, value in zip(names, solution, strict=True) if value is not None}
+                    for solution in result]
+            return Solutions(names, rows)
+        return list(result)
 
     def _run_query(
         self, sparql: str, bindings: Mapping[str, Term]
@@ -65,7 +69,7 @@ class OxigraphStore(Store):
             return self._store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
         except RuntimeError as exc:
             if "does not contains variable" not in str(exc):
-                raise QueryError(f"query failed on {self.uri}: {exc}") from exc
+                raise
         return self._store.query(inject_values(sparql, bindings), use_default_graph_as_union=True)
 
     def update(self, sparql: str) -> None:

@@ -18,8 +18,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import JournalError, StoreError
-from ..journal import GENESIS, Entry, Journal
+from .errors import JournalError, StoreError
+from .journal import GENESIS, Entry, Journal
 
 SERVER_SCHEMES = ("http://", "https://")
 TOKEN_ENV = "PROVGRAPH_TOKEN"
