@@ -371,8 +371,9 @@ def events_from_mlflow(path: str | Path, options: ImportOptions | None = None) -
             reader.runs[data["info"]["run_id"]] = (Path(uri), data)
             if options.progress:
                 options.progress(len(reader.runs), None)
+        keep = None if options.experiment is None and options.since is None else set(reader.runs)
         for model in store.registered():
-            reader.add_registered(Path(uri), model, keep=None if options.experiment is None else set(reader.runs))
+            reader.add_registered(Path(uri), model, keep)
     return _events(reader, f"tracking store {uri}", options.progress)
 
 
