@@ -113,7 +113,8 @@ def test_datasets_models_versions_and_aliases(sqlite_store: tuple[Path, dict]) -
         assert end["run"]["kind"] == "training"
     assert len(trains) == 2  # one source, two digests: two versions
     champion = ends[f"mlflow-{made['children']['100']['run']}"]
-    assert "alias:champion" in next(a for a in champion["generated"] if a["location"] == "models:/credit-rf/2")["labels"]
+    version = next(a for a in champion["generated"] if a["location"] == "models:/credit-rf/2")
+    assert "alias:champion" in version["labels"]
 
 
 def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dict], project: Project,
