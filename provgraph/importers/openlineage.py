@@ -4,21 +4,32 @@
 when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
 
 - ``START`` -> ``run.start``; ``COMPLETE`` -> ``run.end`` completed; ``FAIL`` -> ``run.end`` failed
-  with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted. ``RUNNING``, ``OTHER``
-  (or no ``eventType``), and DatasetEvent / JobEvent carry no start or end of a run, which is what a
-  provgraph run event states: they are validated and then give no events.
+  with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted. A single ``RUNNING`` or
+  ``OTHER`` event states no start or end, so it gives no event (files of events fold RUNNING events into
+  their run, see :mod:`.openlineage_files`). A DatasetEvent or JobEvent describes no run: it is refused
+  (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather than accepted and dropped.
 - ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
-  plus a digest; the ParentRunFacet's run -> the parent run, mapped the same way.
+  plus a digest; the ParentRunFacet's run -> the parent run, its job kept as ``openlineage.parent.job``.
 - job ``namespace`` and ``name`` -> the step ``namespace/name``; JobTypeJobFacet ``DAG`` -> a pipeline.
-- inputs / outputs -> used / generated datasets, located by URI (``namespace/name`` for a namespace
-  with ``://``, ``file://name`` for ``file``, else ``namespace:name``), whose logical name is that URI;
-  a DatasetVersionDatasetFacet makes the location ``URI#version=V`` (one node per version);
-  statistics facets give the size; dataset tags give labels.
+- inputs / outputs -> used / generated datasets located by URI (``namespace/name`` for a namespace with
+  ``://``, ``file://name`` for ``file``, else ``namespace:name``), whose logical name is that URI; the
+  DatasetVersionDatasetFacet -> ``digests.openlineage-version`` (a reader that gives no version names no
+  digest, so it reads the latest version known); statistics size -> size; dataset tags -> labels;
+  symlinks -> the same version used or generated under each other name (role ``symlink``, same digests).
+- columnLineage -> column artifacts ``URI#field`` (kind ``features``): each output field generated and
+  derived from the input fields it comes from, which are used, so ``impact``/``lineage`` of ``URI#field``
+  follow ordinary derivations; the facet itself is kept as an annotation too.
+- lifecycleStateChange ``DROP``/``TRUNCATE`` of an output -> an ``artifact.invalidate`` of that dataset
+  (``OVERWRITE`` and others are a new version, as any output).
+- run annotations keyed by dataset: ``openlineage.schema:URI`` (fields and types),
+  ``openlineage.rowCount:URI``, ``openlineage.lifecycleStateChange:URI``, and every facet this mapping
+  does not read, as ``openlineage.facet.NAME:URI`` (dataset) or ``openlineage.facet.NAME`` (run).
 - ``producer`` -> a software agent; OwnershipJobFacet owners -> agents (``team:``/``org:`` owners are
   organizations, others persons, the ownership type their role).
 - run and job tags -> labels ``key:value``; ExecutionParametersRunFacet -> params;
-  ProcessingEngineRunFacet -> environment packages; SourceCodeLocationJobFacet with a git commit ->
-  ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
+  ProcessingEngineRunFacet -> environment packages (with ``openlineage-adapter``: its
+  ``openlineageAdapterVersion``); externalQuery -> annotations; SourceCodeLocationJobFacet with a git
+  commit -> ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
 
 Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events.
 """
@@ -30,10 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import events as ev
-from ..errors import InvalidEvent, ProvgraphError
+from ..errors import InvalidEvent
 from . import naming
 from .naming import Imported
-from .openlineage_spec import SPEC_ENV, OpenLineageSpec, event_kind, find_spec
+from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
 from .registry import Importer, ImportOptions
 
 __all__ = ["OpenLineageSpec", "events_from_openlineage", "events_from_openlineage_payload", "run_id"]
@@ -358,63 +369,9 @@ def events_from_openlineage_payload(payload: Any, *, spec: OpenLineageSpec | str
 
 
 def _read(source: str, options: ImportOptions) -> Imported:
-    """OpenLineage events from a JSON event, a JSON array, JSON Lines, or a folder of those files."""
-    spec = find_spec(options.spec, options.check_input_facets)
-    if spec is None and options.check_input_facets:
-        raise ProvgraphError(f"--check-input-facets needs the OpenLineage spec: pass --spec or set {SPEC_ENV}")
-    path = Path(source)
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl", ".ndjson")) if path.is_dir() \
-        else [path]
-    if not files or not files[0].is_file():
-        raise ProvgraphError(f"{path}: no such file, or no OpenLineage events in it")
-    found: list[ev.Event] = []
-    received = 0
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProvgraphError(f"{file}: cannot be read: {exc}") from exc
-        if file.suffix in (".jsonl", ".ndjson"):
-            payloads = [(f"{file}, line {n}", line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-        else:
-            payloads = [(str(file), text)]
-        for where, payload in payloads:
-            try:
-                parsed = json.loads(payload)
-            except ValueError as exc:
-                raise InvalidEvent(f"{where}: not valid JSON: {exc}") from exc
-            received += len(parsed) if isinstance(parsed, list) else 1
-            try:
-                found += events_from_openlineage_payload(parsed, spec=spec)
-            except InvalidEvent as exc:
-                raise InvalidEvent(f"{where}: {exc}") from exc
-    found += _implied(found)
-    counts = {"OpenLineage events": received}
-    if received > len(found):  # RUNNING/OTHER run events, dataset and job events: no run starts or ends
-        counts["without a run start or end"] = received - len(found)
-    return Imported(found, counts)
+    from .openlineage_files import read_files
 
-
-def _implied(found: list[ev.Event]) -> list[ev.Event]:
-    """Run starts the events imply: a run seen only ending started at its end (as OpenLineage consumers
-    assume), and a parent known only from a ParentRunFacet is a run of its job, started by its first child."""
-    started = {e["run"]["id"] for e in found if e["type"] == "run.start"}
-    known = {e["run"]["id"] for e in found if "run" in e}
-    implied: dict[str, ev.Event] = {}
-    for event in sorted((e for e in found if "run" in e), key=lambda e: ev.parse_time(e["time"])):
-        run = event["run"]
-        if run["id"] not in started and run["id"] not in implied:
-            fields = {k: v for k, v in run.items() if k not in ("status", "error")}
-            implied[run["id"]] = ev.new_event("run.start", event["time"], run=fields,
-                                              annotations={"provgraph.note": "start time: its end event's time"})
-        parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
-        if parent and parent not in known and parent not in implied and job:
-            fields = {"id": parent, "step": job, "kind": "pipeline"}
-            note = "known from its children's ParentRunFacet; start time: its first child's event"
-            implied[parent] = ev.new_event("run.start", event["time"], run=fields, annotations={"provgraph.note": note})
-    for run_id_, event in implied.items():
-        event["id"] = naming.event_id("ol-implied", run_id_)
-    return list(implied.values())
+    return read_files(source, options)
 
 
 IMPORTER = Importer("openlineage", "a JSON event, a JSON array, JSON Lines, or a folder of those files", _read)
