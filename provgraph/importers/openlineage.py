@@ -159,9 +159,9 @@ def _columns(outputs: list[Any], used: list[dict[str, Any]], notes: dict[str, An
                     sources.append(f"{dataset_uri(source['namespace'], source['name'])}#{source['field']}")
             for column in sources:
                 if all(a["location"] != column for a in used):
-                    used.append({"location": column, "kind": "features", "role": "column"})
-            found.append({"location": f"{uri}#{field}", "kind": "features", "role": "column",
-                          "derived_from": list(dict.fromkeys(sources))})
+                    used.append({"location": column, "name": naming.name(column), "kind": "features", "role": "column"})
+            found.append({"location": f"{uri}#{field}", "name": naming.name(f"{uri}#{field}"), "kind": "features",
+                          "role": "column", "derived_from": list(dict.fromkeys(sources))})
     return found
 
 

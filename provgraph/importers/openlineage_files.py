@@ -77,17 +77,27 @@ def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
             folded[first] = (items[first][0], {**items[first][1], "eventType": "START"})
         merged = copy.deepcopy(folded[target][1])
         for i in running:
-            if i == target:
-                continue
-            for key in ("inputs", "outputs"):
-                names = {(d.get("namespace"), d.get("name")) for d in merged.get(key) or () if isinstance(d, dict)}
-                extra = [d for d in items[i][1].get(key) or () if isinstance(d, dict)
-                         and (d.get("namespace"), d.get("name")) not in names]
-                if extra:
-                    merged[key] = [*(merged.get(key) or ()), *extra]
+            if i != target:
+                _merge(merged, items[i][1])
         folded[target] = (folded[target][0], merged)
     return [pair for i, pair in enumerate(folded) if not (isinstance(pair[1], dict)
                                                             and pair[1].get("eventType") == "RUNNING")]
+
+
+def _merge(target: dict[str, Any], running: dict[str, Any]) -> None:
+    """Add a RUNNING event's datasets, and the facets it saw of datasets ``target`` has, to ``target``."""
+    for key in ("inputs", "outputs"):
+        mine = {(d.get("namespace"), d.get("name")): d for d in target.get(key) or () if isinstance(d, dict)}
+        for dataset in running.get(key) or ():
+            if not isinstance(dataset, dict):
+                continue
+            known = mine.get((dataset.get("namespace"), dataset.get("name")))
+            if known is None:
+                target[key] = [*(target.get(key) or ()), dataset]
+                continue
+            for facets in ("facets", "inputFacets", "outputFacets"):
+                if isinstance(dataset.get(facets), dict):
+                    known[facets] = {**dataset[facets], **(known.get(facets) or {})}
 
 
 def _implied(found: list[ev.Event]) -> list[ev.Event]:
