@@ -26,6 +26,7 @@ from .registry import ImportOptions, require
 SCHEMES = ("sqlite:", "file:", "http:", "https:", "postgresql:", "mysql:", "mssql:", "databricks")
 RUN_FOLDERS = ("params", "metrics", "tags", "artifacts")
 PAGE = 1000
+MAX_POINTS = 100_000_000
 
 
 def tracking_uri(source: str) -> str | None:
@@ -99,16 +100,36 @@ class StoreReader:
         token = None
         while True:
             page = self.client.search_runs(list(experiments), since, ViewType.ALL, PAGE, page_token=token)
+            histories = self.histories(page)
             for run in page:
-                yield self.run(run)
+                yield self.run(run, histories)
             token = page.token
             if not token:
                 return
 
-    def run(self, run: Any) -> dict[str, Any]:
+    def histories(self, runs: list[Any]) -> dict[tuple[str, str], list[Any]]:
+        """Metric histories of a page of runs: one query per metric name where the store answers in bulk
+        (MLflow's SQL stores), else one per run and metric."""
+        bulk = getattr(getattr(self.client, "_tracking_client", None), "store", None)
+        bulk = getattr(bulk, "get_metric_history_bulk", None)
+        found: dict[tuple[str, str], list[Any]] = {}
+        keys: dict[str, list[str]] = {}
+        for run in runs:
+            for key in run.data.metrics:
+                keys.setdefault(key, []).append(run.info.run_id)
+        for key, run_ids in keys.items():
+            if bulk is None:
+                for run_id in run_ids:
+                    found[(run_id, key)] = list(self.client.get_metric_history(run_id, key))
+                continue
+            for point in bulk(run_ids, key, max_results=MAX_POINTS):
+                found.setdefault((point.run_id, key), []).append(point)
+        return found
+
+    def run(self, run: Any, histories: dict[tuple[str, str], list[Any]]) -> dict[str, Any]:
         info = run.info
         metrics = {key: [{"value": m.value, "step": m.step, "timestamp": m.timestamp}
-                         for m in self.client.get_metric_history(info.run_id, key)] for key in run.data.metrics}
+                         for m in histories.get((info.run_id, key), ())] for key in run.data.metrics}
         inputs = [{"dataset": {"name": d.dataset.name, "digest": d.dataset.digest, "source": d.dataset.source,
                                "source_type": d.dataset.source_type, "schema": d.dataset.schema},
                    "tags": [{"key": t.key, "value": t.value} for t in d.tags]}
