@@ -7,21 +7,12 @@ repository are one project.
 
 from __future__ import annotations
 
-import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-_CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
+from ..capture.environment import _CREDENTIALS, _git
+
 _SEP = "\x1f"
-
-
-def _git(args: list[str], cwd: Path) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
 
 
 @dataclass(frozen=True)
