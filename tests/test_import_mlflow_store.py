@@ -135,6 +135,9 @@ def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dic
     assert f"{len(everything) - fresh} of its events were already recorded" in out
     assert {r["run"] for r in runs(project.store, params=["n_estimators=100"]).rows} == {
         f"mlflow-{made['children']['100']['run']}"}
+    project.close()  # the CLI opens the store itself
+    assert main(["show", f"mlflow-{made['children']['100']['run']}"]) == 0  # a script without sha256
+    assert "script:" in capsys.readouterr().out
 
 
 def test_a_committed_file_store_without_empty_folders_imports(tmp_path: Path) -> None:
