@@ -167,3 +167,12 @@ def test_a_tracking_server_over_http(sqlite_store: tuple[Path, dict], tmp_path: 
         assert ends[f"mlflow-{made['children']['100']['run']}"]["run"]["parent"] == f"mlflow-{made['parent']}"
     finally:
         stop_process(server, 10)
+
+
+def test_bad_sources_are_one_clear_error_and_create_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "mlflow.db"
+    with pytest.raises(ProvgraphError, match="no such sqlite file"):
+        events_from_mlflow(f"sqlite:///{missing}")
+    assert not missing.parent.exists()
+    with pytest.raises(ProvgraphError, match=r"MLflow store http://127\.0\.0\.1:\d+: .*Connection refused"):
+        events_from_mlflow(f"http://127.0.0.1:{free_port()}")

@@ -161,15 +161,33 @@ def _quoted(name: str) -> str:
     return name.replace("\\", "\\\\").replace("'", "\\'")
 
 
+#: MLflow settings while reading, unless the caller set them: file stores allowed (MLflow 3 refuses them
+#: otherwise), and an unreachable server reported in seconds rather than after minutes of retries.
+SETTINGS = {"MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+
+
+@contextmanager
+def _settings() -> Iterator[None]:
+    added = {key: value for key, value in SETTINGS.items() if key not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
 @contextmanager
 def reader(uri: str, options: ImportOptions) -> Iterator[StoreReader]:
     """A :class:`StoreReader` of ``uri``; MLflow's errors become :class:`ProvgraphError`."""
-    if uri.startswith("file:"):
-        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 reads file stores only with it
+    database = uri.removeprefix("sqlite:///") if uri.startswith("sqlite:///") else None
+    if database is not None and not Path(database).is_file():
+        raise ProvgraphError(f"{uri}: no such sqlite file (MLflow would create an empty store there)")
     require("mlflow", "mlflow")
     from mlflow.exceptions import MlflowException
 
-    with _opened(uri) as opened:
+    with _settings(), _opened(uri) as opened:
         try:
             yield StoreReader(opened, options)
         except MlflowException as exc:
