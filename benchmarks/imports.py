@@ -32,7 +32,7 @@ AREA = "import"
 PER_SIZE = False
 RUNS = 1000
 QUERIED = 200  # runs in the experiment "query", the last of the store
-POSTS = 300
+POSTS = 100
 FILTER = "params.n_estimators = '100'"
 
 
