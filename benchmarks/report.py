@@ -49,6 +49,9 @@ TARGETS = (
            seconds=2.0, n=100_000),
     Target("capture overhead < 5 ms per run", "capture", ("run-3-in-2-out",), seconds=0.005),
     Target("cached re-hash of an unchanged 1 GB file < 10 ms", "capture", ("rehash-1gb-cached",), seconds=0.010),
+    Target("import 1,000 MLflow runs < 5 s", "import", ("mlflow-import",), seconds=5.0),
+    Target("runs --param within 10x of MLflow search_runs", "import", ("runs-param",), "mlflow search_runs", 0.1),
+    Target("OpenLineage endpoint >= 300 single events/s", "import", ("openlineage-post",), seconds=1 / 300),
 )
 
 

@@ -15,10 +15,10 @@ from test_export import PREP, TRAIN, fill, sample_events
 from provgraph.cli import main
 from provgraph.errors import ExportError
 from provgraph.export import FORMATS, export, prov_document
-from provgraph.provdoc import dictionary
 from provgraph.importers import guess_format, import_bytes, import_file, read_document
 from provgraph.importers.prov_load import document_graph
 from provgraph.project import Project
+from provgraph.provdoc import dictionary
 from provgraph.store import Solutions, Store, open_store
 
 PROV_PY = TESTDATA / "prov" / "prov-python"

@@ -4,17 +4,25 @@ real pipeline with a dvc.lock whose md5s are checked against files on disk."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import TESTDATA
 
+from provgraph import events as ev
 from provgraph.cli import main
 from provgraph.errors import InvalidEvent
 from provgraph.export.document import prov_document
+from provgraph.importers import naming
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
+from provgraph.query.runs import runs
 from provgraph.validate import check_document
 
 CORPUS = TESTDATA / "dvc" / "dvcyaml-schema"
@@ -44,15 +52,12 @@ def test_the_corpus_is_what_we_expect() -> None:
 
 
 @pytest.mark.parametrize("example", VALID, ids=lambda p: p.name)
-def test_valid_examples_are_accepted_one_declared_run_per_stage(example: Path) -> None:
+def test_valid_examples_are_accepted_and_unlocked_stages_are_declared_not_run(example: Path) -> None:
     stages = yaml.safe_load(example.read_text()).get("stages", {})
     result = events_from_dvc(example, schema=SCHEMA)
-    assert len(result.events) == len(stages)  # no dvc.lock: one run.start per stage
-    assert sorted(e["run"]["step"] for e in result.events) == sorted(stages)
-    assert all(e["type"] == "run.start" and e["labels"] == ["dvc-declared"] for e in result.events)
-    for event in result.events:
-        cmd = stages[event["run"]["step"]].get("cmd") or stages[event["run"]["step"]].get("do", {}).get("cmd")
-        assert event["annotations"]["dvc.cmd"] == ("\n".join(cmd) if isinstance(cmd, list) else cmd)
+    assert result.events == []  # no dvc.lock: nothing ran
+    assert (result.counts.get("declared, never run", 0) > 0) == bool(stages)
+    assert all(f":{name}" in " ".join(result.notes) for name in stages)
 
 
 @pytest.mark.parametrize("name", sorted(INVALID))
@@ -64,117 +69,271 @@ def test_invalid_examples_are_rejected_naming_the_problem(name: str) -> None:
     assert quoted in str(caught.value) and name in str(caught.value)
 
 
-def _md5(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+# --- a real DVC project: git + `dvc repro` of 4 stages (a directory output, `matrix` and `foreach`) ---
 
-
-DVC_YAML = """\
+DVC = str(Path(sys.executable).parent / "dvc")
+SCRIPTS = {
+    "src/prepare.py": "import os\nos.makedirs('data/prepared', exist_ok=True)\n"
+                      "rows = open('data/raw.csv').read().splitlines()\n"
+                      "open('data/prepared/train.csv', 'w').write(rows[0] + '\\n' + rows[1] + '\\n')\n"
+                      "open('data/prepared/test.csv', 'w').write(rows[0] + '\\n' + rows[2] + '\\n')\n",
+    "src/featurize.py": "import yaml\nn = yaml.safe_load(open('params.yaml'))['featurize']['max_features']\n"
+                        "text = open('data/prepared/train.csv').read().upper()\n"
+                        "open('data/features.csv', 'w').write(text + str(n))\n",
+    "src/train.py": "import os, sys\nos.makedirs('models', exist_ok=True)\n"
+                    "open(f'models/model_{sys.argv[1]}_{sys.argv[2]}.txt', 'w').write(open('data/features.csv').read()"
+                    " + sys.argv[1])\n",
+    "src/evaluate.py": "import json, os, sys\nos.makedirs('reports', exist_ok=True)\nn = int(sys.argv[1])\n"
+                       "scores = {'auc': n / 100, 'nested': {'loss': 1 - n / 100}}\n"
+                       "json.dump(scores, open(f'reports/sweep_{n}.json', 'w'))\n",
+}
+PROJECT_YAML = """\
 stages:
   prepare:
-    cmd: python prepare.py data/raw.csv
-    deps: [prepare.py, data/raw.csv]
-    params: [prepare.split, seed]
-    outs: [data/prepared.csv]
+    cmd: PYTHON src/prepare.py
+    deps: [src/prepare.py, data/raw.csv]
+    params: [prepare.split]
+    outs: [data/prepared]
+  featurize:
+    cmd: PYTHON src/featurize.py
+    deps: [src/featurize.py, data/prepared]
+    params: [featurize]
+    outs: [data/features.csv]
   train:
-    cmd: python train.py
-    deps: [data/prepared.csv]
-    outs: [model.pkl]
-    metrics:
-      - scores.json:
-          cache: false
-"""
-
-
-def _pipeline(root: Path) -> dict[str, bytes]:
-    files = {"data/raw.csv": b"a,b\n1,2\n", "prepare.py": b"print('prepare')\n", "data/prepared.csv": b"a\n1\n"}
-    for path, data in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_bytes(data)
-    (root / "params.yaml").write_text("prepare:\n  split: 0.2\nseed: 7\n")
-    (root / "dvc.yaml").write_text(DVC_YAML)
-    lock = {"schema": "2.0", "stages": {"prepare": {
-        "cmd": "python prepare.py data/raw.csv",
-        "deps": [{"path": "data/raw.csv", "md5": _md5(files["data/raw.csv"]), "size": 8},
-                 {"path": "prepare.py", "md5": _md5(files["prepare.py"]), "size": 17}],
-        "params": {"params.yaml": {"prepare.split": 0.2, "seed": 7}},
-        # the output changed on disk since the lock was written: its md5 no longer matches
-        "outs": [{"path": "data/prepared.csv", "md5": _md5(b"stale\n"), "size": 6}]}}}
-    (root / "dvc.lock").write_text(yaml.safe_dump(lock))
-    return files
-
-
-def test_locked_stage_ran_with_hashes_params_and_lineage(project: Project) -> None:
-    files = _pipeline(project.root)
-    result = events_from_dvc(project.root / "dvc.yaml", root=project.root, schema=SCHEMA)
-    assert result.counts == {"stages": 2, "locked": 1, "declared": 1}
-    kinds = {(e["run"]["step"], e["type"]) for e in result.events}
-    assert kinds == {("prepare", "run.start"), ("prepare", "run.end"), ("train", "run.start")}
-    end = next(e for e in result.events if e["type"] == "run.end")
-    assert end["run"]["status"] == "completed"
-    assert end["params"] == {"prepare.split": 0.2, "seed": 7}
-    used = {a["location"]: a for a in end["used"]}
-    assert used["data/raw.csv"]["sha256"] == hashlib.sha256(files["data/raw.csv"]).hexdigest()
-    assert (used["prepare.py"]["kind"], used["prepare.py"]["sha256"]) == (
-        "code", hashlib.sha256(files["prepare.py"]).hexdigest())
-    assert "sha256" not in end["generated"][0]  # md5 mismatch: identified by location only
-    start = next(e for e in result.events if e["type"] == "run.start" and e["run"]["step"] == "prepare")
-    assert start["annotations"]["dvc.md5:data/raw.csv"] == _md5(files["data/raw.csv"])
-    assert "dvc.changed:data/prepared.csv" in start["annotations"]
-
-    project.record_many(result.events)
-    derived = project.store.query(PREFIXES + """
-        SELECT ?to ?from WHERE { ?t prov:wasDerivedFrom ?f . ?t provml:location ?to . ?f provml:location ?from }""")
-    assert {(r["to"].value, r["from"].value) for r in derived} == {
-        ("data/prepared.csv", "data/raw.csv"), ("model.pkl", "data/prepared.csv"),
-        ("scores.json", "data/prepared.csv")}
-
-
-def test_reimport_is_idempotent(project: Project) -> None:
-    _pipeline(project.root)
-    first, second = (events_from_dvc(project.root, schema=SCHEMA).events for _ in range(2))
-    assert [e["id"] for e in first] == [e["id"] for e in second]
-
-
-def test_cli_records_and_refuses_invalid(project: Project, capsys: pytest.CaptureFixture[str],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    _pipeline(project.root)
-    monkeypatch.setenv("PROVGRAPH_DVC_SCHEMA", str(SCHEMA))
-    assert main(["import-runs", "--from", "dvc", "dvc.yaml", "--dry-run"]) == 0
-    assert "would record 3 events, 2 runs" in capsys.readouterr().out
-    assert main(["import-runs", "--from", "dvc", "dvc.yaml"]) == 0
-    assert "recorded 3 events, 2 runs" in capsys.readouterr().out
-    size = project.journal.path.stat().st_size
-    bad = CORPUS / "examples" / "invalid" / "stage.extra.dvc.yaml"
-    assert main(["import-runs", "--from", "dvc", str(bad)]) == 1
-    assert "stages.stage1" in capsys.readouterr().err
-    assert project.journal.path.stat().st_size == size
-
-
-FOREACH_YAML = """\
-stages:
-  build:
-    foreach: [us, eu]
+    matrix:
+      n_est: [5, 10]
+      depth: [2]
+    cmd: PYTHON src/train.py ${item.n_est} ${item.depth}
+    deps: [src/train.py, data/features.csv]
+    outs:
+      - models/model_${item.n_est}_${item.depth}.txt
+  evaluate:
+    foreach: [5, 10]
     do:
-      cmd: python build.py ${item}
+      cmd: PYTHON src/evaluate.py ${item}
       deps:
-        - raw/${item}.csv
-      outs:
-        - out/${item}.csv
+        - src/evaluate.py
+        - models/model_${item}_2.txt
+      metrics:
+        - reports/sweep_${item}.json:
+            cache: false
+artifacts:
+  model5:
+    path: models/model_5_2.txt
+    type: model
 """
+STAGES = ["prepare", "featurize", "train@5-2", "train@10-2", "evaluate@5", "evaluate@10"]
 
 
-def test_foreach_stages_come_from_their_expanded_lock_entries(tmp_path: Path) -> None:
-    (tmp_path / "dvc.yaml").write_text(FOREACH_YAML)
-    entries = {f"build@{region}": {"cmd": f"python build.py {region}",
-                                   "deps": [{"path": f"raw/{region}.csv", "md5": "0" * 32}],
-                                   "outs": [{"path": f"out/{region}.csv", "md5": "1" * 32}]} for region in ("us", "eu")}
-    (tmp_path / "dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": entries}))
-    result = events_from_dvc(tmp_path, schema=SCHEMA)
-    ends = {e["run"]["id"]: e for e in result.events if e["type"] == "run.end"}
-    assert sorted((e["used"][0]["location"], e["generated"][0]["location"]) for e in ends.values()) == [
-        ("raw/eu.csv", "out/eu.csv"), ("raw/us.csv", "out/us.csv")]
-    assert all(run_id.startswith(("dvc-build.us-", "dvc-build.eu-")) for run_id in ends)
-    assert {e["run"]["step"] for e in result.events} == {"build"}
+def _run(*args: str, cwd: Path) -> str:
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{args}: {done.stderr}"
+    return done.stdout
+
+
+def _commit(root: Path, message: str) -> None:
+    _run("git", "add", "-A", cwd=root)
+    _run("git", "commit", "-qm", message, cwd=root)
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository whose pipeline `dvc repro` ran twice (the second a no-op), committed and pushed."""
+    base = tmp_path_factory.mktemp("dvc")
+    bare, root = base / "origin.git", base / "work"
+    _run("git", "init", "-q", "--bare", str(bare), cwd=base)
+    root.mkdir()
+    for path, text in {**SCRIPTS, "data/raw.csv": "a,b\n1,2\n3,4\n",
+                       "params.yaml": "prepare:\n  split: 0.2\nfeaturize:\n  max_features: 100\n",
+                       "dvc.yaml": PROJECT_YAML.replace("PYTHON", sys.executable)}.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    _run("git", "init", "-q", cwd=root)
+    _run("git", "config", "user.email", "ada@example.org", cwd=root)
+    _run("git", "config", "user.name", "Ada Lovelace", cwd=root)
+    _run("git", "remote", "add", "origin", str(bare), cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    _commit(root, "pipeline")
+    _run(DVC, "repro", "-q", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit(root, "repro")
+    _run("git", "push", "-q", "origin", "HEAD", cwd=root)
+    return root
+
+
+@pytest.fixture
+def work(origin: Path, tmp_path: Path) -> Path:
+    """A copy of the work tree (outputs included), with the same git history and origin."""
+    copy = tmp_path / "work"
+    shutil.copytree(origin, copy, symlinks=True)
+    return copy
+
+
+def _lock(root: Path) -> dict:
+    return yaml.safe_load((root / "dvc.lock").read_text())["stages"]
+
+
+def _by_stage(events: list[dict]) -> dict[str, dict]:
+    starts = {e["run"]["id"]: e["annotations"]["dvc.stage"] for e in events if e["type"] == "run.start"}
+    return {starts[e["run"]["id"]]: e for e in events if e["type"] == "run.end" and "labels" not in e}
+
+
+def test_every_locked_stage_is_a_completed_run_with_lock_digests(work: Path) -> None:
+    lock = _lock(work)
+    result = events_from_dvc(work)
+    ends = _by_stage(result.events)
+    assert sorted(ends) == sorted(STAGES) == sorted(lock)
+    for stage, event in ends.items():
+        assert event["run"]["status"] == "completed"
+        locked = {e["path"]: e["md5"] for e in lock[stage]["deps"] + lock[stage]["outs"]}
+        seen = {a["location"]: a["digests"]["md5"] for a in event["used"] + event["generated"]}
+        assert seen == locked
+    prepared = ends["prepare"]["generated"][0]
+    assert prepared["location"] == "data/prepared" and prepared["directory"] is True
+    assert prepared["digests"]["md5"].endswith(".dir") and "sha256" not in prepared
+    raw = next(a for a in ends["prepare"]["used"] if a["location"] == "data/raw.csv")
+    assert raw["sha256"] == hashlib.sha256((work / "data/raw.csv").read_bytes()).hexdigest()
+
+
+def test_kinds_templates_metrics_and_artifacts(work: Path) -> None:
+    ends = _by_stage(events_from_dvc(work).events)
+    assert {s: e["run"]["kind"] for s, e in ends.items()} == {
+        "prepare": "cleaning", "featurize": "feature_engineering", "train@5-2": "training",
+        "train@10-2": "training", "evaluate@5": "evaluation", "evaluate@10": "evaluation"}
+    assert [a["location"] for a in ends["evaluate@10"]["generated"]] == ["reports/sweep_10.json"]
+    written = json.loads((work / "reports/sweep_10.json").read_text())
+    assert ends["evaluate@10"]["metrics"] == {"auc": written["auc"], "nested.loss": written["nested"]["loss"]}
+    model = ends["train@5-2"]["generated"][0]
+    assert model["kind"] == "model" and "dvc.artifact:model5" in model["labels"]
+    assert ends["featurize"]["params"] == {"featurize.max_features": 100}
+
+
+def test_times_agent_code_and_namespace_come_from_git(work: Path) -> None:
+    sha, author, when = _run("git", "log", "-1", "--format=%H|%an|%cI", "--", "dvc.lock", cwd=work).strip().split("|")
+    remote = _run("git", "config", "--get", "remote.origin.url", cwd=work).strip()
+    for event in events_from_dvc(work).events:
+        assert event["namespace"] == naming.identifier(remote)
+        assert ev.parse_time(event["time"]) == ev.parse_time(when)
+        if event["type"] == "run.start":
+            assert event["code"]["git"]["commit"] == sha
+            assert [a["name"] for a in event["agents"]] == [author]
+
+
+def test_two_projects_are_two_namespaces(work: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(work, other, symlinks=True)
+    _run("git", "remote", "set-url", "origin", "https://example.org/someone/else.git", cwd=other)
+    mine, theirs = ({e["namespace"] for e in events_from_dvc(p).events} for p in (work, other))
+    assert len(mine) == len(theirs) == 1 and mine != theirs
+
+
+def test_reimport_after_touch_or_fresh_clone_records_nothing(project: Project, origin: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    bare = _run("git", "config", "--get", "remote.origin.url", cwd=origin).strip()
+    clone = project.root / "clone"
+    _run("git", "clone", "-q", bare, str(clone), cwd=project.root)
+    assert not (clone / "data/prepared").exists()  # a fresh clone before `dvc pull`
+    first = events_from_dvc(origin)
+    project.record_many(first.events)
+    os.utime(origin / "dvc.lock", (1, 1))
+    assert [e["id"] for e in events_from_dvc(origin).events] == [e["id"] for e in first.events]
+    assert main(["import-runs", "--from", "dvc", str(clone)]) == 0
+    assert f"{len(first.events)} of its events were already recorded" in capsys.readouterr().out
+    assert check_document(prov_document(project.store)).violations == []
+
+
+def test_staleness_is_what_dvc_status_reports_and_flows_downstream(work: Path, project: Project) -> None:
+    before = {e["id"]: e for e in events_from_dvc(work).events}
+    (work / "params.yaml").write_text("prepare:\n  split: 0.2\nfeaturize:\n  max_features: 200\n")
+    status = json.loads(_run(DVC, "status", "--json", cwd=work))
+    reported = {key.split(":")[-1] for key in status}
+    after = events_from_dvc(work)
+    stale = {e["run"]["id"]: e["annotations"]["dvc.stale"] for e in after.events if "dvc:stale" in e.get("labels", ())}
+    names = {e["run"]["id"]: e["annotations"]["dvc.stage"] for e in after.events if e["type"] == "run.start"}
+    direct = {names[r] for r, why in stale.items() if not why.startswith("upstream")}
+    assert direct == reported == {"featurize"}
+    assert "params.yaml:featurize.max_features" in stale[next(r for r, n in names.items() if n == "featurize")]
+    assert {names[r] for r in stale} == set(STAGES) - {"prepare"}  # every stage below featurize
+    unchanged = {e["id"]: e for e in after.events if "labels" not in e}
+    assert unchanged == before  # the completed runs are the same events
+    project.record_many(after.events)
+    flagged = runs(project.store, label="dvc:stale")
+    assert len(flagged.rows) == len(STAGES) - 1
+    assert check_document(prov_document(project.store)).violations == []
+
+
+def test_changed_command_and_dependency_make_a_stage_stale(work: Path) -> None:
+    (work / "src/evaluate.py").write_text(SCRIPTS["src/evaluate.py"] + "# changed\n")
+    (work / "dvc.yaml").write_text((work / "dvc.yaml").read_text().replace("src/prepare.py\n", "src/prepare.py -v\n"))
+    reported = {key.split(":")[-1] for key in json.loads(_run(DVC, "status", "--json", cwd=work))}
+    events = events_from_dvc(work).events
+    names = {e["run"]["id"]: e["annotations"]["dvc.stage"] for e in events if e["type"] == "run.start"}
+    stale = {names[e["run"]["id"]]: e["annotations"]["dvc.stale"] for e in events if "labels" in e}
+    assert {s for s, why in stale.items() if not why.startswith("upstream")} == reported
+    assert "changed command" in stale["prepare"]
+    assert "modified deps: src/evaluate.py" in stale["evaluate@5"]
+
+
+def test_an_inconsistent_lock_is_reported(work: Path) -> None:
+    lock = yaml.safe_load((work / "dvc.lock").read_text())
+    lock["stages"]["featurize"]["deps"][0]["md5"] = "0" * 32 + ".dir"
+    (work / "dvc.lock").write_text(yaml.safe_dump(lock))
+    result = events_from_dvc(work)
+    assert any("inconsistent lock: data/prepared" in note and "featurize" in note for note in result.notes)
+
+
+def test_runs_metric_finds_the_evaluations(work: Path, project: Project) -> None:
+    project.record_many(events_from_dvc(work).events)
+    aucs = {n: json.loads((work / f"reports/sweep_{n}.json").read_text())["auc"] for n in (5, 10)}
+    found = runs(project.store, metrics=[f"auc>{min(aucs.values())}"])
+    assert [r["step"] for r in found.rows] == ["evaluate"]
+
+
+def test_dvc_lock_path_subfolders_absolute_paths_and_progress(work: Path) -> None:
+    sub = work / "sub"
+    sub.mkdir()
+    (sub / "dvc.yaml").write_text(f"stages:\n  copy:\n    cmd: cp {work}/data/raw.csv copy.csv\n"
+                                  f"    deps: [{work}/data/raw.csv]\n    outs: [copy.csv]\n")
+    _run(DVC, "repro", "-q", cwd=sub)
+    seen: list[tuple[int, int | None]] = []
+    result = events_from_dvc(work, progress=lambda done, total: seen.append((done, total)))
+    copy = _by_stage(result.events)["copy"]
+    assert copy["used"][0]["location"] == "data/raw.csv"  # absolute, inside the project: relative to it
+    assert copy["generated"][0]["location"] == "sub/copy.csv"
+    assert seen[-1] == (len(STAGES) + 1, len(STAGES) + 1)
+    assert events_from_dvc(work / "dvc.lock").events == events_from_dvc(work / "dvc.yaml").events
+
+
+def test_dvc_import_is_an_ingestion_run_from_the_source_repository(work: Path, tmp_path: Path) -> None:
+    source = tmp_path / "registry"
+    source.mkdir()
+    (source / "table.csv").write_text("x\n1\n")
+    _run("git", "init", "-q", cwd=source)
+    _run("git", "config", "user.email", "reg@example.org", cwd=source)
+    _run("git", "config", "user.name", "Registry", cwd=source)
+    _run(DVC, "init", "-q", cwd=source)
+    _run(DVC, "add", "-q", "table.csv", cwd=source)
+    _commit(source, "data")
+    _run(DVC, "import", "-q", str(source), "table.csv", "-o", "data/imported.csv", cwd=work)
+    rev = _run("git", "rev-parse", "HEAD", cwd=source).strip()
+    events = events_from_dvc(work).events
+    end = next(e for e in events if e["type"] == "run.end" and e["run"]["kind"] == "ingestion")
+    assert end["used"][0]["location"] == f"{source}#table.csv"
+    assert end["used"][0]["digests"]["commit"] == rev
+    assert end["generated"][0]["location"] == "data/imported.csv"
+    assert end["generated"][0]["digests"]["md5"] == hashlib.md5(b"x\n1\n", usedforsecurity=False).hexdigest()
+
+
+def test_files_that_are_not_dvc_pipelines_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "pipeline.yaml").write_text("pipelineInfo: {name: p}\ndeploymentSpec: {}\nroot: {}\n")
+    with pytest.raises(InvalidEvent, match="--from kfp"):
+        events_from_dvc(tmp_path / "pipeline.yaml")
+    (tmp_path / "other.yaml").write_text("name: x\nvalues: [1]\n")
+    with pytest.raises(InvalidEvent, match="not a DVC pipeline"):
+        events_from_dvc(tmp_path / "other.yaml")
+    (tmp_path / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n")
+    with pytest.raises(InvalidEvent, match=r"dvc\.yaml beside it"):
+        events_from_dvc(tmp_path / "dvc.lock")
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
@@ -183,7 +342,10 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
         events_from_dvc(tmp_path)
 
 
-def test_imported_graph_satisfies_prov_constraints(project: Project) -> None:
-    _pipeline(project.root)
-    project.record_many(events_from_dvc(project.root, schema=SCHEMA).events)
-    assert check_document(prov_document(project.store)).violations == []
+def test_cli_refuses_an_invalid_pipeline_and_records_nothing(project: Project, capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    size = project.journal.path.stat().st_size if project.journal.path.exists() else 0
+    bad = CORPUS / "examples" / "invalid" / "stage.extra.dvc.yaml"
+    assert main(["import-runs", "--from", "dvc", str(bad), "--schema", str(SCHEMA)]) == 1
+    assert "stages.stage1" in capsys.readouterr().err
+    assert (project.journal.path.stat().st_size if project.journal.path.exists() else 0) == size

@@ -170,8 +170,10 @@ def test_dataset_inputs_are_used_and_models_derive_from_them(project: Project, t
     result = events_from_mlflow(tmp_path / "run.json")
     end = result.events[-1]
     assert end["used"] == [
-        {"location": csv, "name": "wine-quality", "kind": "dataset", "role": "training"},
-        {"location": "mlflow-dataset:holdout@0a0b0c0d", "name": "holdout", "kind": "dataset"}]
+        {"location": csv, "name": "wine-quality", "kind": "dataset", "digests": {"mlflow-digest": "f1e2d3c4"},
+         "role": "training"},
+        {"location": "mlflow-dataset:holdout@0a0b0c0d", "name": "holdout", "kind": "dataset",
+         "digests": {"mlflow-digest": "0a0b0c0d"}}]
     project.record_many(result.events)
     rows = project.store.query(PREFIXES + """
         SELECT ?model ?data WHERE { ?m prov:wasDerivedFrom ?d ; provml:artifactKind "model" ; provml:location ?model .

@@ -27,6 +27,7 @@ from provgraph.importers.openlineage import (
     events_from_openlineage,
     events_from_openlineage_payload,
 )
+from provgraph.importers.openlineage_spec import event_kind
 from provgraph.project import Project
 from provgraph.validate import check_document
 
@@ -72,8 +73,12 @@ def test_the_table_covers_every_event_file() -> None:
 @pytest.mark.parametrize("name", sorted(EVENTS))
 def test_events_accepted_or_rejected_as_upstream(name: str) -> None:
     accepted, field, text = EVENTS[name]
-    if accepted:
+    if accepted and event_kind(_load(name)) == "RunEvent":
         events_from_openlineage(_load(name), spec=SPEC)
+        return
+    if accepted:  # valid, but a DatasetEvent or JobEvent records no run: refused, not silently dropped
+        with pytest.raises(InvalidEvent, match="describes no run"):
+            events_from_openlineage(_load(name), spec=SPEC)
         return
     with pytest.raises(InvalidEvent) as caught:
         events_from_openlineage(_load(name), spec=SPEC)
@@ -107,8 +112,8 @@ def test_agreement_counts() -> None:
         try:
             events_from_openlineage(_load(name), spec=SPEC)
             agree += accepted
-        except InvalidEvent:
-            agree += not accepted
+        except InvalidEvent as error:  # a valid DatasetEvent or JobEvent is refused as describing no run
+            agree += not accepted or "describes no run" in str(error)
     assert (agree, len(EVENTS)) == (13, 13)
 
 
@@ -171,8 +176,8 @@ def test_facets_to_agents_labels_code_params_and_versions() -> None:
     people = {(a["id"], a["kind"], a.get("role")) for a in mapped["agents"] if a["kind"] != "software"}
     assert people == {("user-jdoe", "person", "MAINTAINER"), ("team-data", "organization", None)}
     output = mapped["generated"][0]
-    assert output["location"] == "my-datasource-namespace:instance.schema.output-1#version=v42"
-    assert output["name"] == "my-datasource-namespace:instance.schema.output-1"
+    assert output["location"] == output["name"] == "my-datasource-namespace:instance.schema.output-1"
+    assert output["digests"] == {"openlineage-version": "v42"}
 
 
 def test_run_ids_are_kept_or_sanitised_deterministically() -> None:
@@ -224,14 +229,13 @@ def test_cli_imports_a_folder_all_or_nothing(project: Project, capsys: pytest.Ca
     lines.write_text("\n".join(json.dumps(_load(n)) for n in ("fluentd-events/event_simple.json",
                                                                "python-client-tests/serde_example_run_event.json")))
     assert main(["import-runs", "--from", "openlineage", str(lines), "--spec", spec]) == 0
-    assert "recorded 2 events, 2 runs (2 OpenLineage events)" in capsys.readouterr().out
+    assert "recorded 3 events, 2 runs (2 OpenLineage events)" in capsys.readouterr().out  # + the implied start
     folder = tmp_path / "client"
     folder.mkdir()
     for name in ("serde_example_run_event.json", "serde_example_dataset_event.json", "serde_example_job_event.json"):
         (folder / name).write_text((OL / "python-client-tests" / name).read_text())
-    assert main(["import-runs", "--from", "openlineage", str(folder), "--spec", spec, "--dry-run"]) == 0
-    assert "would record 1 events, 1 runs (3 OpenLineage events, 2 without a run start or end)" in (
-        capsys.readouterr().out)
+    assert main(["import-runs", "--from", "openlineage", str(folder), "--spec", spec, "--dry-run"]) == 1
+    assert "serde_example_dataset_event.json: a DatasetEvent describes no run" in capsys.readouterr().err
 
 
 def test_imported_graph_satisfies_prov_constraints(project: Project) -> None:

@@ -91,7 +91,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         out.write(f"{'code:':<12}git {code['commit'][:12]} {code.get('branch') or ''}"
                   f"{' (dirty)' if code.get('dirty') else ''}\n")
     if code.get("script"):
-        out.write(f"{'script:':<12}{code['script']} sha256:{code['script_sha256'][:12]}\n")
+        digest = f" sha256:{code['script_sha256'][:12]}" if code.get("script_sha256") else ""
+        out.write(f"{'script:':<12}{code['script']}{digest}\n")
     env = info["environment"]
     if env:
         parts = [f"Python {env['python']}" if env.get("python") else None, env.get("platform"),

@@ -9,11 +9,14 @@ events have ids derived from their content, so importing the same records again 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import ProvgraphError
-from ..importers.registry import MODULES, ImportOptions, importer
+from ..importers.registry import MODULES, ImportOptions, Progress, importer
 from ..project import Project
 from .output import progress_bar
 
@@ -27,18 +30,23 @@ def register(sub: Any) -> None:
     p.add_argument("--check-input-facets", action="store_true",
                    help="openlineage: also validate input-dataset facets (off by default, as in OpenLineage's proxy)")
     p.add_argument("--schema", help="dvc: the dvc.yaml JSON Schema file")
+    p.add_argument("--experiment", help="mlflow: only this experiment (name or id)")
+    p.add_argument("--since", help="mlflow: only runs started at or after this time (RFC 3339)")
     p.set_defaults(func=cmd_import_runs)
 
 
 def cmd_import_runs(args: argparse.Namespace) -> int:
     chosen = importer(args.source)
-    if "://" not in args.path and not Path(args.path).exists():
+    if ":" not in args.path and not Path(args.path).exists():
         raise ProvgraphError(f"{args.path}: no such file or folder")
     project = None if args.dry_run else Project.find(args.project, create=True)
-    options = ImportOptions(project_root=project.root if project else None, spec=args.spec,
-                            check_input_facets=args.check_input_facets, schema=args.schema)
-    with progress_bar(None, "file", f"reading {args.path}"):
+    with _progress(args.path) as progress:
+        options = ImportOptions(project_root=project.root if project else None, spec=args.spec,
+                                check_input_facets=args.check_input_facets, schema=args.schema,
+                                experiment=args.experiment, since=args.since, progress=progress)
         result = chosen.read(args.path, options)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     if project is None:
         print(f"would record {result.summary()} from {args.path}")
         return 0
@@ -52,3 +60,15 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
         note = f" ({skipped} of its events were already recorded and were skipped)" if skipped else ""
         print(f"recorded {result.summary()} from {args.path}{note}; store has {len(project.store)} quads")
     return 0
+
+
+@contextmanager
+def _progress(source: str) -> Iterator[Progress]:
+    """Reading progress: the shared progress bar (drawn only on a terminal), fed by the importer."""
+    with progress_bar(None, "record", f"reading {source}") as bar:
+        def update(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield update

@@ -1,157 +1,76 @@
-"""DVC pipelines -> provgraph events, from ``dvc.yaml`` and, when present, ``dvc.lock``.
+"""DVC projects -> provgraph events, from ``dvc.yaml``, ``dvc.lock`` and ``.dvc`` files.
 
-:func:`events_from_dvc` reads a ``dvc.yaml`` (validated against the dvc.yaml JSON Schema of
-iterative/dvcyaml-schema when one is known: the ``schema`` argument, ``$PROVGRAPH_DVC_SCHEMA`` or a
-packaged copy; otherwise only the structure this importer reads is checked) and makes one run per stage:
+:func:`events_from_dvc` reads a DVC project (a folder: every ``dvc.yaml`` under it, sub-folders included,
+and its ``.dvc`` files), one ``dvc.yaml`` (or any ``*.yaml`` in its format), or a ``dvc.lock`` (read with
+the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed run:
 
-- ``deps`` are used (``*.py``, ``*.R``, ``*.sh``, ... as code, the rest as datasets); ``outs`` are
-  generated datasets (models when the top-level ``artifacts`` section types their path ``model``),
-  ``metrics`` and ``plots`` generated evaluations; paths are relative to ``wdir`` and located relative
-  to ``root`` (default: the folder of ``dvc.yaml``);
-- ``params`` are params named ``key`` (from ``params.yaml``) or ``file:key``, with the values
-  ``dvc.lock`` recorded (nested values flattened with dots); without a lock their values are unknown
-  (``null``);
-- ``cmd`` is the ``dvc.cmd`` annotation; the kind is guessed from the stage name (train -> training,
-  eval/test -> evaluation, prepare/clean -> cleaning, feature -> feature engineering, split -> splitting,
-  download/ingest/fetch/load -> ingestion; else other).
+- identity: the run id is a digest of the project, the ``dvc.yaml`` and the stage's lock entry, and
+  event ids follow from it, so re-reading the same lock (after ``touch``, in a fresh clone) gives the
+  same events, and a stage that ran again is a new run;
+- namespace: the event ``namespace`` is the DVC project's identity (its git ``origin`` URL, else its
+  absolute path), and locations are relative to the project root (the folder holding ``.dvc/``, else
+  the git work tree, else the pipeline's folder), so two projects' ``data/features`` never merge;
+- ``deps`` are used (``*.py``, ``*.sh``, ... as code), ``outs`` generated, ``metrics``/``plots``
+  generated evaluations, each with the locked md5 as ``digests.md5`` (directories: DVC's ``<md5>.dir``)
+  and, when the local file still has that md5, its sha256; the top-level ``artifacts`` section gives the
+  kind (``type: model``), labels and the ``dvc.artifact:<name>`` label;
+- ``params`` are the locked values (``key`` from ``params.yaml``, else ``file:key``; nested values
+  flattened with dots); metrics files (the stage's and the top-level ``metrics``) whose md5 still
+  matches the lock give their numeric values as metrics of the stage;
+- times, agent and code: the commit that last changed ``dvc.lock`` (its commit time as start and end,
+  its author as the person, its sha and the ``origin`` URL as ``code.git``) when the lock is committed
+  and unchanged; otherwise the lock's modification time (which then changes no id);
+- kind: from the stage name (train -> training, eval/test -> evaluation, featur -> feature
+  engineering, split -> splitting, prep/clean -> cleaning, download/ingest/fetch/load/import -> ingestion);
+- staleness: a stage ``dvc status`` would report changed (command, params or a present dependency
+  differ from the lock, see :mod:`.dvc_status`), and every stage downstream of one, gets the label
+  ``dvc:stale`` and a ``dvc.stale`` annotation saying why, on an extra ``run.end`` with the run's own
+  time and status; a dependency whose locked md5 differs from the md5 its producing stage locked is an
+  inconsistent lock, reported in the notes and as staleness.
 
-Hashes: DVC records md5, our events carry sha256. Each md5 in ``dvc.lock`` is kept as a
-``dvc.md5:<path>`` annotation; when the file exists locally and its md5 still matches the lock, its
-sha256 is computed and recorded, so the artifact joins the content-addressed graph (a file that changed
-since, and directories, stay identified by location).
-
-Times: DVC records none. A stage locked in ``dvc.lock`` ran and succeeded: it gets ``run.start`` and
-``run.end`` (completed), both at the lock file's modification time. A stage without a lock entry was
-declared but is not known to have run: it gets a ``run.start`` only, at ``dvc.yaml``'s modification
-time, labelled ``dvc-declared``. ``foreach`` / ``matrix`` stages are taken from their expanded entries
-(``name@key``) in ``dvc.lock``; unexpanded, they become one declared run with the template's ``cmd``.
-
-Parsing YAML needs PyYAML (``pip install provgraph[dvc]``).
+``foreach``/``matrix`` stages are expanded and ``${...}`` resolved as DVC does (:mod:`.dvc_templates`).
+A stage with no lock entry was declared but never ran: it is not a run (it is counted and named in the
+notes). A ``.dvc`` file with ``deps`` (``dvc import`` / ``dvc import-url``) is an ingestion run from the
+source (``repo.url`` + path, its ``rev_lock`` as ``digests.commit``) to the tracked output; a ``.dvc``
+file of ``dvc add`` only tracks data, which is no run. Parsing YAML needs PyYAML (``provgraph[dvc]``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import best_match
-
 from .. import events as ev
-from ..errors import InvalidEvent, ProvgraphError
-from . import naming
+from ..errors import InvalidEvent
+from ..gitinfo import git_remote
+from . import dvc_status, gitlog, naming
+from .dvc_templates import context, expand
+from .dvc_yaml import load_yaml, validate_dvc_yaml
 from .naming import Imported
-from .registry import Importer, ImportOptions
+from .registry import Importer, ImportOptions, Progress
 
 __all__ = ["events_from_dvc", "load_yaml", "validate_dvc_yaml"]
 
-SCHEMA_ENV = "PROVGRAPH_DVC_SCHEMA"
-PACKAGED_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "dvc" / "dvc.yaml.schema.json"
 CODE_SUFFIXES = frozenset({".py", ".r", ".sh", ".ipynb", ".jl", ".scala", ".java", ".sql", ".js", ".ts", ".rb"})
-KIND_WORDS = (("train", "training"), ("eval", "evaluation"), ("test", "evaluation"), ("feature", "feature_engineering"),
+KIND_WORDS = (("train", "training"), ("eval", "evaluation"), ("test", "evaluation"), ("featur", "feature_engineering"),
               ("split", "splitting"), ("prep", "cleaning"), ("clean", "cleaning"), ("download", "ingestion"),
-              ("ingest", "ingestion"), ("fetch", "ingestion"), ("load", "ingestion"))
-CHUNK = 1 << 20
+              ("ingest", "ingestion"), ("fetch", "ingestion"), ("load", "ingestion"), ("import", "ingestion"))
+METRIC_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
+STALE = "dvc:stale"
+_SKIP = frozenset({".dvc", ".git", ".venv", "node_modules"})
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file; syntax errors name the file and line."""
-    try:
-        import yaml
-    except ImportError as exc:  # pragma: no cover - pyyaml is a declared dependency of provgraph[dvc]
-        raise ProvgraphError("reading dvc.yaml needs PyYAML: pip install 'provgraph[dvc]'") from exc
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidEvent(f"{path}: cannot be read: {exc}") from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise InvalidEvent(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from exc
+def _kind(stage: str) -> str:
+    lowered = stage.lower()
+    return next((kind for word, kind in KIND_WORDS if word in lowered), "other")
 
 
-@cache
-def _validators(schema_path: str) -> tuple[Draft7Validator, dict[str, Draft7Validator]]:
-    try:
-        schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ProvgraphError(f"cannot read the dvc.yaml schema {schema_path}: {exc}") from exc
-    definitions = schema.get("definitions", {})
-    variants = {name: Draft7Validator({"$ref": f"#/definitions/{name}", "definitions": definitions})
-                for name in ("Stage", "ForeachDo", "Matrix") if name in definitions}
-    return Draft7Validator(schema), variants
-
-
-def _schema_path(schema: str | Path | None) -> str | None:
-    chosen = schema if schema is not None else os.environ.get(SCHEMA_ENV)
-    if chosen:
-        return str(Path(chosen).resolve())
-    return str(PACKAGED_SCHEMA) if PACKAGED_SCHEMA.is_file() else None
-
-
-def _message(error: Any) -> str:
-    if error.validator == "additionalProperties":
-        return f"unknown field(s): {error.message.split('(')[-1].rstrip(')')}"
-    return error.message if len(error.message) < 300 else error.message[:300] + "..."
-
-
-def _pick(errors: Any) -> Any:
-    """The most telling error: an unknown field when there is one (the examples' usual mistake)."""
-    errors = list(errors)
-    unknown = [e for e in errors if e.validator == "additionalProperties"]
-    return best_match(unknown or errors)
-
-
-def _where(parts: Any) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _invalid(source: str, field: str, message: str) -> InvalidEvent:
-    error = InvalidEvent(f"{source}: {field}: {message}" if field else f"{source}: {message}")
-    error.field = field
-    return error
-
-
-def validate_dvc_yaml(document: Any, schema: str | Path | None = None, source: str = "dvc.yaml") -> None:
-    """Check a parsed ``dvc.yaml``; raises :class:`InvalidEvent` naming the field, e.g. ``stages.train.extra``."""
-    if not isinstance(document, dict):
-        raise InvalidEvent(f"{source}: a dvc.yaml is a mapping, not {type(document).__name__}")
-    path = _schema_path(schema)
-    if path is not None:
-        whole, variants = _validators(path)
-        if next(whole.iter_errors(document), None) is None:
-            return
-        stages = document.get("stages")
-        for name, stage in (stages.items() if isinstance(stages, dict) else ()):
-            if isinstance(stage, dict) and {"matrix", "foreach"} <= set(stage):
-                raise _invalid(source, f"stages.{name}", "a stage cannot have both matrix and foreach")
-            variant = "Matrix" if isinstance(stage, dict) and "matrix" in stage else \
-                "ForeachDo" if isinstance(stage, dict) and "foreach" in stage else "Stage"
-            error = _pick(variants[variant].iter_errors(stage)) if variant in variants else None
-            if error is not None:
-                raise _invalid(source, _where(["stages", name, *error.absolute_path]), _message(error))
-        error = _pick(whole.iter_errors(document))
-        if error is not None:
-            raise _invalid(source, _where(error.absolute_path), _message(error))
-    stages = document.get("stages", {})
-    if not isinstance(stages, dict):
-        raise _invalid(source, "stages", "must be a mapping of stage names to stages")
-    for name, stage in stages.items():
-        if not isinstance(stage, dict):
-            raise _invalid(source, f"stages.{name}", "a stage is a mapping")
-        for key in ("deps", "outs", "metrics", "plots", "params"):
-            if key in stage and not isinstance(stage[key], list):
-                raise _invalid(source, f"stages.{name}.{key}", "must be a list")
+def _mtime(path: Path) -> str:
+    moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -171,160 +90,7 @@ def _flatten(value: Any, prefix: str) -> dict[str, Any]:
         for key, item in value.items():
             found.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
         return found
-    return {prefix: naming.scalar(value)}
-
-
-def _hashes(path: Path) -> tuple[str, str] | None:
-    """(md5, sha256) of a regular file, in one pass; None when it is not one."""
-    if not path.is_file():
-        return None
-    md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                md5.update(chunk)
-                sha256.update(chunk)
-    except OSError:
-        return None
-    return md5.hexdigest(), sha256.hexdigest()
-
-
-def _kind(stage: str) -> str:
-    lowered = stage.lower()
-    return next((kind for word, kind in KIND_WORDS if word in lowered), "other")
-
-
-def _mtime(path: Path) -> str:
-    moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-class _Pipeline:
-    """One dvc.yaml with its lock: turns stages into events."""
-
-    def __init__(self, dvc_yaml: Path, document: dict[str, Any], lock: dict[str, Any] | None, root: Path) -> None:
-        self.file, self.folder, self.root = dvc_yaml, dvc_yaml.parent, root
-        self.document, self.lock = document, lock or {}
-        self.lock_time = _mtime(dvc_yaml.with_name("dvc.lock")) if lock is not None else None
-        self.yaml_time = _mtime(dvc_yaml)
-        artifacts = document.get("artifacts") or {}
-        self.models = {os.path.normpath(a["path"]) for a in artifacts.values()
-                       if isinstance(a, dict) and a.get("type") == "model" and isinstance(a.get("path"), str)}
-        try:
-            self.where = self.file.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            self.where = self.file.resolve().as_posix()
-
-    def _location(self, base: Path, path: str) -> str:
-        full = Path(os.path.normpath(base / path))
-        try:
-            return full.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return full.resolve().as_posix()
-
-    def _artifact(self, base: Path, path: str, kind: str, locked: dict[str, Any] | None,
-                  flags: dict[str, Any], annotations: dict[str, Any]) -> dict[str, Any]:
-        location = self._location(base, path)
-        artifact: dict[str, Any] = {"location": location, "kind": kind}
-        if (kind == "dataset" and os.path.normpath(path) in self.models) or flags.get("type") == "model":
-            artifact["kind"] = "model"
-        labels = [naming.label(str(text)) for text in flags.get("labels") or () if str(text)]
-        if labels:
-            artifact["labels"] = list(dict.fromkeys(labels))
-        md5 = (locked or {}).get("md5")
-        if isinstance(md5, str):
-            annotations[naming.name(f"dvc.md5:{location}")] = md5
-            if isinstance((locked or {}).get("size"), int):
-                artifact["size"] = locked["size"]  # type: ignore[index]
-            if md5.endswith(".dir"):
-                artifact["directory"] = True
-            else:
-                found = _hashes(base / path)
-                if found is not None and found[0] == md5:
-                    artifact["sha256"] = found[1]
-                elif found is not None:
-                    annotations[naming.name(f"dvc.changed:{location}")] = "local file no longer matches dvc.lock"
-        return artifact
-
-    def _params(self, declared: Any, locked: Any) -> dict[str, Any]:
-        values = locked if isinstance(locked, dict) else {}
-        params: dict[str, Any] = {}
-        for item in declared or ():
-            files = {"params.yaml": [item]} if isinstance(item, str) else item if isinstance(item, dict) else {}
-            for file, keys in files.items():
-                found = values.get(file)
-                recorded: dict[str, Any] = found if isinstance(found, dict) else {}
-                wanted = keys if isinstance(keys, list) and keys else list(recorded)
-                for key in wanted:
-                    label = str(key) if file == "params.yaml" else f"{file}:{key}"
-                    for flat, value in _flatten(_dig(recorded, str(key)), label).items():
-                        params[naming.name(flat)] = value
-        return params
-
-    def stage_events(self, name: str, stage: dict[str, Any]) -> list[ev.Event]:
-        locked = self.lock.get(name) if isinstance(self.lock.get(name), dict) else None
-        source = locked or stage
-        base = self.folder / str(stage.get("wdir", "."))
-        annotations: dict[str, Any] = {"dvc.stage": name, "dvc.file": self.where}
-        cmd = source.get("cmd")
-        if cmd is not None:
-            annotations["dvc.cmd"] = naming.clip("\n".join(cmd) if isinstance(cmd, list) else str(cmd))
-        lock_deps = {d.get("path"): d for d in (locked or {}).get("deps") or () if isinstance(d, dict)}
-        lock_outs = {o.get("path"): o for o in (locked or {}).get("outs") or () if isinstance(o, dict)}
-        used = []
-        for path, flags in _entries(stage.get("deps")) or [(p, {}) for p in lock_deps if isinstance(p, str)]:
-            kind = "code" if Path(path).suffix.lower() in CODE_SUFFIXES else "dataset"
-            used.append(self._artifact(base, path, kind, lock_deps.get(path), flags, annotations))
-        generated = []
-        kinds = (("outs", "dataset"), ("metrics", "evaluation"), ("plots", "evaluation"))
-        declared_outs = [(p, f, k) for key, k in kinds for p, f in _entries(stage.get(key))]
-        if not declared_outs and locked is not None:
-            declared_outs = [(p, {}, "dataset") for p in lock_outs if isinstance(p, str)]
-        for path, flags, kind in declared_outs:
-            generated.append(self._artifact(base, path, kind, lock_outs.get(path), flags, annotations))
-        params = self._params(stage.get("params"), (locked or {}).get("params"))
-        identity = naming.digest(self.where, name, json.dumps(source, sort_keys=True, default=str), n=16)
-        run = {"id": naming.identifier(f"{name.replace('@', '.')}-{identity}", "dvc-"),
-               "step": naming.name(name.split("@")[0]), "kind": _kind(name)}
-        note = "DVC records no run times: start and end are the modification time of "
-        if locked is None or self.lock_time is None:
-            annotations["provgraph.note"] = note + "dvc.yaml (the stage is declared; no dvc.lock entry)"
-            start = ev.new_event("run.start", self.yaml_time, run=run, used=used, generated=generated,
-                                 params=params, labels=["dvc-declared"], annotations=annotations)
-            return [naming.stamp(start, "dvc")]
-        annotations["provgraph.note"] = note + "dvc.lock"
-        start = ev.new_event("run.start", self.lock_time, run=run, params=params, annotations=annotations)
-        end = ev.new_event("run.end", self.lock_time, run={**run, "status": "completed"}, used=used,
-                           generated=generated, params=params)
-        return [naming.stamp(start, "dvc"), naming.stamp(end, "dvc")]
-
-    def events(self) -> tuple[list[ev.Event], dict[str, int]]:
-        found: list[ev.Event] = []
-        counts = {"stages": 0, "locked": 0, "declared": 0}
-        for name, stage in (self.document.get("stages") or {}).items():
-            if "foreach" in stage or "matrix" in stage:
-                expanded = [key for key in self.lock if isinstance(key, str) and key.startswith(f"{name}@")]
-                template = stage.get("do") if "foreach" in stage else stage
-                if expanded:
-                    for key in expanded:
-                        found += self.stage_events(key, {**(template or {}), **_expanded(self.lock[key])})
-                        counts["locked"] += 1
-                    counts["stages"] += len(expanded)
-                    continue
-                stage = {"cmd": (template or {}).get("cmd"), "wdir": (template or {}).get("wdir", ".")}
-            events = self.stage_events(str(name), stage)
-            counts["stages"] += 1
-            counts["locked" if len(events) == 2 else "declared"] += 1
-            found += events
-        return found, counts
-
-
-def _expanded(locked: Any) -> dict[str, Any]:
-    """The deps/outs of an expanded (``name@key``) stage, as dvc.yaml lists, from its lock entry."""
-    if not isinstance(locked, dict):
-        return {}
-    return {key: [item["path"] for item in locked.get(key) or () if isinstance(item, dict) and "path" in item]
-            for key in ("deps", "outs")}
+    return {prefix: value}
 
 
 def _dig(values: dict[str, Any], dotted: str) -> Any:
@@ -336,6 +102,281 @@ def _dig(values: dict[str, Any], dotted: str) -> Any:
             return None
         current = current[part]
     return current
+
+
+@dataclass
+class _Project:
+    """The DVC project: its root, its namespace, and how its commits are dated."""
+
+    root: Path
+    namespace: str
+    remote: str | None
+    dated: dict[Path, tuple[str, dict[str, Any], str]] = field(default_factory=dict)
+
+    @classmethod
+    def find(cls, start: Path, namespace: str | None) -> _Project:
+        folder = start.resolve()
+        root = next((p for p in (folder, *folder.parents) if (p / ".dvc").is_dir()), None) \
+            or gitlog.toplevel(folder) or folder
+        remote = git_remote(root)
+        return cls(root, namespace or naming.identifier(remote or root.as_posix()), remote)
+
+    def location(self, file: Path) -> str:
+        full = Path(os.path.normpath(file.absolute()))
+        try:
+            return full.relative_to(self.root).as_posix()
+        except ValueError:
+            return full.as_posix()
+
+    def dating(self, file: Path) -> tuple[str, dict[str, Any], str]:
+        """(time, event fields, note) of records in ``file``: its last commit when committed, else its mtime."""
+        if file not in self.dated:
+            self.dated[file] = self._dating(file)
+        return self.dated[file]
+
+    def _dating(self, file: Path) -> tuple[str, dict[str, Any], str]:
+        commit = gitlog.last_commit(file)
+        if commit is None:
+            return _mtime(file), {}, f"{file.name} is not committed: times are its modification time"
+        git: dict[str, Any] = {"commit": commit.sha}
+        if self.remote:
+            git["remote"] = self.remote[:2048]
+        person = {"id": naming.identifier(commit.email or commit.author), "kind": "person",
+                  "name": naming.name(commit.author or commit.email)}
+        note = f"times are the commit time of {commit.sha[:10]}, which last changed {file.name}"
+        return commit.time, {"code": {"git": git}, "agents": [person]}, note
+
+
+@dataclass
+class _Stage:
+    """One (expanded) stage of one dvc.yaml, with its lock entry."""
+
+    name: str
+    pipeline: _Pipeline
+    spec: dict[str, Any]
+    locked: dict[str, Any]
+    reasons: list[str] = field(default_factory=list)
+
+    def paths(self, key: str) -> dict[str, dict[str, Any]]:
+        """Locked entries of ``deps`` or ``outs`` by location."""
+        found = {}
+        for entry in self.locked.get(key) or ():
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                found[self.pipeline.project.location(self.pipeline.base(self.spec) / entry["path"])] = entry
+        return found
+
+
+class _Pipeline:
+    """One dvc.yaml with its lock."""
+
+    def __init__(self, file: Path, document: dict[str, Any], lock: dict[str, Any] | None, project: _Project) -> None:
+        self.file, self.folder, self.project = file, file.parent, project
+        self.document, self.lock = document, lock or {}
+        self.where = project.location(file)
+        self.variables = context(document, self.folder, load_yaml)
+        self.artifacts = {os.path.normpath(str(a["path"])): (name, a) for name, a in
+                          (document.get("artifacts") or {}).items() if isinstance(a, dict) and "path" in a}
+        self.metrics = {os.path.normpath(p) for p, _ in _entries(document.get("metrics"))}
+        self.declared: list[str] = []
+
+    def base(self, spec: dict[str, Any]) -> Path:
+        return self.folder / str(spec.get("wdir", "."))
+
+    def stages(self) -> list[_Stage]:
+        found = []
+        for name, stage in (self.document.get("stages") or {}).items():
+            for full, spec in expand(str(name), stage, self.variables):
+                locked = self.lock.get(full)
+                if isinstance(locked, dict):
+                    found.append(_Stage(full, self, spec, locked))
+                else:
+                    self.declared.append(f"{self.where}:{full}")
+        return found
+
+    def current_params(self, stage: _Stage) -> dict[str, Any]:
+        current: dict[str, Any] = {}
+        for file, values in (stage.locked.get("params") or {}).items():
+            path = self.base(stage.spec) / str(file)
+            loaded = load_yaml(path) if path.is_file() else {}
+            for key in values if isinstance(values, dict) else ():
+                value = _dig(loaded if isinstance(loaded, dict) else {}, str(key))
+                if value is not None:
+                    current[f"{file}:{key}"] = value
+        return current
+
+
+def _locked_params(stage: _Stage) -> dict[str, Any]:
+    return {f"{file}:{key}": value for file, values in (stage.locked.get("params") or {}).items()
+            if isinstance(values, dict) for key, value in values.items()}
+
+
+def _flat(values: dict[str, Any]) -> dict[str, Any]:
+    return {flat: item for key, value in values.items() for flat, item in _flatten(value, key).items()}
+
+
+def _params(stage: _Stage) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in _locked_params(stage).items():
+        file, name = key.split(":", 1)
+        label = name if file == "params.yaml" else key
+        for flat, item in _flatten(value, label).items():
+            params[naming.name(flat)] = naming.scalar(item)
+    return params
+
+
+def _numbers(value: Any, prefix: str) -> dict[str, float]:
+    return {naming.name(k): v for k, v in _flatten(value, prefix).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+class _Events:
+    """Turns the locked stages of a project into events."""
+
+    def __init__(self, project: _Project, progress: Progress | None) -> None:
+        self.project, self.progress = project, progress
+        self.notes: list[str] = []
+
+    def staleness(self, stages: list[_Stage]) -> None:
+        producers = {loc: (stage, entry.get("md5")) for stage in stages for loc, entry in stage.paths("outs").items()}
+        for stage in stages:
+            pipeline = stage.pipeline
+            deps = [(loc, pipeline.project.root / loc, entry["md5"]) for loc, entry in stage.paths("deps").items()
+                    if isinstance(entry.get("md5"), str)]
+            stage.reasons += dvc_status.changes(stage.locked.get("cmd"), stage.spec.get("cmd"),
+                                                _flat(_locked_params(stage)), _flat(pipeline.current_params(stage)),
+                                                deps)
+            for loc, entry in stage.paths("deps").items():
+                producer, md5 = producers.get(loc, (None, None))
+                if producer is not None and md5 and entry.get("md5") and md5 != entry["md5"]:
+                    text = (f"inconsistent lock: {loc} used with md5 {entry['md5']}, "
+                            f"but stage {producer.name} locked it as {md5}")
+                    stage.reasons.append(text)
+                    self.notes.append(f"{pipeline.where}: stage {stage.name}: {text}")
+        changed = True
+        while changed:  # flag every stage downstream of a stale one
+            changed = False
+            for stage in stages:
+                for loc in stage.paths("deps"):
+                    upstream = [s for out, (s, _) in producers.items() if s.reasons and s is not stage
+                                and (loc == out or loc.startswith(out + "/"))]
+                    new = [why for s in upstream if (why := f"upstream stage {s.name} is stale") not in stage.reasons]
+                    if new:
+                        stage.reasons += new
+                        changed = True
+
+    def artifact(self, stage: _Stage, path: str, kind: str, locked: dict[str, Any] | None,
+                 flags: dict[str, Any]) -> dict[str, Any]:
+        pipeline = stage.pipeline
+        file = pipeline.base(stage.spec) / path
+        artifact: dict[str, Any] = {"location": self.project.location(file), "kind": kind}
+        named = pipeline.artifacts.get(os.path.normpath(path))
+        labels = [str(text) for text in flags.get("labels") or () if str(text)]
+        if named is not None:
+            labels += [f"dvc.artifact:{named[0]}", *(str(t) for t in named[1].get("labels") or ())]
+        if flags.get("type") == "model" or (named is not None and named[1].get("type") == "model"):
+            artifact["kind"] = "model"
+        if labels:
+            artifact["labels"] = list(dict.fromkeys(naming.label(text) for text in labels))
+        md5 = (locked or {}).get("md5")
+        if isinstance(md5, str):
+            artifact["digests"] = {"md5": md5}
+            if isinstance((locked or {}).get("size"), int):
+                artifact["size"] = locked["size"]  # type: ignore[index]
+            if md5.endswith(".dir"):
+                artifact["directory"] = True
+            elif (found := dvc_status.file_hashes(file)) is not None and found[0] == md5:
+                artifact["sha256"] = found[1]
+        return artifact
+
+    def metrics(self, stage: _Stage, outs: list[tuple[str, dict[str, Any], str]],
+                locked: dict[str, dict[str, Any]]) -> dict[str, float]:
+        values: dict[str, float] = {}
+        pipeline = stage.pipeline
+        for path, _, kind in outs:
+            normal = os.path.normpath(path)
+            declared = kind == "evaluation" and any(p == path for p, _ in _entries(stage.spec.get("metrics")))
+            if not (declared or normal in pipeline.metrics) or Path(path).suffix.lower() not in METRIC_SUFFIXES:
+                continue
+            file = pipeline.base(stage.spec) / path
+            found = dvc_status.file_hashes(file)
+            entry = locked.get(self.project.location(file)) or {}
+            if found is None or found[0] != entry.get("md5"):
+                continue  # the values on disk are not the ones this run wrote
+            values.update(_numbers(load_yaml(file), ""))
+        return values
+
+    def stage(self, stage: _Stage) -> list[ev.Event]:
+        pipeline, spec, locked = stage.pipeline, stage.spec, stage.locked
+        lock_deps, lock_outs = stage.paths("deps"), stage.paths("outs")
+        base = pipeline.base(spec)
+        used = []
+        for path, flags in _entries(spec.get("deps")) or [(e["path"], {}) for e in locked.get("deps") or ()]:
+            kind = "code" if Path(path).suffix.lower() in CODE_SUFFIXES else "dataset"
+            used.append(self.artifact(stage, path, kind, lock_deps.get(self.project.location(base / path)), flags))
+        kinds = (("outs", "dataset"), ("metrics", "evaluation"), ("plots", "evaluation"))
+        outs = [(p, f, k) for key, k in kinds for p, f in _entries(spec.get(key))] \
+            or [(e["path"], {}, "dataset") for e in locked.get("outs") or ()]
+        generated = [self.artifact(stage, p, k, lock_outs.get(self.project.location(base / p)), f) for p, f, k in outs]
+        identity = naming.digest(self.project.namespace, pipeline.where, stage.name, ev.dumps(locked), n=16)
+        run = {"id": naming.identifier(f"{stage.name.replace('@', '.')}-{identity}", "dvc-"),
+               "step": naming.name(stage.name.split("@")[0]), "kind": _kind(stage.name)}
+        time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"))
+        cmd = locked.get("cmd", spec.get("cmd"))
+        annotations = {"dvc.stage": stage.name, "dvc.file": pipeline.where, "provgraph.note": note}
+        if cmd is not None:
+            annotations["dvc.cmd"] = naming.clip("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
+        params = _params(stage)
+        start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, params=params,
+                             annotations=annotations, **dated)
+        end = ev.new_event("run.end", time, namespace=self.project.namespace, run={**run, "status": "completed"},
+                           used=used, generated=generated, params=params, metrics=self.metrics(stage, outs, lock_outs))
+        found = [_stamp(start), _stamp(end)]
+        if stage.reasons:
+            reason = naming.clip("; ".join(stage.reasons))
+            stale = ev.new_event("run.end", time, namespace=self.project.namespace, run={**run, "status": "completed"},
+                                 labels=[STALE], annotations={"dvc.stale": reason})
+            found.append(_stamp(stale, reason))
+        return found
+
+    def imported(self, file: Path) -> list[ev.Event]:
+        """The ingestion run of a ``.dvc`` file written by ``dvc import``/``import-url``; none for ``dvc add``."""
+        document = load_yaml(file)
+        if not isinstance(document, dict) or not document.get("deps"):
+            return []
+        used = []
+        for index, dep in enumerate(document.get("deps") or ()):
+            if not isinstance(dep, dict) or not isinstance(dep.get("path"), str):
+                raise InvalidEvent(f"{file}: deps[{index}] needs a path", f"deps[{index}].path")
+            repo: dict[str, Any] = dep["repo"] if isinstance(dep.get("repo"), dict) else {}
+            url = repo.get("url")
+            location = f"{url}#{dep['path']}" if isinstance(url, str) else dep["path"]
+            artifact: dict[str, Any] = {"location": location, "kind": "dataset", "role": "source"}
+            digests = {k: str(dep[k]) for k in ("md5", "etag", "checksum") if dep.get(k)}
+            if isinstance(repo.get("rev_lock"), str):
+                digests["commit"] = repo["rev_lock"]
+            if digests:
+                artifact["digests"] = digests
+            used.append(artifact)
+        pseudo = _Stage(file.name, _Pipeline(file, {}, {}, self.project), {"wdir": "."}, document)
+        generated = [self.artifact(pseudo, o["path"], "dataset", o, {}) for o in document.get("outs") or ()
+                     if isinstance(o, dict) and isinstance(o.get("path"), str)]
+        where = self.project.location(file)
+        identity = naming.digest(self.project.namespace, where, ev.dumps(document))
+        run = {"id": naming.identifier(f"{file.stem}-{identity}", "dvc-import-"), "step": "dvc import",
+               "kind": "ingestion"}
+        time, dated, note = self.project.dating(file)
+        annotations = {"dvc.file": where, "provgraph.note": note}
+        start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, annotations=annotations,
+                             **dated)
+        end = ev.new_event("run.end", time, namespace=self.project.namespace, run={**run, "status": "completed"},
+                           used=used, generated=generated)
+        return [_stamp(start), _stamp(end)]
+
+
+def _stamp(event: ev.Event, *extra: str) -> ev.Event:
+    """The event id follows from the run id and the event type (not from times, which may be mtimes)."""
+    event["id"] = naming.event_id("dvc", event["run"]["id"], event["type"], *extra)
+    return event
 
 
 def _lock(path: Path) -> dict[str, Any] | None:
@@ -350,30 +391,63 @@ def _lock(path: Path) -> dict[str, Any] | None:
     return stages
 
 
-def events_from_dvc(path: str | Path, root: str | Path | None = None, schema: str | Path | None = None) -> Imported:
-    """The events of a DVC pipeline: ``path`` is a ``dvc.yaml`` (or any ``*.yaml`` in its format) or its folder.
+def _walk(folder: Path, name: str | None, suffix: str | None) -> list[Path]:
+    found = []
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP)
+        found += [Path(current) / f for f in sorted(files) if f == name or (suffix and f.endswith(suffix))]
+    return found
 
-    ``root`` is the folder artifact locations are relative to (default: the pipeline's folder).
-    Raises :class:`InvalidEvent` naming the file and field when the pipeline is not valid.
-    """
-    file = Path(path)
-    if file.is_dir():
-        file = file / "dvc.yaml"
-    if not file.is_file():
-        raise InvalidEvent(f"{file}: no such file")
-    document = load_yaml(file)
-    validate_dvc_yaml(document, schema, str(file))
-    lock = _lock(file.with_name("dvc.lock")) if file.name == "dvc.yaml" else None
-    pipeline = _Pipeline(file, document, lock, Path(root) if root is not None else file.parent)
-    events, counts = pipeline.events()
-    return Imported(naming.finish(events, f"DVC pipeline {file}"), counts)
+
+def events_from_dvc(path: str | Path, schema: str | Path | None = None, namespace: str | None = None,
+                    progress: Progress | None = None) -> Imported:
+    """The events of a DVC project: ``path`` is its folder, a ``dvc.yaml`` (or another YAML file in its
+    format) or a ``dvc.lock``. Raises :class:`InvalidEvent` naming the file and field of a problem."""
+    source = Path(path)
+    if source.is_dir():
+        files, tracked = _walk(source, "dvc.yaml", None), _walk(source, None, ".dvc")
+        if not files and not tracked:
+            raise InvalidEvent(f"{source}: holds no dvc.yaml and no .dvc file")
+    elif source.is_file():
+        files, tracked = [source.with_name("dvc.yaml") if source.name == "dvc.lock" else source], []
+        if not files[0].is_file():
+            raise InvalidEvent(f"{source}: a dvc.lock is read with the dvc.yaml beside it, and there is none")
+    else:
+        raise InvalidEvent(f"{source}: no such file or folder")
+    project = _Project.find(source if source.is_dir() else source.parent, namespace)
+    pipelines = []
+    for file in files:
+        document = load_yaml(file)
+        validate_dvc_yaml(document, schema, str(file))
+        lock = _lock(file.with_name("dvc.lock")) if file.name == "dvc.yaml" else None
+        pipelines.append(_Pipeline(file, document, lock, project))
+    stages = [stage for pipeline in pipelines for stage in pipeline.stages()]
+    maker = _Events(project, progress)
+    maker.staleness(stages)
+    events: list[ev.Event] = []
+    total = len(stages) + len(tracked)
+    for done, stage in enumerate(stages, 1):
+        events += maker.stage(stage)
+        if progress:
+            progress(done, total)
+    imports = 0
+    for done, file in enumerate(tracked, len(stages) + 1):
+        found = maker.imported(file)
+        imports += bool(found)
+        events += found
+        if progress:
+            progress(done, total)
+    declared = [name for pipeline in pipelines for name in pipeline.declared]
+    stale = sum(bool(stage.reasons) for stage in stages)
+    counts = {key: value for key, value in (("stages run", len(stages)), ("stale", stale),
+                                            ("declared, never run", len(declared)), ("dvc imports", imports)) if value}
+    notes = maker.notes + ([f"declared in dvc.yaml but not in dvc.lock (never ran), not recorded: "
+                            f"{', '.join(declared)}"] if declared else [])
+    return Imported(naming.finish(events, f"DVC project {source}"), counts, notes)
 
 
 def _read(source: str, options: ImportOptions) -> Imported:
-    path = Path(source)
-    root = options.project_root if options.project_root and path.resolve().is_relative_to(options.project_root) \
-        else None
-    return events_from_dvc(path, root=root, schema=options.schema)
+    return events_from_dvc(source, schema=options.schema, namespace=options.namespace, progress=options.progress)
 
 
-IMPORTER = Importer("dvc", "dvc.yaml or the folder holding it (dvc.lock read when present)", _read, extra="dvc")
+IMPORTER = Importer("dvc", "a DVC project folder, a dvc.yaml or a dvc.lock", _read, extra="dvc")

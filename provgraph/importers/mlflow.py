@@ -31,21 +31,35 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 from .. import events as ev
 from ..errors import InvalidEvent
 from . import naming
+from .mlflow_store import reader as store_reader
+from .mlflow_store import tracking_uri
 from .naming import Imported
-from .registry import Importer, ImportOptions
+from .registry import Importer, ImportOptions, Progress
 
 __all__ = ["events_from_mlflow", "run_id"]
 
 STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "aborted"}
 _EXPORT_COPIES = ("mlflow_exim.", "mlflow_export_import.")
 _MAPPED_TAGS = ("mlflow.user", "mlflow.source.git.commit", "mlflow.source.git.branch", "mlflow.source.git.repoURL",
-                "mlflow.source.name", "mlflow.log-model.history")
+                "mlflow.source.name", "mlflow.log-model.history", "mlflow.parentRunId")
+_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
+def param(value: Any) -> Any:
+    """An MLflow parameter (a string) as a number when it reads as one exactly (``"100"`` -> 100), else as is."""
+    if not isinstance(value, str) or not _NUMBER.match(value):
+        return naming.scalar(value)
+    number = float(value) if any(c in value for c in ".eE") else int(value)
+    if isinstance(number, float) and (not math.isfinite(number) or repr(number) != value):
+        return value
+    return number
 
 
 def run_id(mlflow_run_id: str) -> str:
@@ -90,20 +104,25 @@ class _Reader:
                 raise InvalidEvent(f"{path}: run {mlflow_id} is also exported, differently, in {other}")
             self.runs[mlflow_id] = (path, data)
         elif isinstance(data.get("registered_model"), dict):
-            model = data["registered_model"]
-            versions = model.get("versions", model.get("latest_versions", []))
-            if not isinstance(versions, list):
-                raise InvalidEvent(f"{path}: registered_model.versions must be a list")
-            for alias in model.get("aliases") or ():  # MLflow 2.x keeps aliases on the registered model
-                if isinstance(alias, dict) and isinstance(alias.get("alias"), str):
-                    self.aliases.setdefault((model.get("name"), str(alias.get("version"))), []).append(alias["alias"])
-            self.versions += [(path, index, version) for index, version in enumerate(versions)]
+            self.add_registered(path, data["registered_model"])
         elif isinstance(data.get("experiment"), dict):
             experiment = data["experiment"]
             if isinstance(experiment.get("experiment_id"), str) and isinstance(experiment.get("name"), str):
                 self.experiments[experiment["experiment_id"]] = experiment["name"]
         else:
             raise InvalidEvent(f"{path}: neither an MLflow run, a registered model nor an experiment export")
+
+
+    def add_registered(self, path: Path, model: dict[str, Any], keep: set[str] | None = None) -> None:
+        """A registered model with its versions (only those made by the runs in ``keep``, when given)."""
+        versions = model.get("versions", model.get("latest_versions", []))
+        if not isinstance(versions, list):
+            raise InvalidEvent(f"{path}: registered_model.versions must be a list")
+        for alias in model.get("aliases") or ():  # MLflow keeps aliases on the registered model
+            if isinstance(alias, dict) and isinstance(alias.get("alias"), str):
+                self.aliases.setdefault((model.get("name"), str(alias.get("version"))), []).append(alias["alias"])
+        self.versions += [(path, index, version) for index, version in enumerate(versions)
+                          if keep is None or (isinstance(version, dict) and version.get("run_id") in keep)]
 
 
 def _files(path: Path) -> list[Path]:
@@ -166,12 +185,24 @@ def _dataset_inputs(inputs: Any) -> list[dict[str, Any]]:
         artifact: dict[str, Any] = {
             "location": uri or f"mlflow-dataset:{dataset['name']}@{dataset.get('digest', '')}",
             "name": naming.name(dataset["name"]), "kind": "dataset"}
+        if isinstance(dataset.get("digest"), str) and dataset["digest"]:
+            artifact["digests"] = {"mlflow-digest": dataset["digest"]}
         context = [t.get("value") for t in entry.get("tags") or () if isinstance(t, dict)
                    and t.get("key") == "mlflow.data.context" and isinstance(t.get("value"), str) and t["value"]]
         if context:
             artifact["role"] = naming.name(str(context[0]))
         used.append(artifact)
     return used
+
+
+def _model_outputs(outputs: Any) -> list[dict[str, Any]]:
+    """MLflow 3 logged models (``outputs.model_outputs``) as generated models ``models:/m-...``."""
+    found = []
+    for output in (outputs.get("model_outputs") if isinstance(outputs, dict) else None) or ():
+        if isinstance(output, dict) and isinstance(output.get("model_id"), str):
+            found.append({"location": output.get("model_uri") or f"models:/{output['model_id']}", "kind": "model",
+                          "role": "logged-model", "digests": {"mlflow-model-id": output["model_id"]}})
+    return found
 
 
 def _code(tags: dict[str, Any]) -> dict[str, Any] | None:
@@ -208,11 +239,13 @@ class _Run:
         experiment = (experiments.get(str(info.get("experiment_id")))
                       or tags.get("mlflow_export_import.metadata.experiment_name")
                       or f"mlflow-experiment-{info.get('experiment_id', 'unknown')}")
-        logged = _logged_models(tags, info.get("artifact_uri"))
+        logged = _model_outputs(data.get("outputs")) or _logged_models(tags, info.get("artifact_uri"))
         self.generated = logged or ([{"location": info["artifact_uri"], "kind": "other", "directory": True,
                                       "role": "artifacts"}] if info.get("artifact_uri") else [])
         self.fields: dict[str, Any] = {"id": self.id, "step": naming.name(str(experiment)),
                                        "kind": "training" if logged else "other"}
+        if isinstance(tags.get("mlflow.parentRunId"), str) and tags["mlflow.parentRunId"] != self.mlflow_id:
+            self.fields["parent"] = run_id(tags["mlflow.parentRunId"])
         self.status = status
         user = tags.get("mlflow.user") or info.get("user_id")
         self.agents = ([{"id": naming.identifier(str(user)), "kind": "person", "name": naming.name(str(user))}]
@@ -220,7 +253,7 @@ class _Run:
         params = data.get("params") or {}
         if not isinstance(params, dict):
             raise InvalidEvent("must be an object", f"{where}: params")
-        self.params = {naming.name(str(k)): naming.scalar(v) for k, v in params.items()}
+        self.params = {naming.name(str(k)): param(v) for k, v in params.items()}
         metrics = data.get("metrics") or {}
         if not isinstance(metrics, dict):
             raise InvalidEvent("must be an object", f"{where}: metrics")
@@ -237,6 +270,9 @@ class _Run:
         for key, value in tags.items():
             if not key.startswith(_EXPORT_COPIES) and key not in _MAPPED_TAGS:
                 self.annotations[naming.name(f"tag.{key}")] = naming.scalar(value)
+        for key, value in params.items():  # the string MLflow kept, when the param is recorded as a number
+            if self.params[naming.name(str(key))] != value:
+                self.annotations[naming.name(f"param.{key}")] = naming.scalar(value)
 
     def add_generated(self, artifact: dict[str, Any]) -> None:
         if all(a["location"] != artifact["location"] for a in self.generated):
@@ -264,6 +300,7 @@ def _version_artifact(version: dict[str, Any], where: str, aliases: list[str]) -
     labels += [f"alias:{alias}" for alias in [*(version.get("aliases") or ()), *aliases] if isinstance(alias, str)]
     artifact: dict[str, Any] = {"location": f"models:/{model}/{number}", "name": naming.name(f"models:/{model}"),
                                 "kind": "model", "role": "registered-model-version",
+                                "digests": {"mlflow-model-version": number},
                                 "time": naming.millis(created, f"{where}.creation_timestamp")}
     if labels:
         artifact["labels"] = list(dict.fromkeys(naming.label(text) for text in labels))
@@ -278,15 +315,13 @@ def _inside(run: _Run, artifact: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in artifact.items() if key != "time"}
 
 
-def events_from_mlflow(path: str | Path) -> Imported:
-    """The events of an mlflow-export-import export: a ``run.json``, a ``model.json`` or a folder of them.
-
-    Raises :class:`InvalidEvent` naming the file and field of the first problem; nothing is returned then.
-    """
-    reader = _Reader()
-    for file in _files(Path(path)):
-        reader.add(file)
-    runs = {mlflow_id: _Run(file, data, reader.experiments) for mlflow_id, (file, data) in reader.runs.items()}
+def _events(reader: _Reader, source: str, progress: Progress | None = None) -> Imported:
+    """The events of what ``reader`` collected: its runs, then its registered model versions."""
+    runs = {}
+    for done, (mlflow_id, (file, data)) in enumerate(reader.runs.items(), 1):
+        runs[mlflow_id] = _Run(file, data, reader.experiments)
+        if progress:
+            progress(done, len(reader.runs))
     stubs: dict[str, _Run] = {}
     for file, index, version in reader.versions:
         where = f"{file}: versions[{index}]"
@@ -309,16 +344,42 @@ def events_from_mlflow(path: str | Path) -> Imported:
             run.start = naming.millis(created, f"{where}.creation_timestamp")
         run.add_generated(_inside(run, artifact))
         if isinstance(version.get("source"), str) and version["source"]:
-            run.add_generated({"location": version["source"], "kind": "model", "directory": True,
-                               "role": "logged-model"})
+            run.add_generated({"location": version["source"], "kind": "model", "role": "logged-model",
+                               **({"directory": True} if not version["source"].startswith("models:/") else {})})
     events = [event for run in (*runs.values(), *stubs.values()) for event in run.events()]
     counts = {"run records": len(runs), "model versions": len(reader.versions), "stub runs": len(stubs)}
-    return Imported(naming.finish(events, f"MLflow export {path}"), counts)
+    return Imported(naming.finish(events, f"MLflow {source}"), counts)
+
+
+def events_from_mlflow(path: str | Path, options: ImportOptions | None = None) -> Imported:
+    """The events of an MLflow tracking store or of an mlflow-export-import export.
+
+    ``path`` is a tracking URI, a folder holding ``mlflow.db`` or ``mlruns/`` (read through MLflow's
+    client, see :mod:`.mlflow_store`), or a ``run.json``/``model.json`` export or a folder of them.
+    Raises :class:`InvalidEvent` naming the file and field of the first problem; nothing is returned then.
+    """
+    options = options or ImportOptions()
+    reader = _Reader()
+    uri = tracking_uri(str(path))
+    if uri is None:
+        for file in _files(Path(path)):
+            reader.add(file)
+        return _events(reader, f"export {path}", options.progress)
+    with store_reader(uri, options) as store:
+        reader.experiments = store.experiments()
+        for data in store.runs(reader.experiments):
+            reader.runs[data["info"]["run_id"]] = (Path(uri), data)
+            if options.progress:
+                options.progress(len(reader.runs), None)
+        keep = None if options.experiment is None and options.since is None else set(reader.runs)
+        for model in store.registered():
+            reader.add_registered(Path(uri), model, keep)
+    return _events(reader, f"tracking store {uri}", options.progress)
 
 
 def _read_source(source: str, options: ImportOptions) -> Imported:
-    return events_from_mlflow(source)
+    return events_from_mlflow(source, options)
 
 
-IMPORTER = Importer("mlflow", "a run.json/model.json export of mlflow-export-import, or a folder of them",
-                    _read_source)
+IMPORTER = Importer("mlflow", "an MLflow tracking URI (sqlite:///mlflow.db, file:mlruns, http://host:port), a folder "
+                    "holding mlflow.db or mlruns/, or mlflow-export-import JSON files", _read_source, extra="mlflow")

@@ -4,21 +4,32 @@
 when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
 
 - ``START`` -> ``run.start``; ``COMPLETE`` -> ``run.end`` completed; ``FAIL`` -> ``run.end`` failed
-  with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted. ``RUNNING``, ``OTHER``
-  (or no ``eventType``), and DatasetEvent / JobEvent carry no start or end of a run, which is what a
-  provgraph run event states: they are validated and then give no events.
+  with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted. A single ``RUNNING`` or
+  ``OTHER`` event states no start or end, so it gives no event (files of events fold RUNNING events into
+  their run, see :mod:`.openlineage_files`). A DatasetEvent or JobEvent describes no run: it is refused
+  (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather than accepted and dropped.
 - ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
-  plus a digest; the ParentRunFacet's run -> the parent run, mapped the same way.
+  plus a digest; the ParentRunFacet's run -> the parent run, its job kept as ``openlineage.parent.job``.
 - job ``namespace`` and ``name`` -> the step ``namespace/name``; JobTypeJobFacet ``DAG`` -> a pipeline.
-- inputs / outputs -> used / generated datasets, located by URI (``namespace/name`` for a namespace
-  with ``://``, ``file://name`` for ``file``, else ``namespace:name``), whose logical name is that URI;
-  a DatasetVersionDatasetFacet makes the location ``URI#version=V`` (one node per version);
-  statistics facets give the size; dataset tags give labels.
+- inputs / outputs -> used / generated datasets located by URI (``namespace/name`` for a namespace with
+  ``://``, ``file://name`` for ``file``, else ``namespace:name``), whose logical name is that URI; the
+  DatasetVersionDatasetFacet -> ``digests.openlineage-version`` (a reader that gives no version names no
+  digest, so it reads the latest version known); statistics size -> size; dataset tags -> labels;
+  symlinks -> the same version used or generated under each other name (role ``symlink``, same digests).
+- columnLineage -> column artifacts ``URI#field`` (kind ``features``): each output field generated and
+  derived from the input fields it comes from, which are used, so ``impact``/``lineage`` of ``URI#field``
+  follow ordinary derivations; the facet itself is kept as an annotation too.
+- lifecycleStateChange ``DROP``/``TRUNCATE`` of an output -> an ``artifact.invalidate`` of that dataset
+  (``OVERWRITE`` and others are a new version, as any output).
+- run annotations keyed by dataset: ``openlineage.schema:URI`` (fields and types),
+  ``openlineage.rowCount:URI``, ``openlineage.lifecycleStateChange:URI``, and every facet this mapping
+  does not read, as ``openlineage.facet.NAME:URI`` (dataset) or ``openlineage.facet.NAME`` (run).
 - ``producer`` -> a software agent; OwnershipJobFacet owners -> agents (``team:``/``org:`` owners are
   organizations, others persons, the ownership type their role).
 - run and job tags -> labels ``key:value``; ExecutionParametersRunFacet -> params;
-  ProcessingEngineRunFacet -> environment packages; SourceCodeLocationJobFacet with a git commit ->
-  ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
+  ProcessingEngineRunFacet -> environment packages (with ``openlineage-adapter``: its
+  ``openlineageAdapterVersion``); externalQuery -> annotations; SourceCodeLocationJobFacet with a git
+  commit -> ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
 
 Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events.
 """
@@ -30,15 +41,24 @@ from pathlib import Path
 from typing import Any
 
 from .. import events as ev
-from ..errors import InvalidEvent, ProvgraphError
+from ..errors import InvalidEvent
 from . import naming
 from .naming import Imported
-from .openlineage_spec import SPEC_ENV, OpenLineageSpec, event_kind, find_spec
+from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
 from .registry import Importer, ImportOptions
 
 __all__ = ["OpenLineageSpec", "events_from_openlineage", "events_from_openlineage_payload", "run_id"]
 
 STATUS = {"COMPLETE": "completed", "FAIL": "failed", "ABORT": "aborted"}
+KNOWN_DATASET_FACETS = frozenset({"version", "tags", "schema", "symlinks", "lifecycleStateChange", "columnLineage",
+                                  "inputStatistics", "outputStatistics", "dataSource", "documentation", "ownership",
+                                  "storage", "datasetType", "catalog", "hierarchy"})
+KNOWN_RUN_FACETS = frozenset({"parent", "nominalTime", "errorMessage", "executionParameters", "processing_engine",
+                              "externalQuery", "tags"})
+COLUMN_KEYS = ("namespace", "name", "field")
+PARENT_JOB = "openlineage.parent.job"
+#: lifecycle states that end a dataset version: recorded as its invalidation
+ENDING_STATES = ("DROP", "TRUNCATE")
 _GIT_COMMIT = 40
 
 
@@ -77,22 +97,72 @@ def dataset_uri(namespace: str, name: str) -> str:
     return f"{namespace}:{name}"
 
 
-def _dataset(dataset: Any, where: str, output: bool) -> dict[str, Any]:
+def _dataset(dataset: Any, where: str, output: bool, notes: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dataset as artifacts: itself, then its symlinks (other names of the same version).
+
+    Facets that describe the version rather than name it go into ``notes`` (run annotations keyed by the
+    dataset URI): its schema, row count, lifecycle state change and unknown facets.
+    """
     if not isinstance(dataset, dict):
         raise InvalidEvent("a dataset must be an object", where)
     uri = dataset_uri(_str(dataset, "namespace", f"{where}.namespace"), _str(dataset, "name", f"{where}.name"))
     facets = _obj(dataset, "facets", f"{where}.facets", required=False)
+    extra = _obj(dataset, "outputFacets" if output else "inputFacets", where, required=False)
     version = _facet(facets, "version").get("datasetVersion")
-    artifact: dict[str, Any] = {"location": f"{uri}#version={version}" if isinstance(version, str) else uri,
-                                "name": naming.name(uri), "kind": "dataset"}
-    statistics = _facet(_obj(dataset, "outputFacets" if output else "inputFacets", where, required=False),
-                        "outputStatistics" if output else "inputStatistics")
+    artifact: dict[str, Any] = {"location": uri, "name": naming.name(uri), "kind": "dataset"}
+    if isinstance(version, str) and version and not any(c.isspace() for c in version):
+        artifact["digests"] = {"openlineage-version": version[:512]}
+    statistics = _facet(extra, "outputStatistics" if output else "inputStatistics")
     if isinstance(statistics.get("size"), int) and statistics["size"] >= 0:
         artifact["size"] = statistics["size"]
+    if isinstance(statistics.get("rowCount"), int):
+        notes[naming.name(f"openlineage.rowCount:{uri}")] = statistics["rowCount"]
     labels = _tags(_facet(facets, "tags"))
     if labels:
         artifact["labels"] = labels
-    return artifact
+    fields = _facet(facets, "schema").get("fields")
+    if isinstance(fields, list):
+        notes[naming.name(f"openlineage.schema:{uri}")] = naming.scalar(
+            [{k: f[k] for k in ("name", "type") if k in f} for f in fields if isinstance(f, dict)])
+    state = _facet(facets, "lifecycleStateChange").get("lifecycleStateChange")
+    if isinstance(state, str):
+        notes[naming.name(f"openlineage.lifecycleStateChange:{uri}")] = state
+    for name, facet in {**facets, **extra}.items():
+        if name not in KNOWN_DATASET_FACETS:
+            notes[naming.name(f"openlineage.facet.{name}:{uri}")] = naming.scalar(facet)
+    aliases = [{**artifact, "location": alias, "name": naming.name(alias), "role": "symlink"}
+               for alias in _symlinks(_facet(facets, "symlinks")) if alias != uri]
+    return [artifact, *aliases]
+
+
+def _symlinks(facet: dict[str, Any]) -> list[str]:
+    return [dataset_uri(link["namespace"], link["name"]) for link in facet.get("identifiers") or ()
+            if isinstance(link, dict) and isinstance(link.get("namespace"), str) and link["namespace"]
+            and isinstance(link.get("name"), str) and link["name"]]
+
+
+def _columns(outputs: list[Any], used: list[dict[str, Any]], notes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field-level lineage (columnLineage facets) as column artifacts ``URI#field``: each output field is
+    generated, derived from the input fields it was computed from, which are used."""
+    found: list[dict[str, Any]] = []
+    for dataset in outputs:
+        facets = dataset.get("facets") if isinstance(dataset, dict) else None
+        lineage = _facet(facets if isinstance(facets, dict) else {}, "columnLineage").get("fields")
+        if not isinstance(lineage, dict):
+            continue
+        uri = dataset_uri(str(dataset.get("namespace")), str(dataset.get("name")))
+        notes[naming.name(f"openlineage.columnLineage:{uri}")] = naming.scalar(lineage)
+        for field, spec in lineage.items():
+            sources = []
+            for source in (spec.get("inputFields") if isinstance(spec, dict) else None) or ():
+                if isinstance(source, dict) and all(isinstance(source.get(k), str) for k in COLUMN_KEYS):
+                    sources.append(f"{dataset_uri(source['namespace'], source['name'])}#{source['field']}")
+            for column in sources:
+                if all(a["location"] != column for a in used):
+                    used.append({"location": column, "name": naming.name(column), "kind": "features", "role": "column"})
+            found.append({"location": f"{uri}#{field}", "name": naming.name(f"{uri}#{field}"), "kind": "features",
+                          "role": "column", "derived_from": list(dict.fromkeys(sources))})
+    return found
 
 
 def _tags(facet: dict[str, Any]) -> list[str]:
@@ -193,7 +263,8 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
         raise InvalidEvent(f"an OpenLineage event is a JSON object, not {type(run_event).__name__}")
     kind = checker.validate(run_event) if checker is not None else event_kind(run_event)
     if kind != "RunEvent":
-        return []
+        raise InvalidEvent(f"a {kind} describes no run; provgraph records run events (START, COMPLETE, FAIL, "
+                           "ABORT), whose inputs and outputs carry the same dataset and job facets")
     event_type = run_event.get("eventType", "OTHER")
     if event_type not in ("START", *STATUS):
         if not isinstance(event_type, str):
@@ -213,32 +284,62 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     if "parent" in run_facets:
         parent_run = _obj(_obj(run_facets, "parent", "run.facets.parent"), "run", "run.facets.parent.run")
         fields["parent"] = run_id(_str(parent_run, "runId", "run.facets.parent.run.runId"))
+
     if event_type != "START":
         fields["status"] = STATUS[event_type]
         if event_type == "FAIL":
             fields["error"] = _error(run_facets)
     annotations = _annotations(run_facets, job_facets)
+    parent_job = _facet(_facet(run_facets, "parent"), "job")
+    if isinstance(parent_job.get("namespace"), str) and isinstance(parent_job.get("name"), str):
+        annotations[PARENT_JOB] = naming.name(f"{parent_job['namespace']}/{parent_job['name']}")
     code = _code(_facet(job_facets, "sourceCodeLocation"), annotations)
     engine = _facet(run_facets, "processing_engine")
-    environment = None
+    packages = {}
     if isinstance(engine.get("name"), str) and isinstance(engine.get("version"), str):
-        environment = {"packages": {naming.name(engine["name"]): engine["version"][:200]}}
+        packages[naming.name(engine["name"])] = engine["version"][:200]
+    if isinstance(engine.get("openlineageAdapterVersion"), str):
+        packages["openlineage-adapter"] = engine["openlineageAdapterVersion"][:200]
+    query = _facet(run_facets, "externalQuery")
+    for key in ("externalQueryId", "source"):
+        if isinstance(query.get(key), str):
+            annotations[f"openlineage.externalQuery.{key}"] = naming.clip(query[key])
+    for name, facet in run_facets.items():
+        if name not in KNOWN_RUN_FACETS:
+            annotations[naming.name(f"openlineage.facet.{name}")] = naming.scalar(facet)
     inputs = run_event.get("inputs") or []
     outputs = run_event.get("outputs") or []
     if not isinstance(inputs, list) or not isinstance(outputs, list):
         raise InvalidEvent("inputs and outputs must be arrays", "inputs" if not isinstance(inputs, list) else "outputs")
+    used = [a for i, d in enumerate(inputs) for a in _dataset(d, f"inputs[{i}]", False, annotations)]
+    generated = [a for i, d in enumerate(outputs) for a in _dataset(d, f"outputs[{i}]", True, annotations)]
+    generated += _columns(outputs, used, annotations)
     event = ev.new_event(
         "run.start" if event_type == "START" else "run.end", time,
-        run=fields,
-        used=[_dataset(d, f"inputs[{i}]", output=False) for i, d in enumerate(inputs)],
-        generated=[_dataset(d, f"outputs[{i}]", output=True) for i, d in enumerate(outputs)],
+        run=fields, used=used, generated=generated,
         params=_params(_facet(run_facets, "executionParameters")),
         agents=_agents(run_event.get("producer"), _facet(job_facets, "ownership")),
         labels=list(dict.fromkeys([*_tags(_facet(run_facets, "tags")), *_tags(_facet(job_facets, "tags"))])),
-        annotations=annotations, code=code, environment=environment,
+        annotations=annotations, code=code, environment={"packages": packages} if packages else None,
     )
     event["id"] = naming.event_id("ol", run_event)
-    return naming.finish([event], f"OpenLineage {event_type} event of run {own_id}")
+    found = [event, *_invalidations(outputs, time, event["id"])]
+    return naming.finish(found, f"OpenLineage {event_type} event of run {own_id}")
+
+
+def _invalidations(outputs: list[Any], time: str, source: str) -> list[ev.Event]:
+    """DROP and TRUNCATE of an output end the dataset's current version: an ``artifact.invalidate``."""
+    found = []
+    for dataset in outputs:
+        facets = dataset.get("facets") if isinstance(dataset, dict) else None
+        state = _facet(facets if isinstance(facets, dict) else {}, "lifecycleStateChange").get("lifecycleStateChange")
+        if state in ENDING_STATES:
+            uri = dataset_uri(str(dataset.get("namespace")), str(dataset.get("name")))
+            event = ev.new_event("artifact.invalidate", time,
+                                 invalidation={"target": uri, "reason": f"OpenLineage lifecycleStateChange {state}"})
+            event["id"] = naming.event_id("ol", source, uri, state)
+            found.append(event)
+    return found
 
 
 def events_from_openlineage_payload(payload: Any, *, spec: OpenLineageSpec | str | Path | None = None
@@ -268,40 +369,9 @@ def events_from_openlineage_payload(payload: Any, *, spec: OpenLineageSpec | str
 
 
 def _read(source: str, options: ImportOptions) -> Imported:
-    """OpenLineage events from a JSON event, a JSON array, JSON Lines, or a folder of those files."""
-    spec = find_spec(options.spec, options.check_input_facets)
-    if spec is None and options.check_input_facets:
-        raise ProvgraphError(f"--check-input-facets needs the OpenLineage spec: pass --spec or set {SPEC_ENV}")
-    path = Path(source)
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl", ".ndjson")) if path.is_dir() \
-        else [path]
-    if not files or not files[0].is_file():
-        raise ProvgraphError(f"{path}: no such file, or no OpenLineage events in it")
-    found: list[ev.Event] = []
-    received = 0
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProvgraphError(f"{file}: cannot be read: {exc}") from exc
-        if file.suffix in (".jsonl", ".ndjson"):
-            payloads = [(f"{file}, line {n}", line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-        else:
-            payloads = [(str(file), text)]
-        for where, payload in payloads:
-            try:
-                parsed = json.loads(payload)
-            except ValueError as exc:
-                raise InvalidEvent(f"{where}: not valid JSON: {exc}") from exc
-            received += len(parsed) if isinstance(parsed, list) else 1
-            try:
-                found += events_from_openlineage_payload(parsed, spec=spec)
-            except InvalidEvent as exc:
-                raise InvalidEvent(f"{where}: {exc}") from exc
-    counts = {"OpenLineage events": received}
-    if received > len(found):  # RUNNING/OTHER run events, dataset and job events: no run starts or ends
-        counts["without a run start or end"] = received - len(found)
-    return Imported(found, counts)
+    from .openlineage_files import read_files
+
+    return read_files(source, options)
 
 
 IMPORTER = Importer("openlineage", "a JSON event, a JSON array, JSON Lines, or a folder of those files", _read)

@@ -1,0 +1,143 @@
+"""Importing files of OpenLineage events: a JSON event, a JSON array, JSON Lines, or a folder of those.
+
+A file holds a run's whole story, so what single events cannot say is completed here:
+
+- RUNNING events carry outputs and statistics seen only while the run ran: their inputs and outputs
+  are folded into the run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its
+  START; a run known only from RUNNING events starts at the first of them;
+- a run seen only ending (COMPLETE-only, as some producers send) starts at its end event's time, as
+  OpenLineage consumers assume;
+- a parent run known only from its children's ParentRunFacet is a run of its job (kind ``pipeline``),
+  started at its first child's event.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import events as ev
+from ..errors import InvalidEvent, ProvgraphError
+from . import naming
+from .naming import Imported
+from .openlineage import PARENT_JOB, STATUS, events_from_openlineage
+from .openlineage_spec import SPEC_ENV, find_spec
+from .registry import ImportOptions
+
+SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+def _payloads(path: Path) -> list[tuple[str, Any]]:
+    """Every OpenLineage event in ``path`` (a file or folder), with where it was read."""
+    files = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES) if path.is_dir() else [path]
+    if not files or not files[0].is_file():
+        raise ProvgraphError(f"{path}: no such file, or no OpenLineage events in it")
+    found: list[tuple[str, Any]] = []
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProvgraphError(f"{file}: cannot be read: {exc}") from exc
+        lines = enumerate(text.splitlines(), 1) if file.suffix in (".jsonl", ".ndjson") else [(0, text)]
+        for number, line in lines:
+            if not line.strip():
+                continue
+            where = f"{file}, line {number}" if number else str(file)
+            try:
+                parsed = json.loads(line)
+            except ValueError as exc:
+                raise InvalidEvent(f"{where}: not valid JSON: {exc}") from exc
+            found += [(f"{where}: event {i}", item) for i, item in enumerate(parsed)] if isinstance(parsed, list) \
+                else [(where, parsed)]
+    return found
+
+
+def _run_key(item: Any) -> Any:
+    run = item.get("run") if isinstance(item, dict) else None
+    return run.get("runId") if isinstance(run, dict) else None
+
+
+def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """RUNNING events' inputs and outputs moved into the run's terminal event, else its START."""
+    by_run: dict[Any, list[int]] = {}
+    for index, (_, item) in enumerate(items):
+        by_run.setdefault(_run_key(item), []).append(index)
+    folded = list(items)
+    for indexes in by_run.values():
+        running = [i for i in indexes if isinstance(items[i][1], dict) and items[i][1].get("eventType") == "RUNNING"]
+        if not running or _run_key(items[running[0]][1]) is None:
+            continue
+        types = {items[i][1].get("eventType"): i for i in indexes if isinstance(items[i][1], dict)}
+        target = next((types[t] for t in (*STATUS, "START") if t in types), None)
+        if target is None:  # only RUNNING events: the first is the run's (bounded) start
+            first = min(running, key=lambda i: str(items[i][1].get("eventTime")))
+            target = first
+            folded[first] = (items[first][0], {**items[first][1], "eventType": "START"})
+        merged = copy.deepcopy(folded[target][1])
+        for i in running:
+            if i != target:
+                _merge(merged, items[i][1])
+        folded[target] = (folded[target][0], merged)
+    return [pair for i, pair in enumerate(folded) if not (isinstance(pair[1], dict)
+                                                            and pair[1].get("eventType") == "RUNNING")]
+
+
+def _merge(target: dict[str, Any], running: dict[str, Any]) -> None:
+    """Add a RUNNING event's datasets, and the facets it saw of datasets ``target`` has, to ``target``."""
+    for key in ("inputs", "outputs"):
+        mine = {(d.get("namespace"), d.get("name")): d for d in target.get(key) or () if isinstance(d, dict)}
+        for dataset in running.get(key) or ():
+            if not isinstance(dataset, dict):
+                continue
+            known = mine.get((dataset.get("namespace"), dataset.get("name")))
+            if known is None:
+                target[key] = [*(target.get(key) or ()), dataset]
+                continue
+            for facets in ("facets", "inputFacets", "outputFacets"):
+                if isinstance(dataset.get(facets), dict):
+                    known[facets] = {**dataset[facets], **(known.get(facets) or {})}
+
+
+def _implied(found: list[ev.Event]) -> list[ev.Event]:
+    """Run starts the events imply (see the module docstring)."""
+    started = {e["run"]["id"] for e in found if e["type"] == "run.start"}
+    known = {e["run"]["id"] for e in found if "run" in e}
+    implied: dict[str, ev.Event] = {}
+    for event in sorted((e for e in found if "run" in e), key=lambda e: ev.parse_time(e["time"])):
+        run = event["run"]
+        if run["id"] not in started and run["id"] not in implied:
+            fields = {k: v for k, v in run.items() if k not in ("status", "error")}
+            implied[run["id"]] = ev.new_event("run.start", event["time"], run=fields,
+                                              annotations={"provgraph.note": "start time: its end event's time"})
+        parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
+        if parent and parent not in known and parent not in implied and job:
+            fields = {"id": parent, "step": job, "kind": "pipeline"}
+            note = "known from its children's ParentRunFacet; start time: its first child's event"
+            implied[parent] = ev.new_event("run.start", event["time"], run=fields, annotations={"provgraph.note": note})
+    for run_id, event in implied.items():
+        event["id"] = naming.event_id("ol-implied", run_id)
+    return list(implied.values())
+
+
+def read_files(source: str, options: ImportOptions) -> Imported:
+    """The events of OpenLineage files (see the module docstring); all are validated before any is returned."""
+    spec = find_spec(options.spec, options.check_input_facets)
+    if spec is None and options.check_input_facets:
+        raise ProvgraphError(f"--check-input-facets needs the OpenLineage spec: pass --spec or set {SPEC_ENV}")
+    items = _payloads(Path(source))
+    found: list[ev.Event] = []
+    for done, (where, item) in enumerate(_fold_running(items), 1):
+        try:
+            found += events_from_openlineage(item, spec=spec)
+        except InvalidEvent as exc:
+            raise InvalidEvent(f"{where}: {exc}") from exc
+        if options.progress:
+            options.progress(done, None)
+    found += _implied(found)
+    counts = {"OpenLineage events": len(items)}
+    running = sum(isinstance(item, dict) and item.get("eventType") == "RUNNING" for _, item in items)
+    if running:
+        counts["RUNNING folded into their runs"] = running
+    return Imported(found, counts)

@@ -1,0 +1,178 @@
+"""MLflow import from MLflow's own tracking stores, made by real MLflow inside the test: a parent run
+with two nested sweep runs (log_input datasets, metric histories, MLflow 3 logged models registered as
+two versions of one model with an alias), and a failed run; in sqlite, in a committed file store, and
+behind a real `mlflow server`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from servers import free_port, stop_process, wait_until_ready
+
+from provgraph.cli import main
+from provgraph.errors import ProvgraphError
+from provgraph.importers.mlflow import events_from_mlflow
+from provgraph.importers.registry import ImportOptions
+from provgraph.project import Project
+from provgraph.query.runs import runs
+
+MAKE = """
+import json, sys, mlflow, pandas as pd
+from sklearn.linear_model import LogisticRegression
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment("credit")
+X = pd.DataFrame({"a": [0, 1, 0, 1], "b": [1, 1, 0, 0]})
+y = [0, 1, 0, 1]
+made = {"children": {}}
+with mlflow.start_run(run_name="sweep") as parent:
+    made["parent"] = parent.info.run_id
+    for n in (10, 100):
+        with mlflow.start_run(run_name=f"n{n}", nested=True) as child:
+            mlflow.log_param("n_estimators", n)
+            mlflow.log_param("criterion", "gini")
+            train = mlflow.data.from_pandas(X + n, source="s3://bucket/credit/train.csv", name="credit-train")
+            test = mlflow.data.from_pandas(X, source="s3://bucket/credit/test.csv", name="credit-test")
+            mlflow.log_input(train, context="training")
+            mlflow.log_input(test, context="evaluation")
+            for step in range(3):
+                mlflow.log_metric("loss", 1.0 / (step + 1 + n), step=step)
+            mlflow.log_metric("auc", 0.5 + n / 1000)
+            if MODELS:
+                info = mlflow.sklearn.log_model(LogisticRegression().fit(X, y), name="model",
+                                                registered_model_name="credit-rf")
+                made["children"][str(n)] = {"run": child.info.run_id, "model": info.model_id,
+                                            "train": train.digest, "test": test.digest}
+            else:
+                made["children"][str(n)] = {"run": child.info.run_id, "train": train.digest, "test": test.digest}
+with mlflow.start_run(run_name="broken", experiment_id=mlflow.create_experiment("other")) as failed:
+    mlflow.log_param("n_estimators", "oops")
+    made["failed"] = failed.info.run_id
+mlflow.MlflowClient().set_terminated(made["failed"], "FAILED")
+if MODELS:
+    mlflow.MlflowClient().set_registered_model_alias("credit-rf", "champion", "2")
+print(json.dumps(made))
+"""
+
+
+def _make(uri: str, cwd: Path, models: bool = True) -> dict:
+    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
+    done = subprocess.run([sys.executable, "-c", f"MODELS = {models}\n{MAKE}", uri], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("mlflow")
+    return folder, _make(f"sqlite:///{folder / 'mlflow.db'}", folder)
+
+
+def _ends(events: list[dict]) -> dict[str, dict]:
+    return {e["run"]["id"]: e for e in events if e["type"] == "run.end"}
+
+
+def test_runs_parents_params_metrics_and_status_survive(sqlite_store: tuple[Path, dict]) -> None:
+    folder, made = sqlite_store
+    result = events_from_mlflow(f"sqlite:///{folder / 'mlflow.db'}")
+    ends = _ends(result.events)
+    parent = f"mlflow-{made['parent']}"
+    for n, child in made["children"].items():
+        end = ends[f"mlflow-{child['run']}"]
+        assert end["run"]["parent"] == parent and end["run"]["status"] == "completed"
+        assert end["params"] == {"n_estimators": int(n), "criterion": "gini"}
+        assert [(p["step"], p["value"]) for p in end["metrics"]["loss"]] == [
+            (step, 1.0 / (step + 1 + int(n))) for step in range(3)]
+        assert all("time" in p for p in end["metrics"]["loss"])
+    failed = ends[f"mlflow-{made['failed']}"]
+    assert failed["run"]["status"] == "failed" and failed["params"] == {"n_estimators": "oops"}
+    assert {e["run"]["step"] for e in result.events} == {"credit", "other"}
+
+
+def test_datasets_models_versions_and_aliases(sqlite_store: tuple[Path, dict]) -> None:
+    folder, made = sqlite_store
+    ends = _ends(events_from_mlflow(folder).events)  # a folder holding mlflow.db
+    trains = set()
+    for n, child in made["children"].items():
+        end = ends[f"mlflow-{child['run']}"]
+        used = {a["role"]: a for a in end["used"]}
+        assert used["training"]["location"] == "s3://bucket/credit/train.csv"
+        assert used["training"]["digests"] == {"mlflow-digest": child["train"]}
+        assert used["evaluation"]["digests"] == {"mlflow-digest": child["test"]}
+        trains.add(child["train"])
+        generated = {a["location"]: a for a in end["generated"]}
+        assert generated[f"models:/{child['model']}"]["kind"] == "model"
+        version = "1" if n == "10" else "2"
+        assert generated[f"models:/credit-rf/{version}"]["name"] == "models:/credit-rf"
+        assert end["run"]["kind"] == "training"
+    assert len(trains) == 2  # one source, two digests: two versions
+    champion = ends[f"mlflow-{made['children']['100']['run']}"]
+    version = next(a for a in champion["generated"] if a["location"] == "models:/credit-rf/2")
+    assert "alias:champion" in version["labels"]
+
+
+def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dict], project: Project,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    folder, made = sqlite_store
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    only = events_from_mlflow(uri, ImportOptions(experiment="other"))
+    assert {e["run"]["id"] for e in only.events} == {f"mlflow-{made['failed']}"}
+    assert events_from_mlflow(uri, ImportOptions(since="2999-01-01T00:00:00Z")).events == []
+    with pytest.raises(ProvgraphError, match="no MLflow experiment"):
+        events_from_mlflow(uri, ImportOptions(experiment="nope"))
+    assert main(["import-runs", "--from", "mlflow", uri, "--experiment", "credit"]) == 0
+    capsys.readouterr()
+    assert main(["import-runs", "--from", "mlflow", uri]) == 0
+    out = capsys.readouterr().out
+    everything = events_from_mlflow(uri).events
+    fresh = len(everything) - len(events_from_mlflow(uri, ImportOptions(experiment="credit")).events)
+    assert f"{len(everything) - fresh} of its events were already recorded" in out
+    assert {r["run"] for r in runs(project.store, params=["n_estimators=100"]).rows} == {
+        f"mlflow-{made['children']['100']['run']}"}
+    project.close()  # the CLI opens the store itself
+    assert main(["show", f"mlflow-{made['children']['100']['run']}"]) == 0  # a script without sha256
+    assert "script:" in capsys.readouterr().out
+
+
+def test_a_committed_file_store_without_empty_folders_imports(tmp_path: Path) -> None:
+    made = _make("file:" + str(tmp_path / "mlruns"), tmp_path, models=False)
+    for folder in sorted(tmp_path.glob("mlruns/**/*"), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # what git does to empty folders
+    assert not (tmp_path / "mlruns" / "1" / made["parent"] / "params").exists()
+    for source in (tmp_path, tmp_path / "mlruns", f"file:{tmp_path / 'mlruns'}"):
+        ends = _ends(events_from_mlflow(str(source)).events)
+        assert ends[f"mlflow-{made['parent']}"]["run"]["status"] == "completed"
+        child = ends[f"mlflow-{made['children']['10']['run']}"]
+        assert child["params"]["n_estimators"] == 10
+
+
+def test_a_tracking_server_over_http(sqlite_store: tuple[Path, dict], tmp_path: Path) -> None:
+    folder, made = sqlite_store
+    port = free_port()
+    copy = tmp_path / "mlflow.db"
+    shutil.copy(folder / "mlflow.db", copy)
+    server = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1",
+                               "--port", str(port), "--backend-store-uri", f"sqlite:///{copy}", "--workers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/health", 120, server)
+        ends = _ends(events_from_mlflow(f"http://127.0.0.1:{port}").events)
+        assert ends[f"mlflow-{made['children']['100']['run']}"]["run"]["parent"] == f"mlflow-{made['parent']}"
+    finally:
+        stop_process(server, 10)
+
+
+def test_bad_sources_are_one_clear_error_and_create_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "mlflow.db"
+    with pytest.raises(ProvgraphError, match="no such sqlite file"):
+        events_from_mlflow(f"sqlite:///{missing}")
+    assert not missing.parent.exists()
+    with pytest.raises(ProvgraphError, match=r"MLflow store http://127\.0\.0\.1:\d+: .*Connection refused"):
+        events_from_mlflow(f"http://127.0.0.1:{free_port()}")

@@ -1,0 +1,180 @@
+"""OpenLineage import of events made by the real openlineage-python client: written by its FileTransport
+and read by `import-runs`, and sent by its HttpTransport to a real `provgraph serve` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import (
+    DatasetEvent,
+    InputDataset,
+    Job,
+    OutputDataset,
+    Run,
+    RunEvent,
+    RunState,
+    StaticDataset,
+)
+from openlineage.client.facet_v2 import (
+    column_lineage_dataset,
+    dataset_version_dataset,
+    external_query_run,
+    lifecycle_state_change_dataset,
+    output_statistics_output_dataset,
+    parent_run,
+    processing_engine_run,
+    schema_dataset,
+    symlinks_dataset,
+)
+from openlineage.client.serde import Serde
+from openlineage.client.transport.file import FileConfig, FileTransport
+from openlineage.client.transport.http import HttpConfig, HttpTransport
+from servers import free_port, stop_process, wait_until_ready
+
+from provgraph.export.document import prov_document
+from provgraph.importers.openlineage import IMPORTER
+from provgraph.importers.registry import ImportOptions
+from provgraph.project import Project
+from provgraph.query.traverse import impact
+from provgraph.validate import check_document
+
+PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+ETL, PARENT, REPORT, CLEANUP = (f"0190{n}000-0000-7000-8000-00000000000{n}" for n in range(1, 5))
+RAW, CLEAN, HIVE = ("hdfs://warehouse", "/raw/orders"), ("s3://lake", "clean/orders"), ("hive://metastore", "db.orders")
+
+
+def _events() -> list[RunEvent]:
+    """A Spark job under an Airflow DAG (START, RUNNING, COMPLETE), a COMPLETE-only reader and a DROP."""
+    parent = parent_run.ParentRunFacet(run=parent_run.Run(runId=PARENT),
+                                       job=parent_run.Job(namespace="airflow", name="orders_dag"))
+    raw = InputDataset(namespace=RAW[0], name=RAW[1], facets={"symlinks": symlinks_dataset.SymlinksDatasetFacet(
+        identifiers=[symlinks_dataset.Identifier(namespace=HIVE[0], name=HIVE[1], type="TABLE")])})
+    etl = Job(namespace="spark", name="clean_orders")
+    statistics = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=42, size=4096)
+    running_out = OutputDataset(namespace=CLEAN[0], name=CLEAN[1], outputFacets={"outputStatistics": statistics})
+    lineage = column_lineage_dataset.ColumnLineageDatasetFacet(fields={"amount_usd": column_lineage_dataset.Fields(
+        inputFields=[column_lineage_dataset.InputField(namespace=RAW[0], name=RAW[1], field="amount")],
+        transformationType="IDENTITY")})
+    schema = schema_dataset.SchemaDatasetFacet(fields=[
+        schema_dataset.SchemaDatasetFacetFields(name="id", type="int"),
+        schema_dataset.SchemaDatasetFacetFields(name="amount_usd", type="double")])
+    clean = OutputDataset(namespace=CLEAN[0], name=CLEAN[1], facets={
+        "version": dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion="v7"),
+        "schema": schema, "columnLineage": lineage})
+    facets = {"parent": parent,
+              "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
+                  version="3.5.1", name="spark", openlineageAdapterVersion="1.20.0"),
+              "externalQuery": external_query_run.ExternalQueryRunFacet(externalQueryId="q-17", source="bigquery")}
+    report = Job(namespace="spark", name="orders_report")
+    drop = lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
+        lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange.DROP)
+    return [
+        RunEvent(eventType=RunState.START, eventTime="2026-05-01T10:00:00Z", run=Run(runId=ETL, facets=facets),
+                 job=etl, producer=PRODUCER, inputs=[raw]),
+        RunEvent(eventType=RunState.RUNNING, eventTime="2026-05-01T10:05:00Z", run=Run(runId=ETL), job=etl,
+                 producer=PRODUCER, outputs=[running_out]),
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-05-01T10:10:00Z", run=Run(runId=ETL, facets=facets),
+                 job=etl, producer=PRODUCER, inputs=[raw], outputs=[clean]),
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-05-01T11:00:00Z", run=Run(runId=REPORT), job=report,
+                 producer=PRODUCER, inputs=[InputDataset(namespace=CLEAN[0], name=CLEAN[1])],
+                 outputs=[OutputDataset(namespace="s3://lake", name="reports/orders")]),
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-05-01T12:00:00Z", run=Run(runId=CLEANUP),
+                 job=Job(namespace="spark", name="cleanup"), producer=PRODUCER,
+                 outputs=[OutputDataset(namespace=HIVE[0], name="db.scratch", facets={"lifecycleStateChange": drop})]),
+    ]
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> Path:
+    """The events as the client's FileTransport writes them (JSON Lines)."""
+    log = tmp_path / "lineage.jsonl"
+    client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(log), append=True)))
+    for event in _events():
+        client.emit(event)
+    return log
+
+
+def _ends(events: list[dict]) -> dict[str, dict]:
+    return {e["run"]["id"]: e for e in events if e["type"] == "run.end"}
+
+
+def test_facets_become_lineage_and_annotations(written: Path) -> None:
+    result = IMPORTER.read(str(written), ImportOptions())
+    etl = _ends(result.events)[ETL]
+    clean = f"{CLEAN[0]}/{CLEAN[1]}"
+    output = next(a for a in etl["generated"] if a["location"] == clean)
+    assert output["digests"] == {"openlineage-version": "v7"}
+    assert output["size"] == 4096  # seen only in the RUNNING event
+    assert etl["annotations"][f"openlineage.rowCount:{clean}"] == 42
+    assert json.loads(etl["annotations"][f"openlineage.schema:{clean}"]) == [
+        {"name": "id", "type": "int"}, {"name": "amount_usd", "type": "double"}]
+    column = next(a for a in etl["generated"] if a["location"] == f"{clean}#amount_usd")
+    assert column["derived_from"] == [f"{RAW[0]}{RAW[1]}#amount"]
+    assert f"{RAW[0]}{RAW[1]}#amount" in {a["location"] for a in etl["used"]}
+    assert {(a["location"], a.get("role")) for a in etl["used"] if a["kind"] == "dataset"} == {
+        (f"{RAW[0]}{RAW[1]}", None), (f"{HIVE[0]}/{HIVE[1]}", "symlink")}
+    assert etl["environment"]["packages"] == {"spark": "3.5.1", "openlineage-adapter": "1.20.0"}
+    assert etl["annotations"]["openlineage.externalQuery.externalQueryId"] == "q-17"
+
+
+def test_runs_parents_readers_and_drops(written: Path) -> None:
+    events = IMPORTER.read(str(written), ImportOptions()).events
+    starts = {e["run"]["id"]: e for e in events if e["type"] == "run.start"}
+    assert starts[PARENT]["run"] == {"id": PARENT, "step": "airflow/orders_dag", "kind": "pipeline"}
+    assert starts[REPORT]["time"] == "2026-05-01T11:00:00Z"  # COMPLETE-only: started at its end
+    assert starts[ETL]["time"] == "2026-05-01T10:00:00Z"
+    reader = _ends(events)[REPORT]["used"][0]
+    assert reader["location"] == f"{CLEAN[0]}/{CLEAN[1]}" and "digests" not in reader  # the latest version
+    (dropped,) = [e for e in events if e["type"] == "artifact.invalidate"]
+    assert dropped["invalidation"]["target"] == f"{HIVE[0]}/db.scratch"
+    assert "DROP" in dropped["invalidation"]["reason"]
+
+
+def test_impact_follows_columns_and_symlinks(written: Path, project: Project) -> None:
+    project.record_many(IMPORTER.read(str(written), ImportOptions()).events)
+    column = impact(project.store, f"{RAW[0]}{RAW[1]}#amount", root=project.root)
+    assert f"{CLEAN[0]}/{CLEAN[1]}#amount_usd" in {r["label"] for r in column.rows}
+    table = impact(project.store, f"{HIVE[0]}/{HIVE[1]}", root=project.root)
+    assert f"{CLEAN[0]}/{CLEAN[1]}" in {r["label"] for r in table.rows}
+    assert check_document(prov_document(project.store)).violations == []
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``provgraph serve`` on loopback over a fresh project."""
+    folder = tmp_path / "served"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
+    cli = [sys.executable, "-m", "provgraph", "-C", str(folder)]
+    subprocess.run([*cli, "init"], check=True, env=env, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/api/health", process=process)
+        yield f"http://127.0.0.1:{port}", folder
+    finally:
+        stop_process(process, 20)
+
+
+def test_the_http_transport_records_run_events_and_dataset_events_are_refused(served: tuple[str, Path]) -> None:
+    url, folder = served
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=url, timeout=30)))
+    for event in _events():
+        client.emit(event)
+    dataset_event = DatasetEvent(eventTime="2026-05-01T13:00:00Z", producer=PRODUCER,
+                                 dataset=StaticDataset(namespace=CLEAN[0], name=CLEAN[1]))
+    answer = httpx.post(f"{url}/api/v1/lineage", content=Serde.to_json(dataset_event),
+                        headers={"Content-Type": "application/json"})
+    assert 400 <= answer.status_code < 500 and "describes no run" in answer.text
+    with Project.find(folder) as project:
+        recorded = [entry.event for entry in project.journal.entries()]
+    # single events: START, COMPLETE x3 (RUNNING alone states no start or end) and the DROP's invalidation
+    assert sorted(e["type"] for e in recorded) == ["artifact.invalidate", *["run.end"] * 3, "run.start"]
