@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
 
-pytest.importorskip("ml_metadata")
-from ml_metadata.metadata_store import metadata_store  # noqa: E402
-from ml_metadata.proto import metadata_store_pb2 as pb  # noqa: E402
-
-from provgraph.cli import main  # noqa: E402
-from provgraph.errors import ProvgraphError  # noqa: E402
-from provgraph.importers.mlmd import events_from_mlmd  # noqa: E402
-from provgraph.project import Project  # noqa: E402
+from provgraph.cli import main
+from provgraph.errors import ProvgraphError
+from provgraph.importers.mlmd import events_from_mlmd
+from provgraph.project import Project
 
 PIPELINE = "taxi"
 #: component -> (execution type, inputs {key: producer.output}, outputs {key: artifact type})

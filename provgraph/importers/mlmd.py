@@ -120,15 +120,16 @@ def _connect(source: str) -> tuple[Any, str]:
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
+    pb: Any = metadata_store_pb2
     path = Path(source)
     if not path.is_file():
         raise ProvgraphError(f"{source}: not an MLMD SQLite file or ConnectionConfig (.pbtxt) file")
     with open(path, "rb") as handle:
         head = handle.read(16)
-    config = metadata_store_pb2.ConnectionConfig()
+    config = pb.ConnectionConfig()
     if head.startswith(b"SQLite format 3"):
         config.sqlite.filename_uri = str(path.resolve())
-        config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
     else:
         try:
             text_format.Parse(path.read_text(encoding="utf-8"), config)
@@ -207,7 +208,8 @@ class _Reader:
     def __init__(self, store: _Store) -> None:
         from ml_metadata.proto import metadata_store_pb2 as pb
 
-        self.pb, self.store = pb, store
+        self.pb: Any = pb
+        self.store = store
 
     def artifact(self, event: Any, where: str) -> dict[str, Any] | None:
         artifact = self.store.artifacts.get(event.artifact_id)
