@@ -50,7 +50,7 @@ def load_ir(path: Path) -> dict[str, Any]:
     if not isinstance(spec, dict) or not isinstance(spec.get("pipelineInfo"), dict) or "root" not in spec:
         raise InvalidEvent(f"{path}: not a compiled KFP v2 pipeline (no pipelineInfo and root)")
     try:
-        json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec())  # type: ignore[attr-defined]
+        json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec())
     except json_format.ParseError as exc:
         raise InvalidEvent(f"{path}: not a valid KFP v2 PipelineSpec: {exc}") from exc
     return spec
