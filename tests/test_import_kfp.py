@@ -88,3 +88,11 @@ def test_not_a_pipeline_is_rejected(tmp_path: Path) -> None:
     other.write_text("stages:\n  train:\n    cmd: python train.py\n")
     with pytest.raises(InvalidEvent, match="not a compiled KFP v2 pipeline"):
         events_from_kfp(other)
+
+
+def test_dvc_on_a_kfp_pipeline_names_the_right_importer(project: Project, compiled: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import-runs", "--from", "dvc", str(compiled)]) != 0
+    err = capsys.readouterr().err
+    assert "use --from kfp" in err and "Traceback" not in err
+    assert list(project.journal.entries()) == []

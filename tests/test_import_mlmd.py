@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from provgraph.cli import main
 from provgraph.errors import ProvgraphError
 from provgraph.importers.mlmd import events_from_mlmd
+from provgraph.importers.sniff import sniff
 from provgraph.project import Project
 
 PIPELINE = "taxi"
@@ -173,3 +175,12 @@ def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setitem(sys.modules, "ml_metadata", None)
     with pytest.raises(ProvgraphError, match=r"pip install 'provgraph\[mlmd\]'"):
         events_from_mlmd(tmp_path / "anything.sqlite")
+
+
+def test_sniff_knows_an_mlmd_store_from_a_plain_sqlite_file(tfx_store: tuple[Path, dict[str, Any]],
+                                                              tmp_path: Path) -> None:
+    path, _ = tfx_store
+    plain = tmp_path / "plain.sqlite"
+    with sqlite3.connect(plain) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    assert (sniff(path), sniff(plain)) == ("mlmd", None)

@@ -73,3 +73,12 @@ def test_something_else_is_rejected(tmp_path: Path) -> None:
     other.write_text(json.dumps({"mlflow": {"info": {}}}))
     with pytest.raises(InvalidEvent, match="neither a Pachyderm pipeline spec"):
         events_from_pachyderm(other)
+
+
+@pytest.mark.parametrize("name", ["edges.json", "commits.json"])
+def test_dvc_on_pachyderm_records_names_the_right_importer(project: Project, name: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import-runs", "--from", "dvc", str(DATA / name)]) != 0
+    err = capsys.readouterr().err
+    assert "use --from pachyderm" in err and "Traceback" not in err
+    assert list(project.journal.entries()) == []
