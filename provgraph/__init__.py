@@ -15,7 +15,8 @@ then ask the store: ``provgraph.Project.find().store``.
 
 from __future__ import annotations
 
-from .capture import Run, current_run, run, step
+from .capture import Run, current_run, run, sklearn, step
+from .capture.sklearn import autolog
 from .errors import (
     ExportError,
     InvalidEvent,
@@ -46,8 +47,10 @@ __all__ = [
     "UnsupportedOperation",
     "ValidationError",
     "__version__",
+    "autolog",
     "current_run",
     "open_store",
     "run",
+    "sklearn",
     "step",
 ]

@@ -10,6 +10,7 @@ records it as its parent.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import random
 import secrets
@@ -25,6 +26,7 @@ from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
 from ..project import Project
 from ..vocab import slug
+from .data import fingerprint, is_data
 from .environment import default_agents, environment, git_state, script_path
 from .hashing import HashCache
 
@@ -131,11 +133,26 @@ class Run:
             return text
         return self._location(Path(text).resolve())
 
-    def use(self, target: str | os.PathLike[str], *, kind: str = "dataset", role: str | None = None,
+    def use(self, target: str | os.PathLike[str] | Any, *, kind: str = "dataset", role: str | None = None,
             name: str | None = None, labels: Iterable[str] = ()) -> dict[str, Any]:
-        """Record that this run read ``target`` (a path, hashed now, or a URI)."""
-        artifact = self._artifact(target, kind, role, name, labels, None)
+        """Record that this run read ``target``: a path (hashed now), a URI, or in-memory data (a pandas
+        DataFrame or Series, a NumPy array: fingerprinted by content, its shape, columns and dtypes kept as
+        ``data.<name>.*`` annotations; ``name`` is then the logical dataset, default ``dataframe``)."""
+        if is_data(target):
+            artifact = self._data(target, kind, role, name or "dataframe", labels)
+            if artifact in self.used:
+                return artifact
+        else:
+            artifact = self._artifact(target, kind, role, name, labels, None)
         self.used.append(artifact)
+        return artifact
+
+    def _data(self, value: Any, kind: str, role: str | None, name: str, labels: Iterable[str]) -> dict[str, Any]:
+        digests, schema = fingerprint(value)
+        artifact = self._artifact(f"data:{name}", kind, role, name, labels, None)
+        del artifact["time"]  # the same data read twice in a run is one use
+        artifact["digests"] = digests
+        self.annotate(**{f"data.{name}.{key}": json.dumps(value) for key, value in schema.items()})
         return artifact
 
     def generate(self, target: str | os.PathLike[str], *, kind: str = "dataset", role: str | None = None,
