@@ -17,6 +17,7 @@ import pytest
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+import provgraph
 from provgraph.cli import main
 from provgraph.errors import ProvgraphError
 from provgraph.importers.mlmd import events_from_mlmd
@@ -184,3 +185,42 @@ def test_sniff_knows_an_mlmd_store_from_a_plain_sqlite_file(tfx_store: tuple[Pat
     with sqlite3.connect(plain) as connection:
         connection.execute("CREATE TABLE t (x)")
     assert (sniff(path), sniff(plain)) == ("mlmd", None)
+
+
+def test_same_bytes_seen_by_mlmd_and_the_capture_api_are_one_node(project: Project, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    data = project.root / "data" / "train.csv"
+    data.parent.mkdir()
+    data.write_text("trip_miles,fare\n1.5,7.25\n3.0,12.5\n")
+    sha = hashlib.sha256(data.read_bytes()).hexdigest()
+    with provgraph.run("explore", project=project) as r:
+        r.use(data)
+    store = tmp_path / "metadata.sqlite"
+    made = build_store(store, tmp_path / "pipeline_root", {"CsvExampleGen.examples": sha})
+    assert main(["import-runs", "--from", "mlmd", str(store)]) == 0
+    capsys.readouterr()
+    assert main(["impact", "data/train.csv", "--format", "json"]) == 0
+    assert made["Pusher.pushed_model"]["uri"] in capsys.readouterr().out
+
+
+def test_failed_execution_declared_events_and_a_connection_config(tmp_path: Path) -> None:
+    path = tmp_path / "kfp.sqlite"
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    store = metadata_store.MetadataStore(config)
+    dataset_type = store.put_artifact_type(pb.ArtifactType(name="system.Dataset"))
+    execution_type = store.put_execution_type(pb.ExecutionType(name="system.ContainerExecution"))
+    execution = pb.Execution(type_id=execution_type, last_known_state=pb.Execution.FAILED)
+    execution.custom_properties["task_name"].string_value = "train-model"
+    declared = pb.Artifact(type_id=dataset_type, uri="gs://bucket/out/features", state=pb.Artifact.PENDING)
+    execution_id, _, _ = store.put_execution(
+        execution, [(declared, pb.Event(type=pb.Event.DECLARED_OUTPUT, path=_step("features")))], [])
+    (tmp_path / "store.pbtxt").write_text(f'sqlite {{ filename_uri: "{path}" connection_mode: READONLY }}\n')
+    imported = events_from_mlmd(tmp_path / "store.pbtxt")
+    end = next(e for e in imported.events if e["type"] == "run.end")
+    assert end["run"]["status"] == "failed" and end["run"]["step"] == "train-model"
+    assert end["run"]["kind"] == "training" and end["run"]["id"].endswith(f"-{execution_id}")
+    (artifact,) = end["generated"]
+    assert artifact["location"] == "gs://bucket/out/features" and artifact["kind"] == "dataset"
+    assert {"mlmd.event:DECLARED_OUTPUT", "mlmd.state:PENDING"} <= set(artifact["labels"])

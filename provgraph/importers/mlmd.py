@@ -260,7 +260,7 @@ class _Reader:
         step = next((str(custom[k]) for k in _STEP_KEYS if custom.get(k)), None) \
             or execution.name or type_name.rsplit(".", 1)[-1]
         run: dict[str, Any] = {"id": self.store.run_id("execution", execution.id), "step": naming.name(step),
-                               "kind": run_kind(type_name)}
+                               "kind": run_kind(f"{type_name} {step}")}
         parent = self.parent(self.store.associations.get(execution.id, ()))
         if parent:
             run["parent"] = parent
