@@ -76,6 +76,7 @@ def mlflow(meter: Meter, workspace: str) -> None:
     folder = _scratch(workspace)
     try:
         ml.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+        ml.set_experiment(experiment_id=ml.create_experiment("autolog", (folder / "artifacts").as_uri()))
         ml.sklearn.autolog(log_models=False, silent=True)
         model, X, y = _data()
         with ml.start_run():

@@ -113,3 +113,14 @@ def test_numpy_array_is_fingerprinted_by_its_bytes(project: Project) -> None:
         artifact = r.use(array, name="matrix")
     head = json.dumps({"dtypes": ["<i8"], "shape": [3, 4]}, sort_keys=True).encode()
     assert artifact["digests"] == {"numpy-sha256": hashlib.sha256(head + array.tobytes()).hexdigest()}
+
+
+def test_cross_validate_records_the_mean_of_each_score(project: Project) -> None:
+    from sklearn import model_selection
+
+    X, y = _frame()
+    with provgraph.run("cv", project=project):
+        result = model_selection.cross_validate(LogisticRegression(), X, y, cv=3)
+    (end,) = _ends(project)
+    assert end["metrics"]["cv_test_score"] == pytest.approx(float(result["test_score"].mean()))
+    assert {a["name"] for a in end["used"]} == {"sklearn.X", "sklearn.y"}

@@ -83,18 +83,24 @@ def _record_search(run: Run, search: Any) -> None:
             child.metric("rank_test_score", float(results["rank_test_score"][index]))
 
 
+def _outermost(original: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Run | None, Any]:
+    """Call ``original``; the run to record it in when it is the outermost recorded call inside a run."""
+    run = current_run()
+    if run is None or _inside.get():
+        return None, original(*args, **kwargs)
+    token = _inside.set(True)
+    try:
+        return run, original(*args, **kwargs)
+    finally:
+        _inside.reset(token)
+
+
 def _wrap_fit(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        run = current_run()
-        if run is None or _inside.get():
-            return original(self, *args, **kwargs)
-        token = _inside.set(True)
-        try:
-            result = original(self, *args, **kwargs)
-        finally:
-            _inside.reset(token)
-        _record_fit(run, self, *_data(args, kwargs))
+        run, result = _outermost(original, self, *args, **kwargs)
+        if run is not None:
+            _record_fit(run, self, *_data(args, kwargs))
         return result
 
     return fit
@@ -115,14 +121,9 @@ def _wrap_score(original: Callable[..., Any]) -> Callable[..., Any]:
 def _wrap_cross_validate(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def cross_validate(estimator: Any, *args: Any, **kwargs: Any) -> Any:
-        run = current_run()
-        if run is None or _inside.get():
-            return original(estimator, *args, **kwargs)
-        token = _inside.set(True)
-        try:
-            result = original(estimator, *args, **kwargs)
-        finally:
-            _inside.reset(token)
+        run, result = _outermost(original, estimator, *args, **kwargs)
+        if run is None:
+            return result
         X, y = _data(args, kwargs)
         for name, values in result.items():
             if name.startswith(("test_", "train_")):
