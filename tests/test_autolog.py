@@ -8,6 +8,7 @@ import json
 import pickle
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,10 @@ def _ends(project: Project) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _autolog() -> None:
+def _autolog() -> Iterator[None]:
     provgraph.autolog()
+    yield
+    provgraph.autolog(disable=True)
 
 
 def test_pipeline_fit_records_nested_params_data_and_score(project: Project, tmp_path: Path,
@@ -124,3 +127,12 @@ def test_cross_validate_records_the_mean_of_each_score(project: Project) -> None
     (end,) = _ends(project)
     assert end["metrics"]["cv_test_score"] == pytest.approx(float(result["test_score"].mean()))
     assert {a["name"] for a in end["used"]} == {"sklearn.X", "sklearn.y"}
+
+
+def test_disable_puts_sklearn_back(project: Project) -> None:
+    provgraph.autolog(disable=True)
+    X, y = _frame()
+    with provgraph.run("plain", project=project):
+        LogisticRegression().fit(X, y)
+    (end,) = _ends(project)
+    assert "params" not in end and "used" not in end

@@ -12,7 +12,7 @@ After :func:`autolog`, every ``fit`` of a scikit-learn estimator or ``Pipeline``
   ``best_score`` and each candidate as a child run with its params and ``mean_test_score``.
 
 Fits inside a fit (pipeline steps, search candidates, cross-validation folds) are not recorded again.
-Outside a run nothing is recorded.
+Outside a run nothing is recorded; ``autolog(disable=True)`` undoes it.
 """
 
 from __future__ import annotations
@@ -143,8 +143,14 @@ def _patch(owner: Any, name: str, wrap: Callable[[Callable[..., Any]], Callable[
     setattr(owner, name, wrap(original))
 
 
-def autolog() -> None:
-    """Record every scikit-learn ``fit`` (and ``score``, ``cross_validate``) inside a run; idempotent."""
+def autolog(disable: bool = False) -> None:
+    """Record every scikit-learn ``fit`` (and ``score``, ``cross_validate``) inside a run; idempotent.
+    ``disable=True`` puts scikit-learn's own methods back."""
+    if disable:
+        for (owner, name), original in _patched.items():
+            setattr(owner, name, original)
+        _patched.clear()
+        return
     try:
         import sklearn.model_selection
         from sklearn.model_selection import _validation
