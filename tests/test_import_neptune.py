@@ -73,3 +73,12 @@ def test_failed_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_not_a_neptune_folder(tmp_path: Path) -> None:
     with pytest.raises(InvalidEvent, match="no Neptune run folder"):
         events_from_neptune(tmp_path)
+
+
+def test_dvc_on_a_neptune_folder_names_the_right_importer(project: Project, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    write_offline_run(tmp_path)
+    assert main(["import-runs", "--from", "dvc", str(tmp_path / ".neptune")]) != 0
+    err = capsys.readouterr().err
+    assert "use --from neptune" in err and "Traceback" not in err
+    assert [e.event["type"] for e in project.journal.entries()] == []
