@@ -55,7 +55,7 @@ def test_pipeline_fit_records_nested_params_data_and_score(project: Project, tmp
     assert end["annotations"]["sklearn.estimator"] == "sklearn.pipeline.Pipeline"
     expected = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(C=0.5))]).fit(X, y).score(X, y)
     assert end["metrics"]["training_score"] == pytest.approx(expected)
-    assert {a["name"] for a in end["used"]} == {"sklearn.X", "sklearn.y"}
+    assert {a["location"] for a in end["used"]} == {"sklearn.X", "sklearn.y"}
     capsys.readouterr()
     assert main(["lineage", "model.pkl", "--format", "json"]) == 0
     assert "sklearn.X" in capsys.readouterr().out
@@ -86,7 +86,7 @@ FINGERPRINT = """
 import numpy as np, pandas as pd
 from provgraph.capture.data import fingerprint
 rng = np.random.default_rng(1)
-print(fingerprint(pd.DataFrame({"x": rng.normal(size=5), "s": list("abcde")}))[0]["pandas-sha256"])
+print(fingerprint(pd.DataFrame({"x": rng.normal(size=5), "s": list("abcde")}))[0])
 """
 
 
@@ -103,8 +103,13 @@ def test_dataframe_fingerprint_is_stable_across_processes_and_identical_frames_a
         second.use(frame.copy(), name="features")
         second.use(frame.assign(x=frame["x"] + 1), name="features", role="changed")
     used = [a for e in _ends(project) for a in e["used"]]
-    assert used[0]["digests"] == used[1]["digests"] == {"pandas-sha256": runs[0].strip()}
-    assert used[2]["digests"] != used[0]["digests"]
+    assert used[0]["sha256"] == used[1]["sha256"] == runs[0].strip()
+    assert used[2]["sha256"] != used[0]["sha256"] and "fingerprint:pandas" in used[0]["labels"]
+    versions = project.store.query("""
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX provml: <https://w3id.org/provgraph/provml#>
+        SELECT DISTINCT ?v WHERE { ?run prov:used ?v . ?v provml:location "features" }""")
+    assert len(list(versions)) == 2  # the two identical frames are one version, the changed one another
     schema = _ends(project)[0]["annotations"]
     assert json.loads(schema["data.features.columns"]) == ["x", "s"]
     assert json.loads(schema["data.features.shape"]) == [5, 2]
@@ -115,7 +120,7 @@ def test_numpy_array_is_fingerprinted_by_its_bytes(project: Project) -> None:
     with provgraph.run("a", project=project) as r:
         artifact = r.use(array, name="matrix")
     head = json.dumps({"dtypes": ["<i8"], "shape": [3, 4]}, sort_keys=True).encode()
-    assert artifact["digests"] == {"numpy-sha256": hashlib.sha256(head + array.tobytes()).hexdigest()}
+    assert artifact["sha256"] == hashlib.sha256(head + array.tobytes()).hexdigest()
 
 
 def test_cross_validate_records_the_mean_of_each_score(project: Project) -> None:
@@ -126,7 +131,7 @@ def test_cross_validate_records_the_mean_of_each_score(project: Project) -> None
         result = model_selection.cross_validate(LogisticRegression(), X, y, cv=3)
     (end,) = _ends(project)
     assert end["metrics"]["cv_test_score"] == pytest.approx(float(result["test_score"].mean()))
-    assert {a["name"] for a in end["used"]} == {"sklearn.X", "sklearn.y"}
+    assert {a["location"] for a in end["used"]} == {"sklearn.X", "sklearn.y"}
 
 
 def test_disable_puts_sklearn_back(project: Project) -> None:
