@@ -19,7 +19,7 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 
 import provgraph
 from provgraph.cli import main
-from provgraph.errors import ProvgraphError
+from provgraph.errors import InvalidEvent, ProvgraphError
 from provgraph.importers.mlmd import events_from_mlmd
 from provgraph.importers.sniff import sniff
 from provgraph.project import Project
@@ -224,3 +224,13 @@ def test_failed_execution_declared_events_and_a_connection_config(tmp_path: Path
     (artifact,) = end["generated"]
     assert artifact["location"] == "gs://bucket/out/features" and artifact["kind"] == "dataset"
     assert {"mlmd.event:DECLARED_OUTPUT", "mlmd.state:PENDING"} <= set(artifact["labels"])
+
+
+def test_a_plain_sqlite_file_is_refused_and_left_unchanged(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.sqlite"
+    with sqlite3.connect(plain) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    before = plain.read_bytes()
+    with pytest.raises(InvalidEvent, match="without ML Metadata's tables"):
+        events_from_mlmd(plain)
+    assert plain.read_bytes() == before

@@ -45,6 +45,7 @@ from ..errors import InvalidEvent, ProvgraphError
 from . import naming
 from .naming import Imported
 from .registry import Importer, ImportOptions, require
+from .sniff import sniff
 
 __all__ = ["artifact_kind", "events_from_mlmd", "run_kind"]
 
@@ -128,6 +129,9 @@ def _connect(source: str) -> tuple[Any, str]:
         head = handle.read(16)
     config = pb.ConnectionConfig()
     if head.startswith(b"SQLite format 3"):
+        if sniff(path) != "mlmd":
+            raise InvalidEvent(f"{source}: an SQLite file without ML Metadata's tables (Artifact, Execution, Event, "
+                               "Context)")
         config.sqlite.filename_uri = str(path.resolve())
         config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
     else:
@@ -145,7 +149,8 @@ def _connect(source: str) -> tuple[Any, str]:
         store = metadata_store.MetadataStore(config)
         store.get_artifact_types()
     except Exception as exc:  # MLMD raises its own errors.* classes and RuntimeError from C++
-        raise ProvgraphError(f"{source}: cannot open the MLMD store: {type(exc).__name__}: {exc}") from exc
+        raise ProvgraphError(f"{source}: cannot open the MLMD store: {type(exc).__name__}: "
+                             f"{naming.clip(str(exc).splitlines()[0] if str(exc) else '', 300)}") from exc
     return store, identity
 
 
