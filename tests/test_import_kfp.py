@@ -41,6 +41,11 @@ def taxi(rows: int = 100, steps: int = 1000) -> None:
     evaluator(examples=gen.outputs["examples"], model=train.outputs["model"])
 
 
+@dsl.pipeline(name="tune")
+def tune(examples: Input[Dataset], steps: int = 10) -> Model:
+    return trainer(examples=examples, steps=steps).outputs["model"]
+
+
 @pytest.fixture
 def compiled(tmp_path: Path) -> Path:
     path = tmp_path / "taxi.yaml"
@@ -96,3 +101,22 @@ def test_dvc_on_a_kfp_pipeline_names_the_right_importer(project: Project, compil
     err = capsys.readouterr().err
     assert "use --from kfp" in err and "Traceback" not in err
     assert list(project.journal.entries()) == []
+
+
+@dsl.pipeline(name="nested")
+def nested() -> None:
+    gen = example_gen(rows=5)
+    with dsl.ParallelFor([10, 20]):
+        tune(examples=gen.outputs["examples"])
+
+
+def test_tasks_inside_sub_dags_use_what_the_enclosing_dag_passes_in(tmp_path: Path) -> None:
+    path = tmp_path / "nested.yaml"
+    compiler.Compiler().compile(nested, str(path))
+    spec = yaml.safe_load(path.read_text())
+    events = events_from_kfp(path).events
+    train = next(e for e in events if e["run"]["step"] == "trainer")
+    produced = next(e for e in events if e["run"]["step"] == "example-gen")["generated"][0]["location"]
+    assert [a["location"] for a in train["used"]] == [produced] == ["kfp-plan:nested/example-gen/examples"]
+    loop = next(name for name in spec["root"]["dag"]["tasks"] if name.startswith("for-loop"))
+    assert train["run"]["parent"].endswith(f".{loop}.tune")

@@ -10,8 +10,10 @@ The event schema has no plan of its own, so a plan is written with what it has (
   executions), with the constant or default values of its input parameters as params and its
   component, image and command as annotations; inside a sub-DAG the tasks are children of that task;
 - the artifacts passed between tasks are placeholders located at ``kfp-plan:<pipeline>/<task>/<output>``
-  (pipeline inputs at ``kfp-plan:<pipeline>/inputs/<name>``), their kind from the artifact's schema
-  title (``system.Dataset`` -> dataset, ``system.Model`` -> model, ``system.Metrics`` -> evaluation).
+  (``<task>`` is the dotted task path inside sub-DAGs, whose inputs and outputs are followed to the
+  tasks that use and make them; pipeline inputs are ``kfp-plan:<pipeline>/inputs/<name>``), their kind
+  from the artifact's schema title (``system.Dataset`` -> dataset, ``system.Model`` -> model,
+  ``system.Metrics`` -> evaluation).
 
 A plan is not an execution: its runs get a ``run.start`` only, at the IR file's modification time.
 Parsing needs PyYAML and the IR's protobuf classes (``kfp-pipeline-spec``): ``pip install provgraph[kfp]``.
@@ -68,34 +70,49 @@ class _Plan:
                          ((spec["root"].get("inputDefinitions") or {}).get("parameters") or {}).items()}
         self.events: list[ev.Event] = []
 
-    def location(self, task: str, key: str) -> str:
-        return f"kfp-plan:{self.pipeline}/{task}/{key}"
+    def output(self, dag: dict[str, Any], prefix: str, producer: str, key: str) -> str:
+        """The placeholder of output ``key`` of task ``producer`` in ``dag``; a sub-DAG's output is the
+        output of the task inside it that its artifact selector names."""
+        task = (dag.get("tasks") or {}).get(producer) or {}
+        component = self.components.get((task.get("componentRef") or {}).get("name", "")) or {}
+        selectors = (((component.get("dag") or {}).get("outputs") or {}).get("artifacts") or {}).get(key, {})
+        selector = (selectors.get("artifactSelectors") or [None])[0]
+        if selector:
+            return self.output(component["dag"], f"{prefix}{producer}.", selector["producerSubtask"],
+                               selector["outputArtifactKey"])
+        return f"kfp-plan:{self.pipeline}/{prefix}{producer}/{key}"
 
-    def _used(self, inputs: dict[str, Any], component: dict[str, Any]) -> list[dict[str, Any]]:
+    def _used(self, dag: dict[str, Any], prefix: str, task: dict[str, Any], component: dict[str, Any],
+              outer: dict[str, str]) -> dict[str, dict[str, Any]]:
+        """Input key -> the artifact a task uses: another task's output or an input of the enclosing DAG."""
         definitions = (component.get("inputDefinitions") or {}).get("artifacts") or {}
-        used = []
-        for key, source in sorted((inputs.get("artifacts") or {}).items()):
-            output = source.get("taskOutputArtifact")
-            if output:
-                location = self.location(output["producerTask"], output["outputArtifactKey"])
-            elif source.get("componentInputArtifact"):
-                location = self.location("inputs", source["componentInputArtifact"])
+        used = {}
+        for key, source in sorted(((task.get("inputs") or {}).get("artifacts") or {}).items()):
+            produced, passed = source.get("taskOutputArtifact"), source.get("componentInputArtifact")
+            if produced:
+                location = self.output(dag, prefix, produced["producerTask"], produced["outputArtifactKey"])
+            elif passed:
+                location = outer.get(passed, f"kfp-plan:{self.pipeline}/inputs/{passed}")
             else:
                 continue
             title = ((definitions.get(key) or {}).get("artifactType") or {}).get("schemaTitle", "")
-            used.append({"location": location, "kind": artifact_kind(title), "role": naming.name(key)})
+            used[key] = {"location": location, "kind": artifact_kind(title), "role": naming.name(key)}
         return used
 
-    def _params(self, inputs: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _params(task: dict[str, Any], outer: dict[str, Any]) -> dict[str, Any]:
+        """Input parameter -> its constant, or the value the enclosing DAG passes (None when set at run time)."""
         params = {}
-        for key, source in sorted((inputs.get("parameters") or {}).items()):
+        for key, source in sorted(((task.get("inputs") or {}).get("parameters") or {}).items()):
             if "runtimeValue" in source:
-                params[naming.name(key)] = naming.scalar(source["runtimeValue"].get("constant"))
-            elif "componentInputParameter" in source:
-                params[naming.name(key)] = naming.scalar(self.defaults.get(source["componentInputParameter"]))
+                params[key] = source["runtimeValue"].get("constant")
+            else:
+                params[key] = outer.get(source.get("componentInputParameter", ""))
         return params
 
-    def tasks(self, dag: dict[str, Any], parent: str) -> None:
+    def tasks(self, dag: dict[str, Any], parent: str, prefix: str = "", outer_artifacts: dict[str, str] | None = None,
+              outer_params: dict[str, Any] | None = None) -> None:
+        """One child run of ``parent`` per task of ``dag``; a task running a sub-DAG is the parent of its tasks."""
         for task_name, task in sorted((dag.get("tasks") or {}).items()):
             name = str((task.get("taskInfo") or {}).get("name") or task_name)
             component_name = (task.get("componentRef") or {}).get("name", "")
@@ -109,18 +126,20 @@ class _Plan:
                 annotations["kfp.command"] = naming.scalar([*executor.get("command", ()), *executor.get("args", ())])
             if task.get("dependentTasks"):
                 annotations["kfp.dependent_tasks"] = naming.scalar(task["dependentTasks"])
-            outputs = (component.get("outputDefinitions") or {}).get("artifacts") or {}
-            generated = [{"location": self.location(task_name, key), "role": naming.name(key),
+            outputs = {} if "dag" in component else (component.get("outputDefinitions") or {}).get("artifacts") or {}
+            generated = [{"location": f"kfp-plan:{self.pipeline}/{prefix}{task_name}/{key}", "role": naming.name(key),
                           "kind": artifact_kind((definition.get("artifactType") or {}).get("schemaTitle", ""))}
                          for key, definition in sorted(outputs.items())]
-            inputs = task.get("inputs") or {}
+            used = self._used(dag, prefix, task, component, outer_artifacts or {})
+            params = self._params(task, outer_params if outer_params is not None else self.defaults)
             self.events.append(naming.stamp(ev.new_event(
                 "run.start", self.time, run={"id": run_id, "step": naming.name(name), "kind": run_kind(name),
                                              "parent": parent},
-                params=self._params(inputs), used=self._used(inputs, component), generated=generated,
-                labels=["kfp-plan"], annotations=annotations), "kfp"))
+                params={naming.name(k): naming.scalar(v) for k, v in params.items()}, used=list(used.values()),
+                generated=generated, labels=["kfp-plan"], annotations=annotations), "kfp"))
             if "dag" in component:
-                self.tasks(component["dag"], run_id)
+                self.tasks(component["dag"], run_id, f"{prefix}{task_name}.",
+                           {key: artifact["location"] for key, artifact in used.items()}, params)
 
 
 def _location(path: Path, root: Path | None) -> str:
