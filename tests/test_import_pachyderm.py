@@ -82,3 +82,16 @@ def test_dvc_on_pachyderm_records_names_the_right_importer(project: Project, nam
     err = capsys.readouterr().err
     assert "use --from pachyderm" in err and "Traceback" not in err
     assert list(project.journal.entries()) == []
+
+
+def test_an_output_commit_without_times_is_refused_and_bare_commits_are_no_runs(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"commit": {"repo": {"name": "images"}, "id": "abc"}}))
+    assert events_from_pachyderm(bare).events == []
+    spec = json.loads((DATA / "edges.json").read_text())
+    output = {"commit": {"repo": {"name": "edges"}, "id": "def"},
+              "direct_provenance": [{"repo": {"name": "images"}, "id": "abc"}]}
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps(spec) + "\n" + json.dumps(output))
+    with pytest.raises(InvalidEvent, match="needs its started or finished time"):
+        events_from_pachyderm(records)

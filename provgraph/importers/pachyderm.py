@@ -87,8 +87,11 @@ def _parse(kind: str, obj: dict[str, Any], where: str) -> Any:
                            f" {exc}") from exc
 
 
-def _time(value: Any, where: str) -> str | None:
-    return None if value is None else naming.timestamp(value.isoformat().replace("+00:00", "Z"), where)
+def _time(info: Any, raw: dict[str, Any], key: str, where: str) -> str | None:
+    """The time ``key`` of a parsed CommitInfo when the record has it (the SDK fills absent times with 1970)."""
+    if raw.get(key) is None:
+        return None
+    return naming.timestamp(getattr(info, key).isoformat().replace("+00:00", "Z"), f"{where}.{key}")
 
 
 def _commit_location(commit: Any) -> tuple[str, str]:
@@ -121,7 +124,7 @@ class _Pipeline:
                             "pachyderm.input_repos": naming.scalar(repos)}
 
 
-def _run_events(info: Any, pipeline: _Pipeline | None, where: str) -> list[ev.Event]:
+def _run_events(info: Any, raw: dict[str, Any], pipeline: _Pipeline | None, where: str) -> list[ev.Event]:
     commit = info.commit
     project = commit.repo.project.name or "default"
     run_id = naming.identifier(f"{project}-{commit.repo.name}-{commit.id}", "pachyderm-")
@@ -139,12 +142,12 @@ def _run_events(info: Any, pipeline: _Pipeline | None, where: str) -> list[ev.Ev
     generated = _version(commit)
     if info.details and info.details.size_bytes:
         generated["size"] = info.details.size_bytes
-    started = _time(info.started, f"{where}.started") or _time(info.finished, f"{where}.finished")
+    started = _time(info, raw, STARTED, where) or _time(info, raw, FINISHED, where)
     if started is None:
         raise InvalidEvent("an output commit needs its started or finished time", f"{where}.started")
     params = pipeline.params if pipeline else {}
     start = ev.new_event("run.start", started, run=run, params=params, labels=["pachyderm"], annotations=annotations)
-    finished = _time(info.finished, f"{where}.finished")
+    finished = _time(info, raw, FINISHED, where)
     if finished is None:
         start.update({"generated": [generated], **({"used": used} if used else {})})
         return [naming.stamp(start, "pachyderm")]
@@ -160,7 +163,7 @@ def events_from_pachyderm(source: str | Path) -> Imported:
     """The runs behind the output commits among Pachyderm pipeline specs and CommitInfo records in ``source``."""
     require("pachyderm_sdk", "pachyderm")
     pipelines: dict[str, _Pipeline] = {}
-    commits: list[tuple[str, Any]] = []
+    commits: list[tuple[str, Any, dict[str, Any]]] = []
     for where, obj in read_objects(Path(source)):
         if isinstance(obj.get("pipeline"), dict) and "transform" in obj:
             spec = _parse("spec", obj, where)
@@ -171,15 +174,18 @@ def events_from_pachyderm(source: str | Path) -> Imported:
             info = _parse("commit", obj, where)
             if not info.commit.id or not info.commit.repo.name:
                 raise InvalidEvent(f"{where}: a CommitInfo needs commit.id and commit.repo.name")
-            commits.append((where, info))
+            commits.append((where, info, obj))
         else:
             raise InvalidEvent(f"{where}: neither a Pachyderm pipeline spec (pipeline, transform) nor a CommitInfo "
                                "(commit)")
-    outputs = [(where, info) for where, info in commits
-               if info.commit.repo.name in pipelines or (info.origin.kind.name == "AUTO" and info.direct_provenance)]
-    events = [e for where, info in outputs for e in _run_events(info, pipelines.get(info.commit.repo.name), where)]
+    from pachyderm_sdk.api import pfs
+
+    outputs = [(where, info, raw) for where, info, raw in commits if info.commit.repo.name in pipelines
+               or (pfs.OriginKind(info.origin.kind) == pfs.OriginKind.AUTO and info.direct_provenance)]
+    events = [e for where, info, raw in outputs
+              for e in _run_events(info, raw, pipelines.get(info.commit.repo.name), where)]
     notes = [f"pipeline {name} has no output commit in the import" for name in sorted(pipelines)
-             if not any(info.commit.repo.name == name for _, info in outputs)]
+             if not any(info.commit.repo.name == name for _, info, _ in outputs)]
     counts = {"pipeline specs": len(pipelines), "commits": len(commits), "output commits": len(outputs)}
     return Imported(naming.finish(events, f"Pachyderm records {source}"), counts, notes)
 
