@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from . import capture, export, imports, ingest, query, render
+from . import autolog, capture, export, imports, ingest, query, render
 from .harness import Figure, run_child
 from .report import machine, print_report, write_markdown
 from .workspace import prepare
 
 HERE = Path(__file__).parent
-AREAS: dict[str, ModuleType] = {m.AREA: m for m in (ingest, query, export, render, capture, imports)}
+AREAS: dict[str, ModuleType] = {m.AREA: m for m in (ingest, query, export, render, capture, imports,
+                                                            autolog)}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -31,24 +31,31 @@ from .errors import (
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .capture import sklearn
     from .capture.run import Run, current_run, run, step
+    from .capture.sklearn import autolog
     from .project import Project
     from .store import Store, open_store
 
-#: Public names imported on first use, so that ``import provgraph`` (and every command) starts fast.
-_LAZY = {"Run": "capture", "current_run": "capture", "run": "capture", "step": "capture",
-         "Project": "project", "Store": "store", "open_store": "store"}
+#: Public names imported on first use, so that ``import provgraph`` (and every command) starts fast:
+#: name -> (module, attribute; ``None`` for the module itself).
+_LAZY = {"Run": ("capture", "Run"), "current_run": ("capture", "current_run"), "run": ("capture", "run"),
+         "step": ("capture", "step"), "Project": ("project", "Project"), "Store": ("store", "Store"),
+         "open_store": ("store", "open_store"), "autolog": ("capture.sklearn", "autolog"),
+         "sklearn": ("capture.sklearn", None)}
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in _LAZY:
         raise AttributeError(f"module 'provgraph' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    module, attribute = _LAZY[name]
+    found = importlib.import_module(f".{module}", __name__)
+    value = found if attribute is None else getattr(found, attribute)
     globals()[name] = value
     return value
+
 
 __all__ = [
     "ExportError",
@@ -64,8 +71,10 @@ __all__ = [
     "UnsupportedOperation",
     "ValidationError",
     "__version__",
+    "autolog",
     "current_run",
     "open_store",
     "run",
+    "sklearn",
     "step",
 ]

@@ -61,7 +61,7 @@ def test_public_api_is_pinned() -> None:
     assert sorted(provgraph.__all__) == sorted([
         "ExportError", "InvalidEvent", "JournalError", "Project", "ProvgraphError", "QueryError", "RenderError",
         "Run", "Store", "StoreError", "UnsupportedOperation", "ValidationError", "__version__", "current_run",
-        "open_store", "run", "step",
+        "open_store", "run", "step", "autolog", "sklearn",
     ])
     for name in provgraph.__all__:
         assert hasattr(provgraph, name)

@@ -10,6 +10,7 @@ records it as its parent.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import random
 import secrets
@@ -26,6 +27,7 @@ from ..errors import InvalidEvent, MissingFile
 from ..gitinfo import git_state
 from ..project import Project
 from ..vocab import slug
+from .data import fingerprint, is_data
 from .environment import default_agents, environment, script_path
 from .hashing import HashCache
 
@@ -46,6 +48,12 @@ def _hash_cache(project: Project) -> HashCache:
         project.dir.mkdir(parents=True, exist_ok=True)
         _caches[project.dir] = HashCache(project.dir / "hashcache.sqlite")
     return _caches[project.dir]
+
+
+def _artifact_kind(kind: str) -> str:
+    if kind not in ev.ARTIFACT_KINDS:
+        raise InvalidEvent(f"unknown artifact kind {kind!r}; choose one of {', '.join(ev.ARTIFACT_KINDS)}", "kind")
+    return kind
 
 
 def _text(target: str | os.PathLike[str]) -> str:
@@ -111,10 +119,7 @@ class Run:
     def _artifact(self, target: str | os.PathLike[str], kind: str, role: str | None, name: str | None,
                   labels: Iterable[str], derived_from: Iterable[str | os.PathLike[str]] | None) -> dict[str, Any]:
         text = _text(target)
-        if kind not in ev.ARTIFACT_KINDS:
-            raise InvalidEvent(f"unknown artifact kind {kind!r}; choose one of {', '.join(ev.ARTIFACT_KINDS)}",
-                               "kind")
-        artifact: dict[str, Any] = {"kind": kind, "time": ev.now()}
+        artifact: dict[str, Any] = {"kind": _artifact_kind(kind), "time": ev.now()}
         if _is_uri(text) and not text.startswith("file:"):
             artifact["location"] = text
         else:
@@ -147,11 +152,31 @@ class Run:
             return text
         return self._location(Path(text).resolve())
 
-    def use(self, target: str | os.PathLike[str], *, kind: str = "dataset", role: str | None = None,
+    def use(self, target: str | os.PathLike[str] | Any, *, kind: str = "dataset", role: str | None = None,
             name: str | None = None, labels: Iterable[str] = ()) -> dict[str, Any]:
-        """Record that this run read ``target`` (a path, hashed now, or a URI)."""
-        artifact = self._artifact(target, kind, role, name, labels, None)
+        """Record that this run read ``target``: a path (hashed now), a URI, or in-memory data (a pandas
+        DataFrame or Series, a NumPy array: its content fingerprint is the version's sha256, see
+        :mod:`provgraph.capture.data`; shape, columns and dtypes are ``data.<name>.*`` annotations). For
+        data, ``name`` (default ``dataframe``) is its location and logical dataset: a relative name belongs
+        to the project, a URI or the path of the file it was read from makes it a version of that dataset.
+        The same data used again in a run is recorded once."""
+        if is_data(target):
+            artifact = self._data(target, kind, role, name or "dataframe", labels)
+            if any(a["location"] == artifact["location"] and a.get("sha256") == artifact["sha256"]
+                   and a.get("role") == artifact.get("role") for a in self.used):
+                return artifact
+        else:
+            artifact = self._artifact(target, kind, role, name, labels, None)
         self.used.append(artifact)
+        return artifact
+
+    def _data(self, value: Any, kind: str, role: str | None, name: str, labels: Iterable[str]) -> dict[str, Any]:
+        sha256, method, schema = fingerprint(value)
+        artifact: dict[str, Any] = {"location": name, "kind": _artifact_kind(kind), "time": ev.now(),
+                                    "sha256": sha256, "labels": list(dict.fromkeys([*labels, f"fingerprint:{method}"]))}
+        if role:
+            artifact["role"] = role
+        self.annotate(**{f"data.{name}.{key}": json.dumps(value) for key, value in schema.items()})
         return artifact
 
     def generate(self, target: str | os.PathLike[str], *, kind: str = "dataset", role: str | None = None,

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ProvgraphError
 from ..importers.registry import MODULES, ImportOptions, Progress, importer
+from ..importers.sniff import sniff
 from ..project import Project
 from .output import progress_bar
 
@@ -39,6 +40,9 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
     chosen = importer(args.source)
     if ":" not in args.path and not Path(args.path).exists():
         raise ProvgraphError(f"{args.path}: no such file or folder")
+    found = sniff(args.path)
+    if found is not None and found != args.source:
+        raise ProvgraphError(f"{args.path} holds {found} records, not {args.source}: use --from {found}")
     project = None if args.dry_run else Project.find(args.project, create=True)
     with _progress(args.path) as progress:
         options = ImportOptions(project_root=project.root if project else None, spec=args.spec,

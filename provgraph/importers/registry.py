@@ -31,6 +31,10 @@ MODULES = {
     "dvc": "provgraph.importers.dvc",
     "mlflow": "provgraph.importers.mlflow",
     "openlineage": "provgraph.importers.openlineage",
+    "mlmd": "provgraph.importers.mlmd",
+    "kfp": "provgraph.importers.kfp",
+    "pachyderm": "provgraph.importers.pachyderm",
+    "neptune": "provgraph.importers.neptune",
 }
 
 Progress = Callable[[int, int | None], None]
