@@ -1,0 +1,65 @@
+"""The shipped questions answer the same on every store backend: embedded Oxigraph, in memory, an
+Oxigraph server and Virtuoso (a second SPARQL 1.1 implementation, behind the ``virtuoso`` marker).
+
+The pipeline is the hand-drawn one of test_render_pipelines (ingest -> clean -> featurize -> train ->
+evaluate, deploy), so the expected answers below are read off the drawing, not computed by provgraph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import CONTRACT_BACKENDS, open_backend
+from test_render_pipelines import ENDPOINT, pipeline_events
+
+from provgraph.mapping import event_to_quads
+from provgraph.query import diff, impact, lineage, runs, who
+from provgraph.store import Store
+
+
+@pytest.fixture(params=CONTRACT_BACKENDS)
+def pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    store = open_backend(request.param, tmp_path, request)
+    for event in pipeline_events():
+        store.add(event_to_quads(event))
+    return store
+
+
+def _labels(answer: object, kind: str) -> set[str]:
+    return {row["label"] for row in answer.rows if row["type"] == kind}  # type: ignore[attr-defined]
+
+
+def test_impact_of_the_raw_data(pipeline: Store) -> None:
+    answer = impact(pipeline, "data/raw.csv")
+    assert _labels(answer, "run") == {"clean", "featurize", "train", "evaluate", "deploy"}
+    assert {"clean.csv", "features.parquet", "model.pkl", "eval.json"} <= _labels(answer, "artifact")
+    assert [row["label"] for row in answer.models] == ["model.pkl"]
+    assert [row["label"] for row in answer.deployments] == ["churn-endpoint"]
+
+
+def test_lineage_of_the_endpoint(pipeline: Store) -> None:
+    answer = lineage(pipeline, ENDPOINT)
+    assert _labels(answer, "run") == {"ingest", "clean", "featurize", "train", "deploy"}
+    assert {"raw", "clean.csv", "features.parquet", "model.pkl"} <= _labels(answer, "artifact")
+    assert "Alice Martin" in _labels(answer, "agent")
+
+
+def test_runs_and_their_filters(pipeline: Store) -> None:
+    assert len(runs(pipeline).rows) == 8
+    assert [r["run"] for r in runs(pipeline, params={"lr": 0.1}).rows] == ["train-1"]
+    assert [r["run"] for r in runs(pipeline, metrics=["auc>0.8"]).rows] == ["eval-1"]
+    assert [r["run"] for r in runs(pipeline, kind="deployment").rows] == ["deploy-1"]
+    assert {r["run"] for r in runs(pipeline, agent="alice").rows} >= {"train-1", "deploy-1"}
+
+
+def test_who_made_and_used_the_model(pipeline: Store) -> None:
+    rows = who(pipeline, "models/model.pkl").rows
+    acts = {("generated", "train-1"), ("used", "eval-1"), ("used", "deploy-1")}
+    assert {(r["action"], r["run"], r["agent"], r["on_behalf_of"]) for r in rows} == {
+        (action, run, agent, behalf) for action, run in acts
+        for agent, behalf in (("Alice Martin", None), ("CI bot", "Alice Martin"))}
+
+
+def test_diff_of_two_runs(pipeline: Store) -> None:
+    rows = {(r["aspect"], r["name"]) for r in diff(pipeline, "train-1", "eval-1").rows}
+    assert {("parameter", "lr"), ("metric", "accuracy"), ("metric", "auc"), ("input", "models/model.pkl")} <= rows
