@@ -265,14 +265,14 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     if kind != "RunEvent":
         raise InvalidEvent(f"a {kind} describes no run; provgraph records run events (START, COMPLETE, FAIL, "
                            "ABORT), whose inputs and outputs carry the same dataset and job facets")
+    time = naming.timestamp(run_event.get("eventTime"), "eventTime")
+    run, job = _obj(run_event, "run", "run"), _obj(run_event, "job", "job")
+    own_id = run_id(_str(run, "runId", "run.runId"))
     event_type = run_event.get("eventType", "OTHER")
     if event_type not in ("START", *STATUS):
         if not isinstance(event_type, str):
             raise InvalidEvent("must be a string", "eventType")
         return []
-    time = naming.timestamp(run_event.get("eventTime"), "eventTime")
-    run, job = _obj(run_event, "run", "run"), _obj(run_event, "job", "job")
-    own_id = run_id(_str(run, "runId", "run.runId"))
     run_facets = _obj(run, "facets", "run.facets", required=False)
     job_facets = _obj(job, "facets", "job.facets", required=False)
     job_type = _facet(job_facets, "jobType").get("jobType")

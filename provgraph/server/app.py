@@ -56,12 +56,14 @@ async def post_openlineage(request: Request) -> Response:
     payload = await run_in_threadpool(loads, body)
 
     def convert() -> list[dict[str, object]]:
-        events = [admit(event, event_to_quads) for event in events_from_openlineage_payload(payload)]
-        if not events:
+        if payload in ({}, []):
             raise InvalidEvent("no OpenLineage run event in the body (nothing recorded)")
-        return events
+        return [admit(event, event_to_quads) for event in events_from_openlineage_payload(payload)]
 
     events = await run_in_threadpool(convert)
+    if not events:  # valid RUNNING / OTHER events: no start or end of a run to record
+        return JSONResponse({"recorded": 0, "note": "RUNNING and OTHER events state no start or end of a run; "
+                             "their facets are recorded from the run's START and COMPLETE events"}, status_code=202)
     receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
     payload = {**receipt.as_dict(), "submitted_by": who.agent}
     return JSONResponse(payload, status_code=201 if receipt.stored else 202)

@@ -40,8 +40,8 @@ class OxigraphStore(Store):
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
         try:
             return self._answer(self._run_query(sparql, bindings or {}))
-        except SyntaxError as exc:
-            message = f"invalid SPARQL query: {exc}"
+        except SyntaxError as exc:  # found while parsing: nothing was evaluated
+            raise QueryError(f"invalid SPARQL query: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
             message = f"query failed on {self.uri}: {exc}"
         # raised outside the handler: the engine's error and its frames (which hold the half-read answer,
