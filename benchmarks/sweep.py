@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         record(folder, args.trainings)
         capture = time.perf_counter() - start
-        runs = 3 + 2 * args.trainings
+        runs = 2 + 2 * args.trainings  # clean, split, then a training and an evaluation each
         catch_up = timed(folder, ["stats", "--format", "json"], 1)  # the first command applies the journal
         stats = json.loads(subprocess.run([sys.executable, "-m", "provgraph", "stats", "--format", "json"],
                                           cwd=folder, capture_output=True, text=True, check=True).stdout)
