@@ -15,8 +15,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 from ..errors import ExportError
 from ..provdoc.decode import document_from_quads
 from ..query.runinfo import run_statements
-from ..query.sparql import select_many
-from ..resources import query_text
+from ..query.sparql import load, select_many, sparql
 from ..store import Solutions, Store
 from ..vocab import PROV, RDF, bundle_iri
 
@@ -61,8 +60,7 @@ def scoped_quads(
 
 
 def _about(store: Store, node: NamedNode | BlankNode) -> list[Quad]:
-    sparql = query_text("export-node-quads")
-    result = store.query(sparql, {"s": node})
+    result = sparql(store, load("export-node-quads"), s=node)  # a blank node: bound by the store, not VALUES
     if not isinstance(result, Solutions):
         raise ExportError("export-node-quads.rq must be a SELECT query")
     return [Quad(node, row["p"], row["o"], row["g"]) for row in result]  # type: ignore[arg-type]

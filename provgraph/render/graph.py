@@ -17,10 +17,8 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import Literal, NamedNode
 
-from ..errors import QueryError
-from ..query.sparql import select_many
-from ..resources import query_text
-from ..store import Solutions, Store
+from ..query.sparql import select, select_many
+from ..store import Store
 from ..vocab import PROVML, RDF, RDFS
 
 #: The relations a diagram draws, by local name, with the PROV type of subject and object.
@@ -86,13 +84,13 @@ class LineageGraph:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.kinds: dict[str, str] = {}
         types: dict[str, set[str]] = defaultdict(set)
-        for row in _select(store, "render-types"):
+        for row in select(store, "render-types"):
             types[row["node"].value].add(_local(row["type"].value))
         for node, found in types.items():
             if "Activity" in found:
                 self.kinds[node] = "activity"
                 self.graph.add_node(node)
-        for row in _select(store, "render-edges"):
+        for row in select(store, "render-edges"):
             s, p, o = row["s"].value, _local(row["p"].value), row["o"].value
             if p == "used" and not _drawable(types.get(o)):
                 continue  # parameters, environments, code versions, scripts
@@ -210,12 +208,5 @@ def _python(term: Any) -> Any:
     if kind == "boolean":
         return term.value == "true"
     return term.value
-
-
-def _select(store: Store, name: str, sparql: str | None = None) -> Solutions:
-    result = store.query(sparql or query_text(name))
-    if not isinstance(result, Solutions):
-        raise QueryError(f"queries/{name}.rq is not a SELECT query")
-    return result
 
 
