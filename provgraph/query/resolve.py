@@ -1,8 +1,11 @@
 """Turning a reference typed by a person into the node it names.
 
-A reference may be an IRI, a run id, an artifact location (a path, relative to the project root or
-absolute, or a URI), a logical dataset name, an agent id or name, or a sha256 or a prefix of one (at
-least six hex digits). It is only ever bound as a term, never pasted into a query.
+A reference may be an IRI, a run id or a unique prefix of one, a run's step name (when one run has it),
+an artifact location (a path, relative to the project root or absolute, or a URI), a logical dataset
+name, the label a table shows for an artifact version, an agent id or name, or a sha256 or a prefix of
+one (at least six hex digits; ``sha256-`` and ``sha256:`` in front are accepted, as provgraph prints
+them). Every identifier provgraph prints is accepted back. It is only ever bound as a term, never
+pasted into a query.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DETAILS = {PROV.specializationOf.value: "logical", PROVML.sha256.value: "sha256",
             PROVML.location.value: "location"}
 #: How a reference matched, most specific first.
-_RANK = ("run", "location", "name", "agent", "hash")
+_RANK = ("run", "location", "name", "agent", "hash", "label", "step", "run prefix")
+_HASH_FORM = re.compile(r"^sha256[-:]", re.IGNORECASE)
 
 
 def exists(store: Store, node: NamedNode) -> bool:
@@ -78,11 +82,14 @@ def resolve(store: Store, ref: str, root: str | Path | None = None) -> NamedNode
         return iri
     if _IDENTIFIER.match(ref) and exists(store, agent_iri(ref)):
         return agent_iri(ref)
-    prefix = ref.lower() if len(ref) >= MIN_PREFIX and len(ref) <= 64 and _HEX.match(ref) else None
+    digits = _HASH_FORM.sub("", ref)
+    prefix = digits.lower() if MIN_PREFIX <= len(digits) <= 64 and _HEX.match(digits) else None
     path = _as_path(ref, Path(root) if root is not None else None)
     solutions = list(select(store, "resolve", text=ref, path=path))
     if prefix is not None:
         solutions += select(store, "resolve-hash", prefix=prefix).rows
+    if not solutions and _IDENTIFIER.match(ref):
+        solutions = select(store, "resolve-run-prefix", prefix=ref).rows
     by_how: dict[str, list[NamedNode]] = {}
     for row in solutions:
         node, how = row["node"], text_of(row["how"])
