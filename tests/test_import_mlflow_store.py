@@ -138,6 +138,10 @@ def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dic
     project.close()  # the CLI opens the store itself
     assert main(["show", f"mlflow-{made['children']['100']['run']}"]) == 0  # a script without sha256
     assert "script:" in capsys.readouterr().out
+    # both registered versions trained on the one source are two models in impact's summary
+    assert main(["impact", "s3://bucket/credit/train.csv"]) == 0
+    summary = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("models using it"))
+    assert "(models:/credit-rf/1)" in summary and "(models:/credit-rf/2)" in summary
 
 
 def test_a_committed_file_store_without_empty_folders_imports(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +97,19 @@ def cmd_traverse(args: argparse.Namespace) -> int:
         result = query(project.store, args.ref, as_of=args.as_of, root=project.root)
         _show(result, args.format)
         if args.format == "table" and args.direction == "impact":
-            models = sorted({r["label"] for r in result.models})
-            deployed = sorted({r["label"] for r in result.deployments})
+            models, deployed = _names(result.models), _names(result.deployments)
             print(f"\nmodels using it ({len(models)}): {', '.join(models) or '-'}")
             print(f"deployments affected ({len(deployed)}): {', '.join(deployed) or '-'}")
     return 0
+
+
+def _names(rows: list[dict[str, Any]]) -> list[str]:
+    """One name per version: its label, with its location (or id) when two versions share the label
+    (``models:/credit-rf/1`` and ``/2`` are two models)."""
+    versions = {row["iri"]: row for row in rows}.values()
+    shared = Counter(row["label"] for row in versions)
+    return sorted(row["label"] if shared[row["label"]] == 1 else f"{row['label']} ({row.get('location') or row['id']})"
+                  for row in versions)
 
 
 def cmd_who(args: argparse.Namespace) -> int:
