@@ -47,6 +47,8 @@ from .vocab import (
 )
 
 Term = NamedNode | Literal
+#: The role of a used artifact that is the plan the run followed (a compiled pipeline, a notebook).
+PLAN_ROLE = "plan"
 #: ``latest(logical, time)``: the latest version of a logical artifact known at ``time``, if any.
 Latest = Callable[[NamedNode, str], NamedNode | None]
 
@@ -279,7 +281,23 @@ class _RunQuads:
                 add(node, PROV.generatedAtTime, _time(artifact["time"]))
         if "role" in artifact:
             self._role(qualified, artifact["role"])
+            if artifact["role"] == PLAN_ROLE and not generated:
+                self._plan(node)
         return node, artifact
+
+    def _plan(self, node: NamedNode) -> None:
+        """A used artifact in the role ``plan`` is the run's prov:Plan: typed so, and named by the run's
+        associations (one without an agent when none was recorded)."""
+        self.describe((node, PROV.Plan), [(node, RDF.type, PROV.Plan)])
+        associations = [q.object for q in self.quads if q.subject == self.run
+                        and q.predicate == PROV.qualifiedAssociation and isinstance(q.object, NamedNode)]
+        if not associations:
+            association = iri("run", f"{self.run_id}.assoc-plan")
+            self.add(self.run, PROV.qualifiedAssociation, association)
+            self.add(association, RDF.type, PROV.Association)
+            associations = [association]
+        for association in associations:
+            self.add(association, PROV.hadPlan, node)
 
     def _version(self, artifact: dict[str, Any], logical: NamedNode, generated: bool, time: str) -> NamedNode:
         """The version node: by digest; else new per generating run; else the latest known; else unverified."""

@@ -74,6 +74,17 @@ def test_plan_has_a_run_per_task_and_the_artifacts_between_them(compiled: Path) 
     assert produced[f"kfp-plan:{PIPELINE}/trainer/model"] == "model"
 
 
+def test_the_compiled_pipeline_is_the_plan_runs_follow(project: Project, compiled: Path) -> None:
+    """The IR file is a prov:Plan, named by the pipeline run's association (PROV's hadPlan)."""
+    assert main(["import-runs", "--from", "kfp", str(compiled)]) == 0
+    digest = hashlib.sha256(compiled.read_bytes()).hexdigest()
+    rows = project.store.query("""
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?run ?plan WHERE { ?plan a prov:Plan . ?run prov:qualifiedAssociation/prov:hadPlan ?plan }""")
+    assert [(r["run"].value.rsplit("/", 1)[-1], r["plan"].value.rsplit("/", 1)[-1]) for r in rows] == [
+        (f"kfp-plan-{PIPELINE}-{digest[:8]}", f"sha256-{digest}")]
+
+
 def test_mlmd_runs_of_the_pipeline_share_the_plan_name(project: Project, compiled: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "metadata.sqlite"
