@@ -42,11 +42,13 @@ def _versions(folder: Path) -> list[dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize("export", EXPORTS)
+@pytest.mark.parametrize("export", [e for e in EXPORTS if any((SAMPLES / e).rglob("model.json"))])
 def test_every_model_version_is_generated_by_its_source_run(project: Project, export: str) -> None:
     folder = SAMPLES / export
     project.record_many(events_from_mlflow(folder).events)
-    for version in _versions(folder):
+    versions = _versions(folder)
+    assert versions  # every export chosen here registers models
+    for version in versions:
         rows = list(project.store.query(PREFIXES + """
             SELECT ?id ?kind WHERE { ?v provml:location ?loc ; provml:artifactKind ?kind ; prov:wasGeneratedBy ?run .
                                      ?run provml:runId ?id }""",
