@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -20,13 +21,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pyoxigraph import Quad
+
 from . import events as ev
 from .admission import admit, problem
 from .errors import JournalError, ProvgraphError, StoreError
 from .forwarding import forward, is_server_url, server_view
 from .gitinfo import git_remote
 from .journal import GENESIS, Entry, Head, Journal, Verification
-from .mapping import Mapper, event_to_quads
+from .mapping import Mapper
 from .query.versions import latest_version
 from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import slug
@@ -37,6 +40,17 @@ LAYOUT = "2"  # run bundles plus one shared graph of content-addressed descripti
 SYNC_BATCH = 2000  # events per store write when catching up
 BULK_QUADS = 20_000  # from this many quads a write goes through the store's bulk loader
 log = logging.getLogger(__name__)
+#: The mapping admission checks events with, for the whole process: a description it mapped before
+#: (the environment every run of a sweep carries) mapped fine then and is not built again.
+_ADMISSION = Mapper()
+_ADMISSION_LOCK = threading.Lock()
+
+
+def _admitted(event: ev.Event) -> list[Quad]:
+    with _ADMISSION_LOCK:
+        quads = _ADMISSION.map(event)
+        _ADMISSION.commit()
+        return quads
 
 
 class Project:
@@ -128,7 +142,7 @@ class Project:
         namespace = self.namespace
         entries = self.journal.append_many([
             admit({**event, "namespace": namespace} if _scoped(event) and "namespace" not in event else event,
-                  event_to_quads)
+                  _admitted)
             for event in events])
         if self._store is not None or is_server_url(self.store_uri):
             try:
