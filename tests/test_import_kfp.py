@@ -97,6 +97,15 @@ def test_mlmd_runs_of_the_pipeline_share_the_plan_name(project: Project, compile
     sharing = {r["id"].value for r in rows if json.loads(r["notes"].value).get("pipeline") == PIPELINE}
     assert any(run.startswith("kfp-plan-") and "." not in run for run in sharing)
     assert any(run.startswith("mlmd-") and "-context-" in run for run in sharing)
+    # the MLMD pipeline's run follows the compiled pipeline: one prov:Plan, named by both associations
+    digest = hashlib.sha256(compiled.read_bytes()).hexdigest()
+    plans = project.store.query("""
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX provml: <https://w3id.org/provgraph/provml#>
+        SELECT ?id ?plan WHERE { ?run prov:qualifiedAssociation/prov:hadPlan ?plan ; provml:runId ?id }""")
+    followers = {r["id"].value for r in plans if r["plan"].value.endswith(f"sha256-{digest}")}
+    assert any(run.startswith("kfp-plan-") for run in followers)
+    assert any(run.startswith("mlmd-") and "-context-" in run for run in followers)
 
 
 def test_not_a_pipeline_is_rejected(tmp_path: Path) -> None:

@@ -167,7 +167,7 @@ def events_from_kfp(source: str | Path, project_root: Path | None = None) -> Imp
         "run.start", time, run={"id": plan.plan_id, "step": naming.name(name), "kind": "pipeline"},
         params={naming.name(k): naming.scalar(v) for k, v in sorted(plan.defaults.items())},
         used=[{"location": _location(path, project_root), "sha256": sha, "size": len(content), "kind": "code",
-               "role": "plan"}],
+               "role": "plan", "name": naming.pipeline_plan(name)}],
         labels=["plan", "kfp-plan"], annotations=annotations), "kfp"))
     plan.tasks(spec["root"].get("dag") or {}, plan.plan_id)
     counts = {"pipelines": 1, "tasks": len(plan.events) - 1}

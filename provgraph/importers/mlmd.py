@@ -315,15 +315,20 @@ class _Reader:
         if parents:
             run["parent"] = self.store.run_id("context", min(parents))
         annotations: dict[str, Any] = {"mlmd.context_id": context.id, "mlmd.type": type_name}
+        plan: list[dict[str, Any]] = []
         if self.rank(context.id) == 1:
             annotations["pipeline"] = naming.clip(context.name)
+            # the pipeline's plan by name: with no digest, the mapping takes the latest version known, the
+            # compiled pipeline when `--from kfp` recorded it first
+            logical = naming.pipeline_plan(context.name)
+            plan = [{"location": logical, "name": logical, "kind": "code", "role": "plan"}]
         attributed = [self.store.artifact_uri(self.store.artifacts[a])
                       for a in self.store.attributions.get(context.id, ()) if a in self.store.artifacts]
         if attributed:
             annotations["mlmd.attributions"] = naming.scalar(sorted(attributed))
         annotations |= {naming.name(f"property.{k}"): naming.scalar(v) for k, v in {**props, **custom}.items()}
         time = naming.millis(context.create_time_since_epoch, f"context {context.id}.create_time_since_epoch")
-        start = ev.new_event("run.start", time, run=run, labels=["mlmd-context"], annotations=annotations)
+        start = ev.new_event("run.start", time, run=run, labels=["mlmd-context"], annotations=annotations, used=plan)
         return naming.stamp(start, "mlmd")
 
 

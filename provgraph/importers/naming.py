@@ -92,6 +92,12 @@ def timestamp(text: Any, where: str) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def pipeline_plan(pipeline: str) -> str:
+    """The logical name of a pipeline's plan (``kfp-pipeline:NAME``): the compiled KFP pipeline is a
+    version of it, and runs of that pipeline recorded elsewhere (ML Metadata) use it as their plan."""
+    return clip(f"kfp-pipeline:{pipeline}")
+
+
 def event_id(source: str, *parts: Any) -> str:
     """A deterministic event id from what the event was made of."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
