@@ -11,7 +11,7 @@ import prov.model as pm
 from pyoxigraph import DefaultGraph, Quad
 from rdflib import Dataset, URIRef
 
-from provgraph.export.document import rdflib_term
+from provgraph.provdoc.decode import rdflib_term
 from provgraph.vocab import PREFIXES, PROV
 
 IMPACT_EDGES = frozenset(PROV[name].value for name in ("used", "wasGeneratedBy", "wasDerivedFrom"))
