@@ -218,7 +218,8 @@ def _report(root: Path, summary: dict[str, Any], say: Any) -> dict[str, Any]:
         say(f"\nPROV-JSON export: {prov_json.relative_to(root)}\nDiagram: {Path(diagram).relative_to(root)}")
         say(f"Audit bundle of {deployment}'s lineage: {bundle.relative_to(root)} "
             f"(check it with: provgraph audit --check {bundle.relative_to(root)})")
-        say(f"Store: {len(store)} quads in {len(store.graphs())} run graphs; journal: {project.verify().summary()}")
+        say(f"Store: {len(store)} quads in {len(store.graphs())} named graphs (a bundle per run and the shared "
+            f"descriptions); journal: {project.verify().summary()}")
     outputs = [prov_json, Path(diagram), bundle]
     return {"impact_models": models, "impact_deployments": deployments,
             "exports": [str(p.relative_to(root)) for p in outputs]}

@@ -181,7 +181,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit([], [], "json", payload=stats)
         return 0
-    print(f"quads: {stats['quads']}   runs (named graphs): {stats['graphs']}   "
+    print(f"quads: {stats['quads']}   named graphs (run bundles and shared descriptions): {stats['graphs']}   "
           f"journal entries: {stats['journal_entries']}")
     for skipped in check.unapplied:
         print(f"warning: journal entry {skipped['seq']} (event {skipped['id']}) is not in the store: "
