@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import JournalError, StoreError
-from .journal import GENESIS, Entry, Journal
+from .journal import GENESIS, Entry, Journal, replace_json
 
 SERVER_SCHEMES = ("http://", "https://")
 TOKEN_ENV = "PROVGRAPH_TOKEN"
@@ -46,9 +46,7 @@ def _read_mark(path: Path) -> tuple[int, str]:
 
 
 def _write_mark(path: Path, entry: Entry) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}))
-    os.replace(tmp, path)
+    replace_json(path, {"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset})
 
 
 def _post(url: str, batch: list[Entry], token: str | None) -> None:

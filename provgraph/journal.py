@@ -229,9 +229,7 @@ class Journal:
     def _write_head(self, head: Head) -> None:
         if self.signer:
             head = self.signer.sign(head)
-        tmp = self.head_path.with_suffix(".head.tmp")
-        tmp.write_text(json.dumps(head.as_dict()) + "\n")
-        os.replace(tmp, self.head_path)
+        replace_json(self.head_path, head.as_dict())
 
     def _check_against_head(self, f: BinaryIO) -> None:
         """Refuse to append to a journal that lost or changed entries its head acknowledged."""
@@ -441,3 +439,11 @@ class Journal:
         except InvalidEvent as exc:
             return f"the event is invalid: {exc}"
         return ""
+
+
+def replace_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path`` in one step (a temporary file renamed over it), so a reader
+    sees the old content or the new, never half of it: journal heads and store watermarks."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data) + "\n")
+    os.replace(tmp, path)

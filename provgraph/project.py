@@ -28,7 +28,7 @@ from .admission import admit, problem
 from .errors import JournalError, ProvgraphError, StoreError
 from .forwarding import forward, is_server_url, server_view
 from .gitinfo import git_remote
-from .journal import GENESIS, Entry, Head, Journal, Verification
+from .journal import GENESIS, Entry, Head, Journal, Verification, replace_json
 from .mapping import Mapper
 from .query.versions import latest_version
 from .store import BULK_LOAD, DURABLE, Store, open_store
@@ -194,7 +194,7 @@ class Project:
         if self._volatile():
             self._volatile_mark = mark
             return
-        _write_json(self._watermark_path(), mark)
+        replace_json(self._watermark_path(), mark)
 
     def sync(self, progress: Callable[[int], object] | None = None) -> int:
         """Apply journal entries the store has not seen yet; returns how many were applied.
@@ -344,7 +344,7 @@ def check_layout(store: Store, uri: str, genesis: str | None) -> None:
                          f"this project's is {genesis[:12]}); point this project at its own store")
     wanted = {"layout": LAYOUT, "journal": recorded or genesis}
     if facts != wanted:
-        _write_json(meta, {k: v for k, v in wanted.items() if v is not None})
+        replace_json(meta, {k: v for k, v in wanted.items() if v is not None})
 
 
 def mark_rebuilt(uri: str) -> None:
@@ -369,12 +369,6 @@ def _read_meta(path: Path) -> dict[str, str]:
     except (OSError, ValueError) as exc:
         raise StoreError(f"{path} is not readable: {exc}") from exc
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
 
 
 def _scoped(event: ev.Event) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import InvalidEvent
+from ..vocab import short_hash
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -25,8 +26,8 @@ MAX_TEXT = 4096
 
 
 def digest(*parts: str, n: int = 12) -> str:
-    """A short, stable hex digest of ``parts``."""
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:n]
+    """A short, stable hex digest of ``parts`` (:func:`provgraph.vocab.short_hash`, 12 digits by default)."""
+    return short_hash(*parts, n=n)
 
 
 def identifier(text: str, prefix: str = "") -> str:
