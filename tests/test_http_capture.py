@@ -73,9 +73,9 @@ def test_runs_go_to_the_server(client_dir: Path, tmp_path: Path, monkeypatch: py
         project = Project(client_dir)
         assert project.pending() == 0
         # reading through the project goes to the server's SPARQL endpoint, read-only
-        assert provgraph.query.runinfo.describe_run(project.store, run_id)["params"] == {"name": "a"}
+        assert provgraph.query.runinfo.describe_run(project.synced_store(), run_id)["params"] == {"name": "a"}
         with pytest.raises(StoreError, match="403"):
-            project.store.update("DROP ALL")
+            project.synced_store().update("DROP ALL")
 
 
 def test_spooled_while_the_server_is_down_then_forwarded_exactly_once(
@@ -95,7 +95,7 @@ def test_spooled_while_the_server_is_down_then_forwarded_exactly_once(
         assert server_ids(server) == client_ids(client_dir) and len(server_ids(server)) == 6
         assert project.pending() == 0 and project.sync() == 0
         # a crash after the server acknowledged but before the watermark moved: everything is resent
-        project._watermark_path().unlink()
+        project._cursor().reset()
         assert project.sync() == 6
         assert server_ids(server) == client_ids(client_dir)
         with server.client() as http:
@@ -157,4 +157,4 @@ def test_several_processes_capture_to_one_server(client_dir: Path, tmp_path: Pat
                 SELECT (COUNT(DISTINCT ?run) AS ?runs) WHERE { ?run a provml:Run }"""}).json()
         assert int(rows["results"]["bindings"][0]["runs"]["value"]) == processes * runs_each
     assert Project(client_dir).pending() == 0
-    assert json.loads(Project(client_dir)._watermark_path().read_text())["seq"] == 2 * processes * runs_each - 1
+    assert Project(client_dir)._cursor().mark()["seq"] == 2 * processes * runs_each - 1

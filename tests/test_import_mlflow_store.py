@@ -133,7 +133,7 @@ def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dic
     everything = events_from_mlflow(uri).events
     fresh = len(everything) - len(events_from_mlflow(uri, ImportOptions(experiment="credit")).events)
     assert f"{len(everything) - fresh} of its events were already recorded" in out
-    assert {r["run"] for r in runs(project.store, params=["n_estimators=100"]).rows} == {
+    assert {r["run"] for r in runs(project.synced_store(), params=["n_estimators=100"]).rows} == {
         f"mlflow-{made['children']['100']['run']}"}
     project.close()  # the CLI opens the store itself
     assert main(["show", f"mlflow-{made['children']['100']['run']}"]) == 0  # a script without sha256

@@ -140,11 +140,11 @@ def test_runs_parents_readers_and_drops(written: Path) -> None:
 
 def test_impact_follows_columns_and_symlinks(written: Path, project: Project) -> None:
     project.record_many(IMPORTER.read(str(written), ImportOptions()).events)
-    column = impact(project.store, f"{RAW[0]}{RAW[1]}#amount", root=project.root)
+    column = impact(project.synced_store(), f"{RAW[0]}{RAW[1]}#amount", root=project.root)
     assert f"{CLEAN[0]}/{CLEAN[1]}#amount_usd" in {r["label"] for r in column.rows}
-    table = impact(project.store, f"{HIVE[0]}/{HIVE[1]}", root=project.root)
+    table = impact(project.synced_store(), f"{HIVE[0]}/{HIVE[1]}", root=project.root)
     assert f"{CLEAN[0]}/{CLEAN[1]}" in {r["label"] for r in table.rows}
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 @pytest.fixture

@@ -97,5 +97,5 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(tmp_path: Path) -> N
     assert recorded == sorted(f"w{w}-{i}" for w in range(workers) for i in range(count))
     assert [e.seq for e in project.journal.entries()] == list(range(workers * count))
     # every run reached the store as its own named graph (the runs share no description)
-    assert len(project.store.graphs()) == workers * count
+    assert len(project.synced_store().graphs()) == workers * count
     project.close()

@@ -29,7 +29,7 @@ def project(tmp_path: Path) -> Path:
     """A project of six entries whose store has caught up, and a head file the user kept."""
     with Project.init(tmp_path) as opened:
         opened.record_many([event(f"r{i}") for i in range(6)])
-        assert len(opened.store) > 0
+        assert len(opened.synced_store()) > 0
     return tmp_path
 
 
