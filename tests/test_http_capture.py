@@ -5,7 +5,6 @@ and every event stored exactly once on the server."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import subprocess
 import sys
