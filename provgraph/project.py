@@ -1,9 +1,10 @@
 """A project: the ``.provgraph/`` folder holding the journal, and the store the journal feeds.
 
 Recording appends to the journal only (so many processes can record at once); the store catches up
-from the journal whenever it is opened or queried (:meth:`Project.sync`), exactly as if the events had
-been applied one by one. A per-store watermark remembers how far the store has caught up; ingest is
-idempotent, so a crash between the store write and the watermark write only causes a harmless replay.
+when asked (:meth:`Project.sync`; readers take :meth:`Project.synced_store`), exactly as if the events
+had been applied one by one. A journal cursor (:mod:`provgraph.cursor`) remembers how far the store has
+caught up; ingest is idempotent, so a crash between the store write and the watermark write only causes
+a harmless replay.
 """
 
 from __future__ import annotations
