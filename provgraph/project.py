@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,7 +34,7 @@ from .journal import Entry, Head, Journal, Verification, replace_json
 from .mapping import Mapper
 from .query.versions import latest_version
 from .store import BULK_LOAD, DURABLE, Store, open_store
-from .vocab import slug
+from .vocab import remote_namespace, slug
 
 DIRNAME = ".provgraph"
 STORE_DIR = "store"  # the embedded store's folder inside .provgraph/
@@ -141,7 +142,9 @@ class Project:
             return cls.init(here)
         raise ProvgraphError(f"no provgraph project in {here} or its parents; run 'provgraph init' first")
 
+    @cached_property
     def _config(self) -> dict[str, str]:
+        """``.provgraph/config.json``, read once."""
         config = self.dir / "config.json"
         if not config.exists():
             return {}
@@ -155,16 +158,24 @@ class Project:
 
     def _configured_store(self) -> str:
         """The configured store URI; an embedded store's relative path is relative to ``.provgraph/``."""
-        uri = self._config().get("store", f"oxigraph:{STORE_DIR}")
+        uri = self._config.get("store", f"oxigraph:{STORE_DIR}")
         path = uri.removeprefix("oxigraph:") if uri.startswith("oxigraph:") and "://" not in uri else None
         if path is not None and not Path(path).is_absolute():
             return f"oxigraph:{self.dir / path}"
         return uri
 
-    @property
+    @cached_property
     def namespace(self) -> str:
-        """The project namespace relative locations belong to (``PROVGRAPH_NAMESPACE`` overrides)."""
-        return os.environ.get("PROVGRAPH_NAMESPACE") or self._config().get("namespace") or default_namespace(self.root)
+        """The project namespace relative locations belong to (``PROVGRAPH_NAMESPACE`` overrides).
+
+        A config written before namespaces existed gets one now, saved, so every later process agrees."""
+        chosen = os.environ.get("PROVGRAPH_NAMESPACE") or self._config.get("namespace")
+        if chosen:
+            return chosen
+        chosen = default_namespace(self.root)
+        if (self.dir / "config.json").exists():
+            replace_json(self.dir / "config.json", {**self._config, "namespace": chosen})
+        return chosen
 
     # -- recording --------------------------------------------------------------------------------
     def record(self, event: ev.Event) -> Entry:
@@ -289,8 +300,7 @@ def default_namespace(root: Path) -> str:
     """A project's namespace: its git remote (``github.com_org_repo``) when it has one, else a new id."""
     remote = git_remote(root)
     if remote:
-        plain = re.sub(r"^[a-z+]+://|\.git$|^git@", "", remote).replace(":", "/")
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", plain).strip("._-")[:128] or "project"
+        return remote_namespace(remote)
     return f"project-{uuid.uuid4().hex[:16]}"
 
 

@@ -88,6 +88,16 @@ PREFIXES = {
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
+def remote_namespace(remote: str) -> str:
+    """The namespace of a project known by its git remote, the same for every clone and every tool
+    that reads it (capture, the DVC importer): ``https://github.com/org/repo.git`` and
+    ``git@github.com:org/repo.git`` are both ``github.com_org_repo``."""
+    plain = re.sub(r"^[a-z+]+://", "", remote.strip())
+    plain = re.sub(r"^[^/@]*@", "", plain)  # a user name (git@) or credentials (user:token@) are not kept
+    plain = re.sub(r"\.git/?$", "", plain).replace(":", "/")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", plain).strip("._-")[:128] or "project"
+
+
 def slug(text: str) -> str:
     """A local name for ``text``: itself when already safe, else a readable slug plus a short hash.
 

@@ -164,3 +164,19 @@ def test_a_store_of_the_old_layout_is_refused_until_rebuilt(tmp_path: Path) -> N
     assert _cli(tmp_path, "rebuild").returncode == 0
     listed = _cli(tmp_path, "runs", "--format", "json")
     assert [r["run"] for r in json.loads(listed.stdout)] == ["one"]
+
+
+@pytest.mark.parametrize("remote", ["https://github.com/org/repo.git", "git@github.com:org/repo.git",
+                                    "https://bob:s3cret@github.com/org/repo"])
+def test_a_project_namespace_names_its_repository_not_its_credentials(tmp_path: Path, remote: str) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
+    assert Project.init(tmp_path).namespace == "github.com_org_repo"
+
+
+def test_a_config_without_namespace_gets_one_that_lasts(tmp_path: Path) -> None:
+    config = Project.init(tmp_path).dir / "config.json"
+    config.write_text(json.dumps({"store": "oxigraph:store"}))  # written before namespaces existed
+    first = Project(tmp_path).namespace
+    assert first.startswith("project-") and Project(tmp_path).namespace == first
+    assert json.loads(config.read_text()) == {"store": "oxigraph:store", "namespace": first}
