@@ -48,7 +48,8 @@ _ADMISSION = Mapper()
 _ADMISSION_LOCK = threading.Lock()
 
 
-def _admitted(event: ev.Event) -> list[Quad]:
+def admission_quads(event: ev.Event) -> list[Quad]:
+    """``event``'s quads from the process-wide admission mapping (what :func:`admit` is given)."""
     with _ADMISSION_LOCK:
         quads = _ADMISSION.map(event)
         _ADMISSION.commit()
@@ -177,6 +178,12 @@ class Project:
             replace_json(self.dir / "config.json", {**self._config, "namespace": chosen})
         return chosen
 
+    def scoped(self, event: ev.Event) -> ev.Event:
+        """``event`` with this project's namespace when it names locations and has none of its own."""
+        if "namespace" in event or event.get("type") not in ("run.start", "run.end", "artifact.invalidate"):
+            return event
+        return {**event, "namespace": self.namespace}
+
     # -- recording --------------------------------------------------------------------------------
     def record(self, event: ev.Event) -> Entry:
         """Validate ``event`` and append it durably to the journal. The store catches up on next use."""
@@ -188,11 +195,7 @@ class Project:
         An open store catches up at once; if it cannot be reached (a remote endpoint that is down),
         the events wait in the journal and the next :meth:`sync` replays them.
         """
-        namespace = self.namespace
-        entries = self.journal.append_many([
-            admit({**event, "namespace": namespace} if _scoped(event) and "namespace" not in event else event,
-                  _admitted)
-            for event in events])
+        entries = self.journal.append_many([admit(self.scoped(event), admission_quads) for event in events])
         if self._store is not None or is_server_url(self.store_uri):
             try:
                 self.sync()
@@ -355,8 +358,3 @@ def _read_meta(path: Path) -> dict[str, str]:
     except (OSError, ValueError) as exc:
         raise StoreError(f"{path} is not readable: {exc}") from exc
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-
-
-def _scoped(event: ev.Event) -> bool:
-    """Whether an event names locations that belong to a project (a run or an invalidation)."""
-    return event.get("type") in ("run.start", "run.end", "artifact.invalidate")

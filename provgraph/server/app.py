@@ -22,7 +22,7 @@ from .. import __version__
 from ..admission import admit
 from ..errors import InvalidEvent
 from ..limits import check_sparql
-from ..mapping import event_to_quads
+from ..project import admission_quads
 from ..redaction import RedactingFilter
 from . import api, explorer
 from .auth import authorize
@@ -58,7 +58,7 @@ async def post_openlineage(request: Request) -> Response:
     def convert() -> list[dict[str, object]]:
         if payload in ({}, []):
             raise InvalidEvent("no OpenLineage run event in the body (nothing recorded)")
-        return [admit(event, event_to_quads) for event in events_from_openlineage_payload(payload)]
+        return [admit(event, admission_quads) for event in events_from_openlineage_payload(payload)]
 
     events = await run_in_threadpool(convert)
     if not events:  # valid RUNNING / OTHER events: no start or end of a run to record
