@@ -12,14 +12,13 @@ server skips event ids it already has.
 from __future__ import annotations
 
 import fcntl
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import JournalError
-from .journal import GENESIS, Entry, Journal, replace_json
+from .journal import GENESIS, Entry, Journal, append_record, read_record
 
 #: What a cursor that has taken nothing points at.
 START: dict[str, Any] = {"seq": -1, "hash": GENESIS, "offset": 0}
@@ -53,13 +52,13 @@ class Cursor:
         if self.path is None:
             return dict(self._memory)
         try:
-            loaded = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return dict(START)
+            loaded = read_record(self.path)
         except (OSError, ValueError) as exc:
             raise JournalError(f"the watermark {self.path} is unreadable: {exc}; delete it to replay "
                                "the whole journal into its store") from exc
-        if not isinstance(loaded, dict) or not {"hash", "offset"} <= loaded.keys():
+        if loaded is None:
+            return dict(START)
+        if not {"hash", "offset"} <= loaded.keys():
             raise JournalError(f"the watermark {self.path} is not a watermark; delete it to replay the journal")
         return loaded
 
@@ -102,7 +101,7 @@ class Cursor:
         if self.path is None:
             self._memory = mark
         else:
-            replace_json(self.path, mark)
+            append_record(self.path, mark)
         if progress:
             progress(len(batch))
         return len(batch)

@@ -30,7 +30,7 @@ from .cursor import Cursor
 from .errors import JournalError, ProvgraphError, StoreError
 from .forwarding import ServerSink, is_server_url, server_view
 from .gitinfo import git_remote
-from .journal import Entry, Head, Journal, Verification, replace_json
+from .journal import Entry, Head, Journal, Verification, read_record, replace_json
 from .mapping import Mapper
 from .query.versions import latest_version
 from .store import BULK_LOAD, DURABLE, Store, open_store
@@ -277,7 +277,7 @@ class Project:
         report the entries the store skipped because they cannot be applied."""
         marks = [] if self._cursor().path is None else sorted((self.dir / "sync").glob("*.json"))
         try:
-            anchors = [(f"the store watermark {path.name}", Head.from_dict(json.loads(path.read_text()), str(path)))
+            anchors = [(f"the store watermark {path.name}", Head.from_dict(read_record(path), str(path)))
                        for path in marks]
         except (OSError, ValueError) as exc:
             raise JournalError(f"a store watermark in {self.dir / 'sync'} is unreadable: {exc}") from exc
