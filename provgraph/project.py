@@ -48,6 +48,11 @@ _ADMISSION = Mapper()
 _ADMISSION_LOCK = threading.Lock()
 
 
+def admitted(event: Any) -> ev.Event:
+    """``event`` if it is valid and maps to quads (:func:`admit` with the process-wide mapping)."""
+    return admit(event, admission_quads)
+
+
 def admission_quads(event: ev.Event) -> list[Quad]:
     """``event``'s quads from the process-wide admission mapping (what :func:`admit` is given)."""
     with _ADMISSION_LOCK:
@@ -180,8 +185,9 @@ class Project:
 
     def scoped(self, event: ev.Event) -> ev.Event:
         """``event`` with this project's namespace when it names locations and has none of its own."""
-        if "namespace" in event or event.get("type") not in ("run.start", "run.end", "artifact.invalidate"):
-            return event
+        if (not isinstance(event, dict) or "namespace" in event
+                or event.get("type") not in ("run.start", "run.end", "artifact.invalidate")):
+            return event  # (an event that is not even an object is refused by admission)
         return {**event, "namespace": self.namespace}
 
     # -- recording --------------------------------------------------------------------------------
@@ -195,7 +201,7 @@ class Project:
         An open store catches up at once; if it cannot be reached (a remote endpoint that is down),
         the events wait in the journal and the next :meth:`sync` replays them.
         """
-        entries = self.journal.append_many([admit(self.scoped(event), admission_quads) for event in events])
+        entries = self.journal.append_many([self.scoped(event) for event in events], admitted)
         if self._store is not None or is_server_url(self.store_uri):
             try:
                 self.sync()
