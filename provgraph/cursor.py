@@ -38,6 +38,15 @@ class Sink(Protocol):
         Raising delivers nothing: the watermark stays before ``entries``."""
 
 
+class StoreLike(Protocol):
+    """A sink that can also write what its mapper made of entries at admission (see :meth:`Cursor.apply`)."""
+
+    mapper: Any
+
+    def write(self, quads: list[Any]) -> None:
+        """Write quads the mapper produced; the mapper keeps them only if the write succeeds."""
+
+
 class Cursor:
     """The position of one sink in ``journal``, kept in the file ``mark`` (or in memory when ``None``,
     for a sink that does not outlive the process)."""
@@ -91,10 +100,27 @@ class Cursor:
                 delivered += self._deliver(sink, batch, skipped, progress)
         return delivered
 
+    def apply(self, sink: StoreLike, entries: list[Entry], quads: list[Any]) -> bool:
+        """Write ``quads``, what ``sink``'s mapper made of ``entries`` as they were admitted, and move the
+        watermark past them, if they directly follow it (nobody appended in between); else nothing
+        happens, the mapper forgets them and ``False`` says that a :meth:`feed` is needed."""
+        with self._locked():
+            if not entries or self.mark()["hash"] != entries[0].prev:
+                sink.mapper.rollback()
+                return False
+            sink.write(quads)
+            self._move(entries[-1], list(self.mark().get("skipped", ())))
+        return True
+
     def _deliver(self, sink: Sink, batch: list[Entry], skipped: list[dict[str, Any]],
                  progress: Callable[[int], object] | None) -> int:
         skipped += sink.take(batch)
-        last = batch[-1]
+        self._move(batch[-1], skipped)
+        if progress:
+            progress(len(batch))
+        return len(batch)
+
+    def _move(self, last: Entry, skipped: list[dict[str, Any]]) -> None:
         mark: dict[str, Any] = {"seq": last.seq, "hash": last.hash, "offset": last.end_offset}
         if skipped:
             mark["skipped"] = skipped
@@ -102,9 +128,6 @@ class Cursor:
             self._memory = mark
         else:
             append_record(self.path, mark)
-        if progress:
-            progress(len(batch))
-        return len(batch)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

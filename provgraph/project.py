@@ -84,8 +84,13 @@ class StoreSink:
                 log.warning("journal entry %d (event %s) cannot be applied to the store and is skipped: %s",
                             entry.seq, entry.event.get("id"), why)
                 skipped.append({"seq": entry.seq, "id": entry.event.get("id"), "problem": why})
-        # A bulk load is not one transaction, but the watermark only moves after it and a replay
-        # adds nothing twice, so a crash half-way is repaired by the next sync.
+        self.write(quads)
+        return skipped
+
+    def write(self, quads: list[Quad]) -> None:
+        """Add ``quads`` (mapped by :attr:`mapper`) to the store; the mapper keeps what it wrote only if
+        the store took it. A bulk load is not one transaction, but the watermark only moves after it
+        and a replay adds nothing twice, so a crash half-way is repaired by the next sync."""
         try:
             if len(quads) >= BULK_QUADS and BULK_LOAD in self.store.capabilities:
                 self.store.bulk_add(quads)
@@ -95,7 +100,6 @@ class StoreSink:
             self.mapper.rollback()
             raise
         self.mapper.commit()
-        return skipped
 
 
 class Project:
@@ -201,14 +205,35 @@ class Project:
         An open store catches up at once; if it cannot be reached (a remote endpoint that is down),
         the events wait in the journal and the next :meth:`sync` replays them.
         """
-        entries = self.journal.append_many([self.scoped(event) for event in events], admitted)
-        if self._store is not None or is_server_url(self.store_uri):
+        scoped = [self.scoped(event) for event in events]
+        sink = self._open_sink()
+        mapped: list[Quad] = []
+        if sink is None:
+            entries = self.journal.append_many(scoped, admitted)
+        else:  # admission maps with the store's own mapper, and what it mapped is applied as is
             try:
+                entries = self.journal.append_many(
+                    scoped, lambda event: admit(event, lambda e: _kept(sink.mapper.map(e), mapped)))
+            except BaseException:
+                sink.mapper.rollback()
+                raise
+        try:
+            applied = sink is not None and self._cursor().apply(sink, entries, mapped)
+            if not applied and (self._store is not None or is_server_url(self.store_uri)):
                 self.sync()
-            except StoreError as exc:
-                log.warning("%d event(s) wait in the journal until the store is reachable: %s",
-                            self.pending(), exc)
+        except StoreError as exc:
+            log.warning("%d event(s) wait in the journal until the store is reachable: %s", self.pending(), exc)
         return entries
+
+    def _open_sink(self) -> StoreSink | None:
+        """The store sink when the store is open in this process and has caught up with the journal."""
+        if self._store is None or is_server_url(self.store_uri):
+            return None
+        try:
+            self.sync()
+        except StoreError:
+            return None
+        return StoreSink(self._store, self._mapper(self._store))
 
     # -- the store --------------------------------------------------------------------------------
     @property
@@ -364,3 +389,8 @@ def _read_meta(path: Path) -> dict[str, str]:
     except (OSError, ValueError) as exc:
         raise StoreError(f"{path} is not readable: {exc}") from exc
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def _kept(quads: list[Quad], into: list[Quad]) -> list[Quad]:
+    into += quads
+    return quads

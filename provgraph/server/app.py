@@ -19,10 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from ..admission import admit
+from .. import events as ev
 from ..errors import InvalidEvent
 from ..limits import check_sparql
-from ..project import admission_quads
 from ..redaction import RedactingFilter
 from . import api, explorer
 from .auth import authorize
@@ -58,7 +57,7 @@ async def post_openlineage(request: Request) -> Response:
     def convert() -> list[dict[str, object]]:
         if payload in ({}, []):
             raise InvalidEvent("no OpenLineage run event in the body (nothing recorded)")
-        return [admit(event, admission_quads) for event in events_from_openlineage_payload(payload)]
+        return [ev.validate(event) for event in events_from_openlineage_payload(payload)]
 
     events = await run_in_threadpool(convert)
     if not events:  # valid RUNNING / OTHER events: no start or end of a run to record

@@ -248,7 +248,7 @@ class Backend:
         """Append every request's events in one journal write (one fsync); if that fails, each request's
         alone, so an unwritable event fails its own caller only. Returns each request's entries."""
         try:
-            entries = self.project.journal.append_many([event for _, fresh, _ in admitted for event in fresh])
+            entries = self.project.record_many([event for _, fresh, _ in admitted for event in fresh])
         except ProvgraphError as exc:
             if len(admitted) == 1:
                 admitted[0][0].error = exc
@@ -262,7 +262,7 @@ class Backend:
         written: list[list[Entry]] = []
         for request, fresh, _ in admitted:
             try:
-                written.append(self.project.journal.append_many(fresh))
+                written.append(self.project.record_many(fresh))
             except ProvgraphError as exc:
                 request.error = exc
                 written.append([])
