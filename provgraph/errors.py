@@ -35,6 +35,14 @@ class UnsupportedOperation(StoreError):
     """The store backend does not offer this optional capability."""
 
 
+class Unreachable(StoreError):
+    """A remote store or server cannot be reached, does not answer in time or keeps failing (HTTP 5xx)."""
+
+
+class AccessDenied(StoreError):
+    """A remote store or server refused the credentials (HTTP 401) or the request (HTTP 403)."""
+
+
 class QueryError(ProvgraphError):
     """A query is malformed, a parameter is invalid, or a reference does not resolve."""
 

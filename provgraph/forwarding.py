@@ -13,18 +13,18 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import JournalError, StoreError
+from .errors import JournalError
 from .journal import GENESIS, Entry, Journal, replace_json
+from .store.http import HttpClient, bearer
 
 SERVER_SCHEMES = ("http://", "https://")
 TOKEN_ENV = "PROVGRAPH_TOKEN"
 BATCH = 500  # events per request
 TIMEOUT_S = 10.0
+HINTS = {401: f"set ${TOKEN_ENV} to a writer's token"}
 
 
 def is_server_url(uri: str) -> bool:
@@ -51,23 +51,12 @@ def _write_mark(path: Path, entry: Entry) -> None:
 
 def _post(url: str, batch: list[Entry], token: str | None) -> None:
     body = "".join(json.dumps(e.event, ensure_ascii=False, allow_nan=False) + "\n" for e in batch).encode()
-    request = urllib.request.Request(url.rstrip("/") + "/api/events", data=body, method="POST",
-                                     headers={"Content-Type": "application/x-ndjson"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
+    client = HttpClient(authorization=bearer(token), retries=0, timeout=TIMEOUT_S, hints=HINTS)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", "")
-        except (ValueError, AttributeError, OSError):
-            message = ""
-        raise StoreError(f"the provgraph server at {url} refused {len(batch)} event(s): "
-                         f"HTTP {exc.code} {message or exc.reason}") from exc
-    except (OSError, ValueError) as exc:  # URLError, connection refused, time-out, bad URL
-        reason = getattr(exc, "reason", exc)
-        raise StoreError(f"the provgraph server at {url} is unreachable: {reason}") from exc
+        client.request("POST", url.rstrip("/") + "/api/events", body=body,
+                       headers={"Content-Type": "application/x-ndjson"})
+    finally:
+        client.close()
 
 
 def forward(url: str, journal: Journal, mark_path: Path, progress: Callable[[int], object] | None = None,
