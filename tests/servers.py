@@ -4,6 +4,7 @@ proxy that checks credentials and can fail requests on purpose."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import shutil
 import socket
@@ -198,6 +199,7 @@ class GateProxy:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((HOST, 0), self._handler())
         self._server.daemon_threads = True  # kept-alive connections must not hold up the shutdown
+        self._connections: list[socket.socket] = []  # closed on exit: the proxy is then really gone
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -213,6 +215,11 @@ class GateProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy._connections.append(self.connection)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -273,4 +280,8 @@ class GateProxy:
                  tb: TracebackType | None) -> None:
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
