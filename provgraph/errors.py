@@ -1,6 +1,6 @@
 """The provgraph exception tree: one root, a few children, translated at every boundary.
 
-Errors from pyoxigraph, rdflib, prov, SPARQLWrapper or the file system are re-raised as one of these
+Errors from pyoxigraph, rdflib, prov, urllib3 (HTTP) or the file system are re-raised as one of these
 (``raise StoreError(msg) from exc``), so callers catch ``ProvgraphError`` and nothing else.
 """
 

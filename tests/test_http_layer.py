@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+import urllib3
 from servers import GateProxy, OxigraphServer
 from test_server import SECRETS, LiveServer
 
@@ -24,6 +25,7 @@ from provgraph.project import Project
 from provgraph.server import ServerConfig
 from provgraph.server.config import parse_tokens
 from provgraph.store import open_store
+from provgraph.store.http import TRANSPORT_FAILURES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +90,14 @@ def one_error_line(done: subprocess.CompletedProcess[str], pattern: str) -> None
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and re.fullmatch(pattern, lines[0]), done.stderr
+
+
+def test_no_transport_failure_is_shadowed_in_the_table() -> None:
+    """An entry after one of its base classes would never be chosen; urllib3's root class comes last."""
+    kinds = [kind for kind, _ in TRANSPORT_FAILURES]
+    shadowed = [(later.__name__, earlier.__name__)
+                for i, later in enumerate(kinds) for earlier in kinds[:i] if issubclass(later, earlier)]
+    assert shadowed == [] and kinds[-1] is urllib3.exceptions.HTTPError
 
 
 # -- keep-alive and retries -------------------------------------------------------------------------

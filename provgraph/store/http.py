@@ -124,13 +124,15 @@ class HttpClient:
 
     def __init__(self, *, authorization: str | None = None, retries: int = 4, backoff: float = 0.5,
                  timeout: float = 60.0, hints: Mapping[int, str] | None = None) -> None:
-        """``hints``: per HTTP status, advice appended to its message (which option to check)."""
+        """``timeout``: seconds for connecting and for each wait on the answer (0: no limit); ``hints``: per
+        HTTP status, advice appended to its message (which option to check)."""
         self.retries, self.backoff = retries, backoff
         self.hints = dict(hints or {})
         self._headers = {"User-Agent": f"provgraph/{__version__}"}
         if authorization:
             self._headers["Authorization"] = authorization
-        self._pool = urllib3.PoolManager(maxsize=4, timeout=urllib3.Timeout(connect=timeout, read=timeout))
+        limit = timeout or None  # 0: no time-out
+        self._pool = urllib3.PoolManager(maxsize=4, timeout=urllib3.Timeout(connect=limit, read=limit))
         self._down_until = 0.0
 
     def request(self, method: str, url: str, *, body: bytes | None = None, fields: Mapping[str, str] | None = None,
@@ -143,7 +145,8 @@ class HttpClient:
         headers = {**self._headers, **(headers or {})}  # urllib3 would replace its defaults, not add to them
         budget = 0 if time.monotonic() < self._down_until else self.retries
         policy = _Retry(total=budget, allowed_methods=None, status_forcelist=range(500, 600),
-                        backoff_factor=self.backoff, raise_on_status=False, raise_on_redirect=False)
+                        backoff_factor=self.backoff, raise_on_status=False, raise_on_redirect=False,
+                        respect_retry_after_header=False)  # a server's "Retry-After: 3600" must not stall a run
         try:
             with _transport_errors(url, budget + 1):
                 if fields is not None:

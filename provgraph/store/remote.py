@@ -45,9 +45,9 @@ Options (all optional):
 ``retries=4``, ``backoff=0.5``, ``timeout=60``
     A request failing with a connection error, a time-out or an HTTP 5xx answer is retried ``retries``
     times, waiting ``backoff`` seconds and doubling the wait each time; ``timeout`` (seconds) bounds
-    connecting and each wait for the answer. After a request has failed for good, the next ones are
-    tried once until that much time has passed (at least 5 s), so recording against a down endpoint is
-    not slowed down event after event.
+    connecting and each wait for the answer (``timeout=0``: no limit). After a request has failed for
+    good, the next ones are tried once until that much time has passed (at least 5 s), so recording
+    against a down endpoint is not slowed down event after event.
 
 Engines:
 
