@@ -133,6 +133,9 @@ class HttpClient:
             self._headers["Authorization"] = authorization
         limit = timeout or None  # 0: no time-out
         self._pool = urllib3.PoolManager(maxsize=4, timeout=urllib3.Timeout(connect=limit, read=limit))
+        self._retry = _Retry(total=retries, allowed_methods=None, status_forcelist=range(500, 600),
+                             backoff_factor=backoff, raise_on_status=False, raise_on_redirect=False,
+                             respect_retry_after_header=False)  # a server's "Retry-After: 3600" must not stall a run
         self._down_until = 0.0
 
     def request(self, method: str, url: str, *, body: bytes | None = None, fields: Mapping[str, str] | None = None,
@@ -144,9 +147,7 @@ class HttpClient:
         ``invalid`` for HTTP 400) otherwise."""
         headers = {**self._headers, **(headers or {})}  # urllib3 would replace its defaults, not add to them
         budget = 0 if time.monotonic() < self._down_until else self.retries
-        policy = _Retry(total=budget, allowed_methods=None, status_forcelist=range(500, 600),
-                        backoff_factor=self.backoff, raise_on_status=False, raise_on_redirect=False,
-                        respect_retry_after_header=False)  # a server's "Retry-After: 3600" must not stall a run
+        policy = self._retry.new(total=budget)
         try:
             with _transport_errors(url, budget + 1):
                 if fields is not None:
