@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from typing import Any
 
-from .errors import StoreError
 from .journal import Entry
+from .store.http import HttpClient, bearer
 
 SERVER_SCHEMES = ("http://", "https://")
 TOKEN_ENV = "PROVGRAPH_TOKEN"
 BATCH = 500  # events per request
 TIMEOUT_S = 10.0
+HINTS = {401: f"set ${TOKEN_ENV} to a writer's token"}
 
 
 def is_server_url(uri: str) -> bool:
@@ -37,38 +36,23 @@ def server_view(url: str) -> str:
     return f"sparql+{base}?query=sparql&update=sparql&store=none&token_env={TOKEN_ENV}"
 
 
-def _post(url: str, batch: list[Entry], token: str | None) -> None:
-    body = "".join(json.dumps(e.event, ensure_ascii=False, allow_nan=False) + "\n" for e in batch).encode()
-    request = urllib.request.Request(url.rstrip("/") + "/api/events", data=body, method="POST",
-                                     headers={"Content-Type": "application/x-ndjson"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", "")
-        except (ValueError, AttributeError, OSError):
-            message = ""
-        raise StoreError(f"the provgraph server at {url} refused {len(batch)} event(s): "
-                         f"HTTP {exc.code} {message or exc.reason}") from exc
-    except (OSError, ValueError) as exc:  # URLError, connection refused, time-out, bad URL
-        reason = getattr(exc, "reason", exc)
-        raise StoreError(f"the provgraph server at {url} is unreachable: {reason}") from exc
-
-
 class ServerSink:
-    """Journal entries posted to the provgraph server at ``url``, :data:`BATCH` per request."""
+    """Journal entries posted to the provgraph server at ``url``, :data:`BATCH` per request, over one
+    kept-alive connection; a failure is one :class:`StoreError` line and the entries stay in the journal."""
 
     batch = BATCH
     diverged = "the journal no longer matches what was forwarded to the server; run 'provgraph verify'"
 
     def __init__(self, url: str, token: str | None = None) -> None:
-        self.url = url
-        self.token = token if token is not None else os.environ.get(TOKEN_ENV)
+        self.url = url.rstrip("/") + "/api/events"
+        token = token if token is not None else os.environ.get(TOKEN_ENV)
+        self.client = HttpClient(authorization=bearer(token), retries=0, timeout=TIMEOUT_S, hints=HINTS)
 
     def take(self, entries: list[Entry]) -> list[dict[str, Any]]:
         """Post ``entries``; the server records each event id once, so a batch sent twice is harmless."""
-        _post(self.url, entries, self.token)
+        body = "".join(json.dumps(e.event, ensure_ascii=False, allow_nan=False) + "\n" for e in entries).encode()
+        self.client.request("POST", self.url, body=body, headers={"Content-Type": "application/x-ndjson"})
         return []
+
+    def close(self) -> None:
+        self.client.close()

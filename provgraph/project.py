@@ -273,7 +273,11 @@ class Project:
         (``http(s)://``), the entries are forwarded to it instead (see :mod:`provgraph.forwarding`).
         """
         if is_server_url(self.store_uri):
-            return self._cursor().feed(ServerSink(self.store_uri), progress)
+            sink = ServerSink(self.store_uri)
+            try:
+                return self._cursor().feed(sink, progress)
+            finally:
+                sink.close()
         store = self.store
         size = self.journal.path.stat().st_size if self.journal.path.exists() else 0
         if size == self._synced_size:

@@ -4,6 +4,7 @@ proxy that checks credentials and can fail requests on purpose."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import shutil
 import socket
@@ -175,22 +176,30 @@ class VirtuosoServer:
 
 
 class GateProxy:
-    """A real HTTP proxy on loopback in front of ``target``: it refuses requests whose
+    """A real HTTP/1.1 proxy on loopback in front of ``target``: it refuses requests whose
     ``Authorization`` header is not ``expect_auth`` (HTTP 401), answers the first ``fail_first``
-    requests with ``fail_status``, forwards the rest, and records every request it saw. With
-    ``lose_answers``, that many requests are forwarded (so the server carries them out) and then
-    answered with ``fail_status`` anyway, as when a connection breaks after the server committed."""
+    requests with ``fail_status``, forwards the rest, and records every request it saw (and, in
+    ``peers``, the client port each came from). With ``lose_answers``, that many requests are
+    forwarded (so the server carries them out) and then answered with ``fail_status`` anyway, as when
+    a connection breaks after the server committed. With ``drop_first``, that many requests get no
+    answer at all: their connection is closed. With ``hang_s``, every request is held that long and
+    then its connection closed unanswered, as by a server that hangs."""
 
     def __init__(self, target: str, expect_auth: str | None = None, fail_first: int = 0,
-                 fail_status: int = 503, lose_answers: int = 0) -> None:
+                 fail_status: int = 503, lose_answers: int = 0, drop_first: int = 0, hang_s: float = 0.0) -> None:
         self.target = target.removeprefix("http://")
         self.expect_auth = expect_auth
         self.fail_first = fail_first
         self.fail_status = fail_status
         self.lose_answers = lose_answers
+        self.drop_first = drop_first
+        self.hang_s = hang_s
         self.seen: list[tuple[str, str, str | None]] = []
+        self.peers: list[int] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((HOST, 0), self._handler())
+        self._server.daemon_threads = True  # kept-alive connections must not hold up the shutdown
+        self._connections: list[socket.socket] = []  # closed on exit: the proxy is then really gone
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -205,6 +214,13 @@ class GateProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy._connections.append(self.connection)
+
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
@@ -213,11 +229,17 @@ class GateProxy:
                 auth = self.headers.get("Authorization")
                 with proxy._lock:
                     proxy.seen.append((self.command, self.path, auth))
-                    failing = proxy.fail_first > 0
+                    proxy.peers.append(self.client_address[1])
+                    dropping = proxy.drop_first > 0
+                    proxy.drop_first -= 1 if dropping else 0
+                    failing = not dropping and proxy.fail_first > 0
                     proxy.fail_first -= 1 if failing else 0
-                    losing = not failing and proxy.lose_answers > 0
+                    losing = not dropping and not failing and proxy.lose_answers > 0
                     proxy.lose_answers -= 1 if losing else 0
-                if proxy.expect_auth is not None and auth != proxy.expect_auth:
+                if dropping or proxy.hang_s:
+                    time.sleep(proxy.hang_s)
+                    self.close_connection = True
+                elif proxy.expect_auth is not None and auth != proxy.expect_auth:
                     self._answer(401, b"bad credentials")
                 elif failing:
                     self._answer(proxy.fail_status, b"try again later")
@@ -258,4 +280,8 @@ class GateProxy:
                  tb: TracebackType | None) -> None:
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)

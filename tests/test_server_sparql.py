@@ -119,7 +119,7 @@ def test_no_sparql_injection_through_parameters(loaded: LiveServer, payload: str
 
 
 def test_the_remote_store_reads_the_server_like_any_sparql_endpoint(loaded: LiveServer) -> None:
-    """The SPARQLWrapper-based remote store (another implementation) sees what the API says."""
+    """The remote store (another implementation of the SPARQL protocol) sees what the API says."""
     with loaded.client() as http:
         expected = http.get("/api/runs/eval-1").json()
     with open_store(server_view(loaded.url)) as remote:
