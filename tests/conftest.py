@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import BACKENDS, open_backend
-from servers import OxigraphServer, VirtuosoServer
+from servers import OxigraphServer, VirtuosoServer, port_of, refused_port
 
 from provgraph.project import Project
 from provgraph.store import Store
@@ -29,6 +29,13 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuo
     server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test (bound, never listening, so nobody takes it)."""
+    with refused_port() as sock:
+        yield port_of(sock)
 
 
 @pytest.fixture(params=BACKENDS)

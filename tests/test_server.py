@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,6 @@ import pytest
 import rdflib
 import uvicorn
 from rdflib.query import Result
-from servers import free_port
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -67,16 +67,17 @@ def pipeline() -> list[ev.Event]:
 
 
 class LiveServer:
-    """The provgraph app under uvicorn in a thread, on a free loopback port."""
+    """The provgraph app under uvicorn in a thread, on a loopback port the system chooses, or on ``sock`` (a
+    bound socket the test holds, so it knows the address before the server starts)."""
 
-    def __init__(self, config: ServerConfig) -> None:
-        config.port = config.port if config.port != 8750 else free_port()
+    def __init__(self, config: ServerConfig, sock: socket.socket | None = None) -> None:
         self.config = config
         self.app = create_app(config)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host=HOST, port=config.port, log_level="warning",
-                                                    lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://{HOST}:{config.port}"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host=HOST, port=0, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock] if sock else None},
+                                       daemon=True)
+        self.port = 0
+        self.url = ""
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -85,6 +86,8 @@ class LiveServer:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the server did not start")
             time.sleep(0.02)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://{HOST}:{self.port}"
         return self
 
     def __exit__(self, *exc: object) -> None:

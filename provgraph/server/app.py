@@ -1,7 +1,7 @@
 """The ASGI application (Starlette) and :func:`serve`, which runs it under uvicorn.
 
 >>> app = create_app(ServerConfig(project="."))          # any ASGI server can run this
->>> serve(ServerConfig(project=".", port=8750))          # or let provgraph run uvicorn
+>>> serve(ServerConfig(project=".", port=0), listening=print)  # or let provgraph run uvicorn (any free port)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -215,8 +215,12 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Starlett
     return app
 
 
-def serve(config: ServerConfig, log_level: str = "info") -> None:
-    """Run the server under uvicorn until interrupted."""
+def serve(config: ServerConfig, log_level: str = "info", listening: Callable[[str], None] | None = None) -> None:
+    """Run the server under uvicorn until interrupted.
+
+    ``listening`` is called with the server's address (``http://host:port``) once it listens; with
+    ``config.port`` 0 the system chooses the port, and this is how to learn it.
+    """
     import uvicorn
 
     app = create_app(config)
@@ -225,4 +229,9 @@ def serve(config: ServerConfig, log_level: str = "info") -> None:
     for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
         for handler in logging.getLogger(name).handlers:
             handler.addFilter(RedactingFilter())
-    uvicorn.Server(settings).run()
+    sock = settings.bind_socket()
+    sock.listen(settings.backlog)  # connections made as soon as the address is announced wait, not fail
+    if listening:
+        host, port = sock.getsockname()[:2]
+        listening(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
+    uvicorn.Server(settings).run(sockets=[sock])
