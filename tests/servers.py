@@ -84,6 +84,11 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace_s: float) -> Non
         process.wait()
 
 
+#: What a server says when its port is taken: "Address already in use" (oxigraph, Virtuoso's SQL port, uvicorn),
+#: "Failed HTTP listen at" (Virtuoso's HTTP port).
+PORT_TAKEN = re.compile(rb"address already in use|failed http listen", re.IGNORECASE)
+
+
 def start_retrying(launch: Callable[[IO[bytes]], tuple[subprocess.Popen[bytes], str]], retry: bool,
                    deadline_s: float = 30.0, attempts: int = 5) -> subprocess.Popen[bytes]:
     """Start a server that cannot bind port 0 and report its port (the ``oxigraph`` binary, Virtuoso).
@@ -103,7 +108,7 @@ def start_retrying(launch: Callable[[IO[bytes]], tuple[subprocess.Popen[bytes], 
                 stop_process(process, 10)
                 output.seek(0)
                 said = output.read()
-                if b"in use" not in said.lower() or not retry:
+                if not PORT_TAKEN.search(said) or not retry:
                     raise RuntimeError(f"{exc}: {said[-2000:].decode(errors='replace')}") from exc
     raise RuntimeError(f"every port tried was in use ({attempts} attempts)")
 
