@@ -11,7 +11,7 @@ import prov
 import prov.model as pm
 import pytest
 import rdflib
-from conftest import TESTDATA
+from helpers import TESTDATA
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree

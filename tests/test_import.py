@@ -8,7 +8,7 @@ from pathlib import Path
 
 import prov
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pyoxigraph import NamedNode
 from test_export import PREP, TRAIN, fill, sample_events
 

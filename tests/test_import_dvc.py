@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TESTDATA
+from helpers import TESTDATA
 
 from provgraph import events as ev
 from provgraph.cli import main

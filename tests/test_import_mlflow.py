@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pyoxigraph import Literal
 
 from provgraph.cli import main

@@ -37,7 +37,7 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.serde import Serde
 from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport
-from servers import free_port, stop_process, wait_until_ready
+from servers import ProvgraphServer
 
 from provgraph.export.document import prov_document
 from provgraph.importers.openlineage import IMPORTER
@@ -154,14 +154,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
     cli = [sys.executable, "-m", "provgraph", "-C", str(folder)]
     subprocess.run([*cli, "init"], check=True, env=env, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_ready(f"http://127.0.0.1:{port}/api/health", process=process)
-        yield f"http://127.0.0.1:{port}", folder
-    finally:
-        stop_process(process, 20)
+    with ProvgraphServer(folder, env=env) as server:
+        yield server.url, folder
 
 
 def test_the_http_transport_records_run_events_and_dataset_events_are_refused(served: tuple[str, Path]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
-from servers import OxigraphServer, free_port
+from servers import OxigraphServer
 from test_sync_remote import quads, run_events
 
 from provgraph.cli import main
@@ -81,10 +81,10 @@ def test_copy_keeps_each_run_in_one_transaction(filled_project: Project, remote:
     assert copied.quads == len(filled_project.synced_store()) == len(remote)
 
 
-def test_push_to_an_unreachable_endpoint_fails_cleanly(filled_project: Project,
+def test_push_to_an_unreachable_endpoint_fails_cleanly(filled_project: Project, refusing_port: int,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     filled_project.close()
-    uri = f"sparql+http://127.0.0.1:{free_port()}?retries=0"
+    uri = f"sparql+http://127.0.0.1:{refusing_port}?retries=0"
     assert main(["-C", str(filled_project.root), "push", "--to", uri]) == 1
     assert "provgraph: error:" in capsys.readouterr().err
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import rdflib
 from pyoxigraph import RdfFormat
-from servers import GateProxy, OxigraphServer, free_port
+from servers import GateProxy, OxigraphServer
 
 from provgraph import events as ev
 from provgraph import project as project_module
@@ -145,8 +145,9 @@ def test_sync_into_another_store(tmp_path: Path, oxigraph_server: OxigraphServer
     open_store(oxigraph_server.store_uri).clear()
 
 
-def test_sync_to_an_endpoint_that_never_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    uri = f"sparql+http://127.0.0.1:{free_port()}?retries=0"
+def test_sync_to_an_endpoint_that_never_answers(tmp_path: Path, refusing_port: int,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    uri = f"sparql+http://127.0.0.1:{refusing_port}?retries=0"
     project = Project.init(tmp_path / "proj", store_uri=uri)
     project.record_many(run_events(0))
     assert main(["-C", str(project.root), "sync"]) == 1
