@@ -9,7 +9,9 @@
   grows faster than linearly, cannot be interrupted inside the SPARQL engine and would take minutes: see
   RESULTS.md);
 - ``openlineage-post``: one OpenLineage run event per ``POST /api/v1/lineage`` to a real
-  ``provgraph serve`` on loopback, over one keep-alive connection (seconds per event).
+  ``provgraph serve`` on loopback, over one keep-alive connection (seconds per event);
+- ``openlineage-post-together``: the same single-event POSTs from eight senders at once, each on its own
+  connection (seconds per event: what the server's group commit gives a stream of many producers).
 
 The tracking store is made once per workspace with ``MlflowClient`` (about a minute: MLflow commits
 each call) and reused by both tools.
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ PER_SIZE = False
 RUNS = 1000
 QUERIED = 200  # runs in the experiment "query", the last of the store
 POSTS = 100
+SENDERS = 8
 FILTER = "params.n_estimators = '100'"
 
 
@@ -114,6 +118,18 @@ def provgraph(meter: Meter, workspace: str) -> None:
 
                 meter.measure("openlineage-post", post, per=POSTS,
                               note=f"per event, {POSTS} single-event POSTs per repetition, one connection")
+
+            def post_together(_: Any) -> None:  # senders at once, each its own connection: group commit
+                def sender(share: int) -> None:
+                    with httpx.Client(base_url=url, timeout=60) as own:
+                        for _ in range(share):
+                            own.post("/api/v1/lineage", json=_event(next(counter))).raise_for_status()
+
+                with ThreadPoolExecutor(SENDERS) as pool:
+                    list(pool.map(sender, [POSTS // SENDERS] * SENDERS))
+
+            meter.measure("openlineage-post-together", post_together, per=POSTS // SENDERS * SENDERS,
+                          note=f"per event, {SENDERS} senders posting single events at once, a connection each")
         finally:
             stop_process(process, 20)
     finally:
@@ -131,5 +147,5 @@ def mlflow_search(meter: Meter, workspace: str) -> None:
                   note=f"search_runs(filter_string=\"{FILTER}\") over the same {QUERIED} runs")
 
 
-TOOLS = {"provgraph": ("provgraph", ("mlflow-import", "runs-param", "openlineage-post")),
+TOOLS = {"provgraph": ("provgraph", ("mlflow-import", "runs-param", "openlineage-post", "openlineage-post-together")),
          "mlflow search_runs": ("mlflow_search", ("runs-param",))}

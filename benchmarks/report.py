@@ -52,6 +52,8 @@ TARGETS = (
     Target("import 1,000 MLflow runs < 5 s", "import", ("mlflow-import",), seconds=5.0),
     Target("runs --param within 10x of MLflow search_runs", "import", ("runs-param",), "mlflow search_runs", 0.1),
     Target("OpenLineage endpoint >= 300 single events/s", "import", ("openlineage-post",), seconds=1 / 300),
+    Target("OpenLineage endpoint >= 300 single events/s from 8 senders at once", "import",
+           ("openlineage-post-together",), seconds=1 / 300),
 )
 
 

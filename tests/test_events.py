@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -84,3 +86,17 @@ def test_new_event_fills_id_time_and_drops_empty_fields() -> None:
     assert set(event) == {"schema", "id", "type", "time", "run"}
     assert ev.parse_time(event["time"]).tzinfo is not None
     ev.validate(event)
+
+
+def test_the_schema_enums_are_the_vocabulary_tables() -> None:
+    """Kinds are defined once, in vocab (each with its class); the published schema and the server's token
+    table must list exactly those."""
+    from provgraph import vocab
+    from provgraph.server.config import AGENT_KINDS
+
+    schema = json.loads((Path(ev.__file__).parent / "schemas" / "event-1.schema.json").read_text())
+    defs = schema["$defs"]
+    assert defs["run"]["properties"]["kind"]["enum"] == list(vocab.RUN_CLASSES)
+    assert defs["artifact"]["properties"]["kind"]["enum"] == list(vocab.ARTIFACT_KINDS)
+    assert defs["agent"]["properties"]["kind"]["enum"] == list(vocab.AGENT_CLASSES) == list(AGENT_KINDS)
+    assert set(vocab.ARTIFACT_KINDS) - set(vocab.ARTIFACT_CLASSES) == {"other"}  # "other" is a plain entity

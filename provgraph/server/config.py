@@ -30,9 +30,10 @@ from typing import Any
 from ..errors import ProvgraphError
 from ..journal import LOCAL_AGENT
 from ..limits import DEFAULT_MAX_RESULTS, DEFAULT_QUERY_SLOTS, DEFAULT_QUERY_TIMEOUT_S, QueryLimits
+from ..vocab import AGENT_CLASSES
 
 ROLES = ("reader", "writer", "admin")
-AGENT_KINDS = ("person", "software", "organization")
+AGENT_KINDS = tuple(AGENT_CLASSES)  # the kinds an event may give an agent
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 TOKENS_ENV = "PROVGRAPH_TOKENS"
 TOKENS_FILE_ENV = "PROVGRAPH_TOKENS_FILE"

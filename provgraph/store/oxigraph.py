@@ -22,8 +22,8 @@ class OxigraphStore(Store):
         try:
             self._store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as exc:
-            hint = " (is another provgraph process using it?)" if "lock" in str(exc).lower() else ""
-            raise StoreError(f"cannot open the store at {path}: {exc}{hint}") from exc
+            raise StoreError(f"cannot open the store at {path}: {exc} (one process at a time may open an "
+                             "embedded store: is a provgraph server or another command using it?)") from exc
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         try:
@@ -62,15 +62,10 @@ class OxigraphStore(Store):
     def _run_query(
         self, sparql: str, bindings: Mapping[str, Term]
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Substitute bindings in place (fast: a bound start for property paths); Oxigraph only
-        substitutes projected variables, so otherwise bind them with a VALUES clause."""
-        substitutions: dict[ox.Variable, Term | ox.Triple] = {ox.Variable(k): v for k, v in bindings.items()}
-        try:
-            return self._store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
-        except RuntimeError as exc:
-            if "does not contains variable" not in str(exc):
-                raise
-        return self._store.query(inject_values(sparql, bindings), use_default_graph_as_union=True)
+        """Bindings go in as a VALUES block, and as constants where that is safe (a bound start for
+        property paths): :func:`inject_values`, the same text every backend receives."""
+        return self._store.query(inject_values(sparql, bindings) if bindings else sparql,
+                                 use_default_graph_as_union=True)
 
     def update(self, sparql: str) -> None:
         try:

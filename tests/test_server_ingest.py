@@ -1,0 +1,114 @@
+"""The server's write path: concurrent writes committed as a group, each caller judged alone, and the
+duplicate and ownership index kept on disk (derived from the journal) rather than in memory."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from hostile import BAD_IRIS, invalidation
+
+from provgraph import events as ev
+from provgraph.errors import Forbidden, InvalidEvent
+from provgraph.project import Project
+from provgraph.query import runs
+from provgraph.server.backend import Backend, _Request
+from provgraph.server.config import Principal
+
+ALICE = Principal(agent="alice", role="writer")
+BOB = Principal(agent="bob", role="writer")
+
+
+def run(run_id: str, output: str) -> list[ev.Event]:
+    described = {"id": run_id, "step": "train", "kind": "training"}
+    start = ev.new_event("run.start", "2026-05-01T10:00:00Z", run=described)
+    end = ev.new_event("run.end", "2026-05-01T10:05:00Z", run={**described, "status": "completed"},
+                       generated=[{"location": output, "kind": "model", "time": "2026-05-01T10:05:00Z"}])
+    return [start, end]
+
+
+def journal_ids(root: Path) -> list[str]:
+    lines = (root / ".provgraph" / "journal.jsonl").read_text().splitlines()
+    return [json.loads(line)["event"]["id"] for line in lines]
+
+
+def test_a_group_judges_each_caller_alone(tmp_path: Path) -> None:
+    backend = Backend(tmp_path)
+    owned = run("r-alice", "m/a.pkl")
+    backend.record(owned[:1], ALICE)  # alice started r-alice
+    mine, takeover = run("r-bob", "m/b.pkl"), owned[1:]
+    unmappable = [invalidation({"target": BAD_IRIS[0]})]  # valid by the schema, refused by the mapping
+    group = [_Request(mine, BOB), _Request(takeover, BOB), _Request(unmappable, BOB)]
+    backend._commit(group)  # what record() does with everything queued at one moment
+    assert group[0].receipt is not None and group[0].receipt.recorded == [e["id"] for e in mine]
+    assert isinstance(group[1].error, Forbidden) and group[1].receipt is None
+    assert isinstance(group[2].error, InvalidEvent)
+    assert journal_ids(tmp_path) == [owned[0]["id"], *(e["id"] for e in mine)]
+    assert {row["run"] for row in runs(backend.store).rows} == {"r-alice", "r-bob"}
+    backend.close()
+
+
+def test_concurrent_callers_are_each_recorded_once(tmp_path: Path) -> None:
+    backend = Backend(tmp_path)
+    batches = [run(f"r{n}", f"m/{n}.pkl") for n in range(24)]
+    receipts: list[object] = []
+
+    def send(events: list[ev.Event]) -> None:
+        receipts.append(backend.record(events, ALICE))
+        receipts.append(backend.record(events, ALICE))  # a resend after a lost answer
+
+    threads = [threading.Thread(target=send, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(journal_ids(tmp_path)) == sorted(e["id"] for batch in batches for e in batch)
+    assert sum(len(r.recorded) for r in receipts) == 48 and sum(len(r.duplicates) for r in receipts) == 48
+    assert len(runs(backend.store).rows) == 24
+    backend.close()
+
+
+def test_the_index_outlives_the_server_and_is_rebuilt_from_the_journal(tmp_path: Path) -> None:
+    events = run("r1", "m/1.pkl")
+    backend = Backend(tmp_path)
+    backend.record(events, ALICE)
+    backend.close()
+    index = tmp_path / ".provgraph" / "server" / "index.sqlite"
+    assert index.exists()
+    again = Backend(tmp_path)  # a restart reads the index it left
+    assert again.record(events, ALICE).duplicates == [e["id"] for e in events]
+    with pytest.raises(Forbidden, match="belongs to agent 'alice'"):
+        again.record(run("r1", "m/x.pkl"), BOB)
+    again.close()
+    for leftover in index.parent.glob("index.sqlite*"):
+        leftover.unlink()  # lost: rebuilt from the journal, the source of truth
+    rebuilt = Backend(tmp_path)
+    assert rebuilt.record(events, ALICE).duplicates == [e["id"] for e in events]
+    assert rebuilt.index.owner("r1") == "alice"
+    rebuilt.close()
+
+
+def test_a_store_open_in_the_process_maps_each_event_once_and_stays_exact(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """record_many with the store open applies what admission mapped, unless another writer appended in
+    between: then the store catches up from the journal, in journal order."""
+    project = Project.init(tmp_path)
+    project.synced_store()  # the store is open in this process
+    project.record_many(run("first", "data/x.csv"))
+    other = Project(tmp_path)  # a second writer: journal only
+    append = project.journal.append_many
+
+    def interleaved(events: list[ev.Event], check: object) -> object:
+        other.record_many(run("between", "data/y.csv"))  # lands just before ours
+        return append(events, check)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(project.journal, "append_many", interleaved)
+    project.record_many(run("last", "data/z.csv"))
+    monkeypatch.undo()
+    assert [r["run"] for r in sorted(runs(project.store).rows, key=lambda r: r["run"])] == ["between", "first", "last"]
+    assert project.pending() == 0
+    fresh = Project.init(tmp_path / "copy")
+    fresh.record_many([json.loads(line)["event"] for line in project.journal.path.read_text().splitlines()])
+    assert sorted(fresh.synced_store().dump().splitlines()) == sorted(project.store.dump().splitlines())
