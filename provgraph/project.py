@@ -373,4 +373,4 @@ def _read_meta(path: Path) -> dict[str, str]:
 
 def _scoped(event: ev.Event) -> bool:
     """Whether an event names locations that belong to a project (a run or an invalidation)."""
-    return event.get("type") in ("run.start", "run.end", "artifact.invalidate")
+    return event.get("type") in ("run.start", "run.update", "run.end", "artifact.invalidate")

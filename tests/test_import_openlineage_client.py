@@ -117,7 +117,7 @@ def test_facets_become_lineage_and_annotations(written: Path) -> None:
     assert json.loads(etl["annotations"][f"openlineage.schema:{clean}"]) == [
         {"name": "id", "type": "int"}, {"name": "amount_usd", "type": "double"}]
     column = next(a for a in etl["generated"] if a["location"] == f"{clean}#amount_usd")
-    assert column["derived_from"] == [f"{RAW[0]}{RAW[1]}#amount"]
+    assert column["derived_from"] == [{"source": f"{RAW[0]}{RAW[1]}#amount", "transformations": [{"type": "IDENTITY"}]}]
     assert f"{RAW[0]}{RAW[1]}#amount" in {a["location"] for a in etl["used"]}
     assert {(a["location"], a.get("role")) for a in etl["used"] if a["kind"] == "dataset"} == {
         (f"{RAW[0]}{RAW[1]}", None), (f"{HIVE[0]}/{HIVE[1]}", "symlink")}
@@ -176,5 +176,5 @@ def test_the_http_transport_records_run_events_and_dataset_events_are_refused(se
     assert 400 <= answer.status_code < 500 and "describes no run" in answer.text
     with Project.find(folder) as project:
         recorded = [entry.event for entry in project.journal.entries()]
-    # single events: START, COMPLETE x3 (RUNNING alone states no start or end) and the DROP's invalidation
-    assert sorted(e["type"] for e in recorded) == ["artifact.invalidate", *["run.end"] * 3, "run.start"]
+    # single events: START, RUNNING (an update), COMPLETE x3 and the DROP's invalidation
+    assert sorted(e["type"] for e in recorded) == ["artifact.invalidate", *["run.end"] * 3, "run.start", "run.update"]

@@ -61,9 +61,9 @@ async def post_openlineage(request: Request) -> Response:
         return [admit(event, event_to_quads) for event in events_from_openlineage_payload(payload)]
 
     events = await run_in_threadpool(convert)
-    if not events:  # valid RUNNING / OTHER events: no start or end of a run to record
-        return JSONResponse({"recorded": 0, "note": "RUNNING and OTHER events state no start or end of a run; "
-                             "their facets are recorded from the run's START and COMPLETE events"}, status_code=202)
+    if not events:  # valid OTHER events: nothing about a run to record
+        return JSONResponse({"recorded": 0, "note": "OTHER events state nothing provgraph records; START, RUNNING, "
+                             "COMPLETE, FAIL and ABORT events do"}, status_code=202)
     receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
     payload = {**receipt.as_dict(), "submitted_by": who.agent}
     return JSONResponse(payload, status_code=201 if receipt.stored else 202)
