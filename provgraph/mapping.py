@@ -5,9 +5,9 @@ its times and status, used / generated / association / derivation with their qua
 parameters' and seeds' use, its metrics. A ``run.start``, ``run.update`` and ``run.end`` of one run all
 write to its bundle; an update adds what it carries and no time or status. A derivation that names its
 transformations (column lineage) is also a ``prov:qualifiedDerivation`` per transformation, with
-``provml:transformationType`` and its subtype, description and masking. Content-addressed descriptions (data versions, logical artifacts,
-environments and packages, code versions, parameter settings, agents, roles) go once to the shared graph
-(:data:`~provgraph.vocab.SHARED_GRAPH`).
+``provml:transformationType`` and its subtype, description and masking. Content-addressed descriptions
+(data versions, logical artifacts, environments and packages, code versions, parameter settings, agents,
+roles) go once to the shared graph (:data:`~provgraph.vocab.SHARED_GRAPH`).
 
 Identity: a version is named by its strongest digest (:func:`~provgraph.vocab.version_iri`). Without
 one, a generated artifact is a new version of its generating run, and a used one is the latest version

@@ -172,11 +172,15 @@ def _columns(outputs: list[Any], used: list[dict[str, Any]], notes: dict[str, An
             for column in sources:
                 if all(a["location"] != column for a in used):
                     used.append({"location": column, "name": naming.name(column), "kind": "features", "role": "column"})
-            derived = [{"source": column, "transformations": list({json.dumps(t, sort_keys=True): t for t in how}.values())}
-                       if how else column for column, how in sources.items()]
+            derived = [{"source": column, "transformations": _unique(how)} if how else column
+                       for column, how in sources.items()]
             found.append({"location": f"{uri}#{field}", "name": naming.name(f"{uri}#{field}"), "kind": "features",
                           "role": "column", "derived_from": derived})
     return found
+
+
+def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list({json.dumps(item, sort_keys=True): item for item in items}.values())
 
 
 def _transformations(source: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, Any]]:
