@@ -178,3 +178,64 @@ def test_the_http_transport_records_run_events_and_dataset_events_are_refused(se
         recorded = [entry.event for entry in project.journal.entries()]
     # single events: START, RUNNING (an update), COMPLETE x3 and the DROP's invalidation
     assert sorted(e["type"] for e in recorded) == ["artifact.invalidate", *["run.end"] * 3, "run.start", "run.update"]
+
+
+STATS = ("s3://lake", "stats/orders_daily")
+LATE, AFTER = (f"0190{n}000-0000-7000-8000-00000000000{n}" for n in (5, 6))
+
+
+def _cli(folder: Path, url: str, *args: str) -> str:
+    """The CLI of a project in ``folder`` reading the store of the server at ``url``."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}, "PROVGRAPH_STORE": url}
+    done = subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _run_event(state: RunState, time: str, run_id: str, **datasets: list) -> RunEvent:
+    return RunEvent(eventType=state, eventTime=time, run=Run(runId=run_id), job=Job(namespace="spark", name="daily"),
+                    producer=PRODUCER, **datasets)
+
+
+def test_running_events_sent_alone_add_outputs_and_statistics(served: tuple[str, Path], tmp_path: Path) -> None:
+    """START, RUNNING with an output and its statistics, COMPLETE without it: the output is the run's; a
+    RUNNING before its START, or after its COMPLETE, changes neither the start, the end nor the status."""
+    url, _ = served
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=url, timeout=30)))
+    raw = InputDataset(namespace=RAW[0], name=RAW[1])
+    statistics = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=1234, size=56789)
+    seen = [OutputDataset(namespace=STATS[0], name=STATS[1], outputFacets={"outputStatistics": statistics})]
+    early = [OutputDataset(namespace=STATS[0], name="stats/early")]
+    late = [OutputDataset(namespace=STATS[0], name="stats/late")]
+    for event in (
+        _run_event(RunState.START, "2026-05-02T09:00:00Z", ETL, inputs=[raw]),
+        _run_event(RunState.RUNNING, "2026-05-02T09:01:00Z", ETL, outputs=seen),
+        _run_event(RunState.COMPLETE, "2026-05-02T09:02:00Z", ETL, inputs=[raw]),
+        _run_event(RunState.RUNNING, "2026-05-02T10:01:00Z", LATE, outputs=early),  # before its START arrives
+        _run_event(RunState.START, "2026-05-02T10:00:00Z", LATE, inputs=[raw]),
+        _run_event(RunState.COMPLETE, "2026-05-02T10:05:00Z", LATE),
+        _run_event(RunState.START, "2026-05-02T11:00:00Z", AFTER),
+        _run_event(RunState.FAIL, "2026-05-02T11:01:00Z", AFTER),
+        _run_event(RunState.RUNNING, "2026-05-02T11:00:30Z", AFTER, outputs=late),  # after its FAIL arrived
+    ):
+        client.emit(event)
+    output = f"{STATS[0]}/{STATS[1]}"
+    impact_rows = httpx.get(f"{url}/api/impact", params={"ref": f"{RAW[0]}{RAW[1]}"}).json()["rows"]
+    assert {output, f"{STATS[0]}/stats/early"} <= {r["label"] for r in impact_rows}
+    run = httpx.get(f"{url}/api/runs/{ETL}").json()
+    assert (run["status"], run["started"], run["ended"]) == (
+        "completed", "2026-05-02T09:00:00Z", "2026-05-02T09:02:00Z")
+    (generated,) = run["generated"]
+    assert (generated["location"], generated["size"]) == (output, 56789)
+    assert run["annotations"][f"openlineage.rowCount:{output}"] == 1234
+    early_run, after = (httpx.get(f"{url}/api/runs/{run_id}").json() for run_id in (LATE, AFTER))
+    assert (early_run["status"], early_run["started"], early_run["ended"]) == (
+        "completed", "2026-05-02T10:00:00Z", "2026-05-02T10:05:00Z")
+    assert (after["status"], after["started"], after["ended"]) == ("failed", "2026-05-02T11:00:00Z",
+                                                                    "2026-05-02T11:01:00Z")
+    assert [a["location"] for a in after["generated"]] == [f"{STATS[0]}/stats/late"]
+    reader = tmp_path / "reader"  # a project whose store is the server's
+    _cli(reader, url, "init")
+    shown = _cli(reader, url, "show", ETL)
+    assert output in shown and "56789" in shown and f"openlineage.rowCount:{output}" in shown and "1234" in shown
