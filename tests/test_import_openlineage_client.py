@@ -43,7 +43,8 @@ from provgraph.export.document import prov_document
 from provgraph.importers.openlineage import IMPORTER
 from provgraph.importers.registry import ImportOptions
 from provgraph.project import Project
-from provgraph.query.traverse import impact
+from provgraph.query.traverse import impact, lineage
+from provgraph.render import diagram, svg
 from provgraph.validate import check_document
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
@@ -239,3 +240,93 @@ def test_running_events_sent_alone_add_outputs_and_statistics(served: tuple[str,
     _cli(reader, url, "init")
     shown = _cli(reader, url, "show", ETL)
     assert output in shown and "56789" in shown and f"openlineage.rowCount:{output}" in shown and "1234" in shown
+
+
+CUSTOMERS, CLEAN_CUSTOMERS, REPORT_TABLE = "hdfs://warehouse/customers", "s3://lake/customers", "s3://lake/report"
+
+
+def _column_events() -> list[RunEvent]:
+    """A Spark job whose column lineage uses the newer ``transformations`` form, and a job whose 1.x facet
+    gives one ``transformationType`` per output field."""
+    def field(namespace: str, name: str, column: str, *how: tuple[str, str | None, bool | None, str | None]
+              ) -> column_lineage_dataset.InputField:
+        return column_lineage_dataset.InputField(namespace=namespace, name=name, field=column, transformations=[
+            column_lineage_dataset.Transformation(type=t, subtype=s, masking=m, description=d) for t, s, m, d in how])
+
+    hdfs, lake = ("hdfs://warehouse", "/customers"), ("s3://lake", "customers")
+    newer = column_lineage_dataset.ColumnLineageDatasetFacet(fields={
+        "id": column_lineage_dataset.Fields(inputFields=[
+            field(*hdfs, "id", ("DIRECT", "IDENTITY", None, None), ("INDIRECT", "SORT", None, None))]),
+        "email_hash": column_lineage_dataset.Fields(inputFields=[
+            field(*hdfs, "email", ("DIRECT", "TRANSFORMATION", True, "sha2(email, 256)")),
+            field(*hdfs, "status", ("INDIRECT", "FILTER", None, None))]),
+    })
+    legacy = column_lineage_dataset.ColumnLineageDatasetFacet(fields={"customer_id": column_lineage_dataset.Fields(
+        inputFields=[column_lineage_dataset.InputField(namespace=lake[0], name=lake[1], field="id")],
+        transformationType="IDENTITY", transformationDescription="renamed")})
+    return [
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-05-03T08:00:00Z", run=Run(runId=ETL),
+                 job=Job(namespace="spark", name="mask_customers"), producer=PRODUCER,
+                 inputs=[InputDataset(*hdfs)], outputs=[OutputDataset(*lake, facets={"columnLineage": newer})]),
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-05-03T09:00:00Z", run=Run(runId=REPORT),
+                 job=Job(namespace="spark", name="report"), producer=PRODUCER,
+                 inputs=[InputDataset(*lake)], outputs=[OutputDataset("s3://lake", "report",
+                                                                      facets={"columnLineage": legacy})]),
+    ]
+
+
+@pytest.fixture
+def columns(tmp_path: Path, project: Project) -> Project:
+    """The column events written by the client's FileTransport, imported into a project."""
+    log = tmp_path / "columns.jsonl"
+    client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(log), append=True)))
+    for event in _column_events():
+        client.emit(event)
+    project.record_many(IMPORTER.read(str(log), ImportOptions()).events)
+    return project
+
+
+def test_column_transformations_answer_a_sparql_query(columns: Project) -> None:
+    query = """
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX provml: <https://w3id.org/provgraph/provml#>
+        SELECT ?derived ?source ?type ?subtype ?masking ?description WHERE {
+          GRAPH ?b { ?d prov:qualifiedDerivation ?how . ?how prov:entity ?s ; provml:transformationType ?type . }
+          OPTIONAL { GRAPH ?b { ?how provml:transformationSubtype ?subtype } }
+          OPTIONAL { GRAPH ?b { ?how provml:masking ?masking } }
+          OPTIONAL { GRAPH ?b { ?how provml:transformationDescription ?description } }
+          GRAPH ?shared { ?d provml:location ?derived . ?s provml:location ?source . }
+        }"""
+    found = {tuple(str(row[k].value) if row.get(k) is not None else None for k in
+                   ("derived", "source", "type", "subtype", "masking", "description"))
+             for row in columns.store.query(query).rows}
+    assert found == {
+        (f"{CLEAN_CUSTOMERS}#id", f"{CUSTOMERS}#id", "DIRECT", "IDENTITY", None, None),
+        (f"{CLEAN_CUSTOMERS}#id", f"{CUSTOMERS}#id", "INDIRECT", "SORT", None, None),
+        (f"{CLEAN_CUSTOMERS}#email_hash", f"{CUSTOMERS}#email", "DIRECT", "TRANSFORMATION", "true", "sha2(email, 256)"),
+        (f"{CLEAN_CUSTOMERS}#email_hash", f"{CUSTOMERS}#status", "INDIRECT", "FILTER", None, None),
+        (f"{REPORT_TABLE}#customer_id", f"{CLEAN_CUSTOMERS}#id", "IDENTITY", None, None, "renamed"),  # the 1.x form
+    }
+    assert check_document(prov_document(columns.store)).violations == []
+
+
+def test_column_lineage_and_impact_print_the_transformation(columns: Project) -> None:
+    upstream = {r["label"]: r.get("transformation")
+                for r in lineage(columns.store, f"{CLEAN_CUSTOMERS}#email_hash", root=columns.root).rows}
+    assert upstream[f"{CUSTOMERS}#email"] == "DIRECT/TRANSFORMATION masking: sha2(email, 256)"
+    assert upstream[f"{CUSTOMERS}#status"] == "INDIRECT/FILTER"
+    downstream = impact(columns.store, f"{CUSTOMERS}#id", root=columns.root)
+    by_label = {r["label"]: r.get("transformation") for r in downstream.rows}
+    assert by_label[f"{CLEAN_CUSTOMERS}#id"] == "DIRECT/IDENTITY; INDIRECT/SORT"
+    assert by_label[f"{REPORT_TABLE}#customer_id"] == "IDENTITY: renamed"
+    printed = str(downstream)
+    assert "TRANSFORMATION" in printed.splitlines()[0] and "DIRECT/IDENTITY; INDIRECT/SORT" in printed
+
+
+def test_column_transformations_label_the_diagram_edges(columns: Project) -> None:
+    source = diagram(columns.store, focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up").source
+    edges = [line for line in source.splitlines() if "->" in line and "wasDerivedFrom" in line]
+    labels = sorted(line.split('label="', 1)[1].split('"', 1)[0] for line in edges)
+    assert labels == ["wasDerivedFrom\\nDIRECT/TRANSFORMATION masking: sha2(e...", "wasDerivedFrom\\nINDIRECT/FILTER"]
+    drawn = svg(columns.store, focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up")  # Graphviz lays it out
+    assert ">INDIRECT/FILTER</text>" in drawn and ">wasDerivedFrom</text>" in drawn
