@@ -4,7 +4,7 @@ its start, end or status; derivations that name their transformations become qua
 from __future__ import annotations
 
 import pytest
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Quad
 
 from provgraph import events as ev
 from provgraph.errors import InvalidEvent
@@ -13,6 +13,7 @@ from provgraph.mapping import event_to_quads
 from provgraph.project import Project
 from provgraph.query.runinfo import describe_run
 from provgraph.validate import check_document
+from provgraph.validate.shapes import check_shapes
 
 PROV = "http://www.w3.org/ns/prov#"
 PROVML = "https://w3id.org/provgraph/provml#"
@@ -102,3 +103,18 @@ def test_a_derivation_object_names_how(derivation: dict, field: str) -> None:
     with pytest.raises(InvalidEvent) as caught:
         _column_event(derivation)
     assert caught.value.field == field
+
+
+def test_the_transformation_shape_holds_for_mapped_events_and_catches_two_types(project: Project) -> None:
+    project.record(_column_event({"source": "t#email", "transformations": [{"type": "DIRECT", "masking": True}]}))
+    assert check_shapes(project.store).ok
+    [row] = project.store.query(f"SELECT ?how WHERE {{ GRAPH ?g {{ ?d <{PROV}qualifiedDerivation> ?how }} }}").rows
+    how = row["how"]
+    graph = NamedNode("https://w3id.org/provgraph/id/graph/hand-made")
+    project.store.add([Quad(how, NamedNode(PROVML + "transformationType"), Literal("INDIRECT"), graph),
+                       Quad(how, NamedNode(PROVML + "masking"), Literal("yes"), graph)])
+    assert sorted((v.constraint, v.records) for v in check_shapes(project.store).violations) == [
+        ("shapes:TransformationShape / masking", (how.value,)),  # two values
+        ("shapes:TransformationShape / masking", (how.value, "yes")),  # not a boolean
+        ("shapes:TransformationShape / type", (how.value,)),  # two types
+    ]
