@@ -310,9 +310,9 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     run, job = _obj(run_event, "run", "run"), _obj(run_event, "job", "job")
     own_id = run_id(_str(run, "runId", "run.runId"))
     event_type = run_event.get("eventType", "OTHER")
+    if not isinstance(event_type, str):
+        raise InvalidEvent("must be a string", "eventType")
     if event_type not in EVENT_TYPES:
-        if not isinstance(event_type, str):
-            raise InvalidEvent("must be a string", "eventType")
         return []
     run_facets = _obj(run, "facets", "run.facets", required=False)
     job_facets = _obj(job, "facets", "job.facets", required=False)
