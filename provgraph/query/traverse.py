@@ -66,7 +66,7 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
     depths = graph.depths(seeds, lambda source: 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1)
     made_by = _generators(graph, rows, direction)
-    how = _transformations(store, graph, direction)
+    how = _transformations(store, graph, rows, direction)
     result_rows = []
     for iri, depth in sorted(depths.items(), key=lambda item: (item[1], _order(rows.get(item[0])))):
         if iri == node.value or iri not in rows:
@@ -102,9 +102,12 @@ def _generators(graph: _Walk, rows: dict[str, dict[str, Any]], direction: str) -
     return made_by
 
 
-def _transformations(store: Store, graph: _Walk, direction: str) -> dict[str, list[str]]:
-    """Node IRI -> the transformations of the derivations that reached it (column lineage)."""
-    known = transformations(store, [NamedNode(iri) for iri in graph.nodes])
+def _transformations(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], direction: str
+                     ) -> dict[str, list[str]]:
+    """Node IRI -> the transformations of the derivations that reached it (column lineage); only artifacts
+    are asked about, as only they are derived."""
+    artifacts = [NamedNode(iri) for iri in graph.nodes if rows.get(iri, {}).get("type") == "artifact"]
+    known = transformations(store, artifacts)
     found: dict[str, list[str]] = {}
     for a, b in graph.edges:
         for text in known.get((b, a) if direction == "impact" else (a, b), ()):
