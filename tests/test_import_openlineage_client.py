@@ -246,8 +246,8 @@ CUSTOMERS, CLEAN_CUSTOMERS, REPORT_TABLE = "hdfs://warehouse/customers", "s3://l
 
 
 def _column_events() -> list[RunEvent]:
-    """A Spark job whose column lineage uses the newer ``transformations`` form, and a job whose 1.x facet
-    gives one ``transformationType`` per output field."""
+    """A Spark job whose column lineage uses the newer ``transformations`` form (with lineage that affects
+    the whole output table), and a job whose 1.x facet gives one ``transformationType`` per output field."""
     def field(namespace: str, name: str, column: str, *how: tuple[str, str | None, bool | None, str | None]
               ) -> column_lineage_dataset.InputField:
         return column_lineage_dataset.InputField(namespace=namespace, name=name, field=column, transformations=[
@@ -260,7 +260,7 @@ def _column_events() -> list[RunEvent]:
         "email_hash": column_lineage_dataset.Fields(inputFields=[
             field(*hdfs, "email", ("DIRECT", "TRANSFORMATION", True, "sha2(email, 256)")),
             field(*hdfs, "status", ("INDIRECT", "FILTER", None, None))]),
-    })
+    }, dataset=[field(*hdfs, "country", ("INDIRECT", "FILTER", None, "country = 'FR'"))])  # the whole table
     legacy = column_lineage_dataset.ColumnLineageDatasetFacet(fields={"customer_id": column_lineage_dataset.Fields(
         inputFields=[column_lineage_dataset.InputField(namespace=lake[0], name=lake[1], field="id")],
         transformationType="IDENTITY", transformationDescription="renamed")})
@@ -306,7 +306,15 @@ def test_column_transformations_answer_a_sparql_query(columns: Project) -> None:
         (f"{CLEAN_CUSTOMERS}#email_hash", f"{CUSTOMERS}#email", "DIRECT", "TRANSFORMATION", "true", "sha2(email, 256)"),
         (f"{CLEAN_CUSTOMERS}#email_hash", f"{CUSTOMERS}#status", "INDIRECT", "FILTER", None, None),
         (f"{REPORT_TABLE}#customer_id", f"{CLEAN_CUSTOMERS}#id", "IDENTITY", None, None, "renamed"),  # the 1.x form
+        (CLEAN_CUSTOMERS, f"{CUSTOMERS}#country", "INDIRECT", "FILTER", None, "country = 'FR'"),  # the whole table
     }
+    derived = f"""PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX provml: <https://w3id.org/provgraph/provml#>
+        SELECT ?source WHERE {{
+          GRAPH ?b {{ ?d prov:wasDerivedFrom ?s }}
+          GRAPH ?shared {{ ?d provml:location "{CLEAN_CUSTOMERS}" . ?s provml:location ?source }} }}"""
+    assert {row["source"].value for row in columns.store.query(derived).rows} == {  # as any output, and the filter
+        CUSTOMERS, *(f"{CUSTOMERS}#{field}" for field in ("id", "email", "status", "country"))}
     assert check_document(prov_document(columns.store)).violations == []
 
 
@@ -321,6 +329,9 @@ def test_column_lineage_and_impact_print_the_transformation(columns: Project) ->
     assert by_label[f"{REPORT_TABLE}#customer_id"] == "IDENTITY: renamed"
     printed = str(downstream)
     assert "TRANSFORMATION" in printed.splitlines()[0] and "DIRECT/IDENTITY; INDIRECT/SORT" in printed
+    table = {r["label"]: r.get("transformation") for r in lineage(columns.store, CLEAN_CUSTOMERS).rows}
+    assert table[f"{CUSTOMERS}#country"] == "INDIRECT/FILTER: country = 'FR'"
+    assert table[CUSTOMERS] is None  # derived from the input table too, no transformation said
 
 
 def test_column_transformations_label_the_diagram_edges(columns: Project) -> None:

@@ -22,8 +22,9 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   derived from the input fields it comes from, which are used, so ``impact``/``lineage`` of ``URI#field``
   follow ordinary derivations. Each derivation carries its transformations (an input field's
   ``transformations``: type, subtype, description, masking; else the 1.x ``transformationType`` and
-  ``transformationDescription``, as written), stored as qualified derivations. The facet's ``fields`` and
-  ``dataset`` (lineage that affects the whole dataset) are kept as an annotation too; ``dataset`` only there.
+  ``transformationDescription``, as written), stored as qualified derivations. The facet's ``dataset``
+  entries (lineage that affects the whole dataset: filters, joins, sorts on input fields) derive the
+  output dataset from those input fields by those transformations. The facet is kept as an annotation.
 - lifecycleStateChange ``DROP``/``TRUNCATE`` of an output -> an ``artifact.invalidate`` of that dataset
   (``OVERWRITE`` and others are a new version, as any output).
 - run annotations keyed by dataset: ``openlineage.schema:URI`` (fields and types),
@@ -177,6 +178,29 @@ def _columns(outputs: list[Any], used: list[dict[str, Any]], notes: dict[str, An
             found.append({"location": f"{uri}#{field}", "name": naming.name(f"{uri}#{field}"), "kind": "features",
                           "role": "column", "derived_from": derived})
     return found
+
+
+def _dataset_lineage(outputs: list[Any], generated: list[dict[str, Any]], used: list[dict[str, Any]]) -> None:
+    """Column lineage that affects a whole output dataset (the facet's ``dataset`` list: a filter, join,
+    sort or grouping on input fields): the dataset is derived from those input fields by those
+    transformations, and from everything else the run used, as any output."""
+    for dataset in outputs:
+        facets = dataset.get("facets") if isinstance(dataset, dict) else None
+        entries = _facet(facets if isinstance(facets, dict) else {}, "columnLineage").get("dataset")
+        how: dict[str, list[dict[str, Any]]] = {}
+        for source in entries if isinstance(entries, list) else ():
+            if isinstance(source, dict) and all(isinstance(source.get(k), str) for k in COLUMN_KEYS):
+                column = f"{dataset_uri(source['namespace'], source['name'])}#{source['field']}"
+                how.setdefault(column, []).extend(_transformations(source, {}))
+        if not how:
+            continue
+        for column in how:
+            if all(a["location"] != column for a in used):
+                used.append({"location": column, "name": naming.name(column), "kind": "features", "role": "column"})
+        uri = dataset_uri(str(dataset.get("namespace")), str(dataset.get("name")))
+        target = next(a for a in generated if a["location"] == uri and "role" not in a)
+        target["derived_from"] = [{"source": a["location"], "transformations": _unique(how[a["location"]])}
+                                  if how.get(a["location"]) else a["location"] for a in used]
 
 
 def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -356,6 +380,7 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     used = [a for i, d in enumerate(inputs) for a in _dataset(d, f"inputs[{i}]", False, annotations)]
     generated = [a for i, d in enumerate(outputs) for a in _dataset(d, f"outputs[{i}]", True, annotations)]
     generated += _columns(outputs, used, annotations)
+    _dataset_lineage(outputs, generated, used)
     event = ev.new_event(
         EVENT_TYPES[event_type], time,
         run=fields, used=used, generated=generated,
