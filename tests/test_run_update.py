@@ -61,6 +61,7 @@ def test_a_run_known_only_from_an_update_shows_no_start(project: Project) -> Non
     info = describe_run(project.store, "etl-1")
     assert (info["status"], info["started"], info["ended"]) == ("running", None, None)
     assert [a["location"] for a in info["generated"]] == ["s3://b/x.csv"]
+    assert check_document(prov_document(project.store)).violations == []
 
 
 def _column_event(*derived_from: object) -> ev.Event:
