@@ -92,7 +92,7 @@ def provgraph(meter: Meter, workspace: str) -> None:
     try:
         project = Project.init(folder / "project")
         project.record_many(events_from_mlflow(uri, ImportOptions(experiment="query")).events)
-        meter.measure("runs-param", lambda _: runs(project.store, params=["n_estimators=100"]) and None,
+        meter.measure("runs-param", lambda _: runs(project.synced_store(), params=["n_estimators=100"]) and None,
                       note=f"runs --param n_estimators=100 over {QUERIED} imported runs")
         project.close()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}

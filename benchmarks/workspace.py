@@ -79,7 +79,7 @@ def _build_store(space: Workspace, events: Iterable[dict[str, Any]]) -> int:
 
     with Project.init(space.project_path) as project:
         project.record_many(events)
-        store = project.store
+        store = project.synced_store()
         space.quads_path.write_bytes(store.dump(RdfFormat.N_QUADS))
         return len(store)
 

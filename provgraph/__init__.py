@@ -10,7 +10,7 @@ Record a step::
         ...
         r.generate("models/rf.pkl", kind="model")
 
-then ask the store: ``provgraph.Project.find().store``.
+then ask the store: ``provgraph.Project.find().synced_store()``.
 """
 
 from __future__ import annotations

@@ -201,7 +201,7 @@ def _report(root: Path, summary: dict[str, Any], say: Any) -> dict[str, Any]:
     out.mkdir(exist_ok=True)
     raw = summary["raw"][0]
     with Project(root) as project:
-        store = project.store
+        store = project.synced_store()
         answer = impact(store, raw)
         models = sorted({row["label"] for row in answer.models})
         deployments = sorted({row["label"] for row in answer.deployments})

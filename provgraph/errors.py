@@ -1,6 +1,6 @@
 """The provgraph exception tree: one root, a few children, translated at every boundary.
 
-Errors from pyoxigraph, rdflib, prov, SPARQLWrapper or the file system are re-raised as one of these
+Errors from pyoxigraph, rdflib, prov, urllib3 (HTTP) or the file system are re-raised as one of these
 (``raise StoreError(msg) from exc``), so callers catch ``ProvgraphError`` and nothing else.
 """
 
@@ -33,6 +33,14 @@ class StoreError(ProvgraphError):
 
 class UnsupportedOperation(StoreError):
     """The store backend does not offer this optional capability."""
+
+
+class Unreachable(StoreError):
+    """A remote store or server cannot be reached, does not answer in time or keeps failing (HTTP 5xx)."""
+
+
+class AccessDenied(StoreError):
+    """A remote store or server refused the credentials (HTTP 401) or the request (HTTP 403)."""
 
 
 class QueryError(ProvgraphError):

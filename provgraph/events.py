@@ -11,6 +11,7 @@ builds one with an id and a timestamp filled in.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -82,15 +83,27 @@ def _path(parts: Any) -> str:
     return text or "(event)"
 
 
-def _check_finite(value: Any, where: list[str | int]) -> None:
+def _check_finite(event: Event) -> None:
+    """Refuse NaN and infinities, which JSON cannot carry (the C encoder checks; the walk names the field)."""
+    try:
+        json.dumps(event, allow_nan=False)
+    except TypeError:
+        return  # not JSON at all: the schema says where
+    except (ValueError, RecursionError) as exc:
+        with contextlib.suppress(RecursionError):  # a structure that contains itself has no field to name
+            _find_infinite(event, [])
+        raise InvalidEvent(f"the event is not JSON: {exc}") from exc
+
+
+def _find_infinite(value: Any, where: list[str | int]) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidEvent(f"{value} is not a finite number; JSON cannot carry it", _path(where))
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_finite(item, [*where, key])
+            _find_infinite(item, [*where, key])
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_finite(item, [*where, index])
+            _find_infinite(item, [*where, index])
 
 
 def validate(event: Any) -> Event:
@@ -103,7 +116,7 @@ def validate(event: Any) -> Event:
     if event.get("schema") not in (None, SCHEMA_VERSION) and isinstance(event.get("schema"), str):
         raise InvalidEvent(f"unsupported schema {event['schema']!r}; this provgraph reads {SCHEMA_VERSION}",
                            "schema")
-    _check_finite(event, [])
+    _check_finite(event)
     try:
         _fast_validator()(event)
     except JsonSchemaValueException as fast_error:

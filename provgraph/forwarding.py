@@ -1,8 +1,9 @@
 """Sending captured events to a provgraph server (``PROVGRAPH_STORE=http://host:port``).
 
-Events are always appended to the local journal first; :func:`forward` then posts the entries the
-server has not acknowledged (JSON Lines to ``POST /api/events``, bearer token from ``PROVGRAPH_TOKEN``)
-and moves a watermark past each acknowledged batch. When the server is unreachable the events simply
+Events are always appended to the local journal first; a journal cursor (:mod:`provgraph.cursor`)
+then hands the entries the server has not acknowledged to a :class:`ServerSink`, which posts them (JSON
+Lines to ``POST /api/events``, bearer token from ``PROVGRAPH_TOKEN``), and moves its watermark past
+each acknowledged batch. When the server is unreachable the events simply
 stay in the journal (the spool) and go out with the next record or ``provgraph sync``. A batch whose
 answer was lost is sent again; the server skips event ids it already has, so each event is stored
 exactly once.
@@ -10,21 +11,18 @@ exactly once.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import urllib.error
-import urllib.request
-from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
-from .errors import JournalError, StoreError
-from .journal import GENESIS, Entry, Journal, replace_json
+from .journal import Entry
+from .store.http import HttpClient, bearer
 
 SERVER_SCHEMES = ("http://", "https://")
 TOKEN_ENV = "PROVGRAPH_TOKEN"
 BATCH = 500  # events per request
 TIMEOUT_S = 10.0
+HINTS = {401: f"set ${TOKEN_ENV} to a writer's token"}
 
 
 def is_server_url(uri: str) -> bool:
@@ -38,69 +36,23 @@ def server_view(url: str) -> str:
     return f"sparql+{base}?query=sparql&update=sparql&store=none&token_env={TOKEN_ENV}"
 
 
-def _read_mark(path: Path) -> tuple[int, str]:
-    if not path.exists():
-        return 0, GENESIS
-    mark = json.loads(path.read_text())
-    return int(mark["offset"]), str(mark["hash"])
+class ServerSink:
+    """Journal entries posted to the provgraph server at ``url``, :data:`BATCH` per request, over one
+    kept-alive connection; a failure is one :class:`StoreError` line and the entries stay in the journal."""
 
+    batch = BATCH
+    diverged = "the journal no longer matches what was forwarded to the server; run 'provgraph verify'"
 
-def _write_mark(path: Path, entry: Entry) -> None:
-    replace_json(path, {"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset})
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url.rstrip("/") + "/api/events"
+        token = token if token is not None else os.environ.get(TOKEN_ENV)
+        self.client = HttpClient(authorization=bearer(token), retries=0, timeout=TIMEOUT_S, hints=HINTS)
 
+    def take(self, entries: list[Entry]) -> list[dict[str, Any]]:
+        """Post ``entries``; the server records each event id once, so a batch sent twice is harmless."""
+        body = "".join(json.dumps(e.event, ensure_ascii=False, allow_nan=False) + "\n" for e in entries).encode()
+        self.client.request("POST", self.url, body=body, headers={"Content-Type": "application/x-ndjson"})
+        return []
 
-def _post(url: str, batch: list[Entry], token: str | None) -> None:
-    body = "".join(json.dumps(e.event, ensure_ascii=False, allow_nan=False) + "\n" for e in batch).encode()
-    request = urllib.request.Request(url.rstrip("/") + "/api/events", data=body, method="POST",
-                                     headers={"Content-Type": "application/x-ndjson"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", "")
-        except (ValueError, AttributeError, OSError):
-            message = ""
-        raise StoreError(f"the provgraph server at {url} refused {len(batch)} event(s): "
-                         f"HTTP {exc.code} {message or exc.reason}") from exc
-    except (OSError, ValueError) as exc:  # URLError, connection refused, time-out, bad URL
-        reason = getattr(exc, "reason", exc)
-        raise StoreError(f"the provgraph server at {url} is unreachable: {reason}") from exc
-
-
-def forward(url: str, journal: Journal, mark_path: Path, progress: Callable[[int], object] | None = None,
-            token: str | None = None) -> int:
-    """Post the journal entries after the watermark at ``mark_path`` to the server at ``url``.
-
-    Returns how many were acknowledged; raises :class:`StoreError` (after moving the watermark past
-    what did go through) when the server is unreachable or refuses a batch.
-    """
-    token = token if token is not None else os.environ.get(TOKEN_ENV)
-    mark_path.parent.mkdir(parents=True, exist_ok=True)
-    sent = 0
-    with open(mark_path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        offset, head = _read_mark(mark_path)
-        if journal.hash_ending_at(offset) != head:
-            raise JournalError("the journal no longer matches what was forwarded to the server; "
-                               "run 'provgraph verify'")
-        batch: list[Entry] = []
-        for entry in journal.entries(offset):
-            batch.append(entry)
-            if len(batch) >= BATCH:
-                sent += _send(url, batch, token, mark_path, progress)
-                batch = []
-        if batch:
-            sent += _send(url, batch, token, mark_path, progress)
-    return sent
-
-
-def _send(url: str, batch: list[Entry], token: str | None, mark_path: Path,
-          progress: Callable[[int], object] | None) -> int:
-    _post(url, batch, token)
-    _write_mark(mark_path, batch[-1])
-    if progress:
-        progress(len(batch))
-    return len(batch)
+    def close(self) -> None:
+        self.client.close()

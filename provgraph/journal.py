@@ -22,7 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -195,9 +195,8 @@ class Journal:
     def recorded_head(self) -> Head | None:
         """The head written by the last append (``None`` for a journal from before heads existed)."""
         try:
-            return Head.from_dict(json.loads(self.head_path.read_text()), str(self.head_path))
-        except FileNotFoundError:
-            return None
+            record = read_record(self.head_path)
+            return None if record is None else Head.from_dict(record, str(self.head_path))
         except (OSError, ValueError) as exc:
             raise JournalError(f"{self.head_path} is unreadable: {exc}") from exc
 
@@ -229,7 +228,7 @@ class Journal:
     def _write_head(self, head: Head) -> None:
         if self.signer:
             head = self.signer.sign(head)
-        replace_json(self.head_path, head.as_dict())
+        append_record(self.head_path, head.as_dict())
 
     def _check_against_head(self, f: BinaryIO) -> None:
         """Refuse to append to a journal that lost or changed entries its head acknowledged."""
@@ -277,12 +276,14 @@ class Journal:
         """Validate and durably append one event; returns its entry once it is on disk."""
         return self.append_many([event])[0]
 
-    def append_many(self, events: Iterable[ev.Event]) -> list[Entry]:
-        """Validate every event first, then append them all under one lock and one fsync.
+    def append_many(self, events: Iterable[ev.Event],
+                    check: Callable[[Any], ev.Event] = ev.validate) -> list[Entry]:
+        """Check every event first (``check`` raises :class:`InvalidEvent`; by default it validates),
+        then append them all under one lock and one fsync.
 
         If any event is invalid nothing is written.
         """
-        batch = [ev.validate(e) for e in events]
+        batch = [check(e) for e in events]
         entries: list[Entry] = []
         if not batch:
             return entries
@@ -443,7 +444,48 @@ class Journal:
 
 def replace_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON to ``path`` in one step (a temporary file renamed over it), so a reader
-    sees the old content or the new, never half of it: journal heads and store watermarks."""
+    sees the old content or the new, never half of it: configs and what a store is."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data) + "\n")
     os.replace(tmp, path)
+
+
+#: A record file is rewritten to its last line once it grows past this many bytes.
+RECORD_BYTES = 65536
+
+
+def append_record(path: Path, data: dict[str, Any]) -> None:
+    """Save ``data`` as the new state of a record that changes often (the journal's head, a watermark):
+    one JSON line appended to ``path``, whose last complete line is the record (see :func:`read_record`).
+    An append costs microseconds where a rename costs milliseconds; a line torn by a crash is ignored
+    and leaves the previous state, which is always safe for a head or a watermark (it lags)."""
+    line = (json.dumps(data) + "\n").encode()
+    with open(path, "ab") as handle:
+        if handle.tell() + len(line) > RECORD_BYTES:
+            replace_json(path, data)
+            return
+        handle.write(line)
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """The record saved by :func:`append_record` (or :func:`replace_json`): the last complete line of
+    ``path``; ``None`` when there is none. :class:`ValueError` when that line is not a JSON object."""
+    try:
+        with open(path, "rb") as handle:
+            size, block = handle.seek(0, os.SEEK_END), 8192
+            while True:  # read back until the tail holds the whole last line
+                start = max(0, size - block)
+                handle.seek(start)
+                tail = handle.read()
+                if start == 0 or tail.count(b"\n") >= 2:
+                    break
+                block *= 4
+    except FileNotFoundError:
+        return None
+    lines = tail.split(b"\n")[:-1]  # what follows the last newline is torn
+    if not lines or not lines[-1].strip():
+        return None
+    loaded = json.loads(lines[-1])
+    if not isinstance(loaded, dict):
+        raise ValueError("not a JSON object")
+    return loaded

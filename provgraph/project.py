@@ -1,14 +1,14 @@
 """A project: the ``.provgraph/`` folder holding the journal, and the store the journal feeds.
 
 Recording appends to the journal only (so many processes can record at once); the store catches up
-from the journal whenever it is opened or queried (:meth:`Project.sync`), exactly as if the events had
-been applied one by one. A per-store watermark remembers how far the store has caught up; ingest is
-idempotent, so a crash between the store write and the watermark write only causes a harmless replay.
+when asked (:meth:`Project.sync`; readers take :meth:`Project.synced_store`), exactly as if the events
+had been applied one by one. A journal cursor (:mod:`provgraph.cursor`) remembers how far the store has
+caught up; ingest is idempotent, so a crash between the store write and the watermark write only causes
+a harmless replay.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,14 +26,15 @@ from pyoxigraph import Quad
 
 from . import events as ev
 from .admission import admit, problem
+from .cursor import Cursor
 from .errors import JournalError, ProvgraphError, StoreError
-from .forwarding import forward, is_server_url, server_view
+from .forwarding import ServerSink, is_server_url, server_view
 from .gitinfo import git_remote
-from .journal import GENESIS, Entry, Head, Journal, Verification, replace_json
+from .journal import Entry, Head, Journal, Verification, read_record, replace_json
 from .mapping import Mapper
 from .query.versions import latest_version
 from .store import BULK_LOAD, DURABLE, Store, open_store
-from .vocab import slug
+from .vocab import remote_namespace, slug
 
 DIRNAME = ".provgraph"
 STORE_DIR = "store"  # the embedded store's folder inside .provgraph/
@@ -46,11 +48,58 @@ _ADMISSION = Mapper()
 _ADMISSION_LOCK = threading.Lock()
 
 
-def _admitted(event: ev.Event) -> list[Quad]:
+def admitted(event: Any) -> ev.Event:
+    """``event`` if it is valid and maps to quads (:func:`admit` with the process-wide mapping)."""
+    return admit(event, admission_quads)
+
+
+def admission_quads(event: ev.Event) -> list[Quad]:
+    """``event``'s quads from the process-wide admission mapping (what :func:`admit` is given)."""
     with _ADMISSION_LOCK:
         quads = _ADMISSION.map(event)
         _ADMISSION.commit()
         return quads
+
+
+class StoreSink:
+    """Journal entries mapped to quads and added to ``store``, :data:`SYNC_BATCH` per write."""
+
+    diverged = ("the journal no longer matches what the store was built from; "
+                "run 'provgraph verify', then 'provgraph rebuild'")
+
+    def __init__(self, store: Store, mapper: Mapper) -> None:
+        self.store, self.mapper = store, mapper
+        self.batch = SYNC_BATCH
+
+    def take(self, entries: list[Entry]) -> list[dict[str, Any]]:
+        """Map and add ``entries``; an entry that cannot be mapped (journaled before admission checked
+        the mapping) is skipped and returned."""
+        quads: list[Quad] = []
+        skipped = []
+        for entry in entries:
+            try:
+                quads += self.mapper.map(entry.event)
+            except Exception as exc:
+                why = problem(exc)
+                log.warning("journal entry %d (event %s) cannot be applied to the store and is skipped: %s",
+                            entry.seq, entry.event.get("id"), why)
+                skipped.append({"seq": entry.seq, "id": entry.event.get("id"), "problem": why})
+        self.write(quads)
+        return skipped
+
+    def write(self, quads: list[Quad]) -> None:
+        """Add ``quads`` (mapped by :attr:`mapper`) to the store; the mapper keeps what it wrote only if
+        the store took it. A bulk load is not one transaction, but the watermark only moves after it
+        and a replay adds nothing twice, so a crash half-way is repaired by the next sync."""
+        try:
+            if len(quads) >= BULK_QUADS and BULK_LOAD in self.store.capabilities:
+                self.store.bulk_add(quads)
+            else:
+                self.store.add(quads)
+        except BaseException:
+            self.mapper.rollback()
+            raise
+        self.mapper.commit()
 
 
 class Project:
@@ -63,7 +112,7 @@ class Project:
         self.store_uri = store_uri or os.environ.get("PROVGRAPH_STORE") or self._configured_store()
         self._store: Store | None = None
         self._synced_size = -1
-        self._volatile_mark: dict[str, Any] | None = None  # watermark of a store that dies with us
+        self._position: Cursor | None = None
         self._mapping: tuple[Store, Mapper] | None = None
         self._checked = False  # whether the store's layout and journal were checked
 
@@ -103,7 +152,9 @@ class Project:
             return cls.init(here)
         raise ProvgraphError(f"no provgraph project in {here} or its parents; run 'provgraph init' first")
 
+    @cached_property
     def _config(self) -> dict[str, str]:
+        """``.provgraph/config.json``, read once."""
         config = self.dir / "config.json"
         if not config.exists():
             return {}
@@ -117,16 +168,31 @@ class Project:
 
     def _configured_store(self) -> str:
         """The configured store URI; an embedded store's relative path is relative to ``.provgraph/``."""
-        uri = self._config().get("store", f"oxigraph:{STORE_DIR}")
+        uri = self._config.get("store", f"oxigraph:{STORE_DIR}")
         path = uri.removeprefix("oxigraph:") if uri.startswith("oxigraph:") and "://" not in uri else None
         if path is not None and not Path(path).is_absolute():
             return f"oxigraph:{self.dir / path}"
         return uri
 
-    @property
+    @cached_property
     def namespace(self) -> str:
-        """The project namespace relative locations belong to (``PROVGRAPH_NAMESPACE`` overrides)."""
-        return os.environ.get("PROVGRAPH_NAMESPACE") or self._config().get("namespace") or default_namespace(self.root)
+        """The project namespace relative locations belong to (``PROVGRAPH_NAMESPACE`` overrides).
+
+        A config written before namespaces existed gets one now, saved, so every later process agrees."""
+        chosen = os.environ.get("PROVGRAPH_NAMESPACE") or self._config.get("namespace")
+        if chosen:
+            return chosen
+        chosen = default_namespace(self.root)
+        if (self.dir / "config.json").exists():
+            replace_json(self.dir / "config.json", {**self._config, "namespace": chosen})
+        return chosen
+
+    def scoped(self, event: ev.Event) -> ev.Event:
+        """``event`` with this project's namespace when it names locations and has none of its own."""
+        if (not isinstance(event, dict) or "namespace" in event
+                or event.get("type") not in ("run.start", "run.update", "run.end", "artifact.invalidate")):
+            return event  # (an event that is not even an object is refused by admission)
+        return {**event, "namespace": self.namespace}
 
     # -- recording --------------------------------------------------------------------------------
     def record(self, event: ev.Event) -> Entry:
@@ -139,62 +205,66 @@ class Project:
         An open store catches up at once; if it cannot be reached (a remote endpoint that is down),
         the events wait in the journal and the next :meth:`sync` replays them.
         """
-        namespace = self.namespace
-        entries = self.journal.append_many([
-            admit({**event, "namespace": namespace} if _scoped(event) and "namespace" not in event else event,
-                  _admitted)
-            for event in events])
-        if self._store is not None or is_server_url(self.store_uri):
+        scoped = [self.scoped(event) for event in events]
+        sink = self._open_sink()
+        mapped: list[Quad] = []
+        if sink is None:
+            entries = self.journal.append_many(scoped, admitted)
+        else:  # admission maps with the store's own mapper, and what it mapped is applied as is
             try:
+                entries = self.journal.append_many(
+                    scoped, lambda event: admit(event, lambda e: _kept(sink.mapper.map(e), mapped)))
+            except BaseException:
+                sink.mapper.rollback()
+                raise
+        try:
+            applied = sink is not None and self._cursor().apply(sink, entries, mapped)
+            if not applied and (self._store is not None or is_server_url(self.store_uri)):
                 self.sync()
-            except StoreError as exc:
-                log.warning("%d event(s) wait in the journal until the store is reachable: %s",
-                            self.pending(), exc)
+        except StoreError as exc:
+            log.warning("%d event(s) wait in the journal until the store is reachable: %s", self.pending(), exc)
         return entries
+
+    def _open_sink(self) -> StoreSink | None:
+        """The store sink when the store is open in this process and has caught up with the journal."""
+        if self._store is None or is_server_url(self.store_uri):
+            return None
+        try:
+            self.sync()
+        except StoreError:
+            return None
+        return StoreSink(self._store, self._mapper(self._store))
 
     # -- the store --------------------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        """The store, opened on first use and caught up with the journal on every access.
+        """The store as it stands, opened on first use (nothing is applied: see :meth:`synced_store`).
 
         For a provgraph server (``http(s)://``) it is a read-only view of the server's SPARQL endpoint.
         """
         if self._store is None:
             server = is_server_url(self.store_uri)
             self._store = open_store(server_view(self.store_uri) if server else self.store_uri)
-        self.sync()
         return self._store
 
-    def _watermark_path(self) -> Path:
-        """One watermark per store, named after its URI without credentials."""
-        return self.dir / "sync" / f"{slug(re.sub(r'//[^/@]*@', '//', self.store_uri))}.json"
+    def synced_store(self) -> Store:
+        """The store after :meth:`sync`: what readers ask, so answers include every recorded event."""
+        self.sync()
+        return self.store
 
-    def _volatile(self) -> bool:
-        """A store that does not outlive the process (``memory:``) keeps its watermark in memory too,
-        or the next process would take its fresh, empty store for one that has caught up."""
-        return self._store is not None and DURABLE not in self._store.capabilities
-
-    def _read_watermark(self) -> dict[str, Any]:
-        if self._volatile():
-            return self._volatile_mark or {"seq": -1, "hash": GENESIS, "offset": 0}
-        path = self._watermark_path()
-        if not path.exists():
-            return {"seq": -1, "hash": GENESIS, "offset": 0}
-        loaded: dict[str, Any] = json.loads(path.read_text())
-        return loaded
+    def _cursor(self) -> Cursor:
+        """Where the store stands in the journal: one watermark per store, named after its URI without
+        credentials; a store that dies with the process (``memory:``) keeps it in memory, or the next
+        process would take its fresh, empty store for one that has caught up."""
+        volatile = self._store is not None and DURABLE not in self._store.capabilities
+        if self._position is None or (self._position.path is None) != volatile:
+            name = f"{slug(re.sub(r'//[^/@]*@', '//', self.store_uri))}.json"
+            self._position = Cursor(self.journal, None if volatile else self.dir / "sync" / name)
+        return self._position
 
     def pending(self) -> int:
         """How many journal entries the store has not seen yet."""
-        return sum(1 for _ in self.journal.entries(int(self._read_watermark()["offset"])))
-
-    def _write_watermark(self, entry: Entry, skipped: list[dict[str, Any]]) -> None:
-        mark: dict[str, Any] = {"seq": entry.seq, "hash": entry.hash, "offset": entry.end_offset}
-        if skipped:
-            mark["skipped"] = skipped
-        if self._volatile():
-            self._volatile_mark = mark
-            return
-        replace_json(self._watermark_path(), mark)
+        return self._cursor().pending()
 
     def sync(self, progress: Callable[[int], object] | None = None) -> int:
         """Apply journal entries the store has not seen yet; returns how many were applied.
@@ -203,65 +273,21 @@ class Project:
         (``http(s)://``), the entries are forwarded to it instead (see :mod:`provgraph.forwarding`).
         """
         if is_server_url(self.store_uri):
-            return forward(self.store_uri, self.journal, self._watermark_path(), progress)
-        if self._store is None:
-            self._store = open_store(self.store_uri)
-        store = self._store
+            sink = ServerSink(self.store_uri)
+            try:
+                return self._cursor().feed(sink, progress)
+            finally:
+                sink.close()
+        store = self.store
         size = self.journal.path.stat().st_size if self.journal.path.exists() else 0
         if size == self._synced_size:
             return 0
         if not self._checked:
             check_layout(store, self.store_uri, self.journal.genesis())
             self._checked = True
-        (self.dir / "sync").mkdir(parents=True, exist_ok=True)
-        applied = 0
-        with open(self._watermark_path().with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            mark = self._read_watermark()
-            if self.journal.hash_ending_at(int(mark["offset"])) != mark["hash"]:
-                raise JournalError(
-                    "the journal no longer matches what the store was built from; "
-                    "run 'provgraph verify', then 'provgraph rebuild'"
-                )
-            skipped: list[dict[str, Any]] = list(mark.get("skipped", ()))
-            batch: list[Entry] = []
-            for entry in self.journal.entries(int(mark["offset"])):
-                batch.append(entry)
-                if len(batch) >= SYNC_BATCH:
-                    applied += self._apply(store, batch, skipped, progress)
-                    batch = []
-            if batch:
-                applied += self._apply(store, batch, skipped, progress)
+        applied = self._cursor().feed(StoreSink(store, self._mapper(store)), progress)
         self._synced_size = size
         return applied
-
-    def _apply(self, store: Store, batch: list[Entry], skipped: list[dict[str, Any]],
-               progress: Callable[[int], object] | None) -> int:
-        mapper = self._mapper(store)
-        quads = []
-        for entry in batch:
-            try:
-                quads += mapper.map(entry.event)
-            except Exception as exc:  # an entry journaled before admission checked the mapping
-                why = problem(exc)
-                log.warning("journal entry %d (event %s) cannot be applied to the store and is skipped: %s",
-                            entry.seq, entry.event.get("id"), why)
-                skipped.append({"seq": entry.seq, "id": entry.event.get("id"), "problem": why})
-        # A bulk load is not one transaction, but the watermark only moves after it and a replay
-        # adds nothing twice, so a crash half-way is repaired by the next sync.
-        try:
-            if len(quads) >= BULK_QUADS and BULK_LOAD in store.capabilities:
-                store.bulk_add(quads)
-            else:
-                store.add(quads)
-        except BaseException:
-            mapper.rollback()
-            raise
-        mapper.commit()
-        self._write_watermark(batch[-1], skipped)
-        if progress:
-            progress(len(batch))
-        return len(batch)
 
     def _mapper(self, store: Store) -> Mapper:
         """The mapper for ``store``, which asks it for the latest version of digest-less uses."""
@@ -277,22 +303,21 @@ class Project:
         mark_rebuilt(self.store_uri)
         self._mapping = None
         self._checked = False
-        self._watermark_path().unlink(missing_ok=True)
-        self._volatile_mark = None
+        self._cursor().reset()
         self._synced_size = -1
         return self.sync(progress)
 
     def verify(self, heads: Iterable[tuple[str, Head]] = ()) -> Verification:
         """Re-check the journal's hash chain against its head, each store's watermark and ``heads``;
         report the entries the store skipped because they cannot be applied."""
-        marks = [] if self._volatile() else sorted((self.dir / "sync").glob("*.json"))
+        marks = [] if self._cursor().path is None else sorted((self.dir / "sync").glob("*.json"))
         try:
-            anchors = [(f"the store watermark {path.name}", Head.from_dict(json.loads(path.read_text()), str(path)))
+            anchors = [(f"the store watermark {path.name}", Head.from_dict(read_record(path), str(path)))
                        for path in marks]
         except (OSError, ValueError) as exc:
             raise JournalError(f"a store watermark in {self.dir / 'sync'} is unreadable: {exc}") from exc
         result = self.journal.verify([*anchors, *heads])
-        skipped = self._read_watermark().get("skipped", ())
+        skipped = self._cursor().mark().get("skipped", ())
         return replace(result, unapplied=tuple(skipped)) if skipped else result
 
     def close(self) -> None:
@@ -313,8 +338,7 @@ def default_namespace(root: Path) -> str:
     """A project's namespace: its git remote (``github.com_org_repo``) when it has one, else a new id."""
     remote = git_remote(root)
     if remote:
-        plain = re.sub(r"^[a-z+]+://|\.git$|^git@", "", remote).replace(":", "/")
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", plain).strip("._-")[:128] or "project"
+        return remote_namespace(remote)
     return f"project-{uuid.uuid4().hex[:16]}"
 
 
@@ -371,6 +395,6 @@ def _read_meta(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
-def _scoped(event: ev.Event) -> bool:
-    """Whether an event names locations that belong to a project (a run or an invalidation)."""
-    return event.get("type") in ("run.start", "run.update", "run.end", "artifact.invalidate")
+def _kept(quads: list[Quad], into: list[Quad]) -> list[Quad]:
+    into += quads
+    return quads

@@ -27,18 +27,16 @@ class Namespace:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self._terms: dict[str, NamedNode] = {}
 
     def __getattr__(self, local: str) -> NamedNode:
+        """Called once per term: the term is then kept as an attribute, which Python finds directly."""
         if local.startswith("__"):
             raise AttributeError(local)
-        term = self._terms.get(local)
-        if term is None:
-            term = self._terms[local] = NamedNode(self.base + local)
+        term = self.__dict__[local] = NamedNode(self.base + local)
         return term
 
     def __getitem__(self, local: str) -> NamedNode:
-        return self.__getattr__(local)
+        return getattr(self, local)
 
 
 class CheckedNamespace(Namespace):
@@ -57,12 +55,9 @@ class CheckedNamespace(Namespace):
     def __getattr__(self, local: str) -> NamedNode:
         if local.startswith("_"):
             raise AttributeError(local)
-        term = self._terms.get(local)
-        if term is None:
-            if local not in self.terms:
-                raise AttributeError(f"{local!r} is not defined in {self._file}")
-            term = self._terms[local] = NamedNode(self.base + local)
-        return term
+        if local not in self.terms:
+            raise AttributeError(f"{local!r} is not defined in {self._file}")
+        return super().__getattr__(local)
 
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
@@ -86,6 +81,16 @@ PREFIXES = {
 }
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def remote_namespace(remote: str) -> str:
+    """The namespace of a project known by its git remote, the same for every clone and every tool
+    that reads it (capture, the DVC importer): ``https://github.com/org/repo.git`` and
+    ``git@github.com:org/repo.git`` are both ``github.com_org_repo``."""
+    plain = re.sub(r"^[a-z+]+://", "", remote.strip())
+    plain = re.sub(r"^[^/@]*@", "", plain)  # a user name (git@) or credentials (user:token@) are not kept
+    plain = re.sub(r"\.git/?$", "", plain).replace(":", "/")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", plain).strip("._-")[:128] or "project"
 
 
 def slug(text: str) -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from servers import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -27,21 +26,22 @@ class Chromium:
     def __init__(self, profile: Path, width: int = 1280, height: int = 900) -> None:
         import websocket
 
-        port = free_port()
         self.process = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--hide-scrollbars", f"--user-data-dir={profile}", f"--remote-debugging-port={port}", "about:blank"],
+             "--hide-scrollbars", f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         target = None
+        active = profile / "DevToolsActivePort"  # the port Chromium chose, written once it listens
         while target is None:
             if time.monotonic() > deadline:
                 raise RuntimeError("chromium did not open its DevTools port")
             try:
+                port = int(active.read_text().split()[0])
                 pages = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=2).json()
                 target = next((p for p in pages if p.get("type") == "page"), None)
-            except httpx.HTTPError:
+            except (OSError, ValueError, IndexError, httpx.HTTPError):  # not written yet, or not listening yet
                 time.sleep(0.1)
         self.socket = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=60,
                                                   suppress_origin=True)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a store per backend (the contract suite runs on each) and a fresh project."""
+"""Shared fixtures (shared helpers live in helpers.py): a store per backend, for the contract suite, and a
+fresh project."""
 
 from __future__ import annotations
 
@@ -6,19 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import OxigraphServer, VirtuosoServer
+from helpers import BACKENDS, open_backend
+from servers import OxigraphServer, VirtuosoServer, port_of, refused_port
 
 from provgraph.project import Project
-from provgraph.store import Store, open_store
-
-ROOT = Path(__file__).resolve().parent.parent
-TESTDATA = ROOT.parent / "shared" / "testdata"
-
-#: Store backends every contract test runs against; "remote" opens a real SPARQL server on loopback.
-BACKENDS = ["memory", "oxigraph", "remote"]
-#: The contract suite also runs on Virtuoso, behind the ``virtuoso`` marker.
-CONTRACT_BACKENDS = [*BACKENDS, pytest.param("virtuoso", marks=pytest.mark.virtuoso)]
-SERVER_FIXTURES = {"remote": "oxigraph_server", "virtuoso": "virtuoso_server"}
+from provgraph.store import Store
 
 
 @pytest.fixture(scope="session")
@@ -38,18 +31,11 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuo
     server.stop()
 
 
-def open_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
-    """An empty store of backend ``name``."""
-    if name == "memory":
-        return open_store("memory:")
-    if name == "oxigraph":
-        return open_store(f"oxigraph:{tmp_path / 'store'}")
-    if name in SERVER_FIXTURES:
-        server: OxigraphServer | VirtuosoServer = request.getfixturevalue(SERVER_FIXTURES[name])
-        remote = open_store(server.store_uri)
-        remote.clear()
-        return remote
-    raise ValueError(name)
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test (bound, never listening, so nobody takes it)."""
+    with refused_port() as sock:
+        yield port_of(sock)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from servers import HOST, free_port, stop_process, wait_until_ready
+from servers import ProvgraphServer
 
 TIME = "2026-01-01T00:00:00Z"
 BAD_IRIS = ["x:foo bar", "x:<script>", "a:%zz", "http://[zz/", "http://[::1/x", "a:%", "a:%g1", "x:a\tb", "urn:a b",
@@ -212,13 +211,8 @@ def ids(cases: list[tuple[str, Any]]) -> list[str]:
 
 @contextmanager
 def serve(folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
-    """A real ``provgraph serve`` process over ``folder`` on a free loopback port, and a client for it."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(folder), "serve", "--port", str(port),
-                                "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_ready(f"http://{HOST}:{port}/api/health", process=process)
-        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=120) as http:
-            yield process, http
-    finally:
-        stop_process(process, 10)
+    """A real ``provgraph serve`` process over ``folder`` on a loopback port, and a client for it."""
+    with ProvgraphServer(folder, "--log-level", "warning") as server, \
+            httpx.Client(base_url=server.url, timeout=120) as http:
+        assert server.process is not None
+        yield server.process, http

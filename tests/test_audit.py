@@ -73,8 +73,8 @@ def test_bundled_prov_json_is_the_lineage_document(bundle: Path, project: Projec
 
     with zipfile.ZipFile(bundle) as archive:
         doc = prov.read(io.BytesIO(archive.read("lineage.json")), format="json")
-    nodes = lineage(project.store, "models/m.pkl", root=project.root).nodes
-    assert doc == prov_document(project.store, nodes=nodes)
+    nodes = lineage(project.synced_store(), "models/m.pkl", root=project.root).nodes
+    assert doc == prov_document(project.synced_store(), nodes=nodes)
     assert {b.identifier.localpart for b in doc.bundles} == {PREP, TRAIN}
 
 
@@ -104,7 +104,7 @@ def test_tampering_is_detected(bundle: Path, change: dict[str, bytes | None], pr
 
 def test_a_broken_journal_refuses_an_audit(project: Project, tmp_path: Path) -> None:
     project.record_many(sample_events())
-    project.store  # noqa: B018 - sync the store before the journal is damaged
+    project.sync()  # before the journal is damaged
     lines = project.journal.path.read_text().splitlines()
     entry = json.loads(lines[1])
     entry["event"]["run"]["status"] = "failed"

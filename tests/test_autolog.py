@@ -105,7 +105,7 @@ def test_dataframe_fingerprint_is_stable_across_processes_and_identical_frames_a
     used = [a for e in _ends(project) for a in e["used"]]
     assert used[0]["sha256"] == used[1]["sha256"] == runs[0].strip()
     assert used[2]["sha256"] != used[0]["sha256"] and "fingerprint:pandas" in used[0]["labels"]
-    versions = project.store.query("""
+    versions = project.synced_store().query("""
         PREFIX prov: <http://www.w3.org/ns/prov#>
         PREFIX provml: <https://w3id.org/provgraph/provml#>
         SELECT DISTINCT ?v WHERE { ?run prov:used ?v . ?v provml:location "features" }""")

@@ -37,7 +37,7 @@ def test_a_run_records_real_hashes_sizes_params_metrics_and_times(project: Proje
     used = end["used"][0]
     assert used["sha256"] == hashlib.sha256(raw.read_bytes()).hexdigest()
     assert used["size"] == 12 and used["location"] == "raw.csv" and used["labels"] == ["pii"]
-    info = describe_run(project.store, r.id)
+    info = describe_run(project.synced_store(), r.id)
     assert info["status"] == "completed" and info["kind"] == "Cleaning"
     assert info["params"] == {"dropna": True}
     assert info["metrics"] == {"rows": 1, "loss": 0.4}
@@ -49,7 +49,7 @@ def test_a_run_records_real_hashes_sizes_params_metrics_and_times(project: Proje
 def test_a_failing_block_records_a_failed_run_and_reraises(project: Project) -> None:
     with pytest.raises(ZeroDivisionError), provgraph.run("train", kind="training", project=project) as r:
         1 / 0  # noqa: B018
-    info = describe_run(project.store, r.id)
+    info = describe_run(project.synced_store(), r.id)
     assert info["status"] == "failed"
     assert info["error"] == {"type": "ZeroDivisionError", "message": "division by zero"}
 
@@ -64,8 +64,8 @@ def test_nested_runs_keep_their_parent_and_the_decorator_records_a_run(project: 
     with provgraph.run("pipeline", kind="pipeline", project=project) as outer:
         inner_id = featurize()
     assert provgraph.current_run() is None
-    assert describe_run(project.store, inner_id)["parent"] == outer.id
-    assert describe_run(project.store, outer.id)["parent"] is None
+    assert describe_run(project.synced_store(), inner_id)["parent"] == outer.id
+    assert describe_run(project.synced_store(), outer.id)["parent"] is None
 
 
 def test_missing_file_and_bad_kind_are_clear_errors(project: Project) -> None:
@@ -141,7 +141,7 @@ def test_git_commit_branch_and_dirty_state_are_captured(project: Project, tmp_pa
     with provgraph.run("train", kind="training", project=project) as r2:
         pass
     assert events_of(project, r2.id)[0]["code"]["git"]["dirty"] is True
-    assert describe_run(project.store, r2.id)["code"]["dirty"] is True
+    assert describe_run(project.synced_store(), r2.id)["code"]["dirty"] is True
     clear_cache()
 
 
@@ -153,4 +153,4 @@ def test_seed_sets_the_generator_and_is_recorded(project: Project) -> None:
         drawn = random.random()
     random.seed(7)
     assert drawn == random.random()
-    assert describe_run(project.store, r.id)["seeds"]["python"] == 7
+    assert describe_run(project.synced_store(), r.id)["seeds"]["python"] == 7

@@ -61,12 +61,12 @@ def test_the_usual_prefixes_are_predefined(recorded: Project, capsys: pytest.Cap
     assert code == 0
     assert [row["r"] for row in json.loads(out)] == [f"https://w3id.org/provgraph/id/run/{recorded.train_id}"]
     with Project.find(recorded.root) as project:  # the README's Python example
-        answer = sparql(project.store, "SELECT ?r WHERE { ?r a provml:Training }")
+        answer = sparql(project.synced_store(), "SELECT ?r WHERE { ?r a provml:Training }")
         assert [row["r"].value for row in answer] == [f"https://w3id.org/provgraph/id/run/{recorded.train_id}"]
-        named = sparql(project.store, f"ASK {{ run:{recorded.train_id} a prov:Activity }}")
+        named = sparql(project.synced_store(), f"ASK {{ run:{recorded.train_id} a prov:Activity }}")
         assert named is True
         # a query declaring a prefix itself keeps its own meaning
-        own = sparql(project.store, "PREFIX prov: <urn:other#> ASK { ?r a prov:Activity }")
+        own = sparql(project.synced_store(), "PREFIX prov: <urn:other#> ASK { ?r a prov:Activity }")
         assert own is False
 
 
@@ -77,7 +77,7 @@ def test_a_syntax_error_is_one_line_with_its_position(recorded: Project, capsys:
     assert err.startswith("provgraph: error: invalid SPARQL query at line 3, column ")
     assert "unknown prefix" in err and "nope:Training" in err
     with Project.find(recorded.root) as project, pytest.raises(QueryError, match=r"at line 1, column \d+"):
-        sparql(project.store, "SELECT ?r WHERE { ?r a <x:y> ")
+        sparql(project.synced_store(), "SELECT ?r WHERE { ?r a <x:y> ")
 
 
 def test_a_missing_file_and_an_update_say_so(recorded: Project, capsys: pytest.CaptureFixture[str]) -> None:

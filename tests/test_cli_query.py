@@ -81,11 +81,11 @@ def test_diff(recorded, capsys):
     ["diff", "train", "data/raw.csv"],
 ], ids=lambda argv: " ".join(argv))
 def test_errors_are_one_line_and_change_nothing(recorded, capsys, argv):
-    before = recorded.store.dump()
+    before = recorded.synced_store().dump()
     code, out, err = run_cli(capsys, *argv)
     assert code == 1 and out == ""
     assert err.startswith("provgraph: error: ") and err.count("\n") == 1
-    assert recorded.store.dump() == before
+    assert recorded.synced_store().dump() == before
 
 
 def test_invalidate_records_an_event_and_lists_what_needs_attention(recorded, capsys):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import prov.model as pm
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 
 from provgraph.errors import ExportError
 from provgraph.provdoc.read import read_document

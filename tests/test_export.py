@@ -11,7 +11,7 @@ import prov
 import prov.model as pm
 import pytest
 import rdflib
-from conftest import TESTDATA
+from helpers import TESTDATA
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
@@ -262,7 +262,7 @@ def test_export_command_writes_each_scope(project: Project, tmp_path: Path) -> N
     project.record_many(sample_events())
     out = tmp_path / "prep.provx"
     assert main(["export", "--format", "prov-xml", "--run", PREP, "-o", str(out)]) == 0
-    assert from_xml_names(prov.read(str(out), format="xml")) == prov_document(project.store, run=PREP)
+    assert from_xml_names(prov.read(str(out), format="xml")) == prov_document(project.synced_store(), run=PREP)
     project.close()  # the embedded store takes one process-wide lock
     assert main(["export", "--format", "provn", "--lineage", "models/m.pkl", "-o", str(tmp_path / "l.provn")]) == 0
     lineage_text = (tmp_path / "l.provn").read_text()

@@ -37,7 +37,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _answers(folder: Path, model_run: str) -> dict[str, Any]:
     project = Project(folder)
-    store = project.store
+    store = project.synced_store()
     try:
         return {
             "runs": sorted((r["run"], r["step"], r["status"], r["kind"]) for r in runs(store).rows),

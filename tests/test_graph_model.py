@@ -52,7 +52,7 @@ def two_projects_one_store(tmp_path: Path) -> Project:
 
 
 def test_versions_of_a_hashless_directory_and_two_projects_stay_apart(two_projects_one_store: Project) -> None:
-    store = two_projects_one_store.store
+    store = two_projects_one_store.synced_store()
     models = {tag: f"model-{tag}.pkl" for tag in ("a1", "a2", "b1")}
     for raw, tag in ((RAW_1, "a1"), (RAW_2, "a2"), (RAW_3, "b1")):
         reached = _ids(impact(store, raw), "artifact") | {r["label"] for r in impact(store, raw).rows}
@@ -72,7 +72,7 @@ def test_versions_of_a_hashless_directory_and_two_projects_stay_apart(two_projec
 
 
 def test_a_use_without_digest_is_the_latest_version_known_then(two_projects_one_store: Project) -> None:
-    store = two_projects_one_store.store
+    store = two_projects_one_store.synced_store()
     [row] = [r for r in who(store, "train-a2").rows if r["action"] == "ran"]
     used = store.query("""PREFIX prov: <http://www.w3.org/ns/prov#>
         SELECT ?v WHERE { <https://w3id.org/provgraph/id/run/train-a2> prov:used ?v .
@@ -86,7 +86,7 @@ def test_descriptions_are_written_once(tmp_path: Path) -> None:
     for index in range(20):
         project.record_many(_run(f"r{index}", "train", "training", index, "p", environment=environment,
                                  params={"n_estimators": 100}, agents=[{"id": "ana", "kind": "person"}]))
-    store = project.store
+    store = project.synced_store()
     counts = store.query("""SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g""")
     sizes = {r["g"].value.rsplit("/", 1)[-1]: int(r["n"].value) for r in counts}
     assert sizes.pop("shared") > 120 * 5  # the 120 packages are described once ...
@@ -101,7 +101,7 @@ def test_each_invalidation_is_one_who_row(tmp_path: Path) -> None:
     for minute in range(3):
         project.record(ev.new_event("artifact.invalidate", time=f"2026-01-02T00:0{minute}:00Z",
                                     invalidation={"target": RAW_1, "reason": f"reason {minute}"}))
-    actions = [r["action"] for r in who(project.store, RAW_1).rows]
+    actions = [r["action"] for r in who(project.synced_store(), RAW_1).rows]
     assert actions.count("invalidated") == 3
 
 
@@ -130,10 +130,10 @@ def test_a_copied_project_keeps_its_own_store(tmp_path: Path) -> None:
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     copy = Project(tmp_path / "b")
     copy.record_many(_run("second", "train", "training", 1, "p"))
-    assert {r["run"] for r in runs(copy.store).rows} == {"first", "second"}
+    assert {r["run"] for r in runs(copy.synced_store()).rows} == {"first", "second"}
     copy.close()
     again = Project(tmp_path / "a")
-    assert {r["run"] for r in runs(again.store).rows} == {"first"}
+    assert {r["run"] for r in runs(again.synced_store()).rows} == {"first"}
     assert again.verify().ok
     again.close()
 
@@ -141,7 +141,7 @@ def test_a_copied_project_keeps_its_own_store(tmp_path: Path) -> None:
 def test_a_store_built_from_another_journal_is_refused(tmp_path: Path) -> None:
     first = Project.init(tmp_path / "a")
     first.record_many(_run("one", "prep", "cleaning", 0, "p"))
-    assert len(first.store)  # the store caught up, and now names its journal
+    assert len(first.synced_store())  # the store caught up, and now names its journal
     first.close()
     other = Project.init(tmp_path / "b", store_uri=f"oxigraph:{tmp_path / 'a' / '.provgraph' / 'store'}")
     other.journal.append_many(_run("two", "prep", "cleaning", 5, "p"))
@@ -155,7 +155,7 @@ def test_a_store_built_from_another_journal_is_refused(tmp_path: Path) -> None:
 def test_a_store_of_the_old_layout_is_refused_until_rebuilt(tmp_path: Path) -> None:
     project = Project.init(tmp_path)
     project.record_many(_run("one", "prep", "cleaning", 0, "p"))
-    assert len(project.store)
+    assert len(project.synced_store())
     project.close()
     (tmp_path / ".provgraph" / "store.meta.json").unlink()  # what a store of provgraph 0.1 looks like
     refused = _cli(tmp_path, "runs")
@@ -164,3 +164,19 @@ def test_a_store_of_the_old_layout_is_refused_until_rebuilt(tmp_path: Path) -> N
     assert _cli(tmp_path, "rebuild").returncode == 0
     listed = _cli(tmp_path, "runs", "--format", "json")
     assert [r["run"] for r in json.loads(listed.stdout)] == ["one"]
+
+
+@pytest.mark.parametrize("remote", ["https://github.com/org/repo.git", "git@github.com:org/repo.git",
+                                    "https://bob:s3cret@github.com/org/repo"])
+def test_a_project_namespace_names_its_repository_not_its_credentials(tmp_path: Path, remote: str) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
+    assert Project.init(tmp_path).namespace == "github.com_org_repo"
+
+
+def test_a_config_without_namespace_gets_one_that_lasts(tmp_path: Path) -> None:
+    config = Project.init(tmp_path).dir / "config.json"
+    config.write_text(json.dumps({"store": "oxigraph:store"}))  # written before namespaces existed
+    first = Project(tmp_path).namespace
+    assert first.startswith("project-") and Project(tmp_path).namespace == first
+    assert json.loads(config.read_text()) == {"store": "oxigraph:store", "namespace": first}

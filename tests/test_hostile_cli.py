@@ -22,7 +22,7 @@ from provgraph.project import Project
 def store_digest(folder: Path) -> str:
     """sha256 of the store's sorted N-Quads."""
     with Project(folder) as project:
-        data = project.store.dump()
+        data = project.synced_store().dump()
     return hashlib.sha256(b"".join(sorted(data.splitlines(keepends=True)))).hexdigest()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from hostile import line, run_event, serve
-from servers import HOST, free_port
+from servers import HOST
 
 
 def provgraph(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -53,8 +53,8 @@ def test_ingest_while_serve_holds_the_store(serving: tuple[Path, httpx.Client]) 
     assert journal_ids(folder) == ["e1", "e2"]
 
 
-def test_ingest_while_the_remote_store_is_down(tmp_path: Path) -> None:
-    assert provgraph(tmp_path, "init", "--store", f"sparql+http://{HOST}:{free_port()}?retries=0").returncode == 0
+def test_ingest_while_the_remote_store_is_down(tmp_path: Path, refusing_port: int) -> None:
+    assert provgraph(tmp_path, "init", "--store", f"sparql+http://{HOST}:{refusing_port}?retries=0").returncode == 0
     done = provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1")))
     assert done.returncode == 0 and "will catch up" in done.stdout, (done.stdout, done.stderr)
     assert provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1"))).returncode == 0

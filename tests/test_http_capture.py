@@ -5,7 +5,6 @@ and every event stored exactly once on the server."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import free_port
+from servers import port_of, refused_port
 from test_server import SECRETS, LiveServer, journal_of
 
 import provgraph
@@ -73,36 +72,36 @@ def test_runs_go_to_the_server(client_dir: Path, tmp_path: Path, monkeypatch: py
         project = Project(client_dir)
         assert project.pending() == 0
         # reading through the project goes to the server's SPARQL endpoint, read-only
-        assert provgraph.query.runinfo.describe_run(project.store, run_id)["params"] == {"name": "a"}
+        assert provgraph.query.runinfo.describe_run(project.synced_store(), run_id)["params"] == {"name": "a"}
         with pytest.raises(StoreError, match="403"):
-            project.store.update("DROP ALL")
+            project.synced_store().update("DROP ALL")
 
 
 def test_spooled_while_the_server_is_down_then_forwarded_exactly_once(
         client_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    port = free_port()
-    monkeypatch.setenv("PROVGRAPH_STORE", f"http://127.0.0.1:{port}")
-    with caplog.at_level(logging.WARNING):
-        first = [clean_step(client_dir, "a"), clean_step(client_dir, "b")]
-    assert "unreachable" in caplog.text
-    project = Project(client_dir)
-    assert project.pending() == 4
-    # PROVGRAPH_STORE names the server here, so the server is given its own store explicitly
-    store = f"oxigraph:{tmp_path / 'server-store'}"
-    with LiveServer(ServerConfig(project=tmp_path / "server", store=store, port=port)) as server:
-        assert server_ids(server) == []
-        third = clean_step(client_dir, "c")  # the next record sends the spool, then itself
-        assert server_ids(server) == client_ids(client_dir) and len(server_ids(server)) == 6
-        assert project.pending() == 0 and project.sync() == 0
-        # a crash after the server acknowledged but before the watermark moved: everything is resent
-        project._watermark_path().unlink()
-        assert project.sync() == 6
-        assert server_ids(server) == client_ids(client_dir)
-        with server.client() as http:
-            runs = http.get("/api/runs").json()["runs"]
-            assert sorted(r["run"] for r in runs) == sorted([*first, third])
-            journal = http.get("/api/journal").json()
-            assert (journal["ok"], journal["entries"]) == (True, 6)
+    with refused_port() as sock:  # nothing answers on its port yet; then the server listens on it
+        monkeypatch.setenv("PROVGRAPH_STORE", f"http://127.0.0.1:{port_of(sock)}")
+        with caplog.at_level(logging.WARNING):
+            first = [clean_step(client_dir, "a"), clean_step(client_dir, "b")]
+        assert "unreachable" in caplog.text
+        project = Project(client_dir)
+        assert project.pending() == 4
+        # PROVGRAPH_STORE names the server here, so the server is given its own store explicitly
+        store = f"oxigraph:{tmp_path / 'server-store'}"
+        with LiveServer(ServerConfig(project=tmp_path / "server", store=store), sock) as server:
+            assert server_ids(server) == []
+            third = clean_step(client_dir, "c")  # the next record sends the spool, then itself
+            assert server_ids(server) == client_ids(client_dir) and len(server_ids(server)) == 6
+            assert project.pending() == 0 and project.sync() == 0
+            # a crash after the server acknowledged but before the watermark moved: everything is resent
+            project._cursor().reset()
+            assert project.sync() == 6
+            assert server_ids(server) == client_ids(client_dir)
+            with server.client() as http:
+                runs = http.get("/api/runs").json()["runs"]
+                assert sorted(r["run"] for r in runs) == sorted([*first, third])
+                journal = http.get("/api/journal").json()
+                assert (journal["ok"], journal["entries"]) == (True, 6)
 
 
 def test_token_is_sent_and_a_refusal_keeps_events_spooled(
@@ -157,4 +156,4 @@ def test_several_processes_capture_to_one_server(client_dir: Path, tmp_path: Pat
                 SELECT (COUNT(DISTINCT ?run) AS ?runs) WHERE { ?run a provml:Run }"""}).json()
         assert int(rows["results"]["bindings"][0]["runs"]["value"]) == processes * runs_each
     assert Project(client_dir).pending() == 0
-    assert json.loads(Project(client_dir)._watermark_path().read_text())["seq"] == 2 * processes * runs_each - 1
+    assert Project(client_dir)._cursor().mark()["seq"] == 2 * processes * runs_each - 1

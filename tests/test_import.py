@@ -8,7 +8,7 @@ from pathlib import Path
 
 import prov
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pyoxigraph import NamedNode
 from test_export import PREP, TRAIN, fill, sample_events
 
@@ -166,9 +166,9 @@ def test_an_imported_document_is_a_journal_event_and_survives_rebuild(project: P
     assert entry.event["type"] == "document.import"
     assert entry.event["document"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
     expected = set(import_file(open_store("memory:"), source).graphs)
-    before = project.store.dump()
-    assert expected <= set(project.store.graphs())
+    before = project.synced_store().dump()
+    assert expected <= set(project.synced_store().graphs())
     assert project.rebuild() == 1
-    assert project.store.dump() == before
+    assert project.synced_store().dump() == before
     assert main(["import", str(PROV_PY / "malformed" / "wrong_root.xml")]) == 1
     assert len(list(project.journal.entries())) == 1  # a malformed document records nothing

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TESTDATA
+from helpers import TESTDATA
 
 from provgraph import events as ev
 from provgraph.cli import main
 from provgraph.errors import InvalidEvent
 from provgraph.export.document import prov_document
-from provgraph.importers import naming
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
 from provgraph.query.runs import runs
@@ -210,9 +209,9 @@ def test_kinds_templates_metrics_and_artifacts(work: Path) -> None:
 
 def test_times_agent_code_and_namespace_come_from_git(work: Path) -> None:
     sha, author, when = _run("git", "log", "-1", "--format=%H|%an|%cI", "--", "dvc.lock", cwd=work).strip().split("|")
-    remote = _run("git", "config", "--get", "remote.origin.url", cwd=work).strip()
+    captured = Project.init(work).namespace  # what the capture API records in this repository
     for event in events_from_dvc(work).events:
-        assert event["namespace"] == naming.identifier(remote)
+        assert event["namespace"] == captured
         assert ev.parse_time(event["time"]) == ev.parse_time(when)
         if event["type"] == "run.start":
             assert event["code"]["git"]["commit"] == sha
@@ -239,7 +238,7 @@ def test_reimport_after_touch_or_fresh_clone_records_nothing(project: Project, o
     assert [e["id"] for e in events_from_dvc(origin).events] == [e["id"] for e in first.events]
     assert main(["import-runs", "--from", "dvc", str(clone)]) == 0
     assert f"{len(first.events)} of its events were already recorded" in capsys.readouterr().out
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 def test_staleness_is_what_dvc_status_reports_and_flows_downstream(work: Path, project: Project) -> None:
@@ -257,9 +256,9 @@ def test_staleness_is_what_dvc_status_reports_and_flows_downstream(work: Path, p
     unchanged = {e["id"]: e for e in after.events if "labels" not in e}
     assert unchanged == before  # the completed runs are the same events
     project.record_many(after.events)
-    flagged = runs(project.store, label="dvc:stale")
+    flagged = runs(project.synced_store(), label="dvc:stale")
     assert len(flagged.rows) == len(STAGES) - 1
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 def test_changed_command_and_dependency_make_a_stage_stale(work: Path) -> None:
@@ -285,7 +284,7 @@ def test_an_inconsistent_lock_is_reported(work: Path) -> None:
 def test_runs_metric_finds_the_evaluations(work: Path, project: Project) -> None:
     project.record_many(events_from_dvc(work).events)
     aucs = {n: json.loads((work / f"reports/sweep_{n}.json").read_text())["auc"] for n in (5, 10)}
-    found = runs(project.store, metrics=[f"auc>{min(aucs.values())}"])
+    found = runs(project.synced_store(), metrics=[f"auc>{min(aucs.values())}"])
     assert [r["step"] for r in found.rows] == ["evaluate"]
 
 

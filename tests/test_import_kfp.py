@@ -78,7 +78,7 @@ def test_the_compiled_pipeline_is_the_plan_runs_follow(project: Project, compile
     """The IR file is a prov:Plan, named by the pipeline run's association (PROV's hadPlan)."""
     assert main(["import-runs", "--from", "kfp", str(compiled)]) == 0
     digest = hashlib.sha256(compiled.read_bytes()).hexdigest()
-    rows = project.store.query("""
+    rows = project.synced_store().query("""
         PREFIX prov: <http://www.w3.org/ns/prov#>
         SELECT ?run ?plan WHERE { ?plan a prov:Plan . ?run prov:qualifiedAssociation/prov:hadPlan ?plan }""")
     assert [(r["run"].value.rsplit("/", 1)[-1], r["plan"].value.rsplit("/", 1)[-1]) for r in rows] == [
@@ -91,7 +91,7 @@ def test_mlmd_runs_of_the_pipeline_share_the_plan_name(project: Project, compile
     build_store(store, tmp_path / "root")
     assert main(["import-runs", "--from", "kfp", str(compiled)]) == 0
     assert main(["import-runs", "--from", "mlmd", str(store)]) == 0
-    rows = project.store.query("""
+    rows = project.synced_store().query("""
         PREFIX provml: <https://w3id.org/provgraph/provml#>
         SELECT ?id ?notes WHERE { ?run provml:runId ?id ; provml:annotations ?notes }""")
     sharing = {r["id"].value for r in rows if json.loads(r["notes"].value).get("pipeline") == PIPELINE}
@@ -99,7 +99,7 @@ def test_mlmd_runs_of_the_pipeline_share_the_plan_name(project: Project, compile
     assert any(run.startswith("mlmd-") and "-context-" in run for run in sharing)
     # the MLMD pipeline's run follows the compiled pipeline: one prov:Plan, named by both associations
     digest = hashlib.sha256(compiled.read_bytes()).hexdigest()
-    plans = project.store.query("""
+    plans = project.synced_store().query("""
         PREFIX prov: <http://www.w3.org/ns/prov#>
         PREFIX provml: <https://w3id.org/provgraph/provml#>
         SELECT ?id ?plan WHERE { ?run prov:qualifiedAssociation/prov:hadPlan ?plan ; provml:runId ?id }""")

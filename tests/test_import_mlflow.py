@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pyoxigraph import Literal
 
 from provgraph.cli import main
@@ -49,7 +49,7 @@ def test_every_model_version_is_generated_by_its_source_run(project: Project, ex
     versions = _versions(folder)
     assert versions  # every export chosen here registers models
     for version in versions:
-        rows = list(project.store.query(PREFIXES + """
+        rows = list(project.synced_store().query(PREFIXES + """
             SELECT ?id ?kind WHERE { ?v provml:location ?loc ; provml:artifactKind ?kind ; prov:wasGeneratedBy ?run .
                                      ?run provml:runId ?id }""",
             bindings={"loc": Literal(f"models:/{version['name']}/{version['version']}")}))
@@ -62,13 +62,13 @@ def test_params_and_metrics_survive(project: Project, export: str) -> None:
     project.record_many(events_from_mlflow(folder).events)
     for run in _exports(folder, "run.json"):
         bindings = {"id": Literal(f"mlflow-{run['info']['run_id']}")}
-        params = project.store.query(PREFIXES + """
+        params = project.synced_store().query(PREFIXES + """
             SELECT ?name ?value WHERE {
               ?run provml:runId ?id ; prov:used ?p .
               ?p a provml:HyperParameterSetting ; provml:name ?name ; provml:value ?value }""",
             bindings=bindings)
         assert {(r["name"].value, r["value"].value) for r in params} == set(run["params"].items())
-        metrics = project.store.query(PREFIXES + """
+        metrics = project.synced_store().query(PREFIXES + """
             SELECT ?name ?value ?step WHERE { ?m prov:wasGeneratedBy ?run ; a provml:MetricValue ;
                                               provml:name ?name ; provml:value ?value ; provml:step ?step .
                                               ?run provml:runId ?id }""", bindings=bindings)
@@ -108,12 +108,12 @@ def test_metric_history_steps_and_status(project: Project, tmp_path: Path) -> No
     assert start["agents"] == [{"id": "andre", "kind": "person", "name": "andre"}]
     assert start["annotations"]["tag.dataset"] == "wine-quality"
     project.record_many(result.events)
-    rows = project.store.query(PREFIXES + """
+    rows = project.synced_store().query(PREFIXES + """
         SELECT DISTINCT ?step ?value WHERE { ?m a provml:MetricValue ; provml:name "loss" ; provml:step ?step ;
                                        provml:value ?value }""")
     assert sorted((int(r["step"].value), float(r["value"].value)) for r in rows) == [
         (s, 1.0 / (s + 1)) for s in range(5)]
-    logged = project.store.query(PREFIXES + """
+    logged = project.synced_store().query(PREFIXES + """
         SELECT ?loc WHERE { ?m prov:wasGeneratedBy ?run ; provml:artifactKind "model" ; provml:location ?loc }""")
     uri = run["mlflow"]["info"]["artifact_uri"]
     assert {r["loc"].value for r in logged} == {f"{uri}/model", f"{uri}/onnx-model"}
@@ -146,7 +146,7 @@ def test_cli_dry_run_and_import(project: Project, capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize("export", EXPORTS)
 def test_imported_graph_satisfies_prov_constraints(project: Project, export: str) -> None:
     project.record_many(events_from_mlflow(SAMPLES / export).events)
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 def test_one_run_exported_twice_differently_is_refused(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_dataset_inputs_are_used_and_models_derive_from_them(project: Project, t
         {"location": "mlflow-dataset:holdout@0a0b0c0d", "name": "holdout", "kind": "dataset",
          "digests": {"mlflow-digest": "0a0b0c0d"}}]
     project.record_many(result.events)
-    rows = project.store.query(PREFIXES + """
+    rows = project.synced_store().query(PREFIXES + """
         SELECT ?model ?data WHERE { ?m prov:wasDerivedFrom ?d ; provml:artifactKind "model" ; provml:location ?model .
                                     ?d provml:location ?data }""")
     uri = run["mlflow"]["info"]["artifact_uri"]

@@ -11,9 +11,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
-from servers import free_port, stop_process, wait_until_ready
+from servers import free_port, start_retrying, stop_process
 
 from provgraph.cli import main
 from provgraph.errors import ProvgraphError
@@ -133,7 +134,7 @@ def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dic
     everything = events_from_mlflow(uri).events
     fresh = len(everything) - len(events_from_mlflow(uri, ImportOptions(experiment="credit")).events)
     assert f"{len(everything) - fresh} of its events were already recorded" in out
-    assert {r["run"] for r in runs(project.store, params=["n_estimators=100"]).rows} == {
+    assert {r["run"] for r in runs(project.synced_store(), params=["n_estimators=100"]).rows} == {
         f"mlflow-{made['children']['100']['run']}"}
     project.close()  # the CLI opens the store itself
     assert main(["show", f"mlflow-{made['children']['100']['run']}"]) == 0  # a script without sha256
@@ -159,24 +160,31 @@ def test_a_committed_file_store_without_empty_folders_imports(tmp_path: Path) ->
 
 def test_a_tracking_server_over_http(sqlite_store: tuple[Path, dict], tmp_path: Path) -> None:
     folder, made = sqlite_store
-    port = free_port()
     copy = tmp_path / "mlflow.db"
     shutil.copy(folder / "mlflow.db", copy)
-    server = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1",
-                               "--port", str(port), "--backend-store-uri", f"sqlite:///{copy}", "--workers", "1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = ""
+
+    def launch(output: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
+        nonlocal url
+        port = free_port()  # mlflow server cannot report a port it chose: retried if taken meanwhile
+        url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1",
+                                    "--port", str(port), "--backend-store-uri", f"sqlite:///{copy}", "--workers",
+                                    "1"], stdout=output, stderr=subprocess.STDOUT)
+        return process, f"{url}/health"
+
+    server = start_retrying(launch, retry=True, deadline_s=120)
     try:
-        wait_until_ready(f"http://127.0.0.1:{port}/health", 120, server)
-        ends = _ends(events_from_mlflow(f"http://127.0.0.1:{port}").events)
+        ends = _ends(events_from_mlflow(url).events)
         assert ends[f"mlflow-{made['children']['100']['run']}"]["run"]["parent"] == f"mlflow-{made['parent']}"
     finally:
         stop_process(server, 10)
 
 
-def test_bad_sources_are_one_clear_error_and_create_nothing(tmp_path: Path) -> None:
+def test_bad_sources_are_one_clear_error_and_create_nothing(tmp_path: Path, refusing_port: int) -> None:
     missing = tmp_path / "nowhere" / "mlflow.db"
     with pytest.raises(ProvgraphError, match="no such sqlite file"):
         events_from_mlflow(f"sqlite:///{missing}")
     assert not missing.parent.exists()
     with pytest.raises(ProvgraphError, match=r"MLflow store http://127\.0\.0\.1:\d+: .*Connection refused"):
-        events_from_mlflow(f"http://127.0.0.1:{free_port()}")
+        events_from_mlflow(f"http://127.0.0.1:{refusing_port}")

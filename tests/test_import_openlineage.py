@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pyoxigraph import Literal
 
 from provgraph.cli import main
@@ -196,7 +196,7 @@ def test_start_and_complete_recorded_as_one_run(project: Project) -> None:
     complete = _load("fluentd-events/event_simple.json")
     start = {**copy.deepcopy(complete), "eventType": "START", "eventTime": "2020-12-28T19:50:00.001+10:00"}
     project.record_many(events_from_openlineage_payload([start, complete], spec=SPEC))
-    rows = list(project.store.query("""
+    rows = list(project.synced_store().query("""
         PREFIX prov: <http://www.w3.org/ns/prov#>
         PREFIX provml: <https://w3id.org/provgraph/provml#>
         SELECT ?status ?start ?end (COUNT(DISTINCT ?in) AS ?inputs) (COUNT(DISTINCT ?out) AS ?outputs) WHERE {
@@ -246,7 +246,7 @@ def test_imported_graph_satisfies_prov_constraints(project: Project) -> None:
     complete = _load("fluentd-events/event_full.json")
     start = {**copy.deepcopy(complete), "eventType": "START", "eventTime": "2020-12-28T19:50:00Z"}
     project.record_many(events_from_openlineage_payload([start, complete], spec=SPEC))
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 def test_cli_checks_input_facets_on_request(project: Project, capsys: pytest.CaptureFixture[str],

@@ -37,7 +37,7 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.serde import Serde
 from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport
-from servers import free_port, stop_process, wait_until_ready
+from servers import ProvgraphServer
 
 from provgraph.export.document import prov_document
 from provgraph.importers.openlineage import IMPORTER
@@ -141,11 +141,11 @@ def test_runs_parents_readers_and_drops(written: Path) -> None:
 
 def test_impact_follows_columns_and_symlinks(written: Path, project: Project) -> None:
     project.record_many(IMPORTER.read(str(written), ImportOptions()).events)
-    column = impact(project.store, f"{RAW[0]}{RAW[1]}#amount", root=project.root)
+    column = impact(project.synced_store(), f"{RAW[0]}{RAW[1]}#amount", root=project.root)
     assert f"{CLEAN[0]}/{CLEAN[1]}#amount_usd" in {r["label"] for r in column.rows}
-    table = impact(project.store, f"{HIVE[0]}/{HIVE[1]}", root=project.root)
+    table = impact(project.synced_store(), f"{HIVE[0]}/{HIVE[1]}", root=project.root)
     assert f"{CLEAN[0]}/{CLEAN[1]}" in {r["label"] for r in table.rows}
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 @pytest.fixture
@@ -155,14 +155,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
     cli = [sys.executable, "-m", "provgraph", "-C", str(folder)]
     subprocess.run([*cli, "init"], check=True, env=env, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_ready(f"http://127.0.0.1:{port}/api/health", process=process)
-        yield f"http://127.0.0.1:{port}", folder
-    finally:
-        stop_process(process, 20)
+    with ProvgraphServer(folder, env=env) as server:
+        yield server.url, folder
 
 
 def test_the_http_transport_records_run_events_and_dataset_events_are_refused(served: tuple[str, Path]) -> None:
@@ -299,7 +293,7 @@ def test_column_transformations_answer_a_sparql_query(columns: Project) -> None:
         }"""
     found = {tuple(str(row[k].value) if row.get(k) is not None else None for k in
                    ("derived", "source", "type", "subtype", "masking", "description"))
-             for row in columns.store.query(query).rows}
+             for row in columns.synced_store().query(query).rows}
     assert found == {
         (f"{CLEAN_CUSTOMERS}#id", f"{CUSTOMERS}#id", "DIRECT", "IDENTITY", None, None),
         (f"{CLEAN_CUSTOMERS}#id", f"{CUSTOMERS}#id", "INDIRECT", "SORT", None, None),
@@ -313,31 +307,32 @@ def test_column_transformations_answer_a_sparql_query(columns: Project) -> None:
         SELECT ?source WHERE {{
           GRAPH ?b {{ ?d prov:wasDerivedFrom ?s }}
           GRAPH ?shared {{ ?d provml:location "{CLEAN_CUSTOMERS}" . ?s provml:location ?source }} }}"""
-    assert {row["source"].value for row in columns.store.query(derived).rows} == {  # as any output, and the filter
+    # derived from everything the run used, as any output, and from the filtered field
+    assert {row["source"].value for row in columns.synced_store().query(derived).rows} == {
         CUSTOMERS, *(f"{CUSTOMERS}#{field}" for field in ("id", "email", "status", "country"))}
-    assert check_document(prov_document(columns.store)).violations == []
+    assert check_document(prov_document(columns.synced_store())).violations == []
 
 
 def test_column_lineage_and_impact_print_the_transformation(columns: Project) -> None:
     upstream = {r["label"]: r.get("transformation")
-                for r in lineage(columns.store, f"{CLEAN_CUSTOMERS}#email_hash", root=columns.root).rows}
+                for r in lineage(columns.synced_store(), f"{CLEAN_CUSTOMERS}#email_hash", root=columns.root).rows}
     assert upstream[f"{CUSTOMERS}#email"] == "DIRECT/TRANSFORMATION masking: sha2(email, 256)"
     assert upstream[f"{CUSTOMERS}#status"] == "INDIRECT/FILTER"
-    downstream = impact(columns.store, f"{CUSTOMERS}#id", root=columns.root)
+    downstream = impact(columns.synced_store(), f"{CUSTOMERS}#id", root=columns.root)
     by_label = {r["label"]: r.get("transformation") for r in downstream.rows}
     assert by_label[f"{CLEAN_CUSTOMERS}#id"] == "DIRECT/IDENTITY; INDIRECT/SORT"
     assert by_label[f"{REPORT_TABLE}#customer_id"] == "IDENTITY: renamed"
     printed = str(downstream)
     assert "TRANSFORMATION" in printed.splitlines()[0] and "DIRECT/IDENTITY; INDIRECT/SORT" in printed
-    table = {r["label"]: r.get("transformation") for r in lineage(columns.store, CLEAN_CUSTOMERS).rows}
+    table = {r["label"]: r.get("transformation") for r in lineage(columns.synced_store(), CLEAN_CUSTOMERS).rows}
     assert table[f"{CUSTOMERS}#country"] == "INDIRECT/FILTER: country = 'FR'"
     assert table[CUSTOMERS] is None  # derived from the input table too, no transformation said
 
 
 def test_column_transformations_label_the_diagram_edges(columns: Project) -> None:
-    source = diagram(columns.store, focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up").source
+    source = diagram(columns.synced_store(), focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up").source
     edges = [line for line in source.splitlines() if "->" in line and "wasDerivedFrom" in line]
     labels = sorted(line.split('label="', 1)[1].split('"', 1)[0] for line in edges)
     assert labels == ["wasDerivedFrom\\nDIRECT/TRANSFORMATION masking: sha2(e...", "wasDerivedFrom\\nINDIRECT/FILTER"]
-    drawn = svg(columns.store, focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up")  # Graphviz lays it out
+    drawn = svg(columns.synced_store(), focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up")  # Graphviz lays it out
     assert ">INDIRECT/FILTER</text>" in drawn and ">wasDerivedFrom</text>" in drawn

@@ -11,7 +11,7 @@ import pytest
 
 from provgraph import InvalidEvent
 from provgraph import events as ev
-from provgraph.journal import GENESIS, Journal
+from provgraph.journal import GENESIS, RECORD_BYTES, Journal, append_record, read_record
 from provgraph.project import Project
 
 
@@ -97,5 +97,21 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(tmp_path: Path) -> N
     assert recorded == sorted(f"w{w}-{i}" for w in range(workers) for i in range(count))
     assert [e.seq for e in project.journal.entries()] == list(range(workers * count))
     # every run reached the store as its own named graph (the runs share no description)
-    assert len(project.store.graphs()) == workers * count
+    assert len(project.synced_store().graphs()) == workers * count
     project.close()
+
+
+def test_a_record_is_the_last_complete_line_and_stays_small(tmp_path: Path) -> None:
+    path = tmp_path / "mark.json"
+    assert read_record(path) is None
+    for seq in range(2000):  # far more than fit in RECORD_BYTES: the file is rewritten to its last line
+        append_record(path, {"seq": seq, "pad": "x" * 40})
+    assert read_record(path) == {"seq": 1999, "pad": "x" * 40}
+    assert path.stat().st_size <= RECORD_BYTES
+    with open(path, "ab") as handle:  # a crash tore the next line: the previous state stands
+        handle.write(b'{"seq": 2000, "pa')
+    assert read_record(path) == {"seq": 1999, "pad": "x" * 40}
+    big = {"seq": 1, "skipped": [{"seq": n, "problem": "y" * 100} for n in range(200)]}  # one line of 24 KB
+    path.write_text('{"seq": 0}\n')
+    append_record(path, big)
+    assert read_record(path) == big

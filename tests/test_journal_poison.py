@@ -33,7 +33,7 @@ def poisoned(tmp_path: Path) -> Path:
 def test_the_store_skips_entries_it_cannot_apply_and_stays_usable(poisoned: Path, caplog: pytest.LogCaptureFixture,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     with caplog.at_level(logging.WARNING, logger="provgraph"), Project(poisoned) as project:
-        runs = project.store.query("SELECT ?id WHERE { ?r <https://w3id.org/provgraph/provml#runId> ?id }")
+        runs = project.synced_store().query("SELECT ?id WHERE { ?r <https://w3id.org/provgraph/provml#runId> ?id }")
         assert sorted(row["id"].value for row in runs.rows) == ["run-0", "run-1", "run-2"]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert [w.split(" (event")[0] for w in warnings] == ["journal entry 1", "journal entry 3", "journal entry 4"]

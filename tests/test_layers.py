@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "provgraph"
 #: The reading side: they only read the store (and translate PROV), never record.
 READERS = ("provgraph.query", "provgraph.export", "provgraph.render", "provgraph.validate", "provgraph.provdoc")
 #: The writing side and the doors: what a reader must never import.
-WRITERS = ("provgraph.capture", "provgraph.journal", "provgraph.mapping", "provgraph.project", "provgraph.usecases",
+WRITERS = ("provgraph.capture", "provgraph.journal", "provgraph.cursor", "provgraph.forwarding",
+           "provgraph.mapping", "provgraph.project", "provgraph.usecases",
            "provgraph.importers", "provgraph.cli", "provgraph.server", "provgraph.admission")
 #: What some floors may import at all (besides themselves).
 ALLOWED = {

@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema
 import prov.model as pm
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 from lxml import etree
 
 from provgraph.errors import ProvgraphError

@@ -37,7 +37,7 @@ def test_three_step_pipeline_has_the_expected_edges(project: Project, tmp_path: 
         with provgraph.run("deploy", kind="deployment", project=project) as r:
             r.use(tmp_path / "model.pkl", kind="model")
             r.generate(write(tmp_path / "endpoint.json", "{}"), kind="deployment")
-    store = project.store
+    store = project.synced_store()
 
     derived = store.query(PREFIXES + """
         SELECT ?to ?from WHERE { ?t prov:wasDerivedFrom ?f . ?t provml:location ?to . ?f provml:location ?from }""")

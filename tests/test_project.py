@@ -15,7 +15,7 @@ from provgraph.project import Project
 def canonical(project: Project) -> set:
     """The store's quads as an rdflib set (an independent reading of the dump)."""
     data = rdflib.Dataset()
-    data.parse(data=project.store.dump(RdfFormat.N_QUADS).decode(), format="nquads")
+    data.parse(data=project.synced_store().dump(RdfFormat.N_QUADS).decode(), format="nquads")
     return set(data.quads((None, None, None, None)))
 
 
@@ -57,7 +57,7 @@ def test_invalid_events_are_rejected_and_change_nothing(project: Project) -> Non
 
 def test_a_rewritten_journal_is_refused_until_rebuilt(project: Project) -> None:
     record_pipeline(project)
-    assert len(project.store) > 0  # the store has caught up with all six events
+    assert len(project.synced_store()) > 0  # the store has caught up with all six events
     project.close()
     lines = project.journal.path.read_text().splitlines(keepends=True)
     project.journal.path.write_text("".join(lines[:2]))  # history cut behind the store's back

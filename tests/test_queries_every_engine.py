@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CONTRACT_BACKENDS, open_backend
+from helpers import CONTRACT_BACKENDS, open_backend
 from test_render_pipelines import ENDPOINT, pipeline_events
 
 from provgraph.mapping import event_to_quads

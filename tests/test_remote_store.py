@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad
-from servers import GateProxy, OxigraphServer, free_port
+from servers import GateProxy, OxigraphServer
 
 from provgraph.errors import QueryError, StoreError
 from provgraph.store import Solutions, open_store
@@ -130,8 +130,8 @@ def test_giving_up_after_the_retries(oxigraph_server: OxigraphServer) -> None:
     assert len(open_store(oxigraph_server.store_uri)) == 0
 
 
-def test_an_unreachable_endpoint_is_a_store_error() -> None:
-    store = open_store(f"sparql+http://127.0.0.1:{free_port()}?retries=1&backoff=0.01")
+def test_an_unreachable_endpoint_is_a_store_error(refusing_port: int) -> None:
+    store = open_store(f"sparql+http://127.0.0.1:{refusing_port}?retries=1&backoff=0.01")
     with pytest.raises(StoreError, match="failed after 2 attempt"):
         store.add([QUAD])
     with pytest.raises(StoreError):
@@ -175,8 +175,8 @@ def test_scope_keeps_to_its_graphs(oxigraph_server: OxigraphServer) -> None:
     whole.clear()
 
 
-def test_after_a_request_fails_for_good_the_next_ones_try_once() -> None:
-    store = open_store(f"sparql+http://127.0.0.1:{free_port()}?retries=3&backoff=0.1")
+def test_after_a_request_fails_for_good_the_next_ones_try_once(refusing_port: int) -> None:
+    store = open_store(f"sparql+http://127.0.0.1:{refusing_port}?retries=3&backoff=0.1")
     started = time.monotonic()
     with pytest.raises(StoreError, match="after 4 attempt"):
         store.add([QUAD])

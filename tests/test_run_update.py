@@ -48,20 +48,20 @@ def test_updates_before_the_start_and_after_the_end_keep_times_and_status(projec
     late = _update("2026-01-01T10:06:00Z", generated=[{"location": "s3://b/late.csv", "kind": "dataset"}],
                    annotations={"rowCount": 42})
     project.record_many([early, start, end, late])  # as they arrived: the first update before its start
-    info = describe_run(project.store, "etl-1")
+    info = describe_run(project.synced_store(), "etl-1")
     assert (info["status"], info["started"], info["ended"], info["kind"]) == (
         "failed", "2026-01-01T10:00:00Z", "2026-01-01T10:05:00Z", "Cleaning")
     assert sorted(a["location"] for a in info["generated"]) == ["s3://b/early.csv", "s3://b/late.csv"]
     assert info["metrics"]["rows"] == 10 and info["annotations"]["rowCount"] == 42
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 def test_a_run_known_only_from_an_update_shows_no_start(project: Project) -> None:
     project.record(_update("2026-01-01T10:00:30Z", generated=[{"location": "s3://b/x.csv"}]))
-    info = describe_run(project.store, "etl-1")
+    info = describe_run(project.synced_store(), "etl-1")
     assert (info["status"], info["started"], info["ended"]) == ("running", None, None)
     assert [a["location"] for a in info["generated"]] == ["s3://b/x.csv"]
-    assert check_document(prov_document(project.store)).violations == []
+    assert check_document(prov_document(project.synced_store())).violations == []
 
 
 def _column_event(*derived_from: object) -> ev.Event:
@@ -108,13 +108,14 @@ def test_a_derivation_object_names_how(derivation: dict, field: str) -> None:
 
 def test_the_transformation_shape_holds_for_mapped_events_and_catches_two_types(project: Project) -> None:
     project.record(_column_event({"source": "t#email", "transformations": [{"type": "DIRECT", "masking": True}]}))
-    assert check_shapes(project.store).ok
-    [row] = project.store.query(f"SELECT ?how WHERE {{ GRAPH ?g {{ ?d <{PROV}qualifiedDerivation> ?how }} }}").rows
+    store = project.synced_store()
+    assert check_shapes(store).ok
+    [row] = store.query(f"SELECT ?how WHERE {{ GRAPH ?g {{ ?d <{PROV}qualifiedDerivation> ?how }} }}").rows
     how = row["how"]
     graph = NamedNode("https://w3id.org/provgraph/id/graph/hand-made")
-    project.store.add([Quad(how, NamedNode(PROVML + "transformationType"), Literal("INDIRECT"), graph),
+    store.add([Quad(how, NamedNode(PROVML + "transformationType"), Literal("INDIRECT"), graph),
                        Quad(how, NamedNode(PROVML + "masking"), Literal("yes"), graph)])
-    assert sorted((v.constraint, v.records) for v in check_shapes(project.store).violations) == [
+    assert sorted((v.constraint, v.records) for v in check_shapes(store).violations) == [
         ("shapes:TransformationShape / masking", (how.value,)),  # two values
         ("shapes:TransformationShape / masking", (how.value, "yes")),  # not a boolean
         ("shapes:TransformationShape / type", (how.value,)),  # two types

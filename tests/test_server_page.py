@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from chromium import CHROMIUM, Chromium
-from servers import free_port, stop_process, wait_until_ready
+from servers import ProvgraphServer
 from test_server import SECRETS, pipeline
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
@@ -39,15 +40,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
                    capture_output=True)
     tokens = root / "tokens.toml"
     tokens.write_text(f'[[tokens]]\nagent = "viewer"\nrole = "reader"\ntoken = "{TOKEN}"\n')
-    port = free_port()
-    process = subprocess.Popen([*cli, "serve", "--port", str(port), "--tokens", str(tokens)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(f"{url}/api/health", process=process)
-        yield url, project
-    finally:
-        stop_process(process, grace_s=20)
+    with ProvgraphServer(project, "--tokens", str(tokens), env=env) as server:
+        yield server.url, project
 
 
 @pytest.fixture
@@ -253,15 +247,11 @@ def test_serve_command(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "refusing to listen on 0.0.0.0 without API tokens" in refused.stderr
     bad = subprocess.run([*cli, "serve", "--max-body", "lots"], env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "is not a size" in bad.stderr
-    port = free_port()
-    process = subprocess.Popen([*cli, "serve", "--port", str(port), "--max-body", "2KiB"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until_ready(f"http://127.0.0.1:{port}/api/health", process=process)
-        too_big = httpx.post(f"http://127.0.0.1:{port}/api/events", content=b"[" + b" " * 3000 + b"]")
+    with ProvgraphServer(tmp_path, "--max-body", "2KiB", env=env) as server:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url) and not server.url.endswith(":0")
+        too_big = httpx.post(f"{server.url}/api/events", content=b"[" + b" " * 3000 + b"]")
         assert too_big.status_code == 413 and "limit is 2048" in too_big.json()["error"]
-        assert httpx.post(f"http://127.0.0.1:{port}/api/events", json=pipeline()[:2]).status_code == 201
-    finally:
-        process.terminate()
-        _, stderr = process.communicate(timeout=20)
-    assert "no API tokens configured: listening on loopback only" in stderr
+        assert httpx.post(f"{server.url}/api/events", json=pipeline()[:2]).status_code == 201
+    assert b"no API tokens configured: listening on loopback only" in server.output
+    bad_port = subprocess.run([*cli, "serve", "--port", "65536"], env=env, capture_output=True, text=True, timeout=60)
+    assert bad_port.returncode == 2 and "'65536' is not a port number" in bad_port.stderr

@@ -7,15 +7,13 @@ import base64
 import gzip
 import json
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from servers import GateProxy, OxigraphServer, free_port, stop_process, wait_until_ready
+from servers import GateProxy, OxigraphServer, ProvgraphServer
 from test_server import SECRETS, LiveServer, fresh_server, journal_of, pipeline
 
 from provgraph import events as ev
@@ -66,7 +64,7 @@ def test_tokens_and_roles(secured: LiveServer) -> None:
 
 def test_without_tokens_only_loopback_names_are_answered(loaded: LiveServer) -> None:
     """A page served from another name that was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
-    port = loaded.config.port
+    port = loaded.port
     with loaded.client() as http:
         for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
             assert http.get("/api/runs", headers={"Host": host}).status_code == 200, host
@@ -266,23 +264,18 @@ def test_no_answer_or_log_line_contains_a_configured_secret(tmp_path: Path, oxig
     (tmp_path / "tokens.json").write_text(json.dumps({"tokens": [
         {"agent": f"{role}-agent", "role": role, "token": secret} for role, secret in tokens.items()]}))
     expected = "Basic " + base64.b64encode(f"ann:{password}".encode()).decode()
-    port = free_port()
     with GateProxy(oxigraph_server.url, expect_auth=expected) as proxy:
         store = f"sparql+http://ann:{password}@127.0.0.1:{proxy.port}?retries=0"
-        log = (tmp_path / "serve.log").open("w+b")
-        process = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(tmp_path / "p"), "serve", "--port",
-                                    str(port), "--store", store, "--tokens", str(tmp_path / "tokens.json")],
-                                   stdout=log, stderr=subprocess.STDOUT)
-        wait_until_ready(f"http://127.0.0.1:{port}/api/health", process=process)
-        bodies = every_route(f"http://127.0.0.1:{port}", tokens)
+        server = ProvgraphServer(tmp_path / "p", "--store", store, "--tokens", str(tmp_path / "tokens.json")).start()
+        bodies = every_route(server.url, tokens)
     try:
-        bodies += every_route(f"http://127.0.0.1:{port}", tokens)  # the store is down now
+        bodies += every_route(server.url, tokens)  # the store is down now
     finally:
-        stop_process(process, 10)
+        server.stop()
     health = [b for b in bodies if b'"status":"degraded"' in b]
     assert health and b"sparql+http://***@127.0.0.1" in health[0]
-    log.seek(0)
-    for text in [*bodies, log.read()]:
+    assert b"GET /api/health" in server.output  # the log was read
+    for text in [*bodies, server.output]:
         for secret in (password, *tokens.values()):
             assert secret.encode() not in text
 

@@ -3,10 +3,13 @@ no federated queries, and no injection through the parameters of the other endpo
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import rdflib
@@ -36,6 +39,88 @@ def test_sparql_select_in_every_results_format(loaded: LiveServer, accept: str) 
         rows = [tuple(None if v is None else v.toPython() for v in row) for row in select(http, query, accept)]
     hundred = "100" if accept == "text/csv" else 100  # CSV carries no datatypes
     assert rows == [("clean-1", None), ("eval-1", None), ("train-1", hundred)]
+
+
+# Every kind of term a results format carries: an IRI, a string with a tab, a newline, quotes, a backslash and
+# non-ASCII letters, a language-tagged and a typed literal, a blank node per row and an unbound cell.
+AWKWARD = 'tab\there "q" \\ nl\nend é <&>'
+TERMS = r"""SELECT ?s ?o ?n ?b WHERE {
+    VALUES (?s ?o ?n) { (<http://x.example/a?b=1&c=%3E> "tab\there \"q\" \\ nl\nend é <&>" 3)
+                        (UNDEF "hi"@en-GB "2.5"^^<http://www.w3.org/2001/XMLSchema#decimal>) }
+    BIND(BNODE() AS ?b) } ORDER BY DESC(?n)"""
+XSD = "http://www.w3.org/2001/XMLSchema#"
+#: The answer to TERMS, written out by hand: per row, variable -> (kind, value, language or datatype).
+EXPECTED: list[dict[str, tuple[str, str, str | None]]] = [
+    {"s": ("uri", "http://x.example/a?b=1&c=%3E", None), "o": ("literal", AWKWARD, None),
+     "n": ("literal", "3", XSD + "integer"), "b": ("bnode", "", None)},
+    {"o": ("literal", "hi", "en-gb"), "n": ("literal", "2.5", XSD + "decimal"), "b": ("bnode", "", None)},
+]
+
+
+def _cells_json(body: bytes) -> list[dict[str, tuple[str, str, str | None]]]:
+    answer = json.loads(body)
+    assert answer["head"]["vars"] == ["s", "o", "n", "b"]
+    return [{name: (cell["type"], cell["value"], (cell.get("xml:lang") or "").lower() or cell.get("datatype"))
+             for name, cell in row.items()} for row in answer["results"]["bindings"]]
+
+
+def _cells_xml(body: bytes) -> list[dict[str, tuple[str, str, str | None]]]:
+    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+    root = ElementTree.fromstring(body)
+    assert [v.get("name") for v in root.findall("r:head/r:variable", ns)] == ["s", "o", "n", "b"]
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    rows = []
+    for result in root.findall("r:results/r:result", ns):
+        row = {}
+        for binding in result.findall("r:binding", ns):
+            term = binding[0]
+            row[binding.get("name", "")] = (term.tag.split("}")[1], term.text or "",
+                                            (term.get(lang) or "").lower() or term.get("datatype"))
+        rows.append(row)
+    return rows
+
+
+def _cells_tsv(body: bytes) -> list[dict[str, tuple[str, str, str | None]]]:
+    result = Result.parse(io.BytesIO(body), format="tsv")
+    assert [str(v) for v in result.vars or []] == ["s", "o", "n", "b"]
+    kinds = {rdflib.URIRef: "uri", rdflib.Literal: "literal", rdflib.BNode: "bnode"}
+    return [{str(name): (kinds[type(term)], str(term), (getattr(term, "language", None) or "").lower()
+                         or (str(term.datatype) if getattr(term, "datatype", None) else None))
+             for name, term in row.asdict().items()} for row in result]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv"])
+def test_sparql_results_carry_every_kind_of_term(loaded: LiveServer, fmt: str) -> None:
+    with loaded.client() as http:
+        answer = http.get("/sparql", params={"query": TERMS, "format": fmt})
+    assert answer.status_code == 200, answer.text
+    rows = {"json": _cells_json, "xml": _cells_xml, "tsv": _cells_tsv}[fmt](answer.content)
+    labels = [row["b"][1] for row in rows]
+    assert all(labels) and len(set(labels)) == 2  # one blank node per row, each named
+    assert [{k: (v[0], "" if v[0] == "bnode" else v[1], v[2]) for k, v in row.items()} for row in rows] == EXPECTED
+
+
+def test_sparql_csv_carries_plain_values(loaded: LiveServer) -> None:
+    with loaded.client() as http:
+        answer = http.get("/sparql", params={"query": TERMS}, headers={"Accept": "text/csv"})
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    header, first, second = list(csv.reader(io.StringIO(answer.content.decode("utf-8"), newline="")))
+    assert header == ["s", "o", "n", "b"]
+    assert first[:3] == ["http://x.example/a?b=1&c=%3E", AWKWARD, "3"] and second[:3] == ["", "hi", "2.5"]
+    assert first[3].startswith("_:") and second[3].startswith("_:") and first[3] != second[3]
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_sparql_ask_answers(loaded: LiveServer, value: bool) -> None:
+    ask = "ASK { FILTER(true) }" if value else "ASK { FILTER(false) }"
+    with loaded.client() as http:
+        as_json = http.get("/sparql", params={"query": ask})
+        as_xml = http.get("/sparql", params={"query": ask, "format": "xml"})
+        as_csv = http.get("/sparql", params={"query": ask}, headers={"Accept": "text/csv"})
+    assert json.loads(as_json.content) == {"head": {}, "boolean": value}
+    root = ElementTree.fromstring(as_xml.content)
+    assert root.find("{http://www.w3.org/2005/sparql-results#}boolean").text == str(value).lower()  # type: ignore[union-attr]
+    assert as_csv.status_code == 406 and "sparql-results+json" in as_csv.json()["error"]
 
 
 def test_sparql_protocol_forms(loaded: LiveServer) -> None:
@@ -119,7 +204,7 @@ def test_no_sparql_injection_through_parameters(loaded: LiveServer, payload: str
 
 
 def test_the_remote_store_reads_the_server_like_any_sparql_endpoint(loaded: LiveServer) -> None:
-    """The SPARQLWrapper-based remote store (another implementation) sees what the API says."""
+    """The remote store (another implementation of the SPARQL protocol) sees what the API says."""
     with loaded.client() as http:
         expected = http.get("/api/runs/eval-1").json()
     with open_store(server_view(loaded.url)) as remote:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import CONTRACT_BACKENDS, open_backend
+from helpers import CONTRACT_BACKENDS, open_backend
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
-from servers import OxigraphServer, free_port
+from servers import OxigraphServer
 from test_sync_remote import quads, run_events
 
 from provgraph.cli import main
@@ -38,7 +38,7 @@ def filled_project(tmp_path: Path) -> Iterator[Project]:
 
 def test_push_copies_the_local_store(filled_project: Project, remote: Store,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    local = quads(filled_project.store.dump(RdfFormat.N_QUADS))
+    local = quads(filled_project.synced_store().dump(RdfFormat.N_QUADS))
     filled_project.close()  # the CLI opens the embedded store itself
     assert main(["-C", str(filled_project.root), "push", "--to", remote.uri]) == 0
     out = capsys.readouterr().out
@@ -50,7 +50,7 @@ def test_push_copies_the_local_store(filled_project: Project, remote: Store,
 
 def test_push_merges_unless_replace(filled_project: Project, remote: Store) -> None:
     remote.add([JUNK])
-    local = quads(filled_project.store.dump(RdfFormat.N_QUADS))
+    local = quads(filled_project.synced_store().dump(RdfFormat.N_QUADS))
     filled_project.close()
     assert main(["-C", str(filled_project.root), "push", "--to", remote.uri]) == 0
     assert len(remote) == len(local) + 1
@@ -60,7 +60,7 @@ def test_push_merges_unless_replace(filled_project: Project, remote: Store) -> N
 
 def test_pull_copies_the_remote_store(filled_project: Project, remote: Store, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    copy_store(filled_project.store, remote)
+    copy_store(filled_project.synced_store(), remote)
     remote.add([JUNK])
     expected = quads(remote.dump())
     other = Project.init(tmp_path / "other")
@@ -68,7 +68,7 @@ def test_pull_copies_the_remote_store(filled_project: Project, remote: Store, tm
     assert main(["-C", str(other.root), "pull", "--from", remote.uri]) == 0
     assert "in 6 named graph(s)" in capsys.readouterr().out
     with Project(other.root) as reopened:
-        assert quads(reopened.store.dump(RdfFormat.N_QUADS)) == expected
+        assert quads(reopened.synced_store().dump(RdfFormat.N_QUADS)) == expected
 
 
 def test_copy_keeps_each_run_in_one_transaction(filled_project: Project, remote: Store,
@@ -76,15 +76,15 @@ def test_copy_keeps_each_run_in_one_transaction(filled_project: Project, remote:
     from provgraph.store import transfer
 
     monkeypatch.setattr(transfer, "BATCH_QUADS", 1)  # every named graph its own transaction
-    copied = copy_store(filled_project.store, remote)
+    copied = copy_store(filled_project.synced_store(), remote)
     assert (copied.graphs, copied.transactions) == (5, 5)  # 4 runs and the shared descriptions
-    assert copied.quads == len(filled_project.store) == len(remote)
+    assert copied.quads == len(filled_project.synced_store()) == len(remote)
 
 
-def test_push_to_an_unreachable_endpoint_fails_cleanly(filled_project: Project,
+def test_push_to_an_unreachable_endpoint_fails_cleanly(filled_project: Project, refusing_port: int,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     filled_project.close()
-    uri = f"sparql+http://127.0.0.1:{free_port()}?retries=0"
+    uri = f"sparql+http://127.0.0.1:{refusing_port}?retries=0"
     assert main(["-C", str(filled_project.root), "push", "--to", uri]) == 1
     assert "provgraph: error:" in capsys.readouterr().err
 
@@ -101,7 +101,7 @@ def test_push_to_virtuoso_and_pull_back(filled_project: Project, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     server = request.getfixturevalue("virtuoso_server")
     uri = server.store_uri.replace("scope=http://example.org/", "scope=https://w3id.org/provgraph/id/")
-    local = quads(filled_project.store.dump(RdfFormat.N_QUADS))
+    local = quads(filled_project.synced_store().dump(RdfFormat.N_QUADS))
     filled_project.close()
     assert main(["-C", str(filled_project.root), "push", "--to", uri, "--replace"]) == 0
     other = Project.init(tmp_path / "other")
@@ -109,5 +109,5 @@ def test_push_to_virtuoso_and_pull_back(filled_project: Project, tmp_path: Path,
     assert main(["-C", str(other.root), "pull", "--from", uri]) == 0
     assert f"copied {len(local)} quad(s) in 5 named graph(s)" in capsys.readouterr().out
     with Project(other.root) as reopened:
-        assert quads(reopened.store.dump(RdfFormat.N_QUADS)) == local
+        assert quads(reopened.synced_store().dump(RdfFormat.N_QUADS)) == local
     open_store(uri).clear()

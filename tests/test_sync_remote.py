@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import rdflib
 from pyoxigraph import RdfFormat
-from servers import GateProxy, OxigraphServer, free_port
+from servers import GateProxy, OxigraphServer
 
 from provgraph import events as ev
 from provgraph import project as project_module
@@ -45,7 +45,7 @@ def quads(data: bytes) -> set[tuple[object, ...]]:
 def embedded_graph(root: Path) -> set[tuple[object, ...]]:
     """The graph the embedded store builds from the same journal."""
     with Project(root, store_uri="memory:") as local:
-        return quads(local.store.dump(RdfFormat.N_QUADS))
+        return quads(local.synced_store().dump(RdfFormat.N_QUADS))
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def server(tmp_path: Path) -> OxigraphServer:
 def test_events_wait_while_the_endpoint_is_down_and_sync_replays_them(
         server: OxigraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = Project.init(tmp_path / "proj", store_uri=server.store_uri + FLAKY)
-    assert len(project.store) == 0
+    assert len(project.synced_store()) == 0
     for i in range(5):
         project.record_many(run_events(i))
     assert project.pending() == 0
@@ -91,7 +91,7 @@ def test_events_wait_while_the_endpoint_is_down_and_sync_replays_them(
 def test_the_next_record_replays_what_waited(server: OxigraphServer, tmp_path: Path) -> None:
     project = Project.init(tmp_path / "proj", store_uri=server.store_uri + FLAKY)
     project.record_many(run_events(0))
-    assert len(project.store) > 0
+    assert len(project.synced_store()) > 0
     server.stop()
     project.record_many(run_events(1))
     project.record_many(run_events(2))
@@ -145,8 +145,9 @@ def test_sync_into_another_store(tmp_path: Path, oxigraph_server: OxigraphServer
     open_store(oxigraph_server.store_uri).clear()
 
 
-def test_sync_to_an_endpoint_that_never_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    uri = f"sparql+http://127.0.0.1:{free_port()}?retries=0"
+def test_sync_to_an_endpoint_that_never_answers(tmp_path: Path, refusing_port: int,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    uri = f"sparql+http://127.0.0.1:{refusing_port}?retries=0"
     project = Project.init(tmp_path / "proj", store_uri=uri)
     project.record_many(run_events(0))
     assert main(["-C", str(project.root), "sync"]) == 1
@@ -160,7 +161,7 @@ def test_a_batch_whose_answer_was_lost_is_replayed_without_duplicates(
     with GateProxy(oxigraph_server.url) as proxy:
         project = Project.init(tmp_path / "proj", store_uri=proxy.store_uri + "?retries=0")
         project.record_many(run_events(0))
-        assert len(project.store) > 0 and project.pending() == 0
+        assert len(project.synced_store()) > 0 and project.pending() == 0
         proxy.lose_answers = 1  # the server stores the next batch, the client hears 503
         project.record_many(run_events(1))
         assert project.pending() == 2

@@ -9,7 +9,7 @@ from typing import Any
 
 import prov.model as pm
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 
 from provgraph import events as ev
 from provgraph.cli import main

@@ -71,7 +71,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
-        info = describe_run(project.store, args.run)
+        info = describe_run(project.synced_store(), args.run)
     if args.format == "json":
         emit([], [], "json", payload=info)
         return 0
@@ -174,7 +174,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
-        stats = store_stats(project.store)
+        stats = store_stats(project.synced_store())
         check = project.verify()
         stats["journal_entries"] = check.entries
         stats["unapplied_entries"] = list(check.unapplied)

@@ -76,7 +76,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     args.format = _export_format(args)
     scoped = args.lineage or args.impact
     with Project.find(args.project) as project, progress_bar(2 if scoped else 1, "step", "export") as bar:
-        store = project.store
+        store = project.synced_store()
         nodes = None
         if scoped:
             bar.set_description(f"{'lineage' if args.lineage else 'impact'} of {scoped}")

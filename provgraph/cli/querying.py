@@ -84,7 +84,7 @@ def _show(result: Table, fmt: str) -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
-        result = runs(project.store, kind=args.kind, agent=args.agent, params=args.param, metrics=args.metric,
+        result = runs(project.synced_store(), kind=args.kind, agent=args.agent, params=args.param, metrics=args.metric,
                       label=args.label, since=args.since, until=args.until, commit=args.commit,
                       step=args.step, limit=args.limit)
         _show(result, args.format)
@@ -94,7 +94,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_traverse(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
         query = impact if args.direction == "impact" else lineage
-        result = query(project.store, args.ref, as_of=args.as_of, root=project.root)
+        result = query(project.synced_store(), args.ref, as_of=args.as_of, root=project.root)
         _show(result, args.format)
         if args.format == "table" and args.direction == "impact":
             models, deployed = _names(result.models), _names(result.deployments)
@@ -114,13 +114,13 @@ def _names(rows: list[dict[str, Any]]) -> list[str]:
 
 def cmd_who(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
-        _show(who(project.store, args.ref, root=project.root), args.format)
+        _show(who(project.synced_store(), args.ref, root=project.root), args.format)
     return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
-        result = diff(project.store, args.run_a, args.run_b, root=project.root)
+        result = diff(project.synced_store(), args.run_a, args.run_b, root=project.root)
         _show(result, args.format)
     return 0
 
@@ -128,7 +128,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_invalidate(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project:
         target = invalidate(project, args.ref, args.reason)
-        result = invalidated(project.store, target)
+        result = invalidated(project.synced_store(), target)
         if args.format == "table":
             print(f"recorded: {target.value} is invalid ({args.reason})")
         _show(result, args.format)
@@ -170,12 +170,12 @@ def cmd_sparql(args: argparse.Namespace) -> int:
             if bindings:
                 raise QueryError("--bind works with queries, not with --update")
             try:
-                project.store.update(with_prefixes(text))
+                project.synced_store().update(with_prefixes(text))
             except QueryError as exc:
                 raise explain(exc, text, "update") from exc
             print("update applied")
             return 0
-        result = sparql(project.store, text, **bindings)
+        result = sparql(project.synced_store(), text, **bindings)
     if isinstance(result, bool):
         emit([{"answer": result}], ["answer"], args.format, payload=result)
     elif isinstance(result, Solutions):

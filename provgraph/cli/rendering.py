@@ -43,7 +43,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.depth is not None and args.ref is None:
         raise RenderError("--depth counts edges from REF: name a REF to focus on (provgraph render REF --depth N)")
     with Project.find(args.project) as project:
-        path = render_to(project.store, args.output, args.format, focus=args.ref, depth=args.depth,
+        path = render_to(project.synced_store(), args.output, args.format, focus=args.ref, depth=args.depth,
                          direction=args.direction, highlight_impact=args.highlight_impact, run=args.run,
                          collapse=not args.flat, expand=args.expand, reduce=args.reduce, flow=args.flow)
     print(f"wrote {path}")
@@ -56,7 +56,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     output = args.output or file_name_for("report", args.ref, ".html")
     with Project.find(args.project) as project:
         verification = project.verify()
-        path = write_report(project.store, args.ref, output, depth=args.depth, root=project.root,
+        path = write_report(project.synced_store(), args.ref, output, depth=args.depth, root=project.root,
                             journal=(verification.ok, verification.summary()))
     print(f"wrote {path}")
     return 0

@@ -22,11 +22,19 @@ def size(text: str) -> int:
     return int(match.group(1)) * _UNITS[(match.group(2) or "")[:1].upper()]
 
 
+def port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (0: the system chooses)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535; 0: any free port)")
+    return int(text)
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the project over HTTP (ingest, SPARQL, lineage, diagrams)",
                        description="Run the provgraph HTTP server. Without --tokens it listens on loopback only.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8750, help="TCP port (default: 8750)")
+    p.add_argument("--port", type=port, default=8750,
+                   help="TCP port (default: 8750; 0: one the system chooses, printed once listening)")
     p.add_argument("--store", help="store URI to serve (default: the project's store)")
     p.add_argument("--tokens", metavar="FILE",
                    help="TOML or JSON file of API tokens with roles (default: $PROVGRAPH_TOKENS_FILE, "
@@ -62,7 +70,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         print("provgraph serve: no API tokens configured: listening on loopback only, and every local caller "
               "may read and write (pass --tokens FILE to require tokens)", file=sys.stderr)
-    print(f"provgraph serve: http://{config.host}:{config.port}/ (API: /openapi.json, SPARQL: /sparql)",
-          file=sys.stderr, flush=True)
-    serve(config, log_level=args.log_level)
+
+    def listening(url: str) -> None:
+        print(f"provgraph serve: listening on {url}/ (API: /openapi.json, SPARQL: /sparql)", file=sys.stderr,
+              flush=True)
+
+    serve(config, log_level=args.log_level, listening=listening)
     return 0

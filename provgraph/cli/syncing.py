@@ -50,13 +50,13 @@ def _report(copied: Copied, source: str, target: str) -> None:
 
 def cmd_push(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project, open_store(args.to) as target:
-        copied = copy_store(project.store, target, replace=args.replace)
+        copied = copy_store(project.synced_store(), target, replace=args.replace)
         _report(copied, project.store_uri, target.uri)
     return 0
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
     with Project.find(args.project) as project, open_store(args.source) as source:
-        copied = copy_store(source, project.store, replace=args.replace)
+        copied = copy_store(source, project.synced_store(), replace=args.replace)
         _report(copied, source.uri, project.store_uri)
     return 0

@@ -50,7 +50,7 @@ def _reports(args: argparse.Namespace) -> list[tuple[str, Any]]:
         return [(args.file, check_document(_read_file(args.file, args.format), flatten=args.flatten))]
     scope = f"run {args.run}" if args.run else "store"
     with Project.find(args.project) as project:
-        reports = check_store(project.store, run=args.run, shapes=not args.no_shapes, flatten=args.flatten)
+        reports = check_store(project.synced_store(), run=args.run, shapes=not args.no_shapes, flatten=args.flatten)
     return [(scope, report) for report in reports]
 
 

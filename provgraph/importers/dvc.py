@@ -46,6 +46,7 @@ from typing import Any
 from .. import events as ev
 from ..errors import InvalidEvent
 from ..gitinfo import git_remote
+from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
 from .dvc_templates import context, expand
 from .dvc_yaml import load_yaml, validate_dvc_yaml
@@ -119,7 +120,8 @@ class _Project:
         root = next((p for p in (folder, *folder.parents) if (p / ".dvc").is_dir()), None) \
             or gitlog.toplevel(folder) or folder
         remote = git_remote(root)
-        return cls(root, namespace or naming.identifier(remote or root.as_posix()), remote)
+        named = remote_namespace(remote) if remote else naming.identifier(root.as_posix())
+        return cls(root, namespace or named, remote)
 
     def location(self, file: Path) -> str:
         full = Path(os.path.normpath(file.absolute()))

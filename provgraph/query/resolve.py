@@ -19,12 +19,11 @@ from pyoxigraph import NamedNode
 from ..errors import QueryError
 from ..limits import check_reference
 from ..store import Store
-from ..vocab import PROV, PROVML, agent_iri
+from ..vocab import PROV, PROVML, agent_iri, iri_text
 from .sparql import ask, select, text_of
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:\S+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DETAILS = {PROV.specializationOf.value: "logical", PROVML.sha256.value: "sha256",
             PROVML.location.value: "location"}
@@ -39,7 +38,7 @@ def exists(store: Store, node: NamedNode) -> bool:
 
 
 def _as_iri(ref: str) -> NamedNode | None:
-    if not _IRI.match(ref):
+    if not iri_text(ref):  # the rule capture names artifacts by, so what it recorded is found
         return None
     try:
         return NamedNode(ref)

@@ -1,7 +1,7 @@
 """The ASGI application (Starlette) and :func:`serve`, which runs it under uvicorn.
 
 >>> app = create_app(ServerConfig(project="."))          # any ASGI server can run this
->>> serve(ServerConfig(project=".", port=8750))          # or let provgraph run uvicorn
+>>> serve(ServerConfig(project=".", port=0), listening=print)  # or let provgraph run uvicorn (any free port)
 """
 
 from __future__ import annotations
@@ -9,20 +9,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from .. import __version__
-from ..admission import admit
+from .. import events as ev
 from ..errors import InvalidEvent
+from ..export import FORMATS as EXPORT_FORMATS
 from ..limits import check_sparql
-from ..mapping import event_to_quads
 from ..redaction import RedactingFilter
 from . import api, explorer
 from .auth import authorize
@@ -30,9 +29,9 @@ from .backend import Backend
 from .config import ServerConfig
 from .guard import CrossSiteGuard
 from .ingest import loads, media_type, parse_events, read_body
-from .openapi import openapi
+from .openapi import BAD, NOT_FOUND, TOO_LARGE, ApiRoute, json_ok, openapi, operation, query_param, text_ok
 from .problems import HANDLERS, ApiError
-from .sparql import answer, extract_query
+from .sparql import GRAPH_TYPES, RESULT_TYPES, answer, extract_query
 
 
 async def post_events(request: Request) -> Response:
@@ -58,7 +57,7 @@ async def post_openlineage(request: Request) -> Response:
     def convert() -> list[dict[str, object]]:
         if payload in ({}, []):
             raise InvalidEvent("no OpenLineage run event in the body (nothing recorded)")
-        return [admit(event, event_to_quads) for event in events_from_openlineage_payload(payload)]
+        return [ev.validate(event) for event in events_from_openlineage_payload(payload)]
 
     events = await run_in_threadpool(convert)
     if not events:  # valid OTHER events: nothing about a run to record
@@ -99,24 +98,98 @@ async def health(request: Request) -> Response:
 
 
 async def openapi_document(request: Request) -> Response:
-    return JSONResponse(openapi())
+    return JSONResponse(openapi(request.app.routes))
 
+
+_RECEIPT = {"$ref": "#/components/schemas/Receipt"}
+_GRAPH = json_ok("Rows (one per node reached, with its depth) and the edges traversed.",
+                 {"$ref": "#/components/schemas/GraphResult"})
+_REF = query_param("ref", "A run id, sha256 (or a prefix of 8+ hex digits), path, dataset name, agent id or IRI.",
+                   required=True)
+_AS_OF = query_param("as_of", "Answer as the graph stood then (RFC 3339).")
+_ANSWERS = text_ok("The answer, in the format chosen by Accept or format.", [*RESULT_TYPES, *GRAPH_TYPES])
+_ANSWER_FORMAT = query_param("format", "Answer format instead of Accept: " + ", ".join(
+    dict.fromkeys(name for name, _ in (*RESULT_TYPES.values(), *GRAPH_TYPES.values()))) + ".")
+_INGEST_ERRORS = {"413": TOO_LARGE, "415": BAD, "422": BAD}
 
 ROUTES = [
-    Route("/openapi.json", openapi_document, methods=["GET"]),
-    Route("/api/health", health, methods=["GET"]),
-    Route("/api/events", post_events, methods=["POST"]),
-    Route("/api/v1/lineage", post_openlineage, methods=["POST"]),
-    Route("/api/runs", api.list_runs, methods=["GET"]),
-    Route("/api/runs/{run_id}", api.show_run, methods=["GET"]),
-    Route("/api/impact", api.get_impact, methods=["GET"]),
-    Route("/api/lineage", api.get_lineage, methods=["GET"]),
-    Route("/api/who", api.get_who, methods=["GET"]),
-    Route("/api/export", api.get_export, methods=["GET"]),
-    Route("/api/diagram", api.get_diagram, methods=["GET"]),
-    Route("/api/journal", journal, methods=["GET"]),
-    Route("/api/admin/rebuild", rebuild, methods=["POST"]),
-    Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
+    ApiRoute("/openapi.json", openapi_document, get=operation("This document.", ok=json_ok("OpenAPI 3.1."),
+                                                               public=True)),
+    ApiRoute("/api/health", health, get=operation("Liveness and store state (no token needed).",
+                                                   ok=json_ok("ok or degraded."), public=True)),
+    ApiRoute("/api/events", post_events, post=operation(
+        "Record native events (all or nothing).",
+        description="One event, a JSON array of events or JSON Lines. Every event is validated first; a bad one "
+                    "is a 422 naming its position and field, and nothing is written. Each event is stamped with "
+                    "the caller's agent (role 'submitter') and the time; an event id already recorded is counted "
+                    "as a duplicate and not stored again.",
+        requestBody={"required": True, "content": {
+            "application/json": {"schema": {"oneOf": [
+                {"$ref": "#/components/schemas/Event"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}]}},
+            "application/x-ndjson": {"schema": {"type": "string", "description": "One event a line."}}}},
+        responses={"201": json_ok("Recorded in the journal and the store.", _RECEIPT),
+                   "202": json_ok("Recorded in the journal; the store will catch up (store_problem says why).",
+                                  _RECEIPT), **_INGEST_ERRORS})),
+    ApiRoute("/api/v1/lineage", post_openlineage, post=operation(
+        "Record OpenLineage run events (the OpenLineage HTTP transport's endpoint).",
+        description="One OpenLineage event or a JSON array; START, RUNNING (an update of its run), COMPLETE, FAIL "
+                    "and ABORT run events become native events (OTHER is accepted and gives none), all validated "
+                    "before any is recorded.",
+        requestBody={"required": True, "content": {"application/json": {"schema": {
+            "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}},
+        responses={"201": json_ok("Recorded.", _RECEIPT),
+                   "202": json_ok("Recorded in the journal; the store will catch up.", _RECEIPT),
+                   **_INGEST_ERRORS})),
+    ApiRoute("/api/runs", api.list_runs, get=operation("Runs, newest first, filtered.", [
+        query_param("kind", "Run kind.", schema={"enum": list(ev.RUN_KINDS)}),
+        query_param("step", "Step name."), query_param("agent", "Agent id (directly or on whose behalf)."),
+        query_param("label", "A label on the run."), query_param("since", "Started at or after (RFC 3339)."),
+        query_param("until", "Started at or before (RFC 3339)."), query_param("commit", "Git commit prefix."),
+        query_param("param", "Parameter condition such as n_estimators>=100.", many=True),
+        query_param("metric", "Condition on a metric's final value such as accuracy>0.9.", many=True),
+        query_param("limit", "At most this many runs.", schema={"type": "integer", "minimum": 1}),
+    ], json_ok("The runs.", {"type": "object", "properties": {
+        "runs": {"type": "array", "items": {"type": "object"}}, "count": {"type": "integer"}}}))),
+    ApiRoute("/api/runs/{run_id}", api.show_run, get=operation(
+        "Everything recorded about one run.",
+        ok=json_ok("The run: status, times, agents, params, metrics, used, generated, environment, code."),
+        responses={"404": NOT_FOUND})),
+    ApiRoute("/api/impact", api.get_impact,
+             get=operation("What was derived from ref, transitively.", [_REF, _AS_OF], _GRAPH)),
+    ApiRoute("/api/lineage", api.get_lineage,
+             get=operation("Where ref came from, transitively.", [_REF, _AS_OF], _GRAPH)),
+    ApiRoute("/api/who", api.get_who, get=operation("Who generated, used, invalidated or ran ref, and when.", [_REF],
+                                                    json_ok("One row per action and agent."))),
+    ApiRoute("/api/export", api.get_export, get=operation(
+        "The store, one run, or a lineage or impact in an audit format.", [
+            query_param("format", "Export format.", schema={"enum": list(EXPORT_FORMATS), "default": "trig"}),
+            query_param("run", "Export this run."), query_param("lineage", "Export the lineage of this reference."),
+            query_param("impact", "Export the impact of this reference.")],
+        text_ok("The document.", [fmt.media_type for fmt in EXPORT_FORMATS.values()]))),
+    ApiRoute("/api/diagram", api.get_diagram, get=operation(
+        "The lineage diagram (W3C PROV visual convention).", [
+            query_param("ref", "Focus on this node."), query_param("run", "Draw this run."),
+            query_param("format", "Diagram format.", schema={"enum": list(api.DIAGRAM_TYPES), "default": "svg"}),
+            query_param("direction", "Around the focus.", schema={"enum": list(api.DIRECTIONS), "default": "both"}),
+            query_param("depth", "Edges from the focus.", schema={"type": "integer", "minimum": 0}),
+            query_param("highlight", "Outline everything derived from this node.")],
+        text_ok("The diagram.", list(api.DIAGRAM_TYPES.values())))),
+    ApiRoute("/api/journal", journal, get=operation(
+        "Re-check the journal's hash chain.", ok=json_ok("The verification (409 when the chain is broken)."),
+        responses={"409": json_ok("The journal is broken.")})),
+    ApiRoute("/api/admin/rebuild", rebuild, post=operation("Rebuild the store from the journal (admin).",
+                                                           ok=json_ok("How many events were replayed."))),
+    ApiRoute("/sparql", sparql_endpoint,
+             get=operation("SPARQL 1.1 Protocol query (read-only).",
+                           [query_param("query", "The SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE)."),
+                            _ANSWER_FORMAT], _ANSWERS, {"406": BAD}),
+             post=operation("SPARQL 1.1 Protocol query by POST; updates are refused with 403.", [_ANSWER_FORMAT],
+                            _ANSWERS, {"413": TOO_LARGE},
+                            requestBody={"content": {
+                                "application/sparql-query": {"schema": {"type": "string"}},
+                                "application/x-www-form-urlencoded": {"schema": {
+                                    "type": "object", "properties": {"query": {"type": "string"}}}}}})),
     *explorer.ROUTES,
 ]
 
@@ -141,8 +214,12 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Starlett
     return app
 
 
-def serve(config: ServerConfig, log_level: str = "info") -> None:
-    """Run the server under uvicorn until interrupted."""
+def serve(config: ServerConfig, log_level: str = "info", listening: Callable[[str], None] | None = None) -> None:
+    """Run the server under uvicorn until interrupted.
+
+    ``listening`` is called with the server's address (``http://host:port``) once it listens; with
+    ``config.port`` 0 the system chooses the port, and this is how to learn it.
+    """
     import uvicorn
 
     app = create_app(config)
@@ -151,4 +228,9 @@ def serve(config: ServerConfig, log_level: str = "info") -> None:
     for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
         for handler in logging.getLogger(name).handlers:
             handler.addFilter(RedactingFilter())
-    uvicorn.Server(settings).run()
+    sock = settings.bind_socket()
+    sock.listen(settings.backlog)  # connections made as soon as the address is announced wait, not fail
+    if listening:
+        host, port = sock.getsockname()[:2]
+        listening(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
+    uvicorn.Server(settings).run(sockets=[sock])

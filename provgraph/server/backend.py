@@ -17,7 +17,9 @@ event dropped as a duplicate; agents an event names besides the token's own are 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 from .. import events as ev
 from ..errors import Forbidden, ProvgraphError, StoreError
 from ..forwarding import is_server_url
-from ..journal import SUBMITTED_BY, submitter
+from ..journal import SUBMITTED_BY, Entry, Journal, submitter
 from ..project import Project
 from ..redaction import redact
 from ..store import Store
@@ -73,8 +75,80 @@ def stamp(event: ev.Event, who: Principal, when: str) -> ev.Event:
 
 
 
+class Index:
+    """Which event ids each submitter has sent, and which agent started each run: read from the journal
+    into a SQLite file beside it (``.provgraph/server/index.sqlite``), so memory stays bounded however
+    long the journal grows. It is derived data: a missing or stale file is rebuilt from the journal."""
+
+    def __init__(self, journal: Journal, path: Path) -> None:
+        self.journal = journal
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.executescript("""
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;  -- rebuilt from the journal after a crash
+            CREATE TABLE IF NOT EXISTS sent (submitter TEXT, id TEXT, PRIMARY KEY (submitter, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS owner (run TEXT PRIMARY KEY, agent TEXT) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS mark (offset INTEGER, hash TEXT);""")
+        self.offset = 0
+        row = self.db.execute("SELECT offset, hash FROM mark").fetchone()
+        if row and journal.hash_ending_at(row[0]) == row[1]:
+            self.offset = row[0]
+        else:  # new, or the journal was replaced: read it all again
+            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM mark;")
+        self.catch_up()
+
+    def catch_up(self) -> None:
+        """Learn the entries appended since the last look (by this server or another process)."""
+        entries = list(self.journal.entries(self.offset))
+        if not entries:
+            return
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT OR IGNORE INTO sent VALUES (?, ?)",
+                            [(submitter(e.event), e.event["id"]) for e in entries])
+        self.db.executemany("INSERT OR IGNORE INTO owner VALUES (?, ?)",
+                            [(e.event["run"]["id"], submitter(e.event)) for e in entries if "run" in e.event])
+        self.db.execute("DELETE FROM mark")
+        self.db.execute("INSERT INTO mark VALUES (?, ?)", (entries[-1].end_offset, entries[-1].hash))
+        self.db.execute("COMMIT")
+        self.offset = entries[-1].end_offset
+
+    def sent(self, agent: str, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` ``agent`` has sent before."""
+        wanted = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(row[0] for row in self.db.execute(
+                f"SELECT id FROM sent WHERE submitter = ? AND id IN ({marks})", [agent, *chunk]))
+        return found
+
+    def owner(self, run_id: str) -> str | None:
+        """The agent whose event first named run ``run_id``."""
+        row = self.db.execute("SELECT agent FROM owner WHERE run = ?", (run_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@dataclass
+class _Request:
+    """One caller's events waiting for the next group commit, and what became of them."""
+
+    events: list[ev.Event]
+    who: Principal
+    receipt: Receipt | None = None
+    error: BaseException | None = None
+
+
 class Backend:
-    """The project and store behind a running server (thread-safe)."""
+    """The project and store behind a running server (thread-safe).
+
+    Concurrent writes are committed as a group: callers queue their events, and whichever thread takes
+    the write lock appends everything queued in one journal write (one fsync) and one store update, then
+    answers every caller; each caller's events are checked (duplicates, run ownership) on their own.
+    """
 
     def __init__(self, project_dir: str | Path, store_uri: str | None = None) -> None:
         found = Project.find(project_dir, create=True)
@@ -85,71 +159,114 @@ class Backend:
                 "pass --store with a local or sparql+http(s):// store"
             )
         self._lock = threading.Lock()
-        self._seen: set[tuple[str, str]] = set()  # (submitter, event id)
-        self._owners: dict[str, str] = {}  # run id -> the agent that started it
-        self._scanned = 0
+        self._queue: list[_Request] = []
+        self._queue_lock = threading.Lock()
         self._store_problem = ""
         self.project.sync()
-        self._scan_ids()
+        self.index = Index(self.project.journal, self.project.dir / "server" / "index.sqlite")
 
     @property
     def store(self) -> Store:
-        """The store (caught up with the journal when possible)."""
+        """The store, caught up with the journal (so a reader sees every acknowledged event)."""
         with self._lock:
             try:
-                store = self.project.store
+                store = self.project.synced_store()
             except StoreError as exc:
                 self._store_problem = str(exc)
                 raise
             self._store_problem = ""
             return store
 
-    def _scan_ids(self) -> None:
-        """Learn the ids of events appended since the last scan (by us or another process)."""
-        for entry in self.project.journal.entries(self._scanned):
-            agent = submitter(entry.event)
-            self._seen.add((agent, entry.event["id"]))
-            if "run" in entry.event:
-                self._owners.setdefault(entry.event["run"]["id"], agent)
-            self._scanned = entry.end_offset
-
-    def _check_owner(self, event: ev.Event, who: Principal, batch_owners: dict[str, str]) -> None:
-        run_id = event.get("run", {}).get("id")
-        if run_id is None:
-            return
-        owner = self._owners.get(run_id) or batch_owners.setdefault(run_id, who.agent)
-        if owner != who.agent and who.role != "admin":
-            raise Forbidden(f"run {run_id!r} belongs to agent {owner!r}, who started it; agent {who.agent!r} "
-                            f"may not record events for it (event {event['id']!r}); nothing was recorded")
-
     def record(self, events: list[ev.Event], who: Principal) -> Receipt:
-        """Stamp, dedupe and append ``events`` to the journal in one go, then update the store."""
+        """Stamp, dedupe and append ``events`` to the journal, then update the store (grouped with
+        whatever other callers are recording at the same moment)."""
+        request = _Request(events, who)
+        with self._queue_lock:
+            self._queue.append(request)
         with self._lock:
-            when = ev.now()  # taken under the lock, so stamps follow journal order
-            self._scan_ids()
-            fresh: list[ev.Event] = []
-            duplicates: list[str] = []
-            batch_ids: set[str] = set()
-            batch_owners: dict[str, str] = {}
-            for event in events:
-                self._check_owner(event, who, batch_owners)
-            for event in events:
-                if (who.agent, event["id"]) in self._seen or event["id"] in batch_ids:
-                    duplicates.append(event["id"])
-                else:
-                    batch_ids.add(event["id"])
-                    fresh.append(stamp(event, who, when))
-            entries = self.project.journal.append_many(fresh)
-            self._scan_ids()
-            stored, problem = True, ""
+            if request.receipt is None and request.error is None:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit(group)
+        if request.error is not None:
+            raise request.error
+        assert request.receipt is not None
+        return request.receipt
+
+    def _commit(self, group: list[_Request]) -> None:
+        when = ev.now()  # taken under the lock, so stamps follow journal order
+        self.index.catch_up()
+        owners: dict[str, str] = {}  # runs first named in this group
+        admitted: list[tuple[_Request, list[ev.Event], list[str]]] = []
+        for request in group:
             try:
-                self.project.sync()
-                self._store_problem = ""
-            except StoreError as exc:
-                stored, problem = False, str(exc)
-                self._store_problem = problem
-        head = entries[-1].hash if entries else None
-        return Receipt([e["id"] for e in fresh], duplicates, head, stored, problem)
+                admitted.append((request, *self._admit(request, when, owners)))
+            except ProvgraphError as exc:
+                request.error = exc
+        written = self._append(admitted)
+        stored, problem = True, ""
+        try:
+            self.project.sync()
+            self._store_problem = ""
+        except StoreError as exc:
+            stored, problem = False, str(exc)
+            self._store_problem = problem
+        self.index.catch_up()
+        for (request, fresh, duplicates), entries in zip(admitted, written, strict=True):
+            if request.error is None:
+                head = entries[-1].hash if entries else None
+                request.receipt = Receipt([e["id"] for e in fresh], duplicates, head, stored, problem)
+
+    def _admit(self, request: _Request, when: str, owners: dict[str, str]) -> tuple[list[ev.Event], list[str]]:
+        """The events of ``request`` to append (stamped) and the ids it sent before; :class:`Forbidden`
+        when it records for another agent's run."""
+        who = request.who
+        claims: dict[str, str] = {}
+        for event in request.events:
+            run_id = event.get("run", {}).get("id")
+            if run_id is None:
+                continue
+            owner = self.index.owner(run_id) or owners.get(run_id) or claims.setdefault(run_id, who.agent)
+            if owner != who.agent and who.role != "admin":
+                raise Forbidden(f"run {run_id!r} belongs to agent {owner!r}, who started it; agent "
+                                f"{who.agent!r} may not record events for it (event {event['id']!r}); "
+                                "nothing was recorded")
+        seen = self.index.sent(who.agent, (event["id"] for event in request.events))
+        fresh: list[ev.Event] = []
+        duplicates: list[str] = []
+        for event in request.events:
+            if event["id"] in seen:
+                duplicates.append(event["id"])
+            else:
+                seen.add(event["id"])
+                fresh.append(stamp(self.project.scoped(event), who, when))
+        for run_id, agent in claims.items():
+            owners.setdefault(run_id, agent)
+        return fresh, duplicates
+
+    def _append(self, admitted: list[tuple[_Request, list[ev.Event], list[str]]]) -> list[list[Entry]]:
+        """Append every request's events in one journal write (one fsync); if that fails, each request's
+        alone, so an unwritable event fails its own caller only. Returns each request's entries."""
+        try:
+            entries = self.project.record_many([event for _, fresh, _ in admitted for event in fresh])
+        except ProvgraphError as exc:
+            if len(admitted) == 1:
+                admitted[0][0].error = exc
+                return [[]]
+        else:
+            split, position = [], 0
+            for _, fresh, _ in admitted:
+                split.append(entries[position:position + len(fresh)])
+                position += len(fresh)
+            return split
+        written: list[list[Entry]] = []
+        for request, fresh, _ in admitted:
+            try:
+                written.append(self.project.record_many(fresh))
+            except ProvgraphError as exc:
+                request.error = exc
+                written.append([])
+        return written
 
     def rebuild(self) -> int:
         """Replay the whole journal into an emptied store."""
@@ -164,4 +281,5 @@ class Backend:
 
     def close(self) -> None:
         with self._lock:
+            self.index.close()
             self.project.close()

@@ -16,7 +16,7 @@ from pyoxigraph import NamedNode
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
 from ..errors import ProvgraphError
@@ -29,6 +29,7 @@ from ..resources import resource_dir
 from ..store import Store
 from ..vocab import PROV, PROVML
 from .api import RUN_FILTERS, _describe, _int, _json, _one, _store, locate
+from .openapi import NOT_FOUND, ApiRoute, Operation, json_ok, operation, query_param
 from .problems import ApiError
 
 #: No script or style from another host; the graph library needs inline styles on its canvas.
@@ -257,54 +258,31 @@ async def static(request: Request) -> Response:
     return response
 
 
+def _read(summary: str, *parameters: dict[str, Any]) -> Operation:
+    return operation(summary, parameters, json_ok("JSON."), {"404": NOT_FOUND})
+
+
+_FILE = {"description": "The file."}
+_REF = query_param("ref", required=True)
+
 ROUTES: list[BaseRoute] = [
-    Route("/", page, methods=["GET"]),
-    Route("/api/explorer/search", search, methods=["GET"]),
-    Route("/api/explorer/runs", list_runs, methods=["GET"]),
-    Route("/api/explorer/runs/{run_id}/validation", validate_run, methods=["GET"]),
-    Route("/api/explorer/artifacts", list_artifacts, methods=["GET"]),
-    Route("/api/explorer/artifact", show_artifact, methods=["GET"]),
-    Route("/api/explorer/agents", list_agents, methods=["GET"]),
-    Route("/api/explorer/graph", get_graph, methods=["GET"]),
-    Route("/api/explorer/queries", list_queries, methods=["GET"]),
-    Route("/static/{path:path}", static, methods=["GET"]),
+    ApiRoute("/", page, get=operation("The explorer (HTML): runs, datasets and models, agents, lineage graph, SPARQL.",
+                                      ok=_FILE, public=True)),
+    ApiRoute("/api/explorer/search", search,
+             get=_read("Which page shows a reference (run, artifact or agent).", _REF)),
+    ApiRoute("/api/explorer/runs", list_runs,
+             get=_read("Runs, newest first, filtered as /api/runs and by status.",
+                       *(query_param(n) for n in (*RUN_FILTERS, "status", "param", "metric", "limit")))),
+    ApiRoute("/api/explorer/runs/{run_id}/validation", validate_run,
+             get=_read("PROV-CONSTRAINTS and SHACL on one run's bundle.")),
+    ApiRoute("/api/explorer/artifacts", list_artifacts, get=_read("Datasets and models with their versions.")),
+    ApiRoute("/api/explorer/artifact", show_artifact,
+             get=_read("One artifact: versions, who made and used it, invalidations.", _REF)),
+    ApiRoute("/api/explorer/agents", list_agents, get=_read("Agents with their kind and number of runs.")),
+    ApiRoute("/api/explorer/graph", get_graph,
+             get=_read("The lineage around a reference as graph elements.",
+                       _REF, *(query_param(n) for n in ("direction", "depth", "highlight")))),
+    ApiRoute("/api/explorer/queries", list_queries, get=_read("The shipped SPARQL queries, as examples.")),
+    ApiRoute("/static/{path:path}", static,
+             get=operation("The explorer's script, style and vendored libraries.", ok=_FILE, public=True)),
 ]
-
-
-def _page_doc(summary: str) -> dict[str, Any]:
-    return {"get": {"summary": summary, "security": [], "responses": {"200": {"description": "The file."}}}}
-
-
-def _read_doc(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
-    errors = {code: {"$ref": f"#/components/responses/{name}"}
-              for code, name in (("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"),
-                                 ("404", "NotFound"))}
-    return {"get": {"summary": summary, "parameters": parameters, "responses": {
-        "200": {"description": "JSON.", "content": {"application/json": {"schema": {"type": "object"}}}}, **errors}}}
-
-
-def _param(name: str, where: str = "query", required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required or where == "path", "schema": {"type": "string"}}
-
-
-def openapi_paths() -> dict[str, Any]:
-    """The OpenAPI description of the explorer's routes."""
-    return {
-        "/": _page_doc("The explorer (HTML): runs, datasets and models, agents, lineage graph, SPARQL."),
-        "/static/{path}": {"get": {**_page_doc("The explorer's script, style and vendored libraries.")["get"],
-                                   "parameters": [_param("path", "path")]}},
-        "/api/explorer/search": _read_doc("Which page shows a reference (run, artifact or agent).",
-                                          [_param("ref", required=True)]),
-        "/api/explorer/runs": _read_doc("Runs, newest first, filtered as /api/runs and by status.",
-                                        [_param(n) for n in (*RUN_FILTERS, "status", "param", "metric", "limit")]),
-        "/api/explorer/runs/{run_id}/validation": _read_doc("PROV-CONSTRAINTS and SHACL on one run's bundle.",
-                                                            [_param("run_id", "path")]),
-        "/api/explorer/artifacts": _read_doc("Datasets and models with their versions.", []),
-        "/api/explorer/artifact": _read_doc("One artifact: versions, who made and used it, invalidations.",
-                                            [_param("ref", required=True)]),
-        "/api/explorer/agents": _read_doc("Agents with their kind and number of runs.", []),
-        "/api/explorer/graph": _read_doc("The lineage around a reference as graph elements.",
-                                         [_param("ref", required=True), _param("direction"), _param("depth"),
-                                          _param("highlight")]),
-        "/api/explorer/queries": _read_doc("The shipped SPARQL queries, as examples.", []),
-    }

@@ -15,10 +15,8 @@ from typing import Any
 from starlette.requests import Request
 
 from .. import events as ev
-from ..admission import admit
 from ..errors import InvalidEvent
 from ..limits import parse_json
-from ..mapping import event_to_quads
 from .problems import ApiError
 
 JSON_TYPES = ("application/json",)
@@ -96,7 +94,7 @@ def parse_events(body: bytes, content_type: str) -> list[ev.Event]:
     found = []
     for index, (where, item) in enumerate(items):
         try:
-            found.append(admit(item, event_to_quads))
+            found.append(ev.validate(item))
         except InvalidEvent as exc:
             prefix = f"[{index}]" if batch else ""
             field = f"{prefix}.{exc.field}" if prefix and exc.field else (prefix or exc.field)

@@ -15,13 +15,8 @@ slot until it ends), and an answer of more than ``max_results`` rows is refused.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from collections.abc import Mapping, Sequence
 
 import anyio
 import pyoxigraph as ox
@@ -32,100 +27,38 @@ from ..store import QueryResult, Solutions, Store
 from ..store.bindings import is_update, tokens
 from .problems import ApiError
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
 READ_ONLY = "this SPARQL endpoint is read-only: updates are refused (record events with POST /api/events instead)"
 
-Serializer = Callable[[Solutions | bool], bytes]
-
-
-def _term_json(term: Any) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "literal", "value": str(term)}
-
-
-def results_json(result: Solutions | bool) -> bytes:
-    if isinstance(result, bool):
-        return json.dumps({"head": {}, "boolean": result}).encode()
-    bindings = [{name: _term_json(value) for name, value in row.items()} for row in result.rows]
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False).encode()
-
-
-def _term_xml(term: Any) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
-    return f"<literal>{escape(str(term))}</literal>"
-
-
-def results_xml(result: Solutions | bool) -> bytes:
-    head = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
-    if isinstance(result, bool):
-        return (head + f"<head/>\n<boolean>{'true' if result else 'false'}</boolean>\n</sparql>\n").encode()
-    parts = [head, "<head>"]
-    parts += [f"<variable name={quoteattr(name)}/>" for name in result.variables]
-    parts.append("</head>\n<results>\n")
-    for row in result.rows:
-        parts.append("<result>")
-        parts += [f"<binding name={quoteattr(name)}>{_term_xml(value)}</binding>" for name, value in row.items()]
-        parts.append("</result>\n")
-    parts.append("</results>\n</sparql>\n")
-    return "".join(parts).encode()
-
-
-def _plain(term: Any) -> str:
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    return str(term.value) if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
-
-
-def results_csv(result: Solutions | bool) -> bytes:
-    if isinstance(result, bool):
-        raise ApiError(406, "an ASK answer has no CSV form; accept application/sparql-results+json or +xml")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow([_plain(row[name]) if name in row else "" for name in result.variables])
-    return out.getvalue().encode()
-
-
-def results_tsv(result: Solutions | bool) -> bytes:
-    if isinstance(result, bool):
-        raise ApiError(406, "an ASK answer has no TSV form; accept application/sparql-results+json or +xml")
-    lines = ["\t".join(f"?{name}" for name in result.variables)]
-    for row in result.rows:
-        lines.append("\t".join(str(row[name]) if name in row else "" for name in result.variables))
-    return ("\n".join(lines) + "\n").encode()
-
-
-#: Media type -> (short name, serializer) for SELECT and ASK answers; the first is the default.
-RESULT_TYPES: dict[str, tuple[str, Serializer]] = {
-    "application/sparql-results+json": ("json", results_json),
-    "application/sparql-results+xml": ("xml", results_xml),
-    "text/csv": ("csv", results_csv),
-    "text/tab-separated-values": ("tsv", results_tsv),
-    "application/json": ("json", results_json),
+#: Media type -> (short name, results format) for SELECT and ASK answers; the first is the default.
+RESULT_TYPES: dict[str, tuple[str, ox.QueryResultsFormat]] = {
+    "application/sparql-results+json": ("json", ox.QueryResultsFormat.JSON),
+    "application/sparql-results+xml": ("xml", ox.QueryResultsFormat.XML),
+    "text/csv": ("csv", ox.QueryResultsFormat.CSV),
+    "text/tab-separated-values": ("tsv", ox.QueryResultsFormat.TSV),
+    "application/json": ("json", ox.QueryResultsFormat.JSON),
 }
+#: SPARQL defines no CSV or TSV form for an ASK answer.
+BOOLEAN_FORMATS = (ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML)
+
+
+def native(result: Solutions | bool) -> ox.QuerySolutions | ox.QueryBoolean:
+    """``result`` as a pyoxigraph answer, which writes every SPARQL results format.
+
+    Every store (embedded, memory, remote) answers with :class:`~provgraph.store.Solutions`, and
+    pyoxigraph answers cannot be built from Python, so they are read back from SPARQL TSV, whose cells
+    are the terms in N-Triples syntax (``str(term)``, written by pyoxigraph): lossless, and the one
+    place where the server converts.
+    """
+    if isinstance(result, bool):
+        text = "true" if result else "false"
+    else:
+        head = "\t".join(f"?{name}" for name in result.variables)
+        lines = ["\t".join(str(row[name]) if name in row else "" for name in result.variables)
+                 for row in result.rows]
+        text = "\n".join([head, *lines, ""])
+    return ox.parse_query_results(text.encode(), format=ox.QueryResultsFormat.TSV)
+
+
 #: Media type -> (short name, RDF format) for CONSTRUCT and DESCRIBE answers; the first is the default.
 GRAPH_TYPES: dict[str, tuple[str, ox.RdfFormat]] = {
     "text/turtle": ("turtle", ox.RdfFormat.TURTLE),
@@ -252,10 +185,10 @@ async def answer(request: Request, store: Store, query: str) -> Response:
         media = negotiate(accept, list(GRAPH_TYPES), fmt, graph_names)
         body = ox.serialize(result, format=GRAPH_TYPES[media][1]) or b""
     else:
-        offered = [m for m in RESULT_TYPES if not isinstance(result, bool) or RESULT_TYPES[m][0] in ("json", "xml")]
+        offered = [m for m in RESULT_TYPES if not isinstance(result, bool) or RESULT_TYPES[m][1] in BOOLEAN_FORMATS]
         names = {media: RESULT_TYPES[media][0] for media in offered}
         media = negotiate(accept, offered, fmt, names)
-        body = RESULT_TYPES[media][1](result)
+        body = native(result).serialize(format=RESULT_TYPES[media][1]) or b""
     charset = "; charset=utf-8" if media.startswith("text/") else ""
     return Response(body, media_type=media + charset, headers={"Vary": "Accept"})
 

@@ -14,6 +14,7 @@ walk a property path from every node first). Binding a variable the query itself
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 
@@ -131,9 +132,13 @@ def _substitute(sparql: str, at: int, terms: Mapping[str, str]) -> str:
     return sparql
 
 
-def _parses(sparql: str) -> bool:
+@functools.lru_cache(maxsize=256)
+def _substitution_parses(sparql: str, shape: tuple[tuple[str, str], ...], example: str) -> bool:
+    """Whether ``sparql`` still parses with its variables replaced by terms of ``shape`` (name, kind):
+    the answer depends on where the terms go and what kind they are, not on their values, so it is
+    worked out once per query and shape, from ``example``."""
     try:
-        ox.Store().query(sparql)
+        ox.Store().query(example)
     except SyntaxError:
         return False
     return True
@@ -155,4 +160,5 @@ def inject_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.BlankNod
     if substituted == sparql:
         return plain
     fast = f"{substituted[:at + 1]} {block} {substituted[at + 1:]}"
-    return fast if _parses(fast) else plain
+    shape = tuple(sorted((name, type(term).__name__) for name, term in bindings.items()))
+    return fast if _substitution_parses(sparql, shape, fast) else plain

@@ -1,8 +1,19 @@
 """A store on any SPARQL 1.1 endpoint (Oxigraph server, Apache Jena Fuseki, GraphDB, Virtuoso, ...).
 
-Queries and updates go through the SPARQL 1.1 Protocol (SPARQLWrapper); the default graph of the
-Graph Store Protocol is read for ``dump`` and ``len``. Answers are parsed into pyoxigraph terms, so
-this store returns exactly the :class:`~provgraph.store.Solutions` the embedded store returns.
+Queries and updates go through the SPARQL 1.1 Protocol; the default graph of the Graph Store Protocol
+is read for ``dump`` and ``len``. Answers are parsed into pyoxigraph terms, so this store returns exactly
+the :class:`~provgraph.store.Solutions` the embedded store returns. Every request goes through the one
+HTTP client (:mod:`provgraph.store.http`): pooled keep-alive connections, retries, time-outs, and one
+table from failures to errors.
+
+Why not SPARQLWrapper (2.0), which this store used before: it sends every request through
+``urllib.request.urlopen``, a new TCP connection each time (its ``setUseKeepAlive`` needs the third-party
+``keepalive`` package and installs it as urllib's global opener, for the whole process); it has no
+retries; its exceptions keep the server's answer only as a ``repr`` inside their message text, so the
+reason for a 400 could be recovered only by parsing that text; and ``setQuery`` runs its regular
+expressions over the whole text to guess the query form (19 s for an ``INSERT DATA`` of 100,000
+triples, 6 MB), a form this store knows already. What it would add over the protocol (a form-encoded
+POST, an ``Accept`` header) is a few lines here, and the answers are parsed by pyoxigraph anyway.
 
 URI syntax::
 
@@ -33,9 +44,10 @@ Options (all optional):
     system graphs must not be cleared. Example: ``scope=https://w3id.org/provgraph/id/``.
 ``retries=4``, ``backoff=0.5``, ``timeout=60``
     A request failing with a connection error, a time-out or an HTTP 5xx answer is retried ``retries``
-    times, waiting ``backoff`` seconds and doubling the wait each time; ``timeout`` is per request.
-    After a request has failed for good, the next ones are tried once until that much time has passed
-    (at least 5 s), so recording against a down endpoint is not slowed down event after event.
+    times, waiting ``backoff`` seconds and doubling the wait each time; ``timeout`` (seconds) bounds
+    connecting and each wait for the answer (``timeout=0``: no limit). After a request has failed for
+    good, the next ones are tried once until that much time has passed (at least 5 s), so recording
+    against a down endpoint is not slowed down event after event.
 
 Engines:
 
@@ -56,33 +68,18 @@ batch cannot be applied twice (quads are a set).
 
 from __future__ import annotations
 
-import ast
-import base64
-import http.client
 import os
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 import pyoxigraph as ox
-from SPARQLWrapper import JSON, POST, POSTDIRECTLY, SELECT, URLENCODED, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import (
-    EndPointInternalError,
-    EndPointNotFound,
-    QueryBadFormed,
-    SPARQLWrapperException,
-    Unauthorized,
-    URITooLong,
-)
 
-from ..errors import QueryError, StoreError
-from ..version import __version__
+from ..errors import ProvgraphError, QueryError, StoreError
 from .base import DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
 from .bindings import inject_values
+from .http import HttpClient, basic, bearer
 
 T = TypeVar("T")
 
@@ -91,6 +88,8 @@ TOKEN_ENV = "PROVGRAPH_STORE_TOKEN"
 PASSWORD_ENV = "PROVGRAPH_STORE_PASSWORD"
 _RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
 _GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+#: Advice added to the HTTP client's message for these statuses.
+HINTS = {401: f"see auth= in the store URI and ${TOKEN_ENV}", 404: "set query=, update= or store= in the store URI"}
 
 
 @dataclass(frozen=True)
@@ -179,31 +178,12 @@ def _authorization(parts: urllib.parse.SplitResult, options: Mapping[str, str]) 
         password = password if password is not None else os.environ.get(PASSWORD_ENV)
         if password is None:
             raise StoreError(f"no password for {user!r}: put it in {PASSWORD_ENV} (or the store URI)")
-        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        return basic(user, password)
     if auth == "bearer":
         if not token:
             raise StoreError(f"auth=bearer needs a token in ${options.get('token_env', TOKEN_ENV)}")
-        return f"Bearer {token}"
+        return bearer(token)
     raise StoreError(f"auth={auth!r} in the store URI: use basic, bearer or none")
-
-
-def _server_message(exc: BaseException) -> str:
-    """The start of what the server said about a failed request."""
-    raw: object = b""
-    if isinstance(exc, urllib.error.HTTPError):
-        try:
-            raw = exc.read()
-        except OSError:
-            raw = b""
-    elif isinstance(exc, SPARQLWrapperException):  # it keeps the body only as a repr in its message
-        _, found, body = str(exc).partition("Response:\n")
-        try:
-            raw = ast.literal_eval(body) if found else b""
-        except (ValueError, SyntaxError):
-            raw = body
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    text = " ".join(text.split())
-    return text[:400] + ("..." if len(text) > 400 else "")
 
 
 class SparqlStore(Store):
@@ -215,95 +195,34 @@ class SparqlStore(Store):
         self.endpoint = Endpoint.from_uri(uri)
         super().__init__(self.endpoint.display)
         self._parser = ox.Store()  # empty: checks syntax and reads the query form without a round trip
-        self._down_until = 0.0  # after a request failed for good, try once only until then
+        self._http = HttpClient(authorization=self.endpoint.authorization, retries=self.endpoint.retries,
+                                backoff=self.endpoint.backoff, timeout=self.endpoint.timeout, hints=HINTS)
 
     # -- HTTP ---------------------------------------------------------------------------------------
-    def _send(self, action: Callable[[], T], url: str, invalid: type[Exception] = StoreError) -> T:
-        """Run one request, retrying connection errors and 5xx answers with exponential back-off.
+    def _ask(self, text: str, accept: str) -> tuple[bytes, str]:
+        """POST a query (form-encoded); returns the answer's body and media type."""
+        fields = {"query": text}
+        if self.endpoint.union == "param":
+            fields["union-default-graph"] = "true"
+        answer = self._http.request("POST", self.endpoint.query_url, fields=fields, headers={"Accept": accept},
+                                    invalid=QueryError)
+        return answer.body, answer.media
 
-        Once a request has failed for good, the following ones (for as long as the back-off would have
-        lasted, at least 5 s) are tried once, so a caller facing a down endpoint is not held up again.
-        """
-        delay = self.endpoint.backoff
-        attempts = 1 if time.monotonic() < self._down_until else self.endpoint.retries + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                answer = action()
-                self._down_until = 0.0
-                return answer
-            except QueryBadFormed as exc:
-                raise invalid(f"{url} rejected the request (HTTP 400): {_server_message(exc)}") from exc
-            except Unauthorized as exc:
-                raise StoreError(f"{url} refused the credentials (HTTP 401); see auth= in the store URI "
-                                 f"and ${TOKEN_ENV}") from exc
-            except EndPointNotFound as exc:
-                raise StoreError(f"no SPARQL service at {url} (HTTP 404); set query=, update= or store= "
-                                 "in the store URI") from exc
-            except URITooLong as exc:
-                raise StoreError(f"{url} refused a request as too long (HTTP 414)") from exc
-            except urllib.error.HTTPError as exc:
-                if exc.code < 500:
-                    raise StoreError(f"{url} answered HTTP {exc.code}: {_server_message(exc)}") from exc
-                failure: BaseException = exc
-                problem = f"HTTP {exc.code}: {_server_message(exc)}"
-            except EndPointInternalError as exc:
-                failure, problem = exc, f"HTTP 500: {_server_message(exc)}"
-            except (OSError, http.client.HTTPException) as exc:  # URLError, refused, reset, time-out
-                failure, problem = exc, str(getattr(exc, "reason", exc)) or type(exc).__name__
-            if attempt == attempts:
-                pause = max(5.0, self.endpoint.backoff * 2 ** self.endpoint.retries)
-                self._down_until = time.monotonic() + pause
-                raise StoreError(f"{url} failed after {attempts} attempt(s): {problem}") from failure
-            time.sleep(delay)
-            delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _sparql(self, text: str, *, update: bool, accept: str) -> tuple[bytes, str]:
-        """POST a query or update; returns the answer's body and media type."""
-        wrapper = SPARQLWrapper(self.endpoint.query_url, updateEndpoint=self.endpoint.update_url,
-                                agent=f"provgraph/{__version__}")
-        # Set the text and form directly: setQuery() would run regexes over the whole text to guess
-        # the form (seconds for a large INSERT DATA), and we know the form already.
-        wrapper.queryString = text
-        wrapper.queryType = "INSERT" if update else SELECT
-        wrapper.setMethod(POST)
-        wrapper.setRequestMethod(POSTDIRECTLY if update else URLENCODED)  # no URL-encoding of big updates
-        wrapper.setOnlyConneg(True)
-        wrapper.setReturnFormat(JSON)
-        wrapper.setTimeout(int(self.endpoint.timeout) or 1)
-        wrapper.addCustomHttpHeader("Accept", accept)
-        if self.endpoint.authorization:
-            wrapper.addCustomHttpHeader("Authorization", self.endpoint.authorization)
-        if self.endpoint.union == "param" and not update:
-            wrapper.addParameter("union-default-graph", "true")
-
-        def request() -> tuple[bytes, str]:
-            result = wrapper.query()
-            return result.response.read(), result.response.headers.get("Content-Type", "")
-
-        url = self.endpoint.update_url if update else self.endpoint.query_url
-        return self._send(request, url, QueryError)
+    def _write(self, sparql: str, invalid: type[ProvgraphError]) -> None:
+        """POST an update as it is (no URL-encoding of large updates)."""
+        self._http.request("POST", self.endpoint.update_url, body=sparql.encode(),
+                           headers={"Content-Type": "application/sparql-update; charset=UTF-8"},
+                           invalid=invalid)
 
     def _get_graph_store(self, params: str) -> bytes:
         """GET from the Graph Store Protocol service (``params``: ``default`` or ``graph=...``)."""
         assert self.endpoint.store_url is not None
-        url = f"{self.endpoint.store_url}?{params}"
-        headers = {"Accept": "application/n-triples", "User-Agent": f"provgraph/{__version__}"}
-        if self.endpoint.authorization:
-            headers["Authorization"] = self.endpoint.authorization
+        answer = self._http.request("GET", f"{self.endpoint.store_url}?{params}",
+                                    headers={"Accept": "application/n-triples"}, accept=(404,))
+        return b"" if answer.status == 404 else answer.body  # GSP: no such graph, i.e. it is empty
 
-        def request() -> bytes:
-            req = urllib.request.Request(url, headers=headers)
-            try:
-                with urllib.request.urlopen(req, timeout=self.endpoint.timeout) as response:
-                    data: bytes = response.read()
-                    return data
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    return b""  # GSP: no such graph, i.e. it is empty
-                raise
-
-        return self._send(request, self.endpoint.store_url)
+    def close(self) -> None:
+        self._http.close()
 
     # -- reading ------------------------------------------------------------------------------------
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
@@ -315,9 +234,9 @@ class SparqlStore(Store):
             raise QueryError(f"query failed on {self.uri}: {exc}") from exc
         text = inject_values(sparql, bindings or {})
         if isinstance(local, ox.QueryTriples):
-            body, media = self._sparql(text, update=False, accept=_GRAPH_ACCEPT)
+            body, media = self._ask(text, _GRAPH_ACCEPT)
             return [ox.Triple(q.subject, q.predicate, q.object) for q in self._parse_rdf(body, media)]
-        body, media = self._sparql(text, update=False, accept=_RESULTS_ACCEPT)
+        body, media = self._ask(text, _RESULTS_ACCEPT)
         answer = self._parse_results(body, media)
         if isinstance(local, ox.QueryBoolean) != isinstance(answer, bool):
             raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
@@ -433,12 +352,6 @@ class SparqlStore(Store):
 
     def update(self, sparql: str) -> None:
         self._write(sparql, QueryError)
-
-    def _write(self, sparql: str, invalid: type[Exception]) -> None:
-        try:
-            self._sparql(sparql, update=True, accept="*/*")
-        except QueryError as exc:
-            raise invalid(str(exc)) from exc.__cause__
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         if not isinstance(graph, ox.NamedNode):

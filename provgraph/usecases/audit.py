@@ -125,7 +125,7 @@ def build_audit(project: Project, ref: str, path: str | Path, direction: str = "
     verification = project.verify()
     if not verification.ok:
         raise ExportError(f"refusing to certify a lineage whose history is damaged: {verification.summary()}")
-    store = project.store
+    store = project.synced_store()
     focus, answer = _select(store, ref, direction, project.root)
     quads = scoped_quads(store, nodes=answer.nodes)
     document = document_from_quads(quads)

@@ -17,7 +17,7 @@ def invalidate(project: Project, ref: str, reason: str,
 
     ``agents`` default to the current user (as the capture API records them).
     """
-    target = resolve(project.store, ref, project.root)
+    target = resolve(project.synced_store(), ref, project.root)
     if agents is None:
         from ..capture.environment import default_agents
 
