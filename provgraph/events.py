@@ -1,6 +1,10 @@
 """Events: the one input language. Every entry point builds these and nothing bypasses them.
 
-An event is a JSON object following ``schemas/event-1.schema.json`` (``provgraph.event/1``).
+An event is a JSON object following ``schemas/event-1.schema.json`` (``provgraph.event/1``). A run is
+told by ``run.start`` and ``run.end`` events, and ``run.update`` events in between or after: what the run
+used, generated, measured or noted meanwhile (an OpenLineage RUNNING event), never its start, end or
+status. An update may arrive before its run's start (OpenLineage allows it over HTTP): it is accepted,
+and the run shows no start time (status "running") until its ``run.start`` arrives.
 :func:`validate` checks one and raises :class:`InvalidEvent` naming the field; :func:`new_event`
 builds one with an id and a timestamp filled in.
 """
@@ -134,6 +138,8 @@ def _raise_schema_error(event: Event, fast_error: JsonSchemaValueException) -> N
         message = f"unknown field(s): {error.message.split('(')[-1].rstrip(')')}"
     elif error.validator == "required":
         message = error.message.replace("is a required property", "is required")
+    elif error.validator == "not" and error.validator_value == {}:  # a field its type forbids (run.update's status)
+        message = f"not allowed in a {event.get('type')} event"
     else:
         message = error.message if len(error.message) < 300 else error.message[:300] + "..."
     raise InvalidEvent(message, field)

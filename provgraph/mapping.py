@@ -2,9 +2,12 @@
 
 Layout: a run's bundle (its named graph, a ``prov:Bundle``) holds what the run asserts - the activity,
 its times and status, used / generated / association / derivation with their qualified forms, its
-parameters' and seeds' use, its metrics. Content-addressed descriptions (data versions, logical artifacts,
-environments and packages, code versions, parameter settings, agents, roles) go once to the shared graph
-(:data:`~provgraph.vocab.SHARED_GRAPH`).
+parameters' and seeds' use, its metrics. A ``run.start``, ``run.update`` and ``run.end`` of one run all
+write to its bundle; an update adds what it carries and no time or status. A derivation that names its
+transformations (column lineage) is also a ``prov:qualifiedDerivation`` per transformation, with
+``provml:transformationType`` and its subtype, description and masking. Content-addressed descriptions
+(data versions, logical artifacts, environments and packages, code versions, parameter settings, agents,
+roles) go once to the shared graph (:data:`~provgraph.vocab.SHARED_GRAPH`).
 
 Identity: a version is named by its strongest digest (:func:`~provgraph.vocab.version_iri`). Without
 one, a generated artifact is a new version of its generating run, and a used one is the latest version
@@ -218,7 +221,7 @@ class _RunQuads:
             add(node, PROVML.partOfRun, run_iri(run["parent"]))
         if event["type"] == "run.start":
             add(node, PROV.startedAtTime, _time(event["time"]))
-        else:
+        elif event["type"] == "run.end":
             add(node, PROV.endedAtTime, _time(event["time"]))
             add(node, PROVML.status, Literal(run["status"]))
             if "error" in run:
@@ -344,16 +347,38 @@ class _RunQuads:
         self.describe(key, triples)
 
     def _derivation(self, node: NamedNode, artifact: dict[str, Any], used: dict[NamedNode, Any]) -> None:
+        """``node`` derived from the used artifacts ``derived_from`` names (default: all used data); one
+        named by a derivation with transformations gets a qualified derivation per transformation."""
         sources = artifact.get("derived_from")
+        how: dict[NamedNode, list[dict[str, Any]]] = {}
         if sources is None:
-            targets = list(used)
-        else:
-            wanted = set(sources)
-            targets = [n for n, a in used.items()
-                       if a["location"] in wanted or wanted & set(artifact_digests(a).values())]
-        for source in targets:
-            if source != node:
-                self.add(node, PROV.wasDerivedFrom, source)
+            how = {source: [] for source in used}
+        for spec in sources or ():
+            ref, transformations = (spec, []) if isinstance(spec, str) else (spec["source"], spec["transformations"])
+            for source, described in used.items():
+                if described["location"] == ref or ref in artifact_digests(described).values():
+                    how.setdefault(source, []).extend(transformations)
+        for source, transformations in how.items():
+            if source == node:
+                continue
+            self.add(node, PROV.wasDerivedFrom, source)
+            for transformation in transformations:
+                self._transformation(node, source, transformation)
+
+    def _transformation(self, node: NamedNode, source: NamedNode, transformation: dict[str, Any]) -> None:
+        """A qualified derivation of ``node`` from ``source`` by this run, saying how (column lineage)."""
+        text = json.dumps(transformation, sort_keys=True)
+        qualified = iri("run", f"{self.run_id}.der-{short_hash(node.value, source.value, text)}")
+        add = self.add
+        add(node, PROV.qualifiedDerivation, qualified)
+        add(qualified, RDF.type, PROV.Derivation)
+        add(qualified, PROV.entity, source)
+        add(qualified, PROV.hadActivity, self.run)
+        add(qualified, PROVML.transformationType, Literal(transformation["type"]))
+        for key, prop in (("subtype", PROVML.transformationSubtype),
+                          ("description", PROVML.transformationDescription), ("masking", PROVML.masking)):
+            if key in transformation:
+                add(qualified, prop, literal(transformation[key]))
 
     def _setting(self, name: str, value: Any, cls: NamedNode) -> None:
         node = param_iri(name, value)

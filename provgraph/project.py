@@ -190,7 +190,7 @@ class Project:
     def scoped(self, event: ev.Event) -> ev.Event:
         """``event`` with this project's namespace when it names locations and has none of its own."""
         if (not isinstance(event, dict) or "namespace" in event
-                or event.get("type") not in ("run.start", "run.end", "artifact.invalidate")):
+                or event.get("type") not in ("run.start", "run.update", "run.end", "artifact.invalidate")):
             return event  # (an event that is not even an object is refused by admission)
         return {**event, "namespace": self.namespace}
 

@@ -43,7 +43,8 @@ from provgraph.export.document import prov_document
 from provgraph.importers.openlineage import IMPORTER
 from provgraph.importers.registry import ImportOptions
 from provgraph.project import Project
-from provgraph.query.traverse import impact
+from provgraph.query.traverse import impact, lineage
+from provgraph.render import diagram, svg
 from provgraph.validate import check_document
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
@@ -117,7 +118,7 @@ def test_facets_become_lineage_and_annotations(written: Path) -> None:
     assert json.loads(etl["annotations"][f"openlineage.schema:{clean}"]) == [
         {"name": "id", "type": "int"}, {"name": "amount_usd", "type": "double"}]
     column = next(a for a in etl["generated"] if a["location"] == f"{clean}#amount_usd")
-    assert column["derived_from"] == [f"{RAW[0]}{RAW[1]}#amount"]
+    assert column["derived_from"] == [{"source": f"{RAW[0]}{RAW[1]}#amount", "transformations": [{"type": "IDENTITY"}]}]
     assert f"{RAW[0]}{RAW[1]}#amount" in {a["location"] for a in etl["used"]}
     assert {(a["location"], a.get("role")) for a in etl["used"] if a["kind"] == "dataset"} == {
         (f"{RAW[0]}{RAW[1]}", None), (f"{HIVE[0]}/{HIVE[1]}", "symlink")}
@@ -170,5 +171,168 @@ def test_the_http_transport_records_run_events_and_dataset_events_are_refused(se
     assert 400 <= answer.status_code < 500 and "describes no run" in answer.text
     with Project.find(folder) as project:
         recorded = [entry.event for entry in project.journal.entries()]
-    # single events: START, COMPLETE x3 (RUNNING alone states no start or end) and the DROP's invalidation
-    assert sorted(e["type"] for e in recorded) == ["artifact.invalidate", *["run.end"] * 3, "run.start"]
+    # single events: START, RUNNING (an update), COMPLETE x3 and the DROP's invalidation
+    assert sorted(e["type"] for e in recorded) == ["artifact.invalidate", *["run.end"] * 3, "run.start", "run.update"]
+
+
+STATS = ("s3://lake", "stats/orders_daily")
+LATE, AFTER = (f"0190{n}000-0000-7000-8000-00000000000{n}" for n in (5, 6))
+
+
+def _cli(folder: Path, url: str, *args: str) -> str:
+    """The CLI of a project in ``folder`` reading the store of the server at ``url``."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}, "PROVGRAPH_STORE": url}
+    done = subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _run_event(state: RunState, time: str, run_id: str, **datasets: list) -> RunEvent:
+    return RunEvent(eventType=state, eventTime=time, run=Run(runId=run_id), job=Job(namespace="spark", name="daily"),
+                    producer=PRODUCER, **datasets)
+
+
+def test_running_events_sent_alone_add_outputs_and_statistics(served: tuple[str, Path], tmp_path: Path) -> None:
+    """START, RUNNING with an output and its statistics, COMPLETE without it: the output is the run's; a
+    RUNNING before its START, or after its COMPLETE, changes neither the start, the end nor the status."""
+    url, _ = served
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=url, timeout=30)))
+    raw = InputDataset(namespace=RAW[0], name=RAW[1])
+    statistics = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=1234, size=56789)
+    seen = [OutputDataset(namespace=STATS[0], name=STATS[1], outputFacets={"outputStatistics": statistics})]
+    early = [OutputDataset(namespace=STATS[0], name="stats/early")]
+    late = [OutputDataset(namespace=STATS[0], name="stats/late")]
+    for event in (
+        _run_event(RunState.START, "2026-05-02T09:00:00Z", ETL, inputs=[raw]),
+        _run_event(RunState.RUNNING, "2026-05-02T09:01:00Z", ETL, outputs=seen),
+        _run_event(RunState.COMPLETE, "2026-05-02T09:02:00Z", ETL, inputs=[raw]),
+        _run_event(RunState.RUNNING, "2026-05-02T10:01:00Z", LATE, outputs=early),  # before its START arrives
+        _run_event(RunState.START, "2026-05-02T10:00:00Z", LATE, inputs=[raw]),
+        _run_event(RunState.COMPLETE, "2026-05-02T10:05:00Z", LATE),
+        _run_event(RunState.START, "2026-05-02T11:00:00Z", AFTER),
+        _run_event(RunState.FAIL, "2026-05-02T11:01:00Z", AFTER),
+        _run_event(RunState.RUNNING, "2026-05-02T11:00:30Z", AFTER, outputs=late),  # after its FAIL arrived
+    ):
+        client.emit(event)
+    output = f"{STATS[0]}/{STATS[1]}"
+    impact_rows = httpx.get(f"{url}/api/impact", params={"ref": f"{RAW[0]}{RAW[1]}"}).json()["rows"]
+    assert {output, f"{STATS[0]}/stats/early"} <= {r["label"] for r in impact_rows}
+    run = httpx.get(f"{url}/api/runs/{ETL}").json()
+    assert (run["status"], run["started"], run["ended"]) == (
+        "completed", "2026-05-02T09:00:00Z", "2026-05-02T09:02:00Z")
+    (generated,) = run["generated"]
+    assert (generated["location"], generated["size"]) == (output, 56789)
+    assert run["annotations"][f"openlineage.rowCount:{output}"] == 1234
+    early_run, after = (httpx.get(f"{url}/api/runs/{run_id}").json() for run_id in (LATE, AFTER))
+    assert (early_run["status"], early_run["started"], early_run["ended"]) == (
+        "completed", "2026-05-02T10:00:00Z", "2026-05-02T10:05:00Z")
+    assert (after["status"], after["started"], after["ended"]) == ("failed", "2026-05-02T11:00:00Z",
+                                                                    "2026-05-02T11:01:00Z")
+    assert [a["location"] for a in after["generated"]] == [f"{STATS[0]}/stats/late"]
+    reader = tmp_path / "reader"  # a project whose store is the server's
+    _cli(reader, url, "init")
+    shown = _cli(reader, url, "show", ETL)
+    assert output in shown and "56789" in shown and f"openlineage.rowCount:{output}" in shown and "1234" in shown
+
+
+CUSTOMERS, CLEAN_CUSTOMERS, REPORT_TABLE = "hdfs://warehouse/customers", "s3://lake/customers", "s3://lake/report"
+
+
+def _column_events() -> list[RunEvent]:
+    """A Spark job whose column lineage uses the newer ``transformations`` form (with lineage that affects
+    the whole output table), and a job whose 1.x facet gives one ``transformationType`` per output field."""
+    def field(namespace: str, name: str, column: str, *how: tuple[str, str | None, bool | None, str | None]
+              ) -> column_lineage_dataset.InputField:
+        return column_lineage_dataset.InputField(namespace=namespace, name=name, field=column, transformations=[
+            column_lineage_dataset.Transformation(type=t, subtype=s, masking=m, description=d) for t, s, m, d in how])
+
+    hdfs, lake = ("hdfs://warehouse", "/customers"), ("s3://lake", "customers")
+    newer = column_lineage_dataset.ColumnLineageDatasetFacet(fields={
+        "id": column_lineage_dataset.Fields(inputFields=[
+            field(*hdfs, "id", ("DIRECT", "IDENTITY", None, None), ("INDIRECT", "SORT", None, None))]),
+        "email_hash": column_lineage_dataset.Fields(inputFields=[
+            field(*hdfs, "email", ("DIRECT", "TRANSFORMATION", True, "sha2(email, 256)")),
+            field(*hdfs, "status", ("INDIRECT", "FILTER", None, None))]),
+    }, dataset=[field(*hdfs, "country", ("INDIRECT", "FILTER", None, "country = 'FR'"))])  # the whole table
+    legacy = column_lineage_dataset.ColumnLineageDatasetFacet(fields={"customer_id": column_lineage_dataset.Fields(
+        inputFields=[column_lineage_dataset.InputField(namespace=lake[0], name=lake[1], field="id")],
+        transformationType="IDENTITY", transformationDescription="renamed")})
+    return [
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-05-03T08:00:00Z", run=Run(runId=ETL),
+                 job=Job(namespace="spark", name="mask_customers"), producer=PRODUCER,
+                 inputs=[InputDataset(*hdfs)], outputs=[OutputDataset(*lake, facets={"columnLineage": newer})]),
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-05-03T09:00:00Z", run=Run(runId=REPORT),
+                 job=Job(namespace="spark", name="report"), producer=PRODUCER,
+                 inputs=[InputDataset(*lake)], outputs=[OutputDataset("s3://lake", "report",
+                                                                      facets={"columnLineage": legacy})]),
+    ]
+
+
+@pytest.fixture
+def columns(tmp_path: Path, project: Project) -> Project:
+    """The column events written by the client's FileTransport, imported into a project."""
+    log = tmp_path / "columns.jsonl"
+    client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(log), append=True)))
+    for event in _column_events():
+        client.emit(event)
+    project.record_many(IMPORTER.read(str(log), ImportOptions()).events)
+    return project
+
+
+def test_column_transformations_answer_a_sparql_query(columns: Project) -> None:
+    query = """
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX provml: <https://w3id.org/provgraph/provml#>
+        SELECT ?derived ?source ?type ?subtype ?masking ?description WHERE {
+          GRAPH ?b { ?d prov:qualifiedDerivation ?how . ?how prov:entity ?s ; provml:transformationType ?type . }
+          OPTIONAL { GRAPH ?b { ?how provml:transformationSubtype ?subtype } }
+          OPTIONAL { GRAPH ?b { ?how provml:masking ?masking } }
+          OPTIONAL { GRAPH ?b { ?how provml:transformationDescription ?description } }
+          GRAPH ?shared { ?d provml:location ?derived . ?s provml:location ?source . }
+        }"""
+    found = {tuple(str(row[k].value) if row.get(k) is not None else None for k in
+                   ("derived", "source", "type", "subtype", "masking", "description"))
+             for row in columns.synced_store().query(query).rows}
+    assert found == {
+        (f"{CLEAN_CUSTOMERS}#id", f"{CUSTOMERS}#id", "DIRECT", "IDENTITY", None, None),
+        (f"{CLEAN_CUSTOMERS}#id", f"{CUSTOMERS}#id", "INDIRECT", "SORT", None, None),
+        (f"{CLEAN_CUSTOMERS}#email_hash", f"{CUSTOMERS}#email", "DIRECT", "TRANSFORMATION", "true", "sha2(email, 256)"),
+        (f"{CLEAN_CUSTOMERS}#email_hash", f"{CUSTOMERS}#status", "INDIRECT", "FILTER", None, None),
+        (f"{REPORT_TABLE}#customer_id", f"{CLEAN_CUSTOMERS}#id", "IDENTITY", None, None, "renamed"),  # the 1.x form
+        (CLEAN_CUSTOMERS, f"{CUSTOMERS}#country", "INDIRECT", "FILTER", None, "country = 'FR'"),  # the whole table
+    }
+    derived = f"""PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX provml: <https://w3id.org/provgraph/provml#>
+        SELECT ?source WHERE {{
+          GRAPH ?b {{ ?d prov:wasDerivedFrom ?s }}
+          GRAPH ?shared {{ ?d provml:location "{CLEAN_CUSTOMERS}" . ?s provml:location ?source }} }}"""
+    # derived from everything the run used, as any output, and from the filtered field
+    assert {row["source"].value for row in columns.synced_store().query(derived).rows} == {
+        CUSTOMERS, *(f"{CUSTOMERS}#{field}" for field in ("id", "email", "status", "country"))}
+    assert check_document(prov_document(columns.synced_store())).violations == []
+
+
+def test_column_lineage_and_impact_print_the_transformation(columns: Project) -> None:
+    upstream = {r["label"]: r.get("transformation")
+                for r in lineage(columns.synced_store(), f"{CLEAN_CUSTOMERS}#email_hash", root=columns.root).rows}
+    assert upstream[f"{CUSTOMERS}#email"] == "DIRECT/TRANSFORMATION masking: sha2(email, 256)"
+    assert upstream[f"{CUSTOMERS}#status"] == "INDIRECT/FILTER"
+    downstream = impact(columns.synced_store(), f"{CUSTOMERS}#id", root=columns.root)
+    by_label = {r["label"]: r.get("transformation") for r in downstream.rows}
+    assert by_label[f"{CLEAN_CUSTOMERS}#id"] == "DIRECT/IDENTITY; INDIRECT/SORT"
+    assert by_label[f"{REPORT_TABLE}#customer_id"] == "IDENTITY: renamed"
+    printed = str(downstream)
+    assert "TRANSFORMATION" in printed.splitlines()[0] and "DIRECT/IDENTITY; INDIRECT/SORT" in printed
+    table = {r["label"]: r.get("transformation") for r in lineage(columns.synced_store(), CLEAN_CUSTOMERS).rows}
+    assert table[f"{CUSTOMERS}#country"] == "INDIRECT/FILTER: country = 'FR'"
+    assert table[CUSTOMERS] is None  # derived from the input table too, no transformation said
+
+
+def test_column_transformations_label_the_diagram_edges(columns: Project) -> None:
+    source = diagram(columns.synced_store(), focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up").source
+    edges = [line for line in source.splitlines() if "->" in line and "wasDerivedFrom" in line]
+    labels = sorted(line.split('label="', 1)[1].split('"', 1)[0] for line in edges)
+    assert labels == ["wasDerivedFrom\\nDIRECT/TRANSFORMATION masking: sha2(e...", "wasDerivedFrom\\nINDIRECT/FILTER"]
+    drawn = svg(columns.synced_store(), focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up")  # Graphviz lays it out
+    assert ">INDIRECT/FILTER</text>" in drawn and ">wasDerivedFrom</text>" in drawn

@@ -449,7 +449,7 @@ def test_openlineage_http_transport(server: LiveServer) -> None:
     running = {**base, "eventType": "RUNNING", "eventTime": "2024-05-01T08:01:00Z"}
     with server.client() as http:
         assert http.post("/api/v1/lineage", json=start).json()["recorded"] == 1
-        assert http.post("/api/v1/lineage", json=[running, complete]).json()["recorded"] == 1
+        assert http.post("/api/v1/lineage", json=[running, complete]).json()["recorded"] == 2  # an update, an end
         assert http.post("/api/v1/lineage", json=complete).json()["duplicates"] == 1  # same event, same id
         run = http.get(f"/api/runs/{run_id}").json()
         assert (run["step"], run["status"], run["duration_s"]) == ("etl/daily_clean", "completed", 300.0)
@@ -458,4 +458,4 @@ def test_openlineage_http_transport(server: LiveServer) -> None:
         bad = http.post("/api/v1/lineage", json=[start, {**complete, "run": {}}])
         assert bad.status_code == 422 and bad.json()["field"].startswith("[1].run")
         assert http.post("/api/v1/lineage", content=b"{}", headers={"Content-Type": "text/plain"}).status_code == 415
-    assert len(list(journal_of(server).entries())) == 2
+    assert len(list(journal_of(server).entries())) == 3

@@ -79,7 +79,7 @@ def register(sub: Any) -> None:
 
 
 def _show(result: Table, fmt: str) -> None:
-    emit(result.rows, result.columns, fmt, payload=result.payload())
+    emit(result.rows, result.shown_columns(), fmt, payload=result.payload())
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -4,9 +4,11 @@
 when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
 
 - ``START`` -> ``run.start``; ``COMPLETE`` -> ``run.end`` completed; ``FAIL`` -> ``run.end`` failed
-  with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted. A single ``RUNNING`` or
-  ``OTHER`` event states no start or end, so it gives no event (files of events fold RUNNING events into
-  their run, see :mod:`.openlineage_files`). A DatasetEvent or JobEvent describes no run: it is refused
+  with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted; ``RUNNING`` -> ``run.update``
+  (what it saw - outputs, statistics, facets - joins the run without changing its start, end or status,
+  whether it arrives before the START, between, or after the end; its run kind only when it has a
+  JobTypeJobFacet); ``OTHER`` gives no event. Files of events fold RUNNING events into their run instead,
+  see :mod:`.openlineage_files`. A DatasetEvent or JobEvent describes no run: it is refused
   (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather than accepted and dropped.
 - ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
   plus a digest; the ParentRunFacet's run -> the parent run, its job kept as ``openlineage.parent.job``.
@@ -18,7 +20,11 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   symlinks -> the same version used or generated under each other name (role ``symlink``, same digests).
 - columnLineage -> column artifacts ``URI#field`` (kind ``features``): each output field generated and
   derived from the input fields it comes from, which are used, so ``impact``/``lineage`` of ``URI#field``
-  follow ordinary derivations; the facet itself is kept as an annotation too.
+  follow ordinary derivations. Each derivation carries its transformations (an input field's
+  ``transformations``: type, subtype, description, masking; else the 1.x ``transformationType`` and
+  ``transformationDescription``, as written), stored as qualified derivations. The facet's ``dataset``
+  entries (lineage that affects the whole dataset: filters, joins, sorts on input fields) derive the
+  output dataset from those input fields by those transformations. The facet is kept as an annotation.
 - lifecycleStateChange ``DROP``/``TRUNCATE`` of an output -> an ``artifact.invalidate`` of that dataset
   (``OVERWRITE`` and others are a new version, as any output).
 - run annotations keyed by dataset: ``openlineage.schema:URI`` (fields and types),
@@ -50,6 +56,8 @@ from .registry import Importer, ImportOptions
 __all__ = ["OpenLineageSpec", "events_from_openlineage", "events_from_openlineage_payload", "run_id"]
 
 STATUS = {"COMPLETE": "completed", "FAIL": "failed", "ABORT": "aborted"}
+#: OpenLineage eventType -> provgraph event type (OTHER, or none, states nothing provgraph records)
+EVENT_TYPES = {"START": "run.start", "RUNNING": "run.update", **dict.fromkeys(STATUS, "run.end")}
 KNOWN_DATASET_FACETS = frozenset({"version", "tags", "schema", "symlinks", "lifecycleStateChange", "columnLineage",
                                   "inputStatistics", "outputStatistics", "dataSource", "documentation", "ownership",
                                   "storage", "datasetType", "catalog", "hierarchy"})
@@ -143,26 +151,83 @@ def _symlinks(facet: dict[str, Any]) -> list[str]:
 
 def _columns(outputs: list[Any], used: list[dict[str, Any]], notes: dict[str, Any]) -> list[dict[str, Any]]:
     """Field-level lineage (columnLineage facets) as column artifacts ``URI#field``: each output field is
-    generated, derived from the input fields it was computed from, which are used."""
+    generated, derived from the input fields it was computed from (which are used) by the transformations
+    the facet names (see :func:`_transformations`)."""
     found: list[dict[str, Any]] = []
     for dataset in outputs:
         facets = dataset.get("facets") if isinstance(dataset, dict) else None
-        lineage = _facet(facets if isinstance(facets, dict) else {}, "columnLineage").get("fields")
+        facet = _facet(facets if isinstance(facets, dict) else {}, "columnLineage")
+        lineage = facet.get("fields")
         if not isinstance(lineage, dict):
             continue
         uri = dataset_uri(str(dataset.get("namespace")), str(dataset.get("name")))
-        notes[naming.name(f"openlineage.columnLineage:{uri}")] = naming.scalar(lineage)
+        notes[naming.name(f"openlineage.columnLineage:{uri}")] = naming.scalar(
+            {key: value for key, value in facet.items() if key in ("fields", "dataset")})
         for field, spec in lineage.items():
-            sources = []
-            for source in (spec.get("inputFields") if isinstance(spec, dict) else None) or ():
+            spec = spec if isinstance(spec, dict) else {}
+            sources: dict[str, list[dict[str, Any]]] = {}
+            for source in spec.get("inputFields") or ():
                 if isinstance(source, dict) and all(isinstance(source.get(k), str) for k in COLUMN_KEYS):
-                    sources.append(f"{dataset_uri(source['namespace'], source['name'])}#{source['field']}")
+                    column = f"{dataset_uri(source['namespace'], source['name'])}#{source['field']}"
+                    sources.setdefault(column, []).extend(_transformations(source, spec))
             for column in sources:
                 if all(a["location"] != column for a in used):
                     used.append({"location": column, "name": naming.name(column), "kind": "features", "role": "column"})
+            derived = [{"source": column, "transformations": _unique(how)} if how else column
+                       for column, how in sources.items()]
             found.append({"location": f"{uri}#{field}", "name": naming.name(f"{uri}#{field}"), "kind": "features",
-                          "role": "column", "derived_from": list(dict.fromkeys(sources))})
+                          "role": "column", "derived_from": derived})
     return found
+
+
+def _dataset_lineage(outputs: list[Any], generated: list[dict[str, Any]], used: list[dict[str, Any]]) -> None:
+    """Column lineage that affects a whole output dataset (the facet's ``dataset`` list: a filter, join,
+    sort or grouping on input fields): the dataset is derived from those input fields by those
+    transformations, and from everything else the run used, as any output."""
+    for dataset in outputs:
+        facets = dataset.get("facets") if isinstance(dataset, dict) else None
+        entries = _facet(facets if isinstance(facets, dict) else {}, "columnLineage").get("dataset")
+        how: dict[str, list[dict[str, Any]]] = {}
+        for source in entries if isinstance(entries, list) else ():
+            if isinstance(source, dict) and all(isinstance(source.get(k), str) for k in COLUMN_KEYS):
+                column = f"{dataset_uri(source['namespace'], source['name'])}#{source['field']}"
+                how.setdefault(column, []).extend(_transformations(source, {}))
+        if not how:
+            continue
+        for column in how:
+            if all(a["location"] != column for a in used):
+                used.append({"location": column, "name": naming.name(column), "kind": "features", "role": "column"})
+        uri = dataset_uri(str(dataset.get("namespace")), str(dataset.get("name")))
+        target = next(a for a in generated if a["location"] == uri and "role" not in a)
+        target["derived_from"] = [{"source": a["location"], "transformations": _unique(how[a["location"]])}
+                                  if how.get(a["location"]) else a["location"] for a in used]
+
+
+def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list({json.dumps(item, sort_keys=True): item for item in items}.values())
+
+
+def _transformations(source: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """How an output field was computed from one input field: the input field's ``transformations``
+    (type, subtype, description, masking), else the 1.x form's ``transformationType`` (IDENTITY, MASKED)
+    and ``transformationDescription`` of the output field, kept as written."""
+    found = []
+    for given in source.get("transformations") or ():
+        if isinstance(given, dict) and isinstance(given.get("type"), str) and given["type"]:
+            transformation: dict[str, Any] = {"type": naming.name(given["type"])}
+            if isinstance(given.get("subtype"), str) and given["subtype"]:
+                transformation["subtype"] = naming.name(given["subtype"])
+            if isinstance(given.get("description"), str) and given["description"]:
+                transformation["description"] = naming.clip(given["description"])
+            if isinstance(given.get("masking"), bool):
+                transformation["masking"] = given["masking"]
+            found.append(transformation)
+    if found or not isinstance(spec.get("transformationType"), str) or not spec["transformationType"]:
+        return found
+    legacy: dict[str, Any] = {"type": naming.name(spec["transformationType"])}
+    if isinstance(spec.get("transformationDescription"), str) and spec["transformationDescription"]:
+        legacy["description"] = naming.clip(spec["transformationDescription"])
+    return [legacy]
 
 
 def _tags(facet: dict[str, Any]) -> list[str]:
@@ -269,9 +334,9 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     run, job = _obj(run_event, "run", "run"), _obj(run_event, "job", "job")
     own_id = run_id(_str(run, "runId", "run.runId"))
     event_type = run_event.get("eventType", "OTHER")
-    if event_type not in ("START", *STATUS):
-        if not isinstance(event_type, str):
-            raise InvalidEvent("must be a string", "eventType")
+    if not isinstance(event_type, str):
+        raise InvalidEvent("must be a string", "eventType")
+    if event_type not in EVENT_TYPES:
         return []
     run_facets = _obj(run, "facets", "run.facets", required=False)
     job_facets = _obj(job, "facets", "job.facets", required=False)
@@ -279,13 +344,14 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     fields: dict[str, Any] = {
         "id": own_id,
         "step": naming.name(f"{_str(job, 'namespace', 'job.namespace')}/{_str(job, 'name', 'job.name')}"),
-        "kind": "pipeline" if job_type == "DAG" else "other",
     }
+    if event_type != "RUNNING" or job_type is not None:  # an update does not guess the kind its start states
+        fields["kind"] = "pipeline" if job_type == "DAG" else "other"
     if "parent" in run_facets:
         parent_run = _obj(_obj(run_facets, "parent", "run.facets.parent"), "run", "run.facets.parent.run")
         fields["parent"] = run_id(_str(parent_run, "runId", "run.facets.parent.run.runId"))
 
-    if event_type != "START":
+    if event_type in STATUS:
         fields["status"] = STATUS[event_type]
         if event_type == "FAIL":
             fields["error"] = _error(run_facets)
@@ -314,8 +380,9 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     used = [a for i, d in enumerate(inputs) for a in _dataset(d, f"inputs[{i}]", False, annotations)]
     generated = [a for i, d in enumerate(outputs) for a in _dataset(d, f"outputs[{i}]", True, annotations)]
     generated += _columns(outputs, used, annotations)
+    _dataset_lineage(outputs, generated, used)
     event = ev.new_event(
-        "run.start" if event_type == "START" else "run.end", time,
+        EVENT_TYPES[event_type], time,
         run=fields, used=used, generated=generated,
         params=_params(_facet(run_facets, "executionParameters")),
         agents=_agents(run_event.get("producer"), _facet(job_facets, "ownership")),

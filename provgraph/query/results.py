@@ -22,7 +22,11 @@ class Table:
     columns: ClassVar[tuple[str, ...]] = ()
 
     def __str__(self) -> str:
-        return table(self.rows, self.columns)
+        return table(self.rows, self.shown_columns())
+
+    def shown_columns(self) -> tuple[str, ...]:
+        """The columns a table or CSV shows."""
+        return self.columns
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -41,10 +45,10 @@ class Table:
     def to_csv(self) -> str:
         """The shown columns as CSV."""
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(self.columns), extrasaction="ignore")
+        writer = csv.DictWriter(out, fieldnames=list(self.shown_columns()), extrasaction="ignore")
         writer.writeheader()
         for row in self.rows:
-            writer.writerow({c: "" if row.get(c) is None else row[c] for c in self.columns})
+            writer.writerow({c: "" if row.get(c) is None else row[c] for c in self.shown_columns()})
         return out.getvalue()
 
 
@@ -53,7 +57,8 @@ class GraphResult(Table):
     """Impact or lineage of ``ref``: one row per node reached, with its path length (``depth``).
 
     ``nodes`` holds every node including the reference itself; ``edges`` the (from, to) pairs of the
-    traversed graph among them, in the direction of the traversal.
+    traversed graph among them, in the direction of the traversal. A node reached by a derivation whose
+    transformations are known (column lineage) says them in ``transformation``, shown when any row has one.
     """
 
     ref: str = ""
@@ -64,6 +69,9 @@ class GraphResult(Table):
     as_of: str | None = None
     store: Store | None = field(default=None, repr=False, compare=False)
     columns: ClassVar[tuple[str, ...]] = ("depth", "type", "kind", "label", "id", "run")
+
+    def shown_columns(self) -> tuple[str, ...]:
+        return (*self.columns, "transformation") if any("transformation" in r for r in self.rows) else self.columns
 
     def _repr_svg_(self) -> str | None:
         """Jupyter draws the answer: the diagram of the reference's impact (red) or lineage."""

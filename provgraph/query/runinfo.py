@@ -116,8 +116,10 @@ def describe_run(store: Store, run_id: str) -> dict[str, Any]:
         "labels": sorted(many(node, PROVML.hasLabel)),
         "agents": [], "params": {}, "seeds": {}, "metrics": {}, "used": [], "generated": [],
         "environment": None, "code": None,
-        "annotations": json.loads(notes) if (notes := one(node, PROVML.annotations)) else {},
+        "annotations": {},
     }
+    for notes in sorted(many(node, PROVML.annotations)):  # one object per event of the run (start, updates, end)
+        info["annotations"].update(json.loads(notes))
     for agent in many(node, PROV.wasAssociatedWith):
         behalf = one(agent, PROV.actedOnBehalfOf)
         kind = next((t.rsplit("#", 1)[-1] for t in types(agent) if t != PROV.Agent.value), "Agent")

@@ -19,6 +19,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from ..store import Store
+from .derivations import transformations
 from .nodes import collect, describe
 from .resolve import resolve
 from .results import GraphResult
@@ -65,11 +66,14 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
     depths = graph.depths(seeds, lambda source: 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1)
     made_by = _generators(graph, rows, direction)
+    how = _transformations(store, graph, rows, direction)
     result_rows = []
     for iri, depth in sorted(depths.items(), key=lambda item: (item[1], _order(rows.get(item[0])))):
         if iri == node.value or iri not in rows:
             continue
         row = dict(rows[iri], depth=depth, run=made_by.get(iri))
+        if iri in how:
+            row["transformation"] = "; ".join(how[iri])
         result_rows.append(row)
     reached = set(depths) | {node.value}
     edges = [(NamedNode(a), NamedNode(b)) for a, b in graph.edges if a in reached and b in reached]
@@ -96,6 +100,20 @@ def _generators(graph: _Walk, rows: dict[str, dict[str, Any]], direction: str) -
         if row["type"] == "run":
             made_by[iri] = row["id"]
     return made_by
+
+
+def _transformations(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], direction: str
+                     ) -> dict[str, list[str]]:
+    """Node IRI -> the transformations of the derivations that reached it (column lineage); only artifacts
+    are asked about, as only they are derived."""
+    artifacts = [NamedNode(iri) for iri in graph.nodes if rows.get(iri, {}).get("type") == "artifact"]
+    known = transformations(store, artifacts)
+    found: dict[str, list[str]] = {}
+    for a, b in graph.edges:
+        for text in known.get((b, a) if direction == "impact" else (a, b), ()):
+            if text not in found.setdefault(b, []):
+                found[b].append(text)
+    return found
 
 
 def _cut(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], moment: datetime,

@@ -1,7 +1,8 @@
 """Writing a :class:`View` as a Graphviz digraph in the W3C PROV visual convention.
 
 Entities are yellow ellipses, activities blue rectangles, agents orange houses; every edge is labelled
-with its PROV relation and points from effect to cause, so with ``rankdir=BT`` time flows downward.
+with its PROV relation (a derivation also with its transformations, from column lineage) and points from
+effect to cause, so with ``rankdir=BT`` time flows downward.
 Labels carry what a reviewer looks for first; the SVG tooltip carries everything else.
 """
 
@@ -53,6 +54,10 @@ def to_digraph(view: View, title: str = "provenance", flow: bool = False) -> gra
             _add(dot, view, item, ids[item])
     for (tail, head, relation), count in sorted(view.edges.items()):
         attrs = {"label": relation, "tooltip": f"{relation} ({count} statements)" if count > 1 else relation}
+        how = view.transformations.get((tail, head), []) if relation == "wasDerivedFrom" else []
+        if how:  # column lineage: how the derived column was computed
+            attrs["label"] = _escape_tooltip([relation, *(t if len(t) <= 40 else t[:37] + "..." for t in how)])
+            attrs["tooltip"] = _escape_tooltip([relation, *how])
         if tail in view.impact and head in view.impact | {view.impact_source}:
             attrs.update(color=IMPACT_COLOR, penwidth="1.6")
         if relation in ("specializationOf", "actedOnBehalfOf", "partOfRun"):

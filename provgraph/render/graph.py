@@ -17,6 +17,7 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import Literal, NamedNode
 
+from ..query.derivations import transformations
 from ..query.sparql import select, select_many
 from ..store import Store
 from ..vocab import PROVML, RDF, RDFS
@@ -100,6 +101,8 @@ class LineageGraph:
             self.kinds.setdefault(s, subject_kind)
             self.kinds.setdefault(o, object_kind)
             self.graph.add_edge(s, o, key=p)
+        #: (derived, source) -> how it was derived (column lineage), drawn on the wasDerivedFrom edge
+        self.transformations = transformations(store)
         self.flow = self.graph.edge_subgraph(
             [(u, v, k) for u, v, k in self.graph.edges(keys=True) if k in FLOW]
         )

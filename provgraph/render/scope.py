@@ -41,6 +41,7 @@ class View:
     nodes: dict[str, Node]
     groups: dict[str, Group] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    transformations: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     parents: dict[str, str] = field(default_factory=dict)
     agents: dict[str, list[str]] = field(default_factory=dict)
     parent_nodes: dict[str, Node] = field(default_factory=dict)
@@ -107,6 +108,7 @@ def build_view(
     if collapse and not expand:
         view.groups = _groups(lineage, view, keep={x for x in (focus_iri, source) if x})
     view.edges = _edges(lineage, view, scope, draw_nesting=not collapse)
+    view.transformations = lineage.transformations
     if reduce:
         view.reduced = _reduce(view)
     return view

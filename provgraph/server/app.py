@@ -60,9 +60,9 @@ async def post_openlineage(request: Request) -> Response:
         return [ev.validate(event) for event in events_from_openlineage_payload(payload)]
 
     events = await run_in_threadpool(convert)
-    if not events:  # valid RUNNING / OTHER events: no start or end of a run to record
-        return JSONResponse({"recorded": 0, "note": "RUNNING and OTHER events state no start or end of a run; "
-                             "their facets are recorded from the run's START and COMPLETE events"}, status_code=202)
+    if not events:  # valid OTHER events: nothing about a run to record
+        return JSONResponse({"recorded": 0, "note": "OTHER events state nothing provgraph records; START, RUNNING, "
+                             "COMPLETE, FAIL and ABORT events do"}, status_code=202)
     receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
     payload = {**receipt.as_dict(), "submitted_by": who.agent}
     return JSONResponse(payload, status_code=201 if receipt.stored else 202)
@@ -133,8 +133,9 @@ ROUTES = [
                                   _RECEIPT), **_INGEST_ERRORS})),
     ApiRoute("/api/v1/lineage", post_openlineage, post=operation(
         "Record OpenLineage run events (the OpenLineage HTTP transport's endpoint).",
-        description="One OpenLineage event or a JSON array; START, COMPLETE, FAIL and ABORT run events become "
-                    "native events (others are accepted and give none), all validated before any is recorded.",
+        description="One OpenLineage event or a JSON array; START, RUNNING (an update of its run), COMPLETE, FAIL "
+                    "and ABORT run events become native events (OTHER is accepted and gives none), all validated "
+                    "before any is recorded.",
         requestBody={"required": True, "content": {"application/json": {"schema": {
             "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}},
         responses={"201": json_ok("Recorded.", _RECEIPT),

@@ -103,7 +103,7 @@ _COMPONENTS: dict[str, Any] = {
         "Event": {"description": f"A native provgraph event; full schema: {_EVENT_SCHEMA}",
                   "type": "object", "required": ["schema", "id", "type", "time"],
                   "properties": {"schema": {"const": ev.SCHEMA_VERSION}, "id": {"type": "string"},
-                                 "type": {"enum": ["run.start", "run.end", "artifact.invalidate"]},
+                                 "type": {"enum": ["run.start", "run.update", "run.end", "artifact.invalidate"]},
                                  "time": {"type": "string", "format": "date-time"}}},
         "Receipt": {"type": "object", "properties": {
             "recorded": {"type": "integer"}, "duplicates": {"type": "integer"},
