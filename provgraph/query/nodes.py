@@ -43,12 +43,11 @@ def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any
     records: dict[int, dict[str, Any]] = {}
     for at, row in select_numbered(store, "describe", "node", iris, text):
         record = records.setdefault(at, {"classes": set()})
-        field, value = _FIELDS[int(row["field"].value)], row["value"].value
-        if field == "classes":
-            if value != "-1":
-                record["classes"].add(_CLASSES[int(value)])
-        else:
-            record.setdefault(field, value)
+        field, value = _FIELDS[int(row["field"].value)], row["value"]
+        if field != "classes":
+            record.setdefault(field, value.value)
+        elif isinstance(value, Literal):  # a class listed, by its number
+            record["classes"].add(_CLASSES[int(value.value)])
     return {iris[at]: describe(iris[at], record) for at, record in records.items()}
 
 
