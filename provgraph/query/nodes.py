@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ..vocab import AGENT_CLASSES, ARTIFACT_CLASSES, PROV, PROVML, RDF, RDFS, RUN_CLASSES, local_of
-from .sparql import text_of
+from pyoxigraph import Literal, NamedNode
+
+from ..store import Store
+from ..vocab import AGENT_CLASSES, ARTIFACT_CLASSES, PROV, PROVML, RUN_CLASSES, local_of
+from .sparql import fill_values, load, select_numbered
 
 _RUN_KINDS = {PROVML.base + cls: kind for kind, cls in RUN_CLASSES.items()}
 _ARTIFACT_KINDS = {PROVML.base + cls: kind for kind, cls in ARTIFACT_CLASSES.items()}
@@ -25,30 +29,26 @@ _TYPES = (
     (PROV.Agent.value, "agent"),
     (PROV.Activity.value, "activity"),
 )
-#: Describing property (as ``queries/describe.rq`` returns it) -> field name.
-_FIELDS = {
-    RDFS.label.value: "label", PROVML.artifactKind.value: "kind", PROVML.location.value: "location",
-    PROVML.sha256.value: "sha256", PROVML.runId.value: "runId", PROVML.status.value: "status",
-    PROV.startedAtTime.value: "started", PROV.endedAtTime.value: "ended",
-}
+#: The fields of ``queries/describe.rq``, by the number it gives them (0 is rdf:type: the classes).
+_FIELDS = ("classes", "label", "kind", "location", "sha256", "runId", "status", "started", "ended")
+#: The classes :func:`describe` tells apart, numbered as ``describe.rq`` is told.
+_CLASSES = tuple(sorted({cls for cls, _ in _TYPES} | set(_RUN_KINDS) | set(_ARTIFACT_KINDS) | set(_AGENT_KINDS)))
 
 
-def collect(rows: Any) -> dict[str, dict[str, Any]]:
-    """Fold ``?node ?property ?value`` rows (several per node) into one record per node."""
-    records: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        node = row.get("node")
-        if node is None:
-            continue
-        record = records.setdefault(node.value, {"classes": set()})
-        prop, value = text_of(row.get("property")), text_of(row.get("value"))
-        if prop is None or value is None:
-            continue
-        if prop == RDF.type.value:
-            record["classes"].add(value)
-        elif prop in _FIELDS:
-            record.setdefault(_FIELDS[prop], value)
-    return records
+def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A result row (see :func:`describe`) for each of ``iris`` that ``queries/describe.rq`` finds a
+    type, name or other field of; nodes it knows nothing of are left out."""
+    text = fill_values(load("describe"), ("object", "class"),
+                       ((NamedNode(cls), Literal(number)) for number, cls in enumerate(_CLASSES)))
+    records: dict[int, dict[str, Any]] = {}
+    for at, row in select_numbered(store, "describe", "node", iris, text):
+        record = records.setdefault(at, {"classes": set()})
+        field, value = _FIELDS[int(row["field"].value)], row["value"]
+        if field != "classes":
+            record.setdefault(field, value.value)
+        elif isinstance(value, Literal):  # a class listed, by its number
+            record["classes"].add(_CLASSES[int(value.value)])
+    return {iris[at]: describe(iris[at], record) for at, record in records.items()}
 
 
 def describe(iri: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -8,17 +8,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from ..errors import QueryError
 from ..events import RUN_KINDS
 from ..store import Store
-from ..vocab import PROV, PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
+from ..vocab import PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
 from .nodes import _RUN_KINDS
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
 from .runinfo import duration_seconds
-from .sparql import moment, select, select_many, term, text_of
+from .sparql import fill_values, load, moment, select, select_numbered, term, text_of
 
 OPERATORS = (">=", "<=", "!=", "=", ">", "<")
 Condition = tuple[str, str, Any]
@@ -90,19 +90,9 @@ def runs(store: Store, kind: str | None = None, agent: str | None = None, params
         wanted.append(_matching(store, "runs-param", param_name=name, param_op=op, param_value=term(value)))
     for name, op, value in _conditions(metrics):
         wanted.append(_matching(store, "runs-metric", metric_name=name, metric_op=op, metric_value=term(value)))
-    if wanted:
-        chosen = sorted(set.intersection(*wanted))
-        solutions = select_many(store, "runs", "run", [NamedNode(iri) for iri in chosen]) if chosen else []
-    else:
-        solutions = select(store, "runs").rows
-    records: dict[str, dict[str, Any]] = {}
-    for solution in solutions:
-        iri = text_of(solution["run"]) or ""
-        record = records.setdefault(iri, {"run": text_of(solution["id"]), "iri": iri, "agents": []})
-        prop, value = text_of(solution.get("property")), text_of(solution.get("value"))
-        if prop is not None and value is not None:
-            _describe_run(record, prop, value)
-    rows = sorted((_finish(r) for r in records.values()),
+    if not wanted:
+        wanted.append(_matching(store, "runs-having", property=RDF.type, value=PROVML.Run))
+    rows = sorted((_finish(r) for r in _describe_runs(store, sorted(set.intersection(*wanted)))),
                   key=lambda r: (r["start"] or r["end"] or "", r["run"]), reverse=True)
     return RunsResult(rows=rows[:limit] if limit is not None else rows)
 
@@ -111,20 +101,30 @@ def _matching(store: Store, query: str, **bindings: Any) -> set[str]:
     return {text_of(s["run"]) or "" for s in select(store, query, **bindings)}
 
 
-_RUN_FIELDS = {PROVML.stepName.value: "step", PROVML.status.value: "status",
-               PROV.startedAtTime.value: "start", PROV.endedAtTime.value: "end",
-               PROVML.partOfRun.value: "parent"}
+#: The fields of ``queries/runs.rq``, by the number it gives them (0 is rdf:type: the run's kind).
+_RUN_FIELDS = ("kind", "step", "status", "start", "end", "parent", "agents")
+#: The run classes, numbered as ``runs.rq`` is told.
+_RUN_CLASSES = tuple(sorted(_RUN_KINDS))
 
 
-def _describe_run(record: dict[str, Any], prop: str, value: str) -> None:
-    if prop == RDF.type.value:
-        if value in _RUN_KINDS:
-            record["kind"] = _RUN_KINDS[value]
-    elif prop == PROV.wasAssociatedWith.value:
-        if value not in record["agents"]:
-            record["agents"].append(value)
-    elif prop in _RUN_FIELDS:
-        record.setdefault(_RUN_FIELDS[prop], value)
+def _describe_runs(store: Store, iris: list[str]) -> list[dict[str, Any]]:
+    """One record per run of ``iris`` that ``queries/runs.rq`` finds (a run id and the class provml:Run)."""
+    text = fill_values(load("runs"), ("object", "class"),
+                       ((NamedNode(cls), Literal(number)) for number, cls in enumerate(_RUN_CLASSES)))
+    records: dict[int, dict[str, Any]] = {}
+    for at, row in select_numbered(store, "runs", "run", iris, text):
+        record = records.setdefault(at, {"run": row["id"].value, "iri": iris[at], "agents": []})
+        if "field" not in row or "value" not in row:
+            continue
+        field, value = _RUN_FIELDS[int(row["field"].value)], row["value"].value
+        if field == "kind":
+            record["kind"] = _RUN_KINDS[_RUN_CLASSES[int(value)]]
+        elif field == "agents":
+            if value not in record["agents"]:
+                record["agents"].append(value)
+        else:
+            record.setdefault(field, value)
+    return list(records.values())
 
 
 def _finish(record: dict[str, Any]) -> dict[str, Any]:
@@ -220,4 +220,4 @@ def _joined(values: set[str] | None) -> str | None:
 
 
 def _is_run(store: Store, node: NamedNode) -> bool:
-    return bool(select_many(store, "runs", "run", [node]))
+    return bool(_describe_runs(store, [node.value]))

@@ -8,6 +8,7 @@ literals here, so a string is always a string literal, however many quotes or br
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -133,6 +134,38 @@ def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode]) 
             raise QueryError(f"query {name!r} is not a SELECT query")
         rows += result.rows
     return rows
+
+
+def select_numbered(store: Store, name: str, variable: str, iris: Sequence[str],
+                    text: str | None = None) -> list[tuple[int, dict[str, Term]]]:
+    """Run the shipped SELECT query ``name`` (or its ``text``) for many nodes, ``VALUES (?variable ?at)``
+    first in its WHERE group numbering them, in chunks; returns (position in ``iris``, row) pairs.
+
+    The query answers with ``?at`` rather than the node: writing out a long IRI costs the embedded store
+    a dictionary look-up per row, a number costs nothing. The terms are written by pyoxigraph."""
+    text = load(name) if text is None else text
+    where = where_brace(text) + 1
+    found: list[tuple[int, dict[str, Term]]] = []
+    for start in range(0, len(iris), CHUNK):
+        pairs = " ".join(f"({NamedNode(iri)} {start + offset})" for offset, iri in enumerate(iris[start:start + CHUNK]))
+        result = store.query(f"{text[:where]}\n  VALUES (?{variable} ?at) {{ {pairs} }}{text[where:]}")
+        if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT
+            raise QueryError(f"query {name!r} is not a SELECT query")
+        found += [(int(row["at"].value), row) for row in result.rows]
+    return found
+
+
+def fill_values(text: str, variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
+    """``text`` with the empty ``VALUES (?a ?b) { }`` block of ``variables`` filled with ``rows`` (terms
+    written by pyoxigraph): a fixed table the caller owns, such as the classes it tells apart."""
+    wanted = ["VALUES", "(", *(f"?{name}" for name in variables), ")", "{", "}"]
+    found = [m for m in tokens(text) if m.lastgroup != "comment"]
+    for i in range(len(found) - len(wanted) + 1):
+        if [m.group().upper() if j == 0 else m.group() for j, m in enumerate(found[i:i + len(wanted)])] == wanted:
+            at = found[i + len(wanted) - 1].start()
+            block = " ".join(f"({' '.join(str(term) for term in row)})" for row in rows)
+            return f"{text[:at]}{block} {text[at:]}"
+    raise QueryError(f"the query has no empty VALUES ({' '.join('?' + v for v in variables)}) {{ }} block")
 
 
 def ask(store: Store, name: str, /, **bindings: Any) -> bool:

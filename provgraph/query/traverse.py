@@ -1,11 +1,12 @@
 """Impact (what was derived from X) and lineage (where X came from), now or as the graph stood then.
 
 SPARQL finds the edges of the reachable part of the graph (``queries/impact.rq``,
-``queries/lineage.rq``), then describes its nodes (``queries/describe.rq``). The path length of each
-node is the shortest distance from the reference over those edges, counting one step per run
-crossed: a run and the artifacts it generated share a depth in an impact answer, a run and what it
-used share a depth in a lineage answer. The versions of a logical dataset, and the outputs of a run
-given as the reference, are at depth 0.
+``queries/lineage.rq``, one query per step for the whole frontier), then describes its nodes
+(``queries/describe.rq``); both name the nodes sent by their position in the list sent, not by IRI.
+The path length of each node is the shortest distance from the reference over those edges, counting
+one step per run crossed: a run and the artifacts it generated share a depth in an impact answer, a
+run and what it used share a depth in a lineage answer. The versions of a logical dataset, and the
+outputs of a run given as the reference, are at depth 0.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from pyoxigraph import NamedNode
 
 from ..store import Store
 from .derivations import transformations
-from .nodes import collect, describe
+from .nodes import describe_nodes
 from .resolve import resolve
 from .results import GraphResult
-from .sparql import moment, select, select_many, text_of
+from .sparql import moment, select, select_numbered, text_of
 
 _ACTIVITY_TYPES = frozenset({"run", "invalidation", "activity"})
 
@@ -53,12 +54,10 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     graph = _Walk(seeds)
     frontier = sorted(seeds)
     while frontier:
-        step = select_many(store, direction, "from", [NamedNode(iri) for iri in frontier])
-        found = [(text_of(s["from"]) or "", text_of(s["node"]) or "") for s in step]
+        found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)]
         frontier = sorted({target for _, target in found if target not in graph.nodes})
         graph.add_edges(found)
-    described = select_many(store, "describe", "node", [NamedNode(iri) for iri in graph.nodes])
-    rows = {iri: describe(iri, record) for iri, record in collect(described).items()}
+    rows = describe_nodes(store, list(graph.nodes))
     if when is not None:
         _cut(store, graph, rows, when, direction)
         seeds &= set(graph.nodes)

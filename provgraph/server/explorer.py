@@ -21,8 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import ProvgraphError
 from ..query import invalidated, runs, who
-from ..query.nodes import collect, describe
-from ..query.sparql import select_many
+from ..query.nodes import describe, describe_nodes
 from ..render.graph import LineageGraph, Node
 from ..render.scope import build_view
 from ..resources import resource_dir
@@ -46,8 +45,7 @@ async def page(request: Request) -> Response:
 
 def _kind_of(store: Store, node: NamedNode) -> dict[str, Any]:
     """The node's description row (type run, artifact, dataset, agent, ...) from ``describe.rq``."""
-    described = collect(select_many(store, "describe", "node", [node]))
-    return describe(node.value, described.get(node.value, {}))
+    return describe_nodes(store, [node.value]).get(node.value) or describe(node.value, {})
 
 
 def _page_of(row: dict[str, Any]) -> str:
