@@ -77,21 +77,24 @@ def rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
     raise ExportError(f"cannot export the RDF-star term {term}")
 
 
+_TYPE, _ROLE, _BUNDLE = RDF.type, PROV.Role, PROV.Bundle
+
+
 def structural(quad: Quad) -> bool:
     """Whether ``quad`` is carried by PROV-DM's structure rather than by a record: a ``prov:Role``
     typing (the ``prov:role`` attribute says it) or a bundle's typing of itself (the bundle says it)."""
-    return quad.predicate == RDF.type and (
-        quad.object == PROV.Role or (quad.object == PROV.Bundle and quad.subject == quad.graph_name))
+    return quad.predicate == _TYPE and (
+        quad.object == _ROLE or (quad.object == _BUNDLE and quad.subject == quad.graph_name))
 
 
 def borrowed_types(quads: list[Quad], shared: dict[object, list[Quad]]) -> list[Quad]:
     """The shared descriptions' typings of the nodes one bundle's ``quads`` mention but do not type,
     moved into that bundle (a data version or an agent is typed once, in the shared graph, and its
     bundle statements decode only with their types)."""
-    typed = {q.subject for q in quads if q.predicate == RDF.type}
-    mentioned = dict.fromkeys(t for q in quads if q.predicate != RDF.type
+    typed = {q.subject for q in quads if q.predicate == _TYPE}
+    mentioned = dict.fromkeys(t for q in quads if q.predicate != _TYPE
                               for t in (q.subject, q.object) if isinstance(t, NamedNode | BlankNode))
-    return [Quad(node, RDF.type, q.object, quads[0].graph_name)
+    return [Quad(node, _TYPE, q.object, quads[0].graph_name)
             for node in mentioned if node not in typed for q in shared.get(node, ())]
 
 
@@ -99,7 +102,7 @@ def shared_types(quads: Iterable[Quad]) -> dict[object, list[Quad]]:
     """The typing statements of the shared descriptions graph, by subject."""
     types: dict[object, list[Quad]] = {}
     for quad in quads:
-        if quad.predicate == RDF.type and quad.graph_name == SHARED_GRAPH and not structural(quad):
+        if quad.predicate == _TYPE and quad.graph_name == SHARED_GRAPH and not structural(quad):
             types.setdefault(quad.subject, []).append(quad)
     return types
 
@@ -220,16 +223,20 @@ def kept_rows(rows: list[Row]) -> list[Row]:
     for kind, identifier, formal, _ in rows:
         if identifier is not None and kind not in _ELEMENTS:
             stated.setdefault(kind, []).append(_values(kind, formal))
-    return [(kind, identifier, formal, sorted(extra, key=repr)) for kind, identifier, formal, extra
+    return [(kind, identifier, formal, sorted(extra, key=repr) if len(extra) > 1 else extra)
+            for kind, identifier, formal, extra
             in sorted(rows, key=_order)
             if kind in _ELEMENTS or identifier is not None or extra
             or not _implied(kind, _values(kind, formal), stated)]
 
 
 def _order(row: Row) -> tuple[int, str, str, str]:
-    """Elements first, then relations; each by identifier and content, so output is reproducible."""
+    """Elements first, then relations; each by identifier (anonymous ones by content), so output is
+    reproducible."""
     kind, identifier, formal, extra = row
-    return (kind not in _ELEMENTS, str(kind), str(identifier or ""), repr((formal, sorted(extra, key=repr))))
+    if identifier is not None:
+        return (kind not in _ELEMENTS, str(kind), str(identifier), "")
+    return (kind not in _ELEMENTS, str(kind), "", repr((formal, sorted(extra, key=repr))))
 
 
 def _values(kind: pm.QualifiedName, formal: list[tuple[pm.QualifiedName, object]]) -> tuple[object, ...]:

@@ -50,6 +50,7 @@ _INFLUENCER_FAMILIES = {PROV[short].value: PROV["qualified" + kind].value for sh
     ("wasInformedBy", "Communication"), ("wasInfluencedBy", "Influence"))}
 _DICTIONARY = frozenset(t.value for t in dictionary.PREDICATES | dictionary.TYPES)
 _STRING = XSD.string.value
+_TYPE = RDF.type
 
 
 class Names:
@@ -61,17 +62,25 @@ class Names:
         for prefix, base in PREFIXES.items():
             self.document.add_namespace(prefix, base)
         self._bases = {ns.uri: ns for ns in self.document.namespaces}
+        self._names: dict[str, pm.QualifiedName] = {}  # the names of the graph at hand (cleared when large)
         self._decoder = ProvRDFSerializer(self.document)
         self._scratch = self.document.entity("provml:scratch")
 
     def qname(self, iri: str) -> pm.QualifiedName:
+        name = self._names.get(iri)
+        if name is not None:
+            return name
+        if len(self._names) > 100_000:
+            self._names.clear()
         cut = max(iri.rfind("#"), iri.rfind("/"), iri.rfind(":")) + 1
         namespace = self._bases.get(iri[:cut])
         if namespace is not None and cut < len(iri):
-            return pm.QualifiedName(namespace, iri[cut:])
-        name = dictionary.mint(self.document, iri)
-        if name.namespace.uri == iri[:cut]:
-            self._bases[iri[:cut]] = name.namespace
+            name = pm.QualifiedName(namespace, iri[cut:])
+        else:
+            name = dictionary.mint(self.document, iri)
+            if name.namespace.uri == iri[:cut]:
+                self._bases[iri[:cut]] = name.namespace
+        self._names[iri] = name
         return name
 
     def value(self, attr: pm.QualifiedName, term: object) -> Any:
@@ -103,9 +112,9 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
         if not isinstance(quad.subject, NamedNode) or not isinstance(quad.object, NamedNode | Literal):
             return None
         p = quad.predicate.value
-        if p in _DICTIONARY or (quad.object.value in _DICTIONARY and quad.predicate == RDF.type):
+        if p in _DICTIONARY or (quad.object.value in _DICTIONARY and quad.predicate == _TYPE):
             return None
-        if quad.predicate == RDF.type:
+        if quad.predicate == _TYPE:
             o = quad.object.value
             if o in _SUBTYPES or isinstance(quad.object, Literal):
                 return None
@@ -132,7 +141,7 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
 
     for quad in quads:
         s, p, o = quad.subject.value, quad.predicate.value, quad.object
-        if quad.predicate == RDF.type:
+        if quad.predicate == _TYPE:
             continue
         relation = _RELATIONS.get(p)
         if relation is not None:
@@ -165,12 +174,9 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
     return kept_rows(rows)
 
 
-def _container(rows: list[Row], names: Names, prefixes: dict[str, str]) -> dict[str, Any]:
-    """The PROV-JSON object of one bundle's records (``prefixes`` collects the namespaces it names)."""
-    def text(name: pm.QualifiedName) -> str:
-        prefixes[name.namespace.prefix] = name.namespace.uri
-        return f"{name.namespace.prefix}:{name.localpart}"
-
+def _container(rows: list[Row]) -> dict[str, Any]:
+    """The PROV-JSON object of one bundle's records (its names use the document's prefixes)."""
+    text = str  # a qualified name's prefix:local
     container: dict[str, dict[str, Any]] = {}
     anonymous = 0
     for kind, identifier, formal, extra in rows:
@@ -198,26 +204,23 @@ def _container(rows: list[Row], names: Names, prefixes: dict[str, str]) -> dict[
 
 
 def _graph_json(quads: list[Quad], names: Names) -> dict[str, Any]:
-    """One graph (already given its borrowed types) as a PROV-JSON container with its prefixes."""
+    """One graph (already given its borrowed types) as a PROV-JSON container; the prefixes it uses are
+    registered in ``names`` (the document declares them all, once, at the end)."""
     implied = implied_by_qualified(quads)
     kept = [q for q in quads if (q.subject, q.predicate, q.object, q.graph_name) not in implied]
-    prefixes: dict[str, str] = {}
     rows = _rows(kept, names)
     if rows is not None:
-        container = _container(rows, names, prefixes)
+        container = _container(rows)
     else:
         document = document_from_quads([Quad(q.subject, q.predicate, q.object) for q in quads],
                                        {ns.prefix: ns.uri for ns in names.document.namespaces})
         names.learn(document)
         container = _container([row for r in document.get_records() for row in expanded(
-            r.get_type(), r.identifier, list(r.formal_attributes), list(r.extra_attributes))], names, prefixes)
+            r.get_type(), r.identifier, list(r.formal_attributes), list(r.extra_attributes))])
         records = [dictionary.rebase(r, document) for r in dictionary.of(document)]
         for sections in dictionary.to_json(records, document).values():
             for kind, entries in sections.items():
                 container.setdefault(kind, {}).update(entries)
-        prefixes.update({ns.prefix: ns.uri for ns in document.namespaces})
-    if prefixes:
-        container["prefix"] = dict(sorted(prefixes.items()))
     return container
 
 
@@ -231,7 +234,6 @@ def write_json(out: IO[bytes], top: list[Quad], bundles: Iterable[tuple[NamedNod
     kept = [q for q in top if not structural(q)]
     shared = shared_types(kept)
     head = _graph_json(kept, names)
-    head.pop("prefix", None)
     out.write(b"{")
     for kind, section in sorted(head.items()):
         out.write(_dumps(kind) + b":" + _dumps(section) + b",")
@@ -249,8 +251,7 @@ def write_json(out: IO[bytes], top: list[Quad], bundles: Iterable[tuple[NamedNod
 
 
 def _bundle_name(graph: NamedNode, names: Names) -> str:
-    name = names.qname(graph.value)
-    return f"{name.namespace.prefix}:{name.localpart}"
+    return str(names.qname(graph.value))
 
 
 def _dumps(value: Any) -> bytes:
