@@ -48,7 +48,8 @@ _PREDICATES = {str(k): v for k, v in PREDICATE_MAP.items()}
 _INFLUENCER_FAMILIES = {PROV[short].value: PROV["qualified" + kind].value for short, kind in (
     ("wasAssociatedWith", "Association"), ("wasAttributedTo", "Attribution"), ("actedOnBehalfOf", "Delegation"),
     ("wasInformedBy", "Communication"), ("wasInfluencedBy", "Influence"))}
-_DICTIONARY = frozenset(t.value for t in dictionary.PREDICATES | dictionary.TYPES)
+#: Terms only the prov package's decoder (and the dictionary module) read: dictionaries, mentions.
+_UNREAD = frozenset({*(t.value for t in dictionary.PREDICATES | dictionary.TYPES), PROV.mentionOf.value})
 _STRING = XSD.string.value
 _TYPE = RDF.type
 
@@ -112,7 +113,7 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
         if not isinstance(quad.subject, NamedNode) or not isinstance(quad.object, NamedNode | Literal):
             return None
         p = quad.predicate.value
-        if p in _DICTIONARY or (quad.object.value in _DICTIONARY and quad.predicate == _TYPE):
+        if p in _UNREAD or (quad.object.value in _UNREAD and quad.predicate == _TYPE):
             return None
         if quad.predicate == _TYPE:
             o = quad.object.value
@@ -132,8 +133,8 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
 
     def put(subject: str, attr: pm.QualifiedName, value: Any) -> bool:
         if attr not in pm.PROV_REC_CLS[bases[subject]].FORMAL_ATTRIBUTES:
-            if (attr, value) not in extra[subject]:
-                extra[subject].append((attr, value))
+            if not any(a == attr and type(v) is type(value) and v == value for a, v in extra[subject]):
+                extra[subject].append((attr, value))  # a record holds a value once (by type and value)
             return True
         if attr in PROV_ATTRIBUTE_QNAMES and not isinstance(value, pm.QualifiedName):
             return False
@@ -216,7 +217,8 @@ def _graph_json(quads: list[Quad], names: Names) -> dict[str, Any]:
                                        {ns.prefix: ns.uri for ns in names.document.namespaces})
         names.learn(document)
         container = _container([row for r in document.get_records() for row in expanded(
-            r.get_type(), r.identifier, list(r.formal_attributes), list(r.extra_attributes))])
+            r.get_type(), r.identifier, [(a, v) for a, v in r.formal_attributes if v is not None],
+            list(r.extra_attributes))])
         records = [dictionary.rebase(r, document) for r in dictionary.of(document)]
         for sections in dictionary.to_json(records, document).values():
             for kind, entries in sections.items():
