@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 import prov.model as pm
+from prov.model.records import _offset_beyond_xsd_bound, parse_xsd_datetime
 from prov.constants import PROV_ATTRIBUTE_QNAMES, PROV_N_MAP
 from prov.serializers.provjson import _xsd_datetime_text, encode_json_representation
 from prov.serializers.provrdf import _DECODE_PREDICATE_REWRITES, PREDICATE_MAP, RELATION_MAP, ProvRDFSerializer
@@ -50,7 +51,7 @@ _INFLUENCER_FAMILIES = {PROV[short].value: PROV["qualified" + kind].value for sh
     ("wasInformedBy", "Communication"), ("wasInfluencedBy", "Influence"))}
 #: Terms only the prov package's decoder (and the dictionary module) read: dictionaries, mentions.
 _UNREAD = frozenset({*(t.value for t in dictionary.PREDICATES | dictionary.TYPES), PROV.mentionOf.value})
-_STRING = XSD.string.value
+_STRING, _DATETIME = XSD.string.value, XSD.dateTime.value
 _TYPE = RDF.type
 
 
@@ -64,6 +65,7 @@ class Names:
             self.document.add_namespace(prefix, base)
         self._bases = {ns.uri: ns for ns in self.document.namespaces}
         self._names: dict[str, pm.QualifiedName] = {}  # the names of the graph at hand (cleared when large)
+        self._values: dict[tuple[Any, ...], Any] = {}  # and its literal values
         self._decoder = ProvRDFSerializer(self.document)
         self._scratch = self.document.entity("provml:scratch")
 
@@ -89,10 +91,21 @@ class Names:
         if isinstance(term, NamedNode):
             return self.qname(term.value)
         assert isinstance(term, Literal)
-        if term.datatype.value == _STRING and not term.language:
+        datatype = term.datatype.value
+        if datatype == _STRING and not term.language:
             return term.value  # what the decoder and the record's coercion make of a plain string
-        decoded = self._decoder.decode_rdf_representation(rdflib_term(term), None)
-        return self._scratch._coerce_attribute_value(attr, decoded)
+        key = (attr, term.value, datatype, term.language)
+        value = self._values.get(key, self)
+        if value is self:
+            if len(self._values) > 10_000:
+                self._values.clear()
+            moment = parse_xsd_datetime(term.value) if datatype == _DATETIME else None
+            if moment is not None and not _offset_beyond_xsd_bound(moment):
+                decoded: Any = moment  # the decoder's reading of a well-formed xsd:dateTime, without rdflib
+            else:
+                decoded = self._decoder.decode_rdf_representation(rdflib_term(term), None)
+            value = self._values[key] = self._scratch._coerce_attribute_value(attr, decoded)
+        return value
 
     def learn(self, document: pm.ProvBundle) -> None:
         """Take the namespaces ``document`` minted."""
