@@ -1,8 +1,9 @@
-"""The whole store's PROV-JSON, streamed graph by graph, is the document the prov package path builds.
+"""The whole store's PROV-JSON and PROV-N, streamed graph by graph, are the document the prov package
+path builds.
 
 Each case exports a store twice: through :func:`provgraph.export.export` (which streams) and through
 the prov package path (:func:`document_from_quads` of every quad, serialized by the ``prov`` package),
-reads both back with provgraph's PROV-JSON reader and compares the ``ProvDocument``s and their
+reads both back with provgraph's reader of that format and compares the ``ProvDocument``s and their
 PROV-Dictionary records.
 """
 
@@ -19,6 +20,7 @@ import prov.model as pm
 import pytest
 from conftest import TESTDATA
 from pyoxigraph import Literal, NamedNode, Quad
+from test_export import sample_events
 
 from provgraph.errors import ProvgraphError
 from provgraph.export import export, write
@@ -30,32 +32,41 @@ from provgraph.project import Project
 from provgraph.provdoc import dictionary
 from provgraph.provdoc.decode import document_from_quads
 from provgraph.store import Store, open_store
-from test_export import sample_events
 
 CORPUS = TESTDATA / "prov" / "openprov-testcases"
 
 
-def _read(data: bytes) -> tuple[pm.ProvDocument, list[str]]:
-    document = read_document(data, "prov-json", "export.json")
+STREAMED = ("prov-json", "provn")
+
+
+def _read(data: bytes, fmt: str = "prov-json") -> tuple[pm.ProvDocument, list[str]]:
+    document = read_document(data, fmt, f"export.{fmt}")
     return document, sorted(repr(r) for r in dictionary.of(document))
 
 
-def _prov_path(store: Store) -> bytes:
-    return serialize_document(document_from_quads(scoped_quads(store)), "prov-json")
+def _prov_path(store: Store, fmt: str = "prov-json") -> bytes:
+    return serialize_document(document_from_quads(scoped_quads(store)), fmt)
 
 
-def test_the_demo_store_streams_the_document_of_the_prov_path(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "provgraph", "demo", "--quiet"], cwd=tmp_path, check=True,
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    subprocess.run([sys.executable, "-m", "provgraph", "demo", "--quiet"], cwd=folder, check=True,
                    capture_output=True, timeout=300)
-    project = Project(tmp_path)
+    return folder
+
+
+@pytest.mark.parametrize("fmt", STREAMED)
+def test_the_demo_store_streams_the_document_of_the_prov_path(demo: Path, fmt: str) -> None:
+    project = Project(demo)
     try:
-        streamed, expected = export(project.store, "prov-json"), _prov_path(project.store)
+        streamed, expected = export(project.store, fmt), _prov_path(project.store, fmt)
         runs = len([g for g in project.store.graphs() if "/bundle/" in g.value])
     finally:
         project.close()
-    document, _ = _read(streamed)
+    document, _ = _read(streamed, fmt)
     assert len(document.bundles) == runs > 0
-    assert _read(streamed) == _read(expected)
+    assert _read(streamed, fmt) == _read(expected, fmt)
 
 
 def _corpus_stores() -> list[tuple[str, bytes]]:
@@ -67,7 +78,8 @@ def _corpus_stores() -> list[tuple[str, bytes]]:
     return cases
 
 
-def test_every_imported_openprov_case_streams_the_document_of_the_prov_path() -> None:
+@pytest.mark.parametrize("fmt", STREAMED)
+def test_every_imported_openprov_case_streams_the_document_of_the_prov_path(fmt: str) -> None:
     """Dictionaries, mentions, scruffy relations, qualified relations with roles and times, odd literals:
     every case that imports exports the same document both ways."""
     compared, differ = [], []
@@ -80,7 +92,7 @@ def test_every_imported_openprov_case_streams_the_document_of_the_prov_path() ->
             except ProvgraphError:  # no PROV-O form (see test_openprov_corpus)
                 continue
             compared.append(name)
-            if _read(export(store, "prov-json")) != _read(_prov_path(store)):
+            if _read(export(store, fmt), fmt) != _read(_prov_path(store, fmt), fmt):
                 differ.append(name)
             store.close()
     assert len(compared) == 464
@@ -88,7 +100,8 @@ def test_every_imported_openprov_case_streams_the_document_of_the_prov_path() ->
     assert differ == []
 
 
-def test_a_statement_in_the_default_graph_is_exported_at_the_top_level() -> None:
+@pytest.mark.parametrize("fmt", STREAMED)
+def test_a_statement_in_the_default_graph_is_exported_at_the_top_level(fmt: str) -> None:
     store = open_store("memory:")
     for event in sample_events():
         store.add(event_to_quads(event))
@@ -96,9 +109,9 @@ def test_a_statement_in_the_default_graph_is_exported_at_the_top_level() -> None
     store.add([Quad(note, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
                     NamedNode("http://www.w3.org/ns/prov#Entity")),
                Quad(note, NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), Literal("a note"))])
-    data = export(store, "prov-json")
-    assert _read(data) == _read(_prov_path(store))
-    (entity,) = [r for r in _read(data)[0].get_records(pm.ProvEntity) if r.identifier.uri == note.value]
+    data = export(store, fmt)
+    assert _read(data, fmt) == _read(_prov_path(store, fmt), fmt)
+    (entity,) = [r for r in _read(data, fmt)[0].get_records(pm.ProvEntity) if r.identifier.uri == note.value]
     assert entity.get_attribute(pm.PROV_LABEL) == {"a note"}
 
 
@@ -129,4 +142,7 @@ def test_the_store_is_written_one_bundle_at_a_time(tmp_path: Path, backend: str)
     assert len(bundles) == 2
     for name in bundles:  # each bundle arrives in one piece of its own
         assert sum(json.dumps(name).encode() in chunk for chunk in out.chunks) == 1
+    out = _Chunks()
+    write(store, "provn", out)
+    assert [c.count(b"endBundle") for c in out.chunks if b"endBundle" in c] == [1, 1]
     store.close()

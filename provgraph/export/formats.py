@@ -2,7 +2,8 @@
 
 PROV-N, PROV-JSON, PROV-XML and PROV-JSONLD go through the ``prov`` package (3.2 writes all four),
 from the document :func:`~provgraph.export.document.prov_document` builds, one bundle per run; the
-whole store's PROV-JSON is streamed instead, graph by graph (:func:`write`, :mod:`provgraph.provdoc.stream`).
+whole store's PROV-JSON and PROV-N are streamed instead, graph by graph (:func:`write`,
+:mod:`provgraph.provdoc.stream`).
 Turtle, TriG, N-Quads and JSON-LD are written by pyoxigraph straight from the quads in scope, so
 they hold exactly what the store holds (Turtle, having no named graphs, holds their union).
 """
@@ -13,16 +14,15 @@ import io
 import json
 import re
 from collections.abc import Iterable
-from typing import IO
 from dataclasses import dataclass
+from typing import IO
 
 import prov.model as pm
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from ..errors import ExportError, ProvgraphError
-from ..provdoc import dictionary
+from ..provdoc import dictionary, stream
 from ..provdoc.decode import document_from_quads
-from ..provdoc.stream import write_json
 from ..provdoc.xmlnames import escape_local, to_xml_names
 from ..query.sparql import load, sparql
 from ..store import Solutions, Store
@@ -227,25 +227,26 @@ def write(
     run: str | None = None,
     nodes: Iterable[NamedNode] | None = None,
 ) -> None:
-    """Write what :func:`export` returns to ``out``; the whole store's PROV-JSON as it is read.
+    """Write what :func:`export` returns to ``out``; the whole store's PROV-JSON and PROV-N as it is read.
 
-    One rule chooses the streaming writer (:func:`_streams`): PROV-JSON of the whole store, every statement
-    in a named graph. Everything else decodes its scope into one ``prov`` document first.
+    One rule chooses the streaming writer (:func:`_streams`): PROV-JSON or PROV-N of the whole store, every
+    statement in a named graph. Everything else decodes its scope into one ``prov`` document first.
     """
     spec = get_format(fmt)
     if run is None and nodes is None and _streams(store, spec):
         graphs = sorted(store.graphs(), key=lambda g: g.value)
         top = _graph_quads(store, SHARED_GRAPH) if SHARED_GRAPH in graphs else []
-        write_json(out, top, ((g, _graph_quads(store, g)) for g in graphs if g != SHARED_GRAPH))
+        stream.write(out, spec.name, top, ((g, _graph_quads(store, g)) for g in graphs if g != SHARED_GRAPH))
         return
     quads = scoped_quads(store, run=run, nodes=nodes)
     out.write(serialize_document(document_from_quads(quads), fmt) if spec.prov_dm else serialize_quads(quads, fmt))
 
 
 def _streams(store: Store, spec: Format) -> bool:
-    """Whether the whole store's export is streamed: PROV-JSON, with no statement in the default graph
-    (whose statements would join the shared descriptions at the top level: read at once, by the prov path)."""
-    if spec.name != "prov-json":
+    """Whether the whole store's export is streamed: PROV-JSON or PROV-N, with no statement in the default
+    graph (whose statements would join the shared descriptions at the top level: read at once, by the prov
+    path). PROV-XML and PROV-JSONLD are written by the prov package from one document."""
+    if spec.name not in stream.FORMATS:
         return False
     found = sparql(store, load("named-quads"))
     count = found.rows[0].get("n") if isinstance(found, Solutions) and found.rows else None

@@ -1,6 +1,6 @@
-"""PROV-JSON written graph by graph from PROV-O quads: a whole store without holding its document.
+"""PROV-JSON and PROV-N written graph by graph from PROV-O quads: a whole store without its document.
 
-:func:`write_json` takes the top level (the shared descriptions) and then one bundle's quads at a time,
+:func:`write` takes the top level (the shared descriptions) and then one bundle's quads at a time,
 decodes each by the rules of :mod:`.decode` (structural typings left out, types borrowed from the shared
 descriptions, relations a qualified one implies left out, entity shortcuts expanded, redundant anonymous
 relations dropped) and writes it at once; memory is one bundle, the shared graph's typings and the
@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import prov.model as pm
-from prov.model.records import _offset_beyond_xsd_bound, parse_xsd_datetime
 from prov.constants import PROV_ATTRIBUTE_QNAMES, PROV_N_MAP
+from prov.model.records import _offset_beyond_xsd_bound, parse_xsd_datetime
 from prov.serializers.provjson import _xsd_datetime_text, encode_json_representation
 from prov.serializers.provrdf import _DECODE_PREDICATE_REWRITES, PREDICATE_MAP, RELATION_MAP, ProvRDFSerializer
 from pyoxigraph import Literal, NamedNode, Quad
 
 from ..vocab import PREFIXES, PROV, RDF, XSD, implied_by_qualified
 from . import dictionary
-from .decode import (Row, borrowed_types, document_from_quads, expanded, kept_rows, rdflib_term, shared_types,
-                     structural)
+from .decode import Row, borrowed_types, document_from_quads, expanded, kept_rows, rdflib_term, shared_types, structural
 
 #: PROV-O class IRI -> the record type it registers (exact base classes only, as the prov decoder reads).
 _BASES = {k.uri: k for k, v in pm.PROV_BASE_CLS.items() if k == v}
@@ -129,15 +128,15 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
         if p in _UNREAD or (quad.object.value in _UNREAD and quad.predicate == _TYPE):
             return None
         if quad.predicate == _TYPE:
-            o = quad.object.value
-            if o in _SUBTYPES or isinstance(quad.object, Literal):
+            cls = quad.object.value
+            if cls in _SUBTYPES or isinstance(quad.object, Literal):
                 return None
-            if o in _BASES:
+            if cls in _BASES:
                 if quad.subject.value in bases:
                     return None
-                bases[quad.subject.value] = _BASES[o]
+                bases[quad.subject.value] = _BASES[cls]
             else:
-                types.setdefault(quad.subject.value, []).append(names.qname(o))
+                types.setdefault(quad.subject.value, []).append(names.qname(cls))
         elif "qualified" in p:
             qualified.add((quad.subject.value, p))
     formal: dict[str, dict[pm.QualifiedName, Any]] = {s: {} for s in bases}
@@ -154,7 +153,7 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
         return formal[subject].setdefault(attr, value) == value
 
     for quad in quads:
-        s, p, o = quad.subject.value, quad.predicate.value, quad.object
+        s, p, o = cast(NamedNode, quad.subject).value, quad.predicate.value, cast(NamedNode | Literal, quad.object)
         if quad.predicate == _TYPE:
             continue
         relation = _RELATIONS.get(p)
@@ -188,8 +187,8 @@ def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
     return kept_rows(rows)
 
 
-def _container(rows: list[Row]) -> dict[str, Any]:
-    """The PROV-JSON object of one bundle's records (its names use the document's prefixes)."""
+def _json_records(rows: list[Row]) -> dict[str, Any]:
+    """The PROV-JSON object of one graph's records (names use the document's prefixes)."""
     text = str  # a qualified name's prefix:local
     container: dict[str, dict[str, Any]] = {}
     anonymous = 0
@@ -217,60 +216,114 @@ def _container(rows: list[Row]) -> dict[str, Any]:
     return container
 
 
-def _graph_json(quads: list[Quad], names: Names) -> dict[str, Any]:
-    """One graph (already given its borrowed types) as a PROV-JSON container; the prefixes it uses are
-    registered in ``names`` (the document declares them all, once, at the end)."""
+def _graph(quads: list[Quad], names: Names) -> tuple[list[Row], list[str], dict[str, dict[str, Any]]]:
+    """One graph (already given its borrowed types): its records, and its PROV-Dictionary statements in
+    PROV-N and in PROV-JSON (sections by record kind). Names it uses are registered in ``names``."""
     implied = implied_by_qualified(quads)
-    kept = [q for q in quads if (q.subject, q.predicate, q.object, q.graph_name) not in implied]
-    rows = _rows(kept, names)
+    rows = _rows([q for q in quads if (q.subject, q.predicate, q.object, q.graph_name) not in implied], names)
     if rows is not None:
-        container = _container(rows)
-    else:
-        document = document_from_quads([Quad(q.subject, q.predicate, q.object) for q in quads],
-                                       {ns.prefix: ns.uri for ns in names.document.namespaces})
-        names.learn(document)
-        container = _container([row for r in document.get_records() for row in expanded(
-            r.get_type(), r.identifier, [(a, v) for a, v in r.formal_attributes if v is not None],
-            list(r.extra_attributes))])
-        records = [dictionary.rebase(r, document) for r in dictionary.of(document)]
-        for sections in dictionary.to_json(records, document).values():
-            for kind, entries in sections.items():
-                container.setdefault(kind, {}).update(entries)
-    return container
+        return rows, [], {}
+    document = document_from_quads([Quad(q.subject, q.predicate, q.object) for q in quads],
+                                   {ns.prefix: ns.uri for ns in names.document.namespaces})
+    names.learn(document)
+    rows = [row for r in document.get_records() for row in expanded(
+        r.get_type(), r.identifier, [(a, v) for a, v in r.formal_attributes if v is not None],
+        list(r.extra_attributes))]
+    records = [dictionary.rebase(r, document) for r in dictionary.of(document)]
+    sections: dict[str, dict[str, Any]] = {}
+    for by_kind in dictionary.to_json(records, document).values():
+        for kind, entries in by_kind.items():
+            sections.setdefault(kind, {}).update(entries)
+    return rows, [dictionary.provn_statement(r, document) for r in records], sections
 
 
-def write_json(out: IO[bytes], top: list[Quad], bundles: Iterable[tuple[NamedNode, list[Quad]]]) -> None:
-    """Write PROV-JSON to ``out``: ``top`` (the shared descriptions) as the document's own records, then
-    each ``(graph, quads)`` of ``bundles`` as one bundle, decoded and written before the next is read.
+def write(out: IO[bytes], fmt: str, top: list[Quad], bundles: Iterable[tuple[NamedNode, list[Quad]]]) -> None:
+    """Write ``fmt`` (``prov-json`` or ``provn``) to ``out``: ``top`` (the shared descriptions) as the
+    document's own records, then each ``(graph, quads)`` of ``bundles`` as one bundle, decoded and
+    written before the next is read.
 
-    >>> write_json(sys.stdout.buffer, shared_quads, ((g, quads_of(g)) for g in bundle_graphs))
+    >>> write(sys.stdout.buffer, "prov-json", shared_quads, ((g, quads_of(g)) for g in bundle_graphs))
     """
+    writer = FORMATS[fmt]
     names = Names()
     kept = [q for q in top if not structural(q)]
     shared = shared_types(kept)
-    head = _graph_json(kept, names)
-    out.write(b"{")
-    for kind, section in sorted(head.items()):
-        out.write(_dumps(kind) + b":" + _dumps(section) + b",")
-    out.write(b'"bundle":{')
+    writer.head(out, names, *_graph(kept, names))
+    declared = set(names.document.namespaces)
     first = True
     for graph, quads in bundles:
         members = [q for q in quads if not structural(q)]
-        if not members:
-            continue
-        content = _graph_json(members + borrowed_types(members, shared), names)
-        out.write((b"" if first else b",") + _dumps(f"{_bundle_name(graph, names)}") + b":" + _dumps(content))
-        first = False
-    prefixes = {ns.prefix: ns.uri for ns in names.document.namespaces}
-    out.write(b'},"prefix":' + _dumps(dict(sorted(prefixes.items()))) + b"}")
+        if members:
+            parts = _graph(members + borrowed_types(members, shared), names)
+            writer.bundle(out, names, names.qname(graph.value), first, set(names.document.namespaces) - declared,
+                          *parts)
+            first = False
+    writer.tail(out, names)
 
 
-def _bundle_name(graph: NamedNode, names: Names) -> str:
-    return str(names.qname(graph.value))
+class _JSON:
+    """PROV-JSON: the top level's records, ``"bundle": {...}`` one by one, the prefixes last."""
+
+    @staticmethod
+    def head(out: IO[bytes], names: Names, rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+        out.write(b"{")
+        for kind, section in sorted(_container(rows, sections).items()):
+            out.write(_dumps(kind) + b":" + _dumps(section) + b",")
+        out.write(b'"bundle":{')
+
+    @staticmethod
+    def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
+               rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+        out.write((b"" if first else b",") + _dumps(str(name)) + b":" + _dumps(_container(rows, sections)))
+
+    @staticmethod
+    def tail(out: IO[bytes], names: Names) -> None:
+        prefixes = {ns.prefix: ns.uri for ns in names.document.namespaces}
+        out.write(b'},"prefix":' + _dumps(dict(sorted(prefixes.items()))) + b"}")
+
+
+class _PROVN:
+    """PROV-N, each part written by the ``prov`` package: the top level with every prefix known then,
+    each bundle with the prefixes minted since."""
+
+    @staticmethod
+    def head(out: IO[bytes], names: Names, rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+        document = _records(pm.ProvDocument(), names.document.namespaces, rows)
+        text = document.get_provn().rsplit("endDocument", 1)[0]
+        out.write((text + "".join(f"  {s}\n" for s in provn)).encode("utf-8"))
+
+    @staticmethod
+    def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
+               rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+        document = pm.ProvDocument(namespaces=names.document.namespaces)
+        text = _records(document.bundle(name), new, rows).get_provn(_indent_level=1)
+        body, end = text.rsplit("endBundle", 1)
+        out.write(("  " + body + "".join(f"    {s}\n" for s in provn) + "  endBundle" + end + "\n").encode("utf-8"))
+
+    @staticmethod
+    def tail(out: IO[bytes], names: Names) -> None:
+        out.write(b"endDocument\n")
+
+
+#: The formats this module writes, by export format name.
+FORMATS: dict[str, type[_JSON] | type[_PROVN]] = {"prov-json": _JSON, "provn": _PROVN}
+
+
+def _records(bundle: pm.ProvBundle, namespaces: Iterable[pm.Namespace], rows: list[Row]) -> pm.ProvBundle:
+    for namespace in sorted(namespaces, key=lambda n: n.prefix):
+        bundle.add_namespace(namespace)
+    for kind, identifier, formal, extra in rows:
+        bundle.new_record(kind, identifier, formal, extra)
+    return bundle
+
+
+def _container(rows: list[Row], sections: dict[str, Any]) -> dict[str, Any]:
+    """The PROV-JSON object of one graph: its records and its dictionary ``sections``."""
+    container = _json_records(rows)
+    for kind, entries in sections.items():
+        container.setdefault(kind, {}).update(entries)
+    return container
 
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-__all__ = ["Names", "write_json"]

@@ -22,7 +22,6 @@ from .provn_form import pop_provn, provn_statement
 from .rdf_form import PREDICATES, TYPES, split_quads, to_quads
 from .xml_form import pop_xml_document, to_xml
 
-__all__ = ["INSERTION", "KINDS", "MEMBERSHIP", "REMOVAL", "DictionaryRecord", "attach", "mint", "of",
-           "PREDICATES", "TYPES", "pop_json_document", "pop_provn", "pop_xml_document", "provn_statement", "rebase",
-           "split_quads",
-           "to_json", "to_quads", "to_xml"]
+__all__ = ["INSERTION", "KINDS", "MEMBERSHIP", "PREDICATES", "REMOVAL", "TYPES", "DictionaryRecord", "attach",
+           "mint", "of", "pop_json_document", "pop_provn", "pop_xml_document", "provn_statement", "rebase",
+           "split_quads", "to_json", "to_quads", "to_xml"]
