@@ -18,7 +18,7 @@ from pathlib import Path
 
 import prov.model as pm
 import pytest
-from conftest import TESTDATA
+from helpers import TESTDATA
 from pyoxigraph import Literal, NamedNode, Quad
 from test_export import sample_events
 
@@ -60,8 +60,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_demo_store_streams_the_document_of_the_prov_path(demo: Path, fmt: str) -> None:
     project = Project(demo)
     try:
-        streamed, expected = export(project.store, fmt), _prov_path(project.store, fmt)
-        runs = len([g for g in project.store.graphs() if "/bundle/" in g.value])
+        store = project.synced_store()
+        streamed, expected = export(store, fmt), _prov_path(store, fmt)
+        runs = len([g for g in store.graphs() if "/bundle/" in g.value])
     finally:
         project.close()
     document, _ = _read(streamed, fmt)
