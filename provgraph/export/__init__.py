@@ -9,6 +9,7 @@ TriG, N-Quads or JSON-LD (``FORMATS``). PROV-XML local names follow the escaping
 from __future__ import annotations
 
 from .document import prov_document
-from .formats import FORMATS, Format, export, get_format, serialize_document, serialize_quads
+from .formats import FORMATS, Format, export, get_format, serialize_document, serialize_quads, write
 
-__all__ = ["FORMATS", "Format", "export", "get_format", "prov_document", "serialize_document", "serialize_quads"]
+__all__ = ["FORMATS", "Format", "export", "get_format", "prov_document", "serialize_document", "serialize_quads",
+           "write"]

@@ -1,7 +1,9 @@
 """Writing an export scope in one format: the W3C PROV serializations and plain RDF.
 
 PROV-N, PROV-JSON, PROV-XML and PROV-JSONLD go through the ``prov`` package (3.2 writes all four),
-from the document :func:`~provgraph.export.document.prov_document` builds, one bundle per run.
+from the document :func:`~provgraph.export.document.prov_document` builds, one bundle per run; the
+whole store's PROV-JSON and PROV-N are streamed instead, graph by graph (:func:`write`,
+:mod:`provgraph.provdoc.stream`).
 Turtle, TriG, N-Quads and JSON-LD are written by pyoxigraph straight from the quads in scope, so
 they hold exactly what the store holds (Turtle, having no named graphs, holds their union).
 """
@@ -13,16 +15,18 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import IO
 
 import prov.model as pm
-from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from ..errors import ExportError, ProvgraphError
-from ..provdoc import dictionary
+from ..provdoc import dictionary, stream
 from ..provdoc.decode import document_from_quads
 from ..provdoc.xmlnames import escape_local, to_xml_names
-from ..store import Store
-from ..vocab import PREFIXES
+from ..query.sparql import load, sparql
+from ..store import Solutions, Store
+from ..vocab import PREFIXES, SHARED_GRAPH
 from .document import scoped_quads
 
 
@@ -210,8 +214,49 @@ def export(
 
     >>> data = export(store, "prov-xml", run="train-1")
     """
+    buffer = io.BytesIO()
+    write(store, fmt, buffer, run=run, nodes=nodes)
+    return buffer.getvalue()
+
+
+def write(
+    store: Store,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    run: str | None = None,
+    nodes: Iterable[NamedNode] | None = None,
+) -> None:
+    """Write what :func:`export` returns to ``out``; the whole store's PROV-JSON and PROV-N as it is read.
+
+    One rule chooses the streaming writer (:func:`_streams`): PROV-JSON or PROV-N of the whole store, every
+    statement in a named graph. Everything else decodes its scope into one ``prov`` document first.
+    """
     spec = get_format(fmt)
+    if run is None and nodes is None and _streams(store, spec):
+        graphs = sorted(store.graphs(), key=lambda g: g.value)
+        top = _graph_quads(store, SHARED_GRAPH) if SHARED_GRAPH in graphs else []
+        stream.write(out, spec.name, top, ((g, _graph_quads(store, g)) for g in graphs if g != SHARED_GRAPH))
+        return
     quads = scoped_quads(store, run=run, nodes=nodes)
-    if spec.prov_dm:
-        return serialize_document(document_from_quads(quads), fmt)
-    return serialize_quads(quads, fmt)
+    out.write(serialize_document(document_from_quads(quads), fmt) if spec.prov_dm else serialize_quads(quads, fmt))
+
+
+def _streams(store: Store, spec: Format) -> bool:
+    """Whether the whole store's export is streamed: PROV-JSON or PROV-N, with no statement in the default
+    graph (whose statements would join the shared descriptions at the top level: read at once, by the prov
+    path). PROV-XML and PROV-JSONLD are written by the prov package from one document."""
+    if spec.name not in stream.FORMATS:
+        return False
+    found = sparql(store, load("named-quads"))
+    count = found.rows[0].get("n") if isinstance(found, Solutions) and found.rows else None
+    return isinstance(count, Literal) and int(count.value) == len(store)
+
+
+def _graph_quads(store: Store, graph: NamedNode) -> list[Quad]:
+    """The statements of one named graph."""
+    try:
+        return [Quad(t.subject, t.predicate, t.object, graph)
+                for t in parse(store.dump(RdfFormat.N_TRIPLES, graph=graph), RdfFormat.N_TRIPLES)]
+    except (SyntaxError, ValueError) as exc:
+        raise ExportError(f"cannot read {graph.value} for export: {exc}") from exc

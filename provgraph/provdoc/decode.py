@@ -77,43 +77,57 @@ def rdflib_term(term: object) -> URIRef | BNode | RdfLiteral:
     raise ExportError(f"cannot export the RDF-star term {term}")
 
 
+_TYPE, _ROLE, _BUNDLE = RDF.type, PROV.Role, PROV.Bundle
+
+
+def structural(quad: Quad) -> bool:
+    """Whether ``quad`` is carried by PROV-DM's structure rather than by a record: a ``prov:Role``
+    typing (the ``prov:role`` attribute says it) or a bundle's typing of itself (the bundle says it)."""
+    return quad.predicate == _TYPE and (
+        quad.object == _ROLE or (quad.object == _BUNDLE and quad.subject == quad.graph_name))
+
+
+def borrowed_types(quads: list[Quad], shared: dict[object, list[Quad]]) -> list[Quad]:
+    """The shared descriptions' typings of the nodes one bundle's ``quads`` mention but do not type,
+    moved into that bundle (a data version or an agent is typed once, in the shared graph, and its
+    bundle statements decode only with their types)."""
+    typed = {q.subject for q in quads if q.predicate == _TYPE}
+    mentioned = dict.fromkeys(t for q in quads if q.predicate != _TYPE
+                              for t in (q.subject, q.object) if isinstance(t, NamedNode | BlankNode))
+    return [Quad(node, _TYPE, q.object, quads[0].graph_name)
+            for node in mentioned if node not in typed for q in shared.get(node, ())]
+
+
+def shared_types(quads: Iterable[Quad]) -> dict[object, list[Quad]]:
+    """The typing statements of the shared descriptions graph, by subject."""
+    types: dict[object, list[Quad]] = {}
+    for quad in quads:
+        if quad.predicate == _TYPE and quad.graph_name == SHARED_GRAPH and not structural(quad):
+            types.setdefault(quad.subject, []).append(quad)
+    return types
+
+
 def _graphs(quads: Iterable[Quad], prefixes: dict[str, str]) -> dict[NamedNode | None, Graph]:
     """One rdflib graph per named graph (``None`` for the default graph, which also takes the shared
     descriptions: the document's own statements, with each run a bundle). Separate graphs, not one
     dataset: rdflib's dataset filters every lookup by graph, which grows with the number of runs.
 
-    A node a bundle speaks of but does not type there (a data version or an agent described once, in the
-    shared descriptions) gets its types from there, so the bundle's statements decode. (An imported
-    document's own top level is left as it was written.)"""
-    graphs: dict[NamedNode | None, Graph] = {}
-    types: dict[object, list[Quad]] = {}
-    untyped: dict[NamedNode | None, set[object]] = {}
-    for quad in quads:
-        if quad.predicate == RDF.type and quad.object == PROV.Role:
-            continue
-        if quad.predicate == RDF.type and quad.object == PROV.Bundle and quad.subject == quad.graph_name:
-            continue
+    A node a bundle speaks of but does not type there gets its types from the shared descriptions
+    (:func:`borrowed_types`). (An imported document's own top level is left as it was written.)"""
+    grouped: dict[NamedNode | None, list[Quad]] = {}
+    kept = [q for q in quads if not structural(q)]
+    for quad in kept:
         name = quad.graph_name if isinstance(quad.graph_name, NamedNode) and quad.graph_name != SHARED_GRAPH else None
-        if name not in graphs:
-            graph = Graph()
-            graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
-            for prefix, base in prefixes.items():
-                graph.bind(prefix, base, override=True, replace=True)
-            graphs[name] = graph
-        graphs[name].add((rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)))
-        if quad.predicate == RDF.type:
-            if quad.graph_name == SHARED_GRAPH:
-                types.setdefault(quad.subject, []).append(quad)
-            untyped.get(name, set()).discard(quad.subject)
-        elif name is not None:
-            untyped.setdefault(name, set()).update(
-                t for t in (quad.subject, quad.object) if isinstance(t, NamedNode | BlankNode))
-    for name, subjects in untyped.items():
-        typed = {s for s, _, _ in graphs[name].triples((None, URIRef(RDF.type.value), None))}
-        for subject in subjects:
-            if rdflib_term(subject) not in typed:
-                for quad in types.get(subject, ()):
-                    graphs[name].add((rdflib_term(subject), URIRef(RDF.type.value), rdflib_term(quad.object)))
+        grouped.setdefault(name, []).append(quad)
+    types = shared_types(kept)
+    graphs: dict[NamedNode | None, Graph] = {}
+    for name, members in grouped.items():
+        graph = graphs[name] = Graph()
+        graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
+        for prefix, base in prefixes.items():
+            graph.bind(prefix, base, override=True, replace=True)
+        for quad in members + (borrowed_types(members, types) if name is not None else []):
+            graph.add((rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)))
     return graphs
 
 
@@ -176,39 +190,53 @@ _SHORTCUTS = {
 }
 
 _ELEMENTS = frozenset({pm.PROV_ENTITY, pm.PROV_ACTIVITY, pm.PROV_AGENT})
-_Row = tuple[pm.QualifiedName, "pm.QualifiedName | None", list[tuple[pm.QualifiedName, object]],
-             list[tuple[pm.QualifiedName, object]]]
+#: One record: its type, identifier, formal attributes and other attributes (``prov`` package values).
+Row = tuple[pm.QualifiedName, "pm.QualifiedName | None", list[tuple[pm.QualifiedName, Any]],
+            list[tuple[pm.QualifiedName, Any]]]
 
 
-def _expanded(record: pm.ProvRecord) -> list[_Row]:
-    """The record, with ``prov:generatedAtTime``/``invalidatedAtTime`` turned into the relations they
-    abbreviate (PROV-XML has no element for them; PROV-DM states them as a generation/invalidation)."""
-    extra = [(k, v) for k, v in record.extra_attributes if k not in _SHORTCUTS]
-    rows: list[_Row] = [(record.get_type(), record.identifier, list(record.formal_attributes), extra)]
-    if record.get_type() == pm.PROV_ENTITY:
-        for key, value in record.extra_attributes:
+def expanded(kind: pm.QualifiedName, identifier: pm.QualifiedName | None,
+             formal: list[tuple[pm.QualifiedName, Any]], extra: list[tuple[pm.QualifiedName, Any]]) -> list[Row]:
+    """One record as rows, with ``prov:generatedAtTime``/``invalidatedAtTime`` turned into the relations
+    they abbreviate (PROV-XML has no element for them; PROV-DM states them as a generation/invalidation)."""
+    rows: list[Row] = [(kind, identifier, formal, [(k, v) for k, v in extra if k not in _SHORTCUTS])]
+    if kind == pm.PROV_ENTITY:
+        for key, value in extra:
             if key in _SHORTCUTS:
-                kind, time_attr = _SHORTCUTS[key]
-                rows.append((kind, None, [(pm.PROV_ATTR_ENTITY, record.identifier), (time_attr, value)], []))
+                relation, time_attr = _SHORTCUTS[key]
+                rows.append((relation, None, [(pm.PROV_ATTR_ENTITY, identifier), (time_attr, value)], []))
     return rows
 
 
 def _copy_records(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
-    rows = [row for record in source.get_records() for row in _expanded(record)]
+    for kind, identifier, formal, extra in kept_rows(
+            [row for record in source.get_records() for row in expanded(record.get_type(), record.identifier,
+                                                                        list(record.formal_attributes),
+                                                                        list(record.extra_attributes))]):
+        target.new_record(kind, identifier, formal, extra)
+
+
+def kept_rows(rows: list[Row]) -> list[Row]:
+    """``rows`` in a reproducible order (:func:`_order`), without the anonymous relations an identified
+    one of the same type already states (it agrees on every argument they give)."""
     stated: dict[object, list[tuple[object, ...]]] = {}
     for kind, identifier, formal, _ in rows:
         if identifier is not None and kind not in _ELEMENTS:
             stated.setdefault(kind, []).append(_values(kind, formal))
-    for kind, identifier, formal, extra in sorted(rows, key=_order):
-        if kind not in _ELEMENTS and identifier is None and not extra and _implied(kind, _values(kind, formal), stated):
-            continue
-        target.new_record(kind, identifier, formal, sorted(extra, key=repr))
+    return [(kind, identifier, formal, sorted(extra, key=repr) if len(extra) > 1 else extra)
+            for kind, identifier, formal, extra
+            in sorted(rows, key=_order)
+            if kind in _ELEMENTS or identifier is not None or extra
+            or not _implied(kind, _values(kind, formal), stated)]
 
 
-def _order(row: _Row) -> tuple[int, str, str, str]:
-    """Elements first, then relations; each by identifier and content, so output is reproducible."""
+def _order(row: Row) -> tuple[int, str, str, str]:
+    """Elements first, then relations; each by identifier (anonymous ones by content), so output is
+    reproducible."""
     kind, identifier, formal, extra = row
-    return (kind not in _ELEMENTS, str(kind), str(identifier or ""), repr((formal, sorted(extra, key=repr))))
+    if identifier is not None:
+        return (kind not in _ELEMENTS, str(kind), str(identifier), "")
+    return (kind not in _ELEMENTS, str(kind), "", repr((formal, sorted(extra, key=repr))))
 
 
 def _values(kind: pm.QualifiedName, formal: list[tuple[pm.QualifiedName, object]]) -> tuple[object, ...]:

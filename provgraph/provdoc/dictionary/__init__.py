@@ -19,9 +19,9 @@ from __future__ import annotations
 from .json_form import pop_json_document, to_json
 from .model import INSERTION, KINDS, MEMBERSHIP, REMOVAL, DictionaryRecord, attach, mint, of, rebase
 from .provn_form import pop_provn, provn_statement
-from .rdf_form import split_quads, to_quads
+from .rdf_form import PREDICATES, TYPES, split_quads, to_quads
 from .xml_form import pop_xml_document, to_xml
 
-__all__ = ["INSERTION", "KINDS", "MEMBERSHIP", "REMOVAL", "DictionaryRecord", "attach", "mint", "of",
-           "pop_json_document", "pop_provn", "pop_xml_document", "provn_statement", "rebase", "split_quads",
-           "to_json", "to_quads", "to_xml"]
+__all__ = ["INSERTION", "KINDS", "MEMBERSHIP", "PREDICATES", "REMOVAL", "TYPES", "DictionaryRecord", "attach",
+           "mint", "of", "pop_json_document", "pop_provn", "pop_xml_document", "provn_statement", "rebase",
+           "split_quads", "to_json", "to_quads", "to_xml"]

@@ -20,10 +20,11 @@ from .model import (
     mint,
 )
 
-_DICT_PREDICATES = frozenset(PROV[p] for p in (
+#: The PROV-O terms of the Dictionary patterns (a graph holding any of them needs this module).
+PREDICATES = frozenset(PROV[p] for p in (
     "qualifiedInsertion", "qualifiedRemoval", "hadDictionaryMember", "derivedByInsertionFrom",
     "derivedByRemovalFrom", "insertedKeyEntityPair", "removedKey", "pairKey", "pairEntity"))
-_DICT_TYPES = frozenset({PROV.Insertion, PROV.Removal, PROV.KeyEntityPair})
+TYPES = frozenset({PROV.Insertion, PROV.Removal, PROV.KeyEntityPair})
 
 
 #: Decodes PROV-O quads into a document (:func:`provgraph.provdoc.decode.document_from_quads`, passed in
@@ -78,8 +79,8 @@ def split_quads(quads: list[Quad], document: pm.ProvDocument,
             pairs = [p for p in (pair(n, graph) for n in objects(node, graph, PROV.insertedKeyEntityPair)) if p]
             keys = _rdf_values([k for k in objects(node, graph, PROV.removedKey) if isinstance(k, Literal)],
                                namespaces, decode)
-            attrs = [q for q in by_subject.get((node, graph), []) if q.predicate not in _DICT_PREDICATES
-                     and q.predicate != PROV.dictionary and not (q.predicate == RDF.type and q.object in _DICT_TYPES)]
+            attrs = [q for q in by_subject.get((node, graph), []) if q.predicate not in PREDICATES
+                     and q.predicate != PROV.dictionary and not (q.predicate == RDF.type and q.object in TYPES)]
             used.add(quad)
             used.update(by_subject.get((node, graph), []))
             used.update(q for q in by_subject.get((quad.subject, graph), [])
