@@ -330,3 +330,16 @@ def test_blank_nodes_survive_within_a_batch(store: Store) -> None:
 def test_store_is_a_context_manager(store: Store) -> None:
     with store as opened:
         assert opened is store
+
+
+def test_an_embedded_store_does_not_keep_a_log_file_per_open(tmp_path: Path) -> None:
+    from provgraph.store import open_store
+
+    quad = Quad(NamedNode("http://example.org/a"), NamedNode("http://example.org/b"), Literal("c"))
+    for _ in range(5):  # RocksDB rotates its info log on every open and would keep each old one
+        store = open_store(f"oxigraph:{tmp_path / 'store'}")
+        store.add([quad])
+        store.close()
+    logs = sorted(p.name for p in (tmp_path / "store").iterdir() if p.name.startswith("LOG"))
+    assert logs == ["LOG"]
+    assert len(open_store(f"oxigraph:{tmp_path / 'store'}")) == 1

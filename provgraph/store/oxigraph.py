@@ -21,6 +21,8 @@ class OxigraphStore(Store):
         self.capabilities = frozenset({TRANSACTIONS, BULK_LOAD, *durable})
         try:
             self._store = ox.Store(str(path)) if path is not None else ox.Store()
+            if path is not None:
+                _drop_old_logs(Path(path))
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc} (one process at a time may open an "
                              "embedded store: is a provgraph server or another command using it?)") from exc
@@ -119,3 +121,10 @@ def open_uri(uri: str) -> OxigraphStore:
     if uri == "memory:":
         return OxigraphStore(None, uri)
     return OxigraphStore(uri.removeprefix("oxigraph://").removeprefix("oxigraph:"), uri)
+
+
+def _drop_old_logs(folder: Path) -> None:
+    """Delete the info logs RocksDB rotated out (``LOG.old.*``, ~140 KB left by every open, up to a
+    thousand kept): diagnostics of past opens, not data; the current ``LOG`` stays."""
+    for old in folder.glob("LOG.old.*"):
+        old.unlink(missing_ok=True)
