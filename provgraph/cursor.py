@@ -12,7 +12,7 @@ server skips event ids it already has.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,8 @@ from typing import Any, Protocol
 from .errors import JournalError
 from .journal import GENESIS, Entry, Journal, append_record, read_record
 
+#: Entries between two progress reports of a streamed delivery.
+PROGRESS_STEP = 2000
 #: What a cursor that has taken nothing points at.
 START: dict[str, Any] = {"seq": -1, "hash": GENESIS, "offset": 0}
 
@@ -27,12 +29,12 @@ START: dict[str, Any] = {"seq": -1, "hash": GENESIS, "offset": 0}
 class Sink(Protocol):
     """Where a cursor delivers journal entries."""
 
-    #: Entries handed over at once.
-    batch: int
+    #: Entries handed over at once; ``None``: every pending entry in one pass, streamed.
+    batch: int | None
     #: Why the journal and the watermark disagree, and what to do (one line).
     diverged: str
 
-    def take(self, entries: list[Entry]) -> list[dict[str, Any]]:
+    def take(self, entries: Iterable[Entry]) -> list[dict[str, Any]]:
         """Deliver ``entries``; return those that can never be delivered (``{"seq", "id", "problem"}``).
 
         Raising delivers nothing: the watermark stays before ``entries``."""
@@ -90,6 +92,8 @@ class Cursor:
             if self.journal.hash_ending_at(int(mark["offset"])) != mark["hash"]:
                 raise JournalError(sink.diverged)
             skipped: list[dict[str, Any]] = list(mark.get("skipped", ()))
+            if sink.batch is None:
+                return self._stream(sink, skipped, progress, int(mark["offset"]))
             batch: list[Entry] = []
             for entry in self.journal.entries(int(mark["offset"])):
                 batch.append(entry)
@@ -99,6 +103,28 @@ class Cursor:
             if batch:
                 delivered += self._deliver(sink, batch, skipped, progress)
         return delivered
+
+    def _stream(self, sink: Sink, skipped: list[dict[str, Any]], progress: Callable[[int], object] | None,
+                offset: int) -> int:
+        """Hand every entry after ``offset`` to ``sink`` as one stream; the watermark moves once, after."""
+        taken: list[Entry] = []  # the last entry handed over
+        count = 0
+
+        def counted() -> Iterator[Entry]:
+            nonlocal count
+            for entry in self.journal.entries(offset):
+                taken[:] = [entry]
+                count += 1
+                yield entry
+                if progress and count % PROGRESS_STEP == 0:
+                    progress(PROGRESS_STEP)
+
+        skipped += sink.take(counted())
+        if taken:
+            self._move(taken[0], skipped)
+            if progress and count % PROGRESS_STEP:
+                progress(count % PROGRESS_STEP)
+        return count
 
     def apply(self, sink: StoreLike, entries: list[Entry], quads: list[Any]) -> bool:
         """Write ``quads``, what ``sink``'s mapper made of ``entries`` as they were admitted, and move the

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from .journal import Entry
@@ -40,7 +41,7 @@ class ServerSink:
     """Journal entries posted to the provgraph server at ``url``, :data:`BATCH` per request, over one
     kept-alive connection; a failure is one :class:`StoreError` line and the entries stay in the journal."""
 
-    batch = BATCH
+    batch: int | None = BATCH
     diverged = "the journal no longer matches what was forwarded to the server; run 'provgraph verify'"
 
     def __init__(self, url: str, token: str | None = None) -> None:
@@ -48,7 +49,7 @@ class ServerSink:
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         self.client = HttpClient(authorization=bearer(token), retries=0, timeout=TIMEOUT_S, hints=HINTS)
 
-    def take(self, entries: list[Entry]) -> list[dict[str, Any]]:
+    def take(self, entries: Iterable[Entry]) -> list[dict[str, Any]]:
         """Post ``entries``; the server records each event id once, so a batch sent twice is harmless."""
         body = "".join(json.dumps(e.event, ensure_ascii=False, allow_nan=False) + "\n" for e in entries).encode()
         self.client.request("POST", self.url, body=body, headers={"Content-Type": "application/x-ndjson"})

@@ -55,3 +55,22 @@ def test_recording_refuses_an_event_that_does_not_map(poisoned: Path, poison: di
     with Project(poisoned) as project, pytest.raises(InvalidEvent, match="cannot be mapped"):
         project.record_many([run_event(id="fine"), poison])
     assert (poisoned / ".provgraph" / "journal.jsonl").read_bytes() == before
+
+
+def test_a_long_catch_up_is_one_streamed_bulk_load_with_the_same_result(poisoned: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import provgraph.project as project_module
+
+    copy = tmp_path / "copy"
+    shutil.copytree(poisoned, copy)
+    with Project(poisoned) as batched:
+        expected = sorted(batched.synced_store().dump().splitlines())
+    monkeypatch.setattr(project_module, "STREAM_BYTES", 0)  # every catch-up counts as long
+    steps: list[int] = []
+    with Project(copy) as streamed:
+        assert streamed.sync(progress=steps.append) == 6 and sum(steps) == 6
+        assert sorted(streamed.store.dump().splitlines()) == expected
+        assert streamed.pending() == 0
+        assert [s["seq"] for s in streamed.verify().unapplied] == [1, 3, 4]
