@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from . import autolog, capture, export, imports, ingest, query, render
+from . import autolog, capture, export, imports, ingest, query, render, sweep
 from .harness import Figure, run_child
 from .report import machine, print_report, write_markdown
 from .workspace import prepare
 
 HERE = Path(__file__).parent
 AREAS: dict[str, ModuleType] = {m.AREA: m for m in (ingest, query, export, render, capture, imports,
-                                                            autolog)}
+                                                            autolog, sweep)}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             figures += run_area(module, n, str(space.path), args)
     for name in args.areas:
         if not getattr(AREAS[name], "PER_SIZE", True):
-            figures += run_area(AREAS[name], 0, str(work), args)
+            # an area of its own size (N, fewer runs in quick mode QUICK_N) or of none (0)
+            size = getattr(AREAS[name], "QUICK_N" if args.quick else "N", 0)
+            figures += run_area(AREAS[name], size, str(work), args)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     carried: list[str] = []
