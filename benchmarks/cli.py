@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,10 @@ from .harness import Figure, Meter
 PROVGRAPH = (sys.executable, "-m", "provgraph")
 
 
-def run(command: Sequence[str], cwd: Path) -> dict[str, float]:
+def run(command: Sequence[str], cwd: Path, answered: Collection[int] = (0,)) -> dict[str, float]:
     """Run ``command`` in ``cwd`` (``PROVGRAPH_*`` variables removed): lines and KB of its answer
-    (standard output, or the file after ``-o``; none if empty) and its peak resident memory in MB. A failure raises
-    with the command's last line of error."""
+    (standard output, or the file after ``-o``; none if empty) and its peak resident memory in MB. An
+    exit status not in ``answered`` raises with the command's last line of error."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=out, stderr=err)
@@ -35,7 +35,7 @@ def run(command: Sequence[str], cwd: Path) -> dict[str, float]:
         out.seek(0)
         err.seek(0)
         answer, problem = out.read(), err.read()
-    if process.returncode != 0:
+    if process.returncode not in answered:
         last = (problem or answer).decode(errors="replace").strip().splitlines()[-1:]
         raise RuntimeError(f"exited {process.returncode}: {' '.join(last)}")
     if "-o" in command:
@@ -46,13 +46,14 @@ def run(command: Sequence[str], cwd: Path) -> dict[str, float]:
 
 def measure(meter: Meter, task: str, argv: Sequence[str], folder: Path, note: str = "",
             setup: Callable[[], Path] | None = None, teardown: Callable[[Path], None] | None = None,
-            command: Sequence[str] = PROVGRAPH) -> Figure:
+            command: Sequence[str] = PROVGRAPH, answered: Collection[int] = (0,)) -> Figure:
     """Wall time of ``provgraph ARGV`` (or of ``command + argv``) run in ``folder``, or in the folder
-    ``setup`` returns for each repetition; the figure's peak memory is the command's own."""
+    ``setup`` returns for each repetition; the figure's peak memory is the command's own. ``answered``:
+    the exit statuses that are an answer (``validate`` finding violations answers too)."""
     peaks: list[float] = []
 
     def op(state: Any) -> dict[str, float]:
-        found = run([*command, *argv], state or folder)
+        found = run([*command, *argv], state or folder, answered)
         peaks.append(found.pop("peak"))
         return found
 

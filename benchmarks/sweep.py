@@ -149,7 +149,8 @@ def pyoxigraph_bulk(meter: Meter, workspace: str) -> None:
 def pyoxigraph_dump(meter: Meter, workspace: str) -> None:
     base = _sweep(workspace, meter.n)
     store = base / "caught-up" / ".provgraph" / "store"
-    cli.measure(meter, "export trig (store)", [DUMP, str(store), "out.trig", "TRIG"], base, command=(sys.executable, "-c"),
+    cli.measure(meter, "export trig (store)", [DUMP, str(store), "out.trig", "TRIG"], base,
+                command=(sys.executable, "-c"),
                 note="fresh process: Store.read_only(...).dump(TriG) of the same store")
 
 
