@@ -52,6 +52,9 @@ TARGETS = (
     Target("import 1,000 MLflow runs < 5 s", "import", ("mlflow-import",), seconds=5.0),
     Target("runs --param within 10x of MLflow search_runs", "import", ("runs-param",), "mlflow search_runs", 0.1),
     Target("OpenLineage endpoint >= 300 single events/s", "import", ("openlineage-post",), seconds=1 / 300),
+    Target("catch-up after a sweep >= 0.6x pyoxigraph bulk load (fresh processes)", "sweep", ("catch-up",),
+           "pyoxigraph bulk_load", 0.6),
+    Target("provgraph --version starts in <= 0.4 s", "sweep", ("--version",), seconds=0.4),
 )
 
 
