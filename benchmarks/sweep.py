@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import cli
 from .harness import Meter
+from .workspace import database_bytes
 
 AREA = "sweep"
 PER_SIZE = False
@@ -96,7 +97,7 @@ def _sweep(workspace: str, runs: int) -> Path:
     stats = json.loads(subprocess.run([*cli.PROVGRAPH, "stats", "--format", "json"], cwd=caught, check=True,
                                       capture_output=True, text=True).stdout)
     store = caught / ".provgraph" / "store"
-    size = sum(path.stat().st_size for path in store.rglob("*") if path.is_file())
+    size = database_bytes(store)
     subprocess.run([sys.executable, "-c", DUMP, str(store), str(base / "quads.nq"), "N_QUADS"], check=True)
     (base / "sweep.json").write_text(json.dumps({
         "runs": runs, "packages": int(done.stdout.split()[-1]), "capture_ms_per_run": 1000 * capture / runs,

@@ -11,6 +11,7 @@ import pytest
 from benchmarks import cli
 from benchmarks.__main__ import parse
 from benchmarks.harness import Meter
+from benchmarks.workspace import database_bytes
 
 PYTHON = (sys.executable, "-c")
 
@@ -56,3 +57,18 @@ def test_the_time_limit_stops_the_command_and_kills_its_process(tmp_path):
 def test_scale_is_opt_in_and_the_sweep_runs_by_default():
     assert "sweep" in parse([]).areas and "scale" not in parse([]).areas
     assert parse(["--areas", "scale", "--sizes", "100_000"]).sizes == [100_000]
+
+
+def test_store_size_leaves_out_the_info_logs_each_open_adds(tmp_path):
+    import pyoxigraph as ox
+
+    folder = tmp_path / "store"
+    for number in range(3):  # three read-write opens: three info logs
+        store = ox.Store(str(folder))
+        store.add(ox.Quad(ox.NamedNode(f"urn:s{number}"), ox.NamedNode("urn:p"), ox.Literal("o" * 1000)))
+        store.flush()
+        del store
+    logs = [path for path in folder.iterdir() if path.name.startswith("LOG")]
+    assert len(logs) >= 3
+    everything = sum(path.stat().st_size for path in folder.iterdir())
+    assert database_bytes(folder) == everything - sum(path.stat().st_size for path in logs) > 0
