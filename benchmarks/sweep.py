@@ -1,8 +1,9 @@
 """Sweep: a hyperparameter sweep recorded through the capture API with real files, as a new user would:
 raw -> clean -> split -> T training runs -> T evaluations (2 + 2T runs) in one git repository, every
 environment this interpreter's real package list. Then the commands a user types afterwards, each a
-fresh ``provgraph`` process timed from outside: the first one applies the journal to the store
-(``catch-up``), then ``runs --param``, impact, lineage, who, show, store-wide exports and ``--version``.
+fresh ``provgraph`` process timed from outside: ``provgraph sync`` applies the journal to the store
+(``catch-up``: what the first command after the sweep does first; ``stats`` would add a verification
+of the whole journal), then ``runs --param``, impact, lineage, who, show, store-wide exports and ``--version``.
 
 Side by side: the catch-up against a fresh process bulk-loading the same quads with pyoxigraph, the
 store-wide TriG export against a fresh process dumping the store with pyoxigraph, and ``--version``
@@ -125,7 +126,7 @@ def _remove(folder: Path) -> None:
 def provgraph(meter: Meter, workspace: str) -> None:
     base = _sweep(workspace, meter.n)
     facts = json.loads((base / "sweep.json").read_text())
-    figure = cli.measure(meter, CATCH_UP, ["stats", "--format", "json"], base, setup=lambda: _copy(base),
+    figure = cli.measure(meter, CATCH_UP, ["sync"], base, setup=lambda: _copy(base),
                          teardown=_remove,
                          note=(f"the first command after the sweep applies {meter.n} runs' events: "
                                f"{facts['quads_per_run']:.0f} quads and {facts['kb_per_run']:.1f} KB of store "
