@@ -5,7 +5,9 @@ the largest size, where the question is whether each command answers at all and 
     python -m benchmarks --sizes 100000 --areas scale --repeat 1 --task-limit 600   (make bench-scale)
 
 Not in the default areas (it runs about 25 commands per size). A command running past the task limit
-is stopped and its figure keeps the limit as a lower bound.
+is stopped and its figure keeps the limit as a lower bound. Preparing the 100,000-run project (workload,
+``record_many``: 200,000 journal entries, 7.6 M quads, 2.6 GB of store) took 37 minutes on the shared
+2-core machine; the commands then take up to 24 times the task limit.
 """
 
 from __future__ import annotations
