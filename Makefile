@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.provgraph-demo
 TEST_STAMP := $(VENV)/.provgraph-test
 
-.PHONY: demo test lint typecheck unit bench bench-quick clean
+.PHONY: demo test lint typecheck unit bench bench-quick bench-scale clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(TEST_STAMP)
 bench-quick: $(TEST_STAMP)
 	./scripts/system-deps.sh
 	$(PY) -m benchmarks --quick
+
+# Every CLI command on a 100,000-run project, each once in a fresh process (builds the project first).
+bench-scale: $(TEST_STAMP)
+	./scripts/system-deps.sh
+	$(PY) -m benchmarks --sizes 100000 --areas scale --repeat 1 --task-limit 600
 
 clean:
 	rm -rf $(VENV) .provgraph data models reports deploy out .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@
 Prepares the seeded workload for each size, runs every area's tools in their own subprocesses,
 prints tables of figures and ratios, the targets with PASS/MISS and the scaling, and writes a JSON
 result file to ``benchmarks/results/``. ``--quick`` runs N=1,000 only; ``--large`` adds N=100,000.
+``--areas scale`` (not run by default) times every CLI command on each size's project.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from . import autolog, capture, export, imports, ingest, query, render
+from . import autolog, capture, export, imports, ingest, query, render, scale, sweep
 from .harness import Figure, run_child
 from .report import machine, print_report, write_markdown
 from .workspace import prepare
 
 HERE = Path(__file__).parent
 AREAS: dict[str, ModuleType] = {m.AREA: m for m in (ingest, query, export, render, capture, imports,
-                                                            autolog)}
+                                                            autolog, sweep, scale)}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -31,7 +32,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="N=1,000 only (the CI smoke run)")
     parser.add_argument("--large", action="store_true", help="add N=100,000")
     parser.add_argument("--sizes", help="comma-separated run counts (overrides --quick/--large)")
-    parser.add_argument("--areas", default=",".join(AREAS), help=f"comma-separated subset of {','.join(AREAS)}")
+    default = [name for name, module in AREAS.items() if getattr(module, "DEFAULT", True)]
+    parser.add_argument("--areas", default=",".join(default),
+                        help=f"comma-separated subset of {','.join(AREAS)} (default: all but "
+                             f"{','.join(sorted(set(AREAS) - set(default)))})")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per figure (median; default 3)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--task-limit", type=float, help="seconds before a baseline repetition is stopped")
@@ -86,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             figures += run_area(module, n, str(space.path), args)
     for name in args.areas:
         if not getattr(AREAS[name], "PER_SIZE", True):
-            figures += run_area(AREAS[name], 0, str(work), args)
+            # an area of its own size (N, fewer runs in quick mode QUICK_N) or of none (0)
+            size = getattr(AREAS[name], "QUICK_N" if args.quick else "N", 0)
+            figures += run_area(AREAS[name], size, str(work), args)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     carried: list[str] = []
