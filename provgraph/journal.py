@@ -460,10 +460,15 @@ def append_record(path: Path, data: dict[str, Any]) -> None:
     An append costs microseconds where a rename costs milliseconds; a line torn by a crash is ignored
     and leaves the previous state, which is always safe for a head or a watermark (it lags)."""
     line = (json.dumps(data) + "\n").encode()
-    with open(path, "ab") as handle:
-        if handle.tell() + len(line) > RECORD_BYTES:
+    with open(path, "a+b") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        if end + len(line) > RECORD_BYTES:
             replace_json(path, data)
             return
+        if end:  # a line left without its newline (torn, or written whole by another writer) stays its own
+            handle.seek(end - 1)
+            if handle.read(1) != b"\n":
+                line = b"\n" + line
         handle.write(line)
 
 
@@ -482,10 +487,16 @@ def read_record(path: Path) -> dict[str, Any] | None:
                 block *= 4
     except FileNotFoundError:
         return None
-    lines = tail.split(b"\n")[:-1]  # what follows the last newline is torn
-    if not lines or not lines[-1].strip():
-        return None
-    loaded = json.loads(lines[-1])
+    lines = tail.split(b"\n")
+    if len(lines) == 1:  # one record without a newline: written whole by another writer, or a torn first line
+        try:
+            loaded = json.loads(lines[0])
+        except ValueError:
+            return None
+    else:  # what follows the last newline is torn
+        if not lines[-2].strip():
+            return None
+        loaded = json.loads(lines[-2])
     if not isinstance(loaded, dict):
         raise ValueError("not a JSON object")
     return loaded

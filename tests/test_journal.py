@@ -115,3 +115,13 @@ def test_a_record_is_the_last_complete_line_and_stays_small(tmp_path: Path) -> N
     path.write_text('{"seq": 0}\n')
     append_record(path, big)
     assert read_record(path) == big
+
+
+def test_a_record_written_without_newline_is_read_and_kept_apart(tmp_path: Path) -> None:
+    path = tmp_path / "mark.json"
+    path.write_text('{"seq": 3}')  # as another writer (or a hand) leaves it
+    assert read_record(path) == {"seq": 3}
+    append_record(path, {"seq": 4})
+    assert read_record(path) == {"seq": 4} and path.read_text().splitlines() == ['{"seq": 3}', '{"seq": 4}']
+    path.write_text('{"se')  # a first line torn by a crash: no record yet
+    assert read_record(path) is None
