@@ -271,6 +271,12 @@ class Project:
             self._position = Cursor(self.journal, None if volatile else self.dir / "sync" / name)
         return self._position
 
+    def watermark(self) -> dict[str, Any]:
+        """Where the store stands in the journal: ``seq``, ``hash`` and ``offset`` of the last entry it
+        took, and the entries it ``skipped`` (cannot be applied). Reading it checks nothing: see
+        :meth:`verify`."""
+        return self._cursor().mark()
+
     def pending(self) -> int:
         """How many journal entries the store has not seen yet."""
         return self._cursor().pending()
