@@ -131,11 +131,12 @@ class Cursor:
         watermark past them, if they directly follow it (nobody appended in between); else nothing
         happens, the mapper forgets them and ``False`` says that a :meth:`feed` is needed."""
         with self._locked():
-            if not entries or self.mark()["hash"] != entries[0].prev:
+            mark = self.mark()
+            if not entries or mark["hash"] != entries[0].prev:
                 sink.mapper.rollback()
                 return False
             sink.write(quads)
-            self._move(entries[-1], list(self.mark().get("skipped", ())))
+            self._move(entries[-1], list(mark.get("skipped", ())))
         return True
 
     def _deliver(self, sink: Sink, batch: list[Entry], skipped: list[dict[str, Any]],

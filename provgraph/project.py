@@ -228,7 +228,9 @@ class Project:
                 raise
         try:
             applied = sink is not None and self._cursor().apply(sink, entries, mapped)
-            if not applied and (self._store is not None or is_server_url(self.store_uri)):
+            if applied:  # caught up through these entries: the next sync need not look again
+                self._synced_size = entries[-1].end_offset
+            elif self._store is not None or is_server_url(self.store_uri):
                 self.sync()
         except StoreError as exc:
             log.warning("%d event(s) wait in the journal until the store is reachable: %s", self.pending(), exc)
