@@ -3,6 +3,8 @@ fresh project."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,3 +57,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     proj = Project.init(tmp_path)
     yield proj
     proj.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where ``provgraph demo`` recorded its pipeline (one per test module)."""
+    folder = tmp_path_factory.mktemp("demo")
+    subprocess.run([sys.executable, "-m", "provgraph", "demo", "--quiet"], cwd=folder, check=True,
+                   capture_output=True, timeout=300)
+    return folder

@@ -27,14 +27,6 @@ def _cli(folder: Path, *args: str) -> Any:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    subprocess.run([sys.executable, "-m", "provgraph", "demo", "--quiet"], cwd=folder, check=True,
-                   capture_output=True, timeout=300)
-    return folder
-
-
 def _answers(folder: Path, model_run: str) -> dict[str, Any]:
     project = Project(folder)
     store = project.synced_store()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -46,14 +44,6 @@ def _read(data: bytes, fmt: str = "prov-json") -> tuple[pm.ProvDocument, list[st
 
 def _prov_path(store: Store, fmt: str = "prov-json") -> bytes:
     return serialize_document(document_from_quads(scoped_quads(store)), fmt)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    subprocess.run([sys.executable, "-m", "provgraph", "demo", "--quiet"], cwd=folder, check=True,
-                   capture_output=True, timeout=300)
-    return folder
 
 
 @pytest.mark.parametrize("fmt", STREAMED)
