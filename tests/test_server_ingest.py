@@ -50,6 +50,19 @@ def test_a_group_judges_each_caller_alone(tmp_path: Path) -> None:
     backend.close()
 
 
+def test_one_event_sent_twice_in_one_group_is_recorded_once(tmp_path: Path) -> None:
+    backend = Backend(tmp_path)
+    events = run("r1", "m/1.pkl")
+    group = [_Request(events, ALICE), _Request(events, ALICE), _Request(events, BOB)]
+    backend._commit(group)  # a client's retry arriving while its first try waits in the same group
+    ids = [e["id"] for e in events]
+    assert group[0].receipt is not None and group[0].receipt.recorded == ids
+    assert group[1].receipt is not None and (group[1].receipt.recorded, group[1].receipt.duplicates) == ([], ids)
+    assert isinstance(group[2].error, Forbidden)  # bob may not record alice's run, even in the same group
+    assert journal_ids(tmp_path) == ids
+    backend.close()
+
+
 def test_concurrent_callers_are_each_recorded_once(tmp_path: Path) -> None:
     backend = Backend(tmp_path)
     batches = [run(f"r{n}", f"m/{n}.pkl") for n in range(24)]

@@ -197,10 +197,11 @@ class Backend:
         when = ev.now()  # taken under the lock, so stamps follow journal order
         self.index.catch_up()
         owners: dict[str, str] = {}  # runs first named in this group
+        taken: dict[str, set[str]] = {}  # event ids each submitter sent earlier in this group
         admitted: list[tuple[_Request, list[ev.Event], list[str]]] = []
         for request in group:
             try:
-                admitted.append((request, *self._admit(request, when, owners)))
+                admitted.append((request, *self._admit(request, when, owners, taken)))
             except ProvgraphError as exc:
                 request.error = exc
         written = self._append(admitted)
@@ -217,9 +218,10 @@ class Backend:
                 head = entries[-1].hash if entries else None
                 request.receipt = Receipt([e["id"] for e in fresh], duplicates, head, stored, problem)
 
-    def _admit(self, request: _Request, when: str, owners: dict[str, str]) -> tuple[list[ev.Event], list[str]]:
-        """The events of ``request`` to append (stamped) and the ids it sent before; :class:`Forbidden`
-        when it records for another agent's run."""
+    def _admit(self, request: _Request, when: str, owners: dict[str, str],
+               taken: dict[str, set[str]]) -> tuple[list[ev.Event], list[str]]:
+        """The events of ``request`` to append (stamped) and the ids its submitter sent before (in the
+        journal, or earlier in this group); :class:`Forbidden` when it records for another agent's run."""
         who = request.who
         claims: dict[str, str] = {}
         for event in request.events:
@@ -231,7 +233,8 @@ class Backend:
                 raise Forbidden(f"run {run_id!r} belongs to agent {owner!r}, who started it; agent "
                                 f"{who.agent!r} may not record events for it (event {event['id']!r}); "
                                 "nothing was recorded")
-        seen = self.index.sent(who.agent, (event["id"] for event in request.events))
+        earlier = taken.setdefault(who.agent, set())
+        seen = self.index.sent(who.agent, (event["id"] for event in request.events)) | earlier
         fresh: list[ev.Event] = []
         duplicates: list[str] = []
         for event in request.events:
@@ -242,6 +245,7 @@ class Backend:
                 fresh.append(stamp(self.project.scoped(event), who, when))
         for run_id, agent in claims.items():
             owners.setdefault(run_id, agent)
+        earlier.update(event["id"] for event in fresh)
         return fresh, duplicates
 
     def _append(self, admitted: list[tuple[_Request, list[ev.Event], list[str]]]) -> list[list[Entry]]:
