@@ -249,14 +249,7 @@ class Journal:
         size = f.seek(0, os.SEEK_END)
         if size == 0:
             return -1, GENESIS
-        block, data, pos = 65536, b"", size
-        while pos > 0:
-            step = min(block, pos)
-            pos -= step
-            f.seek(pos)
-            data = f.read(step) + data
-            if data.count(b"\n") >= 2 or (pos == 0 and b"\n" in data):
-                break
+        pos, data = _read_back(f, size, 2)
         if not data.endswith(b"\n"):
             cut = data.rfind(b"\n")
             keep = pos + cut + 1 if cut >= 0 else 0
@@ -349,12 +342,7 @@ class Journal:
                 handle.seek(offset - 1)
                 if handle.read(1) != b"\n":
                     return None
-                start, block = offset - 1, b""
-                while start > 0 and b"\n" not in block:
-                    step = min(65536, start)
-                    start -= step
-                    handle.seek(start)
-                    block = handle.read(step) + block
+                _, block = _read_back(handle, offset - 1, 1)
                 line = block[block.rfind(b"\n") + 1 :]
             return str(json.loads(line)["hash"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -442,6 +430,18 @@ class Journal:
         return ""
 
 
+def _read_back(handle: BinaryIO, end: int, newlines: int, block: int = 65536) -> tuple[int, bytes]:
+    """The bytes of ``handle`` before ``end``, read back a block at a time until they hold ``newlines``
+    newlines or reach the start: ``(where they start, the bytes)``; enough to hold the last lines."""
+    start, data = end, b""
+    while start > 0 and data.count(b"\n") < newlines:
+        step = min(block, start)
+        start -= step
+        handle.seek(start)
+        data = handle.read(step) + data
+    return start, data
+
+
 def replace_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON to ``path`` in one step (a temporary file renamed over it), so a reader
     sees the old content or the new, never half of it: configs and what a store is."""
@@ -477,14 +477,7 @@ def read_record(path: Path) -> dict[str, Any] | None:
     ``path``; ``None`` when there is none. :class:`ValueError` when that line is not a JSON object."""
     try:
         with open(path, "rb") as handle:
-            size, block = handle.seek(0, os.SEEK_END), 8192
-            while True:  # read back until the tail holds the whole last line
-                start = max(0, size - block)
-                handle.seek(start)
-                tail = handle.read()
-                if start == 0 or tail.count(b"\n") >= 2:
-                    break
-                block *= 4
+            _, tail = _read_back(handle, handle.seek(0, os.SEEK_END), 2, block=8192)
     except FileNotFoundError:
         return None
     lines = tail.split(b"\n")
