@@ -46,8 +46,9 @@ async def post_events(request: Request) -> Response:
 
 
 async def post_openlineage(request: Request) -> Response:
-    """OpenLineage's HTTP transport (``/api/v1/lineage``): run events mapped to native events, then recorded."""
-    from ..importers.openlineage import events_from_openlineage_payload
+    """OpenLineage's HTTP transport (``/api/v1/lineage``): run events mapped to native events, then recorded
+    with what they imply given what was recorded before (:func:`~provgraph.importers.openlineage.implied`)."""
+    from ..importers.openlineage import events_from_openlineage_payload, implied
 
     who = authorize(request, "writer")
     body = await read_body(request, request.app.state.config.max_body_bytes)
@@ -64,7 +65,7 @@ async def post_openlineage(request: Request) -> Response:
     if not events:  # valid OTHER events: nothing about a run to record
         return JSONResponse({"recorded": 0, "note": "OTHER events state nothing provgraph records; START, RUNNING, "
                              "COMPLETE, FAIL and ABORT events do"}, status_code=202)
-    receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
+    receipt = await run_in_threadpool(request.app.state.backend.record, events, who, implied)
     payload = {**receipt.as_dict(), "submitted_by": who.agent}
     return JSONResponse(payload, status_code=201 if receipt.stored else 202)
 
@@ -136,7 +137,10 @@ ROUTES = [
         "Record OpenLineage run events (the OpenLineage HTTP transport's endpoint).",
         description="One OpenLineage event or a JSON array; START, RUNNING (an update of its run), COMPLETE, FAIL "
                     "and ABORT run events become native events (OTHER is accepted and gives none), all validated "
-                    "before any is recorded.",
+                    "before any is recorded. A run seen only ending starts at its end event's time; a parent run "
+                    "known only from a ParentRunFacet becomes a run of its job (no start time until its own START); "
+                    "a START of a run already started is recorded as an update. The receipt lists implied events "
+                    "too.",
         requestBody={"required": True, "content": {"application/json": {"schema": {
             "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}},
         responses={"201": json_ok("Recorded.", _RECEIPT),
