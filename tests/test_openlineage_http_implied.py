@@ -21,12 +21,16 @@ from openlineage.client.serde import Serde
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
 from servers import ProvgraphServer
 
+from provgraph.importers.openlineage import events_from_openlineage, implied
 from provgraph.project import Project
+from provgraph.server.backend import Backend, _Request
+from provgraph.server.config import Principal
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
 TOKENS = {"alice": "alice-secret-0123456789", "bob": "bob-secret-0123456789"}
 DAG, CHILD, SECOND, REPORT = (f"0191{n}000-0000-7000-8000-00000000000{n}" for n in range(1, 5))
 DAG_JOB = ("airflow", "orders_dag")
+ALICE, BOB = Principal(agent="alice", role="writer"), Principal(agent="bob", role="writer")
 
 
 @pytest.fixture
@@ -106,6 +110,10 @@ def test_a_complete_only_run_starts_at_its_end_and_its_late_start_adds_no_second
     assert shown["annotations"]["openlineage.startEventTime"] == "2026-06-01T10:58:00Z"
     assert sorted(e["type"] for e in _journal(folder, REPORT)) == ["run.end", "run.start", "run.update"]
     assert _violations(reader, url) == []
+    (native,) = _native(_child(RunState.COMPLETE, "2026-06-01T12:00:00Z", CHILD, "clean_orders"))
+    httpx.post(f"{url}/api/events", json=native, headers={"Authorization": f"Bearer {TOKENS['alice']}"}
+               ).raise_for_status()  # the native endpoint implies nothing
+    assert [e["type"] for e in _journal(folder, CHILD)] == ["run.end"] and _journal(folder, DAG) == []
 
 
 def test_a_parent_known_from_children_is_a_run_its_own_writer_starts(served: tuple[str, Path], reader: Path) -> None:
@@ -141,3 +149,35 @@ def test_a_parent_known_from_children_is_a_run_its_own_writer_starts(served: tup
     assert [e["type"] for e in _journal(folder, DAG)] == ["run.update", "run.start", "run.end"]
     assert _runs(reader, url)[DAG]["end"] == "2026-06-02T09:10:00Z"
     assert _violations(reader, url) == []
+
+
+def _native(event: RunEvent) -> list[dict]:
+    """The native events the endpoint makes of what the client serializes."""
+    return events_from_openlineage(json.loads(Serde.to_json(event)))
+
+
+def test_one_group_commit_sees_its_earlier_requests(tmp_path: Path) -> None:
+    """Requests committed together: a later one sees what the earlier ones recorded or implied."""
+    backend = Backend(tmp_path)
+    dag = RunEvent(eventType=RunState.START, eventTime="2026-06-03T08:00:00Z", run=Run(runId=DAG),
+                   job=Job(namespace=DAG_JOB[0], name=DAG_JOB[1]), producer=PRODUCER)
+    report = Job(namespace="spark", name="orders_report")
+    end = RunEvent(eventType=RunState.COMPLETE, eventTime="2026-06-03T09:00:00Z", run=Run(runId=REPORT), job=report,
+                   producer=PRODUCER)
+    start = RunEvent(eventType=RunState.START, eventTime="2026-06-03T08:59:00Z", run=Run(runId=REPORT), job=report,
+                     producer=PRODUCER)
+    group = [_Request(_native(_child(RunState.COMPLETE, "2026-06-03T08:05:00Z", CHILD, "a")), ALICE, implied),
+             _Request(_native(_child(RunState.COMPLETE, "2026-06-03T08:06:00Z", SECOND, "b")), ALICE, implied),
+             _Request(_native(dag), BOB, implied),  # the parent's own START, in the same group
+             _Request(_native(end), ALICE, implied), _Request(_native(start), ALICE, implied)]
+    backend._commit(group)
+    assert [request.error for request in group] == [None] * 5
+    recorded = [(e["type"], e["run"]["id"]) for e in (json.loads(line)["event"] for line in
+                (tmp_path / ".provgraph" / "journal.jsonl").read_text().splitlines())]
+    assert recorded == [("run.start", CHILD), ("run.update", DAG), ("run.end", CHILD),  # implied first
+                        ("run.start", SECOND), ("run.end", SECOND),  # the parent known: nothing implied
+                        ("run.start", DAG), ("run.start", REPORT), ("run.end", REPORT),
+                        ("run.update", REPORT)]  # the START after its implied start
+    assert backend.index.owner(DAG) == "bob" and backend.index.started(REPORT)
+    backend.close()
+
