@@ -177,6 +177,8 @@ class Journal:
         self.head_path = self.path.with_suffix(".head")
         chosen = key or os.environ.get(KEY_ENV)
         self.signer = Signer(chosen) if chosen else None
+        # the file as this object's last append left it, and its last entry: ((inode, size, mtime), (seq, hash))
+        self._left: tuple[tuple[int, int, int], tuple[int, str]] | None = None
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -282,8 +284,11 @@ class Journal:
             return entries
         try:
             with self._locked(), open(self.path, "a+b") as handle:
-                self._check_against_head(handle)
-                seq, prev = self._tail(handle)
+                if self._left is not None and self._left[0] == _identity(handle):
+                    seq, prev = self._left[1]  # untouched since this object's last append: nothing to re-check
+                else:
+                    self._check_against_head(handle)
+                    seq, prev = self._tail(handle)
                 offset = handle.seek(0, os.SEEK_END)
                 lines = []
                 for event in batch:
@@ -300,6 +305,7 @@ class Journal:
                 handle.flush()
                 os.fsync(handle.fileno())
                 self._write_head(Head(seq, prev, ev.now(), offset))
+                self._left = (_identity(handle), (seq, prev))
         except UnicodeEncodeError as exc:
             raise InvalidEvent("a string holds a lone surrogate; text must be valid Unicode") from exc
         except OSError as exc:
@@ -428,6 +434,12 @@ class Journal:
         except InvalidEvent as exc:
             return f"the event is invalid: {exc}"
         return ""
+
+
+def _identity(handle: BinaryIO) -> tuple[int, int, int]:
+    """What changes when anyone writes the file: inode, size and modification time."""
+    status = os.fstat(handle.fileno())
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def _read_back(handle: BinaryIO, end: int, newlines: int, block: int = 65536) -> tuple[int, bytes]:

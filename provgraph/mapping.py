@@ -83,8 +83,11 @@ class Mapper:
     """Maps events to quads, writing each shared description once per :meth:`commit`-ted store.
 
     ``latest`` answers which version a digest-less use refers to from the store; versions met in events
-    mapped since the last commit are looked up here first, so a batch behaves like events applied one
-    by one. Call :meth:`commit` after the quads are stored and :meth:`rollback` when they were not.
+    this mapper mapped are looked up here first (the latest per logical artifact, up to ``remember``
+    of them), so a batch behaves like events applied one by one and a long-lived writer (the server)
+    does not ask the store again for every use of a popular input. Call :meth:`commit` after the quads
+    are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer changed the
+    store.
     """
 
     def __init__(self, latest: Latest | None = None, remember: int = 200_000) -> None:
@@ -92,7 +95,8 @@ class Mapper:
         self.remember = remember
         self._written: set[Hashable] = set()
         self._pending: set[Hashable] = set()
-        self._recent: dict[NamedNode, tuple[str, NamedNode]] = {}
+        self._versions: dict[NamedNode, tuple[str, NamedNode]] = {}  # stored
+        self._recent: dict[NamedNode, tuple[str, NamedNode]] = {}  # mapped since the last commit
         # what the event being mapped changed, undone if it cannot be mapped
         self._noted: list[Hashable] = []
         self._replaced: list[tuple[NamedNode, tuple[str, NamedNode] | None]] = []
@@ -108,6 +112,7 @@ class Mapper:
             if event["type"] == "document.import":
                 from .provdoc.encode import document_quads_from_bytes  # the prov package: only for documents
 
+                self._versions.clear()  # a document may state versions of any artifact
                 document = event["document"]
                 return document_quads_from_bytes(document["content"].encode(), document["format"],
                                                  document["source"])
@@ -125,7 +130,10 @@ class Mapper:
         """The quads mapped so far are stored: their descriptions need not be written again."""
         if len(self._written) + len(self._pending) > self.remember:
             self._written.clear()
+        if len(self._versions) + len(self._recent) > self.remember:
+            self._versions.clear()
         self._written |= self._pending
+        self._versions.update(self._recent)
         self._pending.clear()
         self._recent.clear()
 
@@ -133,6 +141,10 @@ class Mapper:
         """The quads mapped since the last commit were not stored."""
         self._pending.clear()
         self._recent.clear()
+
+    def forget(self) -> None:
+        """Another writer changed the store: ask it again which versions are the latest."""
+        self._versions.clear()
 
     def fresh(self, key: Hashable) -> bool:
         """Whether the description ``key`` still has to be written (and note that it now is)."""
@@ -144,14 +156,14 @@ class Mapper:
 
     def seen(self, logical: NamedNode, time: str, version: NamedNode) -> None:
         """Note that ``version`` of ``logical`` was known at ``time``."""
-        known = self._recent.get(logical)
+        known = self._recent.get(logical) or self._versions.get(logical)
         if known is None or known[0] <= time:
             self._replaced.append((logical, known))
             self._recent[logical] = (time, version)
 
     def known(self, logical: NamedNode, time: str) -> NamedNode | None:
-        """The latest version of ``logical`` known at ``time``: from this batch, else from the store."""
-        recent = self._recent.get(logical)
+        """The latest version of ``logical`` known at ``time``: from memory, else from the store."""
+        recent = self._recent.get(logical) or self._versions.get(logical)
         if recent is not None and recent[0] <= time:
             return recent[1]
         return self.latest(logical, time) if self.latest else None

@@ -303,8 +303,11 @@ class Project:
             check_layout(store, self.store_uri, self.journal.genesis())
             self._checked = True
         cursor = self._cursor()
-        stream = size - int(cursor.mark()["offset"]) > STREAM_BYTES
-        applied = cursor.feed(StoreSink(store, self._mapper(store), stream), progress)
+        offset = int(cursor.mark()["offset"])
+        mapper = self._mapper(store)
+        if offset != self._synced_size:  # another process moved the store on: what the mapper knows is old
+            mapper.forget()
+        applied = cursor.feed(StoreSink(store, mapper, size - offset > STREAM_BYTES), progress)
         self._synced_size = size
         return applied
 

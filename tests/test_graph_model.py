@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import OxigraphServer
 
 from provgraph import events as ev
 from provgraph.errors import StoreError
 from provgraph.project import Project
 from provgraph.query import impact, lineage, runs, who
+from provgraph.store import open_store
 
 PRIMER = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "prov" / "openprov-testcases" / "test-primer"
 RAW_1, RAW_2, RAW_3 = "1" * 64, "2" * 64, "3" * 64
@@ -78,6 +80,30 @@ def test_a_use_without_digest_is_the_latest_version_known_then(two_projects_one_
         SELECT ?v WHERE { <https://w3id.org/provgraph/id/run/train-a2> prov:used ?v .
                           <https://w3id.org/provgraph/id/run/prep-a2> ^prov:wasGeneratedBy ?v }""")
     assert row["run"] == "train-a2" and len(used) == 1  # train-a2 used what prep-a2 made, not prep-a1's
+
+
+def test_a_long_lived_writer_learns_versions_another_process_stored(tmp_path: Path,
+                                                                    oxigraph_server: OxigraphServer) -> None:
+    """A writer remembers the versions it met (a server does not ask the store for every use of a popular
+    input), but not past another writer moving the store on: then it asks the store again."""
+    open_store(oxigraph_server.store_uri).clear()
+    Project.init(tmp_path, store_uri=oxigraph_server.store_uri).close()
+    features = {"location": "data/features", "kind": "features"}
+    server, other = Project(tmp_path), Project(tmp_path)
+    server.synced_store(), other.synced_store()  # both open: each maps what it records at once
+    server.record_many(_run("use-1", "train", "training", 0, "p", used=[features]))
+    server.record_many(_run("use-2", "train", "training", 1, "p", used=[features]))
+    other.record_many(_run("make", "prep", "feature_engineering", 2, "p",
+                           generated=[{**features, "sha256": RAW_1}]))
+    server.record_many(_run("use-3", "train", "training", 3, "p", used=[features]))
+    query = """PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?v WHERE {{ <https://w3id.org/provgraph/id/run/{}> prov:used ?v }}"""
+    store = server.synced_store()
+    [first], [second], [third] = (store.query(query.format(run)) for run in ("use-1", "use-2", "use-3"))
+    assert "unverified" in first["v"].value and second["v"] == first["v"]  # one unknown version, remembered
+    assert third["v"].value.endswith(f"sha256-{RAW_1}")  # what the other process stored since
+    server.close()
+    other.close()
 
 
 def test_descriptions_are_written_once(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -181,3 +182,16 @@ def test_one_group_commit_sees_its_earlier_requests(tmp_path: Path) -> None:
     assert backend.index.owner(DAG) == "bob" and backend.index.started(REPORT)
     backend.close()
 
+
+
+def test_an_index_of_the_older_layout_is_read_again(tmp_path: Path) -> None:
+    """An index written before it knew runs (no ``run`` table) learns them from the journal on restart."""
+    backend = Backend(tmp_path)
+    backend.record(_native(_child(RunState.COMPLETE, "2026-06-03T08:05:00Z", CHILD, "a")), ALICE, implied)
+    backend.close()
+    with sqlite3.connect(tmp_path / ".provgraph" / "server" / "index.sqlite") as db:
+        db.executescript("DROP TABLE run; PRAGMA user_version = 0;")  # as the previous release left it
+    again = Backend(tmp_path)
+    assert again.index.started(CHILD) and again.index.known(DAG) and again.index.owner(DAG) is None
+    assert again.index.owner(CHILD) == "alice"
+    again.close()

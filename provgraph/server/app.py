@@ -26,8 +26,8 @@ from ..limits import check_sparql
 from ..redaction import RedactingFilter
 from . import api, explorer
 from .auth import authorize
-from .backend import Backend
-from .config import ServerConfig
+from .backend import Backend, Receipt
+from .config import Principal, ServerConfig
 from .guard import CrossSiteGuard
 from .ingest import loads, media_type, parse_events, read_body
 from .openapi import BAD, NOT_FOUND, TOO_LARGE, ApiRoute, json_ok, openapi, operation, query_param, text_ok
@@ -39,10 +39,15 @@ async def post_events(request: Request) -> Response:
     """Validate every event of the body, then record them all (journal, then store)."""
     who = authorize(request, "writer")
     body = await read_body(request, request.app.state.config.max_body_bytes)
-    events = await run_in_threadpool(parse_events, body, media_type(request))
-    receipt = await run_in_threadpool(request.app.state.backend.record, events, who)
-    payload = {**receipt.as_dict(), "submitted_by": who.agent}
-    return JSONResponse(payload, status_code=201 if receipt.stored else 202)
+    content_type = media_type(request)
+    backend = request.app.state.backend
+    receipt = await run_in_threadpool(lambda: backend.record(parse_events(body, content_type), who))
+    return _received(receipt, who)
+
+
+def _received(receipt: Receipt, who: Principal) -> JSONResponse:
+    """The answer to a write: what was recorded (201), or journaled while the store is unreachable (202)."""
+    return JSONResponse({**receipt.as_dict(), "submitted_by": who.agent}, status_code=201 if receipt.stored else 202)
 
 
 async def post_openlineage(request: Request) -> Response:
@@ -54,20 +59,20 @@ async def post_openlineage(request: Request) -> Response:
     body = await read_body(request, request.app.state.config.max_body_bytes)
     if media_type(request) != "application/json":
         raise ApiError(415, f"OpenLineage events are application/json, not {media_type(request) or '(none)'!r}")
-    payload = await run_in_threadpool(loads, body)
+    backend = request.app.state.backend
 
-    def convert() -> list[dict[str, object]]:
+    def record() -> Receipt | None:  # one trip to a worker thread: parse, map to events, record
+        payload = loads(body)
         if payload in ({}, []):
             raise InvalidEvent("no OpenLineage run event in the body (nothing recorded)")
-        return [ev.validate(event) for event in events_from_openlineage_payload(payload)]
+        events = [ev.validate(event) for event in events_from_openlineage_payload(payload)]
+        return backend.record(events, who, implied) if events else None
 
-    events = await run_in_threadpool(convert)
-    if not events:  # valid OTHER events: nothing about a run to record
+    receipt = await run_in_threadpool(record)
+    if receipt is None:  # valid OTHER events: nothing about a run to record
         return JSONResponse({"recorded": 0, "note": "OTHER events state nothing provgraph records; START, RUNNING, "
                              "COMPLETE, FAIL and ABORT events do"}, status_code=202)
-    receipt = await run_in_threadpool(request.app.state.backend.record, events, who, implied)
-    payload = {**receipt.as_dict(), "submitted_by": who.agent}
-    return JSONResponse(payload, status_code=201 if receipt.stored else 202)
+    return _received(receipt, who)
 
 
 async def sparql_endpoint(request: Request) -> Response:

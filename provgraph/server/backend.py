@@ -33,7 +33,7 @@ from typing import Any
 from .. import events as ev
 from ..errors import Forbidden, ProvgraphError, StoreError
 from ..forwarding import is_server_url
-from ..journal import SUBMITTED_BY, Entry, Journal, submitter
+from ..journal import GENESIS, SUBMITTED_BY, Entry, Journal, submitter
 from ..project import Project
 from ..redaction import redact
 from ..store import Store
@@ -86,8 +86,7 @@ def stamp(event: ev.Event, who: Principal, when: str, implied: bool = False) -> 
 
 
 
-#: Index layout; an index file of another version is read again from the journal
-INDEX_VERSION = 2
+INDEX_VERSION = 2  # the index's layout: a file of another version is read again from the journal
 
 
 class Index:
@@ -100,26 +99,27 @@ class Index:
         self.journal = journal
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        if self.db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
-            self.db.executescript(f"""DROP TABLE IF EXISTS sent; DROP TABLE IF EXISTS owner;
-                DROP TABLE IF EXISTS run; DROP TABLE IF EXISTS mark; PRAGMA user_version = {INDEX_VERSION};""")
+        current = self.db.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
         self.db.executescript("""
             PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;  -- rebuilt from the journal after a crash
             CREATE TABLE IF NOT EXISTS run (id TEXT PRIMARY KEY, started INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS sent (submitter TEXT, id TEXT, PRIMARY KEY (submitter, id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS owner (run TEXT PRIMARY KEY, agent TEXT) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS mark (offset INTEGER, hash TEXT);""")
-        self.offset = 0
+        self.offset, self.hash = 0, GENESIS
         row = self.db.execute("SELECT offset, hash FROM mark").fetchone()
-        if row and journal.hash_ending_at(row[0]) == row[1]:
-            self.offset = row[0]
-        else:  # new, or the journal was replaced: read it all again
-            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM run; DELETE FROM mark;")
+        if current and row and journal.hash_ending_at(row[0]) == row[1]:
+            self.offset, self.hash = row
+        else:  # new, of an older layout, or the journal was replaced: read it all again
+            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM run; DELETE FROM mark; "
+                                  f"PRAGMA user_version = {INDEX_VERSION};")
         self.catch_up()
 
-    def catch_up(self) -> None:
-        """Learn the entries appended since the last look (by this server or another process)."""
-        entries = list(self.journal.entries(self.offset))
+    def catch_up(self, appended: list[Entry] | None = None) -> None:
+        """Learn the entries appended since the last look (by this server or another process);
+        ``appended``, entries this server just wrote, are taken as they are when nothing came between."""
+        fits = appended and appended[0].prev == self.hash
+        entries = appended if fits else list(self.journal.entries(self.offset))
         if not entries:
             return
         self.db.execute("BEGIN")
@@ -133,7 +133,7 @@ class Index:
         self.db.execute("DELETE FROM mark")
         self.db.execute("INSERT INTO mark VALUES (?, ?)", (entries[-1].end_offset, entries[-1].hash))
         self.db.execute("COMMIT")
-        self.offset = entries[-1].end_offset
+        self.offset, self.hash = entries[-1].end_offset, entries[-1].hash
 
     def sent(self, agent: str, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` ``agent`` has sent before."""
@@ -271,7 +271,7 @@ class Backend:
         except StoreError as exc:
             stored, problem = False, str(exc)
             self._store_problem = problem
-        self.index.catch_up()
+        self.index.catch_up([entry for entries in written for entry in entries])
         for (request, fresh, duplicates), entries in zip(admitted, written, strict=True):
             if request.error is None:
                 head = entries[-1].hash if entries else None
