@@ -195,3 +195,15 @@ def test_an_index_of_the_older_layout_is_read_again(tmp_path: Path) -> None:
     assert again.index.started(CHILD) and again.index.known(DAG) and again.index.owner(DAG) is None
     assert again.index.owner(CHILD) == "alice"
     again.close()
+
+
+def test_a_caller_cannot_mark_its_own_events_implied(tmp_path: Path) -> None:
+    """``provgraph.implied`` is the server's word: one a caller sends is dropped, and its run is still owned."""
+    backend = Backend(tmp_path)
+    (end,) = _native(_child(RunState.COMPLETE, "2026-06-03T08:05:00Z", CHILD, "a"))
+    end["annotations"]["provgraph.implied"] = True
+    backend.record([end], ALICE)
+    (journaled,) = [json.loads(line)["event"] for line in
+                    (tmp_path / ".provgraph" / "journal.jsonl").read_text().splitlines()]
+    assert "provgraph.implied" not in journaled["annotations"] and backend.index.owner(CHILD) == "alice"
+    backend.close()
