@@ -131,6 +131,7 @@ def test_a_parent_known_from_children_is_a_run_its_own_writer_starts(served: tup
     (implied,) = _journal(folder, DAG)  # the second child implied nothing new
     assert implied["type"] == "run.update" and implied["annotations"]["provgraph.implied"] is True
     assert "agents" not in implied  # alice submitted the child, not the parent
+    assert "airflow/orders_dag" in _cli(reader, url, "show", DAG).stdout
 
     dag = RunEvent(eventType=RunState.START, eventTime="2026-06-02T09:00:00Z", run=Run(runId=DAG),
                    job=Job(namespace=DAG_JOB[0], name=DAG_JOB[1],
