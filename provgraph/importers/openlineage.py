@@ -38,13 +38,29 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   commit -> ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
 
 Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events.
+
+:func:`implied` completes what single events cannot say, the one rule for files
+(:mod:`.openlineage_files`) and the HTTP endpoint, which also knows what it recorded before:
+
+- a run seen only ending (a COMPLETE, FAIL or ABORT without START, as some producers send) starts at its
+  end event's time, as OpenLineage consumers assume (an implied ``run.start``);
+- a parent run known only from its children's ParentRunFacet is a run of its job (kind ``pipeline``,
+  step ``openlineage.parent.job``). From files, which hold the whole story, it starts at its first
+  child's event; over HTTP it is an implied ``run.update`` (no start time), so its own START, whenever
+  it comes, gives it its start time;
+- a START of a run already started (its start implied, or an earlier START of other content) is a
+  ``run.update`` carrying what it says, its time kept as ``openlineage.startEventTime``: a run has one
+  start time.
+
+Implied events have ids made of their run's id, so a second child of one parent, or a retry, implies
+nothing new.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .. import events as ev
 from ..errors import InvalidEvent
@@ -53,7 +69,8 @@ from .naming import Imported
 from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
 from .registry import Importer, ImportOptions
 
-__all__ = ["OpenLineageSpec", "events_from_openlineage", "events_from_openlineage_payload", "run_id"]
+__all__ = ["OpenLineageSpec", "RecordedRuns", "events_from_openlineage", "events_from_openlineage_payload", "implied",
+           "run_id"]
 
 STATUS = {"COMPLETE": "completed", "FAIL": "failed", "ABORT": "aborted"}
 #: OpenLineage eventType -> provgraph event type (OTHER, or none, states nothing provgraph records)
@@ -433,6 +450,66 @@ def events_from_openlineage_payload(payload: Any, *, spec: OpenLineageSpec | str
             error.field = f"[{index}].{exc.field}" if exc.field else f"[{index}]"
             raise error from exc
     return found
+
+
+class RecordedRuns(Protocol):
+    """What was recorded before the events at hand, as :func:`implied` asks it (the HTTP endpoint's journal)."""
+
+    def started(self, run_id: str) -> bool:
+        """Whether a ``run.start`` of ``run_id`` was recorded (implied ones too)."""
+        ...
+
+    def known(self, run_id: str) -> bool:
+        """Whether any event of ``run_id`` itself was recorded."""
+        ...
+
+
+def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[list[ev.Event], list[ev.Event]]:
+    """``found`` as it is to be recorded, and the events it implies (see the module docstring).
+
+    ``before`` is what was recorded earlier when ``found`` is the next part of a stream (HTTP);
+    ``None`` when ``found`` is the whole story (files). Events are taken in time order.
+    """
+    started: set[str] = set()
+
+    def is_started(run_id: str) -> bool:
+        return run_id in started or (before is not None and before.started(run_id))
+
+    recorded = list(found)
+    order = sorted((i for i, e in enumerate(found) if "run" in e), key=lambda i: ev.parse_time(found[i]["time"]))
+    for i in order:
+        event = found[i]
+        if event["type"] == "run.start":
+            if is_started(event["run"]["id"]):
+                recorded[i] = {**event, "type": "run.update", "annotations": {
+                    **event.get("annotations", {}), "openlineage.startEventTime": event["time"],
+                    "provgraph.note": "a START of a run already started: kept as an update"}}
+            started.add(event["run"]["id"])
+    named = {e["run"]["id"] for e in found if "run" in e}
+    extra: dict[str, ev.Event] = {}
+    for event in (found[i] for i in order):
+        run = event["run"]
+        if event["type"] == "run.end" and not is_started(run["id"]):
+            fields = {k: v for k, v in run.items() if k not in ("status", "error")}
+            extra[run["id"]] = _implied_event("run.start", event["time"], fields, "start time: its end event's time")
+            started.add(run["id"])
+        parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
+        if (parent and job and parent not in named and parent not in extra
+                and not (before is not None and before.known(parent))):
+            fields = {"id": parent, "step": job, "kind": "pipeline"}
+            type_, start = (("run.start", "start time: its first child's event") if before is None
+                            else ("run.update", "its own START gives its start time"))
+            extra[parent] = _implied_event(type_, event["time"], fields,
+                                           f"known from its children's ParentRunFacet; {start}")
+    return recorded, list(extra.values())
+
+
+def _implied_event(type_: str, time: str, run: dict[str, Any], note: str) -> ev.Event:
+    event = ev.new_event(type_, time, run=run, annotations={"provgraph.note": note})
+    # an implied start keeps the id files always gave it (a re-import finds it recorded); an implied
+    # update has an id of its own, so the run's implied start, if it comes later, is not its duplicate
+    event["id"] = naming.event_id("ol-implied", run["id"], *(() if type_ == "run.start" else (type_,)))
+    return event
 
 
 def _read(source: str, options: ImportOptions) -> Imported:

@@ -1,14 +1,12 @@
 """Importing files of OpenLineage events: a JSON event, a JSON array, JSON Lines, or a folder of those.
 
-A file holds a run's whole story, so what single events cannot say is completed here:
-
-- RUNNING events carry outputs and statistics seen only while the run ran: their inputs and outputs
-  are folded into the run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its
-  START; a run known only from RUNNING events starts at the first of them;
-- a run seen only ending (COMPLETE-only, as some producers send) starts at its end event's time, as
-  OpenLineage consumers assume;
-- a parent run known only from its children's ParentRunFacet is a run of its job (kind ``pipeline``),
-  started at its first child's event.
+Files hold a run's whole story, so what single events cannot say is completed here. RUNNING events
+carry outputs and statistics seen only while the run ran: their inputs and outputs are folded into the
+run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its START; a run known only
+from RUNNING events starts at the first of them. Then :func:`.openlineage.implied` adds what the events
+imply, as for the HTTP endpoint, knowing that the files are the whole story: a run seen only ending
+starts at its end event's time; a parent run known only from its children's ParentRunFacet is a run of
+its job (kind ``pipeline``), started at its first child's event.
 """
 
 from __future__ import annotations
@@ -20,9 +18,8 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
-from . import naming
 from .naming import Imported
-from .openlineage import PARENT_JOB, STATUS, events_from_openlineage
+from .openlineage import STATUS, events_from_openlineage, implied
 from .openlineage_spec import SPEC_ENV, find_spec
 from .registry import ImportOptions
 
@@ -100,27 +97,6 @@ def _merge(target: dict[str, Any], running: dict[str, Any]) -> None:
                     known[facets] = {**dataset[facets], **(known.get(facets) or {})}
 
 
-def _implied(found: list[ev.Event]) -> list[ev.Event]:
-    """Run starts the events imply (see the module docstring)."""
-    started = {e["run"]["id"] for e in found if e["type"] == "run.start"}
-    known = {e["run"]["id"] for e in found if "run" in e}
-    implied: dict[str, ev.Event] = {}
-    for event in sorted((e for e in found if "run" in e), key=lambda e: ev.parse_time(e["time"])):
-        run = event["run"]
-        if run["id"] not in started and run["id"] not in implied:
-            fields = {k: v for k, v in run.items() if k not in ("status", "error")}
-            implied[run["id"]] = ev.new_event("run.start", event["time"], run=fields,
-                                              annotations={"provgraph.note": "start time: its end event's time"})
-        parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
-        if parent and parent not in known and parent not in implied and job:
-            fields = {"id": parent, "step": job, "kind": "pipeline"}
-            note = "known from its children's ParentRunFacet; start time: its first child's event"
-            implied[parent] = ev.new_event("run.start", event["time"], run=fields, annotations={"provgraph.note": note})
-    for run_id, event in implied.items():
-        event["id"] = naming.event_id("ol-implied", run_id)
-    return list(implied.values())
-
-
 def read_files(source: str, options: ImportOptions) -> Imported:
     """The events of OpenLineage files (see the module docstring); all are validated before any is returned."""
     spec = find_spec(options.spec, options.check_input_facets)
@@ -135,7 +111,8 @@ def read_files(source: str, options: ImportOptions) -> Imported:
             raise InvalidEvent(f"{where}: {exc}") from exc
         if options.progress:
             options.progress(done, None)
-    found += _implied(found)
+    recorded, extra = implied(found)
+    found = recorded + extra
     counts = {"OpenLineage events": len(items)}
     running = sum(isinstance(item, dict) and item.get("eventType") == "RUNNING" for _, item in items)
     if running:

@@ -51,8 +51,9 @@ def _received(receipt: Receipt, who: Principal) -> JSONResponse:
 
 
 async def post_openlineage(request: Request) -> Response:
-    """OpenLineage's HTTP transport (``/api/v1/lineage``): run events mapped to native events, then recorded."""
-    from ..importers.openlineage import events_from_openlineage_payload
+    """OpenLineage's HTTP transport (``/api/v1/lineage``): run events mapped to native events, then recorded
+    with what they imply given what was recorded before (:func:`~provgraph.importers.openlineage.implied`)."""
+    from ..importers.openlineage import events_from_openlineage_payload, implied
 
     who = authorize(request, "writer")
     body = await read_body(request, request.app.state.config.max_body_bytes)
@@ -65,7 +66,7 @@ async def post_openlineage(request: Request) -> Response:
         if payload in ({}, []):
             raise InvalidEvent("no OpenLineage run event in the body (nothing recorded)")
         events = events_from_openlineage_payload(payload)  # validated
-        return backend.record(events, who) if events else None
+        return backend.record(events, who, implied) if events else None
 
     receipt = await run_in_threadpool(record)
     if receipt is None:  # valid OTHER events: nothing about a run to record
@@ -141,7 +142,10 @@ ROUTES = [
         "Record OpenLineage run events (the OpenLineage HTTP transport's endpoint).",
         description="One OpenLineage event or a JSON array; START, RUNNING (an update of its run), COMPLETE, FAIL "
                     "and ABORT run events become native events (OTHER is accepted and gives none), all validated "
-                    "before any is recorded.",
+                    "before any is recorded. A run seen only ending starts at its end event's time; a parent run "
+                    "known only from a ParentRunFacet becomes a run of its job (no start time until its own START); "
+                    "a START of a run already started is recorded as an update. The receipt lists implied events "
+                    "too.",
         requestBody={"required": True, "content": {"application/json": {"schema": {
             "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}},
         responses={"201": json_ok("Recorded.", _RECEIPT),

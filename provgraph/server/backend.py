@@ -13,14 +13,20 @@ another writer's event for that run (say a ``run.end`` marking it failed) is ref
 may); event ids are scoped to their submitter, so writer B cannot take an id first and have writer A's
 event dropped as a duplicate; agents an event names besides the token's own are kept, but recorded as
 *claimed* (annotation ``provgraph.claimed_agents``) next to the submitter, who is the one authenticated.
+
+An endpoint may pass a rule that completes a request's events from what was recorded before (the
+OpenLineage endpoint's :func:`~provgraph.importers.openlineage.implied`): it sees the journal (through the
+index) and the earlier requests of the same group commit. The events it implies are stamped with the
+submitter and ``provgraph.implied``, but name no submitter agent, are not checked for run ownership and
+make nobody a run's owner: a parent run implied by writer A's child stays free for its own writer's START.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,7 @@ from .config import LOCAL, Principal
 SUBMITTER_ROLE = "submitter"
 SUBMITTED_AT = "provgraph.submitted_at"
 CLAIMED_AGENTS = "provgraph.claimed_agents"
+IMPLIED = "provgraph.implied"  # annotation of an event the server implied (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -59,15 +66,19 @@ class Receipt:
         return body
 
 
-def stamp(event: ev.Event, who: Principal, when: str) -> ev.Event:
-    """A copy of ``event`` saying that ``who`` submitted it at ``when``."""
+def stamp(event: ev.Event, who: Principal, when: str, implied: bool = False) -> ev.Event:
+    """A copy of ``event`` saying that ``who`` submitted it at ``when`` (or that the server ``implied`` it
+    from what ``who`` submitted)."""
     stamped = dict(event)
     agents = list(event.get("agents", ()))
-    if who is not LOCAL and all(agent.get("id") != who.agent for agent in agents):
+    if who is not LOCAL and not implied and all(agent.get("id") != who.agent for agent in agents):
         agents.append({"id": who.agent, "kind": who.kind, "name": who.name or who.agent, "role": SUBMITTER_ROLE})
     if agents:
         stamped["agents"] = agents
-    stamped["annotations"] = {**event.get("annotations", {}), SUBMITTED_BY: who.agent, SUBMITTED_AT: when}
+    given = {key: value for key, value in event.get("annotations", {}).items() if key != IMPLIED}
+    stamped["annotations"] = {**given, SUBMITTED_BY: who.agent, SUBMITTED_AT: when}
+    if implied:
+        stamped["annotations"][IMPLIED] = True
     claimed = [agent["id"] for agent in event.get("agents", ()) if agent.get("id") != who.agent]
     if claimed and who is not LOCAL:
         stamped["annotations"][CLAIMED_AGENTS] = ",".join(claimed)
@@ -75,8 +86,12 @@ def stamp(event: ev.Event, who: Principal, when: str) -> ev.Event:
 
 
 
+INDEX_VERSION = 2  # the index's layout: a file of another version is read again from the journal
+
+
 class Index:
-    """Which event ids each submitter has sent, and which agent started each run: read from the journal
+    """Which event ids each submitter has sent, which agent started each run, which runs are known and
+    started (a ``run.start`` recorded): read from the journal
     into a SQLite file beside it (``.provgraph/server/index.sqlite``), so memory stays bounded however
     long the journal grows. It is derived data: a missing or stale file is rebuilt from the journal."""
 
@@ -84,17 +99,20 @@ class Index:
         self.journal = journal
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        current = self.db.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
         self.db.executescript("""
             PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;  -- rebuilt from the journal after a crash
+            CREATE TABLE IF NOT EXISTS run (id TEXT PRIMARY KEY, started INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS sent (submitter TEXT, id TEXT, PRIMARY KEY (submitter, id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS owner (run TEXT PRIMARY KEY, agent TEXT) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS mark (offset INTEGER, hash TEXT);""")
         self.offset, self.hash = 0, GENESIS
         row = self.db.execute("SELECT offset, hash FROM mark").fetchone()
-        if row and journal.hash_ending_at(row[0]) == row[1]:
+        if current and row and journal.hash_ending_at(row[0]) == row[1]:
             self.offset, self.hash = row
-        else:  # new, or the journal was replaced: read it all again
-            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM mark;")
+        else:  # new, of an older layout, or the journal was replaced: read it all again
+            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM run; DELETE FROM mark; "
+                                  f"PRAGMA user_version = {INDEX_VERSION};")
         self.catch_up()
 
     def catch_up(self, appended: list[Entry] | None = None) -> None:
@@ -107,8 +125,11 @@ class Index:
         self.db.execute("BEGIN")
         self.db.executemany("INSERT OR IGNORE INTO sent VALUES (?, ?)",
                             [(submitter(e.event), e.event["id"]) for e in entries])
+        runs = [e.event for e in entries if "run" in e.event]
         self.db.executemany("INSERT OR IGNORE INTO owner VALUES (?, ?)",
-                            [(e.event["run"]["id"], submitter(e.event)) for e in entries if "run" in e.event])
+                            [(e["run"]["id"], submitter(e)) for e in runs if IMPLIED not in e.get("annotations", {})])
+        self.db.executemany("INSERT INTO run VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET started = MAX(started, "
+                            "excluded.started)", [(e["run"]["id"], e["type"] == "run.start") for e in runs])
         self.db.execute("DELETE FROM mark")
         self.db.execute("INSERT INTO mark VALUES (?, ?)", (entries[-1].end_offset, entries[-1].hash))
         self.db.execute("COMMIT")
@@ -130,8 +151,42 @@ class Index:
         row = self.db.execute("SELECT agent FROM owner WHERE run = ?", (run_id,)).fetchone()
         return str(row[0]) if row else None
 
+    def started(self, run_id: str) -> bool:
+        """Whether a ``run.start`` of ``run_id`` is in the journal."""
+        row = self.db.execute("SELECT started FROM run WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def known(self, run_id: str) -> bool:
+        """Whether an event of ``run_id`` is in the journal."""
+        return self.db.execute("SELECT 1 FROM run WHERE id = ?", (run_id,)).fetchone() is not None
+
     def close(self) -> None:
         self.db.close()
+
+
+@dataclass
+class _Runs:
+    """What the index and the earlier requests of one group commit say of runs (for an implication rule)."""
+
+    index: Index
+    named: dict[str, bool] = field(default_factory=dict)  # run -> started, named earlier in the group
+
+    def started(self, run_id: str) -> bool:
+        return self.named.get(run_id, False) or self.index.started(run_id)
+
+    def known(self, run_id: str) -> bool:
+        return run_id in self.named or self.index.known(run_id)
+
+    def add(self, events: list[ev.Event]) -> None:
+        for event in events:
+            if "run" in event:
+                run_id = event["run"]["id"]
+                self.named[run_id] = self.named.get(run_id, False) or event["type"] == "run.start"
+
+
+#: A rule completing a request's events from what was recorded before: (the events to record, the events
+#: they imply), see :func:`provgraph.importers.openlineage.implied`
+Imply = Callable[[list[ev.Event], _Runs], tuple[list[ev.Event], list[ev.Event]]]
 
 
 @dataclass
@@ -140,6 +195,7 @@ class _Request:
 
     events: list[ev.Event]
     who: Principal
+    imply: Imply | None = None
     receipt: Receipt | None = None
     error: BaseException | None = None
 
@@ -179,10 +235,10 @@ class Backend:
             self._store_problem = ""
             return store
 
-    def record(self, events: list[ev.Event], who: Principal) -> Receipt:
-        """Stamp, dedupe and append ``events`` to the journal, then update the store (grouped with
-        whatever other callers are recording at the same moment)."""
-        request = _Request(events, who)
+    def record(self, events: list[ev.Event], who: Principal, imply: Imply | None = None) -> Receipt:
+        """Stamp, dedupe and append ``events`` (completed by ``imply``, see the module docstring) to the
+        journal, then update the store (grouped with whatever other callers are recording at the same moment)."""
+        request = _Request(events, who, imply)
         with self._queue_lock:
             self._queue.append(request)
         with self._lock:
@@ -200,10 +256,11 @@ class Backend:
         self.index.catch_up()
         owners: dict[str, str] = {}  # runs first named in this group
         taken: dict[str, set[str]] = {}  # event ids each submitter sent earlier in this group
+        runs = _Runs(self.index)  # runs named earlier in this group
         admitted: list[tuple[_Request, list[ev.Event], list[str]]] = []
         for request in group:
             try:
-                admitted.append((request, *self._admit(request, when, owners, taken)))
+                admitted.append((request, *self._admit(request, when, owners, taken, runs)))
             except ProvgraphError as exc:
                 request.error = exc
         written = self._append(admitted)
@@ -221,12 +278,14 @@ class Backend:
                 request.receipt = Receipt([e["id"] for e in fresh], duplicates, head, stored, problem)
 
     def _admit(self, request: _Request, when: str, owners: dict[str, str],
-               taken: dict[str, set[str]]) -> tuple[list[ev.Event], list[str]]:
-        """The events of ``request`` to append (stamped) and the ids its submitter sent before (in the
-        journal, or earlier in this group); :class:`Forbidden` when it records for another agent's run."""
+               taken: dict[str, set[str]], runs: _Runs) -> tuple[list[ev.Event], list[str]]:
+        """The events of ``request`` to append (stamped, with those they imply first) and the ids its
+        submitter sent before (in the journal, or earlier in this group); :class:`Forbidden` when it
+        records for another agent's run."""
         who = request.who
+        events, implied = request.imply(request.events, runs) if request.imply else (request.events, [])
         claims: dict[str, str] = {}
-        for event in request.events:
+        for event in events:
             run_id = event.get("run", {}).get("id")
             if run_id is None:
                 continue
@@ -236,18 +295,20 @@ class Backend:
                                 f"{who.agent!r} may not record events for it (event {event['id']!r}); "
                                 "nothing was recorded")
         earlier = taken.setdefault(who.agent, set())
-        seen = self.index.sent(who.agent, (event["id"] for event in request.events)) | earlier
+        implied_ids = {event["id"] for event in implied}
+        seen = self.index.sent(who.agent, (event["id"] for event in implied + events)) | earlier
         fresh: list[ev.Event] = []
         duplicates: list[str] = []
-        for event in request.events:
+        for event in implied + events:
             if event["id"] in seen:
                 duplicates.append(event["id"])
             else:
                 seen.add(event["id"])
-                fresh.append(stamp(self.project.scoped(event), who, when))
+                fresh.append(stamp(self.project.scoped(event), who, when, implied=event["id"] in implied_ids))
         for run_id, agent in claims.items():
             owners.setdefault(run_id, agent)
         earlier.update(event["id"] for event in fresh)
+        runs.add(fresh)
         return fresh, duplicates
 
     def _append(self, admitted: list[tuple[_Request, list[ev.Event], list[str]]]) -> list[list[Entry]]:
