@@ -164,6 +164,10 @@ def find_spec(folder: str | Path | None = None, check_input_facets: bool = False
     chosen = folder if folder is not None else os.environ.get(SPEC_ENV)
     if chosen:
         return _cached(str(Path(chosen).resolve()), check_input_facets)
-    if (PACKAGED_SPEC / "OpenLineage.json").is_file():
-        return _cached(str(PACKAGED_SPEC), check_input_facets)
-    return None
+    return _packaged(check_input_facets)
+
+
+@cache
+def _packaged(check_input_facets: bool) -> OpenLineageSpec | None:
+    return OpenLineageSpec(str(PACKAGED_SPEC), check_input_facets) if (PACKAGED_SPEC / "OpenLineage.json").is_file() \
+        else None
