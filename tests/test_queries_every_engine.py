@@ -50,6 +50,12 @@ def test_runs_and_their_filters(pipeline: Store) -> None:
     assert [r["run"] for r in runs(pipeline, metrics=["auc>0.8"]).rows] == ["eval-1"]
     assert [r["run"] for r in runs(pipeline, kind="deployment").rows] == ["deploy-1"]
     assert {r["run"] for r in runs(pipeline, agent="alice").rows} >= {"train-1", "deploy-1"}
+    assert [r["run"] for r in runs(pipeline, since="2026-03-01T10:05:00Z", until="2026-03-01T10:06:10Z").rows] == [
+        "deploy-1", "eval-1"]
+    train = {r["run"]: r for r in runs(pipeline).rows}["train-1"]
+    assert runs(pipeline, step="train").rows == [train]
+    assert (train["kind"], train["status"], train["parent"], train["agents"], train["duration"]) == (
+        "training", "completed", "pipe-1", ["Alice Martin", "CI bot"], 30.0)
 
 
 def test_who_made_and_used_the_model(pipeline: Store) -> None:

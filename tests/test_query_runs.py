@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from query_builder import Pipeline, art, sha
+from query_builder import Pipeline, art, sha, stamp
 
 from provgraph import events as ev
 from provgraph.errors import QueryError
@@ -11,6 +11,7 @@ from provgraph.mapping import event_to_quads
 from provgraph.query import resolve
 from provgraph.query.policy import invalidated, labels
 from provgraph.query.runs import diff, parse_condition, runs, who
+from provgraph.vocab import run_iri
 
 BOB = [{"id": "bob", "kind": "person", "name": "Bob", "on_behalf_of": "acme"},
        {"id": "acme", "kind": "organization", "name": "ACME"}]
@@ -69,6 +70,27 @@ def test_runs_newest_first_with_status_agent_and_duration(store):
 def test_runs_filters(store, filters, expected):
     sweep(store)
     assert _ids(runs(store, **filters)) == expected
+
+
+def test_a_chosen_run_is_described_as_in_the_whole_listing(store):
+    p = sweep(store)
+    p.run("child", "train", "training", parent="train-100", agents=BOB, minutes=2)
+    expected = {"run": "child", "iri": run_iri("child").value, "step": "train", "kind": "training",
+                "status": "completed", "agents": ["ACME", "Bob"], "start": stamp(15), "end": stamp(17),
+                "duration": 120.0, "parent": "train-100"}
+    whole = {r["run"]: r for r in runs(store).rows}
+    assert whole["child"] == expected
+    assert runs(store, agent="acme", kind="training", label=None).rows == [expected, whole["train-100"]]
+    assert whole["train-100"]["parent"] is None and whole["train-100"]["start"] == stamp(9)
+
+
+def test_a_run_is_placed_in_time_by_its_start_else_its_end(store):
+    p = sweep(store)  # prep runs from minute 1 to 3; train-10 starts at 4
+    p.record(ev.new_event("run.end", time=stamp(30), run={"id": "late", "step": "train", "kind": "training",
+                                                          "status": "completed"}))
+    assert _ids(runs(store, since=stamp(29))) == ["late"]
+    assert _ids(runs(store, since=stamp(2), until=stamp(3.5))) == []  # prep ended then, but started before
+    assert _ids(runs(store, until=stamp(4))) == ["train-10", "prep"]
 
 
 def test_bad_filters_are_query_errors(store):

@@ -12,13 +12,13 @@ from pyoxigraph import Literal, NamedNode
 
 from ..errors import QueryError
 from ..events import RUN_KINDS
-from ..store import Store
+from ..store import Solutions, Store
 from ..vocab import PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
 from .nodes import _RUN_KINDS
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
 from .runinfo import duration_seconds
-from .sparql import fill_values, load, moment, select, select_numbered, term, text_of
+from .sparql import fill_values, load, moment, select, select_many, term, text_of
 
 OPERATORS = (">=", "<=", "!=", "=", ">", "<")
 Condition = tuple[str, str, Any]
@@ -90,9 +90,8 @@ def runs(store: Store, kind: str | None = None, agent: str | None = None, params
         wanted.append(_matching(store, "runs-param", param_name=name, param_op=op, param_value=term(value)))
     for name, op, value in _conditions(metrics):
         wanted.append(_matching(store, "runs-metric", metric_name=name, metric_op=op, metric_value=term(value)))
-    if not wanted:
-        wanted.append(_matching(store, "runs-having", property=RDF.type, value=PROVML.Run))
-    rows = sorted((_finish(r) for r in _describe_runs(store, sorted(set.intersection(*wanted)))),
+    iris = sorted(set.intersection(*wanted)) if wanted else None
+    rows = sorted((_finish(r) for r in _describe_runs(store, iris)),
                   key=lambda r: (r["start"] or r["end"] or "", r["run"]), reverse=True)
     return RunsResult(rows=rows[:limit] if limit is not None else rows)
 
@@ -101,29 +100,32 @@ def _matching(store: Store, query: str, **bindings: Any) -> set[str]:
     return {text_of(s["run"]) or "" for s in select(store, query, **bindings)}
 
 
-#: The fields of ``queries/runs.rq``, by the number it gives them (0 is rdf:type: the run's kind).
-_RUN_FIELDS = ("kind", "step", "status", "start", "end", "parent", "agents")
 #: The run classes, numbered as ``runs.rq`` is told.
 _RUN_CLASSES = tuple(sorted(_RUN_KINDS))
+#: The fields of a run's record that ``runs.rq`` answers with a term of their own.
+_RUN_FIELDS = ("step", "status", "start", "end", "parent")
 
 
-def _describe_runs(store: Store, iris: list[str]) -> list[dict[str, Any]]:
-    """One record per run of ``iris`` that ``queries/runs.rq`` finds (a run id and the class provml:Run)."""
-    text = fill_values(load("runs"), ("object", "class"),
+def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
+    """One record per run of ``iris`` (every run when ``None``) that ``queries/runs.rq`` finds: a run id
+    and the class provml:Run in one graph."""
+    text = fill_values(load("runs"), ("class", "number"),
                        ((NamedNode(cls), Literal(number)) for number, cls in enumerate(_RUN_CLASSES)))
-    records: dict[int, dict[str, Any]] = {}
-    for at, row in select_numbered(store, "runs", "run", iris, text):
-        record = records.setdefault(at, {"run": row["id"].value, "iri": iris[at], "agents": []})
-        if "field" not in row or "value" not in row:
-            continue
-        field, value = _RUN_FIELDS[int(row["field"].value)], row["value"].value
-        if field == "kind":
-            record["kind"] = _RUN_KINDS[_RUN_CLASSES[int(value)]]
-        elif field == "agents":
-            if value not in record["agents"]:
-                record["agents"].append(value)
-        else:
-            record.setdefault(field, value)
+    if iris is None:
+        everything = store.query(text)
+        found = everything.rows if isinstance(everything, Solutions) else []
+    else:
+        found = select_many(store, "runs", "run", [NamedNode(iri) for iri in iris], text)
+    records: dict[str, dict[str, Any]] = {}
+    for row in found:
+        iri = row["run"].value
+        record = records.setdefault(iri, {"run": row["id"].value, "iri": iri, "agents": set()})
+        if "kind" in row and "kind" not in record:
+            record["kind"] = _RUN_KINDS[_RUN_CLASSES[int(row["kind"].value)]]
+        for field in _RUN_FIELDS:
+            if field in row:
+                record.setdefault(field, row[field].value)
+        record["agents"].update(name for name in row["agents"].value.split("\n") if name)
     return list(records.values())
 
 

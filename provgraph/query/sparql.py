@@ -121,10 +121,11 @@ def select(store: Store, name: str, /, **bindings: Any) -> Solutions:
 CHUNK = 2000
 
 
-def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode]) -> list[dict[str, Term]]:
-    """Run the shipped SELECT query ``name`` for many nodes, ``VALUES ?variable { ... }`` first in its
-    WHERE group, in chunks. The terms are written by pyoxigraph, so they are always data."""
-    text = load(name)
+def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode],
+                text: str | None = None) -> list[dict[str, Term]]:
+    """Run the shipped SELECT query ``name`` (or its ``text``) for many nodes, ``VALUES ?variable { ... }``
+    first in its WHERE group, in chunks. The terms are written by pyoxigraph, so they are always data."""
+    text = load(name) if text is None else text
     where = where_brace(text) + 1
     rows: list[dict[str, Term]] = []
     for start in range(0, len(nodes), CHUNK):
