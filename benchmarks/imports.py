@@ -11,7 +11,11 @@
 - ``openlineage-post``: one OpenLineage run event per ``POST /api/v1/lineage`` to a real
   ``provgraph serve`` on loopback, over one keep-alive connection (seconds per event);
 - ``openlineage-post-together``: the same single-event POSTs from eight senders at once, each on its own
-  connection (seconds per event: what the server's group commit gives a stream of many producers).
+  connection (seconds per event: what the server's group commit gives a stream of many producers);
+- ``openlineage-stream``: a stream of single events sent by the real OpenLineage client's
+  ``AsyncHttpTransport`` (its high-throughput transport: one event per request, up to eight requests in
+  flight, a COMPLETE held until its START is acknowledged), from the first ``emit`` until every event
+  is acknowledged (seconds per event).
 
 The tracking store is made once per workspace with ``MlflowClient`` (about a minute: MLflow commits
 each call) and reused by both tools.
@@ -37,6 +41,7 @@ RUNS = 1000
 QUERIED = 200  # runs in the experiment "query", the last of the store
 POSTS = 100
 SENDERS = 8
+STREAM = 400  # events per repetition of openlineage-stream
 FILTER = "params.n_estimators = '100'"
 
 
@@ -75,6 +80,27 @@ def _event(index: int) -> dict[str, Any]:
             "run": {"runId": str(uuid.UUID(int=index // 2 + 1))}, "job": {"namespace": "bench", "name": "etl"},
             "inputs": [{"namespace": "s3://lake", "name": f"raw/{index % 50}"}],
             "outputs": [{"namespace": "s3://lake", "name": f"clean/{index // 2}"}]}
+
+
+def _stream(url: str, events: list[dict[str, Any]]) -> None:
+    """Send ``events`` through the OpenLineage client's asynchronous HTTP transport as the client's own
+    ``RunEvent`` objects (so it keeps each COMPLETE until its START is acknowledged); wait until all are."""
+    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+    from openlineage.client.transport.async_http import AsyncHttpConfig, AsyncHttpTransport
+
+    built = [RunEvent(eventType=RunState(e["eventType"]), eventTime=e["eventTime"], producer=e["producer"],
+                      run=Run(runId=e["run"]["runId"]), job=Job(**e["job"]),
+                      inputs=[InputDataset(**d) for d in e["inputs"]],
+                      outputs=[OutputDataset(**d) for d in e["outputs"]])
+             for e in events]
+    transport = AsyncHttpTransport(AsyncHttpConfig(url=url, max_concurrent_requests=SENDERS, timeout=60))
+    try:
+        for event in built:
+            transport.emit(event)
+        if not transport.wait_for_completion(timeout=600) or transport.get_stats()["failed"]:
+            raise RuntimeError(f"the OpenLineage client could not deliver every event: {transport.get_stats()}")
+    finally:
+        transport.close(timeout=30)
 
 
 def provgraph(meter: Meter, workspace: str) -> None:
@@ -130,6 +156,9 @@ def provgraph(meter: Meter, workspace: str) -> None:
 
             meter.measure("openlineage-post-together", post_together, per=POSTS // SENDERS * SENDERS,
                           note=f"per event, {SENDERS} senders posting single events at once, a connection each")
+            meter.measure("openlineage-stream", lambda _: _stream(url, [_event(next(counter)) for _ in range(STREAM)]),
+                          per=STREAM, note=f"per event, {STREAM} events through openlineage-python's "
+                                            f"AsyncHttpTransport, {SENDERS} requests in flight")
         finally:
             stop_process(process, 20)
     finally:
@@ -147,5 +176,6 @@ def mlflow_search(meter: Meter, workspace: str) -> None:
                   note=f"search_runs(filter_string=\"{FILTER}\") over the same {QUERIED} runs")
 
 
-TOOLS = {"provgraph": ("provgraph", ("mlflow-import", "runs-param", "openlineage-post", "openlineage-post-together")),
+TOOLS = {"provgraph": ("provgraph", ("mlflow-import", "runs-param", "openlineage-post", "openlineage-post-together",
+                                     "openlineage-stream")),
          "mlflow search_runs": ("mlflow_search", ("runs-param",))}

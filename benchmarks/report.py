@@ -55,6 +55,8 @@ TARGETS = (
     Target("OpenLineage endpoint >= 300 single events/s", "import", ("openlineage-post",), seconds=1 / 300),
     Target("OpenLineage endpoint >= 300 single events/s from 8 senders at once", "import",
            ("openlineage-post-together",), seconds=1 / 300),
+    Target("OpenLineage endpoint >= 300 single events/s streamed by the client's AsyncHttpTransport", "import",
+           ("openlineage-stream",), seconds=1 / 300),
     Target("catch-up after a sweep >= 0.6x pyoxigraph bulk load (fresh processes)", "sweep", ("catch-up",),
            "pyoxigraph bulk_load", 0.6),
     Target("provgraph --version starts in <= 0.4 s", "sweep", ("--version",), seconds=0.4),
