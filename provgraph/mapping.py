@@ -219,18 +219,23 @@ class _RunQuads:
         return self.quads
 
     def _run(self, run: dict[str, Any]) -> None:
+        """The run's own statements; what an earlier event of the run stated alike (the bundle, the run's
+        type, kind, step, parent: a run's start and end both carry them) is not written again."""
         add, node, event = self.add, self.run, self.event
-        add(self.graph, RDF.type, PROV.Bundle)
-        add(node, RDF.type, PROV.Activity)
-        add(node, RDF.type, PROVML.Run)
-        add(node, PROVML.runId, Literal(self.run_id))
-        if "kind" in run:
-            add(node, RDF.type, PROVML[RUN_CLASSES[run["kind"]]])
-        if "step" in run:
-            add(node, PROVML.stepName, Literal(run["step"]))
-            add(node, RDFS.label, Literal(run["step"]))
-        if "parent" in run:
-            add(node, PROVML.partOfRun, run_iri(run["parent"]))
+        if self.mapper.fresh(("run", self.run_id)):
+            add(self.graph, RDF.type, PROV.Bundle)
+            add(node, RDF.type, PROV.Activity)
+            add(node, RDF.type, PROVML.Run)
+            add(node, PROVML.runId, Literal(self.run_id))
+        stated = tuple(run.get(key) for key in ("kind", "step", "parent"))
+        if stated != (None, None, None) and self.mapper.fresh(("run", self.run_id, *stated)):
+            if "kind" in run:
+                add(node, RDF.type, PROVML[RUN_CLASSES[run["kind"]]])
+            if "step" in run:
+                add(node, PROVML.stepName, Literal(run["step"]))
+                add(node, RDFS.label, Literal(run["step"]))
+            if "parent" in run:
+                add(node, PROVML.partOfRun, run_iri(run["parent"]))
         if event["type"] == "run.start":
             add(node, PROV.startedAtTime, _time(event["time"]))
         elif event["type"] == "run.end":

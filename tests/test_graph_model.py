@@ -15,9 +15,11 @@ from servers import OxigraphServer
 
 from provgraph import events as ev
 from provgraph.errors import StoreError
+from provgraph.mapping import Mapper, event_to_quads
 from provgraph.project import Project
 from provgraph.query import impact, lineage, runs, who
 from provgraph.store import open_store
+from provgraph.vocab import PROV
 
 PRIMER = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "prov" / "openprov-testcases" / "test-primer"
 RAW_1, RAW_2, RAW_3 = "1" * 64, "2" * 64, "3" * 64
@@ -119,6 +121,19 @@ def test_descriptions_are_written_once(tmp_path: Path) -> None:
     assert max(sizes.values()) < 40  # ... and a run's bundle holds only what the run asserts
     rows = runs(store, params={"n_estimators": 100})
     assert len(rows.rows) == 20
+
+
+def test_what_a_run_states_at_its_start_is_not_written_again_at_its_end() -> None:
+    start, end = _run("r1", "train", "training", 0, "p", generated=[{"location": "m.pkl", "sha256": RAW_1}])
+    end["run"].update(kind="training", step="train")  # an end that restates the run, as OpenLineage's COMPLETE does
+    mapper = Mapper()
+    first = mapper.map(start)
+    mapper.commit()
+    second = mapper.map(end)
+    everything = set(event_to_quads(start)) | set(event_to_quads(end))
+    assert set(first) | set(second) == everything  # the same graph as each event mapped alone ...
+    assert len(second) == len(set(event_to_quads(end)) - set(first))  # ... without repeating the start's statements
+    assert {(q.predicate.value, q.object.value) for q in second} >= {(PROV.endedAtTime.value, "2026-01-01T10:00:30Z")}
 
 
 def test_each_invalidation_is_one_who_row(tmp_path: Path) -> None:
