@@ -15,7 +15,9 @@ import pytest
 from provgraph import events as ev
 from provgraph.errors import StoreError
 from provgraph.project import Project
-from provgraph.query import impact, lineage, runs, who
+from provgraph.query import impact, lineage, runs, sparql, who
+from provgraph.query.runinfo import run_statements
+from provgraph.vocab import PROV, agent_iri
 
 PRIMER = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "prov" / "openprov-testcases" / "test-primer"
 RAW_1, RAW_2, RAW_3 = "1" * 64, "2" * 64, "3" * 64
@@ -93,6 +95,21 @@ def test_descriptions_are_written_once(tmp_path: Path) -> None:
     assert max(sizes.values()) < 40  # ... and a run's bundle holds only what the run asserts
     rows = runs(store, params={"n_estimators": 100})
     assert len(rows.rows) == 20
+
+
+def test_a_delegation_is_stated_once_and_each_run_export_carries_it(tmp_path: Path) -> None:
+    project = Project.init(tmp_path, store_uri="memory:")
+    agents = [{"id": "ana", "kind": "person", "on_behalf_of": "acme"}, {"id": "acme", "kind": "organization"}]
+    for index in range(3):
+        project.record_many(_run(f"r{index}", "train", "training", index, "p", agents=agents))
+    store = project.synced_store()
+    stated = sparql(store, "SELECT ?g WHERE { GRAPH ?g { ?a prov:actedOnBehalfOf ?b } }")
+    assert [r["g"].value.rsplit("/", 1)[-1] for r in stated] == ["shared"]
+    ana, acme = agent_iri("ana"), agent_iri("acme")
+    for index in range(3):  # each run's bundle, exported alone, still says on whose behalf ana acted
+        quads = run_statements(store, f"r{index}")
+        assert (ana, PROV.actedOnBehalfOf, acme) in {(q.subject, q.predicate, q.object) for q in quads}
+    assert {r["on_behalf_of"] for r in who(store, "r1").rows if r["agent"] == "ana"} == {"acme"}
 
 
 def test_each_invalidation_is_one_who_row(tmp_path: Path) -> None:
