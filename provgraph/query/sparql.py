@@ -109,12 +109,16 @@ def _shipped(store: Store, name: str, bindings: dict[str, Any]) -> QueryResult:
     return store.query(inject_values(load(name), bound) if bound else load(name))
 
 
-def select(store: Store, name: str, /, **bindings: Any) -> Solutions:
-    """Run the shipped SELECT query ``name`` and return its solutions."""
-    result = _shipped(store, name, bindings)
+def solutions(result: QueryResult, name: str) -> Solutions:
+    """``result`` of the shipped SELECT query ``name``, checked to be solutions."""
     if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT or ASK
         raise QueryError(f"query {name!r} is not a SELECT query")
     return result
+
+
+def select(store: Store, name: str, /, **bindings: Any) -> Solutions:
+    """Run the shipped SELECT query ``name`` and return its solutions."""
+    return solutions(_shipped(store, name, bindings), name)
 
 
 #: Nodes per VALUES block in :func:`select_many`.
@@ -129,10 +133,7 @@ def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode]) 
     rows: list[dict[str, Term]] = []
     for start in range(0, len(nodes), CHUNK):
         terms = " ".join(str(node) for node in nodes[start:start + CHUNK])
-        result = store.query(f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}")
-        if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT
-            raise QueryError(f"query {name!r} is not a SELECT query")
-        rows += result.rows
+        rows += solutions(store.query(f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}"), name).rows
     return rows
 
 
@@ -148,9 +149,7 @@ def select_numbered(store: Store, name: str, variable: str, iris: Sequence[str],
     found: list[tuple[int, dict[str, Term]]] = []
     for start in range(0, len(iris), CHUNK):
         pairs = " ".join(f"({NamedNode(iri)} {start + offset})" for offset, iri in enumerate(iris[start:start + CHUNK]))
-        result = store.query(f"{text[:where]}\n  VALUES (?{variable} ?at) {{ {pairs} }}{text[where:]}")
-        if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT
-            raise QueryError(f"query {name!r} is not a SELECT query")
+        result = solutions(store.query(f"{text[:where]}\n  VALUES (?{variable} ?at) {{ {pairs} }}{text[where:]}"), name)
         found += [(int(row["at"].value), row) for row in result.rows]
     return found
 
@@ -158,13 +157,18 @@ def select_numbered(store: Store, name: str, variable: str, iris: Sequence[str],
 def fill_values(text: str, variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
     """``text`` with the empty ``VALUES (?a ?b) { }`` block of ``variables`` filled with ``rows`` (terms
     written by pyoxigraph): a fixed table the caller owns, such as the classes it tells apart."""
+    at = values_slot(text, variables)
+    block = " ".join(f"({' '.join(str(term) for term in row)})" for row in rows)
+    return f"{text[:at]}{block} {text[at:]}"
+
+
+def values_slot(text: str, variables: Sequence[str]) -> int:
+    """Where in ``text`` the rows of its empty ``VALUES (?a ?b) { }`` block of ``variables`` go."""
     wanted = ["VALUES", "(", *(f"?{name}" for name in variables), ")", "{", "}"]
     found = [m for m in tokens(text) if m.lastgroup != "comment"]
     for i in range(len(found) - len(wanted) + 1):
-        if [m.group().upper() if j == 0 else m.group() for j, m in enumerate(found[i:i + len(wanted)])] == wanted:
-            at = found[i + len(wanted) - 1].start()
-            block = " ".join(f"({' '.join(str(term) for term in row)})" for row in rows)
-            return f"{text[:at]}{block} {text[at:]}"
+        if found[i].group().upper() == wanted[0] and [m.group() for m in found[i + 1:i + len(wanted)]] == wanted[1:]:
+            return found[i + len(wanted) - 1].start()
     raise QueryError(f"the query has no empty VALUES ({' '.join('?' + v for v in variables)}) {{ }} block")
 
 
