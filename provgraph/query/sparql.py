@@ -8,7 +8,7 @@ literals here, so a string is always a string literal, however many quotes or br
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -138,20 +138,19 @@ def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode]) 
 
 
 def select_numbered(store: Store, name: str, variable: str, iris: Sequence[str],
-                    text: str | None = None) -> list[tuple[int, dict[str, Term]]]:
+                    text: str | None = None) -> Iterator[tuple[int, dict[str, Term]]]:
     """Run the shipped SELECT query ``name`` (or its ``text``) for many nodes, ``VALUES (?variable ?at)``
-    first in its WHERE group numbering them, in chunks; returns (position in ``iris``, row) pairs.
+    first in its WHERE group numbering them, in chunks; yields (position in ``iris``, row) pairs, one
+    chunk's answer held at a time.
 
     The query answers with ``?at`` rather than the node: writing out a long IRI costs the embedded store
     a dictionary look-up per row, a number costs nothing. The terms are written by pyoxigraph."""
     text = load(name) if text is None else text
     where = where_brace(text) + 1
-    found: list[tuple[int, dict[str, Term]]] = []
     for start in range(0, len(iris), CHUNK):
         pairs = " ".join(f"({NamedNode(iri)} {start + offset})" for offset, iri in enumerate(iris[start:start + CHUNK]))
         result = solutions(store.query(f"{text[:where]}\n  VALUES (?{variable} ?at) {{ {pairs} }}{text[where:]}"), name)
-        found += [(int(row["at"].value), row) for row in result.rows]
-    return found
+        yield from ((int(row["at"].value), row) for row in result.rows)
 
 
 def fill_values(text: str, variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
