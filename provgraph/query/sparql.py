@@ -156,18 +156,13 @@ def select_numbered(store: Store, name: str, variable: str, iris: Sequence[str],
 def fill_values(text: str, variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
     """``text`` with the empty ``VALUES (?a ?b) { }`` block of ``variables`` filled with ``rows`` (terms
     written by pyoxigraph): a fixed table the caller owns, such as the classes it tells apart."""
-    at = values_slot(text, variables)
-    block = " ".join(f"({' '.join(str(term) for term in row)})" for row in rows)
-    return f"{text[:at]}{block} {text[at:]}"
-
-
-def values_slot(text: str, variables: Sequence[str]) -> int:
-    """Where in ``text`` the rows of its empty ``VALUES (?a ?b) { }`` block of ``variables`` go."""
     wanted = ["VALUES", "(", *(f"?{name}" for name in variables), ")", "{", "}"]
     found = [m for m in tokens(text) if m.lastgroup != "comment"]
     for i in range(len(found) - len(wanted) + 1):
-        if found[i].group().upper() == wanted[0] and [m.group() for m in found[i + 1:i + len(wanted)]] == wanted[1:]:
-            return found[i + len(wanted) - 1].start()
+        if [m.group().upper() if j == 0 else m.group() for j, m in enumerate(found[i:i + len(wanted)])] == wanted:
+            at = found[i + len(wanted) - 1].start()
+            block = " ".join(f"({' '.join(str(term) for term in row)})" for row in rows)
+            return f"{text[:at]}{block} {text[at:]}"
     raise QueryError(f"the query has no empty VALUES ({' '.join('?' + v for v in variables)}) {{ }} block")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from .derivations import transformations
 from .nodes import describe_nodes
 from .resolve import resolve
 from .results import GraphResult
-from .sparql import CHUNK, load, moment, select, solutions, text_of, values_slot
+from .sparql import moment, select, select_numbered, text_of
 
 _ACTIVITY_TYPES = frozenset({"run", "invalidation", "activity"})
 
@@ -52,7 +51,12 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
     seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
-    graph = _walk(store, direction, seeds)
+    graph = _Walk(seeds)
+    frontier = sorted(seeds)
+    while frontier:
+        found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)]
+        frontier = sorted({target for _, target in found if target not in graph.nodes})
+        graph.add_edges(found)
     rows = describe_nodes(store, list(graph.nodes))
     if when is not None:
         _cut(store, graph, rows, when, direction)
@@ -77,62 +81,6 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
                        ref_iri=node, direction=direction, nodes=nodes, edges=edges,
                        as_of=when.isoformat() if when else None, store=store)
-
-
-#: The frontier's blocks in a step's query (``queries/impact.rq``, ``queries/lineage.rq``), numbered as
-#: the query's ``?kind`` says what a node is.
-_KINDS = {"impact": ("entity", "activity"), "lineage": ("entity", "activity", "agent")}
-_AGENT = 2
-
-
-def _walk(store: Store, direction: str, seeds: set[str]) -> _Walk:
-    """The part of the graph reachable from ``seeds``, one query per step for the whole frontier; each
-    node is asked only what can follow a node of its kind (as the edge that reached it says)."""
-    graph = _Walk(seeds)
-    count = len(_KINDS[direction])
-    kinds: dict[str, int | None] = dict.fromkeys(seeds)  # None: not known (a seed, or edges that disagree)
-    asked: dict[str, frozenset[int]] = {}
-    frontier = sorted(seeds)
-    while frontier:
-        step = [(iri, _blocks(kinds[iri], count) - asked.get(iri, frozenset())) for iri in frontier]
-        for iri, blocks in step:
-            asked[iri] = asked.get(iri, frozenset()) | blocks
-        found = sorted(_step(store, direction, step))  # edge order, and so a row's first run, as every engine gives it
-        graph.add_edges((source, target) for source, target, _ in found)
-        for _, target, kind in found:
-            kinds[target] = kind if kinds.get(target, kind) == kind else None
-        frontier = sorted({target for _, target, _ in found
-                           if not _blocks(kinds[target], count) <= asked.get(target, frozenset())})
-    return graph
-
-
-def _blocks(kind: int | None, count: int) -> frozenset[int]:
-    """The blocks a node is sent in: its kind's, or all for an agent (which may also be an entity or an
-    activity) and for a node whose kind is not known."""
-    return frozenset(range(count)) if kind is None or kind == _AGENT else frozenset({kind})
-
-
-def _step(store: Store, direction: str, step: list[tuple[str, frozenset[int]]]) -> list[tuple[str, str, int]]:
-    """One step from each node of ``step`` (IRI, the blocks to send it in): (from, to, kind of to) edges."""
-    text, slots = _template(direction)
-    found: list[tuple[str, str, int]] = []
-    for start in range(0, len(step), CHUNK):
-        chunk = list(enumerate(step[start:start + CHUNK], start))
-        parts, last = [], 0
-        for number, slot in enumerate(slots):
-            parts += [text[last:slot], " ".join(f"({NamedNode(iri)} {at})" for at, (iri, blocks) in chunk
-                                                if number in blocks), " "]
-            last = slot
-        result = solutions(store.query("".join([*parts, text[last:]])), direction)
-        found += [(step[int(row["at"].value)][0], row["node"].value, int(row["kind"].value)) for row in result.rows]
-    return found
-
-
-@cache
-def _template(direction: str) -> tuple[str, list[int]]:
-    """The step query of ``direction`` and where the rows of each of its blocks go."""
-    text = load(direction)
-    return text, [values_slot(text, (name, "at")) for name in _KINDS[direction]]
 
 
 def _order(row: dict[str, Any] | None) -> tuple[str, str, str]:
