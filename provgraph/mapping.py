@@ -258,8 +258,9 @@ class _RunQuads:
                 self._role(assoc, agent["role"])
             if "on_behalf_of" in agent:
                 principal = agent_iri(agent["on_behalf_of"])
+                # a delegation between two agents is a fact about them, not about this run: stated once
                 self.describe(("agent", principal), [(principal, RDF.type, PROV.Agent)])
-                self.add(node, PROV.actedOnBehalfOf, principal)
+                self.describe(("delegation", node, principal), [(node, PROV.actedOnBehalfOf, principal)])
         return [agent_iri(a["id"]) for a in agents if a["kind"] != "software"]
 
     def _agent(self, agent: dict[str, Any]) -> NamedNode:

@@ -17,9 +17,10 @@ from provgraph import events as ev
 from provgraph.errors import StoreError
 from provgraph.mapping import Mapper, event_to_quads
 from provgraph.project import Project
-from provgraph.query import impact, lineage, runs, who
+from provgraph.query import impact, lineage, runs, sparql, who
+from provgraph.query.runinfo import run_statements
 from provgraph.store import open_store
-from provgraph.vocab import PROV
+from provgraph.vocab import PROV, agent_iri
 
 PRIMER = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "prov" / "openprov-testcases" / "test-primer"
 RAW_1, RAW_2, RAW_3 = "1" * 64, "2" * 64, "3" * 64
@@ -134,6 +135,21 @@ def test_what_a_run_states_at_its_start_is_not_written_again_at_its_end() -> Non
     assert set(first) | set(second) == everything  # the same graph as each event mapped alone ...
     assert len(second) == len(set(event_to_quads(end)) - set(first))  # ... without repeating the start's statements
     assert {(q.predicate.value, q.object.value) for q in second} >= {(PROV.endedAtTime.value, "2026-01-01T10:00:30Z")}
+
+
+def test_a_delegation_is_stated_once_and_each_run_export_carries_it(tmp_path: Path) -> None:
+    project = Project.init(tmp_path, store_uri="memory:")
+    agents = [{"id": "ana", "kind": "person", "on_behalf_of": "acme"}, {"id": "acme", "kind": "organization"}]
+    for index in range(3):
+        project.record_many(_run(f"r{index}", "train", "training", index, "p", agents=agents))
+    store = project.synced_store()
+    stated = sparql(store, "SELECT ?g WHERE { GRAPH ?g { ?a prov:actedOnBehalfOf ?b } }")
+    assert [r["g"].value.rsplit("/", 1)[-1] for r in stated] == ["shared"]
+    ana, acme = agent_iri("ana"), agent_iri("acme")
+    for index in range(3):  # each run's bundle, exported alone, still says on whose behalf ana acted
+        quads = run_statements(store, f"r{index}")
+        assert (ana, PROV.actedOnBehalfOf, acme) in {(q.subject, q.predicate, q.object) for q in quads}
+    assert {r["on_behalf_of"] for r in who(store, "r1").rows if r["agent"] == "ana"} == {"acme"}
 
 
 def test_each_invalidation_is_one_who_row(tmp_path: Path) -> None:

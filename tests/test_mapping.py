@@ -76,7 +76,6 @@ def test_run_end_with_usage_generation_agents_params_and_metrics() -> None:
         (b, P.wasAttributedTo, alice),
         (b, P.wasAttributedTo, acme),
         (run, P.wasAssociatedWith, alice),
-        (alice, P.actedOnBehalfOf, acme),
     }
     described = {  # content-addressed descriptions: once, in the shared graph
         (a, M.sha256, rdflib.Literal(SHA_A)),
@@ -87,6 +86,7 @@ def test_run_end_with_usage_generation_agents_params_and_metrics() -> None:
         (b, rdflib.RDF.type, M.Model),
         (alice, rdflib.RDF.type, P.Person),
         (acme, rdflib.RDF.type, P.Organization),
+        (alice, P.actedOnBehalfOf, acme),  # a delegation between two agents: a fact about them
     }
     triples = {(s, p, o) for s, p, o, graph in got if graph == g}
     shared = {(s, p, o) for s, p, o, graph in got if graph == rdflib.URIRef(f"{ID}graph/shared")}

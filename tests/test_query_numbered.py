@@ -34,7 +34,7 @@ def test_a_walk_step_names_the_node_it_started_from(store: Store) -> None:
     load(store, pipeline_events())
     # impact one step from the model, numbered 1 as sent: the runs that used it (eval-1, deploy-1) and
     # what they made from it (eval.json, and the endpoint's version)
-    step = select_numbered(store, "impact", "from", [NOWHERE, MODEL])
+    step = list(select_numbered(store, "impact", "from", [NOWHERE, MODEL]))
     assert {at for at, _ in step} == {1}
     reached = {row["node"].value for _, row in step}
     assert len(reached) == 4

@@ -9,12 +9,14 @@ from collections.abc import Iterable
 from pyoxigraph import NamedNode
 
 from ..store import Store
-from .sparql import select, select_many, text_of
+from .sparql import ask, select, select_many, text_of
 
 
 def transformations(store: Store, derived: Iterable[NamedNode] | None = None) -> dict[tuple[str, str], list[str]]:
     """``(derived IRI, source IRI)`` -> its transformations as text, ``TYPE/SUBTYPE``, then ``masking``
     when it masks and ``: description`` when it has one; for the ``derived`` nodes, or every derivation."""
+    if not ask(store, "any-transformation"):
+        return {}
     rows = select(store, "transformations").rows if derived is None else \
         select_many(store, "transformations", "derived", sorted(derived, key=lambda n: n.value))
     found: dict[tuple[str, str], set[str]] = defaultdict(set)

@@ -31,8 +31,10 @@ _TYPES = (
 )
 #: The fields of ``queries/describe.rq``, by the number it gives them (0 is rdf:type: the classes).
 _FIELDS = ("classes", "label", "kind", "location", "sha256", "runId", "status", "started", "ended")
-#: The classes :func:`describe` tells apart, numbered as ``describe.rq`` is told.
-_CLASSES = tuple(sorted({cls for cls, _ in _TYPES} | set(_RUN_KINDS) | set(_ARTIFACT_KINDS) | set(_AGENT_KINDS)))
+#: The classes :func:`describe` tells apart, numbered as ``describe.rq`` is told; with prov:Entity, which
+#: it does not need but every entity has: a number costs the embedded store less to write out than an IRI.
+_CLASSES = tuple(sorted({cls for cls, _ in _TYPES} | set(_RUN_KINDS) | set(_ARTIFACT_KINDS) | set(_AGENT_KINDS)
+                        | {PROV.Entity.value}))
 
 
 def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any]]:

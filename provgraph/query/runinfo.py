@@ -65,8 +65,8 @@ def run_statements(store: Store, run_id: str) -> list[Quad]:
 
 
 #: Statements that describe a node rather than relate it to another run: its types, what it specializes
-#: or holds, and its literal properties other than PROV's event times.
-_STRUCTURE = frozenset({RDF.type, PROV.specializationOf, PROV.alternateOf, PROV.hadMember})
+#: or holds, on whose behalf it acts, and its literal properties other than PROV's event times.
+_STRUCTURE = frozenset({RDF.type, PROV.specializationOf, PROV.alternateOf, PROV.hadMember, PROV.actedOnBehalfOf})
 _TIMES = frozenset({PROV.generatedAtTime, PROV.invalidatedAtTime, PROV.startedAtTime, PROV.endedAtTime,
                     PROV.atTime})
 

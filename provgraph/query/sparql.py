@@ -8,7 +8,7 @@ literals here, so a string is always a string literal, however many quotes or br
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -109,12 +109,16 @@ def _shipped(store: Store, name: str, bindings: dict[str, Any]) -> QueryResult:
     return store.query(inject_values(load(name), bound) if bound else load(name))
 
 
-def select(store: Store, name: str, /, **bindings: Any) -> Solutions:
-    """Run the shipped SELECT query ``name`` and return its solutions."""
-    result = _shipped(store, name, bindings)
+def solutions(result: QueryResult, name: str) -> Solutions:
+    """``result`` of the shipped SELECT query ``name``, checked to be solutions."""
     if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT or ASK
         raise QueryError(f"query {name!r} is not a SELECT query")
     return result
+
+
+def select(store: Store, name: str, /, **bindings: Any) -> Solutions:
+    """Run the shipped SELECT query ``name`` and return its solutions."""
+    return solutions(_shipped(store, name, bindings), name)
 
 
 #: Nodes per VALUES block in :func:`select_many`.
@@ -130,30 +134,24 @@ def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode],
     rows: list[dict[str, Term]] = []
     for start in range(0, len(nodes), CHUNK):
         terms = " ".join(str(node) for node in nodes[start:start + CHUNK])
-        result = store.query(f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}")
-        if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT
-            raise QueryError(f"query {name!r} is not a SELECT query")
-        rows += result.rows
+        rows += solutions(store.query(f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}"), name).rows
     return rows
 
 
 def select_numbered(store: Store, name: str, variable: str, iris: Sequence[str],
-                    text: str | None = None) -> list[tuple[int, dict[str, Term]]]:
+                    text: str | None = None) -> Iterator[tuple[int, dict[str, Term]]]:
     """Run the shipped SELECT query ``name`` (or its ``text``) for many nodes, ``VALUES (?variable ?at)``
-    first in its WHERE group numbering them, in chunks; returns (position in ``iris``, row) pairs.
+    first in its WHERE group numbering them, in chunks; yields (position in ``iris``, row) pairs, one
+    chunk's answer held at a time.
 
     The query answers with ``?at`` rather than the node: writing out a long IRI costs the embedded store
     a dictionary look-up per row, a number costs nothing. The terms are written by pyoxigraph."""
     text = load(name) if text is None else text
     where = where_brace(text) + 1
-    found: list[tuple[int, dict[str, Term]]] = []
     for start in range(0, len(iris), CHUNK):
         pairs = " ".join(f"({NamedNode(iri)} {start + offset})" for offset, iri in enumerate(iris[start:start + CHUNK]))
-        result = store.query(f"{text[:where]}\n  VALUES (?{variable} ?at) {{ {pairs} }}{text[where:]}")
-        if not isinstance(result, Solutions):  # pragma: no cover - shipped queries are SELECT
-            raise QueryError(f"query {name!r} is not a SELECT query")
-        found += [(int(row["at"].value), row) for row in result.rows]
-    return found
+        result = solutions(store.query(f"{text[:where]}\n  VALUES (?{variable} ?at) {{ {pairs} }}{text[where:]}"), name)
+        yield from ((int(row["at"].value), row) for row in result.rows)
 
 
 def fill_values(text: str, variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:

@@ -70,7 +70,8 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     for iri, depth in sorted(depths.items(), key=lambda item: (item[1], _order(rows.get(item[0])))):
         if iri == node.value or iri not in rows:
             continue
-        row = dict(rows[iri], depth=depth, run=made_by.get(iri))
+        row = rows[iri]  # completed in place: one dict per node, however large the answer
+        row.update(depth=depth, run=made_by.get(iri))
         if iri in how:
             row["transformation"] = "; ".join(how[iri])
         result_rows.append(row)
