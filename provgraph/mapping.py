@@ -247,15 +247,20 @@ class _RunQuads:
                     add(node, PROVML.errorMessage, Literal(run["error"]["message"]))
 
     def _agents(self, agents: Any) -> list[NamedNode]:
+        """The run's associations with ``agents`` (each stated once per run, whichever of its events
+        names the agent first); returns the agents the run's outputs are attributed to."""
+        self.associations: list[NamedNode] = []
         for agent in agents:
             node = self._agent(agent)
-            self.add(self.run, PROV.wasAssociatedWith, node)
             assoc = iri("run", f"{self.run_id}.assoc-{agent['id']}")
-            self.add(self.run, PROV.qualifiedAssociation, assoc)
-            self.add(assoc, RDF.type, PROV.Association)
-            self.add(assoc, PROV.agent, node)
-            if "role" in agent:
-                self._role(assoc, agent["role"])
+            self.associations.append(assoc)
+            if self.mapper.fresh(("association", assoc, agent.get("role"))):
+                self.add(self.run, PROV.wasAssociatedWith, node)
+                self.add(self.run, PROV.qualifiedAssociation, assoc)
+                self.add(assoc, RDF.type, PROV.Association)
+                self.add(assoc, PROV.agent, node)
+                if "role" in agent:
+                    self._role(assoc, agent["role"])
             if "on_behalf_of" in agent:
                 principal = agent_iri(agent["on_behalf_of"])
                 # a delegation between two agents is a fact about them, not about this run: stated once
@@ -310,8 +315,7 @@ class _RunQuads:
         """A used artifact in the role ``plan`` is the run's prov:Plan: typed so, and named by the run's
         associations (one without an agent when none was recorded)."""
         self.describe((node, PROV.Plan), [(node, RDF.type, PROV.Plan)])
-        associations = [q.object for q in self.quads if q.subject == self.run
-                        and q.predicate == PROV.qualifiedAssociation and isinstance(q.object, NamedNode)]
+        associations = self.associations
         if not associations:
             association = iri("run", f"{self.run_id}.assoc-plan")
             self.add(self.run, PROV.qualifiedAssociation, association)

@@ -125,7 +125,11 @@ def test_descriptions_are_written_once(tmp_path: Path) -> None:
 
 
 def test_what_a_run_states_at_its_start_is_not_written_again_at_its_end() -> None:
-    start, end = _run("r1", "train", "training", 0, "p", generated=[{"location": "m.pkl", "sha256": RAW_1}])
+    ana = {"id": "ana", "kind": "person", "role": "trainer"}
+    plan = {"location": "pipeline.yaml", "sha256": RAW_2, "kind": "code", "role": "plan"}
+    start, end = _run("r1", "train", "training", 0, "p", generated=[{"location": "m.pkl", "sha256": RAW_1}],
+                      agents=[ana], used=[plan])
+    start["agents"] = [ana]
     end["run"].update(kind="training", step="train")  # an end that restates the run, as OpenLineage's COMPLETE does
     mapper = Mapper()
     first = mapper.map(start)
