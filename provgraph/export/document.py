@@ -15,7 +15,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 from ..errors import ExportError
 from ..provdoc.decode import document_from_quads
 from ..query.runinfo import run_statements
-from ..query.sparql import load, select_many, sparql
+from ..query.sparql import ask, load, select_many, sparql
 from ..store import Solutions, Store
 from ..vocab import PROV, RDF, bundle_iri
 
@@ -48,7 +48,7 @@ def scoped_quads(
     if nodes is not None:
         return _node_quads(store, list(nodes))
     if run is not None:
-        if bundle_iri(run) not in store.graphs():
+        if not ask(store, "graph-exists", graph=bundle_iri(run)):
             raise ExportError(f"no run {run!r} in the store (no named graph {bundle_iri(run).value})")
         return run_statements(store, run)
     try:

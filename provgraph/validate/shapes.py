@@ -26,7 +26,7 @@ from ..errors import ValidationError
 from ..export.document import statements_about
 from ..provdoc.decode import rdflib_term
 from ..query.runinfo import run_statements
-from ..query.sparql import CHUNK, fill_values, load, select_many
+from ..query.sparql import CHUNK, ask, fill_values, load, select_many
 from ..resources import ontology_path
 from ..store import Solutions, Store
 from ..vocab import bundle_iri
@@ -132,7 +132,7 @@ def check_shapes(store: Store, *, run: str | None = None, chunk: int = CHUNK) ->
     """Validate the store (or the nodes of one run's bundle) against ``ontologies/shapes.ttl``; the
     whole store ``chunk`` target nodes at a time."""
     if run is not None:
-        if bundle_iri(run) not in store.graphs():
+        if not ask(store, "graph-exists", graph=bundle_iri(run)):
             raise ValidationError(f"no run {run!r} in the store")
         statements = run_statements(store, run)  # the bundle and the descriptions of what it mentions
         focus = sorted({q.subject for q in statements if isinstance(q.subject, NamedNode)}, key=lambda n: n.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ValidationError
+from ..query.sparql import ask
 from ..store import Store
 from ..vocab import bundle_iri
 from .constraints import check_document
@@ -21,7 +22,7 @@ def check_store(store: Store, *, run: str | None = None, shapes: bool = True,
     """
     from ..export import prov_document
 
-    if run is not None and bundle_iri(run) not in store.graphs():
+    if run is not None and not ask(store, "graph-exists", graph=bundle_iri(run)):
         raise ValidationError(f"no run {run!r} in the store")
     reports = [check_document(prov_document(store, run=run), flatten=flatten)]
     if shapes:
