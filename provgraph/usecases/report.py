@@ -214,10 +214,10 @@ def _runs(store: Store, view: View) -> str:
 def _pipeline_order(store: Store, view: View) -> list[str]:
     """The runs of the view in pipeline order: a run after every run whose output it used (then by start)."""
     runs = {iri for iri, n in view.nodes.items() if n.is_run and n.one(PROVML.runId)}
-    flow = derivation_graph(store)
+    shown = runs | {iri for iri, n in view.nodes.items() if n.kind == "entity"}
+    flow = derivation_graph(store, [NamedNode(iri) for iri in shown])
     graph = nx.DiGraph()
     graph.add_nodes_from(runs)
-    shown = runs | {iri for iri, n in view.nodes.items() if n.kind == "entity"}
     graph.add_edges_from((a, b) for a, b in flow.subgraph(shown).edges)
     started = {iri: str(view.nodes[iri].one(PROV.startedAtTime) or "") for iri in shown}
     try:
@@ -283,7 +283,7 @@ def _validation(store: Store, view: View) -> list[Check]:
     checks = []
     for title, check in (("PROV-CONSTRAINTS on the statements about these nodes",
                           lambda: check_document(prov_document(store, nodes=nodes))),
-                         ("SHACL shapes of the ML profile, whole store", lambda: check_shapes(store))):
+                         ("SHACL shapes of the ML profile on these nodes", lambda: check_shapes(store, nodes=nodes))):
         try:
             report = check()
         except ProvgraphError as exc:

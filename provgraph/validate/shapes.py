@@ -52,17 +52,21 @@ def _shape_name(shapes: Graph, shape: Any) -> str:
     return str(shapes.namespace_manager.normalizeUri(shape)) if isinstance(shape, URIRef) else str(shape)
 
 
-def check_graph(data: Graph, focus_nodes: list[str | URIRef] | None = None,
-                keep: set[Any] | None = None) -> Report:
-    """Validate an RDF graph against the ML profile shapes: every node the shapes target, or only
-    ``focus_nodes`` (IRIs); with ``keep``, only the results about those nodes are reported."""
+def check_graph(data: Graph, keep: set[Any] | None = None) -> Report:
+    """Validate an RDF graph against the ML profile shapes; with ``keep``, report only the results about
+    those nodes.
+
+    Every target is validated and the results filtered, rather than passing pyshacl its ``focus_nodes``:
+    pyshacl 0.40 applies that filter to the value nodes of ``sh:qualifiedValueShape`` too, so a model whose
+    run used only non-data inputs outside the list would pass "training data".
+    """
     import pyshacl  # a runtime dependency, imported when needed (it is slow to import)
 
     shapes = _shapes_graph()
     ontology = _ontology()
     try:
         _, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology,
-                                         focus_nodes=focus_nodes, allow_warnings=True)
+                                         allow_warnings=True)
     except Exception as exc:  # pyshacl raises its own ReportableRuntimeError and friends
         raise ValidationError(f"SHACL validation failed to run: {exc}") from exc
     report = Report(kind="shacl")
@@ -93,14 +97,14 @@ def neighbourhood(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> Graph
     """The statements the shapes can read about ``nodes``: every statement up to :data:`SHAPE_REACH`
     steps out from them, in any graph, starting also from what names one of them as its generating
     activity."""
-    start = set(nodes)
-    iris = sorted((n for n in start if isinstance(n, NamedNode)), key=lambda n: n.value)
-    frontier = start | {row["entity"] for row in select_many(store, "generated-by", "activity", iris)}
+    frontier: set[NamedNode | BlankNode] = set(nodes)
+    iris = sorted((n for n in frontier if isinstance(n, NamedNode)), key=lambda n: n.value)
+    frontier |= {row["entity"] for row in select_many(store, "generated-by", "activity", iris)}  # type: ignore[misc]
     seen: set[Any] = set()
     triples: set[Any] = set()
     for _ in range(SHAPE_REACH):
         seen |= frontier
-        reached: set[Any] = set()
+        reached: set[NamedNode | BlankNode] = set()
         for quads in statements_about(store, frontier).values():
             for quad in quads:
                 triples.add(quad.triple)
@@ -117,30 +121,35 @@ def shape_targets(store: Store) -> list[NamedNode | BlankNode]:
     """The nodes of the store the shapes target: instances of each ``sh:targetClass`` (or of one of its
     subclasses in ``provml.ttl``) and subjects of each ``sh:targetSubjectsOf``."""
     shapes, ontology = _shapes_graph(), _ontology()
-    classes = {c for target in shapes.objects(None, SH.targetClass)
+    classes = {str(c) for target in shapes.objects(None, SH.targetClass)
                for c in ontology.transitive_subjects(RDFS.subClassOf, target)}
-    properties = set(shapes.objects(None, SH.targetSubjectsOf))
-    text = fill_values(load("shape-targets"), ["class"], [[NamedNode(str(c))] for c in sorted(classes)])
-    text = fill_values(text, ["property"], [[NamedNode(str(p))] for p in sorted(properties)])
+    properties = {str(p) for p in shapes.objects(None, SH.targetSubjectsOf)}
+    text = fill_values(load("shape-targets"), ["class"], [[NamedNode(c)] for c in sorted(classes)])
+    text = fill_values(text, ["property"], [[NamedNode(p)] for p in sorted(properties)])
     found = store.query(text)
     if not isinstance(found, Solutions):  # pragma: no cover - the shipped query is a SELECT
         raise ValidationError("shape-targets.rq must be a SELECT query")
     return [row["node"] for row in found.rows]  # type: ignore[misc]
 
 
-def check_shapes(store: Store, *, run: str | None = None, chunk: int = CHUNK) -> Report:
-    """Validate the store (or the nodes of one run's bundle) against ``ontologies/shapes.ttl``; the
-    whole store ``chunk`` target nodes at a time."""
+def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedNode] | None = None,
+                 chunk: int = CHUNK) -> Report:
+    """Validate the store (or the nodes of one run's bundle, or ``nodes``) against ``ontologies/shapes.ttl``;
+    the whole store ``chunk`` target nodes at a time."""
+    if run is not None and nodes is not None:
+        raise ValidationError("choose one scope for the shapes: a run or a set of nodes, not both")
     if run is not None:
         if not ask(store, "graph-exists", graph=bundle_iri(run)):
             raise ValidationError(f"no run {run!r} in the store")
         statements = run_statements(store, run)  # the bundle and the descriptions of what it mentions
-        focus = sorted({q.subject for q in statements if isinstance(q.subject, NamedNode)}, key=lambda n: n.value)
-        return check_graph(neighbourhood(store, focus), [URIRef(n.value) for n in focus])
+        nodes = [q.subject for q in statements if isinstance(q.subject, NamedNode)]
+    if nodes is not None:
+        focus = sorted(set(nodes), key=lambda n: n.value)
+        return check_graph(neighbourhood(store, focus), keep={URIRef(n.value) for n in focus})
     report = Report(kind="shacl")
     targets = shape_targets(store)
     for start in range(0, len(targets), chunk):
-        nodes = targets[start:start + chunk]
-        report.extend(check_graph(neighbourhood(store, nodes), keep={rdflib_term(n) for n in nodes}))
+        batch = targets[start:start + chunk]
+        report.extend(check_graph(neighbourhood(store, batch), keep={rdflib_term(n) for n in batch}))
     report.violations.sort(key=lambda v: (v.records, v.constraint))
     return report
