@@ -87,7 +87,9 @@ def build_view(
         scope = _run_scope(lineage, resolve(store, run).value)
     else:
         scope = {n for n, kind in lineage.kinds.items() if kind != "agent" and not lineage.versions(n)}
+    lineage.load(scope)  # in one go: the steps below ask node by node
     scope = _decorate(lineage, scope, keep={x for x in (focus_iri, source) if x})
+    lineage.load(scope)
     parents = _parents(lineage, scope)
     details = lineage.details(scope | set(parents.values()))
     agents = {n for n in scope if lineage.kind(n) == "agent"}
