@@ -4,7 +4,6 @@ pipeline by run durations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -16,24 +15,21 @@ from ..errors import QueryError
 from ..events import parse_time
 from ..store import Store
 from .resolve import resolve
-from .sparql import select, select_many, text_of
+from .sparql import select, text_of
 from .traverse import impact
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: most commands never need it
     import networkx as nx
 
 
-def derivation_graph(store: Store, nodes: Iterable[NamedNode] | None = None) -> nx.DiGraph:
+def derivation_graph(store: Store) -> nx.DiGraph:
     """Artifacts and runs as a directed graph (``queries/edges.rq``): entity -> run that used it,
     run -> entity it generated, entity -> entity derived from it. Runs carry ``run=True``,
-    ``duration`` (seconds, when known) and ``parent`` (the pipeline run they are part of).
-    With ``nodes``, only the edges into those nodes are read."""
+    ``duration`` (seconds, when known) and ``parent`` (the pipeline run they are part of)."""
     import networkx as nx
 
     graph: nx.DiGraph = nx.DiGraph()
-    rows = select(store, "edges").rows if nodes is None else \
-        select_many(store, "edges", "to", sorted(set(nodes), key=lambda n: n.value))
-    for s in rows:
+    for s in select(store, "edges"):
         source, target = text_of(s["from"]) or "", text_of(s["to"]) or ""
         graph.add_edge(source, target, relation=text_of(s["relation"]))
         run = text_of(s.get("run"))

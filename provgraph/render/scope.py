@@ -53,6 +53,8 @@ class View:
     clusters: bool = True
     reduced: int = 0
     sole_agent: str | None = None
+    #: the graph the view was read from, to ask about edges it does not draw (report: pipeline order)
+    lineage: LineageGraph | None = field(default=None, repr=False)
 
     def shown(self) -> list[str]:
         """Ids of the drawn nodes: ungrouped nodes, then groups."""
@@ -97,7 +99,8 @@ def build_view(
     if sole is not None:  # one agent did everything: a legend line says so, no node and no edges
         scope = scope - agents
     view = View({iri: details[iri] for iri in sorted(scope)}, focus=focus_iri, impact_source=source,
-                clusters=collapse, parents=parents, sole_agent=details[sole].name if sole else None)
+                clusters=collapse, parents=parents, sole_agent=details[sole].name if sole else None,
+                lineage=lineage)
     view.parent_nodes = {iri: details[iri] for iri in set(parents.values())}
     for iri in scope:
         names = {details[a].name for relation in ("wasAssociatedWith", "wasAttributedTo")
