@@ -89,7 +89,7 @@ def test_report_is_self_contained_and_complete(report: Path) -> None:
     ):
         assert expected in visible, expected
     assert "PROV-CONSTRAINTS on the statements about these nodesvalid (no violations)" in visible
-    assert "SHACL shapes of the ML profile, whole storevalid (no violations)" in visible
+    assert "SHACL shapes of the ML profile on these nodesvalid (no violations)" in visible
     impact = visible[visible.index("nodes derive from this one"):]
     for name in ("model.pkl", "churn-endpoint", "eval.json", "features.parquet", "clean.csv"):
         assert name in impact
@@ -136,7 +136,7 @@ def test_report_shows_validation_failures(project: Project, tmp_path: Path) -> N
     scan = _Scan()
     scan.feed(out.read_text(encoding="utf-8"))
     visible = "".join(scan.text)
-    assert re.search(r"SHACL shapes of the ML profile, whole store: \d+ violations", visible)
+    assert re.search(r"SHACL shapes of the ML profile on these nodes: \d+ violations", visible)
     assert "a model needs its content hash" in visible
     assert "must name its training data" in visible
 

@@ -15,7 +15,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 from ..errors import ExportError
 from ..provdoc.decode import document_from_quads
 from ..query.runinfo import run_statements
-from ..query.sparql import load, select_many, sparql
+from ..query.sparql import ask, load, select_many, sparql
 from ..store import Solutions, Store
 from ..vocab import PROV, RDF, bundle_iri
 
@@ -48,7 +48,7 @@ def scoped_quads(
     if nodes is not None:
         return _node_quads(store, list(nodes))
     if run is not None:
-        if bundle_iri(run) not in store.graphs():
+        if not ask(store, "graph-exists", graph=bundle_iri(run)):
             raise ExportError(f"no run {run!r} in the store (no named graph {bundle_iri(run).value})")
         return run_statements(store, run)
     try:
@@ -66,8 +66,9 @@ def _about(store: Store, node: NamedNode | BlankNode) -> list[Quad]:
     return [Quad(node, row["p"], row["o"], row["g"]) for row in result]  # type: ignore[arg-type]
 
 
-def _statements(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> dict[Any, list[Quad]]:
-    """Every statement about each node, asked for many IRIs at once (blank nodes one by one)."""
+def statements_about(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> dict[Any, list[Quad]]:
+    """Every statement about each node (as subject, in any graph), asked for many IRIs at once (blank
+    nodes one by one)."""
     found: dict[Any, list[Quad]] = {}
     iris = sorted({n for n in nodes if isinstance(n, NamedNode)}, key=lambda n: n.value)
     for row in select_many(store, "export-node-quads", "s", iris):
@@ -80,10 +81,10 @@ def _statements(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> dict[An
 
 def _node_quads(store: Store, nodes: list[NamedNode]) -> list[Quad]:
     wanted = set(nodes)
-    about = _statements(store, nodes)
+    about = statements_about(store, nodes)
     qualifiers = {q.object for node in nodes for q in about.get(node, [])
                   if q.predicate.value in _QUALIFIERS and isinstance(q.object, NamedNode | BlankNode)}
-    about_qualified = _statements(store, qualifiers)
+    about_qualified = statements_about(store, qualifiers)
     kept: list[Quad] = []
     for node in nodes:
         for quad in about.get(node, []):

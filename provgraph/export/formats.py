@@ -235,8 +235,8 @@ def write(
     spec = get_format(fmt)
     if run is None and nodes is None and _streams(store, spec):
         graphs = sorted(store.graphs(), key=lambda g: g.value)
-        top = _graph_quads(store, SHARED_GRAPH) if SHARED_GRAPH in graphs else []
-        stream.write(out, spec.name, top, ((g, _graph_quads(store, g)) for g in graphs if g != SHARED_GRAPH))
+        top = graph_quads(store, SHARED_GRAPH) if SHARED_GRAPH in graphs else []
+        stream.write(out, spec.name, top, ((g, graph_quads(store, g)) for g in graphs if g != SHARED_GRAPH))
         return
     quads = scoped_quads(store, run=run, nodes=nodes)
     out.write(serialize_document(document_from_quads(quads), fmt) if spec.prov_dm else serialize_quads(quads, fmt))
@@ -246,14 +246,18 @@ def _streams(store: Store, spec: Format) -> bool:
     """Whether the whole store's export is streamed: PROV-JSON or PROV-N, with no statement in the default
     graph (whose statements would join the shared descriptions at the top level: read at once, by the prov
     path). PROV-XML and PROV-JSONLD are written by the prov package from one document."""
-    if spec.name not in stream.FORMATS:
-        return False
+    return spec.name in stream.FORMATS and all_named(store)
+
+
+def all_named(store: Store) -> bool:
+    """Whether every statement of the store sits in a named graph (a run's bundle or the shared
+    descriptions), so the store can be read graph by graph."""
     found = sparql(store, load("named-quads"))
     count = found.rows[0].get("n") if isinstance(found, Solutions) and found.rows else None
     return isinstance(count, Literal) and int(count.value) == len(store)
 
 
-def _graph_quads(store: Store, graph: NamedNode) -> list[Quad]:
+def graph_quads(store: Store, graph: NamedNode) -> list[Quad]:
     """The statements of one named graph."""
     try:
         return [Quad(t.subject, t.predicate, t.object, graph)

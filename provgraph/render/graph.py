@@ -78,54 +78,131 @@ class Node:
 
 
 class LineageGraph:
-    """The drawable part of a store: ``graph`` (MultiDiGraph keyed by relation) and node ``kinds``."""
+    """The drawable part of a store: ``graph`` (MultiDiGraph keyed by relation) and node ``kinds``.
 
-    def __init__(self, store: Store) -> None:
+    Read whole by default. With ``lazy``, it starts empty and reads a node's statements when they are
+    first asked for (its types and outgoing edges by :meth:`kind` and :meth:`targets`, its incoming edges
+    by :meth:`sources`), so a diagram of one run or one node's lineage reads what it draws and the paths
+    it follows, not the store.
+    """
+
+    def __init__(self, store: Store, lazy: bool = False) -> None:
         self.store = store
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.kinds: dict[str, str] = {}
-        types: dict[str, set[str]] = defaultdict(set)
+        self._types: dict[str, set[str]] = defaultdict(set)
+        self.lazy = lazy
+        self._typed: set[str] = set()
+        self._out: set[str] = set()
+        self._in: set[str] = set()
+        if lazy:
+            #: (derived, source) -> how it was derived (column lineage), drawn on the wasDerivedFrom edge
+            self.transformations: dict[tuple[str, str], list[str]] = {}
+            return
         for row in select(store, "render-types"):
-            types[row["node"].value].add(_local(row["type"].value))
-        for node, found in types.items():
-            if "Activity" in found:
+            self._types[row["node"].value].add(_local(row["type"].value))
+        self._add_kinds(self._types)
+        self._add_edges(select(store, "render-edges").rows)
+        self.transformations = transformations(store)
+
+    def _add_kinds(self, nodes: Iterable[str]) -> None:
+        for node in nodes:
+            if "Activity" in self._types.get(node, ()):
                 self.kinds[node] = "activity"
                 self.graph.add_node(node)
-        for row in select(store, "render-edges"):
+
+    def _add_edges(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
             s, p, o = row["s"].value, _local(row["p"].value), row["o"].value
-            if p == "used" and not _drawable(types.get(o)):
+            if p == "used" and not _drawable(self._types.get(o)):
                 continue  # parameters, environments, code versions, scripts
-            if p in ("wasGeneratedBy", "specializationOf") and not _drawable(types.get(s)):
+            if p in ("wasGeneratedBy", "specializationOf") and not _drawable(self._types.get(s)):
                 continue  # metric values, scripts
             subject_kind, object_kind = RELATIONS[p]
             self.kinds.setdefault(s, subject_kind)
             self.kinds.setdefault(o, object_kind)
             self.graph.add_edge(s, o, key=p)
-        #: (derived, source) -> how it was derived (column lineage), drawn on the wasDerivedFrom edge
-        self.transformations = transformations(store)
-        self.flow = self.graph.edge_subgraph(
-            [(u, v, k) for u, v, k in self.graph.edges(keys=True) if k in FLOW]
-        )
+
+    def _read_types(self, nodes: Iterable[str]) -> None:
+        wanted = sorted(set(nodes) - self._typed)
+        if not wanted:
+            return
+        self._typed.update(wanted)
+        for row in select_many(self.store, "render-types", "node", [NamedNode(n) for n in wanted]):
+            self._types[row["node"].value].add(_local(row["type"].value))
+        self._add_kinds(wanted)
+
+    def _read(self, nodes: Iterable[str], incoming: bool) -> None:
+        """Read the edges from (or to) ``nodes`` not read yet, with the types of both ends (lazy only)."""
+        done = self._in if incoming else self._out
+        wanted = sorted(set(nodes) - done)
+        if not self.lazy or not wanted:
+            return
+        done.update(wanted)
+        rows = select_many(self.store, "render-edges", "o" if incoming else "s", [NamedNode(n) for n in wanted])
+        self._read_types([*wanted, *(row["s" if incoming else "o"].value for row in rows)])
+        self._add_edges(rows)
+        if not incoming:
+            self.transformations.update(transformations(self.store, [NamedNode(n) for n in wanted]))
+
+    def load(self, nodes: Iterable[str]) -> None:
+        """Make sure the types and outgoing edges of ``nodes`` are read (a no-op on a whole graph)."""
+        self._read(nodes, incoming=False)
+
+    def kind(self, node: str) -> str | None:
+        """``"activity"``, ``"entity"``, ``"agent"`` or ``None`` (not something a diagram draws): from its
+        types or the edges it has (outgoing first; incoming when those do not tell)."""
+        self.load([node])
+        if node not in self.kinds:
+            self._read([node], incoming=True)
+        return self.kinds.get(node)
+
+    def edges_among(self, nodes: Iterable[str]) -> list[tuple[str, str, str]]:
+        """The edges (tail, head, relation) between ``nodes``."""
+        scope = set(nodes)
+        self.load(scope)
+        return list(self.graph.subgraph(scope).edges(keys=True))
 
     def targets(self, node: str, relation: str) -> list[str]:
         """Objects of ``node relation ?o``."""
+        self.load([node])
         if node not in self.graph:
             return []
         return [v for _, v, k in self.graph.out_edges(node, keys=True) if k == relation]
 
     def sources(self, node: str, relation: str) -> list[str]:
         """Subjects of ``?s relation node``."""
+        self._read([node], incoming=True)
         if node not in self.graph:
             return []
         return [u for u, _, k in self.graph.in_edges(node, keys=True) if k == relation]
 
     def lineage(self, seeds: Iterable[str], depth: int | None = None) -> dict[str, int]:
         """Nodes the seeds come from (flow edges followed forward), with their distance."""
-        return _reach(self.flow, seeds, depth)
+        return self._reach(seeds, depth, incoming=False)
 
     def impact(self, seeds: Iterable[str], depth: int | None = None) -> dict[str, int]:
         """Nodes derived from the seeds (flow edges followed backward), with their distance."""
-        return _reach(self.flow.reverse(copy=False), seeds, depth)
+        return self._reach(seeds, depth, incoming=True)
+
+    def _reach(self, seeds: Iterable[str], depth: int | None, incoming: bool) -> dict[str, int]:
+        """Breadth first along the flow relations, a level at a time (read in one batch when lazy)."""
+        step = self.sources if incoming else self.targets
+        found = dict.fromkeys(seeds, 0)
+        frontier = list(found)
+        distance = 0
+        while frontier and (depth is None or distance < depth):
+            distance += 1
+            self._read(frontier, incoming)
+            reached = []
+            for node in frontier:
+                for relation in FLOW:
+                    for other in step(node, relation):
+                        if other not in found:
+                            found[other] = distance
+                            reached.append(other)
+            frontier = reached
+        return found
 
     def versions(self, logical: str) -> list[str]:
         """The artifact versions that are ``prov:specializationOf`` a logical artifact."""
@@ -182,18 +259,6 @@ def _summarize(run: Node, facts: list[Node]) -> None:
                 run.facts["dirty"] = "yes"
         elif fact.has_type(PROVML.SourceCode):
             run.facts["script"] = str(fact.one(PROVML.location))
-
-
-def _reach(graph: nx.MultiDiGraph, seeds: Iterable[str], depth: int | None) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for seed in seeds:
-        if seed not in graph:
-            found.setdefault(seed, 0)
-            continue
-        for node, distance in nx.single_source_shortest_path_length(graph, seed, cutoff=depth).items():
-            if distance < found.get(node, distance + 1):
-                found[node] = distance
-    return found
 
 
 def _python(term: Any) -> Any:

@@ -53,6 +53,8 @@ class View:
     clusters: bool = True
     reduced: int = 0
     sole_agent: str | None = None
+    #: the graph the view was read from, to ask about edges it does not draw (report: pipeline order)
+    lineage: LineageGraph | None = field(default=None, repr=False)
 
     def shown(self) -> list[str]:
         """Ids of the drawn nodes: ungrouped nodes, then groups."""
@@ -78,7 +80,7 @@ def build_view(
         raise RenderError(f"depth must be 0 or more, not {depth}")
     if focus is not None and run is not None:
         raise RenderError("give a focus node or a run to draw, not both")
-    lineage = LineageGraph(store)
+    lineage = LineageGraph(store, lazy=focus is not None or run is not None)
     focus_iri = resolve(store, focus).value if focus is not None else None
     source = resolve(store, highlight_impact).value if highlight_impact is not None else None
     if focus_iri is not None:
@@ -87,15 +89,18 @@ def build_view(
         scope = _run_scope(lineage, resolve(store, run).value)
     else:
         scope = {n for n, kind in lineage.kinds.items() if kind != "agent" and not lineage.versions(n)}
+    lineage.load(scope)  # in one go: the steps below ask node by node
     scope = _decorate(lineage, scope, keep={x for x in (focus_iri, source) if x})
+    lineage.load(scope)
     parents = _parents(lineage, scope)
     details = lineage.details(scope | set(parents.values()))
-    agents = {n for n in scope if lineage.kinds.get(n) == "agent"}
+    agents = {n for n in scope if lineage.kind(n) == "agent"}
     sole = next(iter(agents)) if len(agents) == 1 and focus_iri not in agents else None
     if sole is not None:  # one agent did everything: a legend line says so, no node and no edges
         scope = scope - agents
     view = View({iri: details[iri] for iri in sorted(scope)}, focus=focus_iri, impact_source=source,
-                clusters=collapse, parents=parents, sole_agent=details[sole].name if sole else None)
+                clusters=collapse, parents=parents, sole_agent=details[sole].name if sole else None,
+                lineage=lineage)
     view.parent_nodes = {iri: details[iri] for iri in set(parents.values())}
     for iri in scope:
         names = {details[a].name for relation in ("wasAssociatedWith", "wasAttributedTo")
@@ -123,9 +128,9 @@ def _seeds(lineage: LineageGraph, nodes: Iterable[str]) -> list[str]:
 
 
 def _focus_scope(lineage: LineageGraph, focus: str, depth: int | None, direction: str) -> set[str]:
-    if focus not in lineage.kinds:
+    if lineage.kind(focus) is None:
         raise RenderError(f"{focus} is not a run, artifact or agent a diagram can show")
-    if lineage.kinds[focus] == "agent":
+    if lineage.kind(focus) == "agent":
         return _agent_scope(lineage, focus)
     seeds = _seeds(lineage, [focus])
     scope = set(seeds)
@@ -137,7 +142,7 @@ def _focus_scope(lineage: LineageGraph, focus: str, depth: int | None, direction
 
 
 def _run_scope(lineage: LineageGraph, run: str) -> set[str]:
-    if lineage.kinds.get(run) != "activity":
+    if lineage.kind(run) != "activity":
         raise RenderError(f"{run} is not a run")
     runs, todo = {run}, [run]
     while todo:
@@ -166,7 +171,7 @@ def _decorate(lineage: LineageGraph, scope: set[str], keep: set[str]) -> set[str
     """Add the agents, delegations and invalidations of the scope, and logical artifacts of 2+ versions."""
     shown = set(scope)
     for node in scope:
-        kind = lineage.kinds.get(node)
+        kind = lineage.kind(node)
         if kind == "activity":
             shown.update(lineage.targets(node, "wasAssociatedWith"))
         elif kind == "entity":
@@ -174,7 +179,7 @@ def _decorate(lineage: LineageGraph, scope: set[str], keep: set[str]) -> set[str
             for invalidation in lineage.targets(node, "wasInvalidatedBy"):
                 shown.add(invalidation)
                 shown.update(lineage.targets(invalidation, "wasAssociatedWith"))
-    todo = [n for n in shown if lineage.kinds.get(n) == "agent"]
+    todo = [n for n in shown if lineage.kind(n) == "agent"]
     while todo:
         for principal in lineage.targets(todo.pop(), "actedOnBehalfOf"):
             if principal not in shown:
@@ -191,7 +196,7 @@ def _decorate(lineage: LineageGraph, scope: set[str], keep: set[str]) -> set[str
 def _parents(lineage: LineageGraph, scope: set[str]) -> dict[str, str]:
     """Run -> parent run (``provml:partOfRun``), for every run of the scope and their ancestors."""
     parents: dict[str, str] = {}
-    todo = [n for n in scope if lineage.kinds.get(n) == "activity"]
+    todo = [n for n in scope if lineage.kind(n) == "activity"]
     while todo:
         node = todo.pop()
         for parent in lineage.targets(node, "partOfRun")[:1]:
@@ -260,7 +265,7 @@ def _edges(lineage: LineageGraph, view: View, scope: set[str], draw_nesting: boo
     """Drawn edges (tail, head, relation) -> how many store edges each stands for."""
     member_of = {m.iri: g.id for g in view.groups.values() for m in g.members}
     edges: dict[tuple[str, str, str], int] = defaultdict(int)
-    for u, v, relation in lineage.graph.subgraph(scope).edges(keys=True):
+    for u, v, relation in lineage.edges_among(scope):
         if relation == "partOfRun" and not draw_nesting:
             continue
         tail, head = member_of.get(u, u), member_of.get(v, v)

@@ -19,12 +19,12 @@ import networkx as nx
 from pyoxigraph import NamedNode
 
 from ..errors import ProvgraphError, RenderError
-from ..query import derivation_graph, invalidated, lineage, resolve, who
+from ..query import invalidated, lineage, resolve, who
 from ..query.runinfo import describe_run
 from ..query.traverse import impact
 from ..render.diagram import pipe
 from ..render.dot import to_digraph
-from ..render.graph import Node
+from ..render.graph import FLOW, Node
 from ..render.scope import View, build_view
 from ..store import Store
 from ..version import __version__
@@ -204,21 +204,22 @@ def _pairs(values: dict[str, Any]) -> str:
 
 
 def _runs(store: Store, view: View) -> str:
-    ids = [str(view.nodes[iri].one(PROVML.runId)) for iri in _pipeline_order(store, view)]
+    ids = [str(view.nodes[iri].one(PROVML.runId)) for iri in _pipeline_order(view)]
     rows = [_run_row(describe_run(store, run_id)) for run_id in ids[:MAX_RUNS]]
     more = f'<p class="muted">... and {len(ids) - MAX_RUNS} more runs</p>' if len(ids) > MAX_RUNS else ""
     head = ["run", "status", "started", "seconds", "agents", "parameters", "metrics", "environment", "code"]
     return _table(rows, head) + more
 
 
-def _pipeline_order(store: Store, view: View) -> list[str]:
+def _pipeline_order(view: View) -> list[str]:
     """The runs of the view in pipeline order: a run after every run whose output it used (then by start)."""
     runs = {iri for iri, n in view.nodes.items() if n.is_run and n.one(PROVML.runId)}
-    flow = derivation_graph(store)
+    shown = runs | {iri for iri, n in view.nodes.items() if n.kind == "entity"}
     graph = nx.DiGraph()
     graph.add_nodes_from(runs)
-    shown = runs | {iri for iri, n in view.nodes.items() if n.kind == "entity"}
-    graph.add_edges_from((a, b) for a, b in flow.subgraph(shown).edges)
+    if view.lineage is not None:  # data flows against PROV's edges: used, generated, derived, reversed
+        graph.add_edges_from((head, tail) for tail, head, relation in view.lineage.edges_among(shown)
+                             if relation in FLOW)
     started = {iri: str(view.nodes[iri].one(PROV.startedAtTime) or "") for iri in shown}
     try:
         order = list(nx.lexicographical_topological_sort(graph, key=lambda iri: (started.get(iri, ""), iri)))
@@ -283,7 +284,7 @@ def _validation(store: Store, view: View) -> list[Check]:
     checks = []
     for title, check in (("PROV-CONSTRAINTS on the statements about these nodes",
                           lambda: check_document(prov_document(store, nodes=nodes))),
-                         ("SHACL shapes of the ML profile, whole store", lambda: check_shapes(store))):
+                         ("SHACL shapes of the ML profile on these nodes", lambda: check_shapes(store, nodes=nodes))):
         try:
             report = check()
         except ProvgraphError as exc:

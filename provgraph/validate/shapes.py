@@ -1,8 +1,13 @@
 """SHACL shapes for the ML profile (``ontologies/shapes.ttl``), checked with pyshacl.
 
-The data graph is the union of the store's named graphs with ``provml.ttl`` mixed in, so class
-constraints see the vocabulary's subclasses. With ``run=...`` only the nodes of that run's bundle are
-checked (against the whole store, so links into other runs still resolve).
+A shape reads a few statements around the node it targets (a model: its generating run, the data that
+run used, that data's hash and types), so validation reads only those: the statements up to
+:data:`SHAPE_REACH` steps out from the nodes checked, in any graph, plus what names one of them as its
+generating activity (the inverse path of the evaluation shape), with ``provml.ttl`` mixed in so class
+constraints see the vocabulary's subclasses. With ``run=...`` the nodes checked are those of the run's
+bundle and of the descriptions it mentions; for the whole store they are the nodes the shapes target,
+in chunks, so memory holds one chunk's neighbourhood and never the store. Every node is judged on the
+same statements as against the whole store, so the violations are the same.
 
 >>> report = check_shapes(store)
 >>> [(v.constraint, v.records) for v in report.violations]
@@ -10,36 +15,27 @@ checked (against the whole store, so links into other runs still resolve).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import NamedNode, RdfFormat
-from rdflib import BNode, Dataset, Graph, Namespace, URIRef
+from pyoxigraph import BlankNode, NamedNode
+from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from ..errors import ProvgraphError, ValidationError
+from ..errors import ValidationError
+from ..export.document import statements_about
+from ..provdoc.decode import rdflib_term
 from ..query.runinfo import run_statements
+from ..query.sparql import CHUNK, ask, fill_values, load, select_many
 from ..resources import ontology_path
-from ..store import Store
+from ..store import Solutions, Store
 from ..vocab import bundle_iri
 from .report import Report, Violation
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
-
-
-def store_graph(store: Store) -> Graph:
-    """The union of the store's named graphs (and its default graph) as one rdflib graph."""
-    try:
-        data = store.dump(RdfFormat.N_QUADS)
-        dataset = Dataset()
-        dataset.parse(data=data, format="nquads")
-    except ProvgraphError:
-        raise
-    except Exception as exc:  # rdflib parse errors have no common base
-        raise ValidationError(f"cannot read the store for SHACL validation: {exc}") from exc
-    union = Graph()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        union.add((s, p, o))
-    return union
+#: How many statements the longest path of ``shapes.ttl`` follows from a focus node (a model's
+#: ``prov:wasGeneratedBy / prov:used``, then the data's ``provml:sha256``). Raise it with the shapes.
+SHAPE_REACH = 3
 
 
 def _shapes_graph() -> Graph:
@@ -56,15 +52,21 @@ def _shape_name(shapes: Graph, shape: Any) -> str:
     return str(shapes.namespace_manager.normalizeUri(shape)) if isinstance(shape, URIRef) else str(shape)
 
 
-def check_graph(data: Graph, focus_nodes: list[str | URIRef] | None = None) -> Report:
-    """Validate an RDF graph against the ML profile shapes."""
+def check_graph(data: Graph, keep: set[Any] | None = None) -> Report:
+    """Validate an RDF graph against the ML profile shapes; with ``keep``, report only the results about
+    those nodes.
+
+    Every target is validated and the results filtered, rather than passing pyshacl its ``focus_nodes``:
+    pyshacl 0.40 applies that filter to the value nodes of ``sh:qualifiedValueShape`` too, so a model whose
+    run used only non-data inputs outside the list would pass "training data".
+    """
     import pyshacl  # a runtime dependency, imported when needed (it is slow to import)
 
     shapes = _shapes_graph()
-    ontology = Graph().parse(ontology_path("provml.ttl"), format="turtle")
+    ontology = _ontology()
     try:
         _, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology,
-                                         focus_nodes=focus_nodes, allow_warnings=True)
+                                         allow_warnings=True)
     except Exception as exc:  # pyshacl raises its own ReportableRuntimeError and friends
         raise ValidationError(f"SHACL validation failed to run: {exc}") from exc
     report = Report(kind="shacl")
@@ -72,6 +74,8 @@ def check_graph(data: Graph, focus_nodes: list[str | URIRef] | None = None) -> R
            for r in results.objects(report_node, SH.result)]  # not the nested sh:detail results
     for result in top:
         focus = results.value(result, SH.focusNode)
+        if keep is not None and focus not in keep:
+            continue
         value = results.value(result, SH.value)
         records = tuple(str(t) for t in (focus, value) if t is not None and not isinstance(t, BNode))
         message = str(results.value(result, SH.resultMessage) or "does not conform")
@@ -85,14 +89,67 @@ def check_graph(data: Graph, focus_nodes: list[str | URIRef] | None = None) -> R
     return report
 
 
-def check_shapes(store: Store, *, run: str | None = None) -> Report:
-    """Validate the store (or the nodes of one run's bundle) against ``ontologies/shapes.ttl``."""
-    data = store_graph(store)
-    focus: list[str | URIRef] | None = None
+def _ontology() -> Graph:
+    return Graph().parse(ontology_path("provml.ttl"), format="turtle")
+
+
+def neighbourhood(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> Graph:
+    """The statements the shapes can read about ``nodes``: every statement up to :data:`SHAPE_REACH`
+    steps out from them, in any graph, starting also from what names one of them as its generating
+    activity."""
+    frontier: set[NamedNode | BlankNode] = set(nodes)
+    iris = sorted((n for n in frontier if isinstance(n, NamedNode)), key=lambda n: n.value)
+    frontier |= {row["entity"] for row in select_many(store, "generated-by", "activity", iris)}  # type: ignore[misc]
+    seen: set[Any] = set()
+    triples: set[Any] = set()
+    for _ in range(SHAPE_REACH):
+        seen |= frontier
+        reached: set[NamedNode | BlankNode] = set()
+        for quads in statements_about(store, frontier).values():
+            for quad in quads:
+                triples.add(quad.triple)
+                if isinstance(quad.object, NamedNode | BlankNode) and quad.object not in seen:
+                    reached.add(quad.object)
+        frontier = reached
+    graph = Graph()
+    for triple in triples:
+        graph.add((rdflib_term(triple.subject), URIRef(triple.predicate.value), rdflib_term(triple.object)))
+    return graph
+
+
+def shape_targets(store: Store) -> list[NamedNode | BlankNode]:
+    """The nodes of the store the shapes target: instances of each ``sh:targetClass`` (or of one of its
+    subclasses in ``provml.ttl``) and subjects of each ``sh:targetSubjectsOf``."""
+    shapes, ontology = _shapes_graph(), _ontology()
+    classes = {str(c) for target in shapes.objects(None, SH.targetClass)
+               for c in ontology.transitive_subjects(RDFS.subClassOf, target)}
+    properties = {str(p) for p in shapes.objects(None, SH.targetSubjectsOf)}
+    text = fill_values(load("shape-targets"), ["class"], [[NamedNode(c)] for c in sorted(classes)])
+    text = fill_values(text, ["property"], [[NamedNode(p)] for p in sorted(properties)])
+    found = store.query(text)
+    if not isinstance(found, Solutions):  # pragma: no cover - the shipped query is a SELECT
+        raise ValidationError("shape-targets.rq must be a SELECT query")
+    return [row["node"] for row in found.rows]  # type: ignore[misc]
+
+
+def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedNode] | None = None,
+                 chunk: int = CHUNK) -> Report:
+    """Validate the store (or the nodes of one run's bundle, or ``nodes``) against ``ontologies/shapes.ttl``;
+    the whole store ``chunk`` target nodes at a time."""
+    if run is not None and nodes is not None:
+        raise ValidationError("choose one scope for the shapes: a run or a set of nodes, not both")
     if run is not None:
-        graph = bundle_iri(run)
-        if graph not in store.graphs():
+        if not ask(store, "graph-exists", graph=bundle_iri(run)):
             raise ValidationError(f"no run {run!r} in the store")
         statements = run_statements(store, run)  # the bundle and the descriptions of what it mentions
-        focus = sorted({URIRef(q.subject.value) for q in statements if isinstance(q.subject, NamedNode)}, key=str)
-    return check_graph(data, focus)
+        nodes = [q.subject for q in statements if isinstance(q.subject, NamedNode)]
+    if nodes is not None:
+        focus = sorted(set(nodes), key=lambda n: n.value)
+        return check_graph(neighbourhood(store, focus), keep={URIRef(n.value) for n in focus})
+    report = Report(kind="shacl")
+    targets = shape_targets(store)
+    for start in range(0, len(targets), chunk):
+        batch = targets[start:start + chunk]
+        report.extend(check_graph(neighbourhood(store, batch), keep={rdflib_term(n) for n in batch}))
+    report.violations.sort(key=lambda v: (v.records, v.constraint))
+    return report
