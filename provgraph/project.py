@@ -269,9 +269,20 @@ class Project:
         process would take its fresh, empty store for one that has caught up."""
         volatile = self._store is not None and DURABLE not in self._store.capabilities
         if self._position is None or (self._position.path is None) != volatile:
-            name = f"{slug(re.sub(r'//[^/@]*@', '//', self.store_uri))}.json"
-            self._position = Cursor(self.journal, None if volatile else self.dir / "sync" / name)
+            path = self.dir / "sync" / f"{slug(self._store_name())}.json"
+            before = self.dir / "sync" / f"{slug(self.store_uri)}.json"  # as named before projects moved
+            if not volatile and before != path and before.exists() and not path.exists():
+                os.replace(before, path)
+            self._position = Cursor(self.journal, None if volatile else path)
         return self._position
+
+    def _store_name(self) -> str:
+        """The store's URI without credentials; the project's own embedded store by its path inside
+        ``.provgraph/``, so a copied or moved project keeps its watermark (and does not replay its journal)."""
+        folder = embedded_path(self.store_uri)
+        if folder is not None and folder.is_relative_to(self.dir):
+            return f"oxigraph:{folder.relative_to(self.dir)}"
+        return re.sub(r"//[^/@]*@", "//", self.store_uri)
 
     def watermark(self) -> dict[str, Any]:
         """Where the store stands in the journal: ``seq``, ``hash`` and ``offset`` of the last entry it

@@ -20,7 +20,7 @@ from provgraph.project import Project
 from provgraph.query import impact, lineage, runs, sparql, who
 from provgraph.query.runinfo import run_statements
 from provgraph.store import open_store
-from provgraph.vocab import PROV, agent_iri
+from provgraph.vocab import PROV, agent_iri, slug
 
 PRIMER = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "prov" / "openprov-testcases" / "test-primer"
 RAW_1, RAW_2, RAW_3 = "1" * 64, "2" * 64, "3" * 64
@@ -186,16 +186,31 @@ def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_copied_project_keeps_its_own_store(tmp_path: Path) -> None:
     original = Project.init(tmp_path / "a")
     original.record_many(_run("first", "prep", "cleaning", 0, "p"))
+    original.synced_store()
     original.close()
     assert json.loads((tmp_path / "a" / ".provgraph" / "config.json").read_text())["store"] == "oxigraph:store"
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     copy = Project(tmp_path / "b")
+    assert copy.pending() == 0  # the copy's store knows how far it is: no replay of the journal
     copy.record_many(_run("second", "train", "training", 1, "p"))
     assert {r["run"] for r in runs(copy.synced_store()).rows} == {"first", "second"}
     copy.close()
     again = Project(tmp_path / "a")
     assert {r["run"] for r in runs(again.synced_store()).rows} == {"first"}
     assert again.verify().ok
+    again.close()
+
+
+def test_a_watermark_named_by_the_stores_absolute_path_is_kept(tmp_path: Path) -> None:
+    project = Project.init(tmp_path)
+    project.record_many(_run("first", "prep", "cleaning", 0, "p"))
+    project.synced_store()
+    project.close()
+    [mark] = (tmp_path / ".provgraph" / "sync").glob("*.json")
+    absolute = f"oxigraph:{tmp_path.resolve() / '.provgraph' / 'store'}"  # how stores were named before
+    mark.rename(mark.with_name(f"{slug(absolute)}.json"))
+    again = Project(tmp_path)
+    assert again.pending() == 0 and [p.name for p in (tmp_path / ".provgraph" / "sync").glob("*.json")] == [mark.name]
     again.close()
 
 
