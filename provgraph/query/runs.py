@@ -143,12 +143,17 @@ def who(store: Store, ref: str | NamedNode, root: str | Path | None = None) -> W
     """Who generated, used, invalidated or ran ``ref``, on whose behalf, in which role, and when."""
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for s in select(store, "who", ref=node):
+    answer = select(store, "who", ref=node).rows
+    agents = sorted({agent for agent in (s.get("agent") for s in answer) if isinstance(agent, NamedNode)}, key=str)
+    principals: dict[Any, str | None] = {}
+    for s in select_many(store, "delegations", "agent", agents):
+        principals.setdefault(s["agent"], text_of(s.get("principal_name")) or _local(text_of(s.get("principal"))))
+    for s in answer:
         activity = text_of(s.get("activity")) or ""
         local = local_of(activity)
         entity = text_of(s.get("entity")) or ""
         entity_local = local_of(entity)
-        principal = text_of(s.get("principal_name")) or _local(text_of(s.get("principal")))
+        principal = principals.get(s.get("agent"))
         row = {
             "time": text_of(s.get("time")), "action": text_of(s.get("action")),
             "run": local[1] if local else activity, "step": text_of(s.get("step")),
