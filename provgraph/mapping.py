@@ -156,17 +156,21 @@ class Mapper:
 
     def seen(self, logical: NamedNode, time: str, version: NamedNode) -> None:
         """Note that ``version`` of ``logical`` was known at ``time``."""
-        known = self._recent.get(logical) or self._versions.get(logical)
+        known = self._remembered(logical)
         if known is None or known[0] <= time:
             self._replaced.append((logical, known))
             self._recent[logical] = (time, version)
 
     def known(self, logical: NamedNode, time: str) -> NamedNode | None:
         """The latest version of ``logical`` known at ``time``: from memory, else from the store."""
-        recent = self._recent.get(logical) or self._versions.get(logical)
+        recent = self._remembered(logical)
         if recent is not None and recent[0] <= time:
             return recent[1]
         return self.latest(logical, time) if self.latest else None
+
+    def _remembered(self, logical: NamedNode) -> tuple[str, NamedNode] | None:
+        """``(time, version)``: the latest version of ``logical`` this mapper met, mapped or stored."""
+        return self._recent.get(logical) or self._versions.get(logical)
 
 
 class _RunQuads:

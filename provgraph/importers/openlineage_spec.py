@@ -169,5 +169,4 @@ def find_spec(folder: str | Path | None = None, check_input_facets: bool = False
 
 @cache
 def _packaged(check_input_facets: bool) -> OpenLineageSpec | None:
-    return OpenLineageSpec(str(PACKAGED_SPEC), check_input_facets) if (PACKAGED_SPEC / "OpenLineage.json").is_file() \
-        else None
+    return _cached(str(PACKAGED_SPEC), check_input_facets) if (PACKAGED_SPEC / "OpenLineage.json").is_file() else None

@@ -12,13 +12,13 @@ from pyoxigraph import Literal, NamedNode
 
 from ..errors import QueryError
 from ..events import RUN_KINDS
-from ..store import Solutions, Store
+from ..store import Store
 from ..vocab import PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
 from .nodes import _RUN_KINDS
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
 from .runinfo import duration_seconds
-from .sparql import fill_values, load, moment, select, select_many, term, text_of
+from .sparql import fill_values, load, moment, select, select_many, solutions, term, text_of
 
 OPERATORS = (">=", "<=", "!=", "=", ">", "<")
 Condition = tuple[str, str, Any]
@@ -112,8 +112,7 @@ def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]
     text = fill_values(load("runs"), ("class", "number"),
                        ((NamedNode(cls), Literal(number)) for number, cls in enumerate(_RUN_CLASSES)))
     if iris is None:
-        everything = store.query(text)
-        found = everything.rows if isinstance(everything, Solutions) else []
+        found = solutions(store.query(text), "runs").rows
     else:
         found = select_many(store, "runs", "run", [NamedNode(iri) for iri in iris], text)
     records: dict[str, dict[str, Any]] = {}

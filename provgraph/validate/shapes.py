@@ -26,9 +26,9 @@ from ..errors import ValidationError
 from ..export.document import statements_about
 from ..provdoc.decode import rdflib_term
 from ..query.runinfo import run_statements
-from ..query.sparql import CHUNK, ask, fill_values, load, select_many
+from ..query.sparql import CHUNK, ask, fill_values, load, select_many, solutions
 from ..resources import ontology_path
-from ..store import Solutions, Store
+from ..store import Store
 from ..vocab import bundle_iri
 from .report import Report, Violation
 
@@ -126,10 +126,7 @@ def shape_targets(store: Store) -> list[NamedNode | BlankNode]:
     properties = {str(p) for p in shapes.objects(None, SH.targetSubjectsOf)}
     text = fill_values(load("shape-targets"), ["class"], [[NamedNode(c)] for c in sorted(classes)])
     text = fill_values(text, ["property"], [[NamedNode(p)] for p in sorted(properties)])
-    found = store.query(text)
-    if not isinstance(found, Solutions):  # pragma: no cover - the shipped query is a SELECT
-        raise ValidationError("shape-targets.rq must be a SELECT query")
-    return [row["node"] for row in found.rows]  # type: ignore[misc]
+    return [row["node"] for row in solutions(store.query(text), "shape-targets").rows]  # type: ignore[misc]
 
 
 def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedNode] | None = None,
