@@ -117,8 +117,9 @@ class Index:
 
     def catch_up(self, appended: list[Entry] | None = None) -> None:
         """Learn the entries appended since the last look (by this server or another process);
-        ``appended``, entries this server just wrote, are taken as they are when nothing came between."""
-        fits = appended and appended[0].prev == self.hash
+        ``appended``, entries this server just wrote, are taken as they are when nothing came before or
+        between them (a group that fell back to one append per request may have let another writer in)."""
+        fits = appended and [e.prev for e in appended] == [self.hash, *(e.hash for e in appended[:-1])]
         entries = appended if fits else list(self.journal.entries(self.offset))
         if not entries:
             return
