@@ -5,13 +5,14 @@ the stores."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import rdflib
 from helpers import CONTRACT_BACKENDS, open_backend
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from provgraph.errors import ProvgraphError, QueryError
@@ -145,6 +146,28 @@ def test_default_graph_quads_are_counted_and_dumped(store: Store) -> None:
         (f"<{EX}d>", f"<{EX}p>", f"<{EX}e>", ""),
         (f"<{EX}a>", f"<{EX}p>", f"<{EX}b>", f"<{EX}graph/one>"),
     }
+
+
+def test_write_turtle_holds_the_union_each_triple_once(store: Store) -> None:
+    shared = Quad(ex("a"), ex("p"), ex("b"), G2)  # DATA states it in G1 too
+    default = [] if "scope=" in store.uri else [Quad(ex("d"), ex("p"), ex("e"), DefaultGraph())]
+    store.add([*DATA, shared, *default])
+    out = io.BytesIO()
+    store.write(out, RdfFormat.TURTLE, {"ex": EX})
+    expected = {(s, p, o) for s, p, o, _ in rdflib_quads(DATA_NQUADS)}
+    expected |= {(f"<{EX}d>", f"<{EX}p>", f"<{EX}e>")} if default else set()
+    assert rdflib_triples(out.getvalue(), "turtle") == expected
+    assert len(list(parse(out.getvalue(), RdfFormat.TURTLE))) == len(expected)  # no triple written twice
+    assert b"@prefix ex: <http://example.org/>" in out.getvalue()
+
+
+def test_write_trig_holds_every_quad(filled: Store) -> None:
+    out = io.BytesIO()
+    filled.write(out, RdfFormat.TRIG, {"ex": EX})
+    dataset = rdflib.Dataset()
+    dataset.parse(data=out.getvalue(), format="trig")
+    found = {(s.n3(), p.n3(), o.n3(), getattr(g, "identifier", g).n3()) for s, p, o, g in dataset.quads()}
+    assert found == rdflib_quads(DATA_NQUADS)
 
 
 # -- queries ---------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def serialize_quads(quads: Iterable[Quad], fmt: str) -> bytes:
     rdf_format = _RDF_FORMATS.get(get_format(fmt).name)
     if rdf_format is None:
         raise ExportError(f"{fmt} is a PROV-DM format; export it from a PROV document")
-    prefixes = {} if rdf_format == RdfFormat.N_QUADS else dict(PREFIXES)
+    prefixes = _prefixes(rdf_format)
     items: Iterable[Quad] | list[Triple] = quads
     if not rdf_format.supports_datasets:
         items = list(dict.fromkeys(q.triple for q in quads))
@@ -201,6 +201,11 @@ def serialize_quads(quads: Iterable[Quad], fmt: str) -> bytes:
     except (ValueError, OSError) as exc:
         raise ExportError(f"cannot write {get_format(fmt).label}: {exc}") from exc
     return data if data is not None else b""
+
+
+def _prefixes(rdf_format: RdfFormat) -> dict[str, str]:
+    """The prefixes an RDF export declares (none in N-Quads, which has no way to)."""
+    return {} if rdf_format == RdfFormat.N_QUADS else dict(PREFIXES)
 
 
 def export(
@@ -227,12 +232,18 @@ def write(
     run: str | None = None,
     nodes: Iterable[NamedNode] | None = None,
 ) -> None:
-    """Write what :func:`export` returns to ``out``; the whole store's PROV-JSON and PROV-N as it is read.
+    """Write what :func:`export` returns to ``out``; the whole store's RDF formats, PROV-JSON and PROV-N
+    as it is read.
 
-    One rule chooses the streaming writer (:func:`_streams`): PROV-JSON or PROV-N of the whole store, every
+    The whole store in an RDF format is written by the store itself (:meth:`Store.write`). One rule
+    chooses the streaming PROV writer (:func:`_streams`): PROV-JSON or PROV-N of the whole store, every
     statement in a named graph. Everything else decodes its scope into one ``prov`` document first.
     """
     spec = get_format(fmt)
+    if run is None and nodes is None and spec.name in _RDF_FORMATS:
+        rdf_format = _RDF_FORMATS[spec.name]
+        store.write(out, rdf_format, _prefixes(rdf_format))
+        return
     if run is None and nodes is None and _streams(store, spec):
         graphs = sorted(store.graphs(), key=lambda g: g.value)
         top = graph_quads(store, SHARED_GRAPH) if SHARED_GRAPH in graphs else []

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import IO
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
 
@@ -86,6 +87,11 @@ class Store(ABC):
     @abstractmethod
     def dump(self, fmt: RdfFormat = RdfFormat.N_QUADS, graph: NamedNode | None = None) -> bytes:
         """Serialize the whole store (or one graph) in ``fmt``."""
+
+    @abstractmethod
+    def write(self, out: IO[bytes], fmt: RdfFormat, prefixes: dict[str, str] | None = None) -> None:
+        """Write the whole store to ``out`` in ``fmt`` as it is read, not built in memory first; a format
+        without named graphs gets the union of the graphs, each triple once."""
 
     @abstractmethod
     def clear(self) -> None:

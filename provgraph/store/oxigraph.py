@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 
@@ -96,6 +97,19 @@ class OxigraphStore(Store):
         except (OSError, ValueError) as exc:
             raise StoreError(f"cannot dump {self.uri}: {exc}") from exc
         return data or b""
+
+    def write(self, out: IO[bytes], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> None:
+        """Written by Oxigraph as it reads; the union of the graphs comes from a CONSTRUCT, which emits
+        each triple once (its set of what was written holds encoded terms, not Python objects)."""
+        try:
+            if fmt.supports_datasets:
+                self._store.dump(out, format=fmt, prefixes=prefixes)
+            else:
+                union = self._store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+                assert isinstance(union, ox.QueryTriples)
+                ox.serialize(union, out, format=fmt, prefixes=prefixes)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot write {self.uri} as {fmt}: {exc}") from exc
 
     def clear(self) -> None:
         self._store.clear()

@@ -68,11 +68,12 @@ batch cannot be applied twice (quads are a set).
 
 from __future__ import annotations
 
+import io
 import os
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import pyoxigraph as ox
 
@@ -307,18 +308,29 @@ class SparqlStore(Store):
                 if isinstance(row.get("g"), ox.NamedNode)]
 
     def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS, graph: ox.NamedNode | None = None) -> bytes:
+        buffer = io.BytesIO()
+        self._serialize(self._statements(fmt, graph), buffer, fmt)
+        return buffer.getvalue()
+
+    def write(self, out: IO[bytes], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> None:
+        """The endpoint's answer is read whole (SPARQL has no streamed dump), then written."""
+        self._serialize(self._statements(fmt, None), out, fmt, prefixes)
+
+    def _statements(self, fmt: ox.RdfFormat, graph: ox.NamedNode | None) -> list[ox.Quad] | set[ox.Triple]:
+        """One graph's quads, the whole dataset's, or (``fmt`` without named graphs) the union's triples."""
         if graph is not None:
             found = self.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
             assert isinstance(found, list)
-            quads: list[ox.Quad] | set[ox.Triple] = [ox.Quad(t.subject, t.predicate, t.object) for t in found]
-        elif fmt.supports_datasets:
-            quads = [*(ox.Quad(t.subject, t.predicate, t.object) for t in self._default_graph()),
-                     *self._named_quads()]
-        else:
-            quads = {*self._default_graph(),
-                     *(ox.Triple(q.subject, q.predicate, q.object) for q in self._named_quads())}
+            return [ox.Quad(t.subject, t.predicate, t.object) for t in found]
+        if fmt.supports_datasets:
+            return [*(ox.Quad(t.subject, t.predicate, t.object) for t in self._default_graph()),
+                    *self._named_quads()]
+        return {*self._default_graph(), *(ox.Triple(q.subject, q.predicate, q.object) for q in self._named_quads())}
+
+    def _serialize(self, statements: list[ox.Quad] | set[ox.Triple], out: IO[bytes], fmt: ox.RdfFormat,
+                   prefixes: dict[str, str] | None = None) -> None:
         try:
-            return ox.serialize(quads, format=fmt) or b""
+            ox.serialize(statements, out, format=fmt, prefixes=prefixes)
         except (ValueError, OSError) as exc:
             raise StoreError(f"cannot dump {self.uri} as {fmt}: {exc}") from exc
 
