@@ -13,7 +13,7 @@ from pyoxigraph import Literal, NamedNode
 from ..errors import QueryError
 from ..events import RUN_KINDS
 from ..store import Store
-from ..vocab import PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
+from ..vocab import PROV, PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
 from .nodes import _RUN_KINDS
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
@@ -144,6 +144,18 @@ def who(store: Store, ref: str | NamedNode, root: str | Path | None = None) -> W
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     answer = select(store, "who", ref=node).rows
     agents = sorted({agent for agent in (s.get("agent") for s in answer) if isinstance(agent, NamedNode)}, key=str)
+    activities = sorted({a for a in (s.get("activity") for s in answer) if isinstance(a, NamedNode)}, key=str)
+    role_of: dict[tuple[Any, Any, Any], Any] = {}
+    for s in select_many(store, "roles", "activity", activities):
+        role_of.setdefault((s["activity"], s["agent"], s["bundle"]), s["role"])
+    roles = sorted({role for role in role_of.values() if isinstance(role, NamedNode)}, key=str)
+    names: dict[Any, str] = {}
+    classes: dict[Any, list[str]] = {}
+    for s in select_many(store, "names", "node", agents + roles):
+        if "name" in s:
+            names.setdefault(s["node"], s["name"].value)
+        elif "class" in s:
+            classes.setdefault(s["node"], []).append(s["class"].value)
     principals: dict[Any, str | None] = {}
     for s in select_many(store, "delegations", "agent", agents):
         principals.setdefault(s["agent"], text_of(s.get("principal_name")) or _local(text_of(s.get("principal"))))
@@ -156,9 +168,10 @@ def who(store: Store, ref: str | NamedNode, root: str | Path | None = None) -> W
         row = {
             "time": text_of(s.get("time")), "action": text_of(s.get("action")),
             "run": local[1] if local else activity, "step": text_of(s.get("step")),
-            "agent": text_of(s.get("agent_name")) or _local(text_of(s.get("agent"))),
-            "agent_iri": text_of(s.get("agent")), "agent_kind": _agent_kind(text_of(s.get("agent_class"))),
-            "role": text_of(s.get("role")), "on_behalf_of": principal,
+            "agent": names.get(s.get("agent")) or _local(text_of(s.get("agent"))),
+            "agent_iri": text_of(s.get("agent")), "agent_kind": _agent_kind(classes.get(s.get("agent"), [])),
+            "role": names.get(role_of.get((s.get("activity"), s.get("agent"), s.get("bundle")))),
+            "on_behalf_of": principal,
             "entity": _short(entity_local[1]) if entity_local else entity, "entity_iri": entity,
         }
         key = (row["time"], row["action"], row["run"], row["agent_iri"], row["entity"])
@@ -181,8 +194,10 @@ def _short(local: str) -> str:
     return local[:19] if local.startswith("sha256-") else local
 
 
-def _agent_kind(cls: str | None) -> str | None:
-    return cls.rpartition("#")[2].lower() if cls else None
+def _agent_kind(classes: list[str]) -> str | None:
+    """``person``, ``organization`` or ``softwareagent`` from an agent's classes (PROV's own first)."""
+    ordered = sorted(classes, key=lambda cls: (not cls.startswith(PROV.base), cls))
+    return ordered[0].rpartition("#")[2].lower() if ordered else None
 
 
 _ASPECTS = ("input", "parameter", "seed", "code", "environment", "package", "metric")
