@@ -12,7 +12,10 @@ roles) go once to the shared graph (:data:`~provgraph.vocab.SHARED_GRAPH`).
 Identity: a version is named by its strongest digest (:func:`~provgraph.vocab.version_iri`). Without
 one, a generated artifact is a new version of its generating run, and a used one is the latest version
 of its logical artifact known when the event is applied (``latest``), or else a version of its own marked
-unverified. Relative locations and names belong to the event's project ``namespace``.
+unverified. A run that first generates an artifact without a digest (while it runs) and names its digest
+in a later event (its end) generated one version: the digest-less node is merged into the digest's
+(:attr:`Mapper.merged`, which the store sink applies after the quads), as if the run had named the
+digest at once. Relative locations and names belong to the event's project ``namespace``.
 
 :class:`Mapper` remembers which descriptions it has written so a long replay does not rewrite the same
 environment for every run; :func:`event_to_quads` is the pure function (same event, same quads).
@@ -54,6 +57,8 @@ Term = NamedNode | Literal
 PLAN_ROLE = "plan"
 #: ``latest(logical, time)``: the latest version of a logical artifact known at ``time``, if any.
 Latest = Callable[[NamedNode, str], NamedNode | None]
+#: ``exists(node)``: whether the store holds ``node``.
+Exists = Callable[[NamedNode], bool]
 
 
 def event_to_quads(event: Event, latest: Latest | None = None) -> list[Quad]:
@@ -88,11 +93,18 @@ class Mapper:
     does not ask the store again for every use of a popular input. Call :meth:`commit` after the quads
     are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer changed the
     store.
+
+    ``merged`` lists the ``(digest-less node, digest's node)`` merges that the events mapped since the
+    last commit call for (see the module docstring); the sink applies them after the quads. Which
+    digest-less versions a run generated is remembered for the runs whose every event this mapper met
+    since their start; of another run, ``exists`` asks the store.
     """
 
-    def __init__(self, latest: Latest | None = None, remember: int = 200_000) -> None:
+    def __init__(self, latest: Latest | None = None, remember: int = 200_000, exists: Exists | None = None) -> None:
         self.latest = latest
+        self.exists = exists
         self.remember = remember
+        self.merged: list[tuple[NamedNode, NamedNode]] = []
         self._written: set[Hashable] = set()
         self._pending: set[Hashable] = set()
         self._versions: dict[NamedNode, tuple[str, NamedNode]] = {}  # stored
@@ -106,6 +118,7 @@ class Mapper:
 
         An event that cannot be mapped raises and leaves the mapper as it was."""
         self._noted, self._replaced = [], []
+        merged = len(self.merged)
         try:
             if event["type"] == "artifact.invalidate":
                 return _RunQuads(self, event).invalidation()
@@ -118,6 +131,7 @@ class Mapper:
                                                  document["source"])
             return _RunQuads(self, event).run_quads()
         except BaseException:
+            del self.merged[merged:]
             self._pending.difference_update(self._noted)
             for logical, before in reversed(self._replaced):
                 if before is None:
@@ -136,11 +150,13 @@ class Mapper:
         self._versions.update(self._recent)
         self._pending.clear()
         self._recent.clear()
+        self.merged.clear()
 
     def rollback(self) -> None:
         """The quads mapped since the last commit were not stored."""
         self._pending.clear()
         self._recent.clear()
+        self.merged.clear()
 
     def forget(self) -> None:
         """Another writer changed the store: ask it again which versions are the latest."""
@@ -171,6 +187,21 @@ class Mapper:
     def _remembered(self, logical: NamedNode) -> tuple[str, NamedNode] | None:
         """``(time, version)``: the latest version of ``logical`` this mapper met, mapped or stored."""
         return self._recent.get(logical) or self._versions.get(logical)
+
+    def _noted_before(self, key: Hashable) -> bool:
+        return key in self._written or key in self._pending
+
+    def merge(self, run_id: str, old: NamedNode, new: NamedNode) -> None:
+        """Merge ``old``, the digest-less version run ``run_id`` generates, into ``new`` if the run
+        generated ``old`` before (remembered, else asked of the store when this mapper did not meet
+        every event of the run)."""
+        if self._noted_before(("generated", old)) or (
+                self._noted_before(("unsure", run_id)) and self.exists is not None and self.exists(old)):
+            self.merged.append((old, new))
+            for memory in (self._recent, self._versions):
+                for logical, (time, node) in list(memory.items()):
+                    if node == old:
+                        memory[logical] = (time, new)
 
 
 class _RunQuads:
@@ -227,6 +258,8 @@ class _RunQuads:
         type, kind, step, parent: a run's start and end both carry them) is not written again."""
         add, node, event = self.add, self.run, self.event
         if self.mapper.fresh(("run", self.run_id)):
+            if event["type"] != "run.start":  # the run's earlier events, if any, are the store's to tell
+                self.mapper.fresh(("unsure", self.run_id))
             add(self.graph, RDF.type, PROV.Bundle)
             add(node, RDF.type, PROV.Activity)
             add(node, RDF.type, PROVML.Run)
@@ -331,8 +364,13 @@ class _RunQuads:
     def _version(self, artifact: dict[str, Any], logical: NamedNode, generated: bool, time: str) -> NamedNode:
         """The version node: by digest; else new per generating run; else the latest known; else unverified."""
         node = version_iri(artifact_digests(artifact), logical)
-        if node is None and generated:
-            node = iri("data", f"gen-{short_hash(self.run_id, logical.value, n=32)}")
+        if generated:
+            own = iri("data", f"gen-{short_hash(self.run_id, logical.value, n=32)}")
+            if node is None:
+                node = own
+                self.mapper.fresh(("generated", own))
+            else:
+                self.mapper.merge(self.run_id, own, node)
         if node is None:
             node = self.mapper.known(logical, time)
         if node is None:
