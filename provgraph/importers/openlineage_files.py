@@ -2,8 +2,8 @@
 
 Files hold a run's whole story, so what single events cannot say is completed here. RUNNING events
 carry outputs and statistics seen only while the run ran: their inputs and outputs are folded into the
-run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its START; a run known only
-from RUNNING events starts at the first of them. Then :func:`.openlineage.implied` adds what the events
+run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its START; a run without a
+START starts at its first RUNNING event, if it has one (that event becomes its START). Then :func:`.openlineage.implied` adds what the events
 imply, as for the HTTP endpoint, knowing that the files are the whole story: a run seen only ending
 starts at its end event's time; a parent run known only from its children's ParentRunFacet is a run of
 its job (kind ``pipeline``), started at its first child's event.
@@ -68,10 +68,13 @@ def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
             continue
         types = {items[i][1].get("eventType"): i for i in indexes if isinstance(items[i][1], dict)}
         target = next((types[t] for t in (*STATUS, "START") if t in types), None)
+        first = min(running, key=lambda i: str(items[i][1].get("eventTime")))
         if target is None:  # only RUNNING events: the first is the run's (bounded) start
-            first = min(running, key=lambda i: str(items[i][1].get("eventTime")))
             target = first
             folded[first] = (items[first][0], {**items[first][1], "eventType": "START"})
+        elif "START" not in types:  # the first RUNNING is the start; what it saw goes to the end
+            start = {key: value for key, value in items[first][1].items() if key not in ("inputs", "outputs")}
+            folded[first] = (items[first][0], {**start, "eventType": "START"})
         merged = copy.deepcopy(folded[target][1])
         for i in running:
             if i != target:
