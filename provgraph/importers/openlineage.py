@@ -44,8 +44,7 @@ Event ids are digests of the OpenLineage event, so the same event sent twice giv
 
 - a run seen only ending (a COMPLETE, FAIL or ABORT without START, as some producers send) starts at its
   end event's time, as OpenLineage consumers assume (an implied ``run.start``); a run seen first running
-  (a RUNNING before any START, as a streaming job sends) starts at that event's time (files make that
-  RUNNING its START);
+  (a RUNNING before any START, as a streaming job sends) starts at that event's time;
 - a parent run known only from its children's ParentRunFacet is a run of its job (kind ``pipeline``,
   step ``openlineage.parent.job``). From files, which hold the whole story, it starts at its first
   child's event; over HTTP it is an implied ``run.update`` (no start time), so its own START, whenever
