@@ -204,6 +204,27 @@ def _lifecycle() -> list[RunEvent]:
     return events
 
 
+def _late_start_differs() -> dict[str, tuple[Any, Any]]:
+    """A START arriving after its COMPLETE: the server had started the run at the COMPLETE's time (it cannot
+    wait for a START that may never come) and keeps the late START's time as an annotation; a file, which
+    holds both, starts the run at its START."""
+    run, start, end = _id(51), "2026-05-06T14:00:00Z", "2026-05-06T14:10:00Z"
+    return {"/impact s3://lake/a/rows[1]/started": (start, end), "/lineage s3://lake/b/rows[2]/started": (start, end),
+            f"/runs/{run}/duration": (600.0, 0.0), f"/runs/{run}/start": (start, end),
+            f"/show {run}/annotations/openlineage.startEventTime": (None, start),
+            f"/show {run}/annotations/provgraph.note": (None, "start time: its end event's time"),
+            f"/show {run}/duration_s": (600.0, 0.0), f"/show {run}/started": (start, end),
+            f"/who {run}[0]/time": (start, end), "/who s3://lake/a[0]/time": (start, end)}
+
+
+#: Differences that cannot be equal by design, per stream: path -> (from the file, over HTTP)
+BY_DESIGN = {
+    # statistics seen only in a RUNNING event reach the output's symlink aliases (here the Hive table the
+    # report reads) only from a file, whose RUNNING is folded into the COMPLETE that names the aliases
+    "spark": {f"/show {_id(1)}/generated[0]/size": (4096, None), f"/show {_id(2)}/used[0]/size": (4096, None)},
+    "late-start": _late_start_differs(),
+}
+
 STREAMS = {"spark": _spark, "airflow": _airflow, "dbt": _dbt, "flink": _flink, "complete-only": _complete_only,
            "late-start": _late_start, "lifecycle": _lifecycle}
 
@@ -321,14 +342,17 @@ def test_the_same_events_from_a_file_and_over_http_give_the_same_lineage(
     assert from_file["violations"] == [] and over_http["violations"] == []
     assert from_file["runs"], "the stream recorded no run"
     differences = _differences(_normal(from_file), _normal(over_http))
-    assert not differences, "\n".join(differences)
+    expected = BY_DESIGN.get(stream, {})
+    assert differences == expected, "\n".join(f"{path}: {file!r} (file) != {http!r} (HTTP)"
+                                               for path, (file, http) in differences.items())
 
 
-def _differences(file: Any, http: Any, where: str = "") -> list[str]:
-    """Where two answers differ, one line each (``path: from file != over HTTP``)."""
+def _differences(file: Any, http: Any, where: str = "") -> dict[str, tuple[Any, Any]]:
+    """Where two answers differ: path -> (from the file, over HTTP)."""
     if isinstance(file, dict) and isinstance(http, dict):
-        return [line for key in sorted(file.keys() | http.keys(), key=str)
-                for line in _differences(file.get(key), http.get(key), f"{where}/{key}")]
+        return {path: pair for key in sorted(file.keys() | http.keys(), key=str)
+                for path, pair in _differences(file.get(key), http.get(key), f"{where}/{key}").items()}
     if isinstance(file, list) and isinstance(http, list) and len(file) == len(http):
-        return [line for i, (a, b) in enumerate(zip(file, http, strict=True)) for line in _differences(a, b, f"{where}[{i}]")]
-    return [] if file == http else [f"{where}: {file!r} != {http!r}"]
+        return {path: pair for i, (a, b) in enumerate(zip(file, http, strict=True))
+                for path, pair in _differences(a, b, f"{where}[{i}]").items()}
+    return {} if file == http else {where: (file, http)}
