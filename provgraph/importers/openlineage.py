@@ -493,7 +493,8 @@ def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[
         if event["type"] in ("run.end", "run.update") and not is_started(run["id"]):
             fields = {"kind": "other", **{k: v for k, v in run.items() if k not in ("status", "error")}}
             which = "end" if event["type"] == "run.end" else "first RUNNING"
-            extra[run["id"]] = _implied_event("run.start", event["time"], fields, f"start time: its {which} event's time")
+            extra[run["id"]] = _implied_event("run.start", event["time"], fields,
+                                              f"start time: its {which} event's time")
             started.add(run["id"])
         parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
         if (parent and job and parent not in named and parent not in extra

@@ -69,13 +69,11 @@ def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
         if not running or _run_key(items[running[0]][1]) is None:
             continue
         types = {items[i][1].get("eventType"): i for i in indexes if isinstance(items[i][1], dict)}
-        target = next((types[t] for t in (*STATUS, "START") if t in types), None)
-        if "START" not in types:  # the first RUNNING is kept: the run starts at it (see .openlineage.implied)
-            first = min(running, key=lambda i: str(items[i][1].get("eventTime")))
+        first = min(running, key=lambda i: str(items[i][1].get("eventTime")))
+        target = next((types[t] for t in (*STATUS, "START") if t in types), first)
+        if "START" not in types:  # the first RUNNING stays: the run starts at it (see .openlineage.implied)
             kept.add(first)
-            if target is None:
-                target = first
-            else:  # what it saw goes to the end, as every RUNNING's
+            if target != first:  # what it saw goes to the end, as every RUNNING's
                 folded[first] = (items[first][0], {key: value for key, value in items[first][1].items()
                                                    if key not in ("inputs", "outputs")})
         merged = copy.deepcopy(folded[target][1])
