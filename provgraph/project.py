@@ -32,9 +32,8 @@ from .forwarding import ServerSink, is_server_url, server_view
 from .gitinfo import git_remote
 from .journal import Entry, Head, Journal, Verification, read_record, replace_json
 from .mapping import Mapper
-from .query.resolve import exists
 from .query.sparql import fill_values, load
-from .query.versions import latest_version
+from .query.versions import latest_version, run_versions
 from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import remote_namespace, slug
 
@@ -343,7 +342,7 @@ class Project:
         """The mapper for ``store``, which asks it for the latest version of digest-less uses."""
         if self._mapping is None or self._mapping[0] is not store:
             self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time),
-                                                  exists=lambda node: exists(store, node)))
+                                                  generated=lambda run, logical: run_versions(store, run, logical)))
         return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:

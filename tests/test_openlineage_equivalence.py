@@ -186,6 +186,46 @@ def _late_start() -> list[RunEvent]:
     ]
 
 
+def _running_after_end() -> list[RunEvent]:
+    """A RUNNING that arrives after its run's COMPLETE, naming the output without its version."""
+    run, job = _id(71), ("spark", "slow_sender")
+    return [
+        _event(RunState.START, "2026-05-08T08:00:00Z", run, job),
+        _event(RunState.COMPLETE, "2026-05-08T08:10:00Z", run, job,
+               outputs=[OutputDataset(namespace="s3://lake", name="late", facets=_version("l1"))]),
+        _event(RunState.RUNNING, "2026-05-08T08:05:00Z", run, job, outputs=[OutputDataset(namespace="s3://lake",
+                                                                                          name="late")]),
+    ]
+
+
+def _read_while_running() -> list[RunEvent]:
+    """A run reads a table while another run writes it (between the writer's RUNNING and COMPLETE)."""
+    writer, reader = _id(81), _id(82)
+    table = ("s3://lake", "busy")
+    return [
+        _event(RunState.START, "2026-05-09T08:00:00Z", writer, ("spark", "writer")),
+        _event(RunState.RUNNING, "2026-05-09T08:01:00Z", writer, ("spark", "writer"),
+               outputs=[OutputDataset(namespace=table[0], name=table[1])]),
+        _event(RunState.START, "2026-05-09T08:02:00Z", reader, ("spark", "reader"),
+               [InputDataset(namespace=table[0], name=table[1])]),
+        _event(RunState.COMPLETE, "2026-05-09T08:03:00Z", reader, ("spark", "reader"),
+               [InputDataset(namespace=table[0], name=table[1])]),
+        _event(RunState.COMPLETE, "2026-05-09T08:04:00Z", writer, ("spark", "writer"),
+               outputs=[OutputDataset(namespace=table[0], name=table[1], facets=_version("b1"))]),
+    ]
+
+
+def _parent_from_children() -> list[RunEvent]:
+    """Tasks whose DAG run sends no event of its own."""
+    dag = _id(91)
+    parent = {"parent": parent_run.ParentRunFacet(run=parent_run.Run(runId=dag),
+                                                  job=parent_run.Job(namespace="airflow", name="nightly_dag"))}
+    task = ("airflow", "nightly_dag.load")
+    return [_event(RunState.START, "2026-05-10T03:01:00Z", _id(92), task, run_facets=parent),
+            _event(RunState.COMPLETE, "2026-05-10T03:02:00Z", _id(92), task, run_facets=parent,
+                   outputs=[OutputDataset(namespace="s3://lake", name="nightly/load")])]
+
+
 def _lifecycle() -> list[RunEvent]:
     """A Hive table created, overwritten, truncated and dropped, each by its own run."""
     def state(change: str) -> dict[str, Any]:
@@ -226,7 +266,8 @@ BY_DESIGN = {
 }
 
 STREAMS = {"spark": _spark, "airflow": _airflow, "dbt": _dbt, "flink": _flink, "complete-only": _complete_only,
-           "late-start": _late_start, "lifecycle": _lifecycle}
+           "late-start": _late_start, "lifecycle": _lifecycle, "running-after-end": _running_after_end,
+           "read-while-running": _read_while_running, "parent-from-children": _parent_from_children}
 
 
 def _refs(events: list[RunEvent]) -> list[str]:
