@@ -257,12 +257,42 @@ def _late_start_differs() -> dict[str, tuple[Any, Any]]:
             f"/who {run}[0]/time": (start, end), "/who s3://lake/a[0]/time": (start, end)}
 
 
-#: Differences that cannot be equal by design, per stream: path -> (from the file, over HTTP)
-BY_DESIGN = {
+def _read_while_running_differs() -> dict[str, Any]:
+    """A run reading a table between its writer's RUNNING and COMPLETE: over HTTP it read what the writer
+    was writing, the version the COMPLETE then named; a file, where the version exists from the
+    COMPLETE's time, has the reader read a version it cannot name (unverified)."""
+    table, version = "s3://lake/busy", "https://w3id.org/provgraph/id/data/openlineage-version-53fb8afc617998832c7002fa5e1b00f8"
+    unverified = "https://w3id.org/provgraph/id/data/unverified-f02ec106352505c753768076edb66a84"
+    return {f"/show {_id(82)}/used[0]/iri": (unverified, version),
+            f"/who {table}[0]/entity": (unverified.rsplit("/", 1)[1], version.rsplit("/", 1)[1]),
+            f"/who {table}[0]/entity_iri": (unverified, version),
+            f"/impact {table}/edges[0][0]": (unverified, version),
+            # REF names the logical dataset in the file, its one version over HTTP; listings differ with it
+            f"/impact {table}/iri": ("https://w3id.org/provgraph/id/dataset/s3___lake_busy-0d9bf273", version),
+            f"/lineage {table}/iri": ("https://w3id.org/provgraph/id/dataset/s3___lake_busy-0d9bf273", version),
+            f"/impact {table}/rows": ..., f"/lineage {table}/rows": ...}
+
+
+def _parent_from_children_differs() -> dict[str, tuple[Any, Any]]:
+    """A parent known only from its children: a file starts it at its first child's event; the server,
+    which cannot know whether the parent's own START is coming, gives it no start time until it does."""
+    dag, first = _id(91), "2026-05-10T03:01:00Z"
+    return {f"/runs/{dag}/start": (first, None), f"/runs/{dag}/status": ("running", None),
+            f"/show {dag}/started": (first, None), f"/who {dag}[0]/time": (first, None),
+            f"/show {dag}/annotations/provgraph.note": (
+                "known from its children's ParentRunFacet; start time: its first child's event",
+                "known from its children's ParentRunFacet; its own START gives its start time")}
+
+
+#: Differences that cannot be equal by design, per stream: path -> (from the file, over HTTP), or ``...``
+#: for a whole listing that differs with them
+BY_DESIGN: dict[str, dict[str, Any]] = {
     # statistics seen only in a RUNNING event reach the output's symlink aliases (here the Hive table the
     # report reads) only from a file, whose RUNNING is folded into the COMPLETE that names the aliases
     "spark": {f"/show {_id(1)}/generated[0]/size": (4096, None), f"/show {_id(2)}/used[0]/size": (4096, None)},
     "late-start": _late_start_differs(),
+    "read-while-running": _read_while_running_differs(),
+    "parent-from-children": _parent_from_children_differs(),
 }
 
 STREAMS = {"spark": _spark, "airflow": _airflow, "dbt": _dbt, "flink": _flink, "complete-only": _complete_only,
@@ -384,6 +414,7 @@ def test_the_same_events_from_a_file_and_over_http_give_the_same_lineage(
     assert from_file["runs"], "the stream recorded no run"
     differences = _differences(_normal(from_file), _normal(over_http))
     expected = BY_DESIGN.get(stream, {})
+    differences.update({path: ... for path, pair in expected.items() if pair is ... and path in differences})
     assert differences == expected, "\n".join(f"{path}: {file!r} (file) != {http!r} (HTTP)"
                                                for path, (file, http) in differences.items())
 
