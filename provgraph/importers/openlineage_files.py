@@ -116,7 +116,7 @@ def read_files(source: str, options: ImportOptions) -> Imported:
         if options.progress:
             options.progress(done, None)
     recorded, extra = implied(found)
-    found = recorded + extra
+    found = extra + recorded  # implied starts first, as the endpoint records them
     counts = {"OpenLineage events": len(items)}
     running = sum(isinstance(item, dict) and item.get("eventType") == "RUNNING" for _, item in items)
     if running:
