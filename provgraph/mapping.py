@@ -115,6 +115,7 @@ class Mapper:
         self._made: dict[NamedNode, NamedNode] = {}  # stored
         self._made_recent: dict[NamedNode, NamedNode] = {}  # mapped since the last commit
         self._made_noted: list[tuple[NamedNode, NamedNode | None]] = []
+        self._whole: set[str] = set()  # runs whose every event this mapper met, from their start
         # what the event being mapped changed, undone if it cannot be mapped
         self._noted: list[Hashable] = []
         self._replaced: list[tuple[NamedNode, tuple[str, NamedNode] | None]] = []
@@ -155,7 +156,8 @@ class Mapper:
         """The quads mapped so far are stored: their descriptions need not be written again."""
         if len(self._written) + len(self._pending) > self.remember:
             self._written.clear()
-            self._made.clear()  # what a run made is remembered while its first event is
+            self._made.clear()
+            self._whole.clear()
         if len(self._versions) + len(self._recent) > self.remember:
             self._versions.clear()
         self._written |= self._pending
@@ -174,8 +176,11 @@ class Mapper:
         self.merged.clear()
 
     def forget(self) -> None:
-        """Another writer changed the store: ask it again which versions are the latest."""
+        """Another writer changed the store: ask it again which versions are the latest and which a run
+        generated."""
         self._versions.clear()
+        self._made.clear()
+        self._whole.clear()
 
     def fresh(self, key: Hashable) -> bool:
         """Whether the description ``key`` still has to be written (and note that it now is)."""
@@ -203,14 +208,17 @@ class Mapper:
         """``(time, version)``: the latest version of ``logical`` this mapper met, mapped or stored."""
         return self._recent.get(logical) or self._versions.get(logical)
 
+    def started(self, run_id: str) -> None:
+        """Note that the run's start is the first event of it this mapper met: it meets all its events."""
+        self._whole.add(run_id)
+
     def generation(self, run_id: str, own: NamedNode, logical: NamedNode, node: NamedNode | None) -> NamedNode:
         """The version of ``logical`` that run ``run_id`` generates, named ``node`` by its digest (``None``:
         without one); ``own`` is the run's digest-less node. A version the run generated before decides
         (see the module docstring): remembered, else asked of the store when this mapper did not meet
         every event of the run."""
         before = self._made_recent.get(own) or self._made.get(own)
-        if before is None and self.generated is not None and (
-                ("unsure", run_id) in self._written or ("unsure", run_id) in self._pending):
+        if before is None and self.generated is not None and run_id not in self._whole:
             versions = self.generated(run_id, logical)
             before = next((v for v in versions if v != own), own if own in versions else None)
         if node is None:
@@ -280,8 +288,8 @@ class _RunQuads:
         type, kind, step, parent: a run's start and end both carry them) is not written again."""
         add, node, event = self.add, self.run, self.event
         if self.mapper.fresh(("run", self.run_id)):
-            if event["type"] != "run.start":  # the run's earlier events, if any, are the store's to tell
-                self.mapper.fresh(("unsure", self.run_id))
+            if event["type"] == "run.start":  # the first event of the run this mapper meets: its first
+                self.mapper.started(self.run_id)
             add(self.graph, RDF.type, PROV.Bundle)
             add(node, RDF.type, PROV.Activity)
             add(node, RDF.type, PROVML.Run)
@@ -384,7 +392,8 @@ class _RunQuads:
             self.add(association, PROV.hadPlan, node)
 
     def _version(self, artifact: dict[str, Any], logical: NamedNode, generated: bool, time: str) -> NamedNode:
-        """The version node: by digest; else new per generating run; else the latest known; else unverified."""
+        """The version node: by digest; else, generated, the run's (see :meth:`Mapper.generation`); else the
+        latest known; else unverified."""
         node = version_iri(artifact_digests(artifact), logical)
         if generated:
             own = iri("data", f"gen-{short_hash(self.run_id, logical.value, n=32)}")

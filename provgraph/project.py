@@ -339,10 +339,11 @@ class Project:
         return applied
 
     def _mapper(self, store: Store) -> Mapper:
-        """The mapper for ``store``, which asks it for the latest version of digest-less uses."""
+        """The mapper for ``store``, which asks it for the latest version of digest-less uses and the versions
+        a run generated."""
         if self._mapping is None or self._mapping[0] is not store:
             self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time),
-                                                  generated=lambda run, logical: run_versions(store, run, logical)))
+                                           generated=lambda run, logical: run_versions(store, run, logical)))
         return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:

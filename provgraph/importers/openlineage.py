@@ -7,9 +7,10 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted; ``RUNNING`` -> ``run.update``
   (what it saw - outputs, statistics, facets - joins the run without changing its end or status, whether
   it arrives between START and end or after the end; one that comes first starts the run, see
-  :func:`implied`; its run kind only when it has a JobTypeJobFacet); ``OTHER`` gives no event. Files of events fold RUNNING events into their run instead,
-  see :mod:`.openlineage_files`. A DatasetEvent or JobEvent describes no run: it is refused
-  (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather than accepted and dropped.
+  :func:`implied`; its run kind only when it has a JobTypeJobFacet); ``OTHER`` gives no event. Files of
+  events fold RUNNING events into their run instead, see :mod:`.openlineage_files`. A DatasetEvent or
+  JobEvent describes no run: it is refused (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather
+  than accepted and dropped.
 - ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
   plus a digest; the ParentRunFacet's run -> the parent run, its job kept as ``openlineage.parent.job``.
 - job ``namespace`` and ``name`` -> the step ``namespace/name``; JobTypeJobFacet ``DAG`` -> a pipeline.
