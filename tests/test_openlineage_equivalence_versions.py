@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -99,19 +100,24 @@ def _native(type_: str, time: str, run_id: str, status: str | None = None, **fie
 
 
 @pytest.mark.parametrize("digests", [{"sha256": "ab" * 32}, {"etag": "9f3c"}], ids=["sha256", "etag"])
-def test_native_events_naming_the_digest_at_the_end_make_one_version(tmp_path: Path, digests: dict[str, str]
-                                                                      ) -> None:
-    output = {"location": "data/clean.csv", "kind": "dataset"}
-    with Project.init(tmp_path) as project:
+@pytest.mark.parametrize("backend", ["embedded", "oxigraph-server"])
+def test_native_events_naming_the_digest_at_the_end_make_one_version(
+        tmp_path: Path, digests: dict[str, str], backend: str, request: pytest.FixtureRequest) -> None:
+    """Also on a SPARQL server store, where the merge is a SPARQL update over HTTP."""
+    store = None if backend == "embedded" else request.getfixturevalue("oxigraph_server").store_uri
+    location, run, other = f"data/{uuid.uuid4()}.csv", str(uuid.uuid4()), str(uuid.uuid4())  # a shared server
+    output = {"location": location, "kind": "dataset"}
+    with Project.init(tmp_path, store) as project:
         project.record_many([
-            _native("run.start", "2026-05-01T10:00:00Z", RUN),
-            _native("run.update", "2026-05-01T10:05:00Z", RUN, generated=[{**output, "size": 10}]),
-            _native("run.end", "2026-05-01T10:10:00Z", RUN, status="completed",
+            _native("run.start", "2026-05-01T10:00:00Z", run),
+            _native("run.update", "2026-05-01T10:05:00Z", run, generated=[{**output, "size": 10}]),
+            _native("run.end", "2026-05-01T10:10:00Z", run, status="completed",
                     generated=[{**output, "digests": digests}]),
-            _native("run.end", "2026-05-01T11:00:00Z", OTHER, status="completed", generated=[output]),
+            _native("run.end", "2026-05-01T11:00:00Z", other, status="completed", generated=[output]),
         ])
-    found = _versions(tmp_path, "data/clean.csv")
-    assert [(run, size) for _, run, size in found] == [(RUN, 10), (OTHER, None)]
+    found = _versions(tmp_path, location)
+    assert sorted((run_id, size) for _, run_id, size in found) == sorted([(run, 10), (other, None)])
+    found.sort(key=lambda row: row[1] != run)
     algorithm, value = next(iter(digests.items()))
     assert found[0][0] == f"sha256-{value}" if algorithm == "sha256" else found[0][0].startswith(f"{algorithm}-")
     assert found[1][0].startswith("gen-")
