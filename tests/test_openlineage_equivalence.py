@@ -2,8 +2,9 @@
 openlineage-python client's FileTransport and imported with ``import-runs --from openlineage``, and (b) sent
 one by one, in the same order, by its HttpTransport to a real ``provgraph serve`` (a writer token) on
 loopback. For each stream of events (Spark, Airflow, dbt, Flink-like, COMPLETE-only, lifecycle state
-changes, a START arriving after its COMPLETE), ``runs``, ``show RUN``, ``impact REF``, ``lineage REF`` and
-``who REF`` give the same answers field by field, and ``validate`` finds nothing in either.
+changes, a START arriving after its COMPLETE, a RUNNING after it, a read while the writer runs, a parent
+known only from its children), ``runs``, ``show RUN``, ``impact REF``, ``lineage REF`` and ``who REF``
+give the same answers field by field, and ``validate`` finds nothing in either.
 
 Normalised, because they must differ: what the server stamps on what it receives (the submitter agent
 and the annotations ``provgraph.submitted_by``, ``provgraph.submitted_at``, ``provgraph.implied`` and
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -369,10 +369,10 @@ def _who(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``PROVGRAPH_*`` setting of the caller's reaches the CLI."""
     for name in [k for k in os.environ if k.startswith("PROVGRAPH_")]:
         monkeypatch.delenv(name)
-    yield
 
 
 def _by_file(events: list[RunEvent], folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -415,8 +415,7 @@ def test_the_same_events_from_a_file_and_over_http_give_the_same_lineage(
     differences = _differences(_normal(from_file), _normal(over_http))
     expected = BY_DESIGN.get(stream, {})
     differences.update({path: ... for path, pair in expected.items() if pair is ... and path in differences})
-    assert differences == expected, "\n".join(f"{path}: {file!r} (file) != {http!r} (HTTP)"
-                                               for path, (file, http) in differences.items())
+    assert differences == expected, "\n".join(f"{path}: {pair!r} (file, HTTP)" for path, pair in differences.items())
 
 
 def _differences(file: Any, http: Any, where: str = "") -> dict[str, tuple[Any, Any]]:
