@@ -287,8 +287,8 @@ def _parent_from_children_differs() -> dict[str, tuple[Any, Any]]:
 #: Differences that cannot be equal by design, per stream: path -> (from the file, over HTTP), or ``...``
 #: for a whole listing that differs with them
 BY_DESIGN: dict[str, dict[str, Any]] = {
-    # statistics seen only in a RUNNING event reach the output's symlink aliases (here the Hive table the
-    # report reads) only from a file, whose RUNNING is folded into the COMPLETE that names the aliases
+    # statistics seen only in a RUNNING event reach a symlink alias that only the COMPLETE names (here the
+    # Hive table the report reads) from a file alone, whose RUNNING is folded into that COMPLETE
     "spark": {f"/show {_id(1)}/generated[0]/size": (4096, None), f"/show {_id(2)}/used[0]/size": (4096, None)},
     "late-start": _late_start_differs(),
     "read-while-running": _read_while_running_differs(),
