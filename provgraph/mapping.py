@@ -12,7 +12,11 @@ roles) go once to the shared graph (:data:`~provgraph.vocab.SHARED_GRAPH`).
 Identity: a version is named by its strongest digest (:func:`~provgraph.vocab.version_iri`). Without
 one, a generated artifact is a new version of its generating run, and a used one is the latest version
 of its logical artifact known when the event is applied (``latest``), or else a version of its own marked
-unverified. Relative locations and names belong to the event's project ``namespace``.
+unverified. A run generates one version of an artifact even when it names its digest in one event only:
+one that first generates it without a digest (while it runs) and names the digest later (at its end)
+has the digest-less node merged into the digest's (:attr:`Mapper.merged`, which the store sink applies
+after the quads), and one that generates it without a digest after naming the digest generates the
+version it named. Relative locations and names belong to the event's project ``namespace``.
 
 :class:`Mapper` remembers which descriptions it has written so a long replay does not rewrite the same
 environment for every run; :func:`event_to_quads` is the pure function (same event, same quads).
@@ -54,6 +58,8 @@ Term = NamedNode | Literal
 PLAN_ROLE = "plan"
 #: ``latest(logical, time)``: the latest version of a logical artifact known at ``time``, if any.
 Latest = Callable[[NamedNode, str], NamedNode | None]
+#: ``generated(run_id, logical)``: the versions of a logical artifact a run generated, in the store.
+Generated = Callable[[str, NamedNode], list[NamedNode]]
 
 
 def event_to_quads(event: Event, latest: Latest | None = None) -> list[Quad]:
@@ -88,15 +94,28 @@ class Mapper:
     does not ask the store again for every use of a popular input. Call :meth:`commit` after the quads
     are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer changed the
     store.
+
+    ``merged`` lists the ``(digest-less node, digest's node)`` merges that the events mapped since the
+    last commit call for (see the module docstring); the sink applies them after the quads. Which version
+    of an artifact a run generated is remembered for the runs whose every event this mapper met since
+    their start; of another run, ``generated`` asks the store.
     """
 
-    def __init__(self, latest: Latest | None = None, remember: int = 200_000) -> None:
+    def __init__(self, latest: Latest | None = None, remember: int = 200_000,
+                 generated: Generated | None = None) -> None:
         self.latest = latest
+        self.generated = generated
         self.remember = remember
+        self.merged: list[tuple[NamedNode, NamedNode]] = []
         self._written: set[Hashable] = set()
         self._pending: set[Hashable] = set()
         self._versions: dict[NamedNode, tuple[str, NamedNode]] = {}  # stored
         self._recent: dict[NamedNode, tuple[str, NamedNode]] = {}  # mapped since the last commit
+        # a run's own digest-less node -> the version the run generated (itself, or the digest's)
+        self._made: dict[NamedNode, NamedNode] = {}  # stored
+        self._made_recent: dict[NamedNode, NamedNode] = {}  # mapped since the last commit
+        self._made_noted: list[tuple[NamedNode, NamedNode | None]] = []
+        self._whole: set[str] = set()  # runs whose every event this mapper met, from their start
         # what the event being mapped changed, undone if it cannot be mapped
         self._noted: list[Hashable] = []
         self._replaced: list[tuple[NamedNode, tuple[str, NamedNode] | None]] = []
@@ -105,7 +124,8 @@ class Mapper:
         """The quads of ``event``, without the shared descriptions already written.
 
         An event that cannot be mapped raises and leaves the mapper as it was."""
-        self._noted, self._replaced = [], []
+        self._noted, self._replaced, self._made_noted = [], [], []
+        merged = len(self.merged)
         try:
             if event["type"] == "artifact.invalidate":
                 return _RunQuads(self, event).invalidation()
@@ -118,6 +138,12 @@ class Mapper:
                                                  document["source"])
             return _RunQuads(self, event).run_quads()
         except BaseException:
+            del self.merged[merged:]
+            for own, made in reversed(self._made_noted):
+                if made is None:
+                    self._made_recent.pop(own, None)
+                else:
+                    self._made_recent[own] = made
             self._pending.difference_update(self._noted)
             for logical, before in reversed(self._replaced):
                 if before is None:
@@ -130,21 +156,31 @@ class Mapper:
         """The quads mapped so far are stored: their descriptions need not be written again."""
         if len(self._written) + len(self._pending) > self.remember:
             self._written.clear()
+            self._made.clear()
+            self._whole.clear()
         if len(self._versions) + len(self._recent) > self.remember:
             self._versions.clear()
         self._written |= self._pending
         self._versions.update(self._recent)
+        self._made.update(self._made_recent)
         self._pending.clear()
         self._recent.clear()
+        self._made_recent.clear()
+        self.merged.clear()
 
     def rollback(self) -> None:
         """The quads mapped since the last commit were not stored."""
         self._pending.clear()
         self._recent.clear()
+        self._made_recent.clear()
+        self.merged.clear()
 
     def forget(self) -> None:
-        """Another writer changed the store: ask it again which versions are the latest."""
+        """Another writer changed the store: ask it again which versions are the latest and which a run
+        generated."""
         self._versions.clear()
+        self._made.clear()
+        self._whole.clear()
 
     def fresh(self, key: Hashable) -> bool:
         """Whether the description ``key`` still has to be written (and note that it now is)."""
@@ -171,6 +207,31 @@ class Mapper:
     def _remembered(self, logical: NamedNode) -> tuple[str, NamedNode] | None:
         """``(time, version)``: the latest version of ``logical`` this mapper met, mapped or stored."""
         return self._recent.get(logical) or self._versions.get(logical)
+
+    def started(self, run_id: str) -> None:
+        """Note that the run's start is the first event of it this mapper met: it meets all its events."""
+        self._whole.add(run_id)
+
+    def generation(self, run_id: str, own: NamedNode, logical: NamedNode, node: NamedNode | None) -> NamedNode:
+        """The version of ``logical`` that run ``run_id`` generates, named ``node`` by its digest (``None``:
+        without one); ``own`` is the run's digest-less node. A version the run generated before decides
+        (see the module docstring): remembered, else asked of the store when this mapper did not meet
+        every event of the run."""
+        before = self._made_recent.get(own) or self._made.get(own)
+        if before is None and self.generated is not None and run_id not in self._whole:
+            versions = self.generated(run_id, logical)
+            before = next((v for v in versions if v != own), own if own in versions else None)
+        if node is None:
+            node = before or own
+        elif before == own:
+            self.merged.append((own, node))
+            for memory in (self._recent, self._versions):
+                for known, (time, version) in list(memory.items()):
+                    if version == own:
+                        memory[known] = (time, node)
+        self._made_noted.append((own, self._made_recent.get(own)))
+        self._made_recent[own] = node
+        return node
 
 
 class _RunQuads:
@@ -227,6 +288,8 @@ class _RunQuads:
         type, kind, step, parent: a run's start and end both carry them) is not written again."""
         add, node, event = self.add, self.run, self.event
         if self.mapper.fresh(("run", self.run_id)):
+            if event["type"] == "run.start":  # the first event of the run this mapper meets: its first
+                self.mapper.started(self.run_id)
             add(self.graph, RDF.type, PROV.Bundle)
             add(node, RDF.type, PROV.Activity)
             add(node, RDF.type, PROVML.Run)
@@ -329,10 +392,12 @@ class _RunQuads:
             self.add(association, PROV.hadPlan, node)
 
     def _version(self, artifact: dict[str, Any], logical: NamedNode, generated: bool, time: str) -> NamedNode:
-        """The version node: by digest; else new per generating run; else the latest known; else unverified."""
+        """The version node: by digest; else, generated, the run's (see :meth:`Mapper.generation`); else the
+        latest known; else unverified."""
         node = version_iri(artifact_digests(artifact), logical)
-        if node is None and generated:
-            node = iri("data", f"gen-{short_hash(self.run_id, logical.value, n=32)}")
+        if generated:
+            own = iri("data", f"gen-{short_hash(self.run_id, logical.value, n=32)}")
+            node = self.mapper.generation(self.run_id, own, logical, node)
         if node is None:
             node = self.mapper.known(logical, time)
         if node is None:

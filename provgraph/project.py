@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pyoxigraph import Quad
+from pyoxigraph import NamedNode, Quad
 
 from . import events as ev
 from .admission import admit, problem
@@ -32,7 +32,8 @@ from .forwarding import ServerSink, is_server_url, server_view
 from .gitinfo import git_remote
 from .journal import Entry, Head, Journal, Verification, read_record, replace_json
 from .mapping import Mapper
-from .query.versions import latest_version
+from .query.sparql import fill_values, load
+from .query.versions import latest_version, run_versions
 from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import remote_namespace, slug
 
@@ -60,6 +61,18 @@ def admission_quads(event: ev.Event) -> list[Quad]:
         quads = _ADMISSION.map(event)
         _ADMISSION.commit()
         return quads
+
+
+def merge_update(old: NamedNode, new: NamedNode) -> str:
+    """The update merging version node ``old`` into ``new`` (``queries/merge-version.rq``, whose every
+    operation binds the pair)."""
+    text = load("merge-version")
+    for _ in range(text.count(MERGE_BLOCK)):
+        text = fill_values(text, ("old", "new"), [(old, new)])
+    return text
+
+
+MERGE_BLOCK = "VALUES (?old ?new) { }"
 
 
 class StoreSink:
@@ -97,14 +110,17 @@ class StoreSink:
 
     def write(self, quads: Iterable[Quad]) -> None:
         """Add ``quads`` (mapped by :attr:`mapper`) to the store; the mapper keeps what it wrote only if
-        the store took it. A bulk load is not one transaction, but the watermark only moves after it
-        and a replay adds nothing twice, so a crash half-way is repaired by the next sync."""
+        the store took it, then makes the version merges it called for (:attr:`Mapper.merged`). A bulk
+        load is not one transaction, but the watermark only moves after it and a replay adds nothing
+        twice (a merge is made again), so a crash half-way is repaired by the next sync."""
         bulk = not isinstance(quads, list) or len(quads) >= BULK_QUADS
         try:
             if bulk and BULK_LOAD in self.store.capabilities:
                 self.store.bulk_add(quads)
             else:
                 self.store.add(quads)
+            for old, new in self.mapper.merged:
+                self.store.update(merge_update(old, new))
         except BaseException:
             self.mapper.rollback()
             raise
@@ -323,9 +339,11 @@ class Project:
         return applied
 
     def _mapper(self, store: Store) -> Mapper:
-        """The mapper for ``store``, which asks it for the latest version of digest-less uses."""
+        """The mapper for ``store``, which asks it for the latest version of digest-less uses and the versions
+        a run generated."""
         if self._mapping is None or self._mapping[0] is not store:
-            self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time)))
+            self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time),
+                                           generated=lambda run, logical: run_versions(store, run, logical)))
         return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:

@@ -198,7 +198,9 @@ def _run_event(state: RunState, time: str, run_id: str, **datasets: list) -> Run
 
 def test_running_events_sent_alone_add_outputs_and_statistics(served: tuple[str, Path], tmp_path: Path) -> None:
     """START, RUNNING with an output and its statistics, COMPLETE without it: the output is the run's; a
-    RUNNING before its START, or after its COMPLETE, changes neither the start, the end nor the status."""
+    RUNNING after its COMPLETE changes neither the start, the end nor the status; a RUNNING before any
+    START starts the run (as a streaming job's RUNNING-only run), its START arriving later is kept as
+    ``openlineage.startEventTime``."""
     url, _ = served
     client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=url, timeout=30)))
     raw = InputDataset(namespace=RAW[0], name=RAW[1])
@@ -229,7 +231,8 @@ def test_running_events_sent_alone_add_outputs_and_statistics(served: tuple[str,
     assert run["annotations"][f"openlineage.rowCount:{output}"] == 1234
     early_run, after = (httpx.get(f"{url}/api/runs/{run_id}").json() for run_id in (LATE, AFTER))
     assert (early_run["status"], early_run["started"], early_run["ended"]) == (
-        "completed", "2026-05-02T10:00:00Z", "2026-05-02T10:05:00Z")
+        "completed", "2026-05-02T10:01:00Z", "2026-05-02T10:05:00Z")
+    assert early_run["annotations"]["openlineage.startEventTime"] == "2026-05-02T10:00:00Z"
     assert (after["status"], after["started"], after["ended"]) == ("failed", "2026-05-02T11:00:00Z",
                                                                     "2026-05-02T11:01:00Z")
     assert [a["location"] for a in after["generated"]] == [f"{STATS[0]}/stats/late"]

@@ -5,11 +5,12 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
 
 - ``START`` -> ``run.start``; ``COMPLETE`` -> ``run.end`` completed; ``FAIL`` -> ``run.end`` failed
   with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted; ``RUNNING`` -> ``run.update``
-  (what it saw - outputs, statistics, facets - joins the run without changing its start, end or status,
-  whether it arrives before the START, between, or after the end; its run kind only when it has a
-  JobTypeJobFacet); ``OTHER`` gives no event. Files of events fold RUNNING events into their run instead,
-  see :mod:`.openlineage_files`. A DatasetEvent or JobEvent describes no run: it is refused
-  (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather than accepted and dropped.
+  (what it saw - outputs, statistics, facets - joins the run without changing its end or status, whether
+  it arrives between START and end or after the end; one that comes first starts the run, see
+  :func:`implied`; its run kind only when it has a JobTypeJobFacet); ``OTHER`` gives no event. Files of
+  events fold RUNNING events into their run instead, see :mod:`.openlineage_files`. A DatasetEvent or
+  JobEvent describes no run: it is refused (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather
+  than accepted and dropped.
 - ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
   plus a digest; the ParentRunFacet's run -> the parent run, its job kept as ``openlineage.parent.job``.
 - job ``namespace`` and ``name`` -> the step ``namespace/name``; JobTypeJobFacet ``DAG`` -> a pipeline.
@@ -43,7 +44,8 @@ Event ids are digests of the OpenLineage event, so the same event sent twice giv
 (:mod:`.openlineage_files`) and the HTTP endpoint, which also knows what it recorded before:
 
 - a run seen only ending (a COMPLETE, FAIL or ABORT without START, as some producers send) starts at its
-  end event's time, as OpenLineage consumers assume (an implied ``run.start``);
+  end event's time, as OpenLineage consumers assume (an implied ``run.start``); a run seen first running
+  (a RUNNING before any START, as a streaming job sends) starts at that event's time;
 - a parent run known only from its children's ParentRunFacet is a run of its job (kind ``pipeline``,
   step ``openlineage.parent.job``). From files, which hold the whole story, it starts at its first
   child's event; over HTTP it is an implied ``run.update`` (no start time), so its own START, whenever
@@ -489,9 +491,11 @@ def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[
     extra: dict[str, ev.Event] = {}
     for event in (found[i] for i in order):
         run = event["run"]
-        if event["type"] == "run.end" and not is_started(run["id"]):
-            fields = {k: v for k, v in run.items() if k not in ("status", "error")}
-            extra[run["id"]] = _implied_event("run.start", event["time"], fields, "start time: its end event's time")
+        if event["type"] in ("run.end", "run.update") and not is_started(run["id"]):
+            fields = {"kind": "other", **{k: v for k, v in run.items() if k not in ("status", "error")}}
+            which = "end" if event["type"] == "run.end" else "first RUNNING"
+            extra[run["id"]] = _implied_event("run.start", event["time"], fields,
+                                              f"start time: its {which} event's time")
             started.add(run["id"])
         parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
         if (parent and job and parent not in named and parent not in extra

@@ -2,11 +2,11 @@
 
 Files hold a run's whole story, so what single events cannot say is completed here. RUNNING events
 carry outputs and statistics seen only while the run ran: their inputs and outputs are folded into the
-run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its START; a run known only
-from RUNNING events starts at the first of them. Then :func:`.openlineage.implied` adds what the events
-imply, as for the HTTP endpoint, knowing that the files are the whole story: a run seen only ending
-starts at its end event's time; a parent run known only from its children's ParentRunFacet is a run of
-its job (kind ``pipeline``), started at its first child's event.
+run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its START, else into its first
+RUNNING, which alone stays (a run without START starts at it). Then :func:`.openlineage.implied` adds
+what the events imply, as for the HTTP endpoint, knowing that the files are the whole story: a run seen
+first running or only ending starts at that event's time; a parent run known only from its children's
+ParentRunFacet is a run of its job (kind ``pipeline``), started at its first child's event.
 """
 
 from __future__ import annotations
@@ -57,28 +57,32 @@ def _run_key(item: Any) -> Any:
 
 
 def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
-    """RUNNING events' inputs and outputs moved into the run's terminal event, else its START."""
+    """RUNNING events' inputs and outputs moved into the run's terminal event, else its START, else its first
+    RUNNING; of a run without START, the first RUNNING stays."""
     by_run: dict[Any, list[int]] = {}
     for index, (_, item) in enumerate(items):
         by_run.setdefault(_run_key(item), []).append(index)
     folded = list(items)
+    kept: set[int] = set()
     for indexes in by_run.values():
         running = [i for i in indexes if isinstance(items[i][1], dict) and items[i][1].get("eventType") == "RUNNING"]
         if not running or _run_key(items[running[0]][1]) is None:
             continue
         types = {items[i][1].get("eventType"): i for i in indexes if isinstance(items[i][1], dict)}
-        target = next((types[t] for t in (*STATUS, "START") if t in types), None)
-        if target is None:  # only RUNNING events: the first is the run's (bounded) start
-            first = min(running, key=lambda i: str(items[i][1].get("eventTime")))
-            target = first
-            folded[first] = (items[first][0], {**items[first][1], "eventType": "START"})
+        first = min(running, key=lambda i: str(items[i][1].get("eventTime")))
+        target = next((types[t] for t in (*STATUS, "START") if t in types), first)
+        if "START" not in types:  # the first RUNNING stays: the run starts at it (see .openlineage.implied)
+            kept.add(first)
+            if target != first:  # what it saw goes to the end, as every RUNNING's
+                folded[first] = (items[first][0], {key: value for key, value in items[first][1].items()
+                                                   if key not in ("inputs", "outputs")})
         merged = copy.deepcopy(folded[target][1])
         for i in running:
             if i != target:
                 _merge(merged, items[i][1])
         folded[target] = (folded[target][0], merged)
-    return [pair for i, pair in enumerate(folded) if not (isinstance(pair[1], dict)
-                                                            and pair[1].get("eventType") == "RUNNING")]
+    return [pair for i, pair in enumerate(folded) if i in kept or not (isinstance(pair[1], dict)
+                                                                         and pair[1].get("eventType") == "RUNNING")]
 
 
 def _merge(target: dict[str, Any], running: dict[str, Any]) -> None:
@@ -112,7 +116,7 @@ def read_files(source: str, options: ImportOptions) -> Imported:
         if options.progress:
             options.progress(done, None)
     recorded, extra = implied(found)
-    found = recorded + extra
+    found = extra + recorded  # implied starts first, as the endpoint records them
     counts = {"OpenLineage events": len(items)}
     running = sum(isinstance(item, dict) and item.get("eventType") == "RUNNING" for _, item in items)
     if running:

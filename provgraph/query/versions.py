@@ -1,11 +1,12 @@
-"""The latest known version of a logical artifact, asked by the mapping for a use without any digest."""
+"""What the mapping asks the store of versions: the latest known version of a logical artifact (for a use
+without any digest), and the versions a run generated of one (a run generates one version of it)."""
 
 from __future__ import annotations
 
 from pyoxigraph import Literal, NamedNode
 
 from ..store import Store
-from ..vocab import XSD
+from ..vocab import XSD, run_iri
 from .sparql import select
 
 
@@ -14,3 +15,9 @@ def latest_version(store: Store, logical: NamedNode, time: str) -> NamedNode | N
     rows = select(store, "latest-version", logical=logical, time=Literal(time, datatype=XSD.dateTime)).rows
     version = rows[0].get("version") if rows else None
     return version if isinstance(version, NamedNode) else None
+
+
+def run_versions(store: Store, run_id: str, logical: NamedNode) -> list[NamedNode]:
+    """The versions of ``logical`` that run ``run_id`` generated."""
+    rows = select(store, "run-versions", run=run_iri(run_id), logical=logical).rows
+    return [version for version in (row.get("version") for row in rows) if isinstance(version, NamedNode)]
