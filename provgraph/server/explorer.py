@@ -26,6 +26,7 @@ from ..render.graph import LineageGraph, Node
 from ..render.scope import build_view
 from ..resources import resource_dir
 from ..store import Store
+from ..store.bindings import is_update
 from ..vocab import PROV, PROVML
 from .api import RUN_FILTERS, _describe, _int, _json, _one, _store, locate
 from .openapi import NOT_FOUND, ApiRoute, Operation, json_ok, operation, query_param
@@ -240,11 +241,11 @@ async def get_graph(request: Request) -> Response:
 
 
 async def list_queries(request: Request) -> Response:
-    """The shipped questions (``queries/*.rq``), as examples for the SPARQL page."""
+    """The shipped questions (``queries/*.rq``), as examples for the SPARQL page; not the updates the store
+    sink runs, which the read-only endpoint refuses."""
     await _store(request)
-    folder = resource_dir("queries")
-    examples = [{"name": path.stem, "text": path.read_text(encoding="utf-8")} for path in sorted(folder.glob("*.rq"))]
-    return _json({"queries": examples})
+    texts = {path.stem: path.read_text(encoding="utf-8") for path in sorted(resource_dir("queries").glob("*.rq"))}
+    return _json({"queries": [{"name": name, "text": text} for name, text in texts.items() if not is_update(text)]})
 
 
 _STATIC = StaticFiles(packages=[(__package__ or "provgraph.server", "static")])
