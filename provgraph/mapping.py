@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable, Iterable
+from datetime import datetime
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from .events import Event
+from .events import Event, parse_time
 from .vocab import (
     AGENT_CLASSES,
     ARTIFACT_CLASSES,
@@ -52,8 +53,11 @@ from .vocab import (
 Term = NamedNode | Literal
 #: The role of a used artifact that is the plan the run followed (a compiled pipeline, a notebook).
 PLAN_ROLE = "plan"
-#: ``latest(logical, time)``: the latest version of a logical artifact known at ``time``, if any.
-Latest = Callable[[NamedNode, str], NamedNode | None]
+#: ``latest(logical, time)``: ``(when it was known, version)``, the latest version of a logical artifact
+#: known at ``time``, if any.
+Latest = Callable[[NamedNode, str], tuple[str, NamedNode] | None]
+#: A time after every event's: asking ``latest`` at it gives the store's latest version, whenever it was known.
+_END_OF_TIME = "9999-12-31T23:59:59Z"
 
 
 def event_to_quads(event: Event, latest: Latest | None = None) -> list[Quad]:
@@ -82,24 +86,28 @@ def artifact_logical(artifact: dict[str, Any], namespace: str | None) -> NamedNo
 class Mapper:
     """Maps events to quads, writing each shared description once per :meth:`commit`-ted store.
 
-    ``latest`` answers which version a digest-less use refers to from the store; versions met in events
-    this mapper mapped are looked up here first (the latest per logical artifact, up to ``remember``
-    of them), so a batch behaves like events applied one by one and a long-lived writer (the server)
-    does not ask the store again for every use of a popular input. Call :meth:`commit` after the quads
-    are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer changed the
-    store.
+    ``latest`` answers which version a digest-less use refers to from the store. The mapper remembers,
+    per logical artifact, the latest version the store holds (asked once, whatever its time) and the
+    versions it met in the events it mapped since, so a batch behaves like events applied one by one and
+    a long-lived writer (the server) does not ask the store again for every use of a popular input; a use
+    dated before what it remembers asks the store. With ``shared`` (a store other projects' journals
+    write to as well), what the store holds is asked again after each commit. Call :meth:`commit` after
+    the quads are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer
+    changed the store.
     """
 
-    def __init__(self, latest: Latest | None = None, remember: int = 200_000) -> None:
+    def __init__(self, latest: Latest | None = None, remember: int = 200_000, shared: bool = False) -> None:
         self.latest = latest
         self.remember = remember
+        self.shared = shared
         self._written: set[Hashable] = set()
         self._pending: set[Hashable] = set()
-        self._versions: dict[NamedNode, tuple[str, NamedNode]] = {}  # stored
-        self._recent: dict[NamedNode, tuple[str, NamedNode]] = {}  # mapped since the last commit
+        # the latest version the store holds per logical artifact (None: none), as of the last commit
+        self._versions: dict[NamedNode, tuple[datetime, NamedNode] | None] = {}
+        self._recent: dict[NamedNode, tuple[datetime, NamedNode]] = {}  # mapped since the last commit
         # what the event being mapped changed, undone if it cannot be mapped
         self._noted: list[Hashable] = []
-        self._replaced: list[tuple[NamedNode, tuple[str, NamedNode] | None]] = []
+        self._replaced: list[tuple[NamedNode, tuple[datetime, NamedNode] | None]] = []
 
     def map(self, event: Event) -> list[Quad]:
         """The quads of ``event``, without the shared descriptions already written.
@@ -130,10 +138,12 @@ class Mapper:
         """The quads mapped so far are stored: their descriptions need not be written again."""
         if len(self._written) + len(self._pending) > self.remember:
             self._written.clear()
-        if len(self._versions) + len(self._recent) > self.remember:
+        if len(self._versions) + len(self._recent) > self.remember or self.shared:
             self._versions.clear()
         self._written |= self._pending
-        self._versions.update(self._recent)
+        for logical, met in self._recent.items():
+            if logical in self._versions or self.latest is None:  # else the store may hold a later one
+                self._versions[logical] = met
         self._pending.clear()
         self._recent.clear()
 
@@ -156,21 +166,31 @@ class Mapper:
 
     def seen(self, logical: NamedNode, time: str, version: NamedNode) -> None:
         """Note that ``version`` of ``logical`` was known at ``time``."""
+        at = parse_time(time)
         known = self._remembered(logical)
-        if known is None or known[0] <= time:
-            self._replaced.append((logical, known))
-            self._recent[logical] = (time, version)
+        if known is None or known[0] <= at:
+            self._replaced.append((logical, self._recent.get(logical)))
+            self._recent[logical] = (at, version)
 
     def known(self, logical: NamedNode, time: str) -> NamedNode | None:
         """The latest version of ``logical`` known at ``time``: from memory, else from the store."""
-        recent = self._remembered(logical)
-        if recent is not None and recent[0] <= time:
-            return recent[1]
-        return self.latest(logical, time) if self.latest else None
+        if self.latest is not None and logical not in self._versions:
+            self._versions[logical] = self._ask(logical, _END_OF_TIME)
+        remembered = self._remembered(logical)
+        if remembered is not None and remembered[0] <= parse_time(time):
+            return remembered[1]
+        found = self._ask(logical, time)
+        return found[1] if found else None
 
-    def _remembered(self, logical: NamedNode) -> tuple[str, NamedNode] | None:
-        """``(time, version)``: the latest version of ``logical`` this mapper met, mapped or stored."""
-        return self._recent.get(logical) or self._versions.get(logical)
+    def _ask(self, logical: NamedNode, time: str) -> tuple[datetime, NamedNode] | None:
+        """The store's latest version of ``logical`` known at ``time``."""
+        found = self.latest(logical, time) if self.latest else None
+        return (parse_time(found[0]), found[1]) if found else None
+
+    def _remembered(self, logical: NamedNode) -> tuple[datetime, NamedNode] | None:
+        """``(time, version)``: the latest version of ``logical`` this mapper knows, mapped or stored."""
+        known = [met for met in (self._recent.get(logical), self._versions.get(logical)) if met is not None]
+        return max(known, key=lambda met: met[0]) if known else None
 
 
 class _RunQuads:

@@ -323,9 +323,11 @@ class Project:
         return applied
 
     def _mapper(self, store: Store) -> Mapper:
-        """The mapper for ``store``, which asks it for the latest version of digest-less uses."""
+        """The mapper for ``store``, which asks it for the latest version of digest-less uses (again after
+        each write when the store is not this project's alone: a remote one other journals feed too)."""
         if self._mapping is None or self._mapping[0] is not store:
-            self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time)))
+            shared = DURABLE in store.capabilities and embedded_path(self.store_uri) is None
+            self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time), shared=shared))
         return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:

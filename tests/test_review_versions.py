@@ -1,0 +1,83 @@
+"""Review of the mapper's memory of the latest version per logical artifact: a digest-less use is the
+latest version known at its time, whatever the writer remembers - after a restart, with times in
+other offsets or precisions, and in a store another project writes to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from servers import OxigraphServer
+
+from provgraph import events as ev
+from provgraph.project import Project
+from provgraph.store import Store, open_store
+
+OLD, NEW = "1" * 64, "2" * 64
+DATA = {"location": "s3://bucket/data.csv", "kind": "dataset"}  # a global name: every project's
+USED = """PREFIX prov: <http://www.w3.org/ns/prov#>
+    SELECT ?v WHERE {{ <https://w3id.org/provgraph/id/run/{}> prov:used ?v }}"""
+
+
+def _run(run_id: str, start: str, end: str, **fields: Any) -> list[ev.Event]:
+    return [ev.new_event("run.start", time=start, run={"id": run_id, "step": run_id, "kind": "training"}),
+            ev.new_event("run.end", time=end, run={"id": run_id, "status": "completed"}, **fields)]
+
+
+def _used(store: Store, run_id: str) -> str:
+    [row] = store.query(USED.format(run_id))
+    return str(row["v"].value.rsplit("/", 1)[-1])
+
+
+def test_a_restarted_writer_uses_the_version_stored_before_it_started(tmp_path: Path) -> None:
+    """The store holds a version made at noon before the writer starts; a late event (09:00) makes the
+    writer meet the morning version first: a use at 17:00 is still the noon version."""
+    Project.init(tmp_path).close()
+    with Project(tmp_path) as before:
+        before.synced_store()
+        before.record_many(_run("morning", "2026-01-01T08:00:00Z", "2026-01-01T08:30:00Z",
+                                generated=[{**DATA, "sha256": OLD}]))
+        before.record_many(_run("noon", "2026-01-01T12:00:00Z", "2026-01-01T12:30:00Z",
+                                generated=[{**DATA, "sha256": NEW}]))
+    with Project(tmp_path) as restarted:
+        restarted.synced_store()
+        restarted.record_many(_run("late", "2026-01-01T09:00:00Z", "2026-01-01T09:30:00Z", used=[DATA]))
+        restarted.record_many(_run("evening", "2026-01-01T17:00:00Z", "2026-01-01T17:30:00Z", used=[DATA]))
+        store = restarted.synced_store()
+        assert _used(store, "late") == f"sha256-{OLD}"
+        assert _used(store, "evening") == f"sha256-{NEW}"
+
+
+def test_times_are_compared_as_times_not_as_text(tmp_path: Path) -> None:
+    """11:00+02:00 is 09:00 UTC, before the 10:00Z version; 10:00:00.5Z is after 10:00:00Z (as text, both
+    compare the other way)."""
+    with Project.init(tmp_path, store_uri="memory:") as project:
+        project.synced_store()
+        project.record_many(_run("first", "2026-01-01T08:00:00Z", "2026-01-01T08:00:00Z",
+                                 generated=[{**DATA, "sha256": OLD}]))
+        project.record_many(_run("second", "2026-01-01T10:00:00Z", "2026-01-01T10:00:00.2Z",
+                                 generated=[{**DATA, "sha256": NEW, "time": "2026-01-01T10:00:00.2Z"}]))
+        project.record_many(_run("offset", "2026-01-01T11:00:00+02:00", "2026-01-01T11:00:01+02:00", used=[DATA]))
+        project.record_many(_run("precise", "2026-01-01T10:00:00.5Z", "2026-01-01T10:00:00.6Z", used=[DATA]))
+        store = project.synced_store()
+        assert _used(store, "offset") == f"sha256-{OLD}"
+        assert _used(store, "precise") == f"sha256-{NEW}"
+
+
+def test_a_writer_sees_versions_another_project_stored_in_a_shared_store(
+        tmp_path: Path, oxigraph_server: OxigraphServer) -> None:
+    """Two projects (two journals) feed one Oxigraph server: what project B stored is what project A's
+    long-lived writer uses next, though A's own journal did not move."""
+    open_store(oxigraph_server.store_uri).clear()
+    a = Project.init(tmp_path / "a", store_uri=oxigraph_server.store_uri)
+    b = Project.init(tmp_path / "b", store_uri=oxigraph_server.store_uri)
+    a.synced_store(), b.synced_store()
+    a.record_many(_run("a-make", "2026-01-01T08:00:00Z", "2026-01-01T08:10:00Z", generated=[{**DATA, "sha256": OLD}]))
+    a.record_many(_run("a-use-1", "2026-01-01T09:00:00Z", "2026-01-01T09:10:00Z", used=[DATA]))
+    b.record_many(_run("b-make", "2026-01-01T10:00:00Z", "2026-01-01T10:10:00Z", generated=[{**DATA, "sha256": NEW}]))
+    a.record_many(_run("a-use-2", "2026-01-01T11:00:00Z", "2026-01-01T11:10:00Z", used=[DATA]))
+    store = a.synced_store()
+    assert _used(store, "a-use-1") == f"sha256-{OLD}"
+    assert _used(store, "a-use-2") == f"sha256-{NEW}"
+    a.close()
+    b.close()
