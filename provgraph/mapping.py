@@ -20,6 +20,7 @@ environment for every run; :func:`event_to_quads` is the pure function (same eve
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
@@ -87,11 +88,12 @@ class Mapper:
     """Maps events to quads, writing each shared description once per :meth:`commit`-ted store.
 
     ``latest`` answers which version a digest-less use refers to from the store. The mapper remembers,
-    per logical artifact, the latest version the store holds (asked once, whatever its time) and the
-    versions it met in the events it mapped since, so a batch behaves like events applied one by one and
-    a long-lived writer (the server) does not ask the store again for every use of a popular input; a use
-    dated before what it remembers asks the store. With ``shared`` (a store other projects' journals
-    write to as well), what the store holds is asked again after each commit. Call :meth:`commit` after
+    per logical artifact, the latest version the store holds (asked once, whatever its time) and every
+    version it met, by time, in the events mapped since the last commit (which the store does not hold
+    yet), so a batch (a rebuild) behaves like events applied one by one and a long-lived writer (the
+    server) does not ask the store again for every use of a popular input; a use dated before what the
+    store holds asks the store. With ``shared`` (a store other projects' journals write to as well), what
+    the store holds is asked again after each commit. Call :meth:`commit` after
     the quads are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer
     changed the store.
     """
@@ -104,16 +106,16 @@ class Mapper:
         self._pending: set[Hashable] = set()
         # the latest version the store holds per logical artifact (None: none), as of the last commit
         self._versions: dict[NamedNode, tuple[datetime, NamedNode] | None] = {}
-        self._recent: dict[NamedNode, tuple[datetime, NamedNode]] = {}  # mapped since the last commit
+        self._recent: dict[NamedNode, list[tuple[datetime, NamedNode]]] = {}  # met since the last commit, by time
         # what the event being mapped changed, undone if it cannot be mapped
         self._noted: list[Hashable] = []
-        self._replaced: list[tuple[NamedNode, tuple[datetime, NamedNode] | None]] = []
+        self._met: list[tuple[NamedNode, tuple[datetime, NamedNode]]] = []
 
     def map(self, event: Event) -> list[Quad]:
         """The quads of ``event``, without the shared descriptions already written.
 
         An event that cannot be mapped raises and leaves the mapper as it was."""
-        self._noted, self._replaced = [], []
+        self._noted, self._met = [], []
         try:
             if event["type"] == "artifact.invalidate":
                 return _RunQuads(self, event).invalidation()
@@ -127,11 +129,8 @@ class Mapper:
             return _RunQuads(self, event).run_quads()
         except BaseException:
             self._pending.difference_update(self._noted)
-            for logical, before in reversed(self._replaced):
-                if before is None:
-                    self._recent.pop(logical, None)
-                else:
-                    self._recent[logical] = before
+            for logical, met in self._met:
+                self._recent[logical].remove(met)
             raise
 
     def commit(self) -> None:
@@ -142,8 +141,8 @@ class Mapper:
             self._versions.clear()
         self._written |= self._pending
         for logical, met in self._recent.items():
-            if logical in self._versions or self.latest is None:  # else the store may hold a later one
-                self._versions[logical] = met
+            if met and (logical in self._versions or self.latest is None):  # else the store may hold a later one
+                self._versions[logical] = _later(self._versions.get(logical), met[-1])
         self._pending.clear()
         self._recent.clear()
 
@@ -166,31 +165,29 @@ class Mapper:
 
     def seen(self, logical: NamedNode, time: str, version: NamedNode) -> None:
         """Note that ``version`` of ``logical`` was known at ``time``."""
-        at = parse_time(time)
-        known = self._remembered(logical)
-        if known is None or known[0] <= at:
-            self._replaced.append((logical, self._recent.get(logical)))
-            self._recent[logical] = (at, version)
+        met, at = self._recent.setdefault(logical, []), parse_time(time)
+        index = bisect.bisect_right(met, at, key=lambda known: known[0])
+        if index == 0 or met[index - 1][1] != version:  # else what this says is known from then on already
+            met.insert(index, (at, version))
+            self._met.append((logical, (at, version)))
 
     def known(self, logical: NamedNode, time: str) -> NamedNode | None:
         """The latest version of ``logical`` known at ``time``: from memory, else from the store."""
+        at = parse_time(time)
         if self.latest is not None and logical not in self._versions:
             self._versions[logical] = self._ask(logical, _END_OF_TIME)
-        remembered = self._remembered(logical)
-        if remembered is not None and remembered[0] <= parse_time(time):
-            return remembered[1]
-        found = self._ask(logical, time)
+        stored = self._versions.get(logical)
+        if stored is not None and stored[0] > at:
+            stored = self._ask(logical, time)
+        met = self._recent.get(logical, [])
+        index = bisect.bisect_right(met, at, key=lambda known: known[0])
+        found = _later(stored, met[index - 1] if index else None)
         return found[1] if found else None
 
     def _ask(self, logical: NamedNode, time: str) -> tuple[datetime, NamedNode] | None:
         """The store's latest version of ``logical`` known at ``time``."""
         found = self.latest(logical, time) if self.latest else None
         return (parse_time(found[0]), found[1]) if found else None
-
-    def _remembered(self, logical: NamedNode) -> tuple[datetime, NamedNode] | None:
-        """``(time, version)``: the latest version of ``logical`` this mapper knows, mapped or stored."""
-        known = [met for met in (self._recent.get(logical), self._versions.get(logical)) if met is not None]
-        return max(known, key=lambda met: met[0]) if known else None
 
 
 class _RunQuads:
@@ -526,6 +523,14 @@ class _RunQuads:
         if ":" in target.split("/")[0]:
             return NamedNode(target)
         return logical_iri(target, self.namespace)
+
+
+def _later(first: tuple[datetime, NamedNode] | None,
+           second: tuple[datetime, NamedNode] | None) -> tuple[datetime, NamedNode] | None:
+    """The later of two ``(time, version)`` (the store's order: by time, then by IRI, descending)."""
+    if first is None or second is None:
+        return first or second
+    return max(first, second, key=lambda known: (known[0], known[1].value))
 
 
 def _time(text: str) -> Literal:

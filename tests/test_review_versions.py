@@ -81,3 +81,24 @@ def test_a_writer_sees_versions_another_project_stored_in_a_shared_store(
     assert _used(store, "a-use-2") == f"sha256-{NEW}"
     a.close()
     b.close()
+
+
+def test_a_rebuild_maps_uses_as_the_live_writer_did(tmp_path: Path) -> None:
+    """Events out of time order (a late run after a newer version was made): one catch-up of the whole
+    journal (a rebuild, a fresh process) gives the graph the writer built event by event. Before, a batch
+    asked the store for a use dated before the newest version it had met, and the store did not hold
+    the batch yet: the late run used an unverified version of its own."""
+    with Project.init(tmp_path, store_uri="memory:") as live:
+        live.synced_store()
+        for events in (_run("made-0", "2026-01-01T08:00:00Z", "2026-01-01T08:10:00Z",
+                            generated=[{**DATA, "sha256": OLD}]),
+                       _run("made-1", "2026-01-01T11:00:00Z", "2026-01-01T11:10:00Z",
+                            generated=[{**DATA, "sha256": NEW}]),
+                       _run("late", "2026-01-01T10:00:00Z", "2026-01-01T10:10:00Z", used=[DATA]),
+                       _run("later", "2026-01-01T12:00:00Z", "2026-01-01T12:10:00Z", used=[DATA])):
+            live.record_many(events)
+        store = live.synced_store()
+        assert (_used(store, "late"), _used(store, "later")) == (f"sha256-{OLD}", f"sha256-{NEW}")
+        before = set(store.dump().splitlines())
+        live.rebuild()
+        assert set(live.synced_store().dump().splitlines()) == before
