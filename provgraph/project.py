@@ -271,18 +271,29 @@ class Project:
         if self._position is None or (self._position.path is None) != volatile:
             path = self.dir / "sync" / f"{slug(self._store_name())}.json"
             before = self.dir / "sync" / f"{slug(self.store_uri)}.json"  # as named before projects moved
-            if not volatile and before != path and before.exists() and not path.exists():
+            if (not volatile and self._own_store() is not None and before != path and before.exists()
+                    and not path.exists()):
                 os.replace(before, path)
             self._position = Cursor(self.journal, None if volatile else path)
         return self._position
 
     def _store_name(self) -> str:
-        """The store's URI without credentials; the project's own embedded store by its path inside
-        ``.provgraph/``, so a copied or moved project keeps its watermark (and does not replay its journal)."""
-        folder = embedded_path(self.store_uri)
-        if folder is not None and folder.is_relative_to(self.dir):
-            return f"oxigraph:{folder.relative_to(self.dir)}"
+        """The store's URI without credentials; an embedded store by its absolute path, and the project's own
+        by its path inside ``.provgraph/``, so a copied or moved project keeps its watermark (and does not
+        replay its journal) while no other store takes it (``oxigraph:store`` from another folder)."""
+        own, folder = self._own_store(), embedded_path(self.store_uri)
+        if own is not None:
+            return f"oxigraph:{own}"
+        if folder is not None:
+            return f"oxigraph:{folder.resolve()}"
         return re.sub(r"//[^/@]*@", "//", self.store_uri)
+
+    def _own_store(self) -> Path | None:
+        """The store's folder inside ``.provgraph/`` when it is the project's own embedded store."""
+        folder = embedded_path(self.store_uri)
+        if folder is None or not folder.resolve().is_relative_to(self.dir):
+            return None
+        return folder.resolve().relative_to(self.dir)
 
     def watermark(self) -> dict[str, Any]:
         """Where the store stands in the journal: ``seq``, ``hash`` and ``offset`` of the last entry it
