@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -187,7 +187,10 @@ class Mapper:
     def _ask(self, logical: NamedNode, time: str) -> tuple[datetime, NamedNode] | None:
         """The store's latest version of ``logical`` known at ``time``."""
         found = self.latest(logical, time) if self.latest else None
-        return (parse_time(found[0]), found[1]) if found else None
+        if found is None:
+            return None
+        at = parse_time(found[0])  # as the store writes it back: an engine may drop the offset (then UTC)
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)), found[1]
 
 
 class _RunQuads:
