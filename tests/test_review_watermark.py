@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from servers import OxigraphServer
 
 from provgraph import events as ev
 from provgraph.project import Project
+from provgraph.store import open_store
 
 RUNS = "SELECT ?r WHERE { ?r a <https://w3id.org/provgraph/provml#Run> }"
 
@@ -44,3 +47,16 @@ def test_the_project_store_named_relative_to_the_working_folder_is_the_projects_
     monkeypatch.chdir(tmp_path / "project")
     with Project(tmp_path / "project", store_uri="oxigraph:.provgraph/store") as same:
         assert same.pending() == 0
+
+
+def test_a_moved_project_on_a_remote_store_keeps_its_watermark(tmp_path: Path, oxigraph_server: OxigraphServer) -> None:
+    """A remote store is named by its URI without credentials: the project moves, the name stays."""
+    open_store(oxigraph_server.store_uri).clear()
+    with Project.init(tmp_path / "a", store_uri=oxigraph_server.store_uri) as project:
+        project.record_many([_start("r1"), _start("r2")])
+        assert len(project.synced_store().query(RUNS)) == 2
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    with Project(tmp_path / "b") as moved:
+        assert moved.store_uri == oxigraph_server.store_uri and moved.pending() == 0
+        moved.record_many([_start("r3")])
+        assert len(moved.synced_store().query(RUNS)) == 3
