@@ -326,6 +326,8 @@ class Project:
             self._checked = True
         cursor = self._cursor()
         offset = int(cursor.mark()["offset"])
+        if offset < self._synced_size:  # the store went back (another process rebuilds it, or was stopped
+            self._mapping = None  # doing so): what this process wrote may be gone, so it is written again
         mapper = self._mapper(store)
         if offset != self._synced_size:  # another process moved the store on: what the mapper knows is old
             mapper.forget()

@@ -12,7 +12,7 @@ from helpers import CONTRACT_BACKENDS, open_backend
 from servers import OxigraphServer
 
 from provgraph import events as ev
-from provgraph.project import Project
+from provgraph.project import SYNC_BATCH, Project
 from provgraph.store import Store, open_store
 
 OLD, NEW = "1" * 64, "2" * 64
@@ -108,3 +108,33 @@ def test_a_rebuild_maps_uses_as_the_live_writer_did(tmp_path: Path) -> None:
         before = set(store.dump().splitlines())
         live.rebuild()
         assert set(live.synced_store().dump().splitlines()) == before
+
+
+def test_a_writer_refills_what_an_interrupted_rebuild_emptied(tmp_path: Path,
+                                                              oxigraph_server: OxigraphServer) -> None:
+    """Another process rebuilds the shared store and is interrupted after its first batch: the store has
+    lost what the long-lived writer wrote after that point. The writer's next sync writes it all again,
+    the run's own statements and shared descriptions included (it used to omit what it remembered
+    writing), so the store is what a full replay of the journal gives."""
+    open_store(oxigraph_server.store_uri).clear()
+    with Project.init(tmp_path, store_uri=oxigraph_server.store_uri) as writer:
+        writer.synced_store()
+        writer.record_many([ev.new_event("run.start", time="2026-01-01T08:00:00Z",
+                                         run={"id": f"filler-{n}", "step": "f", "kind": "other"})
+                            for n in range(SYNC_BATCH)])
+        start, end = _run("late", "2026-01-01T09:00:00Z", "2026-01-01T09:10:00Z",
+                          agents=[{"id": "ana", "kind": "person", "name": "Ana"}],
+                          environment={"python": "3.11.7", "packages": {"numpy": "2.1.0"}})
+        start["agents"], start["environment"] = end.pop("agents"), end.pop("environment")
+        writer.record_many([start])
+
+        def interrupt(_: int) -> None:
+            raise RuntimeError("rebuild interrupted")
+
+        with Project(tmp_path) as rebuilding, pytest.raises(RuntimeError, match="interrupted"):
+            rebuilding.rebuild(progress=interrupt)  # cleared, then the first batch replayed
+        writer.record_many([end])
+        stored = set(writer.synced_store().dump().splitlines())
+    with Project.init(tmp_path / "replay", store_uri="memory:") as replay:
+        replay.record_many([entry.event for entry in Project(tmp_path).journal.entries()])
+        assert stored == set(replay.synced_store().dump().splitlines())
