@@ -93,9 +93,8 @@ class Mapper:
     yet), so a batch (a rebuild) behaves like events applied one by one and a long-lived writer (the
     server) does not ask the store again for every use of a popular input; a use dated before what the
     store holds asks the store. With ``shared`` (a store other projects' journals write to as well), what
-    the store holds is asked again after each commit. Call :meth:`commit` after
-    the quads are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer
-    changed the store.
+    the store holds is asked again after each commit. Call :meth:`commit` after the quads are stored,
+    :meth:`rollback` when they were not, and :meth:`forget` when another writer changed the store.
     """
 
     def __init__(self, latest: Latest | None = None, remember: int = 200_000, shared: bool = False) -> None:
