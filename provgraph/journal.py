@@ -177,8 +177,8 @@ class Journal:
         self.head_path = self.path.with_suffix(".head")
         chosen = key or os.environ.get(KEY_ENV)
         self.signer = Signer(chosen) if chosen else None
-        # the file as this object's last append left it, and its last entry: ((inode, size, mtime), (seq, hash))
-        self._left: tuple[tuple[int, int, int], tuple[int, str]] | None = None
+        # the file as this object's last append left it, and its last entry: (identity, (seq, hash))
+        self._left: tuple[tuple[int, int, int, int], tuple[int, str]] | None = None
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -436,10 +436,11 @@ class Journal:
         return ""
 
 
-def _identity(handle: BinaryIO) -> tuple[int, int, int]:
-    """What changes when anyone writes the file: inode, size and modification time."""
+def _identity(handle: BinaryIO) -> tuple[int, int, int, int]:
+    """What changes when anyone writes the file: inode, size, modification and change time (a rewrite of
+    the same size that puts the modification time back, ``os.utime``, still moves the change time)."""
     status = os.fstat(handle.fileno())
-    return status.st_ino, status.st_size, status.st_mtime_ns
+    return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
 
 def _read_back(handle: BinaryIO, end: int, newlines: int, block: int = 65536) -> tuple[int, bytes]:

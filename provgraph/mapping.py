@@ -24,13 +24,15 @@ environment for every run; :func:`event_to_quads` is the pure function (same eve
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Hashable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from .events import Event
+from .events import Event, parse_time
 from .vocab import (
     AGENT_CLASSES,
     ARTIFACT_CLASSES,
@@ -56,10 +58,13 @@ from .vocab import (
 Term = NamedNode | Literal
 #: The role of a used artifact that is the plan the run followed (a compiled pipeline, a notebook).
 PLAN_ROLE = "plan"
-#: ``latest(logical, time)``: the latest version of a logical artifact known at ``time``, if any.
-Latest = Callable[[NamedNode, str], NamedNode | None]
+#: ``latest(logical, time)``: ``(when it was known, version)``, the latest version of a logical artifact
+#: known at ``time``, if any.
+Latest = Callable[[NamedNode, str], tuple[str, NamedNode] | None]
 #: ``generated(run_id, logical)``: the versions of a logical artifact a run generated, in the store.
 Generated = Callable[[str, NamedNode], list[NamedNode]]
+#: A time after every event's: asking ``latest`` at it gives the store's latest version, whenever it was known.
+_END_OF_TIME = "9999-12-31T23:59:59Z"
 
 
 def event_to_quads(event: Event, latest: Latest | None = None) -> list[Quad]:
@@ -88,12 +93,14 @@ def artifact_logical(artifact: dict[str, Any], namespace: str | None) -> NamedNo
 class Mapper:
     """Maps events to quads, writing each shared description once per :meth:`commit`-ted store.
 
-    ``latest`` answers which version a digest-less use refers to from the store; versions met in events
-    this mapper mapped are looked up here first (the latest per logical artifact, up to ``remember``
-    of them), so a batch behaves like events applied one by one and a long-lived writer (the server)
-    does not ask the store again for every use of a popular input. Call :meth:`commit` after the quads
-    are stored, :meth:`rollback` when they were not, and :meth:`forget` when another writer changed the
-    store.
+    ``latest`` answers which version a digest-less use refers to from the store. The mapper remembers,
+    per logical artifact, the latest version the store holds (asked once, whatever its time) and every
+    version it met, by time, in the events mapped since the last commit (which the store does not hold
+    yet), so a batch (a rebuild) behaves like events applied one by one and a long-lived writer (the
+    server) does not ask the store again for every use of a popular input; a use dated before what the
+    store holds asks the store. With ``shared`` (a store other projects' journals write to as well), what
+    the store holds is asked again after each commit. Call :meth:`commit` after the quads are stored,
+    :meth:`rollback` when they were not, and :meth:`forget` when another writer changed the store.
 
     ``merged`` lists the ``(digest-less node, digest's node)`` merges that the events mapped since the
     last commit call for (see the module docstring); the sink applies them after the quads. Which version
@@ -102,15 +109,17 @@ class Mapper:
     """
 
     def __init__(self, latest: Latest | None = None, remember: int = 200_000,
-                 generated: Generated | None = None) -> None:
+                 generated: Generated | None = None, shared: bool = False) -> None:
         self.latest = latest
         self.generated = generated
         self.remember = remember
+        self.shared = shared
         self.merged: list[tuple[NamedNode, NamedNode]] = []
         self._written: set[Hashable] = set()
         self._pending: set[Hashable] = set()
-        self._versions: dict[NamedNode, tuple[str, NamedNode]] = {}  # stored
-        self._recent: dict[NamedNode, tuple[str, NamedNode]] = {}  # mapped since the last commit
+        # the latest version the store holds per logical artifact (None: none), as of the last commit
+        self._versions: dict[NamedNode, tuple[datetime, NamedNode] | None] = {}
+        self._recent: dict[NamedNode, list[tuple[datetime, NamedNode]]] = {}  # met since the last commit, by time
         # a run's own digest-less node -> the version the run generated (itself, or the digest's)
         self._made: dict[NamedNode, NamedNode] = {}  # stored
         self._made_recent: dict[NamedNode, NamedNode] = {}  # mapped since the last commit
@@ -118,13 +127,13 @@ class Mapper:
         self._whole: set[str] = set()  # runs whose every event this mapper met, from their start
         # what the event being mapped changed, undone if it cannot be mapped
         self._noted: list[Hashable] = []
-        self._replaced: list[tuple[NamedNode, tuple[str, NamedNode] | None]] = []
+        self._met: list[tuple[NamedNode, tuple[datetime, NamedNode]]] = []
 
     def map(self, event: Event) -> list[Quad]:
         """The quads of ``event``, without the shared descriptions already written.
 
         An event that cannot be mapped raises and leaves the mapper as it was."""
-        self._noted, self._replaced, self._made_noted = [], [], []
+        self._noted, self._met, self._made_noted = [], [], []
         merged = len(self.merged)
         try:
             if event["type"] == "artifact.invalidate":
@@ -145,23 +154,23 @@ class Mapper:
                 else:
                     self._made_recent[own] = made
             self._pending.difference_update(self._noted)
-            for logical, before in reversed(self._replaced):
-                if before is None:
-                    self._recent.pop(logical, None)
-                else:
-                    self._recent[logical] = before
+            for logical, met in self._met:
+                self._recent[logical].remove(met)
             raise
 
     def commit(self) -> None:
         """The quads mapped so far are stored: their descriptions need not be written again."""
         if len(self._written) + len(self._pending) > self.remember:
             self._written.clear()
-            self._made.clear()
+            self._made.clear()  # and the versions remembered, which may name a node it merged away
             self._whole.clear()
-        if len(self._versions) + len(self._recent) > self.remember:
+            self._versions.clear()
+        if len(self._versions) + len(self._recent) > self.remember or self.shared:
             self._versions.clear()
         self._written |= self._pending
-        self._versions.update(self._recent)
+        for logical, met in self._recent.items():
+            if met and (logical in self._versions or self.latest is None):  # else the store may hold a later one
+                self._versions[logical] = _later(self._versions.get(logical), met[-1])
         self._made.update(self._made_recent)
         self._pending.clear()
         self._recent.clear()
@@ -192,21 +201,34 @@ class Mapper:
 
     def seen(self, logical: NamedNode, time: str, version: NamedNode) -> None:
         """Note that ``version`` of ``logical`` was known at ``time``."""
-        known = self._remembered(logical)
-        if known is None or known[0] <= time:
-            self._replaced.append((logical, known))
-            self._recent[logical] = (time, version)
+        met, at = self._recent.setdefault(logical, []), parse_time(time)
+        index = bisect.bisect_right(met, at, key=lambda known: known[0])
+        if index == 0 or met[index - 1][1] != version:  # else what this says is known from then on already
+            met.insert(index, (at, version))
+            self._met.append((logical, (at, version)))
 
     def known(self, logical: NamedNode, time: str) -> NamedNode | None:
         """The latest version of ``logical`` known at ``time``: from memory, else from the store."""
-        recent = self._remembered(logical)
-        if recent is not None and recent[0] <= time:
-            return recent[1]
-        return self.latest(logical, time) if self.latest else None
+        at = parse_time(time)
+        if self.latest is not None and logical not in self._versions:
+            self._versions[logical] = self._ask(logical, _END_OF_TIME)
+        stored = self._versions.get(logical)
+        if stored is not None and stored[0] > at:
+            stored = self._ask(logical, time)
+        met = self._recent.get(logical, [])
+        index = bisect.bisect_right(met, at, key=lambda known: known[0])
+        found = _later(stored, met[index - 1] if index else None)
+        if found is None:
+            return None
+        return self._made_recent.get(found[1]) or self._made.get(found[1]) or found[1]  # merged: the digest's
 
-    def _remembered(self, logical: NamedNode) -> tuple[str, NamedNode] | None:
-        """``(time, version)``: the latest version of ``logical`` this mapper met, mapped or stored."""
-        return self._recent.get(logical) or self._versions.get(logical)
+    def _ask(self, logical: NamedNode, time: str) -> tuple[datetime, NamedNode] | None:
+        """The store's latest version of ``logical`` known at ``time``."""
+        found = self.latest(logical, time) if self.latest else None
+        if found is None:
+            return None
+        at = parse_time(found[0])  # as the store writes it back: an engine may drop the offset (then UTC)
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)), found[1]
 
     def started(self, run_id: str) -> None:
         """Note that the run's start is the first event of it this mapper met: it meets all its events."""
@@ -225,10 +247,6 @@ class Mapper:
             node = before or own
         elif before == own:
             self.merged.append((own, node))
-            for memory in (self._recent, self._versions):
-                for known, (time, version) in list(memory.items()):
-                    if version == own:
-                        memory[known] = (time, node)
         self._made_noted.append((own, self._made_recent.get(own)))
         self._made_recent[own] = node
         return node
@@ -571,6 +589,14 @@ class _RunQuads:
         if ":" in target.split("/")[0]:
             return NamedNode(target)
         return logical_iri(target, self.namespace)
+
+
+def _later(first: tuple[datetime, NamedNode] | None,
+           second: tuple[datetime, NamedNode] | None) -> tuple[datetime, NamedNode] | None:
+    """The later of two ``(time, version)`` (the store's order: by time, then by IRI, descending)."""
+    if first is None or second is None:
+        return first or second
+    return max(first, second, key=lambda known: (known[0], known[1].value))
 
 
 def _time(text: str) -> Literal:

@@ -287,18 +287,29 @@ class Project:
         if self._position is None or (self._position.path is None) != volatile:
             path = self.dir / "sync" / f"{slug(self._store_name())}.json"
             before = self.dir / "sync" / f"{slug(self.store_uri)}.json"  # as named before projects moved
-            if not volatile and before != path and before.exists() and not path.exists():
+            if (not volatile and self._own_store() is not None and before != path and before.exists()
+                    and not path.exists()):
                 os.replace(before, path)
             self._position = Cursor(self.journal, None if volatile else path)
         return self._position
 
     def _store_name(self) -> str:
-        """The store's URI without credentials; the project's own embedded store by its path inside
-        ``.provgraph/``, so a copied or moved project keeps its watermark (and does not replay its journal)."""
-        folder = embedded_path(self.store_uri)
-        if folder is not None and folder.is_relative_to(self.dir):
-            return f"oxigraph:{folder.relative_to(self.dir)}"
+        """The store's URI without credentials; an embedded store by its absolute path, and the project's own
+        by its path inside ``.provgraph/``, so a copied or moved project keeps its watermark (and does not
+        replay its journal) while no other store takes it (``oxigraph:store`` from another folder)."""
+        own, folder = self._own_store(), embedded_path(self.store_uri)
+        if own is not None:
+            return f"oxigraph:{own}"
+        if folder is not None:
+            return f"oxigraph:{folder.resolve()}"
         return re.sub(r"//[^/@]*@", "//", self.store_uri)
+
+    def _own_store(self) -> Path | None:
+        """The store's folder inside ``.provgraph/`` when it is the project's own embedded store."""
+        folder = embedded_path(self.store_uri)
+        if folder is None or not folder.resolve().is_relative_to(self.dir):
+            return None
+        return folder.resolve().relative_to(self.dir)
 
     def watermark(self) -> dict[str, Any]:
         """Where the store stands in the journal: ``seq``, ``hash`` and ``offset`` of the last entry it
@@ -331,6 +342,8 @@ class Project:
             self._checked = True
         cursor = self._cursor()
         offset = int(cursor.mark()["offset"])
+        if offset < self._synced_size:  # the store went back (another process rebuilds it, or was stopped
+            self._mapping = None  # doing so): what this process wrote may be gone, so it is written again
         mapper = self._mapper(store)
         if offset != self._synced_size:  # another process moved the store on: what the mapper knows is old
             mapper.forget()
@@ -339,11 +352,14 @@ class Project:
         return applied
 
     def _mapper(self, store: Store) -> Mapper:
-        """The mapper for ``store``, which asks it for the latest version of digest-less uses and the versions
-        a run generated."""
+        """The mapper for ``store``, which asks it for the latest version of digest-less uses (again after
+        each write when the store is not this project's alone: a remote one other journals feed too) and the
+        versions a run generated."""
         if self._mapping is None or self._mapping[0] is not store:
+            shared = DURABLE in store.capabilities and embedded_path(self.store_uri) is None
             self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time),
-                                           generated=lambda run, logical: run_versions(store, run, logical)))
+                                           generated=lambda run, logical: run_versions(store, run, logical),
+                                           shared=shared))
         return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:

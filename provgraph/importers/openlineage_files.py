@@ -12,12 +12,12 @@ ParentRunFacet is a run of its job (kind ``pipeline``), started at its first chi
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
 from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
+from ..limits import parse_json
 from .naming import Imported
 from .openlineage import STATUS, events_from_openlineage, implied
 from .openlineage_spec import SPEC_ENV, find_spec
@@ -37,15 +37,16 @@ def _payloads(path: Path) -> list[tuple[str, Any]]:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ProvgraphError(f"{file}: cannot be read: {exc}") from exc
-        lines = enumerate(text.splitlines(), 1) if file.suffix in (".jsonl", ".ndjson") else [(0, text)]
+        # JSON Lines end lines with \n only: U+2028, U+0085 and the like are text inside a string
+        lines = enumerate(text.split("\n"), 1) if file.suffix in (".jsonl", ".ndjson") else [(0, text)]
         for number, line in lines:
             if not line.strip():
                 continue
             where = f"{file}, line {number}" if number else str(file)
             try:
-                parsed = json.loads(line)
-            except ValueError as exc:
-                raise InvalidEvent(f"{where}: not valid JSON: {exc}") from exc
+                parsed = parse_json(line)
+            except InvalidEvent as exc:
+                raise InvalidEvent(f"{where}: {exc}") from exc
             found += [(f"{where}: event {i}", item) for i, item in enumerate(parsed)] if isinstance(parsed, list) \
                 else [(where, parsed)]
     return found

@@ -57,11 +57,11 @@ def _file_kind(path: Path) -> str | None:
     if stripped[:1] in ("{", "["):
         try:
             return _json_kind(json.JSONDecoder().raw_decode(stripped)[0])
-        except ValueError:
-            first = stripped.splitlines()[0] if stripped else ""
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to tell
+            first = stripped.split("\n", 1)[0]  # a JSON line may hold U+2028 and the like in its strings
             try:
                 return _json_kind(json.loads(first))  # JSON Lines
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
     lines = {line.split(":", 1)[0] for line in text.splitlines() if line and not line[0].isspace()}
     if {"pipelineInfo", "root"} <= lines and ("components" in lines or "deploymentSpec" in lines):

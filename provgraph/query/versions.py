@@ -10,11 +10,12 @@ from ..vocab import XSD, run_iri
 from .sparql import select
 
 
-def latest_version(store: Store, logical: NamedNode, time: str) -> NamedNode | None:
-    """The latest version of ``logical`` generated or used no later than ``time``, if any."""
+def latest_version(store: Store, logical: NamedNode, time: str) -> tuple[str, NamedNode] | None:
+    """``(when it was known, version)``: the latest version of ``logical`` generated or used no later than
+    ``time``, if any."""
     rows = select(store, "latest-version", logical=logical, time=Literal(time, datatype=XSD.dateTime)).rows
-    version = rows[0].get("version") if rows else None
-    return version if isinstance(version, NamedNode) else None
+    version, at = (rows[0].get("version"), rows[0].get("at")) if rows else (None, None)
+    return (at.value, version) if isinstance(version, NamedNode) and isinstance(at, Literal) else None
 
 
 def run_versions(store: Store, run_id: str, logical: NamedNode) -> list[NamedNode]:

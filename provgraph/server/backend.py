@@ -98,21 +98,17 @@ class Index:
     def __init__(self, journal: Journal, path: Path) -> None:
         self.journal = journal
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        current = self.db.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
-        self.db.executescript("""
-            PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;  -- rebuilt from the journal after a crash
-            CREATE TABLE IF NOT EXISTS run (id TEXT PRIMARY KEY, started INTEGER NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS sent (submitter TEXT, id TEXT, PRIMARY KEY (submitter, id)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS owner (run TEXT PRIMARY KEY, agent TEXT) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS mark (offset INTEGER, hash TEXT);""")
+        try:
+            self.db, row = _open_index(path)
+        except sqlite3.DatabaseError:  # not a database any more (written with synchronous off, then a crash)
+            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            self.db, row = _open_index(path)
         self.offset, self.hash = 0, GENESIS
-        row = self.db.execute("SELECT offset, hash FROM mark").fetchone()
-        if current and row and journal.hash_ending_at(row[0]) == row[1]:
+        if row and journal.hash_ending_at(row[0]) == row[1]:
             self.offset, self.hash = row
-        else:  # new, of an older layout, or the journal was replaced: read it all again
-            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM run; DELETE FROM mark; "
-                                  f"PRAGMA user_version = {INDEX_VERSION};")
+        else:  # new, or the journal was replaced: read it all again
+            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM run; DELETE FROM mark;")
         self.catch_up()
 
     def catch_up(self, appended: list[Entry] | None = None) -> None:
@@ -163,6 +159,25 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _open_index(path: Path) -> tuple[sqlite3.Connection, tuple[int, str] | None]:
+    """The index database at ``path`` in this layout (the tables of another one are dropped) and its mark."""
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:  # new, or of another layout
+            db.executescript("DROP TABLE IF EXISTS sent; DROP TABLE IF EXISTS owner; DROP TABLE IF EXISTS run; "
+                             f"DROP TABLE IF EXISTS mark; PRAGMA user_version = {INDEX_VERSION};")
+        db.executescript("""
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;  -- rebuilt from the journal after a crash
+            CREATE TABLE IF NOT EXISTS run (id TEXT PRIMARY KEY, started INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS sent (submitter TEXT, id TEXT, PRIMARY KEY (submitter, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS owner (run TEXT PRIMARY KEY, agent TEXT) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS mark (offset INTEGER, hash TEXT);""")
+        return db, db.execute("SELECT offset, hash FROM mark").fetchone()
+    except BaseException:
+        db.close()
+        raise
 
 
 @dataclass
