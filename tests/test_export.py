@@ -271,7 +271,11 @@ def test_export_command_writes_each_scope(project: Project, tmp_path: Path) -> N
     impact = rdflib.Dataset().parse(str(tmp_path / "i.trig"), format="trig")
     subjects = {str(q[0]) for q in impact.quads()}
     assert iri("data", f"sha256-{M}").value in subjects and iri("param", "lr-db0cf386abbd").value not in subjects
-    assert main(["export", "--format", "provn", "--run", "nope", "-o", str(tmp_path / "x")]) == 1
+    kept = tmp_path / "x"
+    kept.write_text("an earlier export")
+    assert main(["export", "--format", "provn", "--run", "nope", "-o", str(kept)]) == 1
+    assert kept.read_text() == "an earlier export"  # a failed export leaves the file as it was
+    assert not list(tmp_path.glob(".x.*"))  # and nothing half-written beside it
 
 
 def every_shape_events() -> list[ev.Event]:

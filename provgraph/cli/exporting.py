@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import ExportError
 from ..project import Project
@@ -43,15 +46,24 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_audit)
 
 
-def _write(data: bytes, output: str) -> None:
+@contextmanager
+def _output(output: str) -> Iterator[IO[bytes]]:
+    """Standard output, or a temporary file beside ``output`` that becomes it once written whole: an
+    export that fails leaves no half-written file (and an older one as it was)."""
     if output == "-":
-        sys.stdout.buffer.write(data)
+        yield sys.stdout.buffer
         sys.stdout.flush()
         return
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        Path(output).write_bytes(data)
+        with open(temporary, "wb") as handle:
+            yield handle
+        os.replace(temporary, target)
     except OSError as exc:
         raise ExportError(f"cannot write {output}: {exc}") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _export_format(args: argparse.Namespace) -> str:
@@ -70,7 +82,7 @@ def _export_format(args: argparse.Namespace) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..export import export
+    from ..export import write
     from ..query import impact, lineage
 
     args.format = _export_format(args)
@@ -84,11 +96,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             nodes = ask(store, scoped, root=project.root).nodes
             bar.update()
         bar.set_description(f"writing {args.format}")
-        data = export(store, args.format, run=args.run, nodes=nodes)
+        with _output(args.output) as out:
+            write(store, args.format, out, run=args.run, nodes=nodes)
         bar.update()
-    _write(data, args.output)
     if args.output != "-":
-        print(f"wrote {args.output} ({len(data)} bytes, {args.format})", file=sys.stderr)
+        print(f"wrote {args.output} ({Path(args.output).stat().st_size} bytes, {args.format})", file=sys.stderr)
     return 0
 
 
