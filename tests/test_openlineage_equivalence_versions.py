@@ -100,11 +100,11 @@ def _native(type_: str, time: str, run_id: str, status: str | None = None, **fie
 
 
 @pytest.mark.parametrize("digests", [{"sha256": "ab" * 32}, {"etag": "9f3c"}], ids=["sha256", "etag"])
-@pytest.mark.parametrize("backend", ["embedded", "oxigraph-server"])
+@pytest.mark.parametrize("backend", ["embedded", "oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso)])
 def test_native_events_naming_the_digest_at_the_end_make_one_version(
         tmp_path: Path, digests: dict[str, str], backend: str, request: pytest.FixtureRequest) -> None:
-    """Also on a SPARQL server store, where the merge is a SPARQL update over HTTP."""
-    store = None if backend == "embedded" else request.getfixturevalue("oxigraph_server").store_uri
+    """Also on SPARQL server stores (Oxigraph's, Virtuoso), where the merge is a SPARQL update over HTTP."""
+    store = None if backend == "embedded" else request.getfixturevalue(f"{backend}_server").store_uri
     location, run, other = f"data/{uuid.uuid4()}.csv", str(uuid.uuid4()), str(uuid.uuid4())  # a shared server
     output = {"location": location, "kind": "dataset"}
     with Project.init(tmp_path, store) as project:
