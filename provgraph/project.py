@@ -35,7 +35,7 @@ from .mapping import Mapper
 from .query.sparql import fill_values, load
 from .query.versions import latest_version, run_versions
 from .store import BULK_LOAD, DURABLE, Store, open_store
-from .vocab import remote_namespace, slug
+from .vocab import SHARED_GRAPH, remote_namespace, slug
 
 DIRNAME = ".provgraph"
 STORE_DIR = "store"  # the embedded store's folder inside .provgraph/
@@ -363,16 +363,35 @@ class Project:
         return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
-        """Empty the store and replay the whole journal into it; returns the events applied."""
+        """Empty the store and replay the whole journal into it; returns the events applied. A SPARQL
+        endpoint, which other projects' journals may feed too, loses only the graphs this journal writes
+        (its runs' bundles and imported documents; the shared descriptions stay, and are written again)."""
         if self._store is None:
             self._store = open_store(self.store_uri)
-        self._store.clear()
+        if DURABLE in self._store.capabilities and embedded_path(self.store_uri) is None:
+            for graph in sorted(self._written_graphs(), key=str):
+                self._store.drop_graph(graph)
+        else:
+            self._store.clear()
         mark_rebuilt(self.store_uri)
         self._mapping = None
         self._checked = False
         self._cursor().reset()
         self._synced_size = -1
         return self.sync(progress)
+
+    def _written_graphs(self) -> set[NamedNode]:
+        """The named graphs the journal's events are mapped into, but the shared descriptions'."""
+        mapper, graphs = Mapper(), set[NamedNode]()
+        for entry in self.journal.entries():
+            try:
+                quads = mapper.map(entry.event)
+            except Exception:  # an entry that cannot be mapped writes nothing (see StoreSink.take)
+                continue
+            mapper.commit()
+            graphs.update(q.graph_name for q in quads if isinstance(q.graph_name, NamedNode))
+        graphs.discard(SHARED_GRAPH)
+        return graphs
 
     def verify(self, heads: Iterable[tuple[str, Head]] = ()) -> Verification:
         """Re-check the journal's hash chain against its head, each store's watermark and ``heads``;

@@ -182,3 +182,16 @@ def test_every_memory_store_catches_up_from_the_start(tmp_path: Path) -> None:
     assert len(first) > 0
     assert embedded_graph(project.root) == first  # a second in-memory view is not taken as caught up
     project.close()
+
+
+def test_a_rebuild_on_a_shared_endpoint_keeps_the_other_projects_runs(server: OxigraphServer, tmp_path: Path) -> None:
+    ours = Project.init(tmp_path / "ours", store_uri=server.store_uri)
+    theirs = Project.init(tmp_path / "theirs", store_uri=server.store_uri)
+    ours.record_many([e for i in range(3) for e in run_events(i)])
+    theirs.record_many([{**e, "id": f"theirs-{e['id']}", "run": {**e["run"], "id": "their-" + e["run"]["id"]}}
+                        for i in range(3, 5) for e in run_events(i)])
+    ours.sync(), theirs.sync()
+    before = quads(open_store(server.store_uri).dump())
+    assert before == embedded_graph(ours.root) | embedded_graph(theirs.root)
+    assert ours.rebuild() == 6
+    assert quads(open_store(server.store_uri).dump()) == before  # their runs stay; ours are as they were
