@@ -82,3 +82,13 @@ def test_dvc_on_a_neptune_folder_names_the_right_importer(project: Project, tmp_
     err = capsys.readouterr().err
     assert "use --from neptune" in err and "Traceback" not in err
     assert [e.event["type"] for e in project.journal.entries()] == []
+
+
+def test_a_log_line_nested_too_deep_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_offline_run(tmp_path)
+    log = sorted(tmp_path.glob(".neptune/offline/*/data-*.log"))[-1]
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write("[" * 100_000 + "\n")
+    with pytest.raises(InvalidEvent, match=r"line \d+: not a Neptune operation: not valid JSON: nested"):
+        events_from_neptune(tmp_path / ".neptune")

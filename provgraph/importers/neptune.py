@@ -29,6 +29,7 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import InvalidEvent
+from ..limits import parse_json
 from . import naming
 from .mlmd import run_kind
 from .naming import Imported
@@ -60,13 +61,14 @@ def _operations(folder: Path) -> list[tuple[float, Any]]:
 
     by_version: dict[int, tuple[float, Any]] = {}
     for log in sorted(folder.glob("data-*.log")):
-        for number, line in enumerate(log.read_text(encoding="utf-8").splitlines(), 1):
+        # one JSON record per \n-ended line (U+2028 and the like are text inside a string)
+        for number, line in enumerate(log.read_text(encoding="utf-8").split("\n"), 1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = parse_json(line)
                 by_version[int(record["version"])] = (float(record["at"]), Operation.from_dict(record["obj"]))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except (InvalidEvent, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise InvalidEvent(f"{log}: line {number}: not a Neptune operation: {exc}") from exc
     return [by_version[v] for v in sorted(by_version)]
 
