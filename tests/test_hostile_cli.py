@@ -87,3 +87,19 @@ def test_a_real_process_prints_one_line(folder: Path, case: str) -> None:
     assert done.returncode == 1 and done.stderr.startswith("provgraph: error: ")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert state(folder) == BASELINE[folder]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(("tool", "name", "text"), [
+    ("dvc", "dvc.yaml", f"stages: {DEEP}\n"),
+    ("kfp", "pipeline.yaml", f"root: {DEEP}\n"),
+    ("mlflow", "run.json", f'{{"mlflow": {DEEP}}}'),
+    ("openlineage", "events.jsonl", f'{{"eventType": {DEEP}}}\n'),
+])
+def test_a_tool_file_nested_too_deep_is_refused(folder: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                tool: str, name: str, text: str) -> None:
+    source = tmp_path / name
+    source.write_text(text)
+    assert "nested" in refused(folder, capsys, "import-runs", "--from", tool, str(source))

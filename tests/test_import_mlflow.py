@@ -125,7 +125,7 @@ def test_reimport_gives_the_same_events() -> None:
 
 
 def test_malformed_export_is_rejected_and_nothing_recorded(project: Project) -> None:
-    with pytest.raises(InvalidEvent, match=r"experiments/2/experiment\.json: not valid JSON \(line 28"):
+    with pytest.raises(InvalidEvent, match=r"experiments/2/experiment\.json: not valid JSON: .* line 28 column"):
         events_from_mlflow(SAMPLES / "bulk/experiments")
     assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", str(SAMPLES / "bulk/experiments")]) == 1
     assert project.journal.path.exists() is False or project.journal.path.stat().st_size == 0
@@ -185,3 +185,12 @@ def test_dataset_inputs_are_used_and_models_derive_from_them(project: Project, t
     models = {f"{uri}/{entry['artifact_path']}" for entry in history}
     assert {(r["model"].value, r["data"].value) for r in rows} == {
         (model, data) for model in models for data in (csv, "mlflow-dataset:holdout@0a0b0c0d")}
+
+
+def test_an_export_nested_too_deep_is_a_clear_error(project: Project, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "run.json"
+    export.write_text('{"mlflow": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", str(export)]) == 1
+    assert capsys.readouterr().err == (f"provgraph: error: {export}: not valid JSON: nested more than 64 levels "
+                                       "deep\n")

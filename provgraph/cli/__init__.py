@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProvgraphError as exc:
         print(f"provgraph: error: {redact(str(exc))}", file=sys.stderr)
         return 1
+    except RecursionError:  # an input nested deeper than a reader that is not ours can follow
+        print("provgraph: error: the input is nested too deep to read", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("provgraph: interrupted", file=sys.stderr)
         return 130

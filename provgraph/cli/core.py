@@ -196,10 +196,10 @@ def _kept_head(path: str) -> tuple[str, Head]:
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as bundle:
-                data = json.loads(bundle.read("manifest.json"))["journal"]
+                data = parse_json(bundle.read("manifest.json"))["journal"]
             return f"the audit bundle {path}", Head.from_dict(data, path)
-        return f"the head file {path}", Head.from_dict(json.loads(Path(path).read_bytes()), path)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        return f"the head file {path}", Head.from_dict(parse_json(Path(path).read_bytes()), path)
+    except (OSError, KeyError, TypeError, ValueError, InvalidEvent, zipfile.BadZipFile) as exc:
         raise JournalError(f"cannot read a journal head from {path}: {exc}") from exc
 
 

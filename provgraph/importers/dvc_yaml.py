@@ -45,6 +45,8 @@ def load_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise InvalidEvent(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from exc
+    except RecursionError as exc:
+        raise InvalidEvent(f"{path}: not valid YAML: nested too deep to read") from exc
 
 
 @cache

@@ -48,6 +48,8 @@ def load_ir(path: Path) -> dict[str, Any]:
         documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InvalidEvent(f"{path}: cannot be read as YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidEvent(f"{path}: cannot be read as YAML: nested too deep to read") from exc
     spec = documents[0] if documents else None
     if not isinstance(spec, dict) or not isinstance(spec.get("pipelineInfo"), dict) or "root" not in spec:
         raise InvalidEvent(f"{path}: not a compiled KFP v2 pipeline (no pipelineInfo and root)")

@@ -29,7 +29,6 @@ the start time is only a bound.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import InvalidEvent
+from ..limits import parse_json
 from . import naming
 from .mlflow_store import reader as store_reader
 from .mlflow_store import tracking_uri
@@ -69,9 +69,9 @@ def run_id(mlflow_run_id: str) -> str:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InvalidEvent(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+        data = parse_json(path.read_text(encoding="utf-8"))
+    except InvalidEvent as exc:
+        raise InvalidEvent(f"{path}: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidEvent(f"{path}: cannot be read: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("mlflow"), dict):
@@ -159,8 +159,8 @@ def _logged_models(tags: dict[str, Any], artifact_uri: str | None) -> list[dict[
     if not artifact_uri:
         return []
     try:
-        history = json.loads(tags.get("mlflow.log-model.history") or "[]")
-    except ValueError:
+        history = parse_json(tags.get("mlflow.log-model.history") or "[]")
+    except (InvalidEvent, TypeError):
         return []
     paths = [entry["artifact_path"] for entry in history if isinstance(entry, dict)
              and isinstance(entry.get("artifact_path"), str) and entry["artifact_path"]]
@@ -177,8 +177,8 @@ def _dataset_inputs(inputs: Any) -> list[dict[str, Any]]:
         if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
             continue
         try:
-            source = json.loads(dataset.get("source") or "{}")
-        except (TypeError, ValueError):
+            source = parse_json(dataset.get("source") or "{}")
+        except (InvalidEvent, TypeError):
             source = {}
         uri = next((source[k] for k in ("uri", "url", "path") if isinstance(source, dict)
                     and isinstance(source.get(k), str) and source[k]), None)

@@ -22,7 +22,6 @@ created), and ``monitoring/*`` (hardware, stdout, stderr) is left out.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,8 +89,8 @@ class _Run:
 
     def __init__(self, folder: Path, root: Path | None) -> None:
         try:
-            self.meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            self.meta = parse_json((folder / "metadata.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, InvalidEvent) as exc:
             raise InvalidEvent(f"{folder / 'metadata.json'}: cannot be read as JSON: {exc}") from exc
         if not isinstance(self.meta, dict) or not isinstance(self.meta.get("containerId"), str):
             raise InvalidEvent(f"{folder / 'metadata.json'}: not a Neptune run's metadata (no containerId)")

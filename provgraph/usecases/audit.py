@@ -23,9 +23,10 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from ..errors import ExportError, ProvgraphError
+from ..errors import ExportError, InvalidEvent, ProvgraphError
 from ..export.document import scoped_quads
 from ..export.formats import FORMATS, serialize_document, serialize_quads
+from ..limits import parse_json
 from ..project import Project
 from ..provdoc.decode import document_from_quads
 from ..store import Store
@@ -180,9 +181,9 @@ def check_audit(path: str | Path) -> AuditCheck:
     if MANIFEST not in contents:
         raise ExportError(f"{result.path} has no {MANIFEST}; it is not a provgraph audit bundle")
     try:
-        manifest = json.loads(contents[MANIFEST])
+        manifest = parse_json(contents[MANIFEST])
         listed = {name: entry["sha256"] for name, entry in manifest["files"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (InvalidEvent, KeyError, TypeError, AttributeError) as exc:
         result.problems.append(f"{MANIFEST} is unreadable: {exc}")
         return result
     result.manifest = manifest
