@@ -1,13 +1,13 @@
 """SHACL shapes for the ML profile (``ontologies/shapes.ttl``), checked with pyshacl.
 
 A shape reads a few statements around the node it targets (a model: its generating run, the data that
-run used, that data's hash and types), so validation reads only those: the statements up to
-:data:`SHAPE_REACH` steps out from the nodes checked, in any graph, plus what names one of them as its
-generating activity (the inverse path of the evaluation shape), with ``provml.ttl`` mixed in so class
+run used, that data's hash and types), so validation reads only those: every statement about the nodes
+checked, then up to :data:`SHAPE_REACH` steps along the predicates of the shapes' paths (read from
+``shapes.ttl``), in any graph, with the types of the nodes reached; ``provml.ttl`` is mixed in so class
 constraints see the vocabulary's subclasses. With ``run=...`` the nodes checked are those of the run's
 bundle and of the descriptions it mentions; for the whole store they are the nodes the shapes target,
 in chunks, so memory holds one chunk's neighbourhood and never the store. Every node is judged on the
-same statements as against the whole store, so the violations are the same.
+statements the shapes can read about it in the whole store, so the violations are the same.
 
 >>> report = check_shapes(store)
 >>> [(v.constraint, v.records) for v in report.violations]
@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import BlankNode, NamedNode
+from pyoxigraph import BlankNode, NamedNode, Triple
 from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 
 from ..errors import ValidationError
@@ -29,6 +30,7 @@ from ..query.runinfo import run_statements
 from ..query.sparql import CHUNK, ask, fill_values, load, select_many, solutions
 from ..resources import ontology_path
 from ..store import Store
+from ..vocab import RDF as RDF_TERMS
 from ..vocab import bundle_iri
 from .report import Report, Violation
 
@@ -93,24 +95,53 @@ def _ontology() -> Graph:
     return Graph().parse(ontology_path("provml.ttl"), format="turtle")
 
 
+def _paths(shapes: Graph) -> tuple[frozenset[str], frozenset[str]]:
+    """The predicates the shapes' property paths follow: forwards, and backwards (``sh:inversePath``)."""
+    forward: set[str] = set()
+    backward: set[str] = set()
+
+    def walk(path: Any, inverse: bool) -> None:
+        if isinstance(path, URIRef):
+            (backward if inverse else forward).add(str(path))
+        elif shapes.value(path, RDF.first) is not None:  # a sequence path, or the list of an alternative
+            for step in Collection(shapes, path):
+                walk(step, inverse)
+        else:  # sh:inversePath, sh:alternativePath, sh:zeroOrMorePath, ...
+            for key, inner in shapes.predicate_objects(path):
+                walk(inner, inverse != (key == SH.inversePath))
+
+    for path in shapes.objects(None, SH.path):
+        walk(path, False)
+    return frozenset(forward), frozenset(backward)
+
+
 def neighbourhood(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> Graph:
-    """The statements the shapes can read about ``nodes``: every statement up to :data:`SHAPE_REACH`
-    steps out from them, in any graph, starting also from what names one of them as its generating
-    activity."""
-    frontier: set[NamedNode | BlankNode] = set(nodes)
-    iris = sorted((n for n in frontier if isinstance(n, NamedNode)), key=lambda n: n.value)
-    frontier |= {row["entity"] for row in select_many(store, "generated-by", "activity", iris)}  # type: ignore[misc]
-    seen: set[Any] = set()
-    triples: set[Any] = set()
+    """The statements the shapes can read about ``nodes``, in any graph: every statement about the nodes,
+    then up to :data:`SHAPE_REACH` steps along the predicates of the shapes' paths (backwards for an
+    inverse path, from IRIs), with the types of every node reached (for ``sh:class``).
+
+    The predicates come from ``shapes.ttl`` itself, so a new path is followed without a second list; what
+    the shapes cannot read (a run's parameters, its environment's packages) is left out."""
+    forward, backward = _paths(_shapes_graph())
+    focus: set[NamedNode | BlankNode] = set(nodes)
+    frontier, seen = set(focus), set(focus)
+    triples: set[Triple] = set()
     for _ in range(SHAPE_REACH):
-        seen |= frontier
         reached: set[NamedNode | BlankNode] = set()
         for quads in statements_about(store, frontier).values():
             for quad in quads:
-                triples.add(quad.triple)
-                if isinstance(quad.object, NamedNode | BlankNode) and quad.object not in seen:
+                followed = quad.predicate.value in forward
+                if followed or quad.predicate == RDF_TERMS.type or quad.subject in focus:
+                    triples.add(quad.triple)
+                if followed and isinstance(quad.object, NamedNode | BlankNode):
                     reached.add(quad.object)
-        frontier = reached
+        iris = sorted((n for n in frontier if isinstance(n, NamedNode)), key=lambda n: n.value)
+        for predicate in sorted(backward):
+            for row in select_many(store, "statements-into", "o", iris, bindings={"p": NamedNode(predicate)}):
+                triples.add(Triple(row["s"], NamedNode(predicate), row["o"]))  # type: ignore[arg-type]
+                reached.add(row["s"])  # type: ignore[arg-type]
+        frontier = reached - seen
+        seen |= frontier
     graph = Graph()
     for triple in triples:
         graph.add((rdflib_term(triple.subject), URIRef(triple.predicate.value), rdflib_term(triple.object)))
