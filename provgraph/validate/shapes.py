@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import BlankNode, NamedNode, Triple
+from pyoxigraph import BlankNode, NamedNode, Quad, Triple
 from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
@@ -27,17 +27,20 @@ from ..errors import ValidationError
 from ..export.document import statements_about
 from ..provdoc.decode import rdflib_term
 from ..query.runinfo import run_statements
-from ..query.sparql import CHUNK, ask, fill_values, load, select_many, solutions
+from ..query.sparql import ask, fill_values, load, select_many, solutions
 from ..resources import ontology_path
 from ..store import Store
 from ..vocab import RDF as RDF_TERMS
 from ..vocab import bundle_iri
 from .report import Report, Violation
+from .workers import cores, in_order, pack, unpack
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 #: How many statements the longest path of ``shapes.ttl`` follows from a focus node (a model's
 #: ``prov:wasGeneratedBy / prov:used``, then the data's ``provml:sha256``). Raise it with the shapes.
 SHAPE_REACH = 3
+#: Target nodes checked at a time by the whole-store check (a task for a worker process).
+TARGETS = 500
 
 
 def _shapes_graph() -> Graph:
@@ -116,6 +119,18 @@ def _paths(shapes: Graph) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def neighbourhood(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> Graph:
+    """The statements the shapes can read about ``nodes`` (see :func:`reach`), as an rdflib graph."""
+    return _graph(reach(store, nodes))
+
+
+def _graph(triples: Iterable[Triple | Quad]) -> Graph:
+    graph = Graph()
+    for triple in triples:
+        graph.add((rdflib_term(triple.subject), URIRef(triple.predicate.value), rdflib_term(triple.object)))
+    return graph
+
+
+def reach(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> set[Triple]:
     """The statements the shapes can read about ``nodes``, in any graph: every statement about the nodes,
     then up to :data:`SHAPE_REACH` steps along the predicates of the shapes' paths (backwards for an
     inverse path, from IRIs), with the types of every node reached (for ``sh:class``).
@@ -142,10 +157,7 @@ def neighbourhood(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> Graph
                 reached.add(row["s"])  # type: ignore[arg-type]
         frontier = reached - seen
         seen |= frontier
-    graph = Graph()
-    for triple in triples:
-        graph.add((rdflib_term(triple.subject), URIRef(triple.predicate.value), rdflib_term(triple.object)))
-    return graph
+    return triples
 
 
 def shape_targets(store: Store) -> list[NamedNode | BlankNode]:
@@ -161,9 +173,10 @@ def shape_targets(store: Store) -> list[NamedNode | BlankNode]:
 
 
 def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedNode] | None = None,
-                 chunk: int = CHUNK) -> Report:
+                 chunk: int = TARGETS, workers: int | None = None) -> Report:
     """Validate the store (or the nodes of one run's bundle, or ``nodes``) against ``ontologies/shapes.ttl``;
-    the whole store ``chunk`` target nodes at a time."""
+    the whole store ``chunk`` target nodes at a time, in ``workers`` processes (default: one per
+    processor)."""
     if run is not None and nodes is not None:
         raise ValidationError("choose one scope for the shapes: a run or a set of nodes, not both")
     if run is not None:
@@ -174,10 +187,18 @@ def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedN
     if nodes is not None:
         focus = sorted(set(nodes), key=lambda n: n.value)
         return check_graph(neighbourhood(store, focus), keep={URIRef(n.value) for n in focus})
-    report = Report(kind="shacl")
     targets = shape_targets(store)
-    for start in range(0, len(targets), chunk):
-        batch = targets[start:start + chunk]
-        report.extend(check_graph(neighbourhood(store, batch), keep={rdflib_term(n) for n in batch}))
+    chunks = ((pack(reach(store, batch)), [(n.value, isinstance(n, BlankNode)) for n in batch])
+              for batch in (targets[start:start + chunk] for start in range(0, len(targets), chunk)))
+    report = Report(kind="shacl")
+    for part in in_order(_check_chunk, chunks, min(cores() if workers is None else workers, -(-len(targets) // chunk))):
+        report.extend(part)
     report.violations.sort(key=lambda v: (v.records, v.constraint))
     return report
+
+
+def _check_chunk(chunk: tuple[bytes, list[tuple[str, bool]]]) -> Report:
+    """The shapes on one chunk of target nodes, as :func:`check_shapes` packs it: the nodes' neighbourhood,
+    and each node as (IRI or blank node id, blank?) (run in a worker process)."""
+    statements, nodes = chunk
+    return check_graph(_graph(unpack(statements)), keep={BNode(v) if blank else URIRef(v) for v, blank in nodes})
