@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pyoxigraph import NamedNode
+from pyoxigraph import BlankNode, NamedNode, Quad
 
 from ..errors import ValidationError
 from ..provdoc.decode import document_from_quads, shared_types
 from ..query.sparql import ask
 from ..store import Store
-from ..vocab import SHARED_GRAPH, bundle_iri
+from ..vocab import RDF, SHARED_GRAPH, bundle_iri
 from .constraints import check_document, check_records
 from .report import Report
 from .shapes import check_shapes
@@ -55,25 +55,34 @@ def check_store(store: Store, *, run: str | None = None, shapes: bool = True, fl
 
 
 def _bundle_by_bundle(store: Store, chunk: int, workers: int) -> Report:
-    """PROV-CONSTRAINTS on the shared descriptions, then on each run bundle, ``chunk`` bundles per document."""
+    """PROV-CONSTRAINTS on the shared descriptions, then on each run bundle, ``chunk`` connected parts of the
+    top level or ``chunk`` bundles per document."""
+    from ..export.formats import graph_quads
+
     graphs = sorted(store.graphs(), key=lambda g: g.value)
     bundles = [g for g in graphs if g != SHARED_GRAPH]
-    parts = 1 + -(-len(bundles) // chunk)
+    top = graph_quads(store, SHARED_GRAPH) if SHARED_GRAPH in graphs else []
+    types = shared_types(top)
+    connected = _connected(top)
+    del top
+    tasks = max(-(-len(connected) // chunk), 1) + -(-len(bundles) // chunk)
+    parts = _parts(store, connected, types, bundles, chunk)
+    del connected  # the parts hold it until the top level is sent
     report = Report()
-    for part in in_order(_check_part, _parts(store, SHARED_GRAPH in graphs, bundles, chunk), min(workers, parts)):
+    for part in in_order(_check_part, parts, min(workers, tasks)):
         report.extend(part)
     return report
 
 
-def _parts(store: Store, shared: bool, bundles: list[NamedNode], chunk: int) -> Iterator[tuple[bool, bytes]]:
-    """The top level (the shared descriptions), then the bundles ``chunk`` at a time, each with the shared
-    typings of the nodes it mentions: ``(top level?, N-Quads text)``."""
+def _parts(store: Store, connected: list[list[Quad]], types: dict[object, list[Quad]], bundles: list[NamedNode],
+           chunk: int) -> Iterator[tuple[bool, bytes]]:
+    """The top level (the shared descriptions) ``chunk`` connected parts at a time, then the bundles ``chunk``
+    at a time, each with the shared typings of the nodes it mentions: ``(top level?, N-Quads text)``."""
     from ..export.formats import graph_quads
 
-    top = graph_quads(store, SHARED_GRAPH) if shared else []
-    types = shared_types(top)
-    yield True, pack(top)
-    del top
+    for start in range(0, max(len(connected), 1), chunk):  # an empty top level is checked too, as before
+        yield True, pack(q for part in connected[start:start + chunk] for q in part)
+    del connected
     for start in range(0, len(bundles), chunk):
         quads = [q for graph in bundles[start:start + chunk] for q in graph_quads(store, graph)]
         mentioned = {t for q in quads for t in (q.subject, q.object)}
@@ -81,8 +90,26 @@ def _parts(store: Store, shared: bool, bundles: list[NamedNode], chunk: int) -> 
         yield False, pack(quads)
 
 
+def _connected(quads: list[Quad]) -> list[list[Quad]]:
+    """``quads`` in connected parts, in the order they first appear: two statements are connected when they
+    share a node (a subject, or an object that is not a class). Every PROV-CONSTRAINTS rule relates
+    statements through the identifiers they share, so parts that share none are valid or not on their own,
+    and the top level (one instance, which grows with the store) is checked a few parts at a time."""
+    from networkx.utils import UnionFind
+
+    joined = UnionFind()
+    for quad in quads:
+        if quad.predicate != RDF.type and isinstance(quad.object, NamedNode | BlankNode):
+            joined.union(quad.subject, quad.object)
+    parts: dict[object, list[Quad]] = {}
+    for quad in quads:
+        parts.setdefault(joined[quad.subject], []).append(quad)
+    return list(parts.values())
+
+
 def _check_part(part: tuple[bool, bytes]) -> Report:
-    """PROV-CONSTRAINTS on one part of :func:`_parts` (run in a worker process)."""
+    """PROV-CONSTRAINTS on one part of :func:`_parts` (run in a worker process): a part of the top level is
+    one instance, each bundle another."""
     top, text = part
     document = document_from_quads(unpack(text))
     if top:
