@@ -47,13 +47,14 @@ def _read_file(path: str, fmt: str | None) -> Any:
 
 def _reports(args: argparse.Namespace) -> list[tuple[str, Any]]:
     from ..validate import check_document, check_store
+    from ..validate.workers import cores
 
     if args.file:
         return [(args.file, check_document(_read_file(args.file, args.format), flatten=args.flatten))]
     scope = f"run {args.run}" if args.run else "store"
     with Project.find(args.project) as project:
         reports = check_store(project.synced_store(), run=args.run, shapes=not args.no_shapes, flatten=args.flatten,
-                              workers=args.jobs)
+                              workers=cores() if args.jobs is None else args.jobs)
     return [(scope, report) for report in reports]
 
 

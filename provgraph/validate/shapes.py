@@ -33,7 +33,7 @@ from ..store import Store
 from ..vocab import RDF as RDF_TERMS
 from ..vocab import bundle_iri
 from .report import Report, Violation
-from .workers import cores, in_order, pack, unpack
+from .workers import in_order, pack, unpack
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 #: How many statements the longest path of ``shapes.ttl`` follows from a focus node (a model's
@@ -177,10 +177,10 @@ def shape_targets(store: Store) -> list[NamedNode | BlankNode]:
 
 
 def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedNode] | None = None,
-                 chunk: int = TARGETS, workers: int | None = None) -> Report:
+                 chunk: int = TARGETS, workers: int = 1) -> Report:
     """Validate the store (or the nodes of one run's bundle, or ``nodes``) against ``ontologies/shapes.ttl``;
-    the whole store ``chunk`` target nodes at a time, in ``workers`` processes (default: one per
-    processor)."""
+    the whole store ``chunk`` target nodes at a time, in ``workers`` processes (see
+    :func:`~.store.check_store`)."""
     if run is not None and nodes is not None:
         raise ValidationError("choose one scope for the shapes: a run or a set of nodes, not both")
     if run is not None:
@@ -195,7 +195,7 @@ def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedN
     chunks = ((pack(reach(store, batch)), [(n.value, isinstance(n, BlankNode)) for n in batch])
               for batch in (targets[start:start + chunk] for start in range(0, len(targets), chunk)))
     report = Report(kind="shacl")
-    for part in in_order(_check_chunk, chunks, min(cores() if workers is None else workers, -(-len(targets) // chunk))):
+    for part in in_order(_check_chunk, chunks, min(workers, -(-len(targets) // chunk))):
         report.extend(part)
     report.violations.sort(key=lambda v: (v.records, v.constraint))
     return report

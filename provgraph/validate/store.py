@@ -23,26 +23,26 @@ from ..vocab import RDF, SHARED_GRAPH, bundle_iri
 from .constraints import check_document, check_records
 from .report import Report
 from .shapes import check_shapes
-from .workers import cores, in_order, pack, unpack
+from .workers import in_order, pack, unpack
 
 #: Run bundles decoded and validated at a time by the whole-store check.
 BUNDLES = 500
 
 
 def check_store(store: Store, *, run: str | None = None, shapes: bool = True, flatten: bool = False,
-                chunk: int = BUNDLES, workers: int | None = None) -> list[Report]:
+                chunk: int = BUNDLES, workers: int = 1) -> list[Report]:
     """PROV-CONSTRAINTS on the store (or one run's bundle) exported as a PROV document, then SHACL.
 
     Returns one report per check (``kind`` ``"prov-constraints"``, then ``"shacl"`` unless
     ``shapes`` is false); raises :class:`ValidationError` for an unknown run. Each run is a bundle
     and is validated on its own unless ``flatten`` (then all runs are one instance, so conflicts
     between runs show). The whole store is read ``chunk`` bundles at a time and checked in ``workers``
-    processes (default: one per processor).
+    processes (see :mod:`.workers`; more than one needs the ``if __name__ == "__main__":`` guard that
+    :mod:`multiprocessing` asks of a script).
     """
     from ..export import prov_document
     from ..export.formats import all_named
 
-    workers = cores() if workers is None else workers
     if run is not None and not ask(store, "graph-exists", graph=bundle_iri(run)):
         raise ValidationError(f"no run {run!r} in the store")
     if run is None and not flatten and all_named(store):
