@@ -74,3 +74,8 @@ def test_violations_of_the_shared_graph_and_of_later_chunks_are_found(store: Sto
         ("shapes:ModelShape / training data", (model,)),
         ("shapes:ModelShape / hashed training data", (model, unhashed)),
     ]
+
+
+def test_an_empty_store_is_valid_with_workers(store: Store) -> None:
+    """Nothing to check is no task for a worker, not an error."""
+    assert [(r.kind, r.ok) for r in check_store(store, workers=2)] == [("prov-constraints", True), ("shacl", True)]

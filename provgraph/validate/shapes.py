@@ -195,7 +195,7 @@ def check_shapes(store: Store, *, run: str | None = None, nodes: Iterable[NamedN
     chunks = ((pack(reach(store, batch)), [(n.value, isinstance(n, BlankNode)) for n in batch])
               for batch in (targets[start:start + chunk] for start in range(0, len(targets), chunk)))
     report = Report(kind="shacl")
-    for part in in_order(_check_chunk, chunks, min(workers, -(-len(targets) // chunk))):
+    for part in in_order(_check_chunk, chunks, min(workers, max(-(-len(targets) // chunk), 1))):
         report.extend(part)
     report.violations.sort(key=lambda v: (v.records, v.constraint))
     return report
