@@ -70,7 +70,7 @@ def test_invalid_file_text_report_names_constraint_and_records(capsys: pytest.Ca
 
 
 @pytest.mark.parametrize("args", [["validate", "x.provn", "--run", "r"], ["validate", "missing.provn"],
-                                  ["validate", "x.provn", "--no-shapes"]])
+                                  ["validate", "x.provn", "--no-shapes"], ["validate", "--jobs", "0"]])
 def test_usage_errors_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                args: list[str]) -> None:
     monkeypatch.chdir(tmp_path)
@@ -120,6 +120,7 @@ def test_store_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert run_cli(capsys, "-C", root, "validate", "--run", "eval-1")[0] == 0
     assert run_cli(capsys, "-C", root, "validate", "--run", "eval-2")[0] == 1
     assert run_cli(capsys, "-C", root, "validate", "--no-shapes")[0] == 0
+    assert run_cli(capsys, "-C", root, "validate", "--json", "--jobs", "1")[:2] == (1, out)  # in this process
     code, _, err = run_cli(capsys, "-C", root, "validate", "--run", "nope")
     assert (code, err.strip()) == (2, "provgraph: error: no run 'nope' in the store")
 

@@ -30,6 +30,8 @@ def register(sub: Any) -> None:
     p.add_argument("--flatten", action="store_true",
                    help="validate all bundles (runs) as one instance, to find conflicts between them")
     p.add_argument("--json", action="store_true", help="print the report as JSON (default: text)")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="worker processes checking the whole store (default: one per processor)")
     p.set_defaults(func=cmd_validate)
 
 
@@ -45,12 +47,14 @@ def _read_file(path: str, fmt: str | None) -> Any:
 
 def _reports(args: argparse.Namespace) -> list[tuple[str, Any]]:
     from ..validate import check_document, check_store
+    from ..validate.workers import cores
 
     if args.file:
         return [(args.file, check_document(_read_file(args.file, args.format), flatten=args.flatten))]
     scope = f"run {args.run}" if args.run else "store"
     with Project.find(args.project) as project:
-        reports = check_store(project.synced_store(), run=args.run, shapes=not args.no_shapes, flatten=args.flatten)
+        reports = check_store(project.synced_store(), run=args.run, shapes=not args.no_shapes, flatten=args.flatten,
+                              workers=cores() if args.jobs is None else args.jobs)
     return [(scope, report) for report in reports]
 
 
@@ -64,6 +68,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.file and args.no_shapes:
         print("provgraph: error: --no-shapes applies to the store; shapes are not checked on files",
               file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs is not None and args.jobs < 1:
+        print(f"provgraph: error: --jobs must be at least 1, not {args.jobs}", file=sys.stderr)
         return EXIT_USAGE
     try:
         reports = _reports(args)

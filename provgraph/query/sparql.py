@@ -8,7 +8,7 @@ literals here, so a string is always a string literal, however many quotes or br
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -126,15 +126,17 @@ CHUNK = 2000
 
 
 def select_many(store: Store, name: str, variable: str, nodes: list[NamedNode],
-                text: str | None = None) -> list[dict[str, Term]]:
+                text: str | None = None, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
     """Run the shipped SELECT query ``name`` (or its ``text``) for many nodes, ``VALUES ?variable { ... }``
-    first in its WHERE group, in chunks. The terms are written by pyoxigraph, so they are always data."""
+    first in its WHERE group, in chunks, with ``bindings`` substituted by the store. The terms are written
+    by pyoxigraph, so they are always data."""
     text = load(name) if text is None else text
     where = where_brace(text) + 1
     rows: list[dict[str, Term]] = []
     for start in range(0, len(nodes), CHUNK):
         terms = " ".join(str(node) for node in nodes[start:start + CHUNK])
-        rows += solutions(store.query(f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}"), name).rows
+        query = f"{text[:where]}\n  VALUES ?{variable} {{ {terms} }}{text[where:]}"
+        rows += solutions(store.query(query, bindings), name).rows
     return rows
 
 
