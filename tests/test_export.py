@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -327,3 +329,20 @@ def test_every_mapping_shape_exports_valid_prov(store: Store) -> None:
             pm.PROV_ASSOCIATION, pm.PROV_USAGE, pm.PROV_GENERATION, pm.PROV_SPECIALIZATION} <= kinds
     back = prov.read(io.BytesIO(export(store, "provn")), format="provn")
     assert back == doc
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nquads", "prov-json"])
+def test_a_reader_that_stops_early_ends_the_export_quietly(project: Project, fmt: str) -> None:
+    """``provgraph export --format F | head``: the export stops when the pipe closes, exit 0, nothing on stderr."""
+    project.record_many([ev.new_event("run.start", f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z",
+                                      run={"id": f"run-{i}", "step": "train", "kind": "training"},
+                                      params={"depth": i, "note": "x" * 200}) for i in range(600)])
+    project.sync()
+    project.close()
+    reader = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(project.root), "export", "--format", fmt],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert len(reader.stdout.read(100)) == 100
+    reader.stdout.close()  # the export holds far more than a pipe buffer: its next writes find the pipe closed
+    assert reader.wait(timeout=120) == 0
+    assert reader.stderr.read() == b""

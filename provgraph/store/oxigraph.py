@@ -108,6 +108,8 @@ class OxigraphStore(Store):
                 union = self._store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
                 assert isinstance(union, ox.QueryTriples)
                 ox.serialize(union, out, format=fmt, prefixes=prefixes)
+        except BrokenPipeError:  # the reader went away (``| head``): not the store's failure
+            raise
         except (OSError, ValueError) as exc:
             raise StoreError(f"cannot write {self.uri} as {fmt}: {exc}") from exc
 

@@ -331,6 +331,8 @@ class SparqlStore(Store):
                    prefixes: dict[str, str] | None = None) -> None:
         try:
             ox.serialize(statements, out, format=fmt, prefixes=prefixes)
+        except BrokenPipeError:  # the reader went away (``| head``): not the store's failure
+            raise
         except (ValueError, OSError) as exc:
             raise StoreError(f"cannot dump {self.uri} as {fmt}: {exc}") from exc
 
