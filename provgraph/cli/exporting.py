@@ -61,7 +61,7 @@ def _output(output: str) -> Iterator[IO[bytes]]:
             yield handle
         os.replace(temporary, target)
     except OSError as exc:
-        raise ExportError(f"cannot write {output}: {exc}") from exc
+        raise ExportError(f"cannot write {output}: {exc.strerror or exc}") from exc
     finally:
         temporary.unlink(missing_ok=True)
 
