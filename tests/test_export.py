@@ -346,3 +346,12 @@ def test_a_reader_that_stops_early_ends_the_export_quietly(project: Project, fmt
     reader.stdout.close()  # the export holds far more than a pipe buffer: its next writes find the pipe closed
     assert reader.wait(timeout=120) == 0
     assert reader.stderr.read() == b""
+
+
+def test_an_output_that_cannot_be_written_is_named_as_given(project: Project, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    project.record_many(sample_events())
+    project.close()
+    target = tmp_path / "missing" / "store.ttl"
+    assert main(["export", "-o", str(target)]) == 1
+    assert capsys.readouterr().err == f"provgraph: error: cannot write {target}: No such file or directory\n"
