@@ -63,6 +63,10 @@ def admission_quads(event: ev.Event) -> list[Quad]:
         return quads
 
 
+#: The empty VALUES block each operation of ``queries/merge-version.rq`` binds its pair in.
+MERGE_BLOCK = "VALUES (?old ?new) { }"
+
+
 def merge_update(old: NamedNode, new: NamedNode) -> str:
     """The update merging version node ``old`` into ``new`` (``queries/merge-version.rq``, whose every
     operation binds the pair)."""
@@ -70,9 +74,6 @@ def merge_update(old: NamedNode, new: NamedNode) -> str:
     for _ in range(text.count(MERGE_BLOCK)):
         text = fill_values(text, ("old", "new"), [(old, new)])
     return text
-
-
-MERGE_BLOCK = "VALUES (?old ?new) { }"
 
 
 class StoreSink:
@@ -356,10 +357,9 @@ class Project:
         each write when the store is not this project's alone: a remote one other journals feed too) and the
         versions a run generated."""
         if self._mapping is None or self._mapping[0] is not store:
-            shared = DURABLE in store.capabilities and embedded_path(self.store_uri) is None
             self._mapping = (store, Mapper(lambda logical, time: latest_version(store, logical, time),
                                            generated=lambda run, logical: run_versions(store, run, logical),
-                                           shared=shared))
+                                           shared=self._shared(store)))
         return self._mapping[1]
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
@@ -368,7 +368,7 @@ class Project:
         (its runs' bundles and imported documents; the shared descriptions stay, and are written again)."""
         if self._store is None:
             self._store = open_store(self.store_uri)
-        if DURABLE in self._store.capabilities and embedded_path(self.store_uri) is None:
+        if self._shared(self._store):
             for graph in sorted(self._written_graphs(), key=str):
                 self._store.drop_graph(graph)
         else:
@@ -379,6 +379,11 @@ class Project:
         self._cursor().reset()
         self._synced_size = -1
         return self.sync(progress)
+
+    def _shared(self, store: Store) -> bool:
+        """Whether ``store`` may be fed by other projects' journals too: a durable store that is not embedded
+        (a SPARQL endpoint)."""
+        return DURABLE in store.capabilities and embedded_path(self.store_uri) is None
 
     def _written_graphs(self) -> set[NamedNode]:
         """The named graphs the journal's events are mapped into, but the shared descriptions'."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
@@ -89,10 +90,11 @@ class OxigraphStore(Store):
         return [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
 
     def dump(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS, graph: ox.NamedNode | None = None) -> bytes:
+        if graph is None:  # the whole store, as write() writes it
+            buffer = io.BytesIO()
+            self.write(buffer, fmt)
+            return buffer.getvalue()
         try:
-            if graph is None and not fmt.supports_datasets:
-                triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store}
-                return ox.serialize(triples, format=fmt) or b""
             data = self._store.dump(format=fmt, from_graph=graph)
         except (OSError, ValueError) as exc:
             raise StoreError(f"cannot dump {self.uri}: {exc}") from exc
