@@ -117,6 +117,14 @@ def start_retrying(launch: Callable[[IO[bytes]], tuple[subprocess.Popen[bytes], 
 LISTENING = re.compile(r"listening on (http://\S+?)[\s/]")
 
 
+def writer_tokens(path: Path, secrets: Mapping[str, str]) -> Path:
+    """A ``--tokens`` file at ``path`` giving each agent of ``secrets`` (agent -> token) the writer role, as
+    software; returns ``path``."""
+    path.write_text("".join(f'[[tokens]]\nagent = "{agent}"\nrole = "writer"\nkind = "software"\ntoken = "{secret}"\n'
+                            for agent, secret in secrets.items()))
+    return path
+
+
 class ProvgraphServer:
     """``provgraph serve --port 0`` in a process over the project ``folder`` (extra ``args`` follow ``serve``).
 

@@ -35,7 +35,7 @@ from openlineage.client.facet_v2 import (
 )
 from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
-from servers import ProvgraphServer
+from servers import ProvgraphServer, writer_tokens
 
 from provgraph.cli import main
 
@@ -396,8 +396,7 @@ def test_the_same_events_from_a_file_and_over_http_give_the_same_lineage(
 
     served = tmp_path / "served"
     assert main(["-C", str(served), "init"]) == 0
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text(f'[[tokens]]\nagent = "{WRITER}"\nrole = "writer"\nkind = "software"\ntoken = "{TOKEN}"\n')
+    tokens = writer_tokens(tmp_path / "tokens.toml", {WRITER: TOKEN})
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
     with ProvgraphServer(served, "--tokens", str(tokens), env=env) as server:
         client = OpenLineageClient(transport=HttpTransport(HttpConfig(

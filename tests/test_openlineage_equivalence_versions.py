@@ -18,7 +18,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import dataset_version_dataset, output_statistics_output_dataset
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
-from servers import ProvgraphServer
+from servers import ProvgraphServer, writer_tokens
 
 from provgraph import events as ev
 from provgraph.project import Project
@@ -64,8 +64,7 @@ def _event(state: RunState, time: str, run: str, outputs: list[OutputDataset]) -
 def test_a_server_restarted_between_running_and_complete_still_makes_one_version(tmp_path: Path) -> None:
     folder = tmp_path / "served"
     _cli(folder, "init")
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text(f'[[tokens]]\nagent = "{WRITER}"\nrole = "writer"\nkind = "software"\ntoken = "{TOKEN}"\n')
+    tokens = writer_tokens(tmp_path / "tokens.toml", {WRITER: TOKEN})
     statistics = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=42, size=4096)
     versioned = {"version": dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion="v7")}
     namespace, name = OUTPUT.rsplit("/", 2)[0], "clean/orders"

@@ -20,7 +20,7 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.facet_v2 import job_type_job, parent_run
 from openlineage.client.serde import Serde
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
-from servers import ProvgraphServer
+from servers import ProvgraphServer, writer_tokens
 
 from provgraph.importers.openlineage import events_from_openlineage, implied
 from provgraph.project import Project
@@ -41,9 +41,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
     subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), "init"], check=True, env=env,
                    capture_output=True)
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text("".join(f'[[tokens]]\nagent = "{agent}"\nrole = "writer"\nkind = "software"\ntoken = "{secret}"\n'
-                              for agent, secret in TOKENS.items()))
+    tokens = writer_tokens(tmp_path / "tokens.toml", TOKENS)
     with ProvgraphServer(folder, "--tokens", str(tokens), env=env) as server:
         yield server.url, folder
 

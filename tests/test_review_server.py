@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from servers import ProvgraphServer
+from servers import ProvgraphServer, writer_tokens
 
 from provgraph.importers.openlineage import events_from_openlineage, implied
 from provgraph.project import Project
@@ -62,9 +62,7 @@ def folder(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
     subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), "init"], check=True, env=env,
                    capture_output=True)
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text("".join(f'[[tokens]]\nagent = "{agent}"\nrole = "writer"\nkind = "software"\n'
-                              f'token = "{secret}"\n' for agent, secret in TOKENS.items()))
+    tokens = writer_tokens(tmp_path / "tokens.toml", TOKENS)
     yield folder, tokens, env
 
 
