@@ -121,7 +121,7 @@ class StoreSink:
             else:
                 self.store.add(quads)
             for old, new in self.mapper.merged:
-                self.store.update(merge_update(old, new))
+                self.store.update(merge_update(old, new), touching=(old, new))
         except BaseException:
             self.mapper.rollback()
             raise

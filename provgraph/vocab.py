@@ -148,6 +148,31 @@ ARTIFACT_KINDS = (*ARTIFACT_CLASSES, "other")
 DATA_KINDS = frozenset({"dataset", "features", "split"})
 AGENT_CLASSES = {"person": PROV.Person, "software": PROV.SoftwareAgent, "organization": PROV.Organization}
 
+#: The relations impact and lineage walk (``queries/impact.rq``, ``queries/lineage.rq``, and the store's
+#: lineage index): impact follows the first :data:`IMPACT_RELATIONS` backwards (from what was used to the
+#: run, from a run to what it generated, from a source to what was derived from it), lineage all forwards.
+LINEAGE_RELATIONS = tuple(PROV[p].value for p in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAssociatedWith",
+                                                  "wasAttributedTo", "actedOnBehalfOf"))
+IMPACT_RELATIONS = 3
+#: A node's description (``queries/describe.rq``, which numbers the fields from 1, 0 being rdf:type).
+DESCRIBED_FIELDS = {
+    "label": RDFS.label.value, "kind": PROVML_IRI + "artifactKind", "location": PROVML_IRI + "location",
+    "sha256": PROVML_IRI + "sha256", "runId": PROVML_IRI + "runId", "status": PROVML_IRI + "status",
+    "started": PROV.startedAtTime.value, "ended": PROV.endedAtTime.value,
+}
+#: The node type each class makes, checked in this order; a description tells these classes apart, and
+#: those of each run, artifact and agent kind (:data:`DESCRIBED_CLASSES`).
+NODE_TYPES = (
+    (PROVML_IRI + "Invalidation", "invalidation"), (PROVML_IRI + "Run", "run"),
+    (PROVML_IRI + "MetricValue", "metric"), (PROVML_IRI + "RandomSeed", "seed"),
+    (PROVML_IRI + "HyperParameterSetting", "parameter"), (PROVML_IRI + "Environment", "environment"),
+    (PROVML_IRI + "CodeVersion", "code"), (PROVML_IRI + "Artifact", "artifact"), (PROVML_IRI + "Dataset", "dataset"),
+    (PROVML_IRI + "LogicalArtifact", "dataset"), (PROV.Agent.value, "agent"), (PROV.Activity.value, "activity"),
+)
+DESCRIBED_CLASSES = tuple(sorted(
+    {cls for cls, _ in NODE_TYPES} | {PROVML_IRI + c for c in (*RUN_CLASSES.values(), *ARTIFACT_CLASSES.values())}
+    | {c.value for c in AGENT_CLASSES.values()} | {PROV.Entity.value}))
+
 #: Content digests, strongest first: they name the same bytes anywhere. Any other digest (a tool's own
 #: version id: ``mlflow-digest``, ``openlineage-version``, ``etag``...) names a version only within its
 #: logical artifact.

@@ -27,7 +27,9 @@ ALLOWED = {
     "provgraph.provdoc": ("provgraph.errors", "provgraph.vocab", "provgraph.resources"),
     "provgraph.mapping": ("provgraph.errors", "provgraph.events", "provgraph.vocab", "provgraph.provdoc",
                           "provgraph.resources"),
-    "provgraph.store": ("provgraph.errors", "provgraph.version", "provgraph.limits", "provgraph.redaction"),
+    # vocab: the lineage index reads which relations and fields to keep from it (the one place for IRIs)
+    "provgraph.store": ("provgraph.errors", "provgraph.version", "provgraph.limits", "provgraph.redaction",
+                        "provgraph.vocab"),
     "provgraph.vocab": ("provgraph.resources",),
 }
 

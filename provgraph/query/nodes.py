@@ -8,40 +8,37 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from ..store import Store
-from ..vocab import AGENT_CLASSES, ARTIFACT_CLASSES, PROV, PROVML, RUN_CLASSES, local_of
+from ..vocab import (
+    AGENT_CLASSES,
+    ARTIFACT_CLASSES,
+    DESCRIBED_CLASSES,
+    DESCRIBED_FIELDS,
+    NODE_TYPES,
+    PROVML_IRI,
+    RUN_CLASSES,
+    local_of,
+)
 from .sparql import fill_values, load, select_numbered
 
-_RUN_KINDS = {PROVML.base + cls: kind for kind, cls in RUN_CLASSES.items()}
-_ARTIFACT_KINDS = {PROVML.base + cls: kind for kind, cls in ARTIFACT_CLASSES.items()}
+_RUN_KINDS = {PROVML_IRI + cls: kind for kind, cls in RUN_CLASSES.items()}
+_ARTIFACT_KINDS = {PROVML_IRI + cls: kind for kind, cls in ARTIFACT_CLASSES.items()}
 _AGENT_KINDS = {cls.value: kind for kind, cls in AGENT_CLASSES.items()}
-#: provml / prov class -> node type, checked in this order.
-_TYPES = (
-    (PROVML.Invalidation.value, "invalidation"),
-    (PROVML.Run.value, "run"),
-    (PROVML.MetricValue.value, "metric"),
-    (PROVML.RandomSeed.value, "seed"),
-    (PROVML.HyperParameterSetting.value, "parameter"),
-    (PROVML.Environment.value, "environment"),
-    (PROVML.CodeVersion.value, "code"),
-    (PROVML.Artifact.value, "artifact"),
-    (PROVML.Dataset.value, "dataset"),
-    (PROVML.LogicalArtifact.value, "dataset"),
-    (PROV.Agent.value, "agent"),
-    (PROV.Activity.value, "activity"),
-)
 #: The fields of ``queries/describe.rq``, by the number it gives them (0 is rdf:type: the classes).
-_FIELDS = ("classes", "label", "kind", "location", "sha256", "runId", "status", "started", "ended")
-#: The classes :func:`describe` tells apart, numbered as ``describe.rq`` is told; with prov:Entity, which
-#: it does not need but every entity has: a number costs the embedded store less to write out than an IRI.
-_CLASSES = tuple(sorted({cls for cls, _ in _TYPES} | set(_RUN_KINDS) | set(_ARTIFACT_KINDS) | set(_AGENT_KINDS)
-                        | {PROV.Entity.value}))
+_FIELDS = ("classes", *DESCRIBED_FIELDS)
 
 
 def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """A result row (see :func:`describe`) for each of ``iris`` that ``queries/describe.rq`` finds a
-    type, name or other field of; nodes it knows nothing of are left out."""
+    """A result row (see :func:`describe`) for each of ``iris`` that the store's lineage index or else
+    ``queries/describe.rq`` finds a type, name or other field of; nodes it knows nothing of are left out."""
+    index = store.lineage()
+    records = index.describe(iris) if index is not None else _described(store, iris)
+    return {iris[at]: describe(iris[at], record) for at, record in records.items()}
+
+
+def _described(store: Store, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """The classes and fields of ``iris`` by their position, as ``queries/describe.rq`` finds them."""
     text = fill_values(load("describe"), ("object", "class"),
-                       ((NamedNode(cls), Literal(number)) for number, cls in enumerate(_CLASSES)))
+                       ((NamedNode(cls), Literal(number)) for number, cls in enumerate(DESCRIBED_CLASSES)))
     records: dict[int, dict[str, Any]] = {}
     for at, row in select_numbered(store, "describe", "node", iris, text):
         record = records.setdefault(at, {"classes": set()})
@@ -49,14 +46,14 @@ def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any
         if field != "classes":
             record.setdefault(field, value.value)
         elif isinstance(value, Literal):  # a class listed, by its number
-            record["classes"].add(_CLASSES[int(value.value)])
-    return {iris[at]: describe(iris[at], record) for at, record in records.items()}
+            record["classes"].add(DESCRIBED_CLASSES[int(value.value)])
+    return records
 
 
 def describe(iri: str, record: dict[str, Any]) -> dict[str, Any]:
     """A result row for one node: iri, type, kind, label, id and the descriptive fields known."""
     classes: set[str] = record.get("classes", set())
-    node_type = next((name for cls, name in _TYPES if cls in classes), "entity")
+    node_type = next((name for cls, name in NODE_TYPES if cls in classes), "entity")
     kind = record.get("kind")
     if node_type == "run":
         kind = next((_RUN_KINDS[c] for c in classes if c in _RUN_KINDS), None)

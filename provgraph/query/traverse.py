@@ -1,8 +1,9 @@
 """Impact (what was derived from X) and lineage (where X came from), now or as the graph stood then.
 
-SPARQL finds the edges of the reachable part of the graph (``queries/impact.rq``,
-``queries/lineage.rq``, one query per step for the whole frontier), then describes its nodes
-(``queries/describe.rq``); both name the nodes sent by their position in the list sent, not by IRI.
+The store's lineage index (:mod:`provgraph.store.lineage`) gives the edges of the reachable part of the
+graph in one query and then describes its nodes; a store without one (a SPARQL endpoint) is asked by
+SPARQL (``queries/impact.rq``, ``queries/lineage.rq``, one query per step for the whole frontier, then
+``queries/describe.rq``), which names the nodes sent by their position in the list sent, not by IRI.
 The path length of each node is the shortest distance from the reference over those edges, counting
 one step per run crossed: a run and the artifacts it generated share a depth in an impact answer, a
 run and what it used share a depth in a lineage answer. The versions of a logical dataset, and the
@@ -52,11 +53,15 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     when = moment(as_of, "as-of") if as_of is not None else None
     seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
     graph = _Walk(seeds)
-    frontier = sorted(seeds)
+    index = store.lineage()
+    if index is not None:
+        graph.add_edges(index.reach(sorted(seeds), direction))
+    frontier = sorted(seeds) if index is None else []
     while frontier:
         found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)]
         frontier = sorted({target for _, target in found if target not in graph.nodes})
         graph.add_edges(found)
+    graph.sort()  # an order that depends neither on the engine nor on the order statements were written in
     rows = describe_nodes(store, list(graph.nodes))
     if when is not None:
         _cut(store, graph, rows, when, direction)
@@ -153,6 +158,9 @@ class _Walk:
             self.nodes.setdefault(source)
             self.nodes.setdefault(target)
             self.edges.setdefault((source, target))
+
+    def sort(self) -> None:
+        self.edges = dict.fromkeys(sorted(self.edges))
 
     def remove(self, nodes: Iterable[str]) -> None:
         gone = set(nodes)

@@ -10,9 +10,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
+
+if TYPE_CHECKING:
+    from .lineage import LineageIndex
 
 #: An RDF term in a query answer or binding (RDF-star quoted triples are not used by provgraph).
 Term = NamedNode | BlankNode | Literal
@@ -73,8 +76,14 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL update in one transaction."""
+    def update(self, sparql: str, touching: Iterable[NamedNode] | None = None) -> None:
+        """Run a SPARQL update in one transaction. ``touching`` names the nodes it can change statements
+        of (as subject or object), so that the store's lineage index reads only those again."""
+
+    def lineage(self) -> LineageIndex | None:
+        """The store's lineage index (:mod:`.lineage`), in step with the store; None for a store without
+        one: a SPARQL endpoint, which others may write."""
+        return None
 
     @abstractmethod
     def drop_graph(self, graph: NamedNode) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -12,34 +14,73 @@ import pyoxigraph as ox
 from ..errors import QueryError, StoreError
 from .base import BULK_LOAD, DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
 from .bindings import inject_values
+from .lineage import LineageIndex, stamp
+
+log = logging.getLogger(__name__)
 
 
 class OxigraphStore(Store):
-    """pyoxigraph's ``Store``; ``path=None`` keeps everything in memory."""
+    """pyoxigraph's ``Store``; ``path=None`` keeps everything in memory. Its lineage index
+    (:mod:`.lineage`) follows every write made here."""
 
     def __init__(self, path: str | Path | None, uri: str) -> None:
         super().__init__(uri)
         durable = {DURABLE} if path is not None else set()
         self.capabilities = frozenset({TRANSACTIONS, BULK_LOAD, *durable})
+        self._folder = Path(path) if path is not None else None
+        found = stamp(self._folder) if self._folder is not None else ""  # before opening changes the files
         try:
             self._store = ox.Store(str(path)) if path is not None else ox.Store()
-            if path is not None:
-                _drop_old_logs(Path(path))
+            if self._folder is not None:
+                _drop_old_logs(self._folder)
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc} (one process at a time may open an "
                              "embedded store: is a provgraph server or another command using it?)") from exc
+        self._lineage: LineageIndex | None
+        try:
+            self._lineage = LineageIndex(self._folder, found)
+        except (OSError, sqlite3.Error) as exc:  # queries then walk the store itself
+            log.warning("the lineage index of %s cannot be opened, so impact and lineage query the store: %s",
+                        uri, exc)
+            self._lineage = None
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         try:
-            self._store.extend(quads)
+            self._store.extend(self._watched(quads))
         except OSError as exc:
+            self._stale()
             raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
+        except BaseException:
+            self._stale()
+            raise
 
     def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
         try:
-            self._store.bulk_extend(quads)
+            self._store.bulk_extend(self._watched(quads))
         except OSError as exc:
+            self._stale()
             raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
+        except BaseException:
+            self._stale()
+            raise
+
+    def lineage(self) -> LineageIndex | None:
+        """The lineage index, rebuilt from the store first if it fell behind; None if it cannot be."""
+        if self._lineage is not None:
+            try:
+                self._lineage.ready(self._store)
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("the lineage index of %s cannot be brought in step, so impact and lineage query "
+                            "the store: %s", self.uri, exc)
+                return None
+        return self._lineage
+
+    def _watched(self, quads: Iterable[ox.Quad]) -> Iterable[ox.Quad] | Iterator[ox.Quad]:
+        return quads if self._lineage is None else self._lineage.watch(quads)
+
+    def _stale(self) -> None:
+        if self._lineage is not None:
+            self._lineage.stale()
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
         try:
@@ -71,17 +112,27 @@ class OxigraphStore(Store):
         return self._store.query(inject_values(sparql, bindings) if bindings else sparql,
                                  use_default_graph_as_union=True)
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, touching: Iterable[ox.NamedNode] | None = None) -> None:
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
             raise QueryError(f"invalid SPARQL update: {exc}") from exc
         except (OSError, ValueError) as exc:
             raise StoreError(f"update failed on {self.uri}: {exc}") from exc
+        if self._lineage is None:
+            return
+        if touching is None:
+            self._lineage.stale()
+            return
+        try:
+            self._lineage.refresh(touching, self._store)
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("the lineage index of %s fell behind the store and will be rebuilt: %s", self.uri, exc)
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         try:
             if self._store.contains_named_graph(graph):
+                self._stale()
                 self._store.remove_graph(graph)
         except OSError as exc:
             raise StoreError(f"cannot drop {graph} from {self.uri}: {exc}") from exc
@@ -116,7 +167,10 @@ class OxigraphStore(Store):
             raise StoreError(f"cannot write {self.uri} as {fmt}: {exc}") from exc
 
     def clear(self) -> None:
+        self._stale()
         self._store.clear()
+        if self._lineage is not None:
+            self._lineage.clear()
 
     def __len__(self) -> int:
         return len(self._store)
@@ -129,9 +183,12 @@ class OxigraphStore(Store):
             if DURABLE in self.capabilities:
                 self._store.flush()
         except OSError as exc:
+            self._stale()
             raise StoreError(f"cannot flush {self.uri}: {exc}") from exc
         finally:
             del self._store
+            if self._lineage is not None:  # stamped with the files the closed store left
+                self._lineage.close(stamp(self._folder) if self._folder is not None else "")
 
 
 def open_uri(uri: str) -> OxigraphStore:

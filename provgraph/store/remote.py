@@ -364,7 +364,7 @@ class SparqlStore(Store):
         data = "{\n" + "\n".join(parts) + "\n}"
         self._write(f"INSERT {data} WHERE {{}}" if blank else f"INSERT DATA {data}", StoreError)
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, touching: Iterable[ox.NamedNode] | None = None) -> None:
         self._write(sparql, QueryError)
 
     def drop_graph(self, graph: ox.NamedNode) -> None:

@@ -1,0 +1,324 @@
+"""The lineage index of an embedded store: the edges impact and lineage walk and the fields that describe
+their nodes, in SQLite inside the store's folder (in memory for an in-memory store).
+
+A walk over it is one recursive SQL query, and a node's description one row, where SPARQL needs a query
+per step and a row per property: the large answers of a 10,000-run store come back in a fraction of the
+time. It is a cache of what the store holds, never a second source of truth:
+
+- the store keeps it in step with its own writes: what :meth:`LineageIndex.watch` sees added, and the
+  nodes an update names (:meth:`LineageIndex.refresh`); an update that names none, a dropped graph or a
+  failed write makes it stale;
+- it is trusted when the store opens only if the store's files are those it was stamped with when the
+  store last closed. RocksDB writes new files at every open, so any other writer, a crash, or a store
+  moved beside another index shows, and a stale index is rebuilt from the store when first needed.
+
+Only statements in named graphs count, as the SPARQL queries read them (``GRAPH ?g``). Of several values
+of one field, the first written is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from pyoxigraph import DefaultGraph, NamedNode, Quad
+
+from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEAGE_RELATIONS, RDF
+
+#: The index file, inside the store's folder (RocksDB leaves files it does not know alone).
+FILENAME = "provgraph-lineage.sqlite"
+#: Changed whenever the tables or what they hold change: an index of another layout is rebuilt.
+LAYOUT = "1"
+#: RocksDB's own files: their names and sizes are the store's stamp.
+_STORE_FILES = ("CURRENT", "MANIFEST-", ".sst", ".log", ".blob")
+_RELATION = {iri: number for number, iri in enumerate(LINEAGE_RELATIONS)}
+_FIELD = {iri: number for number, iri in enumerate(DESCRIBED_FIELDS.values())}
+_TYPE = RDF.type.value
+_CLASS_BIT = {iri: 1 << number for number, iri in enumerate(DESCRIBED_CLASSES)}
+_WANTED = frozenset((*_RELATION, *_FIELD, _TYPE))
+_PREDICATES = tuple(NamedNode(p) for p in _WANTED)
+_COLUMNS = [f"f{number}" for number in range(len(DESCRIBED_FIELDS))]
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS term (id INTEGER PRIMARY KEY, iri TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS edge (s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (s, p, o))
+    WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edge_to ON edge (o, p, s);
+CREATE TABLE IF NOT EXISTS node (id INTEGER PRIMARY KEY, classes INTEGER NOT NULL,
+    {", ".join(f"{c} TEXT" for c in _COLUMNS)});
+"""
+_STAGE = f"""
+CREATE TEMP TABLE IF NOT EXISTS new_edge (s TEXT, p INTEGER, o TEXT);
+CREATE TEMP TABLE IF NOT EXISTS new_node (n TEXT, classes INTEGER, {", ".join(f"{c} TEXT" for c in _COLUMNS)});
+"""
+#: Staged rows moved into the tables in a few statements, the IRIs numbered on the way.
+_MOVE = f"""
+INSERT OR IGNORE INTO term (iri) SELECT s FROM new_edge UNION SELECT o FROM new_edge UNION SELECT n FROM new_node;
+INSERT OR IGNORE INTO edge SELECT a.id, e.p, b.id FROM new_edge e JOIN term a ON a.iri = e.s JOIN term b ON b.iri = e.o;
+INSERT INTO node SELECT t.id, x.classes, {", ".join("x." + c for c in _COLUMNS)} FROM new_node x
+    JOIN term t ON t.iri = x.n WHERE true
+    ON CONFLICT (id) DO UPDATE SET classes = classes | excluded.classes,
+    {", ".join(f"{c} = COALESCE({c}, excluded.{c})" for c in _COLUMNS)};
+DELETE FROM new_edge;
+DELETE FROM new_node;
+"""
+_ID = "(SELECT id FROM term WHERE iri = ?)"
+_PLAIN = frozenset({"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
+_AT = ox.NamedNode("urn:at")
+#: Rows kept in Python before they are written, while a bulk load streams by.
+_CHUNK = 100_000
+
+
+def _opened(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        # a crash mid-write leaves the index stale (its stamp no longer matches the store), never trusted
+        db.executescript("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;" + _SCHEMA + _STAGE)
+        db.execute("SELECT count(*) FROM meta").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def stamp(folder: Path) -> str:
+    """The names and sizes of the store's RocksDB files: '' when there is no store there yet."""
+    try:
+        entries = sorted((e.name, e.stat().st_size) for e in folder.iterdir()
+                         if e.name.startswith(_STORE_FILES) or e.name.endswith(_STORE_FILES))
+    except OSError:
+        return ""
+    return json.dumps(entries)
+
+
+class LineageIndex:
+    """The index of one store: in ``folder`` (stamped ``found``, what :func:`stamp` said before the store
+    opened) or, with ``folder=None``, in memory beside an in-memory store."""
+
+    def __init__(self, folder: Path | None, found: str = "") -> None:
+        self.folder = folder
+        self.fresh = False
+        self._pending = _Rows()
+        self._db = self._connect(folder)
+        if folder is None or not found:  # a new store: empty, as the index is
+            self.fresh = True
+        else:
+            stamped = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            self.fresh = stamped.get("layout") == LAYOUT and stamped.get("stamp") == found
+
+    @staticmethod
+    def _connect(folder: Path | None) -> sqlite3.Connection:
+        """The database, with its tables; an unreadable file is started afresh (it holds nothing the store
+        does not)."""
+        path = ":memory:" if folder is None else str(folder / FILENAME)
+        try:
+            return _opened(path)
+        except sqlite3.DatabaseError:
+            if folder is None:
+                raise
+        (folder / FILENAME).unlink(missing_ok=True)
+        return _opened(path)
+
+    # -- keeping in step with the store
+
+    def watch(self, quads: Iterable[Quad]) -> Iterator[Quad]:
+        """``quads`` passed through unchanged, what the index holds of them collected on the way (and
+        written when many are waiting, or before the index is read: a store's small writes cost it next to
+        nothing); the store calls :meth:`stale` if it did not take them all."""
+        if not self.fresh:  # rebuilt when first needed: nothing to collect
+            yield from quads
+            return
+        rows, taken, quads = self._pending, len(self._pending), iter(quads)
+        for quad in quads:
+            yield quad  # the store checks it first
+            if quad.predicate.value in _WANTED:
+                rows.take(quad)
+                taken += 1
+                if taken >= _CHUNK:
+                    try:
+                        self._flush()
+                    except sqlite3.Error:  # the store goes on; the index is rebuilt when next needed
+                        self.stale()
+                        yield from quads
+                        return
+                    taken = 0
+
+    def ready(self, store: ox.Store) -> None:
+        """Bring the index in step with ``store`` before it is read: write what is waiting, or rebuild it if
+        it fell behind. Raises :class:`sqlite3.Error` (or :class:`OSError`) when it cannot."""
+        if self.fresh:
+            self._flush()
+        else:
+            self.rebuild(store)
+
+    def refresh(self, nodes: Iterable[NamedNode], store: ox.Store) -> None:
+        """Read again what ``store`` holds of ``nodes`` (statements with one of them as subject or object),
+        after an update that changed only those."""
+        if not self.fresh:
+            return
+        try:
+            self._flush()
+            rows = _Rows()
+            for node in nodes:
+                self._db.execute(f"DELETE FROM edge WHERE s = {_ID}", (node.value,))
+                self._db.execute(f"DELETE FROM edge WHERE o = {_ID}", (node.value,))
+                self._db.execute(f"DELETE FROM node WHERE id = {_ID}", (node.value,))
+                for quad in (*store.quads_for_pattern(node, None, None), *store.quads_for_pattern(None, None, node)):
+                    rows.take(quad)
+            self._write(rows)
+        except (OSError, sqlite3.Error):
+            self.stale()
+            raise
+
+    def stale(self) -> None:
+        """The store changed in a way the index did not follow: rebuild it before it is used again."""
+        self.fresh = False
+        self._pending.clear()
+
+    def clear(self) -> None:
+        """The store was emptied: so is the index, which is then in step again."""
+        self._pending.clear()
+        self._db.executescript("DELETE FROM edge; DELETE FROM node; DELETE FROM term;")
+        self.fresh = True
+
+    def rebuild(self, store: ox.Store) -> None:
+        """Refill the index from every statement of ``store`` it holds."""
+        self.clear()
+        rows = self._pending
+        for predicate in _PREDICATES:
+            for quad in store.quads_for_pattern(None, predicate, None):
+                rows.take(quad)
+                if len(rows) >= _CHUNK:
+                    self._flush()
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write the rows collected so far."""
+        self._write(self._pending)
+        self._pending.clear()
+
+    def _write(self, rows: _Rows) -> None:
+        if not rows:
+            return
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT INTO new_edge VALUES (?, ?, ?)", rows.edges)
+                self._db.executemany(f"INSERT INTO new_node VALUES (?, ?, {', '.join('?' * len(_COLUMNS))})",
+                                     rows.node_rows())
+                for statement in _MOVE.split(";"):
+                    self._db.execute(statement)
+        except sqlite3.Error:
+            self.fresh = False  # the store has the statements: the index is behind it
+            raise
+
+    def close(self, found: str) -> None:
+        """Stamp the index with ``found``, the store's files once closed, if it is in step with them."""
+        try:
+            if self.fresh:
+                self._flush()
+            if self.folder is not None and found:
+                value = found if self.fresh else ""
+                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                     (("layout", LAYOUT), ("stamp", value)))
+        except sqlite3.Error:  # left unstamped: rebuilt at its next use
+            pass
+        finally:
+            self._db.close()
+
+    # -- answering (after :meth:`ready`)
+
+    def reach(self, seeds: Sequence[str], direction: str) -> list[tuple[str, str]]:
+        """Every edge (from, to) of the part of the graph ``direction`` ("impact" or "lineage") reaches
+        from ``seeds``, ``to`` being one step further from the seeds."""
+        # impact walks the downstream relations backwards (from what was used to the run that used it),
+        # lineage every relation forwards
+        near, far, relations = ("o", "s", IMPACT_RELATIONS) if direction == "impact" else \
+            ("s", "o", len(LINEAGE_RELATIONS))
+        step = f"JOIN edge e ON e.{near} = r.n AND e.p < {relations}"
+        sql = (f"WITH RECURSIVE r(n) AS (SELECT id FROM term WHERE iri IN (SELECT value FROM json_each(?)) "
+               f"UNION SELECT e.{far} FROM r {step}), "
+               f"pair(a, b) AS (SELECT DISTINCT e.{near}, e.{far} FROM r {step}) "
+               "SELECT x.iri, y.iri FROM pair JOIN term x ON x.id = pair.a JOIN term y ON y.id = pair.b")
+        return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
+
+    def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
+        """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
+        :data:`~provgraph.vocab.DESCRIBED_CLASSES`) and fields (of ``DESCRIBED_FIELDS``), as
+        ``queries/describe.rq`` gives them."""
+        sql = (f"SELECT j.key, n.classes, {', '.join('n.' + c for c in _COLUMNS)} "
+               "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
+        classes: dict[int, set[str]] = {}
+        records: dict[int, dict[str, Any]] = {}
+        for at, mask, *values in self._db.execute(sql, (json.dumps(list(iris)),)):
+            if mask not in classes:
+                classes[mask] = {iri for iri, bit in _CLASS_BIT.items() if mask & bit}
+            record: dict[str, Any] = {"classes": set(classes[mask])}
+            record.update((name, value) for name, value in zip(DESCRIBED_FIELDS, values, strict=True)
+                          if value is not None)
+            records[at] = record
+        return records
+
+
+class _Rows:
+    """Index rows collected from quads: edges, and per node its class bits and first value of each field."""
+
+    def __init__(self) -> None:
+        self.edges: list[tuple[str, int, str]] = []
+        self.nodes: dict[str, list[Any]] = {}  # IRI -> [class bits, each field's first term or None]
+
+    def __len__(self) -> int:
+        return len(self.edges) + len(self.nodes)
+
+    def clear(self) -> None:
+        self.edges.clear()
+        self.nodes.clear()
+
+    def take(self, quad: Quad) -> None:
+        p = quad.predicate.value
+        relation, field = _RELATION.get(p), _FIELD.get(p)
+        if (relation is None and field is None and p != _TYPE) or isinstance(quad.graph_name, DefaultGraph):
+            return
+        subject, obj = quad.subject, quad.object
+        if not isinstance(subject, NamedNode) or isinstance(obj, ox.Triple):
+            return
+        if relation is not None:
+            if isinstance(obj, NamedNode):
+                self.edges.append((subject.value, relation, obj.value))
+            return
+        bit = _CLASS_BIT.get(obj.value, 0) if field is None and isinstance(obj, NamedNode) else 0
+        if field is None and not bit:
+            return
+        node = self.nodes.get(subject.value)
+        if node is None:
+            node = self.nodes[subject.value] = [0, *([None] * len(_COLUMNS))]
+        if field is None:
+            node[0] |= bit
+        elif node[field + 1] is None:
+            node[field + 1] = obj
+
+    def node_rows(self) -> Iterator[list[Any]]:
+        """Per node its IRI, class bits and its fields' values as the store gives them back (a typed literal in
+        canonical form: ``09:13:06.7233Z`` for ``09:13:06.723300Z``)."""
+        typed = [v for fields in self.nodes.values() for v in fields[1:]
+                 if isinstance(v, ox.Literal) and v.datatype.value not in _PLAIN]
+        canonical = dict(zip(typed, _canonical(typed), strict=True))
+        for n, (classes, *values) in self.nodes.items():
+            yield [n, classes, *(None if v is None else canonical.get(v, v.value) for v in values)]
+
+
+def _canonical(literals: list[ox.Literal]) -> list[str]:
+    """The lexical forms Oxigraph stores ``literals`` as (it keeps values, not the text they came in)."""
+    if not literals:
+        return []
+    store = ox.Store()
+    store.extend(ox.Quad(ox.NamedNode(f"urn:at:{at}"), _AT, literal) for at, literal in enumerate(literals))
+    found: dict[int, str] = {}
+    for quad in store.quads_for_pattern(None, _AT, None):
+        if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
+            found[int(quad.subject.value.removeprefix("urn:at:"))] = quad.object.value
+    return [found[at] for at in range(len(literals))]

@@ -1,0 +1,240 @@
+"""The embedded store's lineage index (provgraph/store/lineage.py): impact and lineage answered from it
+equal the SPARQL walk and networkx on the same statements, and the index is never trusted when the
+store changed behind it (another writer, a crash, an update, a dropped graph, a damaged file)."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pyoxigraph as ox
+import pytest
+
+from benchmarks.workload import generate
+from provgraph.project import Project, merge_update
+from provgraph.query import impact, lineage
+from provgraph.store import Store, open_store
+from provgraph.store.lineage import FILENAME
+from provgraph.vocab import iri
+
+PROV = "http://www.w3.org/ns/prov#"
+EX = "http://example.org/"
+G = ox.NamedNode(EX + "g")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def ex(name: str) -> ox.NamedNode:
+    return ox.NamedNode(EX + name)
+
+
+def chain(store: Store, *names: str, graph: ox.NamedNode = G) -> None:
+    """names[0] used by run names[1], which generated names[2], used by names[3], ...; all typed."""
+    quads = []
+    for at, name in enumerate(names):
+        kind = "Activity" if at % 2 else "Entity"
+        quads.append(ox.Quad(ex(name), ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + kind), graph))
+        if at:
+            before = ex(names[at - 1])
+            if at % 2:
+                quads.append(ox.Quad(ex(name), ox.NamedNode(PROV + "used"), before, graph))
+            else:
+                quads.append(ox.Quad(ex(name), ox.NamedNode(PROV + "wasGeneratedBy"), before, graph))
+    store.add(quads)
+
+
+def downstream(store: Store, name: str) -> set[str]:
+    return {row["iri"].removeprefix(EX) for row in impact(store, ex(name)).rows}
+
+
+def _open(folder: Path) -> Store:
+    return open_store(f"oxigraph:{folder}")
+
+
+def _rows(answer: Any) -> list[tuple[Any, ...]]:
+    return sorted((r["iri"], r["depth"], r["type"], r["kind"], r["label"], r["id"], r.get("run"), r["status"],
+                   r["started"], r["ended"], r["sha256"], r["location"], r.get("transformation")) for r in answer.rows)
+
+
+class _NoIndex:
+    """The same store asked through SPARQL only (as a SPARQL endpoint is): the walk the index replaces."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def lineage(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """300 runs of the benchmark workload (chains ~50 deep with fan-out), recorded into an embedded store."""
+    root = tmp_path_factory.mktemp("workload")
+    work = generate(300, seed=11)
+    with Project.init(root) as project:
+        project.record_many(work.events)
+        project.sync()
+    return root, work
+
+
+def test_answers_equal_the_sparql_walk_and_networkx(recorded: tuple[Path, Any]) -> None:
+    root, work = recorded
+    with Project(root) as project:
+        store = project.store
+        assert store.lineage() is not None
+        quads = list(store._store.quads_for_pattern(None, None, None))  # type: ignore[attr-defined]
+        down, up = nx.DiGraph(), nx.DiGraph()
+        for q in quads:
+            if isinstance(q.graph_name, ox.DefaultGraph) or not isinstance(q.object, ox.NamedNode):
+                continue
+            p = q.predicate.value.removeprefix(PROV)
+            if p in ("used", "wasGeneratedBy", "wasDerivedFrom"):
+                down.add_edge(q.object.value, q.subject.value)
+            if p in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAssociatedWith", "wasAttributedTo",
+                     "actedOnBehalfOf"):
+                up.add_edge(q.subject.value, q.object.value)
+        nodes = sorted(n for n in down if n.startswith("https://w3id.org/provgraph/id/data/"))
+        landmarks = [iri("data", f"sha256-{digest}").value for digest in (work.impact_large, work.lineage_large)]
+        plain = _NoIndex(store)
+        for chosen in [*landmarks, *random.Random(3).sample(nodes, 12)]:
+            node = ox.NamedNode(chosen)
+            for ask, graph in ((impact, down), (lineage, up)):
+                answer = ask(store, node)
+                assert _rows(answer) == _rows(ask(plain, node))  # type: ignore[arg-type]
+                reached = {r["iri"] for r in answer.rows}
+                # networkx reaches metric histories and nodes without a description too, which answers leave out
+                assert reached <= nx.descendants(graph, node.value)
+                assert {n for n in nx.descendants(graph, node.value) if n.startswith(
+                    ("https://w3id.org/provgraph/id/run/", "https://w3id.org/provgraph/id/data/"))} <= reached
+        assert len(impact(store, ox.NamedNode(landmarks[0])).rows) > 100
+
+
+def test_a_closed_store_reopens_with_its_index_in_step(tmp_path: Path) -> None:
+    with _open(tmp_path / "s") as store:
+        chain(store, "raw", "clean", "table", "train", "model")
+        assert downstream(store, "raw") == {"clean", "table", "train", "model"}
+    assert (tmp_path / "s" / FILENAME).exists()
+    with _open(tmp_path / "s") as store:
+        index = store._lineage  # type: ignore[attr-defined]
+        assert index.fresh  # trusted: nothing was rebuilt
+        assert downstream(store, "table") == {"train", "model"}
+
+
+def test_another_writer_makes_the_index_stale(tmp_path: Path) -> None:
+    with _open(tmp_path / "s") as store:
+        chain(store, "raw", "clean", "table")
+    raw = ox.Store(str(tmp_path / "s"))  # pyoxigraph itself, which knows nothing of the index
+    raw.add(ox.Quad(ex("train"), ox.NamedNode(PROV + "used"), ex("table"), G))
+    raw.add(ox.Quad(ex("train"), ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Activity"), G))
+    raw.flush()
+    del raw
+    with _open(tmp_path / "s") as store:
+        assert not store._lineage.fresh  # type: ignore[attr-defined]
+        assert "train" in downstream(store, "raw")
+
+
+def test_a_crash_makes_the_index_stale(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    with _open(folder) as store:
+        chain(store, "raw", "clean", "table")
+    code = (f"from provgraph.store import open_store\nimport os, pyoxigraph as ox\n"
+            f"s = open_store('oxigraph:{folder}')\n"
+            f"s._lineage = None\n"  # a writer that does not keep the index, then dies without closing
+            f"s.add([ox.Quad(ox.NamedNode('{EX}train'), ox.NamedNode('{PROV}used'), ox.NamedNode('{EX}table'), "
+            f"ox.NamedNode('{EX}g')), ox.Quad(ox.NamedNode('{EX}train'), ox.NamedNode('{RDF_TYPE}'), "
+            f"ox.NamedNode('{PROV}Activity'), ox.NamedNode('{EX}g'))])\nos._exit(0)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+    with _open(folder) as store:
+        assert "train" in downstream(store, "raw")
+
+
+def test_an_update_is_followed(tmp_path: Path) -> None:
+    with _open(tmp_path / "s") as store:
+        chain(store, "raw", "clean", "table", "train", "model")
+        store.update(f"DELETE DATA {{ GRAPH <{EX}g> {{ <{EX}train> <{PROV}used> <{EX}table> }} }}")
+        assert downstream(store, "raw") == {"clean", "table"}
+        # an update naming the nodes it touches is followed in place
+        store.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}train> <{PROV}used> <{EX}table> }} }}",
+                     touching=[ex("train"), ex("table")])
+        assert store._lineage.fresh  # type: ignore[attr-defined]
+        assert downstream(store, "raw") == {"clean", "table", "train", "model"}
+        # the merge of a version the mapping makes (a node renamed everywhere), followed in place
+        store.update(merge_update(ex("table"), ex("table2")), touching=[ex("table"), ex("table2")])
+        assert store._lineage.fresh  # type: ignore[attr-defined]
+        assert downstream(store, "raw") == {"clean", "table2", "train", "model"}
+        assert _rows(impact(store, ex("clean"))) == _rows(impact(_NoIndex(store), ex("clean")))  # type: ignore[arg-type]
+
+
+def test_a_dropped_graph_and_a_cleared_store(tmp_path: Path) -> None:
+    with _open(tmp_path / "s") as store:
+        chain(store, "raw", "clean", "table")
+        chain(store, "table", "train", "model", graph=ex("g2"))
+        assert downstream(store, "raw") == {"clean", "table", "train", "model"}
+        store.drop_graph(ex("g2"))
+        assert downstream(store, "raw") == {"clean", "table"}
+        store.clear()
+        chain(store, "other", "run")
+        assert downstream(store, "other") == {"run"}
+        assert not list(store.query(f"SELECT * WHERE {{ <{EX}raw> ?p ?o }}"))  # type: ignore[arg-type]
+
+
+def test_a_refused_batch_leaves_no_trace(tmp_path: Path) -> None:
+    with _open(tmp_path / "s") as store:
+        chain(store, "raw", "clean")
+        with pytest.raises(TypeError):
+            store.add([ox.Quad(ex("x"), ox.NamedNode(PROV + "used"), ex("clean"), G), "not a quad"])  # type: ignore[list-item]
+        assert downstream(store, "clean") == set()
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all" * 100, b""])
+def test_a_damaged_index_file_is_rebuilt(tmp_path: Path, damage: bytes) -> None:
+    with _open(tmp_path / "s") as store:
+        chain(store, "raw", "clean", "table")
+    (tmp_path / "s" / FILENAME).write_bytes(damage)
+    with _open(tmp_path / "s") as store:
+        assert downstream(store, "raw") == {"clean", "table"}
+
+
+def test_an_index_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
+    import sqlite3
+
+    with _open(tmp_path / "s") as store:
+        chain(store, "raw", "clean", "table")
+    db = sqlite3.connect(tmp_path / "s" / FILENAME)
+    db.execute("UPDATE meta SET value = '0' WHERE key = 'layout'")
+    db.execute("DELETE FROM edge")
+    db.commit()
+    db.close()
+    with _open(tmp_path / "s") as store:
+        assert downstream(store, "raw") == {"clean", "table"}
+
+
+def test_a_copied_project_answers_from_its_own_index(tmp_path: Path) -> None:
+    with _open(tmp_path / "a") as store:
+        chain(store, "raw", "clean", "table")
+    subprocess.run(["cp", "-r", str(tmp_path / "a"), str(tmp_path / "b")], check=True)
+    with _open(tmp_path / "b") as store:
+        chain(store, "table", "train", "model")
+    with _open(tmp_path / "a") as store:
+        assert downstream(store, "raw") == {"clean", "table"}
+    with _open(tmp_path / "b") as store:
+        assert downstream(store, "raw") == {"clean", "table", "train", "model"}
+
+
+def test_an_unwritable_index_leaves_the_store_working(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    with _open(folder) as store:
+        chain(store, "raw", "clean", "table")
+    (folder / FILENAME).unlink()
+    (folder / FILENAME).mkdir()  # not a file: SQLite cannot open it
+    with _open(folder) as store:
+        assert store.lineage() is None
+        assert downstream(store, "raw") == {"clean", "table"}
+    assert os.path.isdir(folder / FILENAME)
