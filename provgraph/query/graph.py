@@ -51,7 +51,7 @@ def shortest_path(store: Store, a: str | NamedNode, b: str | NamedNode,
     node_b = b if isinstance(b, NamedNode) else resolve(store, b, root)
     for start, end in ((node_a, node_b), (node_b, node_a)):
         result = impact(store, start)
-        graph: nx.DiGraph = nx.DiGraph([(x.value, y.value) for x, y in result.edges])
+        graph: nx.DiGraph = nx.DiGraph(result.edge_iris)
         seeds = [start.value] + [r["iri"] for r in result.rows if r["depth"] == 0]
         ends = {end.value} | {r["iri"] for r in _versions(store, end)}
         graph.add_nodes_from(seeds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
@@ -52,15 +53,10 @@ def _described(store: Store, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
 
 def describe(iri: str, record: dict[str, Any]) -> dict[str, Any]:
     """A result row for one node: iri, type, kind, label, id and the descriptive fields known."""
-    classes: set[str] = record.get("classes", set())
-    node_type = next((name for cls, name in NODE_TYPES if cls in classes), "entity")
+    node_type, class_kind = _typed(frozenset(record.get("classes", ())))
     kind = record.get("kind")
-    if node_type == "run":
-        kind = next((_RUN_KINDS[c] for c in classes if c in _RUN_KINDS), None)
-    elif node_type == "artifact" and kind is None:
-        kind = next((_ARTIFACT_KINDS[c] for c in classes if c in _ARTIFACT_KINDS), "other")
-    elif node_type == "agent":
-        kind = next((_AGENT_KINDS[c] for c in classes if c in _AGENT_KINDS), None)
+    if node_type in ("run", "agent") or (node_type == "artifact" and kind is None):
+        kind = class_kind
     local = local_of(iri)
     if node_type in ("run", "invalidation", "activity"):
         ident = record.get("runId") or (local[1] if local else iri)
@@ -73,3 +69,13 @@ def describe(iri: str, record: dict[str, Any]) -> dict[str, Any]:
         "location": record.get("location"), "sha256": record.get("sha256"), "status": record.get("status"),
         "started": record.get("started"), "ended": record.get("ended"),
     }
+
+
+@cache
+def _typed(classes: frozenset[str]) -> tuple[str, str | None]:
+    """The node type ``classes`` make, and the kind they give a run, an artifact or an agent (the first
+    in IRI order when several do)."""
+    node_type = next((name for cls, name in NODE_TYPES if cls in classes), "entity")
+    kinds = {"run": (_RUN_KINDS, None), "artifact": (_ARTIFACT_KINDS, "other"), "agent": (_AGENT_KINDS, None)}
+    table, default = kinds.get(node_type, ({}, None))
+    return node_type, next((table[c] for c in sorted(classes) if c in table), default)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from pyoxigraph import NamedNode
@@ -56,16 +57,17 @@ class Table:
 class GraphResult(Table):
     """Impact or lineage of ``ref``: one row per node reached, with its path length (``depth``).
 
-    ``nodes`` holds every node including the reference itself; ``edges`` the (from, to) pairs of the
-    traversed graph among them, in the direction of the traversal. A node reached by a derivation whose
-    transformations are known (column lineage) says them in ``transformation``, shown when any row has one.
+    ``node_iris`` holds every node including the reference itself; ``edge_iris`` the (from, to) pairs of
+    the traversed graph among them, in the direction of the traversal; ``nodes`` and ``edges`` are the same
+    as terms, made when first asked for. A node reached by a derivation whose transformations are known
+    (column lineage) says them in ``transformation``, shown when any row has one.
     """
 
     ref: str = ""
     ref_iri: NamedNode | None = None
     direction: str = ""
-    nodes: list[NamedNode] = field(default_factory=list)
-    edges: list[tuple[NamedNode, NamedNode]] = field(default_factory=list)
+    node_iris: list[str] = field(default_factory=list)
+    edge_iris: list[tuple[str, str]] = field(default_factory=list)
     as_of: str | None = None
     store: Store | None = field(default=None, repr=False, compare=False)
     columns: ClassVar[tuple[str, ...]] = ("depth", "type", "kind", "label", "id", "run")
@@ -82,6 +84,14 @@ class GraphResult(Table):
         impact = self.direction == "impact"
         return svg(self.store, focus=self.ref_iri.value, direction="down" if impact else "up",
                    highlight_impact=self.ref_iri.value if impact else None)
+
+    @cached_property
+    def nodes(self) -> list[NamedNode]:
+        return [NamedNode(iri) for iri in self.node_iris]
+
+    @cached_property
+    def edges(self) -> list[tuple[NamedNode, NamedNode]]:
+        return [(NamedNode(a), NamedNode(b)) for a, b in self.edge_iris]
 
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         """Rows of artifacts whose kind is one of ``kinds`` (``"model"``, ``"deployment"``, ...)."""
@@ -104,7 +114,7 @@ class GraphResult(Table):
     def payload(self) -> Any:
         return {"ref": self.ref, "iri": self.ref_iri.value if self.ref_iri else None,
                 "direction": self.direction, "as_of": self.as_of, "rows": self.rows,
-                "edges": [[a.value, b.value] for a, b in self.edges]}
+                "edges": [list(edge) for edge in self.edge_iris]}
 
 
 @dataclass

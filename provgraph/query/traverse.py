@@ -81,10 +81,10 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
             row["transformation"] = "; ".join(how[iri])
         result_rows.append(row)
     reached = set(depths) | {node.value}
-    edges = [(NamedNode(a), NamedNode(b)) for a, b in graph.edges if a in reached and b in reached]
-    nodes = [node] + [NamedNode(r["iri"]) for r in result_rows]
+    edges = [(a, b) for a, b in graph.edges if a in reached and b in reached]
+    nodes = [node.value] + [r["iri"] for r in result_rows]
     return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
-                       ref_iri=node, direction=direction, nodes=nodes, edges=edges,
+                       ref_iri=node, direction=direction, node_iris=nodes, edge_iris=edges,
                        as_of=when.isoformat() if when else None, store=store)
 
 

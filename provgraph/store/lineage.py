@@ -42,6 +42,7 @@ _CLASS_BIT = {iri: 1 << number for number, iri in enumerate(DESCRIBED_CLASSES)}
 _WANTED = frozenset((*_RELATION, *_FIELD, _TYPE))
 _PREDICATES = tuple(NamedNode(p) for p in _WANTED)
 _COLUMNS = [f"f{number}" for number in range(len(DESCRIBED_FIELDS))]
+_NO_FIELDS = (None,) * len(_COLUMNS)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS term (id INTEGER PRIMARY KEY, iri TEXT UNIQUE NOT NULL);
@@ -135,8 +136,9 @@ class LineageIndex:
         rows, taken, quads = self._pending, len(self._pending), iter(quads)
         for quad in quads:
             yield quad  # the store checks it first
-            if quad.predicate.value in _WANTED:
-                rows.take(quad)
+            predicate = quad.predicate.value
+            if predicate in _WANTED:
+                rows.take(quad, predicate)
                 taken += 1
                 if taken >= _CHUNK:
                     try:
@@ -252,15 +254,13 @@ class LineageIndex:
         ``queries/describe.rq`` gives them."""
         sql = (f"SELECT j.key, n.classes, {', '.join('n.' + c for c in _COLUMNS)} "
                "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
-        classes: dict[int, set[str]] = {}
+        classes: dict[int, frozenset[str]] = {}
         records: dict[int, dict[str, Any]] = {}
         for at, mask, *values in self._db.execute(sql, (json.dumps(list(iris)),)):
             if mask not in classes:
-                classes[mask] = {iri for iri, bit in _CLASS_BIT.items() if mask & bit}
-            record: dict[str, Any] = {"classes": set(classes[mask])}
-            record.update((name, value) for name, value in zip(DESCRIBED_FIELDS, values, strict=True)
-                          if value is not None)
-            records[at] = record
+                classes[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
+            record = records[at] = dict(zip(DESCRIBED_FIELDS, values, strict=True))
+            record["classes"] = classes[mask]
         return records
 
 
@@ -278,24 +278,29 @@ class _Rows:
         self.edges.clear()
         self.nodes.clear()
 
-    def take(self, quad: Quad) -> None:
-        p = quad.predicate.value
+    def take(self, quad: Quad, predicate: str | None = None) -> None:
+        """Collect what the index holds of ``quad`` (whose predicate's IRI is ``predicate``, if known)."""
+        p = quad.predicate.value if predicate is None else predicate
         relation, field = _RELATION.get(p), _FIELD.get(p)
-        if (relation is None and field is None and p != _TYPE) or isinstance(quad.graph_name, DefaultGraph):
+        if relation is None and field is None and p != _TYPE:
             return
-        subject, obj = quad.subject, quad.object
-        if not isinstance(subject, NamedNode) or isinstance(obj, ox.Triple):
+        subject = quad.subject
+        if type(subject) is not NamedNode or type(quad.graph_name) is DefaultGraph:
             return
+        obj = quad.object
         if relation is not None:
-            if isinstance(obj, NamedNode):
+            if type(obj) is NamedNode:
                 self.edges.append((subject.value, relation, obj.value))
             return
-        bit = _CLASS_BIT.get(obj.value, 0) if field is None and isinstance(obj, NamedNode) else 0
-        if field is None and not bit:
+        if field is None:
+            bit = _CLASS_BIT.get(obj.value, 0) if type(obj) is NamedNode else 0
+            if not bit:
+                return
+        elif type(obj) is ox.Triple:
             return
         node = self.nodes.get(subject.value)
         if node is None:
-            node = self.nodes[subject.value] = [0, *([None] * len(_COLUMNS))]
+            node = self.nodes[subject.value] = [0, *_NO_FIELDS]
         if field is None:
             node[0] |= bit
         elif node[field + 1] is None:
