@@ -238,3 +238,36 @@ def test_an_unwritable_index_leaves_the_store_working(tmp_path: Path) -> None:
         assert store.lineage() is None
         assert downstream(store, "raw") == {"clean", "table"}
     assert os.path.isdir(folder / FILENAME)
+
+
+def test_reads_beside_a_writing_thread_miss_nothing(tmp_path: Path) -> None:
+    """A server answers impact while its writer thread adds: the index, even rebuilt meanwhile (it starts
+    stale here), ends holding every edge the store holds."""
+    import threading
+
+    folder = tmp_path / "s"
+    with _open(folder) as store:
+        chain(store, "root", "r0", "d0")
+    raw = ox.Store(str(folder))  # another writer: the index is stale when the store opens again
+    raw.add(ox.Quad(ex("x"), ox.NamedNode(PROV + "used"), ex("d0"), G))
+    raw.flush()
+    del raw
+    with _open(folder) as store:
+        done = threading.Event()
+
+        def write() -> None:
+            for at in range(1, 200):
+                chain(store, f"d{at - 1}", f"r{at}", f"d{at}")
+            done.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        answers = 0
+        while not done.is_set():
+            downstream(store, "root")
+            answers += 1
+        writer.join()
+        assert answers > 0
+        expected = {row["iri"] for row in impact(_NoIndex(store), ex("root")).rows}  # type: ignore[arg-type]
+        assert len(expected) == 2 * 200 and {f"{EX}d199", f"{EX}r199"} <= expected
+        assert {row["iri"] for row in impact(store, ex("root")).rows} == expected

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,8 @@ class LineageIndex:
         self.folder = folder
         self.fresh = False
         self._pending = _Rows()
+        # a server reads (impact, lineage) while its writer thread adds: one lock for the rows and the database
+        self._lock = threading.RLock()
         self._db = self._connect(folder)
         if folder is None or not found:  # a new store: empty, as the index is
             self.fresh = True
@@ -129,16 +132,15 @@ class LineageIndex:
     def watch(self, quads: Iterable[Quad]) -> Iterator[Quad]:
         """``quads`` passed through unchanged, what the index holds of them collected on the way (and
         written when many are waiting, or before the index is read: a store's small writes cost it next to
-        nothing); the store calls :meth:`stale` if it did not take them all."""
-        if not self.fresh:  # rebuilt when first needed: nothing to collect
-            yield from quads
-            return
-        rows, taken, quads = self._pending, len(self._pending), iter(quads)
+        nothing). Collected even while the index is stale, so that a rebuild running beside this write
+        misses nothing of it; the store calls :meth:`stale` if it did not take them all."""
+        taken, quads = 0, iter(quads)
         for quad in quads:
             yield quad  # the store checks it first
             predicate = quad.predicate.value
             if predicate in _WANTED:
-                rows.take(quad, predicate)
+                with self._lock:
+                    self._pending.take(quad, predicate)
                 taken += 1
                 if taken >= _CHUNK:
                     try:
@@ -152,56 +154,67 @@ class LineageIndex:
     def ready(self, store: ox.Store) -> None:
         """Bring the index in step with ``store`` before it is read: write what is waiting, or rebuild it if
         it fell behind. Raises :class:`sqlite3.Error` (or :class:`OSError`) when it cannot."""
-        if self.fresh:
+        with self._lock:
+            if not self.fresh:
+                self._rebuild(store)
             self._flush()
-        else:
-            self.rebuild(store)
 
     def refresh(self, nodes: Iterable[NamedNode], store: ox.Store) -> None:
         """Read again what ``store`` holds of ``nodes`` (statements with one of them as subject or object),
         after an update that changed only those."""
-        if not self.fresh:
-            return
-        try:
-            self._flush()
-            rows = _Rows()
-            for node in nodes:
-                self._db.execute(f"DELETE FROM edge WHERE s = {_ID}", (node.value,))
-                self._db.execute(f"DELETE FROM edge WHERE o = {_ID}", (node.value,))
-                self._db.execute(f"DELETE FROM node WHERE id = {_ID}", (node.value,))
-                for quad in (*store.quads_for_pattern(node, None, None), *store.quads_for_pattern(None, None, node)):
-                    rows.take(quad)
-            self._write(rows)
-        except (OSError, sqlite3.Error):
-            self.stale()
-            raise
+        with self._lock:
+            if not self.fresh:
+                return
+            try:
+                self._flush()
+                rows = _Rows()
+                for node in nodes:
+                    self._db.execute(f"DELETE FROM edge WHERE s = {_ID}", (node.value,))
+                    self._db.execute(f"DELETE FROM edge WHERE o = {_ID}", (node.value,))
+                    self._db.execute(f"DELETE FROM node WHERE id = {_ID}", (node.value,))
+                    for quad in (*store.quads_for_pattern(node, None, None),
+                                 *store.quads_for_pattern(None, None, node)):
+                        rows.take(quad)
+                self._write(rows)
+            except (OSError, sqlite3.Error):
+                self.stale()
+                raise
 
     def stale(self) -> None:
         """The store changed in a way the index did not follow: rebuild it before it is used again."""
-        self.fresh = False
-        self._pending.clear()
+        with self._lock:
+            self.fresh = False
+            self._pending.clear()
 
     def clear(self) -> None:
         """The store was emptied: so is the index, which is then in step again."""
-        self._pending.clear()
-        self._db.executescript("DELETE FROM edge; DELETE FROM node; DELETE FROM term;")
-        self.fresh = True
+        with self._lock:
+            self._pending.clear()
+            self._empty()
+            self.fresh = True
 
-    def rebuild(self, store: ox.Store) -> None:
-        """Refill the index from every statement of ``store`` it holds."""
-        self.clear()
-        rows = self._pending
+    def _empty(self) -> None:
+        self._db.executescript("DELETE FROM edge; DELETE FROM node; DELETE FROM term;")
+
+    def _rebuild(self, store: ox.Store) -> None:
+        """Refill the index from every statement of ``store`` it holds; rows a write collected meanwhile stay
+        (writing one twice changes nothing)."""
+        self._empty()
+        rows = _Rows()
         for predicate in _PREDICATES:
             for quad in store.quads_for_pattern(None, predicate, None):
                 rows.take(quad)
                 if len(rows) >= _CHUNK:
-                    self._flush()
-        self._flush()
+                    self._write(rows)
+                    rows.clear()
+        self._write(rows)
+        self.fresh = True
 
     def _flush(self) -> None:
         """Write the rows collected so far."""
-        self._write(self._pending)
-        self._pending.clear()
+        with self._lock:
+            rows, self._pending = self._pending, _Rows()
+            self._write(rows)
 
     def _write(self, rows: _Rows) -> None:
         if not rows:
@@ -220,17 +233,18 @@ class LineageIndex:
 
     def close(self, found: str) -> None:
         """Stamp the index with ``found``, the store's files once closed, if it is in step with them."""
-        try:
-            if self.fresh:
-                self._flush()
-            if self.folder is not None and found:
-                value = found if self.fresh else ""
-                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                                     (("layout", LAYOUT), ("stamp", value)))
-        except sqlite3.Error:  # left unstamped: rebuilt at its next use
-            pass
-        finally:
-            self._db.close()
+        with self._lock:
+            try:
+                if self.fresh:
+                    self._flush()
+                if self.folder is not None and found:
+                    value = found if self.fresh else ""
+                    self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                         (("layout", LAYOUT), ("stamp", value)))
+            except sqlite3.Error:  # left unstamped: rebuilt at its next use
+                pass
+            finally:
+                self._db.close()
 
     # -- answering (after :meth:`ready`)
 
@@ -246,7 +260,8 @@ class LineageIndex:
                f"UNION SELECT e.{far} FROM r {step}), "
                f"pair(a, b) AS (SELECT DISTINCT e.{near}, e.{far} FROM r {step}) "
                "SELECT x.iri, y.iri FROM pair JOIN term x ON x.id = pair.a JOIN term y ON y.id = pair.b")
-        return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
+        with self._lock:
+            return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
 
     def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
         """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
@@ -256,7 +271,9 @@ class LineageIndex:
                "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
         classes: dict[int, frozenset[str]] = {}
         records: dict[int, dict[str, Any]] = {}
-        for at, mask, *values in self._db.execute(sql, (json.dumps(list(iris)),)):
+        with self._lock:
+            found = self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
+        for at, mask, *values in found:
             if mask not in classes:
                 classes[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
             record = records[at] = dict(zip(DESCRIBED_FIELDS, values, strict=True))
