@@ -20,14 +20,15 @@ of the same subject.
 
 from __future__ import annotations
 
+import datetime
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any, cast
 
 import prov.model as pm
 from prov.constants import PROV_ATTRIBUTE_QNAMES, PROV_N_MAP
-from prov.model.records import _offset_beyond_xsd_bound, parse_xsd_datetime
-from prov.serializers.provjson import _xsd_datetime_text, encode_json_representation
+from prov.model.records import _offset_beyond_xsd_bound, _xsd_datetime_text, encoding_provn_value, parse_xsd_datetime
+from prov.serializers.provjson import encode_json_representation
 from prov.serializers.provrdf import _DECODE_PREDICATE_REWRITES, PREDICATE_MAP, RELATION_MAP, ProvRDFSerializer
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -51,6 +52,7 @@ _INFLUENCER_FAMILIES = {PROV[short].value: PROV["qualified" + kind].value for sh
 #: Terms only the prov package's decoder (and the dictionary module) read: dictionaries, mentions.
 _UNREAD = frozenset({*(t.value for t in dictionary.PREDICATES | dictionary.TYPES), PROV.mentionOf.value})
 _STRING, _DATETIME = XSD.string.value, XSD.dateTime.value
+_ELEMENT_KINDS = frozenset(k for k, cls in pm.PROV_REC_CLS.items() if issubclass(cls, pm.ProvElement))
 _TYPE = RDF.type
 
 
@@ -67,6 +69,7 @@ class Names:
         self._values: dict[tuple[Any, ...], Any] = {}  # and its literal values
         self._decoder = ProvRDFSerializer(self.document)
         self._scratch = self.document.entity("provml:scratch")
+        self.provn = ProvnText()
 
     def qname(self, iri: str) -> pm.QualifiedName:
         name = self._names.get(iri)
@@ -113,6 +116,83 @@ class Names:
             if namespace.prefix not in taken:
                 self.document.add_namespace(namespace)
                 self._bases.setdefault(namespace.uri, namespace)
+
+
+class ProvnText:
+    """Records in PROV-N as ``ProvRecord.get_provn`` writes them, each qualified name escaped once per
+    export by its own ``provn_bare_representation`` (which ``get_provn`` repeats, character by character,
+    at every use of a name)."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}  # prefix:local -> its PROV-N text
+
+    def name(self, name: pm.QualifiedName) -> str:
+        key = str(name)
+        text = self._names.get(key)
+        if text is None:
+            if len(self._names) > 200_000:
+                self._names.clear()
+            text = self._names[key] = name.provn_bare_representation()
+        return text
+
+    def records(self, bundle: pm.ProvBundle, rows: list[Row]) -> list[str] | None:
+        """The lines ``bundle.get_provn()`` writes once ``rows`` are its records, with the namespaces
+        they use declared in ``bundle`` in the order ``new_record`` would; ``None`` when the rows could
+        read otherwise as records (a namespace renamed or default, a formal attribute given as an extra
+        one, a collection) or the ``prov`` package would add an ``xsi`` prefix."""
+        used: dict[pm.Namespace, None] = {}
+        lines = []
+        for kind, identifier, formal, extra in rows:
+            cls = pm.PROV_REC_CLS[kind]
+            items = []
+            relation_id = ""
+            if identifier is not None:
+                used[identifier.namespace] = None
+                if kind in _ELEMENT_KINDS:
+                    items.append(self.name(identifier))
+                else:
+                    relation_id = self.name(identifier) + "; "
+            given: dict[pm.QualifiedName, Any] = {}
+            for attr, value in formal:
+                if attr not in cls.FORMAL_ATTRIBUTES:
+                    return None
+                used[attr.namespace] = None
+                if isinstance(value, pm.QualifiedName):
+                    used[value.namespace] = None
+                given.setdefault(attr, value)
+            for attr in cls.FORMAL_ATTRIBUTES:
+                value = given.get(attr)
+                if value is None:
+                    items.append("-")
+                elif isinstance(value, datetime.datetime):
+                    items.append(_xsd_datetime_text(value))
+                elif isinstance(value, pm.QualifiedName):
+                    items.append(self.name(value))
+                else:
+                    items.append(str(value))
+            values: dict[pm.QualifiedName, dict[tuple[type, Any], Any]] = {}
+            for attr, value in extra:
+                if attr in cls.FORMAL_ATTRIBUTES or attr == pm.PROV_ATTR_COLLECTION:
+                    return None
+                used[attr.namespace] = None
+                if isinstance(value, pm.QualifiedName):
+                    used[value.namespace] = None
+                values.setdefault(attr, {}).setdefault((type(value), value), value)  # as a TypedValueSet
+            if values:
+                items.append("[" + ", ".join(f"{self.name(attr)}={self._value(value)}"
+                                             for attr, kept in values.items() for value in kept.values()) + "]")
+            lines.append(f"{PROV_N_MAP[kind]}({relation_id}{', '.join(items)})")
+        if any(not n.prefix or bundle.add_namespace(n) != n for n in used) or any("xsi:" in s for s in lines):
+            return None
+        return lines
+
+    def _value(self, value: Any) -> str:
+        if isinstance(value, pm.QualifiedName):
+            return f"'{self.name(value)}'"
+        try:
+            return cast(str, value.provn_representation())
+        except AttributeError:
+            return encoding_provn_value(value)
 
 
 def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
@@ -283,21 +363,21 @@ class _JSON:
 
 
 class _PROVN:
-    """PROV-N, each part written by the ``prov`` package: the top level with every prefix known then,
-    each bundle with the prefixes minted since."""
+    """PROV-N: the top level with every prefix known then, each bundle with the prefixes minted since, as
+    the ``prov`` package writes them (:func:`_provn`)."""
 
     @staticmethod
     def head(out: IO[bytes], names: Names, rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
-        document = _records(pm.ProvDocument(), names.document.namespaces, rows)
-        text = document.get_provn().rsplit("endDocument", 1)[0]
-        out.write((text + "".join(f"  {s}\n" for s in provn)).encode("utf-8"))
+        text = _provn(pm.ProvDocument, names.document.namespaces, rows, names.provn, 0)
+        out.write((text.rsplit("endDocument", 1)[0] + "".join(f"  {s}\n" for s in provn)).encode("utf-8"))
 
     @staticmethod
     def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
                rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
-        document = pm.ProvDocument(namespaces=names.document.namespaces)
-        text = _records(document.bundle(name), new, rows).get_provn(_indent_level=1)
-        body, end = text.rsplit("endBundle", 1)
+        def container() -> pm.ProvBundle:
+            return pm.ProvDocument(namespaces=names.document.namespaces).bundle(name)
+
+        body, end = _provn(container, new, rows, names.provn, 1).rsplit("endBundle", 1)
         out.write(("  " + body + "".join(f"    {s}\n" for s in provn) + "  endBundle" + end + "\n").encode("utf-8"))
 
     @staticmethod
@@ -309,11 +389,29 @@ class _PROVN:
 FORMATS: dict[str, type[_JSON] | type[_PROVN]] = {"prov-json": _JSON, "provn": _PROVN}
 
 
-def _records(bundle: pm.ProvBundle, namespaces: Iterable[pm.Namespace], rows: list[Row]) -> pm.ProvBundle:
+def _provn(container: Callable[[], pm.ProvBundle], namespaces: Iterable[pm.Namespace], rows: list[Row],
+           text: ProvnText, indent: int) -> str:
+    """``rows`` as ``container().get_provn(indent)`` writes them once ``namespaces`` are declared and the rows
+    are its records: the frame by the ``prov`` package, the records by ``text`` where it vouches for them
+    (:meth:`ProvnText.records`), else by the ``prov`` package too."""
+    bundle = _declared(container(), namespaces)
+    lines = text.records(bundle, rows)
+    if lines is None:
+        bundle = _declared(container(), namespaces)
+        for kind, identifier, formal, extra in rows:
+            bundle.new_record(kind, identifier, formal, extra)
+        return bundle.get_provn(_indent_level=indent)
+    frame = bundle.get_provn(_indent_level=indent)
+    if not lines:
+        return frame
+    head, end = frame.rsplit("\n", 1)
+    newline = "\n" + "  " * (indent + 1)
+    return head + newline + newline.join(lines) + "\n" + end
+
+
+def _declared(bundle: pm.ProvBundle, namespaces: Iterable[pm.Namespace]) -> pm.ProvBundle:
     for namespace in sorted(namespaces, key=lambda n: n.prefix):
         bundle.add_namespace(namespace)
-    for kind, identifier, formal, extra in rows:
-        bundle.new_record(kind, identifier, formal, extra)
     return bundle
 
 
