@@ -1,4 +1,5 @@
-"""PROV-JSON and PROV-N written graph by graph from PROV-O quads: a whole store without its document.
+"""PROV-JSON, PROV-N and PROV-XML written graph by graph from PROV-O quads: a whole store without its
+document.
 
 :func:`write` takes the top level (the shared descriptions) and then one bundle's quads at a time,
 decodes each by the rules of :mod:`.decode` (structural typings left out, types borrowed from the shared
@@ -16,6 +17,11 @@ RDF-star terms; PROV-Dictionary patterns; a subject with two PROV base classes o
 ("scruffy" relations); a literal where a formal attribute needs a name or a time; ``prov:mentionOf``;
 an unqualified association, attribution, delegation, communication or influence beside a qualified one
 of the same subject.
+
+PROV-N records are written by :class:`ProvnText` as the ``prov`` package writes them, with each name's
+escaped text computed once per export; the ``prov`` package writes the frame (prefixes), and the whole of
+any graph that text cannot vouch for. PROV-XML elements are written by the ``prov`` package's serializer,
+one graph's document at a time.
 """
 
 from __future__ import annotations
@@ -26,15 +32,18 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any, cast
 
 import prov.model as pm
+from lxml import etree
 from prov.constants import PROV_ATTRIBUTE_QNAMES, PROV_N_MAP
 from prov.model.records import _offset_beyond_xsd_bound, _xsd_datetime_text, encoding_provn_value, parse_xsd_datetime
 from prov.serializers.provjson import encode_json_representation
 from prov.serializers.provrdf import _DECODE_PREDICATE_REWRITES, PREDICATE_MAP, RELATION_MAP, ProvRDFSerializer
+from prov.serializers.provxml import ProvXMLSerializer
 from pyoxigraph import Literal, NamedNode, Quad
 
 from ..vocab import PREFIXES, PROV, RDF, XSD, implied_by_qualified
 from . import dictionary
 from .decode import Row, borrowed_types, document_from_quads, expanded, kept_rows, rdflib_term, shared_types, structural
+from .xmlnames import to_xml_names
 
 #: PROV-O class IRI -> the record type it registers (exact base classes only, as the prov decoder reads).
 _BASES = {k.uri: k for k, v in pm.PROV_BASE_CLS.items() if k == v}
@@ -296,30 +305,25 @@ def _json_records(rows: list[Row]) -> dict[str, Any]:
     return container
 
 
-def _graph(quads: list[Quad], names: Names) -> tuple[list[Row], list[str], dict[str, dict[str, Any]]]:
-    """One graph (already given its borrowed types): its records, and its PROV-Dictionary statements in
-    PROV-N and in PROV-JSON (sections by record kind). Names it uses are registered in ``names``."""
+def _graph(quads: list[Quad], names: Names) -> tuple[list[Row], list[dictionary.DictionaryRecord], pm.ProvDocument]:
+    """One graph (already given its borrowed types): its records, its PROV-Dictionary records and the
+    document those are rebased on. Names it uses are registered in ``names``."""
     implied = implied_by_qualified(quads)
     rows = _rows([q for q in quads if (q.subject, q.predicate, q.object, q.graph_name) not in implied], names)
     if rows is not None:
-        return rows, [], {}
+        return rows, [], names.document
     document = document_from_quads([Quad(q.subject, q.predicate, q.object) for q in quads],
                                    {ns.prefix: ns.uri for ns in names.document.namespaces})
     names.learn(document)
     rows = [row for r in document.get_records() for row in expanded(
         r.get_type(), r.identifier, [(a, v) for a, v in r.formal_attributes if v is not None],
         list(r.extra_attributes))]
-    records = [dictionary.rebase(r, document) for r in dictionary.of(document)]
-    sections: dict[str, dict[str, Any]] = {}
-    for by_kind in dictionary.to_json(records, document).values():
-        for kind, entries in by_kind.items():
-            sections.setdefault(kind, {}).update(entries)
-    return rows, [dictionary.provn_statement(r, document) for r in records], sections
+    return rows, [dictionary.rebase(r, document) for r in dictionary.of(document)], document
 
 
 def write(out: IO[bytes], fmt: str, top: list[Quad], bundles: Iterable[tuple[NamedNode, list[Quad]]]) -> None:
-    """Write ``fmt`` (``prov-json`` or ``provn``) to ``out``: ``top`` (the shared descriptions) as the
-    document's own records, then each ``(graph, quads)`` of ``bundles`` as one bundle, decoded and
+    """Write ``fmt`` (``prov-json``, ``provn`` or ``prov-xml``) to ``out``: ``top`` (the shared descriptions)
+    as the document's own records, then each ``(graph, quads)`` of ``bundles`` as one bundle, decoded and
     written before the next is read.
 
     >>> write(sys.stdout.buffer, "prov-json", shared_quads, ((g, quads_of(g)) for g in bundle_graphs))
@@ -345,16 +349,17 @@ class _JSON:
     """PROV-JSON: the top level's records, ``"bundle": {...}`` one by one, the prefixes last."""
 
     @staticmethod
-    def head(out: IO[bytes], names: Names, rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+    def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
+             document: pm.ProvDocument) -> None:
         out.write(b"{")
-        for kind, section in sorted(_container(rows, sections).items()):
+        for kind, section in sorted(_container(rows, records, document).items()):
             out.write(_dumps(kind) + b":" + _dumps(section) + b",")
         out.write(b'"bundle":{')
 
     @staticmethod
     def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
-               rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
-        out.write((b"" if first else b",") + _dumps(str(name)) + b":" + _dumps(_container(rows, sections)))
+               rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
+        out.write((b"" if first else b",") + _dumps(str(name)) + b":" + _dumps(_container(rows, records, document)))
 
     @staticmethod
     def tail(out: IO[bytes], names: Names) -> None:
@@ -367,26 +372,61 @@ class _PROVN:
     the ``prov`` package writes them (:func:`_provn`)."""
 
     @staticmethod
-    def head(out: IO[bytes], names: Names, rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+    def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
+             document: pm.ProvDocument) -> None:
         text = _provn(pm.ProvDocument, names.document.namespaces, rows, names.provn, 0)
-        out.write((text.rsplit("endDocument", 1)[0] + "".join(f"  {s}\n" for s in provn)).encode("utf-8"))
+        statements = "".join(f"  {dictionary.provn_statement(r, document)}\n" for r in records)
+        out.write((text.rsplit("endDocument", 1)[0] + statements).encode("utf-8"))
 
     @staticmethod
     def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
-               rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+               rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
         def container() -> pm.ProvBundle:
             return pm.ProvDocument(namespaces=names.document.namespaces).bundle(name)
 
         body, end = _provn(container, new, rows, names.provn, 1).rsplit("endBundle", 1)
-        out.write(("  " + body + "".join(f"    {s}\n" for s in provn) + "  endBundle" + end + "\n").encode("utf-8"))
+        statements = "".join(f"    {dictionary.provn_statement(r, document)}\n" for r in records)
+        out.write(("  " + body + statements + "  endBundle" + end + "\n").encode("utf-8"))
 
     @staticmethod
     def tail(out: IO[bytes], names: Names) -> None:
         out.write(b"endDocument\n")
 
 
+class _XML:
+    """PROV-XML: the document element with the prefixes known at the top level and its records, then one
+    ``prov:bundleContent`` per bundle declaring the prefixes it adds; elements by the ``prov`` package
+    (names escaped by :func:`~.xmlnames.to_xml_names`), declarations sorted so output is reproducible."""
+
+    @staticmethod
+    def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
+             document: pm.ProvDocument) -> None:
+        top = pm.ProvDocument()
+        source = _xml_elements(top, _filled(_declared(top, names.document.namespaces), rows), records, document)
+        root = etree.Element(source.tag, nsmap=_sorted_map(source.nsmap))
+        root.extend(source)
+        start, inner = _xml_parts(root)
+        out.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + start + inner)
+
+    @staticmethod
+    def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
+               rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
+        top = pm.ProvDocument(namespaces=set(names.document.namespaces) - new)
+        source = _xml_elements(top, _filled(_declared(top.bundle(name), new), rows), records, document)
+        parent = source.getparent()
+        holder = etree.Element(parent.tag, nsmap=parent.nsmap)  # the prefixes the document element declares
+        added = {p: uri for p, uri in source.nsmap.items() if holder.nsmap.get(p) != uri}
+        content = etree.SubElement(holder, source.tag, source.attrib, nsmap=_sorted_map(added))
+        content.extend(source)
+        out.write(_xml_parts(holder)[1])
+
+    @staticmethod
+    def tail(out: IO[bytes], names: Names) -> None:
+        out.write(b"</prov:document>\n")
+
+
 #: The formats this module writes, by export format name.
-FORMATS: dict[str, type[_JSON] | type[_PROVN]] = {"prov-json": _JSON, "provn": _PROVN}
+FORMATS: dict[str, type[_JSON] | type[_PROVN] | type[_XML]] = {"prov-json": _JSON, "provn": _PROVN, "prov-xml": _XML}
 
 
 def _provn(container: Callable[[], pm.ProvBundle], namespaces: Iterable[pm.Namespace], rows: list[Row],
@@ -397,10 +437,7 @@ def _provn(container: Callable[[], pm.ProvBundle], namespaces: Iterable[pm.Names
     bundle = _declared(container(), namespaces)
     lines = text.records(bundle, rows)
     if lines is None:
-        bundle = _declared(container(), namespaces)
-        for kind, identifier, formal, extra in rows:
-            bundle.new_record(kind, identifier, formal, extra)
-        return bundle.get_provn(_indent_level=indent)
+        return _filled(_declared(container(), namespaces), rows).get_provn(_indent_level=indent)
     frame = bundle.get_provn(_indent_level=indent)
     if not lines:
         return frame
@@ -415,11 +452,45 @@ def _declared(bundle: pm.ProvBundle, namespaces: Iterable[pm.Namespace]) -> pm.P
     return bundle
 
 
-def _container(rows: list[Row], sections: dict[str, Any]) -> dict[str, Any]:
-    """The PROV-JSON object of one graph: its records and its dictionary ``sections``."""
+def _filled(bundle: pm.ProvBundle, rows: list[Row]) -> pm.ProvBundle:
+    for kind, identifier, formal, extra in rows:
+        bundle.new_record(kind, identifier, formal, extra)
+    return bundle
+
+
+def _xml_elements(document: pm.ProvDocument, part: pm.ProvBundle, records: list[dictionary.DictionaryRecord],
+                  base: pm.ProvDocument) -> etree._Element:
+    """The PROV-XML element the ``prov`` package writes for ``part`` (``document`` itself or its one bundle,
+    then a child of the document's element), with the dictionary ``records`` (rebased on ``base``) last."""
+    escaped = to_xml_names(document)
+    serializer = ProvXMLSerializer(escaped)
+    element = serializer.serialize_bundle(escaped)
+    if part is not document:
+        element = serializer.serialize_bundle(next(iter(escaped.bundles)), element)
+    element.extend(dictionary.to_xml(records, base).get(None, []))
+    return element
+
+
+def _xml_parts(element: etree._Element) -> tuple[bytes, bytes]:
+    """``element``'s start tag and its content, pretty-printed (lxml escapes ``>`` in attribute values)."""
+    text = etree.tostring(element, pretty_print=True, encoding="UTF-8")
+    cut = text.index(b">") + 1
+    if text[:cut].endswith(b"/>"):
+        return text[:cut - 2] + b">\n", b""
+    return text[:cut] + b"\n", text[cut:text.rindex(b"</")].lstrip(b"\n")
+
+
+def _sorted_map(nsmap: dict[str | None, str]) -> dict[str | None, str]:
+    return dict(sorted(nsmap.items(), key=lambda item: item[0] or ""))
+
+
+def _container(rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument
+               ) -> dict[str, Any]:
+    """The PROV-JSON object of one graph: its records and its dictionary ``records``."""
     container = _json_records(rows)
-    for kind, entries in sections.items():
-        container.setdefault(kind, {}).update(entries)
+    for by_kind in dictionary.to_json(records, document).values():
+        for kind, entries in by_kind.items():
+            container.setdefault(kind, {}).update(entries)
     return container
 
 
