@@ -27,9 +27,10 @@ one graph's document at a time.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Callable, Iterable
-from typing import IO, Any, cast
+from typing import IO, Any, TypeVar, cast
 
 import prov.model as pm
 from lxml import etree
@@ -43,7 +44,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from ..vocab import PREFIXES, PROV, RDF, XSD, implied_by_qualified
 from . import dictionary
 from .decode import Row, borrowed_types, document_from_quads, expanded, kept_rows, rdflib_term, shared_types, structural
-from .xmlnames import to_xml_names
+from .xmlnames import escape_local, xml_name, xml_rows
 
 #: PROV-O class IRI -> the record type it registers (exact base classes only, as the prov decoder reads).
 _BASES = {k.uri: k for k, v in pm.PROV_BASE_CLS.items() if k == v}
@@ -63,6 +64,7 @@ _UNREAD = frozenset({*(t.value for t in dictionary.PREDICATES | dictionary.TYPES
 _STRING, _DATETIME = XSD.string.value, XSD.dateTime.value
 _ELEMENT_KINDS = frozenset(k for k, cls in pm.PROV_REC_CLS.items() if issubclass(cls, pm.ProvElement))
 _TYPE = RDF.type
+_Bundle = TypeVar("_Bundle", bound=pm.ProvBundle)
 
 
 class Names:
@@ -79,6 +81,7 @@ class Names:
         self._decoder = ProvRDFSerializer(self.document)
         self._scratch = self.document.entity("provml:scratch")
         self.provn = ProvnText()
+        self.xml_local = functools.lru_cache(maxsize=1 << 17)(escape_local)  # PROV-XML local names
 
     def qname(self, iri: str) -> pm.QualifiedName:
         name = self._names.get(iri)
@@ -395,14 +398,16 @@ class _PROVN:
 
 class _XML:
     """PROV-XML: the document element with the prefixes known at the top level and its records, then one
-    ``prov:bundleContent`` per bundle declaring the prefixes it adds; elements by the ``prov`` package
-    (names escaped by :func:`~.xmlnames.to_xml_names`), declarations sorted so output is reproducible."""
+    ``prov:bundleContent`` per bundle declaring the prefixes it adds; elements by the ``prov`` package,
+    names escaped as :func:`~.xmlnames.to_xml_names` escapes them, declarations sorted so output is
+    reproducible."""
 
     @staticmethod
     def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
              document: pm.ProvDocument) -> None:
-        top = pm.ProvDocument()
-        source = _xml_elements(top, _filled(_declared(top, names.document.namespaces), rows), records, document)
+        top = _filled(_declared(pm.ProvDocument(), names.document.namespaces), xml_rows(rows, names.xml_local))
+        source = ProvXMLSerializer(top).serialize_bundle(top)
+        source.extend(dictionary.to_xml(records, document).get(None, []))
         root = etree.Element(source.tag, nsmap=_sorted_map(source.nsmap))
         root.extend(source)
         start, inner = _xml_parts(root)
@@ -412,12 +417,15 @@ class _XML:
     def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
                rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
         top = pm.ProvDocument(namespaces=set(names.document.namespaces) - new)
-        source = _xml_elements(top, _filled(_declared(top.bundle(name), new), rows), records, document)
-        parent = source.getparent()
-        holder = etree.Element(parent.tag, nsmap=parent.nsmap)  # the prefixes the document element declares
+        serializer = ProvXMLSerializer(top)
+        holder = serializer.serialize_bundle(top)  # declaring what the document element declares (at least)
+        bundle = _filled(_declared(top.bundle(xml_name(name, names.xml_local)), new), xml_rows(rows, names.xml_local))
+        source = serializer.serialize_bundle(bundle, holder)
+        source.extend(dictionary.to_xml(records, document).get(None, []))
         added = {p: uri for p, uri in source.nsmap.items() if holder.nsmap.get(p) != uri}
-        content = etree.SubElement(holder, source.tag, source.attrib, nsmap=_sorted_map(added))
+        content = etree.Element(source.tag, source.attrib, nsmap=_sorted_map(added))
         content.extend(source)
+        holder.replace(source, content)
         out.write(_xml_parts(holder)[1])
 
     @staticmethod
@@ -446,29 +454,16 @@ def _provn(container: Callable[[], pm.ProvBundle], namespaces: Iterable[pm.Names
     return head + newline + newline.join(lines) + "\n" + end
 
 
-def _declared(bundle: pm.ProvBundle, namespaces: Iterable[pm.Namespace]) -> pm.ProvBundle:
+def _declared(bundle: _Bundle, namespaces: Iterable[pm.Namespace]) -> _Bundle:
     for namespace in sorted(namespaces, key=lambda n: n.prefix):
         bundle.add_namespace(namespace)
     return bundle
 
 
-def _filled(bundle: pm.ProvBundle, rows: list[Row]) -> pm.ProvBundle:
+def _filled(bundle: _Bundle, rows: list[Row]) -> _Bundle:
     for kind, identifier, formal, extra in rows:
         bundle.new_record(kind, identifier, formal, extra)
     return bundle
-
-
-def _xml_elements(document: pm.ProvDocument, part: pm.ProvBundle, records: list[dictionary.DictionaryRecord],
-                  base: pm.ProvDocument) -> etree._Element:
-    """The PROV-XML element the ``prov`` package writes for ``part`` (``document`` itself or its one bundle,
-    then a child of the document's element), with the dictionary ``records`` (rebased on ``base``) last."""
-    escaped = to_xml_names(document)
-    serializer = ProvXMLSerializer(escaped)
-    element = serializer.serialize_bundle(escaped)
-    if part is not document:
-        element = serializer.serialize_bundle(next(iter(escaped.bundles)), element)
-    element.extend(dictionary.to_xml(records, base).get(None, []))
-    return element
 
 
 def _xml_parts(element: etree._Element) -> tuple[bytes, bytes]:
