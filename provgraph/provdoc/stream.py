@@ -65,6 +65,7 @@ _STRING, _DATETIME = XSD.string.value, XSD.dateTime.value
 _ELEMENT_KINDS = frozenset(k for k, cls in pm.PROV_REC_CLS.items() if issubclass(cls, pm.ProvElement))
 _TYPE = RDF.type
 _Bundle = TypeVar("_Bundle", bound=pm.ProvBundle)
+_XML_RECORDS = 2000  # top-level records per document the prov package writes as PROV-XML
 
 
 class Names:
@@ -397,36 +398,34 @@ class _PROVN:
 
 
 class _XML:
-    """PROV-XML: the document element with the prefixes known at the top level and its records, then one
-    ``prov:bundleContent`` per bundle declaring the prefixes it adds; elements by the ``prov`` package,
-    names escaped as :func:`~.xmlnames.to_xml_names` escapes them, declarations sorted so output is
-    reproducible."""
+    """PROV-XML: the document element declaring the prefixes known at the top level, its records (a few
+    thousand at a time), then one ``prov:bundleContent`` per bundle declaring the prefixes it adds;
+    elements by the ``prov`` package, names escaped as :func:`~.xmlnames.to_xml_names` escapes them,
+    declarations sorted so output is reproducible."""
 
     @staticmethod
     def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
              document: pm.ProvDocument) -> None:
-        top = _filled(_declared(pm.ProvDocument(), names.document.namespaces), xml_rows(rows, names.xml_local))
-        source = ProvXMLSerializer(top).serialize_bundle(top)
-        source.extend(dictionary.to_xml(records, document).get(None, []))
-        root = etree.Element(source.tag, nsmap=_sorted_map(source.nsmap))
-        root.extend(source)
-        start, inner = _xml_parts(root)
-        out.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + start + inner)
+        empty = _declared(pm.ProvDocument(), names.document.namespaces)
+        root = ProvXMLSerializer(empty).serialize_bundle(empty)
+        out.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + _xml_parts(etree.Element(
+            root.tag, nsmap=_sorted_map(root.nsmap)))[0])
+        for start in range(0, len(rows), _XML_RECORDS):
+            part = _filled(_declared(pm.ProvDocument(), names.document.namespaces),
+                           xml_rows(rows[start:start + _XML_RECORDS], names.xml_local))
+            out.write(_xml_children(ProvXMLSerializer(part).serialize_bundle(part), root.nsmap))
+        root.extend(dictionary.to_xml(records, document).get(None, []))
+        out.write(_xml_children(root, root.nsmap))
 
     @staticmethod
     def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
                rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
         top = pm.ProvDocument(namespaces=set(names.document.namespaces) - new)
         serializer = ProvXMLSerializer(top)
-        holder = serializer.serialize_bundle(top)  # declaring what the document element declares (at least)
+        element = serializer.serialize_bundle(top)  # declaring the prefixes known at the top level
         bundle = _filled(_declared(top.bundle(xml_name(name, names.xml_local)), new), xml_rows(rows, names.xml_local))
-        source = serializer.serialize_bundle(bundle, holder)
-        source.extend(dictionary.to_xml(records, document).get(None, []))
-        added = {p: uri for p, uri in source.nsmap.items() if holder.nsmap.get(p) != uri}
-        content = etree.Element(source.tag, source.attrib, nsmap=_sorted_map(added))
-        content.extend(source)
-        holder.replace(source, content)
-        out.write(_xml_parts(holder)[1])
+        serializer.serialize_bundle(bundle, element).extend(dictionary.to_xml(records, document).get(None, []))
+        out.write(_xml_children(element, element.nsmap))
 
     @staticmethod
     def tail(out: IO[bytes], names: Names) -> None:
@@ -464,6 +463,21 @@ def _filled(bundle: _Bundle, rows: list[Row]) -> _Bundle:
     for kind, identifier, formal, extra in rows:
         bundle.new_record(kind, identifier, formal, extra)
     return bundle
+
+
+def _xml_children(element: etree._Element, base: dict[str | None, str]) -> bytes:
+    """The children of ``element``, pretty-printed inside a document element that declares ``base``; a child
+    declares what else it has in scope."""
+    holder = etree.Element(element.tag, nsmap=base)
+    for child in list(element):
+        added = {p: uri for p, uri in child.nsmap.items() if base.get(p) != uri}
+        if added:
+            moved = etree.SubElement(holder, child.tag, child.attrib, nsmap=_sorted_map(added))
+            moved.text = child.text
+            moved.extend(child)
+        else:
+            holder.append(child)
+    return _xml_parts(holder)[1]
 
 
 def _xml_parts(element: etree._Element) -> tuple[bytes, bytes]:
