@@ -119,15 +119,15 @@ def map_names(document: pm.ProvDocument, local: Callable[[str], str],
     return result
 
 
-def xml_rows(rows: Iterable[Row], local: Callable[[str], str] = escape_local) -> list[Row]:
+def xml_rows(rows: Iterable[Row], local: Callable[[str], str]) -> list[Row]:
     """Records given as rows (type, identifier, formal and extra attributes) ready for PROV-XML, as
     :func:`to_xml_names` makes a document's records; ``local`` is :func:`escape_local` or a cache of it."""
     rename = _renamer(local)
     return [_renamed(row, rename, _schema_typed) for row in rows]
 
 
-def xml_name(name: QualifiedName, local: Callable[[str], str] = escape_local) -> QualifiedName:
-    """``name`` ready for PROV-XML (a bundle's identifier, say)."""
+def xml_name(name: QualifiedName, local: Callable[[str], str]) -> QualifiedName:
+    """``name`` ready for PROV-XML (a bundle's identifier, say); ``local`` as for :func:`xml_rows`."""
     return _renamer(local)(name)
 
 
