@@ -21,7 +21,7 @@ of the same subject.
 PROV-N records are written by :class:`ProvnText` as the ``prov`` package writes them, with each name's
 escaped text computed once per export; the ``prov`` package writes the frame (prefixes), and the whole of
 any graph that text cannot vouch for. PROV-XML elements are written by the ``prov`` package's serializer,
-one graph's document at a time.
+one graph's document at a time (the top level's, a few thousand records at a time).
 """
 
 from __future__ import annotations
