@@ -62,6 +62,8 @@ def commands(marks: dict[str, Any]) -> dict[str, list[str]]:
         "export --run": ["export", "--run", run, "-o", "run.provjson"],
         "export turtle (store)": ["export", "--format", "turtle", "-o", "store.ttl"],
         "export prov-json (store)": ["export", "--format", "prov-json", "-o", "store.provjson"],
+        "export provn (store)": ["export", "--format", "provn", "-o", "store.provn"],
+        "export prov-xml (store)": ["export", "--format", "prov-xml", "-o", "store.provx"],
         "validate --run": ["validate", "--run", run],
         "validate (store)": ["validate"],
         "render --run": ["render", "--run", run, "-o", "run.svg"],

@@ -2,7 +2,7 @@
 
 PROV-N, PROV-JSON, PROV-XML and PROV-JSONLD go through the ``prov`` package (3.2 writes all four),
 from the document :func:`~provgraph.export.document.prov_document` builds, one bundle per run; the
-whole store's PROV-JSON and PROV-N are streamed instead, graph by graph (:func:`write`,
+whole store's PROV-JSON, PROV-N and PROV-XML are streamed instead, graph by graph (:func:`write`,
 :mod:`provgraph.provdoc.stream`).
 Turtle, TriG, N-Quads and JSON-LD are written by pyoxigraph straight from the quads in scope, so
 they hold exactly what the store holds (Turtle, having no named graphs, holds their union).
@@ -232,12 +232,13 @@ def write(
     run: str | None = None,
     nodes: Iterable[NamedNode] | None = None,
 ) -> None:
-    """Write what :func:`export` returns to ``out``; the whole store's RDF formats, PROV-JSON and PROV-N
-    as it is read.
+    """Write what :func:`export` returns to ``out``; the whole store's RDF formats, PROV-JSON, PROV-N and
+    PROV-XML as it is read.
 
     The whole store in an RDF format is written by the store itself (:meth:`Store.write`). One rule
-    chooses the streaming PROV writer (:func:`_streams`): PROV-JSON or PROV-N of the whole store, every
-    statement in a named graph. Everything else decodes its scope into one ``prov`` document first.
+    chooses the streaming PROV writer (:func:`_streams`): PROV-JSON, PROV-N or PROV-XML of the whole
+    store, every statement in a named graph. Everything else decodes its scope into one ``prov`` document
+    first.
     """
     spec = get_format(fmt)
     if run is None and nodes is None and spec.name in _RDF_FORMATS:
@@ -254,9 +255,9 @@ def write(
 
 
 def _streams(store: Store, spec: Format) -> bool:
-    """Whether the whole store's export is streamed: PROV-JSON or PROV-N, with no statement in the default
-    graph (whose statements would join the shared descriptions at the top level: read at once, by the prov
-    path). PROV-XML and PROV-JSONLD are written by the prov package from one document."""
+    """Whether the whole store's export is streamed: PROV-JSON, PROV-N or PROV-XML, with no statement in the
+    default graph (whose statements would join the shared descriptions at the top level: read at once, by
+    the prov path). PROV-JSONLD is written by the prov package from one document."""
     return spec.name in stream.FORMATS and all_named(store)
 
 

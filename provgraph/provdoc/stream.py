@@ -1,4 +1,5 @@
-"""PROV-JSON and PROV-N written graph by graph from PROV-O quads: a whole store without its document.
+"""PROV-JSON, PROV-N and PROV-XML written graph by graph from PROV-O quads: a whole store without its
+document.
 
 :func:`write` takes the top level (the shared descriptions) and then one bundle's quads at a time,
 decodes each by the rules of :mod:`.decode` (structural typings left out, types borrowed from the shared
@@ -16,24 +17,34 @@ RDF-star terms; PROV-Dictionary patterns; a subject with two PROV base classes o
 ("scruffy" relations); a literal where a formal attribute needs a name or a time; ``prov:mentionOf``;
 an unqualified association, attribution, delegation, communication or influence beside a qualified one
 of the same subject.
+
+PROV-N records are written by :class:`ProvnText` as the ``prov`` package writes them, with each name's
+escaped text computed once per export; the ``prov`` package writes the frame (prefixes), and the whole of
+any graph that text cannot vouch for. PROV-XML elements are written by the ``prov`` package's serializer,
+one graph's document at a time (the top level's, a few thousand records at a time).
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import json
-from collections.abc import Iterable
-from typing import IO, Any, cast
+from collections.abc import Callable, Iterable
+from typing import IO, Any, TypeVar, cast
 
 import prov.model as pm
+from lxml import etree
 from prov.constants import PROV_ATTRIBUTE_QNAMES, PROV_N_MAP
-from prov.model.records import _offset_beyond_xsd_bound, parse_xsd_datetime
-from prov.serializers.provjson import _xsd_datetime_text, encode_json_representation
+from prov.model.records import _offset_beyond_xsd_bound, _xsd_datetime_text, encoding_provn_value, parse_xsd_datetime
+from prov.serializers.provjson import encode_json_representation
 from prov.serializers.provrdf import _DECODE_PREDICATE_REWRITES, PREDICATE_MAP, RELATION_MAP, ProvRDFSerializer
+from prov.serializers.provxml import ProvXMLSerializer
 from pyoxigraph import Literal, NamedNode, Quad
 
 from ..vocab import PREFIXES, PROV, RDF, XSD, implied_by_qualified
 from . import dictionary
 from .decode import Row, borrowed_types, document_from_quads, expanded, kept_rows, rdflib_term, shared_types, structural
+from .xmlnames import escape_local, xml_name, xml_rows
 
 #: PROV-O class IRI -> the record type it registers (exact base classes only, as the prov decoder reads).
 _BASES = {k.uri: k for k, v in pm.PROV_BASE_CLS.items() if k == v}
@@ -51,7 +62,10 @@ _INFLUENCER_FAMILIES = {PROV[short].value: PROV["qualified" + kind].value for sh
 #: Terms only the prov package's decoder (and the dictionary module) read: dictionaries, mentions.
 _UNREAD = frozenset({*(t.value for t in dictionary.PREDICATES | dictionary.TYPES), PROV.mentionOf.value})
 _STRING, _DATETIME = XSD.string.value, XSD.dateTime.value
+_ELEMENT_KINDS = frozenset(k for k, cls in pm.PROV_REC_CLS.items() if issubclass(cls, pm.ProvElement))
 _TYPE = RDF.type
+_Bundle = TypeVar("_Bundle", bound=pm.ProvBundle)
+_XML_RECORDS = 2000  # top-level records per document the prov package writes as PROV-XML
 
 
 class Names:
@@ -67,6 +81,8 @@ class Names:
         self._values: dict[tuple[Any, ...], Any] = {}  # and its literal values
         self._decoder = ProvRDFSerializer(self.document)
         self._scratch = self.document.entity("provml:scratch")
+        self.provn = ProvnText()
+        self.xml_local = functools.lru_cache(maxsize=1 << 17)(escape_local)  # PROV-XML local names
 
     def qname(self, iri: str) -> pm.QualifiedName:
         name = self._names.get(iri)
@@ -113,6 +129,83 @@ class Names:
             if namespace.prefix not in taken:
                 self.document.add_namespace(namespace)
                 self._bases.setdefault(namespace.uri, namespace)
+
+
+class ProvnText:
+    """Records in PROV-N as ``ProvRecord.get_provn`` writes them, each qualified name escaped once per
+    export by its own ``provn_bare_representation`` (which ``get_provn`` repeats, character by character,
+    at every use of a name)."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}  # prefix:local -> its PROV-N text
+
+    def name(self, name: pm.QualifiedName) -> str:
+        key = str(name)
+        text = self._names.get(key)
+        if text is None:
+            if len(self._names) > 200_000:
+                self._names.clear()
+            text = self._names[key] = name.provn_bare_representation()
+        return text
+
+    def records(self, bundle: pm.ProvBundle, rows: list[Row]) -> list[str] | None:
+        """The lines ``bundle.get_provn()`` writes once ``rows`` are its records, with the namespaces
+        they use declared in ``bundle`` in the order ``new_record`` would; ``None`` when the rows could
+        read otherwise as records (a namespace renamed or default, a formal attribute given as an extra
+        one, a collection) or the ``prov`` package would add an ``xsi`` prefix."""
+        used: dict[pm.Namespace, None] = {}
+        lines = []
+        for kind, identifier, formal, extra in rows:
+            cls = pm.PROV_REC_CLS[kind]
+            items = []
+            relation_id = ""
+            if identifier is not None:
+                used[identifier.namespace] = None
+                if kind in _ELEMENT_KINDS:
+                    items.append(self.name(identifier))
+                else:
+                    relation_id = self.name(identifier) + "; "
+            given: dict[pm.QualifiedName, Any] = {}
+            for attr, value in formal:
+                if attr not in cls.FORMAL_ATTRIBUTES:
+                    return None
+                used[attr.namespace] = None
+                if isinstance(value, pm.QualifiedName):
+                    used[value.namespace] = None
+                given.setdefault(attr, value)
+            for attr in cls.FORMAL_ATTRIBUTES:
+                value = given.get(attr)
+                if value is None:
+                    items.append("-")
+                elif isinstance(value, datetime.datetime):
+                    items.append(_xsd_datetime_text(value))
+                elif isinstance(value, pm.QualifiedName):
+                    items.append(self.name(value))
+                else:
+                    items.append(str(value))
+            values: dict[pm.QualifiedName, dict[tuple[type, Any], Any]] = {}
+            for attr, value in extra:
+                if attr in cls.FORMAL_ATTRIBUTES or attr == pm.PROV_ATTR_COLLECTION:
+                    return None
+                used[attr.namespace] = None
+                if isinstance(value, pm.QualifiedName):
+                    used[value.namespace] = None
+                values.setdefault(attr, {}).setdefault((type(value), value), value)  # as a TypedValueSet
+            if values:
+                items.append("[" + ", ".join(f"{self.name(attr)}={self._value(value)}"
+                                             for attr, kept in values.items() for value in kept.values()) + "]")
+            lines.append(f"{PROV_N_MAP[kind]}({relation_id}{', '.join(items)})")
+        if any(not n.prefix or bundle.add_namespace(n) != n for n in used) or any("xsi:" in s for s in lines):
+            return None
+        return lines
+
+    def _value(self, value: Any) -> str:
+        if isinstance(value, pm.QualifiedName):
+            return f"'{self.name(value)}'"
+        try:
+            return cast(str, value.provn_representation())
+        except AttributeError:
+            return encoding_provn_value(value)
 
 
 def _rows(quads: list[Quad], names: Names) -> list[Row] | None:
@@ -216,30 +309,25 @@ def _json_records(rows: list[Row]) -> dict[str, Any]:
     return container
 
 
-def _graph(quads: list[Quad], names: Names) -> tuple[list[Row], list[str], dict[str, dict[str, Any]]]:
-    """One graph (already given its borrowed types): its records, and its PROV-Dictionary statements in
-    PROV-N and in PROV-JSON (sections by record kind). Names it uses are registered in ``names``."""
+def _graph(quads: list[Quad], names: Names) -> tuple[list[Row], list[dictionary.DictionaryRecord], pm.ProvDocument]:
+    """One graph (already given its borrowed types): its records, its PROV-Dictionary records and the
+    document those are rebased on. Names it uses are registered in ``names``."""
     implied = implied_by_qualified(quads)
     rows = _rows([q for q in quads if (q.subject, q.predicate, q.object, q.graph_name) not in implied], names)
     if rows is not None:
-        return rows, [], {}
+        return rows, [], names.document
     document = document_from_quads([Quad(q.subject, q.predicate, q.object) for q in quads],
                                    {ns.prefix: ns.uri for ns in names.document.namespaces})
     names.learn(document)
     rows = [row for r in document.get_records() for row in expanded(
         r.get_type(), r.identifier, [(a, v) for a, v in r.formal_attributes if v is not None],
         list(r.extra_attributes))]
-    records = [dictionary.rebase(r, document) for r in dictionary.of(document)]
-    sections: dict[str, dict[str, Any]] = {}
-    for by_kind in dictionary.to_json(records, document).values():
-        for kind, entries in by_kind.items():
-            sections.setdefault(kind, {}).update(entries)
-    return rows, [dictionary.provn_statement(r, document) for r in records], sections
+    return rows, [dictionary.rebase(r, document) for r in dictionary.of(document)], document
 
 
 def write(out: IO[bytes], fmt: str, top: list[Quad], bundles: Iterable[tuple[NamedNode, list[Quad]]]) -> None:
-    """Write ``fmt`` (``prov-json`` or ``provn``) to ``out``: ``top`` (the shared descriptions) as the
-    document's own records, then each ``(graph, quads)`` of ``bundles`` as one bundle, decoded and
+    """Write ``fmt`` (``prov-json``, ``provn`` or ``prov-xml``) to ``out``: ``top`` (the shared descriptions)
+    as the document's own records, then each ``(graph, quads)`` of ``bundles`` as one bundle, decoded and
     written before the next is read.
 
     >>> write(sys.stdout.buffer, "prov-json", shared_quads, ((g, quads_of(g)) for g in bundle_graphs))
@@ -265,16 +353,17 @@ class _JSON:
     """PROV-JSON: the top level's records, ``"bundle": {...}`` one by one, the prefixes last."""
 
     @staticmethod
-    def head(out: IO[bytes], names: Names, rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
+    def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
+             document: pm.ProvDocument) -> None:
         out.write(b"{")
-        for kind, section in sorted(_container(rows, sections).items()):
+        for kind, section in sorted(_container(rows, records, document).items()):
             out.write(_dumps(kind) + b":" + _dumps(section) + b",")
         out.write(b'"bundle":{')
 
     @staticmethod
     def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
-               rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
-        out.write((b"" if first else b",") + _dumps(str(name)) + b":" + _dumps(_container(rows, sections)))
+               rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
+        out.write((b"" if first else b",") + _dumps(str(name)) + b":" + _dumps(_container(rows, records, document)))
 
     @staticmethod
     def tail(out: IO[bytes], names: Names) -> None:
@@ -283,45 +372,134 @@ class _JSON:
 
 
 class _PROVN:
-    """PROV-N, each part written by the ``prov`` package: the top level with every prefix known then,
-    each bundle with the prefixes minted since."""
+    """PROV-N: the top level with every prefix known then, each bundle with the prefixes minted since, as
+    the ``prov`` package writes them (:func:`_provn`)."""
 
     @staticmethod
-    def head(out: IO[bytes], names: Names, rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
-        document = _records(pm.ProvDocument(), names.document.namespaces, rows)
-        text = document.get_provn().rsplit("endDocument", 1)[0]
-        out.write((text + "".join(f"  {s}\n" for s in provn)).encode("utf-8"))
+    def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
+             document: pm.ProvDocument) -> None:
+        text = _provn(pm.ProvDocument, names.document.namespaces, rows, names.provn, 0)
+        statements = "".join(f"  {dictionary.provn_statement(r, document)}\n" for r in records)
+        out.write((text.rsplit("endDocument", 1)[0] + statements).encode("utf-8"))
 
     @staticmethod
     def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
-               rows: list[Row], provn: list[str], sections: dict[str, Any]) -> None:
-        document = pm.ProvDocument(namespaces=names.document.namespaces)
-        text = _records(document.bundle(name), new, rows).get_provn(_indent_level=1)
-        body, end = text.rsplit("endBundle", 1)
-        out.write(("  " + body + "".join(f"    {s}\n" for s in provn) + "  endBundle" + end + "\n").encode("utf-8"))
+               rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
+        def container() -> pm.ProvBundle:
+            return pm.ProvDocument(namespaces=names.document.namespaces).bundle(name)
+
+        body, end = _provn(container, new, rows, names.provn, 1).rsplit("endBundle", 1)
+        statements = "".join(f"    {dictionary.provn_statement(r, document)}\n" for r in records)
+        out.write(("  " + body + statements + "  endBundle" + end + "\n").encode("utf-8"))
 
     @staticmethod
     def tail(out: IO[bytes], names: Names) -> None:
         out.write(b"endDocument\n")
 
 
+class _XML:
+    """PROV-XML: the document element declaring the prefixes known at the top level, its records (a few
+    thousand at a time), then one ``prov:bundleContent`` per bundle declaring the prefixes it adds;
+    elements by the ``prov`` package, names escaped as :func:`~.xmlnames.to_xml_names` escapes them,
+    declarations sorted so output is reproducible."""
+
+    @staticmethod
+    def head(out: IO[bytes], names: Names, rows: list[Row], records: list[dictionary.DictionaryRecord],
+             document: pm.ProvDocument) -> None:
+        empty = _declared(pm.ProvDocument(), names.document.namespaces)
+        root = ProvXMLSerializer(empty).serialize_bundle(empty)
+        out.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + _xml_parts(etree.Element(
+            root.tag, nsmap=_sorted_map(root.nsmap)))[0])
+        for start in range(0, len(rows), _XML_RECORDS):
+            part = _filled(_declared(pm.ProvDocument(), names.document.namespaces),
+                           xml_rows(rows[start:start + _XML_RECORDS], names.xml_local))
+            out.write(_xml_children(ProvXMLSerializer(part).serialize_bundle(part), root.nsmap))
+        root.extend(dictionary.to_xml(records, document).get(None, []))
+        out.write(_xml_children(root, root.nsmap))
+
+    @staticmethod
+    def bundle(out: IO[bytes], names: Names, name: pm.QualifiedName, first: bool, new: set[pm.Namespace],
+               rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument) -> None:
+        top = pm.ProvDocument(namespaces=set(names.document.namespaces) - new)
+        serializer = ProvXMLSerializer(top)
+        element = serializer.serialize_bundle(top)  # declaring the prefixes known at the top level
+        bundle = _filled(_declared(top.bundle(xml_name(name, names.xml_local)), new), xml_rows(rows, names.xml_local))
+        serializer.serialize_bundle(bundle, element).extend(dictionary.to_xml(records, document).get(None, []))
+        out.write(_xml_children(element, element.nsmap))
+
+    @staticmethod
+    def tail(out: IO[bytes], names: Names) -> None:
+        out.write(b"</prov:document>\n")
+
+
 #: The formats this module writes, by export format name.
-FORMATS: dict[str, type[_JSON] | type[_PROVN]] = {"prov-json": _JSON, "provn": _PROVN}
+FORMATS: dict[str, type[_JSON] | type[_PROVN] | type[_XML]] = {"prov-json": _JSON, "provn": _PROVN, "prov-xml": _XML}
 
 
-def _records(bundle: pm.ProvBundle, namespaces: Iterable[pm.Namespace], rows: list[Row]) -> pm.ProvBundle:
+def _provn(container: Callable[[], pm.ProvBundle], namespaces: Iterable[pm.Namespace], rows: list[Row],
+           text: ProvnText, indent: int) -> str:
+    """``rows`` as ``container().get_provn(indent)`` writes them once ``namespaces`` are declared and the rows
+    are its records: the frame by the ``prov`` package, the records by ``text`` where it vouches for them
+    (:meth:`ProvnText.records`), else by the ``prov`` package too."""
+    bundle = _declared(container(), namespaces)
+    lines = text.records(bundle, rows)
+    if lines is None:
+        return _filled(_declared(container(), namespaces), rows).get_provn(_indent_level=indent)
+    frame = bundle.get_provn(_indent_level=indent)
+    if not lines:
+        return frame
+    head, end = frame.rsplit("\n", 1)
+    newline = "\n" + "  " * (indent + 1)
+    return head + newline + newline.join(lines) + "\n" + end
+
+
+def _declared(bundle: _Bundle, namespaces: Iterable[pm.Namespace]) -> _Bundle:
     for namespace in sorted(namespaces, key=lambda n: n.prefix):
         bundle.add_namespace(namespace)
+    return bundle
+
+
+def _filled(bundle: _Bundle, rows: list[Row]) -> _Bundle:
     for kind, identifier, formal, extra in rows:
         bundle.new_record(kind, identifier, formal, extra)
     return bundle
 
 
-def _container(rows: list[Row], sections: dict[str, Any]) -> dict[str, Any]:
-    """The PROV-JSON object of one graph: its records and its dictionary ``sections``."""
+def _xml_children(element: etree._Element, base: dict[str | None, str]) -> bytes:
+    """The children of ``element``, pretty-printed inside a document element that declares ``base``; a child
+    declares what else it has in scope."""
+    holder = etree.Element(element.tag, nsmap=base)
+    for child in list(element):
+        added = {p: uri for p, uri in child.nsmap.items() if base.get(p) != uri}
+        if added:
+            moved = etree.SubElement(holder, child.tag, child.attrib, nsmap=_sorted_map(added))
+            moved.text = child.text
+            moved.extend(child)
+        else:
+            holder.append(child)
+    return _xml_parts(holder)[1]
+
+
+def _xml_parts(element: etree._Element) -> tuple[bytes, bytes]:
+    """``element``'s start tag and its content, pretty-printed (lxml escapes ``>`` in attribute values)."""
+    text = etree.tostring(element, pretty_print=True, encoding="UTF-8")
+    cut = text.index(b">") + 1
+    if text[:cut].endswith(b"/>"):
+        return text[:cut - 2] + b">\n", b""
+    return text[:cut] + b"\n", text[cut:text.rindex(b"</")].lstrip(b"\n")
+
+
+def _sorted_map(nsmap: dict[str | None, str]) -> dict[str | None, str]:
+    return dict(sorted(nsmap.items(), key=lambda item: item[0] or ""))
+
+
+def _container(rows: list[Row], records: list[dictionary.DictionaryRecord], document: pm.ProvDocument
+               ) -> dict[str, Any]:
+    """The PROV-JSON object of one graph: its records and its dictionary ``records``."""
     container = _json_records(rows)
-    for kind, entries in sections.items():
-        container.setdefault(kind, {}).update(entries)
+    for by_kind in dictionary.to_json(records, document).values():
+        for kind, entries in by_kind.items():
+            container.setdefault(kind, {}).update(entries)
     return container
 
 

@@ -22,11 +22,14 @@ identifier stands for survives a PROV-XML round trip unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import prov.model as pm
 from prov.identifier import QualifiedName
+
+if TYPE_CHECKING:
+    from .decode import Row
 
 _START = (
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
@@ -80,25 +83,33 @@ def _schema_typed(value: Any) -> Any:
     return value
 
 
+def _renamer(local: Callable[[str], str]) -> Callable[[QualifiedName], QualifiedName]:
+    def rename(name: QualifiedName) -> QualifiedName:
+        new = local(name.localpart)
+        return name if new == name.localpart else QualifiedName(name.namespace, new)
+
+    return rename
+
+
+def _renamed(row: Row, rename: Callable[[QualifiedName], QualifiedName], value: Callable[[Any], Any]) -> Row:
+    kind, identifier, formal, extra = row
+    return (kind, rename(identifier) if identifier is not None else None,
+            [(k, _map_value(v, rename)) for k, v in formal],
+            [(rename(k), value(_map_value(v, rename))) for k, v in extra])
+
+
 def map_names(document: pm.ProvDocument, local: Callable[[str], str],
               value: Callable[[Any], Any] = lambda v: v) -> pm.ProvDocument:
     """A copy of ``document`` with ``local`` applied to the local part of every qualified name (and
     ``value`` to every attribute value)."""
-
-    def rename(name: QualifiedName) -> QualifiedName:
-        new = local(name.localpart)
-        return name if new == name.localpart else QualifiedName(name.namespace, new)
+    rename = _renamer(local)
 
     def copy(source: pm.ProvBundle, target: pm.ProvBundle) -> None:
         for namespace in source.namespaces:
             target.add_namespace(namespace)
         for record in source.get_records():
-            target.new_record(
-                record.get_type(),
-                rename(record.identifier) if record.identifier is not None else None,
-                [(k, _map_value(v, rename)) for k, v in record.formal_attributes],
-                [(rename(k), value(_map_value(v, rename))) for k, v in record.extra_attributes],
-            )
+            target.new_record(*_renamed((record.get_type(), record.identifier, list(record.formal_attributes),
+                                         list(record.extra_attributes)), rename, value))
 
     result = pm.ProvDocument()
     copy(document, result)
@@ -106,6 +117,18 @@ def map_names(document: pm.ProvDocument, local: Callable[[str], str],
         assert bundle.identifier is not None  # named bundles always have one
         copy(bundle, result.bundle(rename(bundle.identifier)))
     return result
+
+
+def xml_rows(rows: Iterable[Row], local: Callable[[str], str]) -> list[Row]:
+    """Records given as rows (type, identifier, formal and extra attributes) ready for PROV-XML, as
+    :func:`to_xml_names` makes a document's records; ``local`` is :func:`escape_local` or a cache of it."""
+    rename = _renamer(local)
+    return [_renamed(row, rename, _schema_typed) for row in rows]
+
+
+def xml_name(name: QualifiedName, local: Callable[[str], str]) -> QualifiedName:
+    """``name`` ready for PROV-XML (a bundle's identifier, say); ``local`` as for :func:`xml_rows`."""
+    return _renamer(local)(name)
 
 
 def to_xml_names(document: pm.ProvDocument) -> pm.ProvDocument:
