@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 
 import prov.model as pm
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
@@ -235,10 +235,10 @@ def write(
     """Write what :func:`export` returns to ``out``; the whole store's RDF formats, PROV-JSON, PROV-N and
     PROV-XML as it is read.
 
-    The whole store in an RDF format is written by the store itself (:meth:`Store.write`). One rule
-    chooses the streaming PROV writer (:func:`_streams`): PROV-JSON, PROV-N or PROV-XML of the whole
-    store, every statement in a named graph. Everything else decodes its scope into one ``prov`` document
-    first.
+    The whole store in an RDF format is written by the store itself (:meth:`Store.write`). PROV-JSON,
+    PROV-N and PROV-XML of the whole store (:func:`_streams`) or of the statements about some nodes (an
+    impact or lineage), every statement in a named graph, are written graph by graph by the streaming
+    writer. Everything else decodes its scope into one ``prov`` document first.
     """
     spec = get_format(fmt)
     if run is None and nodes is None and spec.name in _RDF_FORMATS:
@@ -251,6 +251,13 @@ def write(
         stream.write(out, spec.name, top, ((g, graph_quads(store, g)) for g in graphs if g != SHARED_GRAPH))
         return
     quads = scoped_quads(store, run=run, nodes=nodes)
+    if nodes is not None and spec.name in stream.FORMATS and all(isinstance(q.graph_name, NamedNode) for q in quads):
+        by_graph: dict[NamedNode, list[Quad]] = {}
+        for quad in quads:
+            by_graph.setdefault(cast(NamedNode, quad.graph_name), []).append(quad)
+        top = by_graph.pop(SHARED_GRAPH, [])
+        stream.write(out, spec.name, top, sorted(by_graph.items(), key=lambda item: item[0].value))
+        return
     out.write(serialize_document(document_from_quads(quads), fmt) if spec.prov_dm else serialize_quads(quads, fmt))
 
 
