@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import prov.model as pm
@@ -69,23 +70,30 @@ def _corpus_stores() -> list[tuple[str, bytes]]:
     return cases
 
 
+def imported_corpus() -> Iterator[tuple[str, Store]]:
+    """Each openprov case that has a PROV-O form (see test_openprov_corpus), imported into a memory store
+    (closed once the next is asked for), with the prov package's warnings about its odd IRIs silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, data in _corpus_stores():
+            store = open_store("memory:")
+            try:
+                import_bytes(store, data, "prov-json")
+            except ProvgraphError:
+                continue
+            yield name, store
+            store.close()
+
+
 @pytest.mark.parametrize("fmt", STREAMED)
 def test_every_imported_openprov_case_streams_the_document_of_the_prov_path(fmt: str) -> None:
     """Dictionaries, mentions, scruffy relations, qualified relations with roles and times, odd literals:
     every case that imports exports the same document both ways."""
     compared, differ = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the prov package warns about the corpus's odd IRIs
-        for name, data in _corpus_stores():
-            store = open_store("memory:")
-            try:
-                import_bytes(store, data, "prov-json")
-            except ProvgraphError:  # no PROV-O form (see test_openprov_corpus)
-                continue
-            compared.append(name)
-            if _read(export(store, fmt), fmt) != _read(_prov_path(store, fmt), fmt):
-                differ.append(name)
-            store.close()
+    for name, store in imported_corpus():
+        compared.append(name)
+        if _read(export(store, fmt), fmt) != _read(_prov_path(store, fmt), fmt):
+            differ.append(name)
     assert len(compared) == 464
     assert {"test-dictionaryInsertion5-M", "test-scruffy-start1-M", "test-mention1", "test-primer"} <= set(compared)
     assert differ == []
