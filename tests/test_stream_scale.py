@@ -168,3 +168,19 @@ def test_an_impact_or_lineage_export_streams_the_document_of_the_prov_path(demo:
             one = serialize_document(document_from_quads(scoped_quads(store, nodes=nodes)), fmt)
             assert _read(b"".join(chunks.chunks), fmt) == _read(one, fmt)
             assert len(chunks.chunks) > 5  # written bundle by bundle, not as one document
+
+
+def test_a_scope_read_a_few_nodes_at_a_time_keeps_the_same_statements(demo: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements about a large scope are read in slices; slices of three nodes keep exactly what one
+    read of all the nodes keeps, in the same order."""
+    from provgraph.export import document
+    from provgraph.query import impact
+
+    with Project(demo) as project:
+        store = project.synced_store()
+        nodes = impact(store, "data/raw_data.csv", root=project.root).nodes
+        whole = document.scoped_quads(store, nodes=nodes)
+        monkeypatch.setattr(document, "_NODES_AT_ONCE", 3)
+        assert document.scoped_quads(store, nodes=nodes) == whole
+        assert len(whole) > 100

@@ -28,6 +28,8 @@ _QUALIFIERS = frozenset(
         "qualifiedInvalidation", "qualifiedCommunication", "qualifiedInfluence",
     )
 )
+#: Nodes whose statements are read at once for a scoped export (an impact at 100k runs has 385,060).
+_NODES_AT_ONCE = 20_000
 
 
 def scoped_quads(
@@ -80,7 +82,16 @@ def statements_about(store: Store, nodes: Iterable[NamedNode | BlankNode]) -> di
 
 
 def _node_quads(store: Store, nodes: list[NamedNode]) -> list[Quad]:
+    """The statements :func:`scoped_quads` keeps for ``nodes``, asked :data:`_NODES_AT_ONCE` nodes at a time
+    (what is read about a node but not kept is dropped before the next are read)."""
     wanted = set(nodes)
+    kept: list[Quad] = []
+    for start in range(0, len(nodes), _NODES_AT_ONCE):
+        kept.extend(_kept_about(store, nodes[start:start + _NODES_AT_ONCE], wanted))
+    return list(dict.fromkeys(kept))
+
+
+def _kept_about(store: Store, nodes: list[NamedNode], wanted: set[NamedNode]) -> list[Quad]:
     about = statements_about(store, nodes)
     qualifiers = {q.object for node in nodes for q in about.get(node, [])
                   if q.predicate.value in _QUALIFIERS and isinstance(q.object, NamedNode | BlankNode)}
@@ -97,7 +108,7 @@ def _node_quads(store: Store, nodes: list[NamedNode]) -> list[Quad]:
                 if targets <= wanted:
                     kept.append(quad)
                     kept.extend(qualified)
-    return list(dict.fromkeys(kept))
+    return kept
 
 
 def prov_document(
