@@ -33,7 +33,7 @@ from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEA
 #: The index file, inside the store's folder (RocksDB leaves files it does not know alone).
 FILENAME = "provgraph-lineage.sqlite"
 #: Changed whenever the tables or what they hold change: an index of another layout is rebuilt.
-LAYOUT = "1"
+LAYOUT = "2"
 #: RocksDB's own files: their names and sizes are the store's stamp.
 _STORE_FILES = ("CURRENT", "MANIFEST-", ".sst", ".log", ".blob")
 _RELATION = {iri: number for number, iri in enumerate(LINEAGE_RELATIONS)}
@@ -309,10 +309,10 @@ class _Rows:
             if type(obj) is NamedNode:
                 self.edges.append((subject.value, relation, obj.value))
             return
-        if field is None:
-            bit = _CLASS_BIT.get(obj.value, 0) if type(obj) is NamedNode else 0
-            if not bit:
+        if field is None:  # a type: any class makes a node described, one told apart sets its bit
+            if type(obj) is not NamedNode:
                 return
+            bit = _CLASS_BIT.get(obj.value, 0)
         elif type(obj) is ox.Triple:
             return
         node = self.nodes.get(subject.value)
