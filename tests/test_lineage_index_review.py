@@ -78,3 +78,18 @@ def test_a_type_that_is_not_an_iri_is_no_class(klass: ox.Literal | ox.BlankNode)
     from_index, from_sparql = _both(quads, "impact", "a")
     assert from_index == from_sparql
     assert [(row[0], row[2]) for row in from_index] == [(EX + "b", "entity"), (EX + "r", "activity")]
+
+
+@pytest.mark.parametrize("labels", [("zeta", "alpha"), ("alpha", "zeta")], ids=["least-last", "least-first"])
+def test_of_several_values_both_paths_keep_the_least(labels: tuple[str, str]) -> None:
+    """r labelled in two bundles, started at two times: the same store gives the same row whatever order
+    the statements were written in."""
+    times = [ox.Literal(f"2026-05-0{day}T10:00:00+00:00", datatype=DATETIME) for day in (2, 1)]
+    quads = [*BASE, ox.Quad(ex("r"), LABEL, ox.Literal(labels[0]), G),
+             ox.Quad(ex("r"), LABEL, ox.Literal(labels[1]), ex("g2")),
+             ox.Quad(ex("r"), prov("startedAtTime"), times[labels[0] < labels[1]], G),
+             ox.Quad(ex("r"), prov("startedAtTime"), times[labels[0] > labels[1]], ex("g2"))]
+    from_index, from_sparql = _both(quads, "impact", "a")
+    assert from_index == from_sparql
+    assert [row[4] for row in from_index] == ["alpha"]
+    assert [row[8] for row in from_index] == ["2026-05-01T10:00:00Z"]

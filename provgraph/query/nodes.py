@@ -44,8 +44,8 @@ def _described(store: Store, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
     for at, row in select_numbered(store, "describe", "node", iris, text):
         record = records.setdefault(at, {"classes": set()})
         field, value = _FIELDS[int(row["field"].value)], row["value"]
-        if field != "classes":
-            record.setdefault(field, value.value)
+        if field != "classes":  # of several values the least, as the lineage index keeps
+            record[field] = min(record.get(field, value.value), value.value)
         elif isinstance(value, Literal):  # a class listed, by its number
             record["classes"].add(DESCRIBED_CLASSES[int(value.value)])
     return records

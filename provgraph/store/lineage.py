@@ -13,7 +13,8 @@ time. It is a cache of what the store holds, never a second source of truth:
   moved beside another index shows, and a stale index is rebuilt from the store when first needed.
 
 Only statements in named graphs count, as the SPARQL queries read them (``GRAPH ?g``). Of several values
-of one field, the first written is kept.
+of one field, the least lexical form is kept (as :func:`~provgraph.query.nodes.describe_nodes` keeps from
+SPARQL), whatever order they were written in.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEA
 #: The index file, inside the store's folder (RocksDB leaves files it does not know alone).
 FILENAME = "provgraph-lineage.sqlite"
 #: Changed whenever the tables or what they hold change: an index of another layout is rebuilt.
-LAYOUT = "2"
+LAYOUT = "3"
 #: RocksDB's own files: their names and sizes are the store's stamp.
 _STORE_FILES = ("CURRENT", "MANIFEST-", ".sst", ".log", ".blob")
 _RELATION = {iri: number for number, iri in enumerate(LINEAGE_RELATIONS)}
@@ -64,7 +65,7 @@ INSERT OR IGNORE INTO edge SELECT a.id, e.p, b.id FROM new_edge e JOIN term a ON
 INSERT INTO node SELECT t.id, x.classes, {", ".join("x." + c for c in _COLUMNS)} FROM new_node x
     JOIN term t ON t.iri = x.n WHERE true
     ON CONFLICT (id) DO UPDATE SET classes = classes | excluded.classes,
-    {", ".join(f"{c} = COALESCE({c}, excluded.{c})" for c in _COLUMNS)};
+    {", ".join(f"{c} = COALESCE(min({c}, excluded.{c}), {c}, excluded.{c})" for c in _COLUMNS)};
 DELETE FROM new_edge;
 DELETE FROM new_node;
 """
@@ -282,11 +283,11 @@ class LineageIndex:
 
 
 class _Rows:
-    """Index rows collected from quads: edges, and per node its class bits and first value of each field."""
+    """Index rows collected from quads: edges, and per node its class bits and the values of each field."""
 
     def __init__(self) -> None:
         self.edges: list[tuple[str, int, str]] = []
-        self.nodes: dict[str, list[Any]] = {}  # IRI -> [class bits, each field's first term or None]
+        self.nodes: dict[str, list[Any]] = {}  # IRI -> [class bits, each field's term, list of terms or None]
 
     def __len__(self) -> int:
         return len(self.edges) + len(self.nodes)
@@ -320,17 +321,29 @@ class _Rows:
             node = self.nodes[subject.value] = [0, *_NO_FIELDS]
         if field is None:
             node[0] |= bit
-        elif node[field + 1] is None:
-            node[field + 1] = obj
+        else:
+            held = node[field + 1]
+            if held is None:
+                node[field + 1] = obj
+            elif type(held) is list:
+                held.append(obj)
+            elif held != obj:
+                node[field + 1] = [held, obj]
 
     def node_rows(self) -> Iterator[list[Any]]:
-        """Per node its IRI, class bits and its fields' values as the store gives them back (a typed literal in
-        canonical form: ``09:13:06.7233Z`` for ``09:13:06.723300Z``)."""
-        typed = [v for fields in self.nodes.values() for v in fields[1:]
-                 if isinstance(v, ox.Literal) and v.datatype.value not in _PLAIN]
+        """Per node its IRI, class bits and its fields' least values as the store gives them back (a typed
+        literal in canonical form: ``09:13:06.7233Z`` for ``09:13:06.723300Z``)."""
+        typed = [t for fields in self.nodes.values() for v in fields[1:] for t in _each(v)
+                 if isinstance(t, ox.Literal) and t.datatype.value not in _PLAIN]
         canonical = dict(zip(typed, _canonical(typed), strict=True))
         for n, (classes, *values) in self.nodes.items():
-            yield [n, classes, *(None if v is None else canonical.get(v, v.value) for v in values)]
+            yield [n, classes, *(None if v is None else min(canonical.get(t, t.value) for t in _each(v))
+                                 for v in values)]
+
+
+def _each(held: Any) -> list[Any]:
+    """The terms a node's field holds (none, one, or a list of several)."""
+    return held if type(held) is list else [] if held is None else [held]
 
 
 def _canonical(literals: list[ox.Literal]) -> list[str]:
