@@ -93,3 +93,21 @@ def test_of_several_values_both_paths_keep_the_least(labels: tuple[str, str]) ->
     assert from_index == from_sparql
     assert [row[4] for row in from_index] == ["alpha"]
     assert [row[8] for row in from_index] == ["2026-05-01T10:00:00Z"]
+
+
+STAR = ox.Triple(ex("x"), ex("said"), ex("y"))
+
+
+@pytest.mark.parametrize(("quad", "direction", "ref"), [
+    (ox.Quad(ox.BlankNode("made"), prov("wasGeneratedBy"), ex("r"), G), "impact", "a"),
+    (ox.Quad(ex("r"), prov("used"), ox.Literal("data.csv"), G), "lineage", "r"),
+    (ox.Quad(ex("r"), prov("used"), STAR, G), "lineage", "r"),
+    (ox.Quad(ex("r"), LABEL, STAR, G), "impact", "a"),
+], ids=["blank-node-generated", "literal-used", "quoted-triple-used", "quoted-triple-label"])
+def test_a_neighbour_or_value_that_is_not_an_iri_is_left_out_on_both_paths(
+        quad: ox.Quad, direction: str, ref: str) -> None:
+    """The walk goes from IRI to IRI: a blank node, a literal or an RDF-star triple at the other end of a
+    relation is no node of the answer, and a quoted triple is no label."""
+    from_index, from_sparql = _both([*BASE, quad], direction, ref)
+    assert from_index == from_sparql
+    assert [(row[0], row[4]) for row in from_index] == [(EX + ("a" if direction == "lineage" else "r"),) * 2]

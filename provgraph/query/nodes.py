@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Triple
 
 from ..store import Store
 from ..vocab import (
@@ -42,8 +42,10 @@ def _described(store: Store, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
                        ((NamedNode(cls), Literal(number)) for number, cls in enumerate(DESCRIBED_CLASSES)))
     records: dict[int, dict[str, Any]] = {}
     for at, row in select_numbered(store, "describe", "node", iris, text):
-        record = records.setdefault(at, {"classes": set()})
         field, value = _FIELDS[int(row["field"].value)], row["value"]
+        if isinstance(value, Triple):  # a quoted triple names nothing (the index skips it too)
+            continue
+        record = records.setdefault(at, {"classes": set()})
         if field != "classes":  # of several values the least, as the lineage index keeps
             record[field] = min(record.get(field, value.value), value.value)
         elif isinstance(value, Literal):  # a class listed, by its number
