@@ -4,7 +4,10 @@ several values, neighbours that are not IRIs."""
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -135,3 +138,29 @@ def test_an_imported_prov_document_answers_alike_from_every_node(case: str) -> N
                 assert from_index == _rows(walk(_NoIndex(store), ox.NamedNode(node))), (walk.__name__, node)
                 reached += len(from_index)
         assert reached > 0
+
+
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_a_read_beside_a_write_sees_it_only_once_the_store_has_it(where: str, tmp_path: Path) -> None:
+    """A server answers impact while its writer adds a batch: half-way through the batch (which then fails,
+    so the store never holds it) the answer from the index is the store's, as SPARQL gives it."""
+    uri = "memory:" if where == "memory" else f"oxigraph:{tmp_path / 'store'}"
+    with open_store(uri) as store:
+        store.add(BASE[2:])  # a, an entity
+        answers: dict[str, list[str]] = {}
+
+        def read() -> None:
+            for name, asked in (("index", store), ("sparql", _NoIndex(store))):
+                answers[name] = [row["iri"] for row in impact(asked, ex("a")).rows]  # type: ignore[arg-type]
+
+        def batch() -> Iterator[ox.Quad]:
+            yield from BASE[:2]  # r, an activity, used a
+            reader = threading.Thread(target=read)
+            reader.start()
+            reader.join(60)
+            raise RuntimeError("the writer fails half-way")
+
+        with pytest.raises(RuntimeError):
+            store.add(batch())
+        assert answers == {"index": [], "sparql": []}
+        assert impact(store, ex("a")).rows == []

@@ -5,9 +5,10 @@ A walk over it is one recursive SQL query, and a node's description one row, whe
 per step and a row per property: the large answers of a 10,000-run store come back in a fraction of the
 time. It is a cache of what the store holds, never a second source of truth:
 
-- the store keeps it in step with its own writes: what :meth:`LineageIndex.watch` sees added, and the
-  nodes an update names (:meth:`LineageIndex.refresh`); an update that names none, a dropped graph or a
-  failed write makes it stale;
+- the store keeps it in step with its own writes: what :meth:`LineageIndex.watch` sees added (read once
+  the store holds it, never while a write is under way), and the nodes an update names
+  (:meth:`LineageIndex.refresh`); an update that names none, a dropped graph or a failed write makes it
+  stale;
 - it is trusted when the store opens only if the store's files are those it was stamped with when the
   store last closed. RocksDB writes new files at every open, so any other writer, a crash, or a store
   moved beside another index shows, and a stale index is rebuilt from the store when first needed.
@@ -105,7 +106,9 @@ class LineageIndex:
     def __init__(self, folder: Path | None, found: str = "") -> None:
         self.folder = folder
         self.fresh = False
-        self._pending = _Rows()
+        self._pending: list[_Rows] = []  # rows of writes the store holds, not yet in the database
+        self._waiting = 0  # how many rows those are
+        self._writing = threading.local()  # the rows of the write this thread is making
         # a server reads (impact, lineage) while its writer thread adds: one lock for the rows and the database
         self._lock = threading.RLock()
         self._db = self._connect(folder)
@@ -130,27 +133,39 @@ class LineageIndex:
 
     # -- keeping in step with the store
 
-    def watch(self, quads: Iterable[Quad]) -> Iterator[Quad]:
-        """``quads`` passed through unchanged, what the index holds of them collected on the way (and
-        written when many are waiting, or before the index is read: a store's small writes cost it next to
-        nothing). Collected even while the index is stale, so that a rebuild running beside this write
-        misses nothing of it; the store calls :meth:`stale` if it did not take them all."""
-        taken, quads = 0, iter(quads)
+    def watch(self, quads: Iterable[Quad], atomic: bool = True) -> Iterator[Quad]:
+        """``quads`` passed through unchanged, what the index holds of them collected on the way and read
+        only once the store holds them: the store calls :meth:`written` when it took them all, or
+        :meth:`stale` if it did not. A bulk load (``atomic=False``), which the store shows as it goes, hands
+        its rows over as they pile up. Collected even while the index is stale, so that a rebuild running
+        beside this write misses nothing of it."""
+        rows = self._writing.rows = _Rows()
+        taken = 0
         for quad in quads:
             yield quad  # the store checks it first
             predicate = quad.predicate.value
             if predicate in _WANTED:
-                with self._lock:
-                    self._pending.take(quad, predicate)
+                rows.take(quad, predicate)
                 taken += 1
-                if taken >= _CHUNK:
-                    try:
-                        self._flush()
-                    except sqlite3.Error:  # the store goes on; the index is rebuilt when next needed
-                        self.stale()
-                        yield from quads
-                        return
+                if not atomic and taken >= _CHUNK:
+                    self.written()
+                    rows = self._writing.rows = _Rows()
                     taken = 0
+
+    def written(self) -> None:
+        """The store holds what this thread's last :meth:`watch` passed: its rows may be read (they are
+        written when many are waiting, or before the index is read: small writes cost next to nothing)."""
+        rows, self._writing.rows = getattr(self._writing, "rows", None), None
+        if not rows:
+            return
+        with self._lock:
+            self._pending.append(rows)
+            self._waiting += len(rows)
+            if self._waiting >= _CHUNK:
+                try:
+                    self._flush()
+                except sqlite3.Error:  # the store goes on; the index is rebuilt when next needed
+                    self.stale()
 
     def ready(self, store: ox.Store) -> None:
         """Bring the index in step with ``store`` before it is read: write what is waiting, or rebuild it if
@@ -185,14 +200,20 @@ class LineageIndex:
         """The store changed in a way the index did not follow: rebuild it before it is used again."""
         with self._lock:
             self.fresh = False
-            self._pending.clear()
+            self._forget()
 
     def clear(self) -> None:
         """The store was emptied: so is the index, which is then in step again."""
         with self._lock:
-            self._pending.clear()
+            self._forget()
             self._empty()
             self.fresh = True
+
+    def _forget(self) -> None:
+        """Drop the rows not yet written, and those of a write this thread has under way."""
+        self._pending.clear()
+        self._waiting = 0
+        self._writing.rows = None
 
     def _empty(self) -> None:
         self._db.executescript("DELETE FROM edge; DELETE FROM node; DELETE FROM term;")
@@ -212,10 +233,11 @@ class LineageIndex:
         self.fresh = True
 
     def _flush(self) -> None:
-        """Write the rows collected so far."""
+        """Write the rows of the writes the store holds."""
         with self._lock:
-            rows, self._pending = self._pending, _Rows()
-            self._write(rows)
+            batches, self._pending, self._waiting = self._pending, [], 0
+            for rows in batches:
+                self._write(rows)
 
     def _write(self, rows: _Rows) -> None:
         if not rows:
