@@ -36,7 +36,7 @@ from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEA
 FILENAME = "provgraph-lineage.sqlite"
 #: Changed whenever the tables or what they hold change: an index of another layout is rebuilt.
 LAYOUT = "3"
-#: RocksDB's own files: their names and sizes are the store's stamp.
+#: RocksDB's own files: their names and sizes, with the store's identity, are its stamp.
 _STORE_FILES = ("CURRENT", "MANIFEST-", ".sst", ".log", ".blob")
 _RELATION = {iri: number for number, iri in enumerate(LINEAGE_RELATIONS)}
 _FIELD = {iri: number for number, iri in enumerate(DESCRIBED_FIELDS.values())}
@@ -90,13 +90,19 @@ def _opened(path: str) -> sqlite3.Connection:
 
 
 def stamp(folder: Path) -> str:
-    """The names and sizes of the store's RocksDB files: '' when there is no store there yet."""
+    """The store's RocksDB identity (made once, when the store is created) and the names and sizes of its
+    files: '' when there is no store there yet. Names and sizes alone are often the same in two stores
+    written alike."""
     try:
         entries = sorted((e.name, e.stat().st_size) for e in folder.iterdir()
                          if e.name.startswith(_STORE_FILES) or e.name.endswith(_STORE_FILES))
     except OSError:
         return ""
-    return json.dumps(entries)
+    try:
+        identity = (folder / "IDENTITY").read_text(errors="replace")
+    except OSError:
+        identity = ""
+    return json.dumps([identity, entries])
 
 
 class LineageIndex:
