@@ -21,6 +21,7 @@ SPARQL), whatever order they were written in.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -76,6 +77,8 @@ _AT = ox.NamedNode("urn:at")
 #: Rows kept in Python before they are written, while a bulk load streams by.
 _CHUNK = 100_000
 
+log = logging.getLogger(__name__)
+
 
 def _opened(path: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -121,7 +124,11 @@ class LineageIndex:
         if folder is None or not found:  # a new store: empty, as the index is
             self.fresh = True
         else:
-            stamped = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            try:
+                stamped = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            except sqlite3.DatabaseError as exc:
+                self._restart_if_damaged(exc)
+                stamped = {}
             self.fresh = stamped.get("layout") == LAYOUT and stamped.get("stamp") == found
 
     @staticmethod
@@ -177,9 +184,13 @@ class LineageIndex:
         """Bring the index in step with ``store`` before it is read: write what is waiting, or rebuild it if
         it fell behind. Raises :class:`sqlite3.Error` (or :class:`OSError`) when it cannot."""
         with self._lock:
-            if not self.fresh:
+            try:
+                if not self.fresh:
+                    self._rebuild(store)
+                self._flush()
+            except sqlite3.DatabaseError as exc:  # a damaged file (a crash mid-write): once more, afresh
+                self._restart_if_damaged(exc)
                 self._rebuild(store)
-            self._flush()
 
     def refresh(self, nodes: Iterable[NamedNode], store: ox.Store) -> None:
         """Read again what ``store`` holds of ``nodes`` (statements with one of them as subject or object),
@@ -214,6 +225,19 @@ class LineageIndex:
             self._forget()
             self._empty()
             self.fresh = True
+
+    def _restart_if_damaged(self, exc: sqlite3.DatabaseError) -> None:
+        """Start the database afresh, empty and stale, if ``exc`` says its file is damaged (it holds nothing
+        the store does not); re-raise ``exc`` otherwise."""
+        if exc.sqlite_errorcode not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            raise exc
+        log.warning("the lineage index in %s is damaged and is rebuilt: %s", self.folder, exc)
+        self._db.close()
+        if self.folder is not None:
+            (self.folder / FILENAME).unlink(missing_ok=True)
+        self._db = self._connect(self.folder)
+        self.fresh = False
+        self._forget()
 
     def _forget(self) -> None:
         """Drop the rows not yet written, and those of a write this thread has under way."""
@@ -277,9 +301,10 @@ class LineageIndex:
 
     # -- answering (after :meth:`ready`)
 
-    def reach(self, seeds: Sequence[str], direction: str) -> list[tuple[str, str]]:
+    def reach(self, seeds: Sequence[str], direction: str) -> list[tuple[str, str]] | None:
         """Every edge (from, to) of the part of the graph ``direction`` ("impact" or "lineage") reaches
-        from ``seeds``, ``to`` being one step further from the seeds."""
+        from ``seeds``, ``to`` being one step further from the seeds; None if the file proves damaged (it
+        is then rebuilt when next made ready)."""
         # impact walks the downstream relations backwards (from what was used to the run that used it),
         # lineage every relation forwards
         near, far, relations = ("o", "s", IMPACT_RELATIONS) if direction == "impact" else \
@@ -290,18 +315,26 @@ class LineageIndex:
                f"pair(a, b) AS (SELECT DISTINCT e.{near}, e.{far} FROM r {step}) "
                "SELECT x.iri, y.iri FROM pair JOIN term x ON x.id = pair.a JOIN term y ON y.id = pair.b")
         with self._lock:
-            return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
+            try:
+                return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._restart_if_damaged(exc)
+                return None
 
-    def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
+    def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]] | None:
         """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
         :data:`~provgraph.vocab.DESCRIBED_CLASSES`) and fields (of ``DESCRIBED_FIELDS``), as
-        ``queries/describe.rq`` gives them."""
+        ``queries/describe.rq`` gives them; None if the file proves damaged (as :meth:`reach`)."""
         sql = (f"SELECT j.key, n.classes, {', '.join('n.' + c for c in _COLUMNS)} "
                "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
         classes: dict[int, frozenset[str]] = {}
         records: dict[int, dict[str, Any]] = {}
         with self._lock:
-            found = self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
+            try:
+                found = self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._restart_if_damaged(exc)
+                return None
         for at, mask, *values in found:
             if mask not in classes:
                 classes[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
