@@ -17,6 +17,7 @@ import pytest
 from helpers import TESTDATA
 
 from provgraph.importers import import_bytes
+from provgraph.project import merge_update
 from provgraph.query import impact, lineage
 from provgraph.store import Solutions, Store, open_store
 from provgraph.store.lineage import FILENAME
@@ -233,3 +234,16 @@ def test_an_index_file_damaged_inside_is_started_afresh(tmp_path: Path) -> None:
                 assert {row["iri"] for row in walk(store, ex(ref)).rows} == expected, (page, walk.__name__)
         assert _reads(tmp_path / "store" / FILENAME)
     assert damaged > 0
+
+
+def test_a_merged_node_named_as_another_node_s_field_is_followed() -> None:
+    """r is labelled by the IRI of a version (a field whose value is a node); the version merged into another
+    (the update the store sink makes, naming both nodes): r's label is the new IRI on both paths."""
+    quads = [*BASE, ox.Quad(ex("r"), LABEL, ex("old"), G)]
+    with open_store("memory:") as store:
+        store.add(quads)
+        assert [row[4] for row in _rows(impact(store, ex("a")))] == [EX + "old"]
+        store.update(merge_update(ex("old"), ex("zeta")), touching=(ex("old"), ex("zeta")))
+        from_index, from_sparql = _rows(impact(store, ex("a"))), _rows(impact(_NoIndex(store), ex("a")))  # type: ignore[arg-type]
+        assert from_index == from_sparql
+        assert [row[4] for row in from_index] == [EX + "zeta"]

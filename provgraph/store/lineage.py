@@ -194,19 +194,26 @@ class LineageIndex:
 
     def refresh(self, nodes: Iterable[NamedNode], store: ox.Store) -> None:
         """Read again what ``store`` holds of ``nodes`` (statements with one of them as subject or object),
-        after an update that changed only those."""
+        after an update that changed only those; a node that has one of them as a field's value or class is
+        described again."""
         with self._lock:
             if not self.fresh:
                 return
             try:
                 self._flush()
-                rows = _Rows()
+                rows, described = _Rows(), set()
                 for node in nodes:
                     self._db.execute(f"DELETE FROM edge WHERE s = {_ID}", (node.value,))
                     self._db.execute(f"DELETE FROM edge WHERE o = {_ID}", (node.value,))
+                    described.add(node)
+                    for quad in store.quads_for_pattern(None, None, node):
+                        if quad.predicate.value in _RELATION:
+                            rows.take(quad)
+                        elif type(quad.subject) is NamedNode:
+                            described.add(quad.subject)
+                for node in described:
                     self._db.execute(f"DELETE FROM node WHERE id = {_ID}", (node.value,))
-                    for quad in (*store.quads_for_pattern(node, None, None),
-                                 *store.quads_for_pattern(None, None, node)):
+                    for quad in store.quads_for_pattern(node, None, None):
                         rows.take(quad)
                 self._write(rows)
             except (OSError, sqlite3.Error):
