@@ -149,9 +149,10 @@ class LineageIndex:
     def watch(self, quads: Iterable[Quad], atomic: bool = True) -> Iterator[Quad]:
         """``quads`` passed through unchanged, what the index holds of them collected on the way and read
         only once the store holds them: the store calls :meth:`written` when it took them all, or
-        :meth:`stale` if it did not. A bulk load (``atomic=False``), which the store shows as it goes, hands
-        its rows over as they pile up. Collected even while the index is stale, so that a rebuild running
-        beside this write misses nothing of it."""
+        :meth:`stale` if it did not. A bulk load (``atomic=False``) hands its rows over as they pile up, to
+        bound memory: a read beside it may see some before the store shows them (Oxigraph shows a bulk load
+        batch by batch). Collected even while the index is stale, so that a rebuild running beside this
+        write misses nothing of it."""
         rows = self._writing.rows = _Rows()
         taken = 0
         for quad in quads:
