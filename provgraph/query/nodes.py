@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Triple
 
 from ..store import Store
 from ..vocab import (
@@ -32,7 +32,9 @@ def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any
     """A result row (see :func:`describe`) for each of ``iris`` that the store's lineage index or else
     ``queries/describe.rq`` finds a type, name or other field of; nodes it knows nothing of are left out."""
     index = store.lineage()
-    records = index.describe(iris) if index is not None else _described(store, iris)
+    records = index.describe(iris) if index is not None else None
+    if records is None:
+        records = _described(store, iris)
     return {iris[at]: describe(iris[at], record) for at, record in records.items()}
 
 
@@ -42,10 +44,12 @@ def _described(store: Store, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
                        ((NamedNode(cls), Literal(number)) for number, cls in enumerate(DESCRIBED_CLASSES)))
     records: dict[int, dict[str, Any]] = {}
     for at, row in select_numbered(store, "describe", "node", iris, text):
-        record = records.setdefault(at, {"classes": set()})
         field, value = _FIELDS[int(row["field"].value)], row["value"]
-        if field != "classes":
-            record.setdefault(field, value.value)
+        if isinstance(value, Triple):  # a quoted triple names nothing (the index skips it too)
+            continue
+        record = records.setdefault(at, {"classes": set()})
+        if field != "classes":  # of several values the least, as the lineage index keeps
+            record[field] = min(record.get(field, value.value), value.value)
         elif isinstance(value, Literal):  # a class listed, by its number
             record["classes"].add(DESCRIBED_CLASSES[int(value.value)])
     return records

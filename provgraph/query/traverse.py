@@ -54,11 +54,14 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
     graph = _Walk(seeds)
     index = store.lineage()
-    if index is not None:
-        graph.add_edges(index.reach(sorted(seeds), direction))
-    frontier = sorted(seeds) if index is None else []
+    walked = index.reach(sorted(seeds), direction) if index is not None else None
+    if walked is not None:
+        graph.add_edges(walked)
+    frontier = sorted(seeds) if walked is None else []
     while frontier:
-        found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)]
+        # from IRI to IRI, as the index walks: a blank node, a literal or a quoted triple is no step
+        found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)
+                 if isinstance(row["node"], NamedNode)]
         frontier = sorted({target for _, target in found if target not in graph.nodes})
         graph.add_edges(found)
     graph.sort()  # an order that depends neither on the engine nor on the order statements were written in

@@ -5,20 +5,23 @@ A walk over it is one recursive SQL query, and a node's description one row, whe
 per step and a row per property: the large answers of a 10,000-run store come back in a fraction of the
 time. It is a cache of what the store holds, never a second source of truth:
 
-- the store keeps it in step with its own writes: what :meth:`LineageIndex.watch` sees added, and the
-  nodes an update names (:meth:`LineageIndex.refresh`); an update that names none, a dropped graph or a
-  failed write makes it stale;
+- the store keeps it in step with its own writes: what :meth:`LineageIndex.watch` sees added (read once
+  the store holds it, never while a write is under way), and the nodes an update names
+  (:meth:`LineageIndex.refresh`); an update that names none, a dropped graph or a failed write makes it
+  stale;
 - it is trusted when the store opens only if the store's files are those it was stamped with when the
   store last closed. RocksDB writes new files at every open, so any other writer, a crash, or a store
   moved beside another index shows, and a stale index is rebuilt from the store when first needed.
 
 Only statements in named graphs count, as the SPARQL queries read them (``GRAPH ?g``). Of several values
-of one field, the first written is kept.
+of one field, the least lexical form is kept (as :func:`~provgraph.query.nodes.describe_nodes` keeps from
+SPARQL), whatever order they were written in.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,8 +36,8 @@ from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEA
 #: The index file, inside the store's folder (RocksDB leaves files it does not know alone).
 FILENAME = "provgraph-lineage.sqlite"
 #: Changed whenever the tables or what they hold change: an index of another layout is rebuilt.
-LAYOUT = "1"
-#: RocksDB's own files: their names and sizes are the store's stamp.
+LAYOUT = "3"
+#: RocksDB's own files: their names and sizes, with the store's identity, are its stamp.
 _STORE_FILES = ("CURRENT", "MANIFEST-", ".sst", ".log", ".blob")
 _RELATION = {iri: number for number, iri in enumerate(LINEAGE_RELATIONS)}
 _FIELD = {iri: number for number, iri in enumerate(DESCRIBED_FIELDS.values())}
@@ -64,7 +67,7 @@ INSERT OR IGNORE INTO edge SELECT a.id, e.p, b.id FROM new_edge e JOIN term a ON
 INSERT INTO node SELECT t.id, x.classes, {", ".join("x." + c for c in _COLUMNS)} FROM new_node x
     JOIN term t ON t.iri = x.n WHERE true
     ON CONFLICT (id) DO UPDATE SET classes = classes | excluded.classes,
-    {", ".join(f"{c} = COALESCE({c}, excluded.{c})" for c in _COLUMNS)};
+    {", ".join(f"{c} = COALESCE(min({c}, excluded.{c}), {c}, excluded.{c})" for c in _COLUMNS)};
 DELETE FROM new_edge;
 DELETE FROM new_node;
 """
@@ -73,6 +76,8 @@ _PLAIN = frozenset({"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.or
 _AT = ox.NamedNode("urn:at")
 #: Rows kept in Python before they are written, while a bulk load streams by.
 _CHUNK = 100_000
+
+log = logging.getLogger(__name__)
 
 
 def _opened(path: str) -> sqlite3.Connection:
@@ -88,13 +93,19 @@ def _opened(path: str) -> sqlite3.Connection:
 
 
 def stamp(folder: Path) -> str:
-    """The names and sizes of the store's RocksDB files: '' when there is no store there yet."""
+    """The store's RocksDB identity (made once, when the store is created) and the names and sizes of its
+    files: '' when there is no store there yet. Names and sizes alone are often the same in two stores
+    written alike."""
     try:
         entries = sorted((e.name, e.stat().st_size) for e in folder.iterdir()
                          if e.name.startswith(_STORE_FILES) or e.name.endswith(_STORE_FILES))
     except OSError:
         return ""
-    return json.dumps(entries)
+    try:
+        identity = (folder / "IDENTITY").read_text(errors="replace")
+    except OSError:
+        identity = ""
+    return json.dumps([identity, entries])
 
 
 class LineageIndex:
@@ -104,14 +115,20 @@ class LineageIndex:
     def __init__(self, folder: Path | None, found: str = "") -> None:
         self.folder = folder
         self.fresh = False
-        self._pending = _Rows()
+        self._pending: list[_Rows] = []  # rows of writes the store holds, not yet in the database
+        self._waiting = 0  # how many rows those are
+        self._writing = threading.local()  # the rows of the write this thread is making
         # a server reads (impact, lineage) while its writer thread adds: one lock for the rows and the database
         self._lock = threading.RLock()
         self._db = self._connect(folder)
         if folder is None or not found:  # a new store: empty, as the index is
             self.fresh = True
         else:
-            stamped = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            try:
+                stamped = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            except sqlite3.DatabaseError as exc:
+                self._restart_if_damaged(exc)
+                stamped = {}
             self.fresh = stamped.get("layout") == LAYOUT and stamped.get("stamp") == found
 
     @staticmethod
@@ -129,51 +146,75 @@ class LineageIndex:
 
     # -- keeping in step with the store
 
-    def watch(self, quads: Iterable[Quad]) -> Iterator[Quad]:
-        """``quads`` passed through unchanged, what the index holds of them collected on the way (and
-        written when many are waiting, or before the index is read: a store's small writes cost it next to
-        nothing). Collected even while the index is stale, so that a rebuild running beside this write
-        misses nothing of it; the store calls :meth:`stale` if it did not take them all."""
-        taken, quads = 0, iter(quads)
+    def watch(self, quads: Iterable[Quad], atomic: bool = True) -> Iterator[Quad]:
+        """``quads`` passed through unchanged, what the index holds of them collected on the way and read
+        only once the store holds them: the store calls :meth:`written` when it took them all, or
+        :meth:`stale` if it did not. A bulk load (``atomic=False``) hands its rows over as they pile up, to
+        bound memory: a read beside it may see some before the store shows them (Oxigraph shows a bulk load
+        batch by batch). Collected even while the index is stale, so that a rebuild running beside this
+        write misses nothing of it."""
+        rows = self._writing.rows = _Rows()
+        taken = 0
         for quad in quads:
             yield quad  # the store checks it first
             predicate = quad.predicate.value
             if predicate in _WANTED:
-                with self._lock:
-                    self._pending.take(quad, predicate)
+                rows.take(quad, predicate)
                 taken += 1
-                if taken >= _CHUNK:
-                    try:
-                        self._flush()
-                    except sqlite3.Error:  # the store goes on; the index is rebuilt when next needed
-                        self.stale()
-                        yield from quads
-                        return
+                if not atomic and taken >= _CHUNK:
+                    self.written()
+                    rows = self._writing.rows = _Rows()
                     taken = 0
+
+    def written(self) -> None:
+        """The store holds what this thread's last :meth:`watch` passed: its rows may be read (they are
+        written when many are waiting, or before the index is read: small writes cost next to nothing)."""
+        rows, self._writing.rows = getattr(self._writing, "rows", None), None
+        if not rows:
+            return
+        with self._lock:
+            self._pending.append(rows)
+            self._waiting += len(rows)
+            if self._waiting >= _CHUNK:
+                try:
+                    self._flush()
+                except sqlite3.Error:  # the store goes on; the index is rebuilt when next needed
+                    self.stale()
 
     def ready(self, store: ox.Store) -> None:
         """Bring the index in step with ``store`` before it is read: write what is waiting, or rebuild it if
         it fell behind. Raises :class:`sqlite3.Error` (or :class:`OSError`) when it cannot."""
         with self._lock:
-            if not self.fresh:
+            try:
+                if not self.fresh:
+                    self._rebuild(store)
+                self._flush()
+            except sqlite3.DatabaseError as exc:  # a damaged file (a crash mid-write): once more, afresh
+                self._restart_if_damaged(exc)
                 self._rebuild(store)
-            self._flush()
 
     def refresh(self, nodes: Iterable[NamedNode], store: ox.Store) -> None:
         """Read again what ``store`` holds of ``nodes`` (statements with one of them as subject or object),
-        after an update that changed only those."""
+        after an update that changed only those; a node that has one of them as a field's value or class is
+        described again."""
         with self._lock:
             if not self.fresh:
                 return
             try:
                 self._flush()
-                rows = _Rows()
+                rows, described = _Rows(), set()
                 for node in nodes:
                     self._db.execute(f"DELETE FROM edge WHERE s = {_ID}", (node.value,))
                     self._db.execute(f"DELETE FROM edge WHERE o = {_ID}", (node.value,))
+                    described.add(node)
+                    for quad in store.quads_for_pattern(None, None, node):
+                        if quad.predicate.value in _RELATION:
+                            rows.take(quad)
+                        elif type(quad.subject) is NamedNode:
+                            described.add(quad.subject)
+                for node in described:
                     self._db.execute(f"DELETE FROM node WHERE id = {_ID}", (node.value,))
-                    for quad in (*store.quads_for_pattern(node, None, None),
-                                 *store.quads_for_pattern(None, None, node)):
+                    for quad in store.quads_for_pattern(node, None, None):
                         rows.take(quad)
                 self._write(rows)
             except (OSError, sqlite3.Error):
@@ -184,14 +225,33 @@ class LineageIndex:
         """The store changed in a way the index did not follow: rebuild it before it is used again."""
         with self._lock:
             self.fresh = False
-            self._pending.clear()
+            self._forget()
 
     def clear(self) -> None:
         """The store was emptied: so is the index, which is then in step again."""
         with self._lock:
-            self._pending.clear()
+            self._forget()
             self._empty()
             self.fresh = True
+
+    def _restart_if_damaged(self, exc: sqlite3.DatabaseError) -> None:
+        """Start the database afresh, empty and stale, if ``exc`` says its file is damaged (it holds nothing
+        the store does not); re-raise ``exc`` otherwise."""
+        if exc.sqlite_errorcode not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            raise exc
+        log.warning("the lineage index in %s is damaged and is rebuilt: %s", self.folder, exc)
+        self._db.close()
+        if self.folder is not None:
+            (self.folder / FILENAME).unlink(missing_ok=True)
+        self._db = self._connect(self.folder)
+        self.fresh = False
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop the rows not yet written, and those of a write this thread has under way."""
+        self._pending.clear()
+        self._waiting = 0
+        self._writing.rows = None
 
     def _empty(self) -> None:
         self._db.executescript("DELETE FROM edge; DELETE FROM node; DELETE FROM term;")
@@ -211,10 +271,11 @@ class LineageIndex:
         self.fresh = True
 
     def _flush(self) -> None:
-        """Write the rows collected so far."""
+        """Write the rows of the writes the store holds."""
         with self._lock:
-            rows, self._pending = self._pending, _Rows()
-            self._write(rows)
+            batches, self._pending, self._waiting = self._pending, [], 0
+            for rows in batches:
+                self._write(rows)
 
     def _write(self, rows: _Rows) -> None:
         if not rows:
@@ -248,9 +309,10 @@ class LineageIndex:
 
     # -- answering (after :meth:`ready`)
 
-    def reach(self, seeds: Sequence[str], direction: str) -> list[tuple[str, str]]:
+    def reach(self, seeds: Sequence[str], direction: str) -> list[tuple[str, str]] | None:
         """Every edge (from, to) of the part of the graph ``direction`` ("impact" or "lineage") reaches
-        from ``seeds``, ``to`` being one step further from the seeds."""
+        from ``seeds``, ``to`` being one step further from the seeds; None if the file proves damaged (it
+        is then rebuilt when next made ready)."""
         # impact walks the downstream relations backwards (from what was used to the run that used it),
         # lineage every relation forwards
         near, far, relations = ("o", "s", IMPACT_RELATIONS) if direction == "impact" else \
@@ -261,18 +323,26 @@ class LineageIndex:
                f"pair(a, b) AS (SELECT DISTINCT e.{near}, e.{far} FROM r {step}) "
                "SELECT x.iri, y.iri FROM pair JOIN term x ON x.id = pair.a JOIN term y ON y.id = pair.b")
         with self._lock:
-            return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
+            try:
+                return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._restart_if_damaged(exc)
+                return None
 
-    def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
+    def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]] | None:
         """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
         :data:`~provgraph.vocab.DESCRIBED_CLASSES`) and fields (of ``DESCRIBED_FIELDS``), as
-        ``queries/describe.rq`` gives them."""
+        ``queries/describe.rq`` gives them; None if the file proves damaged (as :meth:`reach`)."""
         sql = (f"SELECT j.key, n.classes, {', '.join('n.' + c for c in _COLUMNS)} "
                "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
         classes: dict[int, frozenset[str]] = {}
         records: dict[int, dict[str, Any]] = {}
         with self._lock:
-            found = self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
+            try:
+                found = self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._restart_if_damaged(exc)
+                return None
         for at, mask, *values in found:
             if mask not in classes:
                 classes[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
@@ -282,11 +352,11 @@ class LineageIndex:
 
 
 class _Rows:
-    """Index rows collected from quads: edges, and per node its class bits and first value of each field."""
+    """Index rows collected from quads: edges, and per node its class bits and the values of each field."""
 
     def __init__(self) -> None:
         self.edges: list[tuple[str, int, str]] = []
-        self.nodes: dict[str, list[Any]] = {}  # IRI -> [class bits, each field's first term or None]
+        self.nodes: dict[str, list[Any]] = {}  # IRI -> [class bits, each field's term, list of terms or None]
 
     def __len__(self) -> int:
         return len(self.edges) + len(self.nodes)
@@ -309,10 +379,10 @@ class _Rows:
             if type(obj) is NamedNode:
                 self.edges.append((subject.value, relation, obj.value))
             return
-        if field is None:
-            bit = _CLASS_BIT.get(obj.value, 0) if type(obj) is NamedNode else 0
-            if not bit:
+        if field is None:  # a type: any class makes a node described, one told apart sets its bit
+            if type(obj) is not NamedNode:
                 return
+            bit = _CLASS_BIT.get(obj.value, 0)
         elif type(obj) is ox.Triple:
             return
         node = self.nodes.get(subject.value)
@@ -320,17 +390,29 @@ class _Rows:
             node = self.nodes[subject.value] = [0, *_NO_FIELDS]
         if field is None:
             node[0] |= bit
-        elif node[field + 1] is None:
-            node[field + 1] = obj
+        else:
+            held = node[field + 1]
+            if held is None:
+                node[field + 1] = obj
+            elif type(held) is list:
+                held.append(obj)
+            elif held != obj:
+                node[field + 1] = [held, obj]
 
     def node_rows(self) -> Iterator[list[Any]]:
-        """Per node its IRI, class bits and its fields' values as the store gives them back (a typed literal in
-        canonical form: ``09:13:06.7233Z`` for ``09:13:06.723300Z``)."""
-        typed = [v for fields in self.nodes.values() for v in fields[1:]
-                 if isinstance(v, ox.Literal) and v.datatype.value not in _PLAIN]
+        """Per node its IRI, class bits and its fields' least values as the store gives them back (a typed
+        literal in canonical form: ``09:13:06.7233Z`` for ``09:13:06.723300Z``)."""
+        typed = [t for fields in self.nodes.values() for v in fields[1:] for t in _each(v)
+                 if isinstance(t, ox.Literal) and t.datatype.value not in _PLAIN]
         canonical = dict(zip(typed, _canonical(typed), strict=True))
         for n, (classes, *values) in self.nodes.items():
-            yield [n, classes, *(None if v is None else canonical.get(v, v.value) for v in values)]
+            yield [n, classes, *(None if v is None else min(canonical.get(t, t.value) for t in _each(v))
+                                 for v in values)]
+
+
+def _each(held: Any) -> list[Any]:
+    """The terms a node's field holds (none, one, or a list of several)."""
+    return held if type(held) is list else [] if held is None else [held]
 
 
 def _canonical(literals: list[ox.Literal]) -> list[str]:

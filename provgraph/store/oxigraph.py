@@ -46,23 +46,25 @@ class OxigraphStore(Store):
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         try:
-            self._store.extend(self._watched(quads))
+            self._store.extend(self._watched(quads, atomic=True))
         except OSError as exc:
             self._stale()
             raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
         except BaseException:
             self._stale()
             raise
+        self._written()
 
     def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
         try:
-            self._store.bulk_extend(self._watched(quads))
+            self._store.bulk_extend(self._watched(quads, atomic=False))
         except OSError as exc:
             self._stale()
             raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
         except BaseException:
             self._stale()
             raise
+        self._written()
 
     def lineage(self) -> LineageIndex | None:
         """The lineage index, rebuilt from the store first if it fell behind; None if it cannot be."""
@@ -75,8 +77,12 @@ class OxigraphStore(Store):
                 return None
         return self._lineage
 
-    def _watched(self, quads: Iterable[ox.Quad]) -> Iterable[ox.Quad] | Iterator[ox.Quad]:
-        return quads if self._lineage is None else self._lineage.watch(quads)
+    def _watched(self, quads: Iterable[ox.Quad], atomic: bool) -> Iterable[ox.Quad] | Iterator[ox.Quad]:
+        return quads if self._lineage is None else self._lineage.watch(quads, atomic)
+
+    def _written(self) -> None:
+        if self._lineage is not None:
+            self._lineage.written()
 
     def _stale(self) -> None:
         if self._lineage is not None:
