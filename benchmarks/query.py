@@ -53,7 +53,7 @@ def provgraph(meter: Meter, workspace: str) -> None:
     space = Workspace(workspace)
     marks = space.landmarks()
     with open_store(space.store_uri()) as store:
-        store.lineage()  # built here if the workspace's store predates its index
+        store.lineage_index()  # built here if the workspace's store predates its index
         for task in TRAVERSALS:
             func = impact if task.startswith("impact") else lineage
             node = NamedNode(_landmark(marks, task))

@@ -66,7 +66,7 @@ class _NoIndex:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def lineage(self) -> None:
+    def lineage_index(self) -> None:
         return None
 
     def __getattr__(self, name: str) -> Any:
@@ -88,7 +88,7 @@ def test_answers_equal_the_sparql_walk_and_networkx(recorded: tuple[Path, Any]) 
     root, work = recorded
     with Project(root) as project:
         store = project.store
-        assert store.lineage() is not None
+        assert store.lineage_index() is not None
         quads = list(store._store.quads_for_pattern(None, None, None))  # type: ignore[attr-defined]
         down, up = nx.DiGraph(), nx.DiGraph()
         for q in quads:
@@ -235,7 +235,7 @@ def test_an_unwritable_index_leaves_the_store_working(tmp_path: Path) -> None:
     (folder / FILENAME).unlink()
     (folder / FILENAME).mkdir()  # not a file: SQLite cannot open it
     with _open(folder) as store:
-        assert store.lineage() is None
+        assert store.lineage_index() is None
         assert downstream(store, "raw") == {"clean", "table"}
     assert os.path.isdir(folder / FILENAME)
 

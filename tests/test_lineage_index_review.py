@@ -46,7 +46,7 @@ class _NoIndex:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def lineage(self) -> None:
+    def lineage_index(self) -> None:
         return None
 
     def __getattr__(self, name: str) -> Any:

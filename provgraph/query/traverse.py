@@ -53,7 +53,7 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     when = moment(as_of, "as-of") if as_of is not None else None
     seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
     graph = _Walk(seeds)
-    index = store.lineage()
+    index = store.lineage_index()
     walked = index.reach(sorted(seeds), direction) if index is not None else None
     if walked is not None:
         graph.add_edges(walked)

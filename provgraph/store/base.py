@@ -80,7 +80,7 @@ class Store(ABC):
         """Run a SPARQL update in one transaction. ``touching`` names the nodes it can change statements
         of (as subject or object), so that the store's lineage index reads only those again."""
 
-    def lineage(self) -> LineageIndex | None:
+    def lineage_index(self) -> LineageIndex | None:
         """The store's lineage index (:mod:`.lineage`), in step with the store; None for a store without
         one: a SPARQL endpoint, which others may write."""
         return None
