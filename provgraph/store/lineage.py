@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -90,6 +91,14 @@ def _opened(path: str) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _sync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def stamp(folder: Path) -> str:
@@ -300,9 +309,13 @@ class LineageIndex:
                     self._flush()
                 if self.folder is not None and found:
                     value = found if self.fresh else ""
+                    if value:  # the rows reach the disk before the stamp that vouches for them (a power cut
+                        # after a close must not leave a stamp beside rows written without a sync)
+                        _sync(self.folder / FILENAME)
+                    self._db.execute("PRAGMA synchronous = FULL")
                     self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                          (("layout", LAYOUT), ("stamp", value)))
-            except sqlite3.Error:  # left unstamped: rebuilt at its next use
+            except (OSError, sqlite3.Error):  # left unstamped: rebuilt at its next use
                 pass
             finally:
                 self._db.close()
