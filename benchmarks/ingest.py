@@ -11,7 +11,7 @@ import tempfile
 from typing import Any
 
 from .harness import Meter
-from .workspace import Workspace, store_bytes
+from .workspace import Workspace, size_note, store_bytes
 
 AREA = "ingest"
 TASK = "ingest"
@@ -25,8 +25,7 @@ def _work(space: Workspace) -> dict[str, float]:
 def _size_note(space: Workspace) -> str:
     """Quads and bytes of store per run of the prepared workspace (its environments list 105 packages)."""
     marks = space.landmarks()
-    return (f"{marks['quads'] / marks['runs']:.0f} quads and {store_bytes(space) / marks['runs'] / 1024:.1f} KB "
-            "of store per run")
+    return size_note(marks["quads"], marks["runs"], *store_bytes(space))
 
 
 def _tmp(space: Workspace) -> str:

@@ -22,7 +22,7 @@ from provgraph.cli.validating import EXIT_VIOLATIONS
 from . import cli
 from .harness import Meter
 from .workload import COMMITS
-from .workspace import Workspace, store_bytes
+from .workspace import Workspace, size_note, store_bytes
 
 AREA = "scale"
 DEFAULT = False
@@ -81,8 +81,7 @@ def provgraph(meter: Meter, workspace: str) -> None:
     space = Workspace(workspace)
     marks = _landmarks(space)
     folder = Path(space.project_path)
-    size = (f"{marks['quads']:,} quads ({marks['quads'] / marks['runs']:.0f} per run), "
-            f"{store_bytes(space) / marks['runs'] / 1024:.1f} KB of store per run")
+    size = f"{marks['quads']:,} quads in all; " + size_note(marks["quads"], marks["runs"], *store_bytes(space))
     for task, argv in commands(marks).items():
         cli.measure(meter, task, argv, folder, note=size if task == "stats" else "",
                     answered=(0, EXIT_VIOLATIONS) if argv[0] == "validate" else (0,))

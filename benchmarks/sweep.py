@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import cli
 from .harness import Meter
-from .workspace import database_bytes
+from .workspace import database_bytes, index_bytes
 
 AREA = "sweep"
 PER_SIZE = False
@@ -79,7 +79,7 @@ def _sweep(workspace: str, runs: int) -> Path:
     """The recorded sweep of ``runs`` runs under ``workspace`` (made on first use): ``recorded/`` as the
     sweep left it, ``caught-up/`` after its first command, ``quads.nq`` and ``sweep.json`` (figures)."""
     base = Path(workspace) / f"sweep-{runs}"
-    if (base / "sweep.json").exists():
+    if (base / "sweep.json").exists() and "index_kb_per_run" in json.loads((base / "sweep.json").read_text()):
         return base
     shutil.rmtree(base, ignore_errors=True)
     recorded = base / "recorded"
@@ -98,11 +98,12 @@ def _sweep(workspace: str, runs: int) -> Path:
     stats = json.loads(subprocess.run([*cli.PROVGRAPH, "stats", "--format", "json"], cwd=caught, check=True,
                                       capture_output=True, text=True).stdout)
     store = caught / ".provgraph" / "store"
-    size = database_bytes(store)
+    size, index = database_bytes(store), index_bytes(store)
     subprocess.run([sys.executable, "-c", DUMP, str(store), str(base / "quads.nq"), "N_QUADS"], check=True)
     (base / "sweep.json").write_text(json.dumps({
         "runs": runs, "packages": int(done.stdout.split()[-1]), "capture_ms_per_run": 1000 * capture / runs,
-        "quads": stats["quads"], "quads_per_run": stats["quads"] / runs, "kb_per_run": size / runs / 1024}))
+        "quads": stats["quads"], "quads_per_run": stats["quads"] / runs, "kb_per_run": size / runs / 1024,
+        "index_kb_per_run": index / runs / 1024}))
     return base
 
 
@@ -130,7 +131,8 @@ def provgraph(meter: Meter, workspace: str) -> None:
                          teardown=_remove,
                          note=(f"the first command after the sweep applies {meter.n} runs' events: "
                                f"{facts['quads_per_run']:.0f} quads and {facts['kb_per_run']:.1f} KB of store "
-                               f"per run; capture {facts['capture_ms_per_run']:.1f} ms per run; "
+                               f"per run (+ {facts['index_kb_per_run']:.1f} KB of lineage index); "
+                               f"capture {facts['capture_ms_per_run']:.1f} ms per run; "
                                f"{facts['packages']} packages in the environment"))
     figure.work.update(quads_per_run=round(facts["quads_per_run"], 1), kb_per_run=round(facts["kb_per_run"], 1))
     caught = base / "caught-up"

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from provgraph.store.lineage import FILENAME as INDEX_FILE
+
 from . import workload
 
 
@@ -86,10 +88,26 @@ def _build_store(space: Workspace, events: Iterable[dict[str, Any]]) -> int:
 
 def database_bytes(folder: Path) -> int:
     """The size on disk of an Oxigraph store's folder: every file but RocksDB's diagnostic info logs
-    (``LOG``, ``LOG.old.*``: each read-write open of the store leaves one more, about 140 KB, behind)."""
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and not path.name.startswith("LOG"))
+    (``LOG``, ``LOG.old.*``: each read-write open of the store leaves one more, about 140 KB, behind) and
+    provgraph's lineage index (:func:`index_bytes`, a cache the store keeps beside its data)."""
+    return sum(path.stat().st_size for path in folder.rglob("*")
+               if path.is_file() and not path.name.startswith("LOG") and path.name != INDEX_FILE)
 
 
-def store_bytes(space: Workspace) -> int:
-    """The size on disk of the workspace's embedded store (see :func:`database_bytes`)."""
-    return database_bytes(space.project_path / ".provgraph" / "store")
+def index_bytes(folder: Path) -> int:
+    """The size on disk of the lineage index in an Oxigraph store's folder (0 when it has none)."""
+    path = folder / INDEX_FILE
+    return path.stat().st_size if path.is_file() else 0
+
+
+def store_bytes(space: Workspace) -> tuple[int, int]:
+    """The size on disk of the workspace's embedded store and of its lineage index (see
+    :func:`database_bytes`)."""
+    folder = space.project_path / ".provgraph" / "store"
+    return database_bytes(folder), index_bytes(folder)
+
+
+def size_note(quads: float, runs: int, store: int, index: int) -> str:
+    """Quads, bytes of store and bytes of lineage index per run, as the benchmark notes say them."""
+    return (f"{quads / runs:.0f} quads and {store / runs / 1024:.1f} KB of store per run "
+            f"(+ {index / runs / 1024:.1f} KB of lineage index)")

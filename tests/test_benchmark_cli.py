@@ -83,3 +83,19 @@ def test_store_size_leaves_out_the_info_logs_each_open_adds(tmp_path):
     assert len(logs) >= 3
     everything = sum(path.stat().st_size for path in folder.iterdir())
     assert database_bytes(folder) == everything - sum(path.stat().st_size for path in logs) > 0
+
+
+def test_store_size_and_lineage_index_size_are_told_apart(tmp_path):
+    import pyoxigraph as ox
+
+    from benchmarks.workspace import index_bytes
+    from provgraph.store import open_store
+
+    folder = tmp_path / "store"
+    with open_store(f"oxigraph:{folder}") as store:
+        store.add([ox.Quad(ox.NamedNode("urn:run"), ox.NamedNode("http://www.w3.org/ns/prov#used"),
+                           ox.NamedNode("urn:data"), ox.NamedNode("urn:g"))])
+    index = folder / "provgraph-lineage.sqlite"
+    files = [path for path in folder.iterdir() if not path.name.startswith("LOG")]
+    assert index in files and index_bytes(folder) == index.stat().st_size > 0
+    assert database_bytes(folder) == sum(path.stat().st_size for path in files) - index.stat().st_size > 0
