@@ -15,11 +15,12 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from helpers import TESTDATA
+from test_lineage_index import _NoIndex, _rows
 
 from provgraph.importers import import_bytes
 from provgraph.project import merge_update
 from provgraph.query import impact, lineage
-from provgraph.store import Solutions, Store, open_store
+from provgraph.store import Solutions, open_store
 from provgraph.store.lineage import FILENAME
 from provgraph.vocab import DESCRIBED_CLASSES, PROVML_IRI
 
@@ -38,24 +39,6 @@ def ex(name: str) -> ox.NamedNode:
 
 def prov(name: str) -> ox.NamedNode:
     return ox.NamedNode(PROV + name)
-
-
-class _NoIndex:
-    """The same store asked through SPARQL only, as a SPARQL endpoint is."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def lineage_index(self) -> None:
-        return None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
-def _rows(answer: Any) -> list[tuple[Any, ...]]:
-    return sorted((r["iri"], r["depth"], r["type"], r["kind"], r["label"], r["id"], r.get("run"), r["status"],
-                   r["started"], r["ended"], r["sha256"], r["location"]) for r in answer.rows)
 
 
 #: run r used a; both typed

@@ -335,12 +335,7 @@ class LineageIndex:
                f"UNION SELECT e.{far} FROM r {step}), "
                f"pair(a, b) AS (SELECT DISTINCT e.{near}, e.{far} FROM r {step}) "
                "SELECT x.iri, y.iri FROM pair JOIN term x ON x.id = pair.a JOIN term y ON y.id = pair.b")
-        with self._lock:
-            try:
-                return self._db.execute(sql, (json.dumps(list(seeds)),)).fetchall()
-            except sqlite3.DatabaseError as exc:
-                self._restart_if_damaged(exc)
-                return None
+        return self._fetch(sql, seeds)
 
     def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]] | None:
         """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
@@ -348,20 +343,28 @@ class LineageIndex:
         ``queries/describe.rq`` gives them; None if the file proves damaged (as :meth:`reach`)."""
         sql = (f"SELECT j.key, n.classes, {', '.join('n.' + c for c in _COLUMNS)} "
                "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
+        found = self._fetch(sql, iris)
+        if found is None:
+            return None
         classes: dict[int, frozenset[str]] = {}
         records: dict[int, dict[str, Any]] = {}
-        with self._lock:
-            try:
-                found = self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
-            except sqlite3.DatabaseError as exc:
-                self._restart_if_damaged(exc)
-                return None
         for at, mask, *values in found:
             if mask not in classes:
                 classes[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
             record = records[at] = dict(zip(DESCRIBED_FIELDS, values, strict=True))
             record["classes"] = classes[mask]
         return records
+
+
+    def _fetch(self, sql: str, iris: Sequence[str]) -> list[Any] | None:
+        """The rows of ``sql`` asked of ``iris`` (its one parameter, a JSON list); None if the file proves
+        damaged (it is then rebuilt when next made ready)."""
+        with self._lock:
+            try:
+                return self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._restart_if_damaged(exc)
+                return None
 
 
 class _Rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -45,26 +45,24 @@ class OxigraphStore(Store):
             self._lineage = None
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
-        try:
-            self._store.extend(self._watched(quads, atomic=True))
-        except OSError as exc:
-            self._stale()
-            raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
-        except BaseException:
-            self._stale()
-            raise
-        self._written()
+        self._load(self._store.extend, quads, atomic=True)
 
     def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
+        self._load(self._store.bulk_extend, quads, atomic=False)
+
+    def _load(self, load: Callable[[Iterable[ox.Quad]], None], quads: Iterable[ox.Quad], atomic: bool) -> None:
+        """``quads`` written by ``load`` (one transaction if ``atomic``), the lineage index fed what the store
+        took, or made stale if the store did not take them all."""
         try:
-            self._store.bulk_extend(self._watched(quads, atomic=False))
+            load(quads if self._lineage is None else self._lineage.watch(quads, atomic))
         except OSError as exc:
             self._stale()
             raise StoreError(f"cannot write to {self.uri}: {exc}") from exc
         except BaseException:
             self._stale()
             raise
-        self._written()
+        if self._lineage is not None:
+            self._lineage.written()
 
     def lineage_index(self) -> LineageIndex | None:
         """The lineage index, rebuilt from the store first if it fell behind; None if it cannot be."""
@@ -79,13 +77,6 @@ class OxigraphStore(Store):
                             "the store: %s", self.uri, exc)
                 return None
         return self._lineage
-
-    def _watched(self, quads: Iterable[ox.Quad], atomic: bool) -> Iterable[ox.Quad] | Iterator[ox.Quad]:
-        return quads if self._lineage is None else self._lineage.watch(quads, atomic)
-
-    def _written(self) -> None:
-        if self._lineage is not None:
-            self._lineage.written()
 
     def _stale(self) -> None:
         if self._lineage is not None:
@@ -131,7 +122,7 @@ class OxigraphStore(Store):
         if self._lineage is None:
             return
         if touching is None:
-            self._lineage.stale()
+            self._stale()
             return
         try:
             self._lineage.refresh(touching, self._store)
