@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, cast
 
@@ -246,19 +246,25 @@ def write(
         store.write(out, rdf_format, _prefixes(rdf_format))
         return
     if run is None and nodes is None and _streams(store, spec):
-        graphs = sorted(store.graphs(), key=lambda g: g.value)
-        top = graph_quads(store, SHARED_GRAPH) if SHARED_GRAPH in graphs else []
-        stream.write(out, spec.name, top, ((g, graph_quads(store, g)) for g in graphs if g != SHARED_GRAPH))
+        _by_graph(out, spec.name, store.graphs(), lambda graph: graph_quads(store, graph))
         return
     quads = scoped_quads(store, run=run, nodes=nodes)
     if nodes is not None and spec.name in stream.FORMATS and all(isinstance(q.graph_name, NamedNode) for q in quads):
-        by_graph: dict[NamedNode, list[Quad]] = {}
+        grouped: dict[NamedNode, list[Quad]] = {}
         for quad in quads:
-            by_graph.setdefault(cast(NamedNode, quad.graph_name), []).append(quad)
-        top = by_graph.pop(SHARED_GRAPH, [])
-        stream.write(out, spec.name, top, sorted(by_graph.items(), key=lambda item: item[0].value))
+            grouped.setdefault(cast(NamedNode, quad.graph_name), []).append(quad)
+        _by_graph(out, spec.name, list(grouped), grouped.__getitem__)
         return
     out.write(serialize_document(document_from_quads(quads), fmt) if spec.prov_dm else serialize_quads(quads, fmt))
+
+
+def _by_graph(out: IO[bytes], fmt: str, graphs: Iterable[NamedNode], quads_of: Callable[[NamedNode], list[Quad]]
+              ) -> None:
+    """``graphs`` written by the streaming writer: the shared descriptions as the top level, then each other
+    graph as a bundle, in IRI order, its quads read (``quads_of``) only when it is written."""
+    ordered = sorted(graphs, key=lambda g: g.value)
+    top = quads_of(SHARED_GRAPH) if SHARED_GRAPH in ordered else []
+    stream.write(out, fmt, top, ((g, quads_of(g)) for g in ordered if g != SHARED_GRAPH))
 
 
 def _streams(store: Store, spec: Format) -> bool:
