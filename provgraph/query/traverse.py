@@ -13,8 +13,10 @@ outputs of a run given as the reference, are at depth 0.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from pyoxigraph import NamedNode
 
 from ..store import Store
 from .derivations import transformations
-from .nodes import describe_nodes
+from .nodes import describe, describe_nodes
 from .resolve import resolve
 from .results import GraphResult
 from .sparql import moment, select, select_numbered, text_of
@@ -52,73 +54,81 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
     seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
-    graph = _Walk(seeds)
     index = store.lineage_index()
-    walked = index.reach(sorted(seeds), direction) if index is not None else None
-    if walked is not None:
-        graph.add_edges(walked)
-    frontier = sorted(seeds) if walked is None else []
-    while frontier:
-        # from IRI to IRI, as the index walks: a blank node, a literal or a quoted triple is no step
-        found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)
-                 if isinstance(row["node"], NamedNode)]
-        frontier = sorted({target for _, target in found if target not in graph.nodes})
-        graph.add_edges(found)
-    graph.sort()  # an order that depends neither on the engine nor on the order statements were written in
-    rows = describe_nodes(store, list(graph.nodes))
+    found = index.reach(sorted(seeds), direction) if index is not None else None
+    if found is not None:
+        graph = _Walk(seeds, found[0])
+        rows = {iri: describe(iri, record) for iri, record in found[1].items()}
+    else:
+        graph = _Walk(seeds, _walked(store, seeds, direction))
+        rows = describe_nodes(store, list(graph.nodes))
     if when is not None:
         _cut(store, graph, rows, when, direction)
         seeds &= set(graph.nodes)
     _drop_metric_history(graph, rows)
     # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
-    depths = graph.depths(seeds, lambda source: 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1)
+    depths = graph.depths(seeds, {iri for iri, row in rows.items() if row["type"] in _ACTIVITY_TYPES})
     made_by = _generators(graph, rows, direction)
     how = _transformations(store, graph, rows, direction)
     result_rows = []
-    for iri, depth in sorted(depths.items(), key=lambda item: (item[1], _order(rows.get(item[0])))):
-        if iri == node.value or iri not in rows:
+    for iri, depth in depths.items():
+        row = rows.get(iri)
+        if row is None or iri == node.value:
             continue
-        row = rows[iri]  # completed in place: one dict per node, however large the answer
-        row.update(depth=depth, run=made_by.get(iri))
+        # completed in place: one dict per node, however large the answer
+        row["depth"], row["run"] = depth, made_by.get(iri)
         if iri in how:
             row["transformation"] = "; ".join(how[iri])
         result_rows.append(row)
-    reached = set(depths) | {node.value}
-    edges = [(a, b) for a, b in graph.edges if a in reached and b in reached]
+    result_rows.sort(key=itemgetter("depth", "type", "label", "iri"))
+    # every edge whose ends are both reached (all of them, unless a node was cut off)
+    edges = list(graph.edges) if len(depths) == len(graph.nodes) else \
+        [(a, b) for a, b in graph.edges if a in depths and b in depths]
     nodes = [node.value] + [r["iri"] for r in result_rows]
     return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
                        ref_iri=node, direction=direction, node_iris=nodes, edge_iris=edges,
                        as_of=when.isoformat() if when else None, store=store)
 
 
-def _order(row: dict[str, Any] | None) -> tuple[str, str, str]:
-    row = row or {}
-    return (str(row.get("type")), str(row.get("label")), str(row.get("iri")))
+def _walked(store: Store, seeds: set[str], direction: str) -> list[tuple[str, str]]:
+    """The edges ``direction`` reaches from ``seeds``, asked by SPARQL one step at a time for the whole frontier."""
+    met, edges = set(seeds), []
+    frontier = sorted(seeds)
+    while frontier:
+        # from IRI to IRI, as the index walks: a blank node, a literal or a quoted triple is no step
+        found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)
+                 if isinstance(row["node"], NamedNode)]
+        frontier = sorted({target for _, target in found if target not in met})
+        met.update(frontier)
+        edges += found
+    return edges
 
 
 def _generators(graph: _Walk, rows: dict[str, dict[str, Any]], direction: str) -> dict[str, str]:
     """Entity IRI -> id of the run that generated it (a run maps to its own id)."""
+    runs = {iri: row["id"] for iri, row in rows.items() if row["type"] == "run"}
+    entities = {iri for iri, row in rows.items() if row["type"] not in _ACTIVITY_TYPES}
     made_by: dict[str, str] = {}
     for a, b in graph.edges:
         run, entity = (a, b) if direction == "impact" else (b, a)
-        run_row, entity_row = rows.get(run), rows.get(entity)
-        if run_row and entity_row and run_row["type"] == "run" and entity_row["type"] not in _ACTIVITY_TYPES:
-            made_by.setdefault(entity, run_row["id"])
-    for iri, row in rows.items():
-        if row["type"] == "run":
-            made_by[iri] = row["id"]
+        if run in runs and entity in entities and entity not in made_by:
+            made_by[entity] = runs[run]
+    made_by.update(runs)
     return made_by
 
 
 def _transformations(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], direction: str
                      ) -> dict[str, list[str]]:
-    """Node IRI -> the transformations of the derivations that reached it (column lineage); only artifacts
-    are asked about, as only they are derived."""
-    artifacts = [NamedNode(iri) for iri in graph.nodes if rows.get(iri, {}).get("type") == "artifact"]
-    known = transformations(store, artifacts)
+    """Node IRI -> the transformations of the derivations that reached it (column lineage), in the order of
+    the edges; only artifacts are asked about, as only they are derived."""
+    known = transformations(store, (NamedNode(iri) for iri in graph.nodes
+                                    if iri in rows and rows[iri]["type"] == "artifact"))
+    # the edges (from, to) the derivations known are, from their (derived, source)
+    edges = sorted(edge for derived, source in known
+                   if (edge := (source, derived) if direction == "impact" else (derived, source)) in graph.edges)
     found: dict[str, list[str]] = {}
-    for a, b in graph.edges:
-        for text in known.get((b, a) if direction == "impact" else (a, b), ()):
+    for a, b in edges:
+        for text in known[(b, a) if direction == "impact" else (a, b)]:
             if text not in found.setdefault(b, []):
                 found[b].append(text)
     return found
@@ -142,8 +152,10 @@ def _cut(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], moment: da
 
 def _drop_metric_history(graph: _Walk, rows: dict[str, dict[str, Any]]) -> None:
     """Keep a metric's final value, not every point of its history (``<final>.<step>``)."""
-    metrics = {iri for iri in graph.nodes if rows.get(iri, {}).get("type") == "metric"}
-    graph.remove([iri for iri in metrics if iri.rpartition(".")[0] in metrics])
+    metrics = {iri for iri, row in rows.items() if row["type"] == "metric" and iri in graph.nodes}
+    history = [iri for iri in metrics if iri.rpartition(".")[0] in metrics]
+    if history:
+        graph.remove(history)
 
 
 class _Walk:
@@ -152,38 +164,32 @@ class _Walk:
     Small on purpose: impact and lineage need no more than this and a 0-1 breadth-first search, and the
     command starts faster without networkx."""
 
-    def __init__(self, seeds: Iterable[str]) -> None:
+    def __init__(self, seeds: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
+        # edges in IRI order: an order that depends neither on the engine nor on the order statements were
+        # written in
+        self.edges: dict[tuple[str, str], None] = dict.fromkeys(sorted(set(edges)))
         self.nodes: dict[str, None] = dict.fromkeys(seeds)
-        self.edges: dict[tuple[str, str], None] = {}
-
-    def add_edges(self, edges: Iterable[tuple[str, str]]) -> None:
-        for source, target in edges:
-            self.nodes.setdefault(source)
-            self.nodes.setdefault(target)
-            self.edges.setdefault((source, target))
-
-    def sort(self) -> None:
-        self.edges = dict.fromkeys(sorted(self.edges))
+        for source, target in self.edges:
+            self.nodes[source] = self.nodes[target] = None
 
     def remove(self, nodes: Iterable[str]) -> None:
         gone = set(nodes)
         self.nodes = {n: None for n in self.nodes if n not in gone}
         self.edges = {e: None for e in self.edges if e[0] not in gone and e[1] not in gone}
 
-    def depths(self, seeds: Iterable[str], weight: Callable[[str], int]) -> dict[str, int]:
-        """Shortest distance from any seed, each edge weighing ``weight(source)`` (0 or 1)."""
-        onward: dict[str, list[str]] = {}
-        for source, target in self.edges:
-            onward.setdefault(source, []).append(target)
+    def depths(self, seeds: Iterable[str], free: Container[str]) -> dict[str, int]:
+        """Shortest distance from any seed, an edge weighing 0 if it leaves a node of ``free``, else 1."""
+        onward = {source: [target for _, target in group] for source, group in groupby(self.edges, itemgetter(0))}
         depth = {seed: 0 for seed in seeds if seed in self.nodes}
         queue = deque(depth)
         while queue:
             here = queue.popleft()
-            cost = weight(here)
+            free_step = here in free
+            there_at = depth[here] + (0 if free_step else 1)
             for there in onward.get(here, ()):
-                if there not in depth or depth[here] + cost < depth[there]:
-                    depth[there] = depth[here] + cost
-                    if cost == 0:
+                if there not in depth or there_at < depth[there]:
+                    depth[there] = there_at
+                    if free_step:
                         queue.appendleft(there)
                     else:
                         queue.append(there)

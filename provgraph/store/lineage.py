@@ -25,9 +25,9 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, NamedNode, Quad
@@ -73,12 +73,16 @@ DELETE FROM new_edge;
 DELETE FROM new_node;
 """
 _ID = "(SELECT id FROM term WHERE iri = ?)"
+_LISTED = "(SELECT value FROM json_each(?))"
+#: A node's description, the columns of ``node n``: its class bits, then its fields.
+_DESCRIPTION = ", ".join(["n.classes", *("n." + c for c in _COLUMNS)])
 _PLAIN = frozenset({"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
 _AT = ox.NamedNode("urn:at")
 #: Rows kept in Python before they are written, while a bulk load streams by.
 _CHUNK = 100_000
 
 log = logging.getLogger(__name__)
+_Read = TypeVar("_Read")
 
 
 def _opened(path: str) -> sqlite3.Connection:
@@ -322,49 +326,77 @@ class LineageIndex:
 
     # -- answering (after :meth:`ready`)
 
-    def reach(self, seeds: Sequence[str], direction: str) -> list[tuple[str, str]] | None:
-        """Every edge (from, to) of the part of the graph ``direction`` ("impact" or "lineage") reaches
-        from ``seeds``, ``to`` being one step further from the seeds; None if the file proves damaged (it
-        is then rebuilt when next made ready)."""
+    def reach(self, seeds: Sequence[str], direction: str
+              ) -> tuple[list[tuple[str, str]], dict[str, tuple[Any, ...]]] | None:
+        """The part of the graph ``direction`` ("impact" or "lineage") reaches from ``seeds``: every edge
+        (from, to) of it, ``to`` being one step further from the seeds, and the description of each of its
+        nodes the index holds, by IRI (as :meth:`describe` gives them); None if the file proves damaged
+        (as :meth:`describe`). The walk steps from the whole frontier at once, on the index's numbers; each
+        node reached is then named and described once."""
         # impact walks the downstream relations backwards (from what was used to the run that used it),
         # lineage every relation forwards
         near, far, relations = ("o", "s", IMPACT_RELATIONS) if direction == "impact" else \
             ("s", "o", len(LINEAGE_RELATIONS))
-        step = f"JOIN edge e ON e.{near} = r.n AND e.p < {relations}"
-        sql = (f"WITH RECURSIVE r(n) AS (SELECT id FROM term WHERE iri IN (SELECT value FROM json_each(?)) "
-               f"UNION SELECT e.{far} FROM r {step}), "
-               f"pair(a, b) AS (SELECT DISTINCT e.{near}, e.{far} FROM r {step}) "
-               "SELECT x.iri, y.iri FROM pair JOIN term x ON x.id = pair.a JOIN term y ON y.id = pair.b")
-        return self._fetch(sql, seeds)
+        step = f"SELECT e.{near}, e.{far} FROM json_each(?) j JOIN edge e ON e.{near} = j.value AND e.p < {relations}"
+        named = (f"SELECT j.value, t.iri, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.id = j.value "
+                 "LEFT JOIN node n ON n.id = j.value")
 
-    def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]] | None:
+        def walk(db: sqlite3.Connection) -> tuple[list[tuple[str, str]], dict[str, tuple[Any, ...]]]:
+            frontier = [n for (n,) in db.execute(f"SELECT id FROM term WHERE iri IN {_LISTED}", _listed(seeds))]
+            met = set(frontier)
+            pairs: list[tuple[int, int]] = []
+            while frontier:
+                found = db.execute(step, _listed(frontier)).fetchall()
+                pairs += found
+                frontier = []
+                for _, there in found:
+                    if there not in met:
+                        met.add(there)
+                        frontier.append(there)
+            names: dict[int, str] = {}
+            records: dict[str, tuple[Any, ...]] = {}
+            classes = _Classes()
+            for n, name, mask, *values in db.execute(named, _listed(met)):
+                names[n] = name
+                if mask is not None:  # a node without a row is named, not described
+                    records[name] = (classes[mask], *values)
+            return [(names[a], names[b]) for a, b in set(pairs)], records
+
+        return self._fetch(walk)
+
+    def describe(self, iris: Sequence[str]) -> dict[int, tuple[Any, ...]] | None:
         """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
-        :data:`~provgraph.vocab.DESCRIBED_CLASSES`) and fields (of ``DESCRIBED_FIELDS``), as
-        ``queries/describe.rq`` gives them; None if the file proves damaged (as :meth:`reach`)."""
-        sql = (f"SELECT j.key, n.classes, {', '.join('n.' + c for c in _COLUMNS)} "
-               "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
-        found = self._fetch(sql, iris)
-        if found is None:
-            return None
-        classes: dict[int, frozenset[str]] = {}
-        records: dict[int, dict[str, Any]] = {}
-        for at, mask, *values in found:
-            if mask not in classes:
-                classes[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
-            record = records[at] = dict(zip(DESCRIBED_FIELDS, values, strict=True))
-            record["classes"] = classes[mask]
-        return records
+        :data:`~provgraph.vocab.DESCRIBED_CLASSES`), then the value of each of ``DESCRIBED_FIELDS``, as
+        ``queries/describe.rq`` gives them; None if the file proves damaged (it is then rebuilt when next
+        made ready)."""
+        sql = (f"SELECT j.key, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.iri = j.value "
+               "JOIN node n ON n.id = t.id")
+        classes = _Classes()
+        return self._fetch(lambda db: {at: (classes[mask], *values)
+                                       for at, mask, *values in db.execute(sql, _listed(iris))})
 
-
-    def _fetch(self, sql: str, iris: Sequence[str]) -> list[Any] | None:
-        """The rows of ``sql`` asked of ``iris`` (its one parameter, a JSON list); None if the file proves
-        damaged (it is then rebuilt when next made ready)."""
+    def _fetch(self, read: Callable[[sqlite3.Connection], _Read]) -> _Read | None:
+        """What ``read`` reads from the database, all of it while no write is under way; None if the file
+        proves damaged (it is then rebuilt when next made ready)."""
         with self._lock:
             try:
-                return self._db.execute(sql, (json.dumps(list(iris)),)).fetchall()
+                return read(self._db)
             except sqlite3.DatabaseError as exc:
                 self._restart_if_damaged(exc)
                 return None
+
+
+def _listed(values: Iterable[Any]) -> tuple[str]:
+    """The one parameter of a query that reads ``values`` from a JSON list (``json_each(?)``)."""
+    return (json.dumps(list(values)),)
+
+
+class _Classes(dict[int, frozenset[str]]):
+    """Class bits -> the classes they stand for (each set made once)."""
+
+    def __missing__(self, mask: int) -> frozenset[str]:
+        classes = self[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
+        return classes
 
 
 class _Rows:
