@@ -12,6 +12,7 @@ outputs of a run given as the reference, are at depth 0.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Container, Iterable
 from datetime import datetime
@@ -53,41 +54,42 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
               root: str | Path | None) -> GraphResult:
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
-    seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
+    seed_iris = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
     index = store.lineage_index()
-    found = index.reach(sorted(seeds), direction) if index is not None else None
+    found = index.reach(sorted(seed_iris), direction) if index is not None else None
     if found is not None:
-        graph = _Walk(seeds, found[0])
-        rows = {iri: describe(iri, record) for iri, record in found[1].items()}
+        graph = _Walk(found[0], found[1])
+        rows = {at: describe(graph.names[at], record) for at, record in found[2].items()}
     else:
-        graph = _Walk(seeds, _walked(store, seeds, direction))
-        rows = describe_nodes(store, list(graph.nodes))
+        graph = _Walk.of(seed_iris, _walked(store, seed_iris, direction))
+        described = describe_nodes(store, graph.names)
+        rows = {at: row for at, iri in enumerate(graph.names) if (row := described.get(iri)) is not None}
+    seeds = {at for iri in seed_iris if (at := graph.find(iri)) is not None}
     if when is not None:
         _cut(store, graph, rows, when, direction)
-        seeds &= set(graph.nodes)
     _drop_metric_history(graph, rows)
     # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
-    depths = graph.depths(seeds, {iri for iri, row in rows.items() if row["type"] in _ACTIVITY_TYPES})
+    depths = graph.depths(seeds, {at for at, row in rows.items() if row["type"] in _ACTIVITY_TYPES})
     made_by = _generators(graph, rows, direction)
     how = _transformations(store, graph, rows, direction)
     result_rows = []
-    for iri, depth in depths.items():
-        row = rows.get(iri)
-        if row is None or iri == node.value:
+    for at in sorted(depths):  # in IRI order: the rows' order, after depth, type and label
+        row = rows.get(at)
+        if row is None or row["iri"] == node.value:
             continue
         # completed in place: one dict per node, however large the answer
-        row["depth"], row["run"] = depth, made_by.get(iri)
-        if iri in how:
-            row["transformation"] = "; ".join(how[iri])
+        row["depth"], row["run"] = depths[at], made_by.get(at)
+        if at in how:
+            row["transformation"] = "; ".join(how[at])
         result_rows.append(row)
-    result_rows.sort(key=itemgetter("depth", "type", "label", "iri"))
+    for key in ("label", "type", "depth"):  # stable sorts, the last key first: cheaper than one of tuples
+        result_rows.sort(key=itemgetter(key))
+    names, whole = graph.names, len(depths) == len(graph.nodes)
     # every edge whose ends are both reached (all of them, unless a node was cut off)
-    edges = list(graph.edges) if len(depths) == len(graph.nodes) else \
-        [(a, b) for a, b in graph.edges if a in depths and b in depths]
-    nodes = [node.value] + [r["iri"] for r in result_rows]
+    edges = [(names[a], names[b]) for a, b in graph.edges if whole or (a in depths and b in depths)]
     return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
-                       ref_iri=node, direction=direction, node_iris=nodes, edge_iris=edges,
-                       as_of=when.isoformat() if when else None, store=store)
+                       ref_iri=node, direction=direction, node_iris=[node.value] + [r["iri"] for r in result_rows],
+                       edge_iris=edges, as_of=when.isoformat() if when else None, store=store)
 
 
 def _walked(store: Store, seeds: set[str], direction: str) -> list[tuple[str, str]]:
@@ -104,11 +106,11 @@ def _walked(store: Store, seeds: set[str], direction: str) -> list[tuple[str, st
     return edges
 
 
-def _generators(graph: _Walk, rows: dict[str, dict[str, Any]], direction: str) -> dict[str, str]:
-    """Entity IRI -> id of the run that generated it (a run maps to its own id)."""
-    runs = {iri: row["id"] for iri, row in rows.items() if row["type"] == "run"}
-    entities = {iri for iri, row in rows.items() if row["type"] not in _ACTIVITY_TYPES}
-    made_by: dict[str, str] = {}
+def _generators(graph: _Walk, rows: dict[int, dict[str, Any]], direction: str) -> dict[int, str]:
+    """Entity -> id of the run that generated it (a run maps to its own id)."""
+    runs = {at: row["id"] for at, row in rows.items() if row["type"] == "run"}
+    entities = {at for at, row in rows.items() if row["type"] not in _ACTIVITY_TYPES}
+    made_by: dict[int, str] = {}
     for a, b in graph.edges:
         run, entity = (a, b) if direction == "impact" else (b, a)
         if run in runs and entity in entities and entity not in made_by:
@@ -117,29 +119,33 @@ def _generators(graph: _Walk, rows: dict[str, dict[str, Any]], direction: str) -
     return made_by
 
 
-def _transformations(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], direction: str
-                     ) -> dict[str, list[str]]:
-    """Node IRI -> the transformations of the derivations that reached it (column lineage), in the order of
-    the edges; only artifacts are asked about, as only they are derived."""
-    known = transformations(store, (NamedNode(iri) for iri in graph.nodes
-                                    if iri in rows and rows[iri]["type"] == "artifact"))
-    # the edges (from, to) the derivations known are, from their (derived, source)
-    edges = sorted(edge for derived, source in known
-                   if (edge := (source, derived) if direction == "impact" else (derived, source)) in graph.edges)
-    found: dict[str, list[str]] = {}
-    for a, b in edges:
-        for text in known[(b, a) if direction == "impact" else (a, b)]:
+def _transformations(store: Store, graph: _Walk, rows: dict[int, dict[str, Any]], direction: str
+                     ) -> dict[int, list[str]]:
+    """Node -> the transformations of the derivations that reached it (column lineage), in the order of the
+    edges; only artifacts are asked about, as only they are derived."""
+    known = transformations(store, (NamedNode(graph.names[at]) for at in graph.nodes
+                                    if at in rows and rows[at]["type"] == "artifact"))
+    edges = []  # the edges (from, to) of the derivations known, and the transformations of each
+    for (derived, source), texts in known.items():
+        ends = graph.find(source), graph.find(derived)
+        edge = ends if direction == "impact" else ends[::-1]
+        if edge in graph.edges:
+            edges.append((edge, texts))
+    found: dict[int, list[str]] = {}
+    for (_, b), texts in sorted(edges):
+        for text in texts:
             if text not in found.setdefault(b, []):
                 found[b].append(text)
     return found
 
 
-def _cut(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], moment: datetime,
+def _cut(store: Store, graph: _Walk, rows: dict[int, dict[str, Any]], moment: datetime,
          direction: str) -> None:
     """Remove what was not yet in the graph at ``moment``: later activities and what only they made."""
-    later = {text_of(s["activity"]) for s in select(store, "as-of", time=moment) if s.get("activity")}
+    later = {graph.find(text_of(s["activity"]) or "") for s in select(store, "as-of", time=moment)
+             if s.get("activity")}
     gone = [n for n in graph.nodes if n in later]
-    made: dict[str, list[str]] = {}
+    made: dict[int, list[int]] = {}
     for a, b in graph.edges:
         source_type, target_type = rows.get(a, {}).get("type"), rows.get(b, {}).get("type")
         if direction == "impact" and source_type in _ACTIVITY_TYPES and target_type not in _ACTIVITY_TYPES:
@@ -150,34 +156,45 @@ def _cut(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], moment: da
     graph.remove(gone)
 
 
-def _drop_metric_history(graph: _Walk, rows: dict[str, dict[str, Any]]) -> None:
+def _drop_metric_history(graph: _Walk, rows: dict[int, dict[str, Any]]) -> None:
     """Keep a metric's final value, not every point of its history (``<final>.<step>``)."""
-    metrics = {iri for iri, row in rows.items() if row["type"] == "metric" and iri in graph.nodes}
-    history = [iri for iri in metrics if iri.rpartition(".")[0] in metrics]
+    metrics = {row["iri"]: at for at, row in rows.items() if row["type"] == "metric" and at in graph.nodes}
+    history = [at for iri, at in metrics.items() if iri.rpartition(".")[0] in metrics]
     if history:
         graph.remove(history)
 
 
 class _Walk:
-    """The part of the graph a traversal reached: nodes in the order met, edges (from, to) in order.
+    """The part of the graph a traversal reached: ``names``, the IRIs of its nodes in IRI order, each node
+    being its position in that list; the nodes; the edges (from, to), in order (so in IRI order: an order
+    that depends neither on the engine nor on the order statements were written in).
 
     Small on purpose: impact and lineage need no more than this and a 0-1 breadth-first search, and the
     command starts faster without networkx."""
 
-    def __init__(self, seeds: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
-        # edges in IRI order: an order that depends neither on the engine nor on the order statements were
-        # written in
-        self.edges: dict[tuple[str, str], None] = dict.fromkeys(sorted(set(edges)))
-        self.nodes: dict[str, None] = dict.fromkeys(seeds)
-        for source, target in self.edges:
-            self.nodes[source] = self.nodes[target] = None
+    def __init__(self, names: list[str], edges: Iterable[tuple[int, int]]) -> None:
+        self.names = names
+        self.nodes: dict[int, None] = dict.fromkeys(range(len(names)))
+        self.edges: dict[tuple[int, int], None] = dict.fromkeys(sorted(set(edges)))
 
-    def remove(self, nodes: Iterable[str]) -> None:
+    @classmethod
+    def of(cls, seeds: Iterable[str], edges: list[tuple[str, str]]) -> _Walk:
+        """The walk of ``edges`` from ``seeds``, given by IRI."""
+        names = sorted({*seeds, *(iri for edge in edges for iri in edge)})
+        at = {iri: number for number, iri in enumerate(names)}
+        return cls(names, [(at[a], at[b]) for a, b in edges])
+
+    def find(self, iri: str) -> int | None:
+        """The node ``iri`` names, if it is one."""
+        at = bisect_left(self.names, iri)
+        return at if at < len(self.names) and self.names[at] == iri else None
+
+    def remove(self, nodes: Iterable[int | None]) -> None:
         gone = set(nodes)
         self.nodes = {n: None for n in self.nodes if n not in gone}
         self.edges = {e: None for e in self.edges if e[0] not in gone and e[1] not in gone}
 
-    def depths(self, seeds: Iterable[str], free: Container[str]) -> dict[str, int]:
+    def depths(self, seeds: Iterable[int], free: Container[int]) -> dict[int, int]:
         """Shortest distance from any seed, an edge weighing 0 if it leaves a node of ``free``, else 1."""
         onward = {source: [target for _, target in group] for source, group in groupby(self.edges, itemgetter(0))}
         depth = {seed: 0 for seed in seeds if seed in self.nodes}

@@ -327,21 +327,24 @@ class LineageIndex:
     # -- answering (after :meth:`ready`)
 
     def reach(self, seeds: Sequence[str], direction: str
-              ) -> tuple[list[tuple[str, str]], dict[str, tuple[Any, ...]]] | None:
-        """The part of the graph ``direction`` ("impact" or "lineage") reaches from ``seeds``: every edge
-        (from, to) of it, ``to`` being one step further from the seeds, and the description of each of its
-        nodes the index holds, by IRI (as :meth:`describe` gives them); None if the file proves damaged
-        (as :meth:`describe`). The walk steps from the whole frontier at once, on the index's numbers; each
-        node reached is then named and described once."""
+              ) -> tuple[list[str], list[tuple[int, int]], dict[int, tuple[Any, ...]]] | None:
+        """The part of the graph ``direction`` ("impact" or "lineage") reaches from ``seeds``: the IRIs of
+        its nodes (the seeds the index holds and every node reached) in IRI order; its edges (from, to),
+        ``to`` being one step further from the seeds, each end by its position in that list (an edge two
+        relations make may come twice); and the description of each node the index holds (as
+        :meth:`describe` gives them), by position. None if the file proves damaged (as :meth:`describe`).
+
+        The walk steps from the whole frontier at once, on the index's numbers; each node reached is then
+        named and described once."""
         # impact walks the downstream relations backwards (from what was used to the run that used it),
         # lineage every relation forwards
         near, far, relations = ("o", "s", IMPACT_RELATIONS) if direction == "impact" else \
             ("s", "o", len(LINEAGE_RELATIONS))
         step = f"SELECT e.{near}, e.{far} FROM json_each(?) j JOIN edge e ON e.{near} = j.value AND e.p < {relations}"
         named = (f"SELECT j.value, t.iri, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.id = j.value "
-                 "LEFT JOIN node n ON n.id = j.value")
+                 "LEFT JOIN node n ON n.id = j.value ORDER BY t.iri")
 
-        def walk(db: sqlite3.Connection) -> tuple[list[tuple[str, str]], dict[str, tuple[Any, ...]]]:
+        def walk(db: sqlite3.Connection) -> tuple[list[str], list[tuple[int, int]], dict[int, tuple[Any, ...]]]:
             frontier = [n for (n,) in db.execute(f"SELECT id FROM term WHERE iri IN {_LISTED}", _listed(seeds))]
             met = set(frontier)
             pairs: list[tuple[int, int]] = []
@@ -353,14 +356,16 @@ class LineageIndex:
                     if there not in met:
                         met.add(there)
                         frontier.append(there)
-            names: dict[int, str] = {}
-            records: dict[str, tuple[Any, ...]] = {}
+            names: list[str] = []
+            position: dict[int, int] = {}
+            records: dict[int, tuple[Any, ...]] = {}
             classes = _Classes()
-            for n, name, mask, *values in db.execute(named, _listed(met)):
-                names[n] = name
+            for at, (n, name, mask, *values) in enumerate(db.execute(named, _listed(met))):
+                names.append(name)
+                position[n] = at
                 if mask is not None:  # a node without a row is named, not described
-                    records[name] = (classes[mask], *values)
-            return [(names[a], names[b]) for a, b in set(pairs)], records
+                    records[at] = (classes[mask], *values)
+            return names, [(position[a], position[b]) for a, b in pairs], records
 
         return self._fetch(walk)
 
