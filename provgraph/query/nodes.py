@@ -29,10 +29,10 @@ _AGENT_KINDS = {cls.value: kind for kind, cls in AGENT_CLASSES.items()}
 _AT = {name: at for at, name in enumerate(("classes", *DESCRIBED_FIELDS))}
 _KIND, _LABEL, _SHA256, _RUN_ID, _LOCATION, _STATUS, _STARTED, _ENDED = (_AT[name] for name in (
     "kind", "label", "sha256", "runId", "location", "status", "started", "ended"))
-#: A node's description: its classes (a frozenset of :data:`~provgraph.vocab.DESCRIBED_CLASSES`), then the
-#: value of each of ``DESCRIBED_FIELDS`` in order (None where it has none).
+#: A node's description: its classes of :data:`~provgraph.vocab.DESCRIBED_CLASSES` as bits (bit ``i`` for
+#: ``DESCRIBED_CLASSES[i]``), then the value of each of ``DESCRIBED_FIELDS`` in order (None where it has none).
 Record = tuple[Any, ...]
-_UNKNOWN: Record = (frozenset(), *(None for _ in DESCRIBED_FIELDS))
+_UNKNOWN: Record = (0, *(None for _ in DESCRIBED_FIELDS))
 
 
 def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -54,12 +54,12 @@ def _described(store: Store, iris: Sequence[str]) -> dict[int, Record]:
         field, value = int(row["field"].value), row["value"]
         if isinstance(value, Triple):  # a quoted triple names nothing (the index skips it too)
             continue
-        record = found.setdefault(at, [set(), *(None for _ in DESCRIBED_FIELDS)])
+        record = found.setdefault(at, [0, *(None for _ in DESCRIBED_FIELDS)])
         if field:  # of several values the least, as the lineage index keeps
             record[field] = value.value if record[field] is None else min(record[field], value.value)
         elif isinstance(value, Literal):  # a class listed, by its number
-            record[0].add(DESCRIBED_CLASSES[int(value.value)])
-    return {at: (frozenset(classes), *values) for at, (classes, *values) in found.items()}
+            record[0] |= 1 << int(value.value)
+    return {at: tuple(record) for at, record in found.items()}
 
 
 def describe(iri: str, record: Record = _UNKNOWN) -> dict[str, Any]:
@@ -89,9 +89,10 @@ def _local(iri: str) -> str:
 
 
 @cache
-def _typed(classes: frozenset[str]) -> tuple[str, str | None]:
-    """The node type ``classes`` make, and the kind they give a run, an artifact or an agent (the first
-    in IRI order when several do)."""
+def _typed(bits: int) -> tuple[str, str | None]:
+    """The node type the classes ``bits`` stand for make (see :data:`Record`), and the kind they give a run,
+    an artifact or an agent (the first in IRI order when several do)."""
+    classes = {cls for number, cls in enumerate(DESCRIBED_CLASSES) if bits >> number & 1}
     node_type = next((name for cls, name in NODE_TYPES if cls in classes), "entity")
     kinds = {"run": (_RUN_KINDS, None), "artifact": (_ARTIFACT_KINDS, "other"), "agent": (_AGENT_KINDS, None)}
     table, default = kinds.get(node_type, ({}, None))

@@ -359,26 +359,23 @@ class LineageIndex:
             names: list[str] = []
             position: dict[int, int] = {}
             records: dict[int, tuple[Any, ...]] = {}
-            classes = _Classes()
-            for at, (n, name, mask, *values) in enumerate(db.execute(named, _listed(met))):
-                names.append(name)
-                position[n] = at
-                if mask is not None:  # a node without a row is named, not described
-                    records[at] = (classes[mask], *values)
+            for at, row in enumerate(db.execute(named, _listed(met))):
+                names.append(row[1])
+                position[row[0]] = at
+                if row[2] is not None:  # a node without a row is named, not described
+                    records[at] = row[2:]
             return names, [(position[a], position[b]) for a, b in pairs], records
 
         return self._fetch(walk)
 
     def describe(self, iris: Sequence[str]) -> dict[int, tuple[Any, ...]] | None:
-        """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
-        :data:`~provgraph.vocab.DESCRIBED_CLASSES`), then the value of each of ``DESCRIBED_FIELDS``, as
-        ``queries/describe.rq`` gives them; None if the file proves damaged (it is then rebuilt when next
-        made ready)."""
+        """The description of each of ``iris`` the index holds, by position in ``iris``: its classes of
+        :data:`~provgraph.vocab.DESCRIBED_CLASSES` as bits (bit ``i`` for ``DESCRIBED_CLASSES[i]``), then the
+        value of each of ``DESCRIBED_FIELDS``, as ``queries/describe.rq`` gives them; None if the file proves
+        damaged (it is then rebuilt when next made ready)."""
         sql = (f"SELECT j.key, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.iri = j.value "
                "JOIN node n ON n.id = t.id")
-        classes = _Classes()
-        return self._fetch(lambda db: {at: (classes[mask], *values)
-                                       for at, mask, *values in db.execute(sql, _listed(iris))})
+        return self._fetch(lambda db: {row[0]: row[1:] for row in db.execute(sql, _listed(iris))})
 
     def _fetch(self, read: Callable[[sqlite3.Connection], _Read]) -> _Read | None:
         """What ``read`` reads from the database, all of it while no write is under way; None if the file
@@ -394,14 +391,6 @@ class LineageIndex:
 def _listed(values: Iterable[Any]) -> tuple[str]:
     """The one parameter of a query that reads ``values`` from a JSON list (``json_each(?)``)."""
     return (json.dumps(list(values)),)
-
-
-class _Classes(dict[int, frozenset[str]]):
-    """Class bits -> the classes they stand for (each set made once)."""
-
-    def __missing__(self, mask: int) -> frozenset[str]:
-        classes = self[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
-        return classes
 
 
 class _Rows:
