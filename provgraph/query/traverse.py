@@ -56,6 +56,8 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     when = moment(as_of, "as-of") if as_of is not None else None
     seed_iris = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
     index = store.lineage_index()
+    # the walk's nodes are numbered by their position in graph.names (IRI order); rows holds a row per node
+    # described, by number, in that order
     found = index.reach(sorted(seed_iris), direction) if index is not None else None
     if found is not None:
         graph = _Walk(found[0], found[1])
@@ -73,12 +75,13 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
     made_by = _generators(graph, rows, direction)
     how = _transformations(store, graph, rows, direction)
     result_rows = []
-    for at in sorted(depths):  # in IRI order: the rows' order, after depth, type and label
-        row = rows.get(at)
-        if row is None or row["iri"] == node.value:
+    ref_at = graph.find(node.value)
+    for at, row in rows.items():  # in IRI order: the rows' order, after depth, type and label
+        depth = depths.get(at)
+        if depth is None or at == ref_at:
             continue
         # completed in place: one dict per node, however large the answer
-        row["depth"], row["run"] = depths[at], made_by.get(at)
+        row["depth"], row["run"] = depth, made_by.get(at)
         if at in how:
             row["transformation"] = "; ".join(how[at])
         result_rows.append(row)

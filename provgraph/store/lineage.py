@@ -332,7 +332,8 @@ class LineageIndex:
         its nodes (the seeds the index holds and every node reached) in IRI order; its edges (from, to),
         ``to`` being one step further from the seeds, each end by its position in that list (an edge two
         relations make may come twice); and the description of each node the index holds (as
-        :meth:`describe` gives them), by position. None if the file proves damaged (as :meth:`describe`).
+        :meth:`describe` gives them), by position, in that order. None if the file proves damaged (as
+        :meth:`describe`).
 
         The walk steps from the whole frontier at once, on the index's numbers; each node reached is then
         named and described once."""
