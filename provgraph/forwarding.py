@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from .journal import Entry
-from .store.http import HttpClient, bearer
 
 SERVER_SCHEMES = ("http://", "https://")
 TOKEN_ENV = "PROVGRAPH_TOKEN"
@@ -45,6 +44,8 @@ class ServerSink:
     diverged = "the journal no longer matches what was forwarded to the server; run 'provgraph verify'"
 
     def __init__(self, url: str, token: str | None = None) -> None:
+        from .store.http import HttpClient, bearer  # urllib3 and TLS: a tenth of a second, for a server only
+
         self.url = url.rstrip("/") + "/api/events"
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         self.client = HttpClient(authorization=bearer(token), retries=0, timeout=TIMEOUT_S, hints=HINTS)

@@ -159,6 +159,7 @@ DESCRIBED_FIELDS = {
     "label": RDFS.label.value, "kind": PROVML_IRI + "artifactKind", "location": PROVML_IRI + "location",
     "sha256": PROVML_IRI + "sha256", "runId": PROVML_IRI + "runId", "status": PROVML_IRI + "status",
     "started": PROV.startedAtTime.value, "ended": PROV.endedAtTime.value,
+    "step": PROVML_IRI + "stepName", "parent": PROVML_IRI + "partOfRun",
 }
 #: The node type each class makes, checked in this order; a description tells these classes apart, and
 #: those of each run, artifact and agent kind (:data:`DESCRIBED_CLASSES`).

@@ -241,3 +241,16 @@ def test_make_demo_installs_only_what_the_demo_runs(tmp_path: Path) -> None:
                              "open('pyproject.toml','rb'))['project']['optional-dependencies']))"],
                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert not {"pytest", "ruff", "mypy"} & {r.split(">")[0] for r in json.loads(extras)["demo"]}
+
+
+#: What the quick commands must not import (issue 10's fast start): each costs tens of milliseconds.
+HEAVY = ("prov", "rdflib", "networkx", "jsonschema", "graphviz", "pyshacl", "urllib3", "tqdm")
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["runs"], ["impact", "data/raw.csv"], ["sync"]])
+def test_quick_commands_import_no_heavy_library(demo: Path, argv: list[str]) -> None:
+    script = ("import sys\nfrom provgraph.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+              f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script, *argv], cwd=demo, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.workload import generate
 from provgraph.project import Project, merge_update
-from provgraph.query import impact, lineage
+from provgraph.query import impact, lineage, runs
 from provgraph.store import Store, open_store
 from provgraph.store.lineage import FILENAME
 from provgraph.vocab import iri
@@ -152,6 +152,22 @@ def test_both_paths_give_one_answer_in_one_order_at_networkx_depths(recorded: tu
                 assert {r["iri"]: r["depth"] for r in answer.rows} == {r["iri"]: far[r["iri"]] for r in answer.rows}
 
 
+def test_runs_described_by_the_index_equal_runs_rq(recorded: tuple[Path, Any]) -> None:
+    root, work = recorded
+    starts = [e for e in work.events if e["type"] == "run.start"]
+    chosen = {e["run"]["id"] for e in starts if e.get("params", {}).get("n_estimators") == 100}
+    with Project(root) as project:
+        store, plain = project.store, _NoIndex(project.store)
+        assert store.lineage_index() is not None
+        every = runs(store).rows
+        assert every == runs(plain).rows  # type: ignore[arg-type]
+        assert {r["run"] for r in every} == {e["run"]["id"] for e in starts}
+        assert all(r["agents"] and r["kind"] and r["start"] for r in every)
+        answer = runs(store, params={"n_estimators": 100}).rows
+        assert answer == runs(plain, params={"n_estimators": 100}).rows  # type: ignore[arg-type]
+        assert {r["run"] for r in answer} == chosen and chosen
+
+
 def test_a_closed_store_reopens_with_its_index_in_step(tmp_path: Path) -> None:
     with _open(tmp_path / "s") as store:
         chain(store, "raw", "clean", "table", "train", "model")
@@ -246,10 +262,13 @@ def test_an_index_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "s" / FILENAME)
     db.execute("UPDATE meta SET value = '0' WHERE key = 'layout'")
     db.execute("DELETE FROM edge")
+    # a layout whose node table has other columns (layout 3 had two fields fewer)
+    db.executescript("DROP TABLE node; CREATE TABLE node (id INTEGER PRIMARY KEY, classes INTEGER NOT NULL, f0 TEXT)")
     db.commit()
     db.close()
     with _open(tmp_path / "s") as store:
         assert downstream(store, "raw") == {"clean", "table"}
+        assert store.lineage_index() is not None  # answered by the rebuilt index, not by SPARQL
 
 
 def test_a_copied_project_answers_from_its_own_index(tmp_path: Path) -> None:

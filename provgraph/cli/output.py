@@ -6,11 +6,12 @@ import csv
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..tables import cell, table
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 FORMATS = ("table", "json", "csv")
 
@@ -43,4 +44,6 @@ def file_name_for(prefix: str, ref: str, suffix: str) -> str:
 
 def progress_bar(total: int | None, unit: str, desc: str | None = None) -> tqdm:
     """A progress bar on standard error, drawn only when standard error is a terminal."""
+    from tqdm import tqdm  # a hundredth of a second, for the commands that show progress only
+
     return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)

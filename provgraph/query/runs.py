@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +103,30 @@ def _matching(store: Store, query: str, **bindings: Any) -> set[str]:
 
 #: The run classes, numbered as ``runs.rq`` is told.
 _RUN_CLASSES = tuple(sorted(_RUN_KINDS))
-#: The fields of a run's record that ``runs.rq`` answers with a term of their own.
-_RUN_FIELDS = ("step", "status", "start", "end", "parent")
-
-
 def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
-    """One record per run of ``iris`` (every run when ``None``) that ``queries/runs.rq`` finds: a run id
-    and the class provml:Run in one graph."""
+    """One record per run of ``iris`` (every run when ``None``): a node stated to be a provml:Run with a run
+    id, described by the store's lineage index or else by ``queries/runs.rq``."""
+    index = store.lineage_index()
+    held = index.runs(iris) if index is not None else None
+    if held is None:
+        return _queried_runs(store, iris)
+    return [{"run": r["runId"], "iri": iri, "kind": _kind(r["classes"]), "agents": set(r["agents"]),
+             **{field: r[name] for field, name in _INDEXED_FIELDS.items() if r[name] is not None}}
+            for iri, r in held.items()]
+
+
+#: The fields of a run's record, by the name the lineage index gives them.
+_INDEXED_FIELDS = {"step": "step", "status": "status", "start": "started", "end": "ended", "parent": "parent"}
+
+
+@cache
+def _kind(classes: frozenset[str]) -> str | None:
+    """A run's kind: that of its first run class in IRI order."""
+    return next((_RUN_KINDS[cls] for cls in sorted(classes) if cls in _RUN_KINDS), None)
+
+
+def _queried_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
+    """The records of :func:`_describe_runs`, as ``queries/runs.rq`` finds them."""
     text = fill_values(load("runs"), ("class", "number"),
                        ((NamedNode(cls), Literal(number)) for number, cls in enumerate(_RUN_CLASSES)))
     if iris is None:
@@ -121,7 +139,7 @@ def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]
         record = records.setdefault(iri, {"run": row["id"].value, "iri": iri, "agents": set()})
         if "kind" in row and "kind" not in record:
             record["kind"] = _RUN_KINDS[_RUN_CLASSES[int(row["kind"].value)]]
-        for field in _RUN_FIELDS:
+        for field in _INDEXED_FIELDS:
             if field in row:
                 record.setdefault(field, row[field].value)
         record["agents"].update(name for name in row["agents"].value.split("\n") if name)

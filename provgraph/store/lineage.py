@@ -26,24 +26,28 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, NamedNode, Quad
 
-from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEAGE_RELATIONS, RDF
+from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEAGE_RELATIONS, PROV, PROVML_IRI, RDF
 
 #: The index file, inside the store's folder (RocksDB leaves files it does not know alone).
 FILENAME = "provgraph-lineage.sqlite"
 #: Changed whenever the tables or what they hold change: an index of another layout is rebuilt.
-LAYOUT = "3"
+LAYOUT = "4"
 #: RocksDB's own files: their names and sizes, with the store's identity, are its stamp.
 _STORE_FILES = ("CURRENT", "MANIFEST-", ".sst", ".log", ".blob")
 _RELATION = {iri: number for number, iri in enumerate(LINEAGE_RELATIONS)}
 _FIELD = {iri: number for number, iri in enumerate(DESCRIBED_FIELDS.values())}
 _TYPE = RDF.type.value
 _CLASS_BIT = {iri: 1 << number for number, iri in enumerate(DESCRIBED_CLASSES)}
+_RUN = PROVML_IRI + "Run"
+_RUN_ID, _LABEL = (f"f{list(DESCRIBED_FIELDS).index(name)}" for name in ("runId", "label"))
+_ASSOCIATION = _RELATION[PROV.wasAssociatedWith.value]
 _WANTED = frozenset((*_RELATION, *_FIELD, _TYPE))
 _PREDICATES = tuple(NamedNode(p) for p in _WANTED)
 _COLUMNS = [f"f{number}" for number in range(len(DESCRIBED_FIELDS))]
@@ -267,7 +271,9 @@ class LineageIndex:
         self._writing.rows = None
 
     def _empty(self) -> None:
-        self._db.executescript("DELETE FROM edge; DELETE FROM node; DELETE FROM term;")
+        """No rows, in tables of this layout (those of another may have other columns)."""
+        self._db.executescript("DROP TABLE IF EXISTS edge; DROP TABLE IF EXISTS node; DROP TABLE IF EXISTS term;"
+                               + _SCHEMA)
 
     def _rebuild(self, store: ox.Store) -> None:
         """Refill the index from every statement of ``store`` it holds; rows a write collected meanwhile stay
@@ -367,18 +373,42 @@ class LineageIndex:
                     records[at] = row[2:]
             return names, [(position[a], position[b]) for a, b in pairs], records
 
-        return self._fetch(walk)
+        return self._read(walk)
 
     def describe(self, iris: Sequence[str]) -> dict[int, tuple[Any, ...]] | None:
         """The description of each of ``iris`` the index holds, by position in ``iris``: its classes of
         :data:`~provgraph.vocab.DESCRIBED_CLASSES` as bits (bit ``i`` for ``DESCRIBED_CLASSES[i]``), then the
         value of each of ``DESCRIBED_FIELDS``, as ``queries/describe.rq`` gives them; None if the file proves
         damaged (it is then rebuilt when next made ready)."""
-        sql = (f"SELECT j.key, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.iri = j.value "
-               "JOIN node n ON n.id = t.id")
-        return self._fetch(lambda db: {row[0]: row[1:] for row in db.execute(sql, _listed(iris))})
+        found = self._fetch(f"SELECT j.key, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.iri = j.value "
+                            "JOIN node n ON n.id = t.id", iris)
+        return None if found is None else {row[0]: row[1:] for row in found}
 
-    def _fetch(self, read: Callable[[sqlite3.Connection], _Read]) -> _Read | None:
+    def runs(self, iris: Sequence[str] | None) -> dict[str, dict[str, Any]] | None:
+        """The runs among ``iris`` (every run when None) the index holds, nodes of class provml:Run with a
+        run id, by IRI: their classes (IRIs) and fields, and ``agents``, the labels of the agents each was
+        associated with; None if the file proves damaged (as :meth:`reach`)."""
+        nodes = ("json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id" if iris is not None
+                 else "node n JOIN term t ON t.id = n.id")
+        sql = (f"SELECT t.iri, n.classes, {', '.join('n.' + c for c in _COLUMNS)}, "
+               f"(SELECT json_group_array(a.{_LABEL}) FROM edge e JOIN node a ON a.id = e.o "
+               f"WHERE e.s = n.id AND e.p = {_ASSOCIATION} AND a.{_LABEL} IS NOT NULL) "
+               f"FROM {nodes} WHERE n.classes & {_CLASS_BIT[_RUN]} AND n.{_RUN_ID} IS NOT NULL")
+        found = self._fetch(sql, iris)
+        if found is None:
+            return None
+        runs: dict[str, dict[str, Any]] = {}
+        for iri, mask, *values, agents in found:
+            record = runs[iri] = dict(zip(DESCRIBED_FIELDS, values, strict=True))
+            record.update(classes=_classes(mask), agents=json.loads(agents))
+        return runs
+
+    def _fetch(self, sql: str, iris: Sequence[str] | None) -> list[Any] | None:
+        """The rows of ``sql`` asked of ``iris`` (its one parameter, a JSON list; no parameter when None);
+        None if the file proves damaged (as :meth:`_read`)."""
+        return self._read(lambda db: db.execute(sql, () if iris is None else _listed(iris)).fetchall())
+
+    def _read(self, read: Callable[[sqlite3.Connection], _Read]) -> _Read | None:
         """What ``read`` reads from the database, all of it while no write is under way; None if the file
         proves damaged (it is then rebuilt when next made ready)."""
         with self._lock:
@@ -451,6 +481,12 @@ class _Rows:
         for n, (classes, *values) in self.nodes.items():
             yield [n, classes, *(None if v is None else min(canonical.get(t, t.value) for t in _each(v))
                                  for v in values)]
+
+
+@cache
+def _classes(mask: int) -> frozenset[str]:
+    """The described classes a node's class bits stand for."""
+    return frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
 
 
 def _each(held: Any) -> list[Any]:
