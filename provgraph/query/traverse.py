@@ -1,9 +1,11 @@
 """Impact (what was derived from X) and lineage (where X came from), now or as the graph stood then.
 
-The store's lineage index (:mod:`provgraph.store.lineage`) gives the edges of the reachable part of the
-graph in one query and then describes its nodes; a store without one (a SPARQL endpoint) is asked by
+The store's lineage index (:mod:`provgraph.store.lineage`) gives the reachable part of the graph, its
+nodes named in IRI order and described, in one read; a store without one (a SPARQL endpoint) is asked by
 SPARQL (``queries/impact.rq``, ``queries/lineage.rq``, one query per step for the whole frontier, then
 ``queries/describe.rq``), which names the nodes sent by their position in the list sent, not by IRI.
+Either way the answer is worked out on the nodes' numbers (their positions in IRI order), so edges sort
+as numbers and an IRI is compared only where the answer needs it.
 The path length of each node is the shortest distance from the reference over those edges, counting
 one step per run crossed: a run and the artifacts it generated share a depth in an impact answer, a
 run and what it used share a depth in a lineage answer. The versions of a logical dataset, and the

@@ -1,9 +1,9 @@
 """The lineage index of an embedded store: the edges impact and lineage walk and the fields that describe
 their nodes, in SQLite inside the store's folder (in memory for an in-memory store).
 
-A walk over it is one recursive SQL query, and a node's description one row, where SPARQL needs a query
-per step and a row per property: the large answers of a 10,000-run store come back in a fraction of the
-time. It is a cache of what the store holds, never a second source of truth:
+A walk over it is one SQL query per step on the index's numbers, and a node's description one row,
+where SPARQL needs a query per step with IRIs and a row per property: the large answers of a 10,000-run
+store come back in a fraction of the time. It is a cache of what the store holds, never a second source of truth:
 
 - the store keeps it in step with its own writes: what :meth:`LineageIndex.watch` sees added (read once
   the store holds it, never while a write is under way), and the nodes an update names
