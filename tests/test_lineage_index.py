@@ -116,6 +116,42 @@ def test_answers_equal_the_sparql_walk_and_networkx(recorded: tuple[Path, Any]) 
         assert len(impact(store, ox.NamedNode(landmarks[0])).rows) > 100
 
 
+def test_both_paths_give_one_answer_in_one_order_at_networkx_depths(recorded: tuple[Path, Any]) -> None:
+    """The index's walk and the SPARQL walk give the same answer to the last field and in the same order: rows
+    by depth, type, label and IRI, edges in IRI order; each depth is networkx's shortest path, an edge leaving
+    an activity weighing 0."""
+    root, work = recorded
+    with Project(root) as project:
+        store = project.store
+        quads = [q for q in store._store.quads_for_pattern(None, None, None)  # type: ignore[attr-defined]
+                 if not isinstance(q.graph_name, ox.DefaultGraph) and isinstance(q.object, ox.NamedNode)]
+        activities = {q.subject.value for q in quads if q.predicate.value == RDF_TYPE
+                      and q.object.value == PROV + "Activity"}
+        down, up = nx.DiGraph(), nx.DiGraph()
+        for q in quads:
+            p = q.predicate.value.removeprefix(PROV)
+            if p in ("used", "wasGeneratedBy", "wasDerivedFrom"):
+                down.add_edge(q.object.value, q.subject.value)
+            if p in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAssociatedWith", "wasAttributedTo",
+                     "actedOnBehalfOf"):
+                up.add_edge(q.subject.value, q.object.value)
+        nodes = sorted(n for n in down if n.startswith("https://w3id.org/provgraph/id/data/"))
+        landmarks = [iri("data", f"sha256-{digest}").value for digest in (work.impact_large, work.lineage_large)]
+        plain = _NoIndex(store)
+        for chosen in [*landmarks, *random.Random(5).sample(nodes, 8)]:
+            for ask, graph in ((impact, down), (lineage, up)):
+                answer, asked = ask(store, ox.NamedNode(chosen)), ask(plain, ox.NamedNode(chosen))  # type: ignore[arg-type]
+                assert (answer.rows, answer.edge_iris, answer.node_iris) == (asked.rows, asked.edge_iris,
+                                                                             asked.node_iris)
+                keys = [(r["depth"], r["type"], r["label"], r["iri"]) for r in answer.rows]
+                assert keys == sorted(keys)
+                assert answer.edge_iris == sorted(set(answer.edge_iris))
+                assert set(answer.edge_iris) <= set(graph.edges)
+                far = nx.single_source_dijkstra_path_length(
+                    graph, chosen, weight=lambda u, v, d: 0 if u in activities else 1)
+                assert {r["iri"]: r["depth"] for r in answer.rows} == {r["iri"]: far[r["iri"]] for r in answer.rows}
+
+
 def test_runs_described_by_the_index_equal_runs_rq(recorded: tuple[Path, Any]) -> None:
     root, work = recorded
     starts = [e for e in work.events if e["type"] == "run.start"]

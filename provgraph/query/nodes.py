@@ -24,8 +24,15 @@ from .sparql import fill_values, load, select_numbered
 _RUN_KINDS = {PROVML_IRI + cls: kind for kind, cls in RUN_CLASSES.items()}
 _ARTIFACT_KINDS = {PROVML_IRI + cls: kind for kind, cls in ARTIFACT_CLASSES.items()}
 _AGENT_KINDS = {cls.value: kind for kind, cls in AGENT_CLASSES.items()}
-#: The fields of ``queries/describe.rq``, by the number it gives them (0 is rdf:type: the classes).
-_FIELDS = ("classes", *DESCRIBED_FIELDS)
+#: Where a :data:`Record` holds each field: the number ``queries/describe.rq`` gives it (0 is rdf:type: the
+#: classes).
+_AT = {name: at for at, name in enumerate(("classes", *DESCRIBED_FIELDS))}
+_KIND, _LABEL, _SHA256, _RUN_ID, _LOCATION, _STATUS, _STARTED, _ENDED = (_AT[name] for name in (
+    "kind", "label", "sha256", "runId", "location", "status", "started", "ended"))
+#: A node's description: its classes of :data:`~provgraph.vocab.DESCRIBED_CLASSES` as bits (bit ``i`` for
+#: ``DESCRIBED_CLASSES[i]``), then the value of each of ``DESCRIBED_FIELDS`` in order (None where it has none).
+Record = tuple[Any, ...]
+_UNKNOWN: Record = (0, *(None for _ in DESCRIBED_FIELDS))
 
 
 def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -38,47 +45,54 @@ def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any
     return {iris[at]: describe(iris[at], record) for at, record in records.items()}
 
 
-def _described(store: Store, iris: Sequence[str]) -> dict[int, dict[str, Any]]:
+def _described(store: Store, iris: Sequence[str]) -> dict[int, Record]:
     """The classes and fields of ``iris`` by their position, as ``queries/describe.rq`` finds them."""
     text = fill_values(load("describe"), ("object", "class"),
                        ((NamedNode(cls), Literal(number)) for number, cls in enumerate(DESCRIBED_CLASSES)))
-    records: dict[int, dict[str, Any]] = {}
+    found: dict[int, list[Any]] = {}
     for at, row in select_numbered(store, "describe", "node", iris, text):
-        field, value = _FIELDS[int(row["field"].value)], row["value"]
+        field, value = int(row["field"].value), row["value"]
         if isinstance(value, Triple):  # a quoted triple names nothing (the index skips it too)
             continue
-        record = records.setdefault(at, {"classes": set()})
-        if field != "classes":  # of several values the least, as the lineage index keeps
-            record[field] = min(record.get(field, value.value), value.value)
+        record = found.setdefault(at, [0, *(None for _ in DESCRIBED_FIELDS)])
+        if field:  # of several values the least, as the lineage index keeps
+            record[field] = value.value if record[field] is None else min(record[field], value.value)
         elif isinstance(value, Literal):  # a class listed, by its number
-            record["classes"].add(DESCRIBED_CLASSES[int(value.value)])
-    return records
+            record[0] |= 1 << int(value.value)
+    return {at: tuple(record) for at, record in found.items()}
 
 
-def describe(iri: str, record: dict[str, Any]) -> dict[str, Any]:
-    """A result row for one node: iri, type, kind, label, id and the descriptive fields known."""
-    node_type, class_kind = _typed(frozenset(record.get("classes", ())))
-    kind = record.get("kind")
+def describe(iri: str, record: Record = _UNKNOWN) -> dict[str, Any]:
+    """A result row for one node described by ``record`` (nothing known, if not given): iri, type, kind,
+    label, id and the descriptive fields known."""
+    node_type, class_kind = _typed(record[0])
+    kind = record[_KIND]
     if node_type in ("run", "agent") or (node_type == "artifact" and kind is None):
         kind = class_kind
-    local = local_of(iri)
     if node_type in ("run", "invalidation", "activity"):
-        ident = record.get("runId") or (local[1] if local else iri)
-    elif record.get("sha256"):
-        ident = str(record["sha256"])[:12]
+        ident = record[_RUN_ID] or _local(iri)
+    elif record[_SHA256]:
+        ident = str(record[_SHA256])[:12]
     else:
-        ident = local[1] if local else iri
+        ident = _local(iri)
     return {
-        "iri": iri, "type": node_type, "kind": kind, "label": record.get("label") or ident, "id": ident,
-        "location": record.get("location"), "sha256": record.get("sha256"), "status": record.get("status"),
-        "started": record.get("started"), "ended": record.get("ended"),
+        "iri": iri, "type": node_type, "kind": kind, "label": record[_LABEL] or ident, "id": ident,
+        "location": record[_LOCATION], "sha256": record[_SHA256], "status": record[_STATUS],
+        "started": record[_STARTED], "ended": record[_ENDED],
     }
 
 
+def _local(iri: str) -> str:
+    """What names a node within its kind: its local part, or the whole IRI if it has none."""
+    local = local_of(iri)
+    return local[1] if local else iri
+
+
 @cache
-def _typed(classes: frozenset[str]) -> tuple[str, str | None]:
-    """The node type ``classes`` make, and the kind they give a run, an artifact or an agent (the first
-    in IRI order when several do)."""
+def _typed(bits: int) -> tuple[str, str | None]:
+    """The node type the classes ``bits`` stand for make (see :data:`Record`), and the kind they give a run,
+    an artifact or an agent (the first in IRI order when several do)."""
+    classes = {cls for number, cls in enumerate(DESCRIBED_CLASSES) if bits >> number & 1}
     node_type = next((name for cls, name in NODE_TYPES if cls in classes), "entity")
     kinds = {"run": (_RUN_KINDS, None), "artifact": (_ARTIFACT_KINDS, "other"), "agent": (_AGENT_KINDS, None)}
     table, default = kinds.get(node_type, ({}, None))

@@ -1,9 +1,11 @@
 """Impact (what was derived from X) and lineage (where X came from), now or as the graph stood then.
 
-The store's lineage index (:mod:`provgraph.store.lineage`) gives the edges of the reachable part of the
-graph in one query and then describes its nodes; a store without one (a SPARQL endpoint) is asked by
+The store's lineage index (:mod:`provgraph.store.lineage`) gives the reachable part of the graph, its
+nodes named in IRI order and described, in one read; a store without one (a SPARQL endpoint) is asked by
 SPARQL (``queries/impact.rq``, ``queries/lineage.rq``, one query per step for the whole frontier, then
 ``queries/describe.rq``), which names the nodes sent by their position in the list sent, not by IRI.
+Either way the answer is worked out on the nodes' numbers (their positions in IRI order), so edges sort
+as numbers and an IRI is compared only where the answer needs it.
 The path length of each node is the shortest distance from the reference over those edges, counting
 one step per run crossed: a run and the artifacts it generated share a depth in an impact answer, a
 run and what it used share a depth in a lineage answer. The versions of a logical dataset, and the
@@ -12,9 +14,12 @@ outputs of a run given as the reference, are at depth 0.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,7 @@ from pyoxigraph import NamedNode
 
 from ..store import Store
 from .derivations import transformations
-from .nodes import describe_nodes
+from .nodes import describe, describe_nodes
 from .resolve import resolve
 from .results import GraphResult
 from .sparql import moment, select, select_numbered, text_of
@@ -51,85 +56,101 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
               root: str | Path | None) -> GraphResult:
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
-    seeds = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
-    graph = _Walk(seeds)
+    seed_iris = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
     index = store.lineage_index()
-    walked = index.reach(sorted(seeds), direction) if index is not None else None
-    if walked is not None:
-        graph.add_edges(walked)
-    frontier = sorted(seeds) if walked is None else []
+    # the walk's nodes are numbered by their position in graph.names (IRI order); rows holds a row per node
+    # described, by number, in that order
+    found = index.reach(sorted(seed_iris), direction) if index is not None else None
+    if found is not None:
+        graph = _Walk(found[0], found[1])
+        rows = {at: describe(graph.names[at], record) for at, record in found[2].items()}
+    else:
+        graph = _Walk.of(seed_iris, _walked(store, seed_iris, direction))
+        described = describe_nodes(store, graph.names)
+        rows = {at: row for at, iri in enumerate(graph.names) if (row := described.get(iri)) is not None}
+    seeds = {at for iri in seed_iris if (at := graph.find(iri)) is not None}
+    if when is not None:
+        _cut(store, graph, rows, when, direction)
+    _drop_metric_history(graph, rows)
+    # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
+    depths = graph.depths(seeds, {at for at, row in rows.items() if row["type"] in _ACTIVITY_TYPES})
+    made_by = _generators(graph, rows, direction)
+    how = _transformations(store, graph, rows, direction)
+    result_rows = []
+    ref_at = graph.find(node.value)
+    for at, row in rows.items():  # in IRI order: the rows' order, after depth, type and label
+        depth = depths.get(at)
+        if depth is None or at == ref_at:
+            continue
+        # completed in place: one dict per node, however large the answer
+        row["depth"], row["run"] = depth, made_by.get(at)
+        if at in how:
+            row["transformation"] = "; ".join(how[at])
+        result_rows.append(row)
+    for key in ("label", "type", "depth"):  # stable sorts, the last key first: cheaper than one of tuples
+        result_rows.sort(key=itemgetter(key))
+    names, whole = graph.names, len(depths) == len(graph.nodes)
+    # every edge whose ends are both reached (all of them, unless a node was cut off)
+    edges = [(names[a], names[b]) for a, b in graph.edges if whole or (a in depths and b in depths)]
+    return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
+                       ref_iri=node, direction=direction, node_iris=[node.value] + [r["iri"] for r in result_rows],
+                       edge_iris=edges, as_of=when.isoformat() if when else None, store=store)
+
+
+def _walked(store: Store, seeds: set[str], direction: str) -> list[tuple[str, str]]:
+    """The edges ``direction`` reaches from ``seeds``, asked by SPARQL one step at a time for the whole frontier."""
+    met, edges = set(seeds), []
+    frontier = sorted(seeds)
     while frontier:
         # from IRI to IRI, as the index walks: a blank node, a literal or a quoted triple is no step
         found = [(frontier[at], row["node"].value) for at, row in select_numbered(store, direction, "from", frontier)
                  if isinstance(row["node"], NamedNode)]
-        frontier = sorted({target for _, target in found if target not in graph.nodes})
-        graph.add_edges(found)
-    graph.sort()  # an order that depends neither on the engine nor on the order statements were written in
-    rows = describe_nodes(store, list(graph.nodes))
-    if when is not None:
-        _cut(store, graph, rows, when, direction)
-        seeds &= set(graph.nodes)
-    _drop_metric_history(graph, rows)
-    # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
-    depths = graph.depths(seeds, lambda source: 0 if rows.get(source, {}).get("type") in _ACTIVITY_TYPES else 1)
-    made_by = _generators(graph, rows, direction)
-    how = _transformations(store, graph, rows, direction)
-    result_rows = []
-    for iri, depth in sorted(depths.items(), key=lambda item: (item[1], _order(rows.get(item[0])))):
-        if iri == node.value or iri not in rows:
-            continue
-        row = rows[iri]  # completed in place: one dict per node, however large the answer
-        row.update(depth=depth, run=made_by.get(iri))
-        if iri in how:
-            row["transformation"] = "; ".join(how[iri])
-        result_rows.append(row)
-    reached = set(depths) | {node.value}
-    edges = [(a, b) for a, b in graph.edges if a in reached and b in reached]
-    nodes = [node.value] + [r["iri"] for r in result_rows]
-    return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
-                       ref_iri=node, direction=direction, node_iris=nodes, edge_iris=edges,
-                       as_of=when.isoformat() if when else None, store=store)
+        frontier = sorted({target for _, target in found if target not in met})
+        met.update(frontier)
+        edges += found
+    return edges
 
 
-def _order(row: dict[str, Any] | None) -> tuple[str, str, str]:
-    row = row or {}
-    return (str(row.get("type")), str(row.get("label")), str(row.get("iri")))
-
-
-def _generators(graph: _Walk, rows: dict[str, dict[str, Any]], direction: str) -> dict[str, str]:
-    """Entity IRI -> id of the run that generated it (a run maps to its own id)."""
-    made_by: dict[str, str] = {}
+def _generators(graph: _Walk, rows: dict[int, dict[str, Any]], direction: str) -> dict[int, str]:
+    """Entity -> id of the run that generated it (a run maps to its own id)."""
+    runs = {at: row["id"] for at, row in rows.items() if row["type"] == "run"}
+    entities = {at for at, row in rows.items() if row["type"] not in _ACTIVITY_TYPES}
+    made_by: dict[int, str] = {}
     for a, b in graph.edges:
         run, entity = (a, b) if direction == "impact" else (b, a)
-        run_row, entity_row = rows.get(run), rows.get(entity)
-        if run_row and entity_row and run_row["type"] == "run" and entity_row["type"] not in _ACTIVITY_TYPES:
-            made_by.setdefault(entity, run_row["id"])
-    for iri, row in rows.items():
-        if row["type"] == "run":
-            made_by[iri] = row["id"]
+        if run in runs and entity in entities and entity not in made_by:
+            made_by[entity] = runs[run]
+    made_by.update(runs)
     return made_by
 
 
-def _transformations(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], direction: str
-                     ) -> dict[str, list[str]]:
-    """Node IRI -> the transformations of the derivations that reached it (column lineage); only artifacts
-    are asked about, as only they are derived."""
-    artifacts = [NamedNode(iri) for iri in graph.nodes if rows.get(iri, {}).get("type") == "artifact"]
-    known = transformations(store, artifacts)
-    found: dict[str, list[str]] = {}
-    for a, b in graph.edges:
-        for text in known.get((b, a) if direction == "impact" else (a, b), ()):
+def _transformations(store: Store, graph: _Walk, rows: dict[int, dict[str, Any]], direction: str
+                     ) -> dict[int, list[str]]:
+    """Node -> the transformations of the derivations that reached it (column lineage), in the order of the
+    edges; only artifacts are asked about, as only they are derived."""
+    known = transformations(store, (NamedNode(graph.names[at]) for at in graph.nodes
+                                    if at in rows and rows[at]["type"] == "artifact"))
+    edges = []  # the edges (from, to) of the derivations known, and the transformations of each
+    for (derived, source), texts in known.items():
+        ends = graph.find(source), graph.find(derived)
+        edge = ends if direction == "impact" else ends[::-1]
+        if edge in graph.edges:
+            edges.append((edge, texts))
+    found: dict[int, list[str]] = {}
+    for (_, b), texts in sorted(edges):
+        for text in texts:
             if text not in found.setdefault(b, []):
                 found[b].append(text)
     return found
 
 
-def _cut(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], moment: datetime,
+def _cut(store: Store, graph: _Walk, rows: dict[int, dict[str, Any]], moment: datetime,
          direction: str) -> None:
     """Remove what was not yet in the graph at ``moment``: later activities and what only they made."""
-    later = {text_of(s["activity"]) for s in select(store, "as-of", time=moment) if s.get("activity")}
+    later = {graph.find(text_of(s["activity"]) or "") for s in select(store, "as-of", time=moment)
+             if s.get("activity")}
     gone = [n for n in graph.nodes if n in later]
-    made: dict[str, list[str]] = {}
+    made: dict[int, list[int]] = {}
     for a, b in graph.edges:
         source_type, target_type = rows.get(a, {}).get("type"), rows.get(b, {}).get("type")
         if direction == "impact" and source_type in _ACTIVITY_TYPES and target_type not in _ACTIVITY_TYPES:
@@ -140,50 +161,57 @@ def _cut(store: Store, graph: _Walk, rows: dict[str, dict[str, Any]], moment: da
     graph.remove(gone)
 
 
-def _drop_metric_history(graph: _Walk, rows: dict[str, dict[str, Any]]) -> None:
+def _drop_metric_history(graph: _Walk, rows: dict[int, dict[str, Any]]) -> None:
     """Keep a metric's final value, not every point of its history (``<final>.<step>``)."""
-    metrics = {iri for iri in graph.nodes if rows.get(iri, {}).get("type") == "metric"}
-    graph.remove([iri for iri in metrics if iri.rpartition(".")[0] in metrics])
+    metrics = {row["iri"]: at for at, row in rows.items() if row["type"] == "metric" and at in graph.nodes}
+    history = [at for iri, at in metrics.items() if iri.rpartition(".")[0] in metrics]
+    if history:
+        graph.remove(history)
 
 
 class _Walk:
-    """The part of the graph a traversal reached: nodes in the order met, edges (from, to) in order.
+    """The part of the graph a traversal reached: ``names``, the IRIs of its nodes in IRI order, each node
+    being its position in that list; the nodes; the edges (from, to), in order (so in IRI order: an order
+    that depends neither on the engine nor on the order statements were written in).
 
     Small on purpose: impact and lineage need no more than this and a 0-1 breadth-first search, and the
     command starts faster without networkx."""
 
-    def __init__(self, seeds: Iterable[str]) -> None:
-        self.nodes: dict[str, None] = dict.fromkeys(seeds)
-        self.edges: dict[tuple[str, str], None] = {}
+    def __init__(self, names: list[str], edges: Iterable[tuple[int, int]]) -> None:
+        self.names = names
+        self.nodes: dict[int, None] = dict.fromkeys(range(len(names)))
+        self.edges: dict[tuple[int, int], None] = dict.fromkeys(sorted(edges))  # sorted first: faster
 
-    def add_edges(self, edges: Iterable[tuple[str, str]]) -> None:
-        for source, target in edges:
-            self.nodes.setdefault(source)
-            self.nodes.setdefault(target)
-            self.edges.setdefault((source, target))
+    @classmethod
+    def of(cls, seeds: Iterable[str], edges: list[tuple[str, str]]) -> _Walk:
+        """The walk of ``edges`` from ``seeds``, given by IRI."""
+        names = sorted({*seeds, *(iri for edge in edges for iri in edge)})
+        at = {iri: number for number, iri in enumerate(names)}
+        return cls(names, [(at[a], at[b]) for a, b in edges])
 
-    def sort(self) -> None:
-        self.edges = dict.fromkeys(sorted(self.edges))
+    def find(self, iri: str) -> int | None:
+        """The node ``iri`` names, if it is one."""
+        at = bisect_left(self.names, iri)
+        return at if at < len(self.names) and self.names[at] == iri else None
 
-    def remove(self, nodes: Iterable[str]) -> None:
+    def remove(self, nodes: Iterable[int | None]) -> None:
         gone = set(nodes)
         self.nodes = {n: None for n in self.nodes if n not in gone}
         self.edges = {e: None for e in self.edges if e[0] not in gone and e[1] not in gone}
 
-    def depths(self, seeds: Iterable[str], weight: Callable[[str], int]) -> dict[str, int]:
-        """Shortest distance from any seed, each edge weighing ``weight(source)`` (0 or 1)."""
-        onward: dict[str, list[str]] = {}
-        for source, target in self.edges:
-            onward.setdefault(source, []).append(target)
+    def depths(self, seeds: Iterable[int], free: Container[int]) -> dict[int, int]:
+        """Shortest distance from any seed, an edge weighing 0 if it leaves a node of ``free``, else 1."""
+        onward = {source: [target for _, target in group] for source, group in groupby(self.edges, itemgetter(0))}
         depth = {seed: 0 for seed in seeds if seed in self.nodes}
         queue = deque(depth)
         while queue:
             here = queue.popleft()
-            cost = weight(here)
+            free_step = here in free
+            there_at = depth[here] + (0 if free_step else 1)
             for there in onward.get(here, ()):
-                if there not in depth or depth[here] + cost < depth[there]:
-                    depth[there] = depth[here] + cost
-                    if cost == 0:
+                if there not in depth or there_at < depth[there]:
+                    depth[there] = there_at
+                    if free_step:
                         queue.appendleft(there)
                     else:
                         queue.append(there)

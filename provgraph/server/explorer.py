@@ -46,7 +46,7 @@ async def page(request: Request) -> Response:
 
 def _kind_of(store: Store, node: NamedNode) -> dict[str, Any]:
     """The node's description row (type run, artifact, dataset, agent, ...) from ``describe.rq``."""
-    return describe_nodes(store, [node.value]).get(node.value) or describe(node.value, {})
+    return describe_nodes(store, [node.value]).get(node.value) or describe(node.value)
 
 
 def _page_of(row: dict[str, Any]) -> str:

@@ -1,9 +1,9 @@
 """The lineage index of an embedded store: the edges impact and lineage walk and the fields that describe
 their nodes, in SQLite inside the store's folder (in memory for an in-memory store).
 
-A walk over it is one recursive SQL query, and a node's description one row, where SPARQL needs a query
-per step and a row per property: the large answers of a 10,000-run store come back in a fraction of the
-time. It is a cache of what the store holds, never a second source of truth:
+A walk over it is one SQL query per step on the index's numbers, and a node's description one row,
+where SPARQL needs a query per step with IRIs and a row per property: the large answers of a 10,000-run
+store come back in a fraction of the time. It is a cache of what the store holds, never a second source of truth:
 
 - the store keeps it in step with its own writes: what :meth:`LineageIndex.watch` sees added (read once
   the store holds it, never while a write is under way), and the nodes an update names
@@ -25,10 +25,10 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, NamedNode, Quad
@@ -77,12 +77,16 @@ DELETE FROM new_edge;
 DELETE FROM new_node;
 """
 _ID = "(SELECT id FROM term WHERE iri = ?)"
+_LISTED = "(SELECT value FROM json_each(?))"
+#: A node's description, the columns of ``node n``: its class bits, then its fields.
+_DESCRIPTION = ", ".join(["n.classes", *("n." + c for c in _COLUMNS)])
 _PLAIN = frozenset({"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
 _AT = ox.NamedNode("urn:at")
 #: Rows kept in Python before they are written, while a bulk load streams by.
 _CHUNK = 100_000
 
 log = logging.getLogger(__name__)
+_Read = TypeVar("_Read")
 
 
 def _opened(path: str) -> sqlite3.Connection:
@@ -328,44 +332,62 @@ class LineageIndex:
 
     # -- answering (after :meth:`ready`)
 
-    def reach(self, seeds: Sequence[str], direction: str) -> list[tuple[str, str]] | None:
-        """Every edge (from, to) of the part of the graph ``direction`` ("impact" or "lineage") reaches
-        from ``seeds``, ``to`` being one step further from the seeds; None if the file proves damaged (it
-        is then rebuilt when next made ready)."""
+    def reach(self, seeds: Sequence[str], direction: str
+              ) -> tuple[list[str], list[tuple[int, int]], dict[int, tuple[Any, ...]]] | None:
+        """The part of the graph ``direction`` ("impact" or "lineage") reaches from ``seeds``: the IRIs of
+        its nodes (the seeds the index holds and every node reached) in IRI order; its edges (from, to),
+        ``to`` being one step further from the seeds, each end by its position in that list (an edge two
+        relations make may come twice); and the description of each node the index holds (as
+        :meth:`describe` gives them), by position, in that order. None if the file proves damaged (as
+        :meth:`describe`).
+
+        The walk steps from the whole frontier at once, on the index's numbers; each node reached is then
+        named and described once."""
         # impact walks the downstream relations backwards (from what was used to the run that used it),
         # lineage every relation forwards
         near, far, relations = ("o", "s", IMPACT_RELATIONS) if direction == "impact" else \
             ("s", "o", len(LINEAGE_RELATIONS))
-        step = f"JOIN edge e ON e.{near} = r.n AND e.p < {relations}"
-        sql = (f"WITH RECURSIVE r(n) AS (SELECT id FROM term WHERE iri IN (SELECT value FROM json_each(?)) "
-               f"UNION SELECT e.{far} FROM r {step}), "
-               f"pair(a, b) AS (SELECT DISTINCT e.{near}, e.{far} FROM r {step}) "
-               "SELECT x.iri, y.iri FROM pair JOIN term x ON x.id = pair.a JOIN term y ON y.id = pair.b")
-        return self._fetch(sql, seeds)
+        step = f"SELECT e.{near}, e.{far} FROM json_each(?) j JOIN edge e ON e.{near} = j.value AND e.p < {relations}"
+        named = (f"SELECT j.value, t.iri, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.id = j.value "
+                 "LEFT JOIN node n ON n.id = j.value ORDER BY t.iri")
 
-    def describe(self, iris: Sequence[str]) -> dict[int, dict[str, Any]] | None:
-        """The description of each of ``iris`` the index holds, by position in ``iris``: its classes (of
-        :data:`~provgraph.vocab.DESCRIBED_CLASSES`) and fields (of ``DESCRIBED_FIELDS``), as
-        ``queries/describe.rq`` gives them; None if the file proves damaged (as :meth:`reach`)."""
-        sql = (f"SELECT j.key, n.classes, {', '.join('n.' + c for c in _COLUMNS)} "
-               "FROM json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id")
-        found = self._fetch(sql, iris)
-        if found is None:
-            return None
-        classes: dict[int, frozenset[str]] = {}
-        records: dict[int, dict[str, Any]] = {}
-        for at, mask, *values in found:
-            if mask not in classes:
-                classes[mask] = frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
-            record = records[at] = dict(zip(DESCRIBED_FIELDS, values, strict=True))
-            record["classes"] = classes[mask]
-        return records
+        def walk(db: sqlite3.Connection) -> tuple[list[str], list[tuple[int, int]], dict[int, tuple[Any, ...]]]:
+            frontier = [n for (n,) in db.execute(f"SELECT id FROM term WHERE iri IN {_LISTED}", _listed(seeds))]
+            met = set(frontier)
+            pairs: list[tuple[int, int]] = []
+            while frontier:
+                found = db.execute(step, _listed(frontier)).fetchall()
+                pairs += found
+                frontier = []
+                for _, there in found:
+                    if there not in met:
+                        met.add(there)
+                        frontier.append(there)
+            names: list[str] = []
+            position: dict[int, int] = {}
+            records: dict[int, tuple[Any, ...]] = {}
+            for at, row in enumerate(db.execute(named, _listed(met))):
+                names.append(row[1])
+                position[row[0]] = at
+                if row[2] is not None:  # a node without a row is named, not described
+                    records[at] = row[2:]
+            return names, [(position[a], position[b]) for a, b in pairs], records
 
+        return self._read(walk)
+
+    def describe(self, iris: Sequence[str]) -> dict[int, tuple[Any, ...]] | None:
+        """The description of each of ``iris`` the index holds, by position in ``iris``: its classes of
+        :data:`~provgraph.vocab.DESCRIBED_CLASSES` as bits (bit ``i`` for ``DESCRIBED_CLASSES[i]``), then the
+        value of each of ``DESCRIBED_FIELDS``, as ``queries/describe.rq`` gives them; None if the file proves
+        damaged (it is then rebuilt when next made ready)."""
+        found = self._fetch(f"SELECT j.key, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.iri = j.value "
+                            "JOIN node n ON n.id = t.id", iris)
+        return None if found is None else {row[0]: row[1:] for row in found}
 
     def runs(self, iris: Sequence[str] | None) -> dict[str, dict[str, Any]] | None:
         """The runs among ``iris`` (every run when None) the index holds, nodes of class provml:Run with a
-        run id, by IRI: their classes and fields as :meth:`describe` gives them, and ``agents``, the labels
-        of the agents each was associated with; None if the file proves damaged (as :meth:`reach`)."""
+        run id, by IRI: their classes (IRIs) and fields, and ``agents``, the labels of the agents each was
+        associated with; None if the file proves damaged (as :meth:`reach`)."""
         nodes = ("json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id" if iris is not None
                  else "node n JOIN term t ON t.id = n.id")
         sql = (f"SELECT t.iri, n.classes, {', '.join('n.' + c for c in _COLUMNS)}, "
@@ -383,13 +405,23 @@ class LineageIndex:
 
     def _fetch(self, sql: str, iris: Sequence[str] | None) -> list[Any] | None:
         """The rows of ``sql`` asked of ``iris`` (its one parameter, a JSON list; no parameter when None);
-        None if the file proves damaged (it is then rebuilt when next made ready)."""
+        None if the file proves damaged (as :meth:`_read`)."""
+        return self._read(lambda db: db.execute(sql, () if iris is None else _listed(iris)).fetchall())
+
+    def _read(self, read: Callable[[sqlite3.Connection], _Read]) -> _Read | None:
+        """What ``read`` reads from the database, all of it while no write is under way; None if the file
+        proves damaged (it is then rebuilt when next made ready)."""
         with self._lock:
             try:
-                return self._db.execute(sql, () if iris is None else (json.dumps(list(iris)),)).fetchall()
+                return read(self._db)
             except sqlite3.DatabaseError as exc:
                 self._restart_if_damaged(exc)
                 return None
+
+
+def _listed(values: Iterable[Any]) -> tuple[str]:
+    """The one parameter of a query that reads ``values`` from a JSON list (``json_each(?)``)."""
+    return (json.dumps(list(values)),)
 
 
 class _Rows:
