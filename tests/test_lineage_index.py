@@ -84,22 +84,30 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     return root, work
 
 
+def _graphs(store: Store) -> tuple[nx.DiGraph, nx.DiGraph, set[str]]:
+    """networkx graphs of the store's named graphs: impact's edges (what used or was made or derived from
+    a node), lineage's edges (what a node used, was made by, derived from, associated with...), and the
+    activities."""
+    quads = [q for q in store._store.quads_for_pattern(None, None, None)  # type: ignore[attr-defined]
+             if not isinstance(q.graph_name, ox.DefaultGraph) and isinstance(q.object, ox.NamedNode)]
+    down, up = nx.DiGraph(), nx.DiGraph()
+    for q in quads:
+        p = q.predicate.value.removeprefix(PROV)
+        if p in ("used", "wasGeneratedBy", "wasDerivedFrom"):
+            down.add_edge(q.object.value, q.subject.value)
+        if p in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAssociatedWith", "wasAttributedTo",
+                 "actedOnBehalfOf"):
+            up.add_edge(q.subject.value, q.object.value)
+    return down, up, {q.subject.value for q in quads if q.predicate.value == RDF_TYPE
+                      and q.object.value == PROV + "Activity"}
+
+
 def test_answers_equal_the_sparql_walk_and_networkx(recorded: tuple[Path, Any]) -> None:
     root, work = recorded
     with Project(root) as project:
         store = project.store
         assert store.lineage_index() is not None
-        quads = list(store._store.quads_for_pattern(None, None, None))  # type: ignore[attr-defined]
-        down, up = nx.DiGraph(), nx.DiGraph()
-        for q in quads:
-            if isinstance(q.graph_name, ox.DefaultGraph) or not isinstance(q.object, ox.NamedNode):
-                continue
-            p = q.predicate.value.removeprefix(PROV)
-            if p in ("used", "wasGeneratedBy", "wasDerivedFrom"):
-                down.add_edge(q.object.value, q.subject.value)
-            if p in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAssociatedWith", "wasAttributedTo",
-                     "actedOnBehalfOf"):
-                up.add_edge(q.subject.value, q.object.value)
+        down, up, _ = _graphs(store)
         nodes = sorted(n for n in down if n.startswith("https://w3id.org/provgraph/id/data/"))
         landmarks = [iri("data", f"sha256-{digest}").value for digest in (work.impact_large, work.lineage_large)]
         plain = _NoIndex(store)
@@ -123,18 +131,7 @@ def test_both_paths_give_one_answer_in_one_order_at_networkx_depths(recorded: tu
     root, work = recorded
     with Project(root) as project:
         store = project.store
-        quads = [q for q in store._store.quads_for_pattern(None, None, None)  # type: ignore[attr-defined]
-                 if not isinstance(q.graph_name, ox.DefaultGraph) and isinstance(q.object, ox.NamedNode)]
-        activities = {q.subject.value for q in quads if q.predicate.value == RDF_TYPE
-                      and q.object.value == PROV + "Activity"}
-        down, up = nx.DiGraph(), nx.DiGraph()
-        for q in quads:
-            p = q.predicate.value.removeprefix(PROV)
-            if p in ("used", "wasGeneratedBy", "wasDerivedFrom"):
-                down.add_edge(q.object.value, q.subject.value)
-            if p in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAssociatedWith", "wasAttributedTo",
-                     "actedOnBehalfOf"):
-                up.add_edge(q.subject.value, q.object.value)
+        down, up, activities = _graphs(store)
         nodes = sorted(n for n in down if n.startswith("https://w3id.org/provgraph/id/data/"))
         landmarks = [iri("data", f"sha256-{digest}").value for digest in (work.impact_large, work.lineage_large)]
         plain = _NoIndex(store)
