@@ -101,6 +101,22 @@ def _substitute(sparql: str, at: int, terms: Mapping[str, str]) -> str:
     Left alone: sub-queries (their variables are their own), and every occurrence of a variable that
     also appears where only a variable may stand (``AS ?v``, ``VALUES``, ``BOUND(?v)``).
     """
+    names = frozenset(terms)
+    places = _places(sparql, at, names) if len(sparql) <= _SCANNED_ONCE else _places.__wrapped__(sparql, at, names)
+    for start, end, name in reversed(places):
+        sparql = f"{sparql[:start]}{terms[name]}{sparql[end:]}"
+    return sparql
+
+
+#: Texts up to this length have their scan kept (a shipped query asked again and again); longer ones, such
+#: as a query with thousands of nodes written in, are scanned each time rather than kept.
+_SCANNED_ONCE = 20_000
+
+
+@functools.lru_cache(maxsize=128)
+def _places(sparql: str, at: int, names: frozenset[str]) -> tuple[tuple[int, int, str], ...]:
+    """Where :func:`_substitute` writes a term: (start, end, variable name) of each occurrence of one of
+    ``names`` it may replace, in text order."""
     depth, floor, in_values = 0, -1, False  # floor: the depth at which a skipped region ends
     seen: list[tuple[int, int, str]] = []
     unsafe: set[str] = set()
@@ -120,16 +136,13 @@ def _substitute(sparql: str, at: int, terms: Mapping[str, str]) -> str:
             floor = depth - 1
         elif floor < 0 and word == "VALUES":
             floor, in_values = depth, True
-        elif kind == "word" and text[0] in "?$" and text[1:] in terms:
+        elif kind == "word" and text[0] in "?$" and text[1:] in names:
             if in_values or before[-1] == "AS" or before[-2:] == ["BOUND", "("]:
                 unsafe.add(text[1:])
             elif floor < 0:
                 seen.append((match.start(), match.end(), text[1:]))
         before = [before[-1], word]
-    for start, end, name in reversed(seen):
-        if name not in unsafe:
-            sparql = f"{sparql[:start]}{terms[name]}{sparql[end:]}"
-    return sparql
+    return tuple(place for place in seen if place[2] not in unsafe)
 
 
 @functools.lru_cache(maxsize=256)
