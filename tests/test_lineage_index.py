@@ -18,6 +18,7 @@ import pytest
 from benchmarks.workload import generate
 from provgraph.project import Project, merge_update
 from provgraph.query import impact, lineage, runs
+from provgraph.query.nodes import describe_nodes
 from provgraph.store import Store, open_store
 from provgraph.store.lineage import FILENAME
 from provgraph.vocab import iri
@@ -66,7 +67,7 @@ class _NoIndex:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def lineage_index(self) -> None:
+    def lineage_index(self, rebuild: bool = True) -> None:
         return None
 
     def __getattr__(self, name: str) -> Any:
@@ -187,6 +188,27 @@ def test_another_writer_makes_the_index_stale(tmp_path: Path) -> None:
     with _open(tmp_path / "s") as store:
         assert not store._lineage.fresh  # type: ignore[attr-defined]
         assert "train" in downstream(store, "raw")
+
+
+def test_runs_do_not_wait_for_a_rebuild(tmp_path: Path) -> None:
+    """A stale index is rebuilt by the first impact or lineage (minutes at 100,000 runs), not by ``runs``
+    or a node's description, which SPARQL answers sooner."""
+    work = generate(6, seed=2)
+    with Project.init(tmp_path) as project:
+        project.record_many(work.events)
+        project.sync()
+    raw = ox.Store(str(tmp_path / ".provgraph" / "store"))  # another writer: the index is stale now
+    raw.add(ox.Quad(ex("note"), ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Entity"), G))
+    raw.flush()
+    del raw
+    ids = {e["run"]["id"] for e in work.events if e["type"] == "run.start"}
+    with Project(tmp_path) as project:
+        store = project.store
+        assert {r["run"] for r in runs(store).rows} == ids
+        assert describe_nodes(store, [EX + "note"])[EX + "note"]["type"] == "entity"
+        assert not store._lineage.fresh  # type: ignore[attr-defined]
+        assert impact(store, ex("note")).rows == []
+        assert store._lineage.fresh  # type: ignore[attr-defined]
 
 
 def test_a_crash_makes_the_index_stale(tmp_path: Path) -> None:

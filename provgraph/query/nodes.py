@@ -38,7 +38,7 @@ _UNKNOWN: Record = (0, *(None for _ in DESCRIBED_FIELDS))
 def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
     """A result row (see :func:`describe`) for each of ``iris`` that the store's lineage index or else
     ``queries/describe.rq`` finds a type, name or other field of; nodes it knows nothing of are left out."""
-    index = store.lineage_index()
+    index = store.lineage_index(rebuild=False)  # a few nodes: describe.rq answers sooner than a rebuild
     records = index.describe(iris) if index is not None else None
     if records is None:
         records = _described(store, iris)

@@ -106,7 +106,7 @@ _RUN_CLASSES = tuple(sorted(_RUN_KINDS))
 def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
     """One record per run of ``iris`` (every run when ``None``): a node stated to be a provml:Run with a run
     id, described by the store's lineage index or else by ``queries/runs.rq``."""
-    index = store.lineage_index()
+    index = store.lineage_index(rebuild=False)  # runs.rq answers in seconds where a rebuild takes minutes
     held = index.runs(iris) if index is not None else None
     if held is None:
         return _queried_runs(store, iris)

@@ -80,9 +80,10 @@ class Store(ABC):
         """Run a SPARQL update in one transaction. ``touching`` names the nodes it can change statements
         of (as subject or object), so that the store's lineage index reads only those again."""
 
-    def lineage_index(self) -> LineageIndex | None:
+    def lineage_index(self, rebuild: bool = True) -> LineageIndex | None:
         """The store's lineage index (:mod:`.lineage`), in step with the store; None for a store without
-        one: a SPARQL endpoint, which others may write."""
+        one (a SPARQL endpoint, which others may write), and, with ``rebuild=False``, while it needs
+        rebuilding: for a question SPARQL answers sooner than a rebuild (minutes at 100,000 runs) would."""
         return None
 
     @abstractmethod
