@@ -92,8 +92,15 @@ def _local(iri: str) -> str:
 def _typed(bits: int) -> tuple[str, str | None]:
     """The node type the classes ``bits`` stand for make (see :data:`Record`), and the kind they give a run,
     an artifact or an agent (the first in IRI order when several do)."""
-    classes = {cls for number, cls in enumerate(DESCRIBED_CLASSES) if bits >> number & 1}
+    classes = described_classes(bits)
     node_type = next((name for cls, name in NODE_TYPES if cls in classes), "entity")
     kinds = {"run": (_RUN_KINDS, None), "artifact": (_ARTIFACT_KINDS, "other"), "agent": (_AGENT_KINDS, None)}
     table, default = kinds.get(node_type, ({}, None))
     return node_type, next((table[c] for c in sorted(classes) if c in table), default)
+
+
+@cache
+def described_classes(bits: int) -> frozenset[str]:
+    """The classes of :data:`~provgraph.vocab.DESCRIBED_CLASSES` a description's class bits stand for (see
+    :data:`Record`)."""
+    return frozenset(cls for number, cls in enumerate(DESCRIBED_CLASSES) if bits >> number & 1)

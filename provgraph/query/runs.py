@@ -15,7 +15,7 @@ from ..errors import QueryError
 from ..events import RUN_KINDS
 from ..store import Store
 from ..vocab import PROV, PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
-from .nodes import _RUN_KINDS
+from .nodes import _AT, _RUN_KINDS, described_classes
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
 from .runinfo import duration_seconds
@@ -110,9 +110,9 @@ def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]
     held = index.runs(iris) if index is not None else None
     if held is None:
         return _queried_runs(store, iris)
-    return [{"run": r["runId"], "iri": iri, "kind": _kind(r["classes"]), "agents": set(r["agents"]),
-             **{field: r[name] for field, name in _INDEXED_FIELDS.items() if r[name] is not None}}
-            for iri, r in held.items()]
+    return [{"run": record[_AT["runId"]], "iri": iri, "kind": _kind(record[0]), "agents": set(agents),
+             **{field: record[_AT[name]] for field, name in _INDEXED_FIELDS.items() if record[_AT[name]] is not None}}
+            for iri, (record, agents) in held.items()]
 
 
 #: The fields of a run's record, by the name the lineage index gives them.
@@ -120,9 +120,9 @@ _INDEXED_FIELDS = {"step": "step", "status": "status", "start": "started", "end"
 
 
 @cache
-def _kind(classes: frozenset[str]) -> str | None:
-    """A run's kind: that of its first run class in IRI order."""
-    return next((_RUN_KINDS[cls] for cls in sorted(classes) if cls in _RUN_KINDS), None)
+def _kind(bits: int) -> str | None:
+    """A run's kind, from its class bits: that of its first run class in IRI order."""
+    return next((_RUN_KINDS[cls] for cls in sorted(described_classes(bits)) if cls in _RUN_KINDS), None)
 
 
 def _queried_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:

@@ -101,9 +101,8 @@ def _substitute(sparql: str, at: int, terms: Mapping[str, str]) -> str:
     Left alone: sub-queries (their variables are their own), and every occurrence of a variable that
     also appears where only a variable may stand (``AS ?v``, ``VALUES``, ``BOUND(?v)``).
     """
-    names = frozenset(terms)
-    places = _places(sparql, at, names) if len(sparql) <= _SCANNED_ONCE else _places.__wrapped__(sparql, at, names)
-    for start, end, name in reversed(places):
+    scan = _kept_scan if len(sparql) <= _SCANNED_ONCE else _scan
+    for start, end, name in reversed(scan(sparql, at, frozenset(terms))):
         sparql = f"{sparql[:start]}{terms[name]}{sparql[end:]}"
     return sparql
 
@@ -113,8 +112,7 @@ def _substitute(sparql: str, at: int, terms: Mapping[str, str]) -> str:
 _SCANNED_ONCE = 20_000
 
 
-@functools.lru_cache(maxsize=128)
-def _places(sparql: str, at: int, names: frozenset[str]) -> tuple[tuple[int, int, str], ...]:
+def _scan(sparql: str, at: int, names: frozenset[str]) -> tuple[tuple[int, int, str], ...]:
     """Where :func:`_substitute` writes a term: (start, end, variable name) of each occurrence of one of
     ``names`` it may replace, in text order."""
     depth, floor, in_values = 0, -1, False  # floor: the depth at which a skipped region ends
@@ -143,6 +141,9 @@ def _places(sparql: str, at: int, names: frozenset[str]) -> tuple[tuple[int, int
                 seen.append((match.start(), match.end(), text[1:]))
         before = [before[-1], word]
     return tuple(place for place in seen if place[2] not in unsafe)
+
+
+_kept_scan = functools.lru_cache(maxsize=128)(_scan)
 
 
 @functools.lru_cache(maxsize=256)

@@ -26,7 +26,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -384,24 +383,18 @@ class LineageIndex:
                             "JOIN node n ON n.id = t.id", iris)
         return None if found is None else {row[0]: row[1:] for row in found}
 
-    def runs(self, iris: Sequence[str] | None) -> dict[str, dict[str, Any]] | None:
+    def runs(self, iris: Sequence[str] | None) -> dict[str, tuple[tuple[Any, ...], list[str]]] | None:
         """The runs among ``iris`` (every run when None) the index holds, nodes of class provml:Run with a
-        run id, by IRI: their classes (IRIs) and fields, and ``agents``, the labels of the agents each was
+        run id, by IRI: their description (as :meth:`describe` gives it) and the labels of the agents each was
         associated with; None if the file proves damaged (as :meth:`reach`)."""
         nodes = ("json_each(?) j JOIN term t ON t.iri = j.value JOIN node n ON n.id = t.id" if iris is not None
                  else "node n JOIN term t ON t.id = n.id")
-        sql = (f"SELECT t.iri, n.classes, {', '.join('n.' + c for c in _COLUMNS)}, "
+        sql = (f"SELECT t.iri, {_DESCRIPTION}, "
                f"(SELECT json_group_array(a.{_LABEL}) FROM edge e JOIN node a ON a.id = e.o "
                f"WHERE e.s = n.id AND e.p = {_ASSOCIATION} AND a.{_LABEL} IS NOT NULL) "
                f"FROM {nodes} WHERE n.classes & {_CLASS_BIT[_RUN]} AND n.{_RUN_ID} IS NOT NULL")
         found = self._fetch(sql, iris)
-        if found is None:
-            return None
-        runs: dict[str, dict[str, Any]] = {}
-        for iri, mask, *values, agents in found:
-            record = runs[iri] = dict(zip(DESCRIBED_FIELDS, values, strict=True))
-            record.update(classes=_classes(mask), agents=json.loads(agents))
-        return runs
+        return None if found is None else {row[0]: (row[1:-1], json.loads(row[-1])) for row in found}
 
     def _fetch(self, sql: str, iris: Sequence[str] | None) -> list[Any] | None:
         """The rows of ``sql`` asked of ``iris`` (its one parameter, a JSON list; no parameter when None);
@@ -481,12 +474,6 @@ class _Rows:
         for n, (classes, *values) in self.nodes.items():
             yield [n, classes, *(None if v is None else min(canonical.get(t, t.value) for t in _each(v))
                                  for v in values)]
-
-
-@cache
-def _classes(mask: int) -> frozenset[str]:
-    """The described classes a node's class bits stand for."""
-    return frozenset(iri for iri, bit in _CLASS_BIT.items() if mask & bit)
 
 
 def _each(held: Any) -> list[Any]:

@@ -68,9 +68,10 @@ class OxigraphStore(Store):
         """The lineage index, rebuilt from the store first if it fell behind (unless ``rebuild`` is false:
         None then); None if it cannot be."""
         if self._lineage is not None:
-            if not self._lineage.fresh and not rebuild:
-                return None
-            if not self._lineage.fresh:  # seconds at 10,000 runs, minutes at 100,000: say why this one waits
+            if not self._lineage.fresh:
+                if not rebuild:
+                    return None
+                # seconds at 10,000 runs, minutes at 100,000: say why this one waits
                 log.warning("building the lineage index of %s from the store (once; it is rebuilt after an "
                             "upgrade, another writer, a crash or an update it cannot follow)", self.uri)
             try:
