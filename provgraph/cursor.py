@@ -11,14 +11,13 @@ server skips event ids it already has.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import JournalError
-from .journal import GENESIS, Entry, Journal, append_record, read_record
+from .journal import GENESIS, Entry, Journal, append_record, exclusive, read_record
 
 #: Entries between two progress reports of a streamed delivery.
 PROGRESS_STEP = 2000
@@ -161,7 +160,5 @@ class Cursor:
         if self.path is None:
             yield
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with exclusive(self.path.with_suffix(".lock")):
             yield

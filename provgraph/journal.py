@@ -455,12 +455,26 @@ def _read_back(handle: BinaryIO, end: int, newlines: int, block: int = 65536) ->
     return start, data
 
 
-def replace_json(path: Path, data: dict[str, Any]) -> None:
+def replace_json(path: Path, data: dict[str, Any], indent: int | None = None) -> None:
     """Write ``data`` as JSON to ``path`` in one step (a temporary file renamed over it), so a reader
-    sees the old content or the new, never half of it: configs and what a store is."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data) + "\n")
-    os.replace(tmp, path)
+    sees the old content or the new, never half of it: configs and what a store is. The temporary
+    file is this writer's own, so processes writing the same file at once each land whole."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=indent) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the file ``lock`` (made if missing) for the ``with`` block: one
+    process at a time reads and rewrites what it guards."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 #: A record file is rewritten to its last line once it grows past this many bytes.

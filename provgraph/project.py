@@ -30,7 +30,7 @@ from .cursor import Cursor
 from .errors import JournalError, ProvgraphError, StoreError
 from .forwarding import ServerSink, is_server_url, server_view
 from .gitinfo import git_remote
-from .journal import Entry, Head, Journal, Verification, read_record, replace_json
+from .journal import Entry, Head, Journal, Verification, exclusive, read_record, replace_json
 from .mapping import Mapper
 from .query.sparql import fill_values, load
 from .query.versions import latest_version, run_versions
@@ -39,6 +39,7 @@ from .vocab import SHARED_GRAPH, remote_namespace, slug
 
 DIRNAME = ".provgraph"
 STORE_DIR = "store"  # the embedded store's folder inside .provgraph/
+CONFIG_LOCK = "config.lock"  # held while config.json is created or completed
 LAYOUT = "2"  # run bundles plus one shared graph of content-addressed descriptions
 SYNC_BATCH = 2000  # events per store write when catching up
 BULK_QUADS = 20_000  # from this many quads a write goes through the store's bulk loader
@@ -152,12 +153,7 @@ class Project:
         else derived from the git remote, else a new project id.
         """
         path = Path(root).resolve() / DIRNAME
-        path.mkdir(parents=True, exist_ok=True)
-        config = path / "config.json"
-        if not config.exists():
-            settings = {"store": store_uri or f"oxigraph:{STORE_DIR}",
-                        "namespace": namespace or default_namespace(path.parent)}
-            config.write_text(json.dumps(settings, indent=2) + "\n")
+        settle_config(path, store_uri, namespace)
         return cls(path.parent, store_uri)
 
     @classmethod
@@ -181,16 +177,7 @@ class Project:
     @cached_property
     def _config(self) -> dict[str, str]:
         """``.provgraph/config.json``, read once."""
-        config = self.dir / "config.json"
-        if not config.exists():
-            return {}
-        try:
-            loaded = json.loads(config.read_text())
-            if not isinstance(loaded, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as exc:
-            raise ProvgraphError(f"{config} is not a valid provgraph config: {exc}") from exc
-        return {str(k): str(v) for k, v in loaded.items()}
+        return read_config(self.dir / "config.json")
 
     def _configured_store(self) -> str:
         """The configured store URI; an embedded store's relative path is relative to ``.provgraph/``."""
@@ -208,10 +195,7 @@ class Project:
         chosen = os.environ.get("PROVGRAPH_NAMESPACE") or self._config.get("namespace")
         if chosen:
             return chosen
-        chosen = default_namespace(self.root)
-        if (self.dir / "config.json").exists():
-            replace_json(self.dir / "config.json", {**self._config, "namespace": chosen})
-        return chosen
+        return settle_config(self.dir)["namespace"] if self.dir.is_dir() else default_namespace(self.root)
 
     def scoped(self, event: ev.Event) -> ev.Event:
         """``event`` with this project's namespace when it names locations and has none of its own."""
@@ -423,6 +407,32 @@ class Project:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def read_config(config: Path) -> dict[str, str]:
+    """The settings in a project's ``config.json`` (none when it is missing)."""
+    if not config.exists():
+        return {}
+    try:
+        loaded = json.loads(config.read_text())
+        if not isinstance(loaded, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise ProvgraphError(f"{config} is not a valid provgraph config: {exc}") from exc
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def settle_config(folder: Path, store_uri: str | None = None, namespace: str | None = None) -> dict[str, str]:
+    """The settings of the project folder ``folder`` (``.provgraph/``), its ``config.json`` written first
+    when it is missing or has no namespace (one written before namespaces existed). Under the config
+    lock, so processes starting or upgrading one project at once all get the first one's choice."""
+    with exclusive(folder / CONFIG_LOCK):
+        settings = read_config(folder / "config.json")
+        if not settings.get("namespace"):
+            settings = {"store": store_uri or f"oxigraph:{STORE_DIR}", **settings,
+                        "namespace": namespace or default_namespace(folder.parent)}
+            replace_json(folder / "config.json", settings, indent=2)
+    return settings
 
 
 def default_namespace(root: Path) -> str:

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,28 @@ def test_a_config_without_namespace_gets_one_that_lasts(tmp_path: Path) -> None:
     first = Project(tmp_path).namespace
     assert first.startswith("project-") and Project(tmp_path).namespace == first
     assert json.loads(config.read_text()) == {"store": "oxigraph:store", "namespace": first}
+
+
+STARTER = """
+import sys, time
+from provgraph.project import Project
+while time.time() < float(sys.argv[2]):  # every process starts at the same moment
+    pass
+print(Project.find(sys.argv[1], create=True).namespace)
+"""
+
+
+@pytest.mark.parametrize("before", ["none", "no namespace"])
+def test_processes_starting_one_project_at_once_agree_on_its_config(tmp_path: Path, before: str) -> None:
+    if before == "no namespace":
+        (tmp_path / ".provgraph").mkdir()
+        (tmp_path / ".provgraph" / "config.json").write_text(json.dumps({"store": "oxigraph:store"}))
+    processes, start = 8, time.time() + 3
+    children = [subprocess.Popen([sys.executable, "-c", STARTER, str(tmp_path), str(start)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(processes)]
+    outputs = [child.communicate(timeout=120) for child in children]
+    assert [child.returncode for child in children] == [0] * processes, [err for _, err in outputs]
+    chosen = {out.strip() for out, _ in outputs}
+    config = json.loads((tmp_path / ".provgraph" / "config.json").read_text())
+    assert len(chosen) == 1 and config["namespace"] in chosen and config["namespace"].startswith("project-")
+    assert sorted(p.name for p in (tmp_path / ".provgraph").iterdir() if p.suffix == ".tmp") == []
