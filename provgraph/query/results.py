@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -58,16 +59,18 @@ class GraphResult(Table):
     """Impact or lineage of ``ref``: one row per node reached, with its path length (``depth``).
 
     ``node_iris`` holds every node including the reference itself; ``edge_iris`` the (from, to) pairs of
-    the traversed graph among them, in the direction of the traversal; ``nodes`` and ``edges`` are the same
-    as terms, made when first asked for. A node reached by a derivation whose transformations are known
-    (column lineage) says them in ``transformation``, shown when any row has one.
+    the traversed graph among them, in the direction of the traversal, in IRI order; ``edge_iris``, ``nodes``
+    and ``edges`` (the same as terms) are made when first asked for. A node reached by a derivation whose
+    transformations are known (column lineage) says them in ``transformation``, shown when any row has one.
     """
 
     ref: str = ""
     ref_iri: NamedNode | None = None
     direction: str = ""
     node_iris: list[str] = field(default_factory=list)
-    edge_iris: list[tuple[str, str]] = field(default_factory=list)
+    #: the nodes of the walk, in IRI order, and its edges by position in that list; ``edge_iris`` names them
+    names: list[str] = field(default_factory=list, repr=False, compare=False)
+    edge_at: Collection[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
     as_of: str | None = None
     store: Store | None = field(default=None, repr=False, compare=False)
     columns: ClassVar[tuple[str, ...]] = ("depth", "type", "kind", "label", "id", "run")
@@ -88,6 +91,11 @@ class GraphResult(Table):
     @cached_property
     def nodes(self) -> list[NamedNode]:
         return [NamedNode(iri) for iri in self.node_iris]
+
+    @cached_property
+    def edge_iris(self) -> list[tuple[str, str]]:
+        names = self.names
+        return [(names[a], names[b]) for a, b in sorted(self.edge_at)]
 
     @cached_property
     def edges(self) -> list[tuple[NamedNode, NamedNode]]:

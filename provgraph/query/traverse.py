@@ -18,7 +18,6 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Container, Iterable
 from datetime import datetime
-from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -89,12 +88,12 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
         result_rows.append(row)
     for key in ("label", "type", "depth"):  # stable sorts, the last key first: cheaper than one of tuples
         result_rows.sort(key=itemgetter(key))
-    names, whole = graph.names, len(depths) == len(graph.nodes)
-    # every edge whose ends are both reached (all of them, unless a node was cut off)
-    edges = [(names[a], names[b]) for a, b in graph.edges if whole or (a in depths and b in depths)]
+    # every edge whose ends are both reached (all of them, unless a node was cut off), named when asked for
+    edges = graph.edges if len(depths) == len(graph.nodes) else \
+        [(a, b) for a, b in graph.edges if a in depths and b in depths]
     return GraphResult(rows=result_rows, ref=ref.value if isinstance(ref, NamedNode) else ref,
                        ref_iri=node, direction=direction, node_iris=[node.value] + [r["iri"] for r in result_rows],
-                       edge_iris=edges, as_of=when.isoformat() if when else None, store=store)
+                       names=graph.names, edge_at=edges, as_of=when.isoformat() if when else None, store=store)
 
 
 def _walked(store: Store, seeds: set[str], direction: str) -> list[tuple[str, str]]:
@@ -112,16 +111,16 @@ def _walked(store: Store, seeds: set[str], direction: str) -> list[tuple[str, st
 
 
 def _generators(graph: _Walk, rows: dict[int, dict[str, Any]], direction: str) -> dict[int, str]:
-    """Entity -> id of the run that generated it (a run maps to its own id)."""
+    """Entity -> id of the run that generated it, the first in IRI order if several did (a run maps to its
+    own id)."""
     runs = {at: row["id"] for at, row in rows.items() if row["type"] == "run"}
     entities = {at for at, row in rows.items() if row["type"] not in _ACTIVITY_TYPES}
-    made_by: dict[int, str] = {}
+    first: dict[int, int] = {}
     for a, b in graph.edges:
         run, entity = (a, b) if direction == "impact" else (b, a)
-        if run in runs and entity in entities and entity not in made_by:
-            made_by[entity] = runs[run]
-    made_by.update(runs)
-    return made_by
+        if run in runs and entity in entities and run < first.get(entity, run + 1):
+            first[entity] = run
+    return {**{entity: runs[run] for entity, run in first.items()}, **runs}
 
 
 def _transformations(store: Store, graph: _Walk, rows: dict[int, dict[str, Any]], direction: str
@@ -131,10 +130,11 @@ def _transformations(store: Store, graph: _Walk, rows: dict[int, dict[str, Any]]
     known = transformations(store, (NamedNode(graph.names[at]) for at in graph.nodes
                                     if at in rows and rows[at]["type"] == "artifact"))
     edges = []  # the edges (from, to) of the derivations known, and the transformations of each
+    walked = set(graph.edges) if known else set()
     for (derived, source), texts in known.items():
         ends = graph.find(source), graph.find(derived)
         edge = ends if direction == "impact" else ends[::-1]
-        if edge in graph.edges:
+        if edge in walked:
             edges.append((edge, texts))
     found: dict[int, list[str]] = {}
     for (_, b), texts in sorted(edges):
@@ -171,8 +171,8 @@ def _drop_metric_history(graph: _Walk, rows: dict[int, dict[str, Any]]) -> None:
 
 class _Walk:
     """The part of the graph a traversal reached: ``names``, the IRIs of its nodes in IRI order, each node
-    being its position in that list; the nodes; the edges (from, to), in order (so in IRI order: an order
-    that depends neither on the engine nor on the order statements were written in).
+    being its position in that list; the nodes, in order; the edges (from, to), as found (sorted, they are
+    in IRI order: an order that depends neither on the engine nor on the order statements were written in).
 
     Small on purpose: impact and lineage need no more than this and a 0-1 breadth-first search, and the
     command starts faster without networkx."""
@@ -180,7 +180,7 @@ class _Walk:
     def __init__(self, names: list[str], edges: Iterable[tuple[int, int]]) -> None:
         self.names = names
         self.nodes: dict[int, None] = dict.fromkeys(range(len(names)))
-        self.edges: dict[tuple[int, int], None] = dict.fromkeys(sorted(edges))  # sorted first: faster
+        self.edges = list(edges)
 
     @classmethod
     def of(cls, seeds: Iterable[str], edges: list[tuple[str, str]]) -> _Walk:
@@ -197,11 +197,13 @@ class _Walk:
     def remove(self, nodes: Iterable[int | None]) -> None:
         gone = set(nodes)
         self.nodes = {n: None for n in self.nodes if n not in gone}
-        self.edges = {e: None for e in self.edges if e[0] not in gone and e[1] not in gone}
+        self.edges = [e for e in self.edges if e[0] not in gone and e[1] not in gone]
 
     def depths(self, seeds: Iterable[int], free: Container[int]) -> dict[int, int]:
         """Shortest distance from any seed, an edge weighing 0 if it leaves a node of ``free``, else 1."""
-        onward = {source: [target for _, target in group] for source, group in groupby(self.edges, itemgetter(0))}
+        onward: dict[int, list[int]] = {}
+        for source, target in self.edges:
+            onward.setdefault(source, []).append(target)
         depth = {seed: 0 for seed in seeds if seed in self.nodes}
         queue = deque(depth)
         while queue:
