@@ -426,12 +426,15 @@ def settle_config(folder: Path, store_uri: str | None = None, namespace: str | N
     """The settings of the project folder ``folder`` (``.provgraph/``), its ``config.json`` written first
     when it is missing or has no namespace (one written before namespaces existed). Under the config
     lock, so processes starting or upgrading one project at once all get the first one's choice."""
-    with exclusive(folder / CONFIG_LOCK):
-        settings = read_config(folder / "config.json")
-        if not settings.get("namespace"):
-            settings = {"store": store_uri or f"oxigraph:{STORE_DIR}", **settings,
-                        "namespace": namespace or default_namespace(folder.parent)}
-            replace_json(folder / "config.json", settings, indent=2)
+    try:
+        with exclusive(folder / CONFIG_LOCK):
+            settings = read_config(folder / "config.json")
+            if not settings.get("namespace"):
+                settings = {"store": store_uri or f"oxigraph:{STORE_DIR}", **settings,
+                            "namespace": namespace or default_namespace(folder.parent)}
+                replace_json(folder / "config.json", settings, indent=2)
+    except OSError as exc:
+        raise ProvgraphError(f"cannot write the project's config in {folder}: {exc}") from exc
     return settings
 
 
