@@ -73,6 +73,10 @@ def values_block(bindings: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal
 
 def where_brace(sparql: str) -> int:
     """Offset of the ``{`` opening the outermost WHERE group of a query."""
+    return (_kept_brace if len(sparql) <= _SCANNED_ONCE else _brace)(sparql)
+
+
+def _brace(sparql: str) -> int:
     depth, form, template_done = 0, "", False
     for match in _TOKEN.finditer(sparql):
         kind, text = match.lastgroup, match.group()
@@ -144,6 +148,7 @@ def _scan(sparql: str, at: int, names: frozenset[str]) -> tuple[tuple[int, int, 
 
 
 _kept_scan = functools.lru_cache(maxsize=128)(_scan)
+_kept_brace = functools.lru_cache(maxsize=128)(_brace)
 
 
 @functools.lru_cache(maxsize=256)
