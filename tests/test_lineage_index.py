@@ -150,6 +150,19 @@ def test_both_paths_give_one_answer_in_one_order_at_networkx_depths(recorded: tu
                 assert {r["iri"]: r["depth"] for r in answer.rows} == {r["iri"]: far[r["iri"]] for r in answer.rows}
 
 
+def test_an_edge_two_relations_make_is_one_edge_of_the_answer(tmp_path: Path) -> None:
+    """A run that used a file and was derived from it (imported PROV may say both), stated in two graphs:
+    one edge from the run to the file, on both paths, both ways."""
+    store = _open(tmp_path / "store")
+    chain(store, "file", "run")
+    chain(store, "file", "run", graph=ex("g2"))
+    store.add([ox.Quad(ex("run"), ox.NamedNode(PROV + "wasDerivedFrom"), ex("file"), G)])
+    for ask in (store, _NoIndex(store)):
+        assert lineage(ask, ex("run")).edge_iris == [(EX + "run", EX + "file")]  # type: ignore[arg-type]
+        assert impact(ask, ex("file")).edge_iris == [(EX + "file", EX + "run")]  # type: ignore[arg-type]
+    store.close()
+
+
 def test_runs_described_by_the_index_equal_runs_rq(recorded: tuple[Path, Any]) -> None:
     root, work = recorded
     starts = [e for e in work.events if e["type"] == "run.start"]

@@ -68,7 +68,8 @@ class GraphResult(Table):
     ref_iri: NamedNode | None = None
     direction: str = ""
     node_iris: list[str] = field(default_factory=list)
-    #: the nodes of the walk, in IRI order, and its edges by position in that list; ``edge_iris`` names them
+    #: the nodes of the walk, in IRI order, and its edges by position in that list (one two relations make
+    #: may come twice); ``edge_iris`` names each once
     names: list[str] = field(default_factory=list, repr=False, compare=False)
     edge_at: Collection[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
     as_of: str | None = None
@@ -95,7 +96,7 @@ class GraphResult(Table):
     @cached_property
     def edge_iris(self) -> list[tuple[str, str]]:
         names = self.names
-        return [(names[a], names[b]) for a, b in sorted(self.edge_at)]
+        return [(names[a], names[b]) for a, b in sorted(set(self.edge_at))]
 
     @cached_property
     def edges(self) -> list[tuple[NamedNode, NamedNode]]:

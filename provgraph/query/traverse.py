@@ -171,8 +171,9 @@ def _drop_metric_history(graph: _Walk, rows: dict[int, dict[str, Any]]) -> None:
 
 class _Walk:
     """The part of the graph a traversal reached: ``names``, the IRIs of its nodes in IRI order, each node
-    being its position in that list; the nodes, in order; the edges (from, to), as found (sorted, they are
-    in IRI order: an order that depends neither on the engine nor on the order statements were written in).
+    being its position in that list; the nodes, in order; the edges (from, to), as found, one two relations
+    make perhaps twice (sorted, they are in IRI order: an order that depends neither on the engine nor on
+    the order statements were written in).
 
     Small on purpose: impact and lineage need no more than this and a 0-1 breadth-first search, and the
     command starts faster without networkx."""
