@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from helpers import CONTRACT_BACKENDS, open_backend
+from query_builder import Pipeline
+from test_lineage_index import _NoIndex
 from test_render_pipelines import ENDPOINT, pipeline_events
 
 from provgraph.mapping import event_to_quads
@@ -56,6 +58,19 @@ def test_runs_and_their_filters(pipeline: Store) -> None:
     assert runs(pipeline, step="train").rows == [train]
     assert (train["kind"], train["status"], train["parent"], train["agents"], train["duration"]) == (
         "training", "completed", "pipe-1", ["Alice Martin", "CI bot"], 30.0)
+
+
+def test_an_agent_named_twice_is_one_agent_by_its_least_name(pipeline: Store) -> None:
+    """alice recorded again under another name: one agent still, named as a description names it (the
+    least of its labels), whether the runs are described from the lineage index or by runs.rq."""
+    train = next(r for r in runs(pipeline).rows if r["run"] == "train-1")
+    Pipeline(pipeline).run("retrain-1", "train", "training", agents=[{"id": "alice", "kind": "person",
+                                                                       "name": "Alice M."}])
+    alice = min("Alice Martin", "Alice M.")
+    for asked in (pipeline, _NoIndex(pipeline)):
+        described = {r["run"]: r["agents"] for r in runs(asked).rows}  # type: ignore[arg-type]
+        assert described["retrain-1"] == [alice]
+        assert described["train-1"] == sorted({alice, *train["agents"]} - {"Alice Martin"})
 
 
 def test_who_made_and_used_the_model(pipeline: Store) -> None:

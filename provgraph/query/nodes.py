@@ -38,11 +38,21 @@ _UNKNOWN: Record = (0, *(None for _ in DESCRIBED_FIELDS))
 def describe_nodes(store: Store, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
     """A result row (see :func:`describe`) for each of ``iris`` that the store's lineage index or else
     ``queries/describe.rq`` finds a type, name or other field of; nodes it knows nothing of are left out."""
+    return {iris[at]: describe(iris[at], record) for at, record in _records(store, iris).items()}
+
+
+def node_labels(store: Store, iris: Sequence[str]) -> dict[str, str]:
+    """The label of each of ``iris`` that has one: the least of its ``rdfs:label`` values, as a description
+    names it."""
+    return {iris[at]: record[_LABEL] for at, record in _records(store, iris).items() if record[_LABEL] is not None}
+
+
+def _records(store: Store, iris: Sequence[str]) -> dict[int, Record]:
+    """The description of each of ``iris`` known, by position: from the lineage index if it is in step,
+    else from ``queries/describe.rq``."""
     index = store.lineage_index(rebuild=False)  # a few nodes: describe.rq answers sooner than a rebuild
     records = index.describe(iris) if index is not None else None
-    if records is None:
-        records = _described(store, iris)
-    return {iris[at]: describe(iris[at], record) for at, record in records.items()}
+    return _described(store, iris) if records is None else records
 
 
 def _described(store: Store, iris: Sequence[str]) -> dict[int, Record]:

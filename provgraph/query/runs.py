@@ -15,7 +15,7 @@ from ..errors import QueryError
 from ..events import RUN_KINDS
 from ..store import Store
 from ..vocab import PROV, PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
-from .nodes import _AT, _RUN_KINDS, described_classes
+from .nodes import _AT, _RUN_KINDS, described_classes, node_labels
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
 from .runinfo import duration_seconds
@@ -142,7 +142,10 @@ def _queried_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
         for field in _INDEXED_FIELDS:
             if field in row:
                 record.setdefault(field, row[field].value)
-        record["agents"].update(name for name in row["agents"].value.split("\n") if name)
+        record["agents"].update(agent for agent in row["agents"].value.split("\n") if agent)
+    named = node_labels(store, sorted({agent for record in records.values() for agent in record["agents"]}))
+    for record in records.values():  # each agent by its label, as the index's answer names it
+        record["agents"] = {named[agent] for agent in record["agents"] if agent in named}
     return list(records.values())
 
 
