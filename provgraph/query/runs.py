@@ -101,7 +101,7 @@ def _matching(store: Store, query: str, **bindings: Any) -> set[str]:
     return {text_of(s["run"]) or "" for s in select(store, query, **bindings)}
 
 
-#: The run classes, numbered as ``runs.rq`` is told.
+#: The run classes in IRI order, numbered as ``runs.rq`` is told.
 _RUN_CLASSES = tuple(sorted(_RUN_KINDS))
 def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
     """One record per run of ``iris`` (every run when ``None``): a node stated to be a provml:Run with a run
@@ -137,8 +137,9 @@ def _queried_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
     for row in found:
         iri = row["run"].value
         record = records.setdefault(iri, {"run": row["id"].value, "iri": iri, "agents": set()})
-        if "kind" in row and "kind" not in record:
-            record["kind"] = _RUN_KINDS[_RUN_CLASSES[int(row["kind"].value)]]
+        numbers = [int(number) for number in row["kinds"].value.split()] if "kinds" in row else []
+        if numbers and "kind" not in record:  # the first run class in IRI order, as the index names the kind
+            record["kind"] = _RUN_KINDS[_RUN_CLASSES[min(numbers)]]
         for field in _INDEXED_FIELDS:
             if field in row:
                 record.setdefault(field, row[field].value)

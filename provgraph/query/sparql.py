@@ -178,7 +178,14 @@ def ask(store: Store, name: str, /, **bindings: Any) -> bool:
 
 
 def text_of(value: Term | None) -> str | None:
-    """The lexical value of a term (``None`` stays ``None``)."""
+    """The lexical value of a term (``None`` stays ``None``); an ``xsd:boolean`` in its canonical form, as
+    Virtuoso answers ``true`` as ``"1"`` (a lexical form XSD allows)."""
     if value is None:
         return None
+    if isinstance(value, Literal) and value.datatype == XSD.boolean:
+        return _BOOLEAN_FORMS.get(value.value, value.value)
     return value.value if isinstance(value, NamedNode | Literal) else str(value)
+
+
+#: The lexical forms of ``xsd:boolean`` by their canonical form.
+_BOOLEAN_FORMS = {"1": "true", "0": "false"}
