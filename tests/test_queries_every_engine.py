@@ -108,3 +108,17 @@ def test_a_boolean_parameter_reads_as_a_boolean(pipeline: Store) -> None:
     assert describe_run(pipeline, "dedupe-1")["params"] == {"drop_duplicates": True, "dropna": False}
     rows = {r["name"]: (r["a"], r["b"]) for r in diff(pipeline, "dedupe-1", "clean-1").rows}
     assert (rows["drop_duplicates"], rows["dropna"]) == (("true", None), ("false", None))
+
+
+def test_runs_a_fraction_of_a_second_apart_are_in_time_order(pipeline: Store) -> None:
+    """Newest first by the instant, not by the text (``10:00:00.2Z`` sorts after ``10:00:00.25Z`` as text),
+    and the times read as the store holds them (Virtuoso answered ``.200000Z`` where Oxigraph holds ``.2Z``),
+    so the order and the rows are the same on every store and path."""
+    second = 1 / 60  # minutes
+    Pipeline(pipeline).run("tick-1", "tick", start=0.2 * second, minutes=0.01 * second)
+    Pipeline(pipeline).run("tick-2", "tick", start=0.25 * second, minutes=0.01 * second)
+    for asked in (pipeline, _NoIndex(pipeline)):
+        rows = runs(asked, step="tick").rows  # type: ignore[arg-type]
+        assert [(r["run"], r["start"]) for r in rows] == [("tick-2", "2024-01-01T00:00:00.25Z"),
+                                                           ("tick-1", "2024-01-01T00:00:00.2Z")]
+        assert describe_run(asked, "tick-1")["started"] == "2024-01-01T00:00:00.2Z"  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ def _py(term: Any) -> Any:
             return float(term.value)
         if kind == "boolean":
             return text_of(term) == "true"
-        return term.value
+        return text_of(term)
     return term.value if isinstance(term, NamedNode) else str(term)
 
 
