@@ -16,6 +16,7 @@ from test_render_pipelines import ENDPOINT, pipeline_events
 
 from provgraph.mapping import event_to_quads
 from provgraph.query import diff, impact, lineage, runs, who
+from provgraph.query.runinfo import describe_run
 from provgraph.store import Store
 
 
@@ -84,3 +85,40 @@ def test_who_made_and_used_the_model(pipeline: Store) -> None:
 def test_diff_of_two_runs(pipeline: Store) -> None:
     rows = {(r["aspect"], r["name"]) for r in diff(pipeline, "train-1", "eval-1").rows}
     assert {("parameter", "lr"), ("metric", "accuracy"), ("metric", "auc"), ("input", "models/model.pkl")} <= rows
+
+
+def test_every_run_kind_is_named_as_the_index_names_it(pipeline: Store) -> None:
+    """A run's kind is that of its first run class in IRI order, through the lineage index and through
+    runs.rq alike: provml:Cleaning is the first run class (number 0), which Virtuoso's SAMPLE left unbound
+    (the clean run had no kind there), and a run stated in two kinds is named by the first, not by a sample."""
+    Pipeline(pipeline).run("check-1", "check", "training")
+    Pipeline(pipeline).run("check-1", "check", "evaluation")  # the same run, recorded again in another kind
+    expected = {"pipe-1": "pipeline", "ingest-1": "ingestion", "clean-1": "cleaning", "feat-1": "feature_engineering",
+                "train-1": "training", "eval-1": "evaluation", "deploy-1": "deployment", "check-1": "evaluation"}
+    for asked in (pipeline, _NoIndex(pipeline)):
+        kinds = {r["run"]: r["kind"] for r in runs(asked).rows}  # type: ignore[arg-type]
+        assert {run: kinds.get(run) for run in expected} == expected
+        assert [r["kind"] for r in runs(asked, kind="cleaning").rows] == ["cleaning"]  # type: ignore[arg-type]
+
+
+def test_a_boolean_parameter_reads_as_a_boolean(pipeline: Store) -> None:
+    """Virtuoso writes xsd:boolean true as "1" (a lexical form XSD allows): show reads it as True and diff
+    names it "true", as on the other stores."""
+    Pipeline(pipeline).run("dedupe-1", "dedupe", "cleaning", params={"drop_duplicates": True, "dropna": False})
+    assert describe_run(pipeline, "dedupe-1")["params"] == {"drop_duplicates": True, "dropna": False}
+    rows = {r["name"]: (r["a"], r["b"]) for r in diff(pipeline, "dedupe-1", "clean-1").rows}
+    assert (rows["drop_duplicates"], rows["dropna"]) == (("true", None), ("false", None))
+
+
+def test_runs_a_fraction_of_a_second_apart_are_in_time_order(pipeline: Store) -> None:
+    """Newest first by the instant, not by the text (``10:00:00.2Z`` sorts after ``10:00:00.25Z`` as text),
+    and the times read as the store holds them (Virtuoso answered ``.200000Z`` where Oxigraph holds ``.2Z``),
+    so the order and the rows are the same on every store and path."""
+    second = 1 / 60  # minutes
+    Pipeline(pipeline).run("tick-1", "tick", start=0.2 * second, minutes=0.01 * second)
+    Pipeline(pipeline).run("tick-2", "tick", start=0.25 * second, minutes=0.01 * second)
+    for asked in (pipeline, _NoIndex(pipeline)):
+        rows = runs(asked, step="tick").rows  # type: ignore[arg-type]
+        assert [(r["run"], r["start"]) for r in rows] == [("tick-2", "2024-01-01T00:00:00.25Z"),
+                                                           ("tick-1", "2024-01-01T00:00:00.2Z")]
+        assert describe_run(asked, "tick-1")["started"] == "2024-01-01T00:00:00.2Z"  # type: ignore[arg-type]

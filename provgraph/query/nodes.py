@@ -19,7 +19,7 @@ from ..vocab import (
     RUN_CLASSES,
     local_of,
 )
-from .sparql import fill_values, load, select_numbered
+from .sparql import fill_values, load, select_numbered, text_of
 
 _RUN_KINDS = {PROVML_IRI + cls: kind for kind, cls in RUN_CLASSES.items()}
 _ARTIFACT_KINDS = {PROVML_IRI + cls: kind for kind, cls in ARTIFACT_CLASSES.items()}
@@ -66,7 +66,8 @@ def _described(store: Store, iris: Sequence[str]) -> dict[int, Record]:
             continue
         record = found.setdefault(at, [0, *(None for _ in DESCRIBED_FIELDS)])
         if field:  # of several values the least, as the lineage index keeps
-            record[field] = value.value if record[field] is None else min(record[field], value.value)
+            text = text_of(value) or value.value  # in canonical form, as the index holds it
+            record[field] = text if record[field] is None else min(record[field], text)
         elif isinstance(value, Literal):  # a class listed, by its number
             record[0] |= 1 << int(value.value)
     return {at: tuple(record) for at, record in found.items()}

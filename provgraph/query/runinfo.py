@@ -12,7 +12,7 @@ from ..errors import QueryError
 from ..events import parse_time
 from ..store import Store
 from ..vocab import PROV, PROVML, RDF, RDFS, bundle_iri, local_of, run_iri
-from .sparql import select, select_many
+from .sparql import select, select_many, text_of
 
 
 def _py(term: Any) -> Any:
@@ -24,8 +24,8 @@ def _py(term: Any) -> Any:
         if kind in ("double", "decimal", "float"):
             return float(term.value)
         if kind == "boolean":
-            return term.value == "true"
-        return term.value
+            return text_of(term) == "true"
+        return text_of(term)
     return term.value if isinstance(term, NamedNode) else str(term)
 
 

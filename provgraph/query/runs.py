@@ -12,7 +12,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from ..errors import QueryError
-from ..events import RUN_KINDS
+from ..events import RUN_KINDS, parse_time
 from ..store import Store
 from ..vocab import PROV, PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
 from .nodes import _AT, _RUN_KINDS, described_classes, node_labels
@@ -93,15 +93,24 @@ def runs(store: Store, kind: str | None = None, agent: str | None = None, params
         wanted.append(_matching(store, "runs-metric", metric_name=name, metric_op=op, metric_value=term(value)))
     iris = sorted(set.intersection(*wanted)) if wanted else None
     rows = sorted((_finish(r) for r in _describe_runs(store, iris)),
-                  key=lambda r: (r["start"] or r["end"] or "", r["run"]), reverse=True)
+                  key=lambda r: (_instant(r["start"] or r["end"]), r["run"]), reverse=True)
     return RunsResult(rows=rows[:limit] if limit is not None else rows)
+
+
+def _instant(text: str | None) -> float:
+    """Where a run sorts in time: its timestamp as a number, as the text compares ``10.5Z`` after ``10.25Z``
+    and ``10Z`` after ``10.2Z``; a run without a time (or with one we cannot read) sorts first."""
+    try:
+        return parse_time(text).timestamp() if text else float("-inf")
+    except ValueError:
+        return float("-inf")
 
 
 def _matching(store: Store, query: str, **bindings: Any) -> set[str]:
     return {text_of(s["run"]) or "" for s in select(store, query, **bindings)}
 
 
-#: The run classes, numbered as ``runs.rq`` is told.
+#: The run classes in IRI order, numbered as ``runs.rq`` is told.
 _RUN_CLASSES = tuple(sorted(_RUN_KINDS))
 def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
     """One record per run of ``iris`` (every run when ``None``): a node stated to be a provml:Run with a run
@@ -137,11 +146,12 @@ def _queried_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
     for row in found:
         iri = row["run"].value
         record = records.setdefault(iri, {"run": row["id"].value, "iri": iri, "agents": set()})
-        if "kind" in row and "kind" not in record:
-            record["kind"] = _RUN_KINDS[_RUN_CLASSES[int(row["kind"].value)]]
+        numbers = [int(number) for number in row["kinds"].value.split()] if "kinds" in row else []
+        if numbers and "kind" not in record:  # the first run class in IRI order, as the index names the kind
+            record["kind"] = _RUN_KINDS[_RUN_CLASSES[min(numbers)]]
         for field in _INDEXED_FIELDS:
             if field in row:
-                record.setdefault(field, row[field].value)
+                record.setdefault(field, text_of(row[field]))
         record["agents"].update(agent for agent in row["agents"].value.split("\n") if agent)
     named = node_labels(store, sorted({agent for record in records.values() for agent in record["agents"]}))
     for record in records.values():  # each agent by its label, as the index's answer names it

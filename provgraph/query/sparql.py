@@ -178,7 +178,19 @@ def ask(store: Store, name: str, /, **bindings: Any) -> bool:
 
 
 def text_of(value: Term | None) -> str | None:
-    """The lexical value of a term (``None`` stays ``None``)."""
+    """The lexical value of a term (``None`` stays ``None``); an ``xsd:boolean`` or ``xsd:dateTime`` in its
+    canonical form, as Oxigraph stores them, where Virtuoso answers ``true`` as ``"1"`` and pads a fraction of
+    a second with zeros (``10.6432Z`` as ``10.643200Z``): lexical forms XSD allows, that a reader would print."""
     if value is None:
         return None
+    if isinstance(value, Literal) and value.datatype == XSD.boolean:
+        return _BOOLEAN_FORMS.get(value.value, value.value)
+    if isinstance(value, Literal) and value.datatype == XSD.dateTime:
+        return _PADDED_FRACTION.sub(r"\1", value.value)
     return value.value if isinstance(value, NamedNode | Literal) else str(value)
+
+
+#: The lexical forms of ``xsd:boolean`` by their canonical form.
+_BOOLEAN_FORMS = {"1": "true", "0": "false"}
+#: The trailing zeros of a dateTime's fraction of a second (and its point, if nothing else is left).
+_PADDED_FRACTION = re.compile(r"(T\d\d:\d\d:\d\d(?:\.\d*[1-9])?)\.?0+(?=\D|$)")
