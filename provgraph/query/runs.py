@@ -98,8 +98,8 @@ def runs(store: Store, kind: str | None = None, agent: str | None = None, params
 
 
 def _instant(text: str | None) -> float:
-    """Where a run sorts in time: its timestamp as a number, as the text compares ``10.5Z`` after ``10.25Z``
-    and ``10Z`` after ``10.2Z``; a run without a time (or with one we cannot read) sorts first."""
+    """Where a run sorts in time: its timestamp as a number, not its text, which puts ``10.2Z`` after
+    ``10.25Z`` and ``10Z`` after ``10.2Z``; a run without a time (or with one we cannot read) sorts first."""
     try:
         return parse_time(text).timestamp() if text else float("-inf")
     except ValueError:
