@@ -10,6 +10,7 @@ from provgraph.errors import QueryError
 from provgraph.mapping import event_to_quads
 from provgraph.query import resolve
 from provgraph.query.policy import invalidated, labels
+from provgraph.query.runinfo import describe_run
 from provgraph.query.runs import diff, parse_condition, runs, who
 from provgraph.vocab import run_iri
 
@@ -82,6 +83,14 @@ def test_a_chosen_run_is_described_as_in_the_whole_listing(store):
     assert whole["child"] == expected
     assert runs(store, agent="acme", kind="training", label=None).rows == [expected, whole["train-100"]]
     assert whole["train-100"]["parent"] is None and whole["train-100"]["start"] == stamp(9)
+
+
+def test_a_metric_history_lists_each_point_once(store):
+    sweep(store)
+    shown = describe_run(store, "train-50")
+    assert shown["metric_history"] == {"accuracy": [(1, 0.8 - 0.2), (2, 0.8)]}  # as logged in sweep()
+    assert shown["metrics"] == {"accuracy": 0.8}
+    assert describe_run(store, "prep")["metric_history"] == {}
 
 
 def test_a_run_is_placed_in_time_by_its_start_else_its_end(store):

@@ -145,17 +145,19 @@ def describe_run(store: Store, run_id: str) -> dict[str, Any]:
                             "dirty": one(target, PROVML.gitDirty)}
         else:
             info["used"].append(_artifact(target, one, many, used_roles.get(target)))
-    latest: dict[str, list[tuple[int, Any]]] = {}
+    finals: dict[str, list[tuple[int, Any]]] = {}  # a metric's value, and the points of its history
+    history: dict[str, list[tuple[int, Any]]] = {}
     for subject, props in triples.items():
         if node in [v.value for v in props.get(PROV.wasGeneratedBy.value, [])]:
             if PROVML.MetricValue.value in types(subject):
                 name, step = one(subject, PROVML.name), one(subject, PROVML.step)
-                latest.setdefault(name, []).append((-1 if step is None else step, one(subject, PROVML.value)))
+                points = history if PROVML.historyOf.value in props else finals
+                points.setdefault(name, []).append((-1 if step is None else step, one(subject, PROVML.value)))
             else:
                 info["generated"].append(_artifact(subject, one, many, None))
-    info["metrics"] = {name: max(points, key=lambda p: p[0])[1] for name, points in sorted(latest.items())}
-    info["metric_history"] = {name: sorted(points, key=lambda p: p[0]) for name, points in sorted(latest.items())
-                              if len(points) > 1}
+    info["metrics"] = {name: max(points, key=lambda p: p[0])[1]
+                       for name, points in sorted({**history, **finals}.items())}
+    info["metric_history"] = {name: sorted(points, key=lambda p: p[0]) for name, points in sorted(history.items())}
     script = next((u for u in info["used"] if u["kind"] == "code"), None)
     if script:
         info["used"].remove(script)
