@@ -48,6 +48,13 @@ Options (all optional):
     connecting and each wait for the answer (``timeout=0``: no limit). After a request has failed for
     good, the next ones are tried once until that much time has passed (at least 5 s), so recording
     against a down endpoint is not slowed down event after event.
+``batch=0``
+    Quads per update request. ``0`` (the default): each write is one request, stored whole or not at all.
+    For an engine that refuses large requests (Virtuoso 7 compiles an ``INSERT DATA`` of about 5,000 quads
+    out of memory): a write is then sent in requests of about that many quads, a run's bundle (a named
+    graph) kept whole where it fits and the quads naming one blank node always together. Readers may see a
+    write half done until its last request; one that fails part-way is sent whole again by the next
+    catch-up or push (quads are a set: nothing is doubled).
 
 Engines:
 
@@ -56,14 +63,14 @@ Engines:
 - Virtuoso 7 (Debian's ``virtuoso-opensource``): grant updates to the endpoint's user once
   (``isql-vt HOST:1111 dba PASSWORD 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'``, or use an
   authenticated endpoint) and open
-  ``sparql+http://HOST:8890?query=/sparql&update=/sparql&store=none&scope=https://w3id.org/provgraph/id/``.
+  ``sparql+http://HOST:8890?query=/sparql&update=/sparql&store=none&batch=1000&scope=https://w3id.org/provgraph/id/``.
   Virtuoso's default graph is already the union of all graphs, its own system graphs included, so
   ``scope`` keeps ``graphs``, ``len``, ``dump`` and, above all, ``clear`` off them.
 
 ``graphs`` lists the named graphs holding at least one quad (an empty graph made by ``CREATE GRAPH``
-is not listed, unlike the embedded store). ``add`` sends one ``INSERT DATA`` request per call;
-SPARQL 1.1 Update makes a request atomic, so a batch is stored whole or not at all, and a retried
-batch cannot be applied twice (quads are a set).
+is not listed, unlike the embedded store). ``add`` sends one ``INSERT DATA`` request per call (unless
+``batch=`` says otherwise); SPARQL 1.1 Update makes a request atomic, so a batch is stored whole or not at
+all, and a retried batch cannot be applied twice (quads are a set).
 """
 
 from __future__ import annotations
@@ -81,10 +88,12 @@ from ..errors import ProvgraphError, QueryError, StoreError
 from .base import DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
 from .bindings import inject_values
 from .http import HttpClient, basic, bearer
+from .transfer import packed
 
 T = TypeVar("T")
 
-OPTIONS = ("query", "update", "store", "auth", "token_env", "union", "scope", "retries", "backoff", "timeout")
+OPTIONS = ("query", "update", "store", "auth", "token_env", "union", "scope", "retries", "backoff", "timeout",
+           "batch")
 TOKEN_ENV = "PROVGRAPH_STORE_TOKEN"
 PASSWORD_ENV = "PROVGRAPH_STORE_PASSWORD"
 _RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
@@ -106,6 +115,7 @@ class Endpoint:
     retries: int = 4
     backoff: float = 0.5
     timeout: float = 60.0
+    batch: int = 0
     display: str = ""
 
     @classmethod
@@ -149,6 +159,7 @@ class Endpoint:
             retries=_number(options, "retries", 4, int),
             backoff=_number(options, "backoff", 0.5, float),
             timeout=_number(options, "timeout", 60.0, float),
+            batch=_number(options, "batch", 0, int),
             display=display,
         )
 
@@ -346,23 +357,14 @@ class SparqlStore(Store):
 
     # -- writing ------------------------------------------------------------------------------------
     def add(self, quads: Iterable[ox.Quad]) -> None:
-        """One ``INSERT DATA`` request; a batch with blank nodes is sent as ``INSERT { ... } WHERE {}``
-        (same effect, and engines such as Virtuoso refuse blank nodes in INSERT DATA)."""
-        by_graph: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[str]] = {}
-        blank = False
-        for quad in quads:
+        """One update request, or with ``batch=`` requests of about that many quads (see the module)."""
+        written = list(quads)
+        for quad in written:
             if not isinstance(quad, ox.Quad):
                 raise TypeError(f"a store holds Quads, not {type(quad).__name__}")
-            blank = blank or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
-            by_graph.setdefault(quad.graph_name, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
-        if not by_graph:
-            return
-        parts = []
-        for graph, triples in by_graph.items():
-            body = "\n".join(triples)
-            parts.append(body if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{body}\n}}")
-        data = "{\n" + "\n".join(parts) + "\n}"
-        self._write(f"INSERT {data} WHERE {{}}" if blank else f"INSERT DATA {data}", StoreError)
+        size = self.endpoint.batch
+        for request in packed(_inseparable(written, size), size) if size else [written] if written else []:
+            self._write(_insert(request), StoreError)
 
     def update(self, sparql: str, touching: Iterable[ox.NamedNode] | None = None) -> None:
         self._write(sparql, QueryError)
@@ -379,6 +381,49 @@ class SparqlStore(Store):
         graphs = self.graphs()
         if graphs:
             self._write(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs), StoreError)
+
+
+def _blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _insert(quads: list[ox.Quad]) -> str:
+    """An ``INSERT DATA`` of ``quads``; with blank nodes ``INSERT { ... } WHERE {}`` (same effect, and engines
+    such as Virtuoso refuse blank nodes in INSERT DATA)."""
+    by_graph: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[str]] = {}
+    for quad in quads:
+        by_graph.setdefault(quad.graph_name, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    parts = []
+    for graph, triples in by_graph.items():
+        body = "\n".join(triples)
+        parts.append(body if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{body}\n}}")
+    data = "{\n" + "\n".join(parts) + "\n}"
+    return f"INSERT {data} WHERE {{}}" if any(_blank(q) for q in quads) else f"INSERT DATA {data}"
+
+
+def _inseparable(quads: list[ox.Quad], size: int) -> list[list[ox.Quad]]:
+    """``quads`` in groups no request may split: the quads naming one blank node together (a blank node
+    is one node only within one request), a named graph's other quads in pieces of ``size``."""
+    parent: dict[str, str] = {}  # blank nodes joined by the quads that name two of them (union-find)
+
+    def root(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = node = parent[parent[node]]
+        return node
+
+    for quad in quads:
+        if isinstance(quad.subject, ox.BlankNode) and isinstance(quad.object, ox.BlankNode):
+            parent[root(quad.subject.value)] = root(quad.object.value)
+    joined: dict[str, list[ox.Quad]] = {}
+    by_graph: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[ox.Quad]] = {}
+    for quad in quads:
+        node = quad.subject if isinstance(quad.subject, ox.BlankNode) else quad.object
+        if isinstance(node, ox.BlankNode):
+            joined.setdefault(root(node.value), []).append(quad)
+        else:
+            by_graph.setdefault(quad.graph_name, []).append(quad)
+    pieces = [group[at:at + size] for group in by_graph.values() for at in range(0, len(group), size)]
+    return pieces + list(joined.values())
 
 
 def open_uri(uri: str) -> Store:

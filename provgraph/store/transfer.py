@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -36,16 +37,22 @@ def copy_store(source: Store, target: Store, replace: bool = False) -> Copied:
         by_graph.setdefault(quad.graph_name, []).append(quad)
     if replace:
         target.clear()
-    batch: list[ox.Quad] = []
     transactions = 0
-    for graph_quads in by_graph.values():
-        if batch and len(batch) + len(graph_quads) > BATCH_QUADS:
-            target.add(batch)
-            transactions += 1
-            batch = []
-        batch.extend(graph_quads)
-    if batch:
+    for batch in packed(by_graph.values(), BATCH_QUADS):
         target.add(batch)
         transactions += 1
     named = sum(1 for g in by_graph if isinstance(g, ox.NamedNode))
     return Copied(len(quads), named, transactions)
+
+
+def packed(groups: Iterable[list[ox.Quad]], size: int) -> Iterator[list[ox.Quad]]:
+    """``groups`` of quads packed in order into lists of about ``size`` quads, a group never split: a list
+    is full when the next group would take it past ``size`` (a group larger than ``size`` is a list alone)."""
+    batch: list[ox.Quad] = []
+    for group in groups:
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
