@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from helpers import CONTRACT_BACKENDS, open_backend
-from query_builder import Pipeline
+from query_builder import Pipeline, art
 from test_lineage_index import _NoIndex
 from test_render_pipelines import ENDPOINT, pipeline_events
 
+from provgraph.events import parse_time
 from provgraph.mapping import event_to_quads
 from provgraph.query import diff, impact, lineage, runs, who
 from provgraph.query.runinfo import describe_run
@@ -59,6 +60,17 @@ def test_runs_and_their_filters(pipeline: Store) -> None:
     assert runs(pipeline, step="train").rows == [train]
     assert (train["kind"], train["status"], train["parent"], train["agents"], train["duration"]) == (
         "training", "completed", "pipe-1", ["Alice Martin", "CI bot"], 30.0)
+
+
+def test_who_lists_facts_a_fraction_of_a_second_apart_in_time_order(pipeline: Store) -> None:
+    second = 1 / 60  # minutes
+    tick = art("data/tick.csv", content="t")
+    Pipeline(pipeline).run("tick-1", "tick", used=[tick], start=0.2 * second, minutes=0.01 * second)
+    Pipeline(pipeline).run("tick-2", "tick", used=[tick], start=0.25 * second, minutes=0.01 * second)
+    for asked in (pipeline, _NoIndex(pipeline)):
+        rows = [(r["run"], r["time"]) for r in who(asked, "data/tick.csv").rows]  # type: ignore[arg-type]
+        assert rows == sorted(rows, key=lambda r: parse_time(r[1])) and [run for run, _ in rows] == [
+            "tick-1", "tick-2"]
 
 
 def test_an_agent_named_twice_is_one_agent_by_its_least_name(pipeline: Store) -> None:

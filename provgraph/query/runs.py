@@ -211,7 +211,7 @@ def who(store: Store, ref: str | NamedNode, root: str | Path | None = None) -> W
                 rows[key][name] = rows[key][name] or value
         else:
             rows[key] = row
-    ordered = sorted(rows.values(), key=lambda r: (r["time"] or "", r["action"] or "", r["run"] or "",
+    ordered = sorted(rows.values(), key=lambda r: (_instant(r["time"]), r["action"] or "", r["run"] or "",
                                                   r["agent"] or "", r["entity"] or ""))
     return WhoResult(rows=ordered)
 
