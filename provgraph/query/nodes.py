@@ -66,8 +66,8 @@ def _described(store: Store, iris: Sequence[str]) -> dict[int, Record]:
             continue
         record = found.setdefault(at, [0, *(None for _ in DESCRIBED_FIELDS)])
         if field:  # of several values the least, as the lineage index keeps
-            text = text_of(value) or value.value  # in canonical form, as the index holds it
-            record[field] = text if record[field] is None else min(record[field], text)
+            lexical = text_of(value) or value.value  # in canonical form, as the index holds it
+            record[field] = lexical if record[field] is None else min(record[field], lexical)
         elif isinstance(value, Literal):  # a class listed, by its number
             record[0] |= 1 << int(value.value)
     return {at: tuple(record) for at, record in found.items()}
@@ -107,7 +107,18 @@ def _typed(bits: int) -> tuple[str, str | None]:
     node_type = next((name for cls, name in NODE_TYPES if cls in classes), "entity")
     kinds = {"run": (_RUN_KINDS, None), "artifact": (_ARTIFACT_KINDS, "other"), "agent": (_AGENT_KINDS, None)}
     table, default = kinds.get(node_type, ({}, None))
-    return node_type, next((table[c] for c in sorted(classes) if c in table), default)
+    return node_type, _first_kind(classes, table, default)
+
+
+@cache
+def run_kind(bits: int) -> str | None:
+    """A run's kind, from its class bits: that of its first run class in IRI order, as its description says."""
+    return _first_kind(described_classes(bits), _RUN_KINDS, None)
+
+
+def _first_kind(classes: frozenset[str], table: dict[str, str], default: str | None) -> str | None:
+    """The kind ``table`` gives the first of ``classes`` in IRI order that it knows, else ``default``."""
+    return next((table[c] for c in sorted(classes) if c in table), default)
 
 
 @cache

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from ..errors import QueryError
 from ..events import RUN_KINDS, parse_time
 from ..store import Store
 from ..vocab import PROV, PROVML, RDF, RUN_CLASSES, bundle_iri, local_of
-from .nodes import _AT, _RUN_KINDS, described_classes, node_labels
+from .nodes import _AT, _RUN_KINDS, node_labels, run_kind
 from .resolve import resolve
 from .results import DiffResult, RunsResult, WhoResult
 from .runinfo import duration_seconds
@@ -112,6 +111,8 @@ def _matching(store: Store, query: str, **bindings: Any) -> set[str]:
 
 #: The run classes in IRI order, numbered as ``runs.rq`` is told.
 _RUN_CLASSES = tuple(sorted(_RUN_KINDS))
+
+
 def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:
     """One record per run of ``iris`` (every run when ``None``): a node stated to be a provml:Run with a run
     id, described by the store's lineage index or else by ``queries/runs.rq``."""
@@ -119,19 +120,13 @@ def _describe_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]
     held = index.runs(iris) if index is not None else None
     if held is None:
         return _queried_runs(store, iris)
-    return [{"run": record[_AT["runId"]], "iri": iri, "kind": _kind(record[0]), "agents": set(agents),
+    return [{"run": record[_AT["runId"]], "iri": iri, "kind": run_kind(record[0]), "agents": set(agents),
              **{field: record[_AT[name]] for field, name in _INDEXED_FIELDS.items() if record[_AT[name]] is not None}}
             for iri, (record, agents) in held.items()]
 
 
 #: The fields of a run's record, by the name the lineage index gives them.
 _INDEXED_FIELDS = {"step": "step", "status": "status", "start": "started", "end": "ended", "parent": "parent"}
-
-
-@cache
-def _kind(bits: int) -> str | None:
-    """A run's kind, from its class bits: that of its first run class in IRI order."""
-    return next((_RUN_KINDS[cls] for cls in sorted(described_classes(bits)) if cls in _RUN_KINDS), None)
 
 
 def _queried_runs(store: Store, iris: list[str] | None) -> list[dict[str, Any]]:

@@ -164,9 +164,7 @@ def _cut(store: Store, graph: _Walk, rows: dict[int, dict[str, Any]], moment: da
 def _drop_metric_history(graph: _Walk, rows: dict[int, dict[str, Any]]) -> None:
     """Keep a metric's final value, not every point of its history (``<final>.<step>``)."""
     metrics = {row["iri"]: at for at, row in rows.items() if row["type"] == "metric" and at in graph.nodes}
-    history = [at for iri, at in metrics.items() if iri.rpartition(".")[0] in metrics]
-    if history:
-        graph.remove(history)
+    graph.remove([at for iri, at in metrics.items() if iri.rpartition(".")[0] in metrics])
 
 
 class _Walk:
@@ -197,6 +195,8 @@ class _Walk:
 
     def remove(self, nodes: Iterable[int | None]) -> None:
         gone = set(nodes)
+        if not gone:  # nothing to rebuild the lists for
+            return
         self.nodes = {n: None for n in self.nodes if n not in gone}
         self.edges = [e for e in self.edges if e[0] not in gone and e[1] not in gone]
 

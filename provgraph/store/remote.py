@@ -362,8 +362,10 @@ class SparqlStore(Store):
         for quad in written:
             if not isinstance(quad, ox.Quad):
                 raise TypeError(f"a store holds Quads, not {type(quad).__name__}")
+        if not written:
+            return
         size = self.endpoint.batch
-        for request in packed(_inseparable(written, size), size) if size else [written] if written else []:
+        for request in packed(_inseparable(written, size), size) if size else [written]:
             self._write(_insert(request), StoreError)
 
     def update(self, sparql: str, touching: Iterable[ox.NamedNode] | None = None) -> None:
