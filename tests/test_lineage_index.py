@@ -21,7 +21,7 @@ from provgraph.query import impact, lineage, runs
 from provgraph.query.nodes import describe_nodes
 from provgraph.store import Store, open_store
 from provgraph.store.lineage import FILENAME
-from provgraph.vocab import iri
+from provgraph.vocab import PROVML_IRI, iri
 
 PROV = "http://www.w3.org/ns/prov#"
 EX = "http://example.org/"
@@ -358,3 +358,48 @@ def test_reads_beside_a_writing_thread_miss_nothing(tmp_path: Path) -> None:
         expected = {row["iri"] for row in impact(_NoIndex(store), ex("root")).rows}  # type: ignore[arg-type]
         assert len(expected) == 2 * 200 and {f"{EX}d199", f"{EX}r199"} <= expected
         assert {row["iri"] for row in impact(store, ex("root")).rows} == expected
+
+
+def test_versions_and_transformations_come_from_the_index_in_step(tmp_path: Path) -> None:
+    """The walk starts from a logical artifact's versions as the index knows them, and asks how derivations
+    were made only where the store stated a transformation: both kept in step with adds and updates, and
+    across a close and reopen (the index then read from disk, not rebuilt)."""
+    version_of, artifact = ox.NamedNode(PROV + "specializationOf"), ox.NamedNode(PROVML_IRI + "Artifact")
+
+    def version(name: str, run: str, out: str) -> None:
+        chain(store, name, run, out)
+        store.add([ox.Quad(ex(name), version_of, ex("logical"), G)])
+
+    def transformation() -> None:
+        how = ex("how")
+        store.add([ox.Quad(ex(n), ox.NamedNode(RDF_TYPE), artifact, G) for n in ("src", "derived")] + [
+            ox.Quad(ex("derived"), ox.NamedNode(PROV + "wasDerivedFrom"), ex("src"), G),
+            ox.Quad(ex("derived"), ox.NamedNode(PROV + "qualifiedDerivation"), how, G),
+            ox.Quad(how, ox.NamedNode(PROV + "entity"), ex("src"), G),
+            ox.Quad(how, ox.NamedNode(PROVML_IRI + "transformationType"), ox.Literal("DIRECT"), G)])
+
+    def how_derived(store: Store) -> dict[str, Any]:
+        return {r["iri"].removeprefix(EX): r.get("transformation") for r in impact(store, ex("src")).rows}
+
+    with _open(tmp_path / "s") as store:
+        version("v1", "r1", "m1")
+        version("v2", "r2", "m2")
+        chain(store, "src", "other")
+        assert downstream(store, "logical") == {"v1", "r1", "m1", "v2", "r2", "m2"}
+        assert how_derived(store) == {"other": None}  # a run: no transformation stated anywhere
+        version("v3", "r3", "m3")  # written after the index was read
+        transformation()
+        assert downstream(store, "logical") == {"v1", "r1", "m1", "v2", "r2", "m2", "v3", "r3", "m3"}
+        assert how_derived(store) == how_derived(_NoIndex(store)) == {"derived": "DIRECT", "other": None}  # type: ignore[arg-type]
+        store.update(f"DELETE DATA {{ GRAPH <{EX}g> {{ <{EX}v2> <{PROV}specializationOf> <{EX}logical> }} }}",
+                     touching=[ex("v2")])
+        assert downstream(store, "logical") == {"v1", "r1", "m1", "v3", "r3", "m3"}
+    with _open(tmp_path / "s") as store:
+        assert store._lineage.fresh  # type: ignore[attr-defined]
+        assert downstream(store, "logical") == {"v1", "r1", "m1", "v3", "r3", "m3"}
+        assert how_derived(store) == {"derived": "DIRECT", "other": None}
+        assert _rows(impact(store, ex("logical"))) == _rows(impact(_NoIndex(store), ex("logical")))  # type: ignore[arg-type]
+    (tmp_path / "s" / FILENAME).unlink()
+    with _open(tmp_path / "s") as store:  # rebuilt from the store
+        assert how_derived(store) == {"derived": "DIRECT", "other": None}
+        assert downstream(store, "logical") == {"v1", "r1", "m1", "v3", "r3", "m3"}

@@ -1,9 +1,11 @@
 """Impact (what was derived from X) and lineage (where X came from), now or as the graph stood then.
 
-The store's lineage index (:mod:`provgraph.store.lineage`) gives the reachable part of the graph, its
-nodes named in IRI order and described, in one read; a store without one (a SPARQL endpoint) is asked by
-SPARQL (``queries/impact.rq``, ``queries/lineage.rq``, one query per step for the whole frontier, then
-``queries/describe.rq``), which names the nodes sent by their position in the list sent, not by IRI.
+The walk starts from the reference and its versions. The store's lineage index
+(:mod:`provgraph.store.lineage`) gives the reachable part of the graph, its nodes named in IRI order and
+described, in one read, and says whether any derivation can have a transformation to ask about; a store
+without one (a SPARQL endpoint) is asked by SPARQL (``queries/versions.rq``, then ``queries/impact.rq`` or
+``queries/lineage.rq``, one query per step for the whole frontier, then ``queries/describe.rq``), which
+names the nodes sent by their position in the list sent, not by IRI.
 Either way the answer is worked out on the nodes' numbers (their positions in IRI order), so edges sort
 as numbers and an IRI is compared only where the answer needs it.
 The path length of each node is the shortest distance from the reference over those edges, counting
@@ -55,26 +57,27 @@ def _traverse(store: Store, ref: str | NamedNode, direction: str, as_of: str | d
               root: str | Path | None) -> GraphResult:
     node = ref if isinstance(ref, NamedNode) else resolve(store, ref, root)
     when = moment(as_of, "as-of") if as_of is not None else None
-    seed_iris = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
     index = store.lineage_index()
-    # the walk's nodes are numbered by their position in graph.names (IRI order); rows holds a row per node
-    # described, by number, in that order
-    found = index.reach(sorted(seed_iris), direction) if index is not None else None
+    # the walk starts from the reference and its versions; its nodes are numbered by their position in
+    # graph.names (IRI order); rows holds a row per node described, by number, in that order
+    found = index.reach(node.value, direction) if index is not None else None
     if found is not None:
-        graph = _Walk(found[0], found[1])
-        rows = {at: describe(graph.names[at], record) for at, record in found[2].items()}
+        graph = _Walk(found.names, found.edges)
+        rows = {at: describe(graph.names[at], record) for at, record in found.records.items()}
+        seeds = set(found.seeds)
     else:
+        seed_iris = {node.value} | {text_of(s["node"]) or "" for s in select(store, "versions", ref=node)}
         graph = _Walk.of(seed_iris, _walked(store, seed_iris, direction))
         described = describe_nodes(store, graph.names)
         rows = {at: row for at, iri in enumerate(graph.names) if (row := described.get(iri)) is not None}
-    seeds = {at for iri in seed_iris if (at := graph.find(iri)) is not None}
+        seeds = {at for iri in seed_iris if (at := graph.find(iri)) is not None}
     if when is not None:
         _cut(store, graph, rows, when, direction)
     _drop_metric_history(graph, rows)
     # crossing a run costs one step: an edge leaving an activity weighs 0, any other edge 1
     depths = graph.depths(seeds, {at for at, row in rows.items() if row["type"] in _ACTIVITY_TYPES})
     made_by = _generators(graph, rows, direction)
-    how = _transformations(store, graph, rows, direction)
+    how = _transformations(store, graph, rows, direction) if found is None or found.transformations else {}
     result_rows = []
     ref_at = graph.find(node.value)
     for at, row in rows.items():  # in IRI order: the rows' order, after depth, type and label

@@ -15,7 +15,10 @@ store come back in a fraction of the time. It is a cache of what the store holds
 
 Only statements in named graphs count, as the SPARQL queries read them (``GRAPH ?g``). Of several values
 of one field, the least lexical form is kept (as :func:`~provgraph.query.nodes.describe_nodes` keeps from
-SPARQL), whatever order they were written in.
+SPARQL), whatever order they were written in. Beside the walked relations it holds which versions
+specialize which logical artifact (``queries/versions.rq``: a walk starts from the reference and its
+versions) and whether the store ever stated a transformation (``queries/any-transformation.rq``: only
+then are derivations asked how they were made).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, NamedNode, Quad
@@ -37,17 +40,20 @@ from ..vocab import DESCRIBED_CLASSES, DESCRIBED_FIELDS, IMPACT_RELATIONS, LINEA
 #: The index file, inside the store's folder (RocksDB leaves files it does not know alone).
 FILENAME = "provgraph-lineage.sqlite"
 #: Changed whenever the tables or what they hold change: an index of another layout is rebuilt.
-LAYOUT = "4"
+LAYOUT = "5"
 #: RocksDB's own files: their names and sizes, with the store's identity, are its stamp.
 _STORE_FILES = ("CURRENT", "MANIFEST-", ".sst", ".log", ".blob")
-_RELATION = {iri: number for number, iri in enumerate(LINEAGE_RELATIONS)}
+#: The walked relations, numbered in order, then a version's logical artifact (never walked).
+_RELATION = {iri: number for number, iri in enumerate((*LINEAGE_RELATIONS, PROV.specializationOf.value))}
+_VERSION_OF = _RELATION[PROV.specializationOf.value]
+_TRANSFORMATION = PROVML_IRI + "transformationType"
 _FIELD = {iri: number for number, iri in enumerate(DESCRIBED_FIELDS.values())}
 _TYPE = RDF.type.value
 _CLASS_BIT = {iri: 1 << number for number, iri in enumerate(DESCRIBED_CLASSES)}
 _RUN = PROVML_IRI + "Run"
 _RUN_ID, _LABEL = (f"f{list(DESCRIBED_FIELDS).index(name)}" for name in ("runId", "label"))
 _ASSOCIATION = _RELATION[PROV.wasAssociatedWith.value]
-_WANTED = frozenset((*_RELATION, *_FIELD, _TYPE))
+_WANTED = frozenset((*_RELATION, *_FIELD, _TYPE, _TRANSFORMATION))
 _PREDICATES = tuple(NamedNode(p) for p in _WANTED)
 _COLUMNS = [f"f{number}" for number in range(len(DESCRIBED_FIELDS))]
 _NO_FIELDS = (None,) * len(_COLUMNS)
@@ -124,6 +130,17 @@ def stamp(folder: Path) -> str:
     return json.dumps([identity, entries])
 
 
+class Reached(NamedTuple):
+    """The part of the graph a walk reached (:meth:`LineageIndex.reach`), each node by its position in
+    ``names``."""
+
+    names: list[str]  # the IRIs of its nodes, in IRI order
+    seeds: list[int]  # the reference and its versions
+    edges: list[tuple[int, int]]  # (from, to), ``to`` one step further from the seeds, as found
+    records: dict[int, tuple[Any, ...]]  # each node the index describes, in order (as describe gives them)
+    transformations: bool  # whether the store may state a transformation (False: it never did)
+
+
 class LineageIndex:
     """The index of one store: in ``folder`` (stamped ``found``, what :func:`stamp` said before the store
     opened) or, with ``folder=None``, in memory beside an in-memory store."""
@@ -131,6 +148,7 @@ class LineageIndex:
     def __init__(self, folder: Path | None, found: str = "") -> None:
         self.folder = folder
         self.fresh = False
+        self.transformations = False  # whether the store may state one: it did, since the index was last filled
         self._pending: list[_Rows] = []  # rows of writes the store holds, not yet in the database
         self._waiting = 0  # how many rows those are
         self._writing = threading.local()  # the rows of the write this thread is making
@@ -146,6 +164,7 @@ class LineageIndex:
                 self._restart_if_damaged(exc)
                 stamped = {}
             self.fresh = stamped.get("layout") == LAYOUT and stamped.get("stamp") == found
+            self.transformations = stamped.get("transformations") == "1"
 
     @staticmethod
     def _connect(folder: Path | None) -> sqlite3.Connection:
@@ -253,7 +272,7 @@ class LineageIndex:
     def _restart_if_damaged(self, exc: sqlite3.DatabaseError) -> None:
         """Start the database afresh, empty and stale, if ``exc`` says its file is damaged (it holds nothing
         the store does not); re-raise ``exc`` otherwise."""
-        if exc.sqlite_errorcode not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
             raise exc
         log.warning("the lineage index in %s is damaged and is rebuilt: %s", self.folder, exc)
         self._db.close()
@@ -272,7 +291,8 @@ class LineageIndex:
     def _empty(self) -> None:
         """No rows, in tables of this layout (those of another may have other columns)."""
         self._db.executescript("DROP TABLE IF EXISTS edge; DROP TABLE IF EXISTS node; DROP TABLE IF EXISTS term;"
-                               + _SCHEMA)
+                               + _SCHEMA + "DELETE FROM meta WHERE key = 'transformations';")
+        self.transformations = False
 
     def _rebuild(self, store: ox.Store) -> None:
         """Refill the index from every statement of ``store`` it holds; rows a write collected meanwhile stay
@@ -306,6 +326,9 @@ class LineageIndex:
                                      rows.node_rows())
                 for statement in _MOVE.split(";"):
                     self._db.execute(statement)
+                if rows.transformations:
+                    self._db.execute("INSERT OR REPLACE INTO meta VALUES ('transformations', '1')")
+            self.transformations |= rows.transformations
         except sqlite3.Error:
             self.fresh = False  # the store has the statements: the index is behind it
             raise
@@ -331,14 +354,11 @@ class LineageIndex:
 
     # -- answering (after :meth:`ready`)
 
-    def reach(self, seeds: Sequence[str], direction: str
-              ) -> tuple[list[str], list[tuple[int, int]], dict[int, tuple[Any, ...]]] | None:
-        """The part of the graph ``direction`` ("impact" or "lineage") reaches from ``seeds``: the IRIs of
-        its nodes (the seeds the index holds and every node reached) in IRI order; its edges (from, to),
-        ``to`` being one step further from the seeds, each end by its position in that list (an edge two
-        relations make may come twice); and the description of each node the index holds (as
-        :meth:`describe` gives them), by position, in that order. None if the file proves damaged (as
-        :meth:`describe`).
+    def reach(self, ref: str, direction: str) -> Reached | None:
+        """The part of the graph ``direction`` ("impact" or "lineage") reaches from ``ref`` and its versions
+        (the nodes ``prov:specializationOf`` it): its nodes (the seeds the index holds and every node
+        reached), its edges (an edge two relations make may come twice) and the description of each node
+        the index holds. None if the file proves damaged (as :meth:`describe`).
 
         The walk steps from the whole frontier at once, on the index's numbers; each node reached is then
         named and described once."""
@@ -346,12 +366,15 @@ class LineageIndex:
         # lineage every relation forwards
         near, far, relations = ("o", "s", IMPACT_RELATIONS) if direction == "impact" else \
             ("s", "o", len(LINEAGE_RELATIONS))
+        seeds = (f"SELECT id FROM term WHERE iri = ?1 UNION "
+                 f"SELECT e.s FROM term t JOIN edge e ON e.o = t.id AND e.p = {_VERSION_OF} WHERE t.iri = ?1")
         step = f"SELECT e.{near}, e.{far} FROM json_each(?) j JOIN edge e ON e.{near} = j.value AND e.p < {relations}"
         named = (f"SELECT j.value, t.iri, {_DESCRIPTION} FROM json_each(?) j JOIN term t ON t.id = j.value "
                  "LEFT JOIN node n ON n.id = j.value ORDER BY t.iri")
 
-        def walk(db: sqlite3.Connection) -> tuple[list[str], list[tuple[int, int]], dict[int, tuple[Any, ...]]]:
-            frontier = [n for (n,) in db.execute(f"SELECT id FROM term WHERE iri IN {_LISTED}", _listed(seeds))]
+        def walk(db: sqlite3.Connection) -> Reached:
+            frontier = [n for (n,) in db.execute(seeds, (ref,))]
+            starts = list(frontier)
             met = set(frontier)
             pairs: list[tuple[int, int]] = []
             while frontier:
@@ -370,7 +393,8 @@ class LineageIndex:
                 position[row[0]] = at
                 if row[2] is not None:  # a node without a row is named, not described
                     records[at] = row[2:]
-            return names, [(position[a], position[b]) for a, b in pairs], records
+            return Reached(names, [position[n] for n in starts], [(position[a], position[b]) for a, b in pairs],
+                           records, self.transformations)
 
         return self._read(walk)
 
@@ -423,22 +447,27 @@ class _Rows:
     def __init__(self) -> None:
         self.edges: list[tuple[str, int, str]] = []
         self.nodes: dict[str, list[Any]] = {}  # IRI -> [class bits, each field's term, list of terms or None]
+        self.transformations = False  # whether a transformation was stated
 
     def __len__(self) -> int:
-        return len(self.edges) + len(self.nodes)
+        return len(self.edges) + len(self.nodes) + self.transformations
 
     def clear(self) -> None:
         self.edges.clear()
         self.nodes.clear()
+        self.transformations = False
 
     def take(self, quad: Quad, predicate: str | None = None) -> None:
         """Collect what the index holds of ``quad`` (whose predicate's IRI is ``predicate``, if known)."""
         p = quad.predicate.value if predicate is None else predicate
         relation, field = _RELATION.get(p), _FIELD.get(p)
+        if type(quad.graph_name) is DefaultGraph:
+            return
         if relation is None and field is None and p != _TYPE:
+            self.transformations |= p == _TRANSFORMATION
             return
         subject = quad.subject
-        if type(subject) is not NamedNode or type(quad.graph_name) is DefaultGraph:
+        if type(subject) is not NamedNode:
             return
         obj = quad.object
         if relation is not None:
