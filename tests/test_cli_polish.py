@@ -254,3 +254,20 @@ def test_quick_commands_import_no_heavy_library(demo: Path, argv: list[str]) -> 
     done = subprocess.run([sys.executable, "-c", script, *argv], cwd=demo, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_an_import_needing_jsonschema_builds_no_iri_grammar(tmp_path: Path) -> None:
+    """rfc3987-syntax (installed by the Neptune client's jsonschema[format-nongpl]) compiles its grammars when
+    jsonschema is imported beside it: seconds per command, for format checks provgraph never asks for."""
+    pytest.importorskip("rfc3987_syntax")
+    event = {"eventType": "COMPLETE", "eventTime": "2024-01-01T00:00:00Z", "producer": "https://example.org/p",
+             "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+             "run": {"runId": "0190d6a8-0000-7000-8000-000000000001"}, "job": {"namespace": "ns", "name": "job"},
+             "inputs": [{"namespace": "file", "name": "/data/in.csv"}], "outputs": []}
+    (tmp_path / "events.json").write_text(json.dumps(event))
+    script = ("import sys\nfrom provgraph.cli import main\ncode = main(sys.argv[1:])\n"
+              "print(code, 'jsonschema' in sys.modules, 'rfc3987_syntax.syntax_helpers' in sys.modules)")
+    subprocess.run([sys.executable, "-m", "provgraph", "init"], cwd=tmp_path, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-c", script, "import-runs", "--from", "openlineage", "events.json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "0 True False", done.stderr

@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``provgraph`` console script."""
+    # jsonschema compiles 38 IRI grammars when it is imported beside rfc3987-syntax (which the Neptune
+    # client's jsonschema[format-nongpl] installs): 1-3 s, for format checks provgraph never asks for
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
