@@ -21,7 +21,7 @@ from provgraph.errors import InvalidEvent
 from provgraph.export.document import prov_document
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
-from provgraph.query.runs import runs
+from provgraph.query.runs import runs, who
 from provgraph.validate import check_document
 
 CORPUS = TESTDATA / "dvc" / "dvcyaml-schema"
@@ -348,3 +348,34 @@ def test_cli_refuses_an_invalid_pipeline_and_records_nothing(project: Project, c
     assert main(["import-runs", "--from", "dvc", str(bad), "--schema", str(SCHEMA)]) == 1
     assert "stages.stage1" in capsys.readouterr().err
     assert (project.journal.path.stat().st_size if project.journal.path.exists() else 0) == size
+
+
+def test_a_stage_a_later_repro_left_alone_keeps_the_commit_and_person_that_ran_it(project: Project, tmp_path: Path
+                                                                                 ) -> None:
+    root = tmp_path / "two-people"
+    root.mkdir()
+    (root / "a.csv").write_text("a\n")
+    (root / "b.csv").write_text("b\n")
+    (root / "dvc.yaml").write_text("stages:\n  first:\n    cmd: cp a.csv a.out\n    deps: [a.csv]\n    outs: [a.out]\n"
+                                   "  second:\n    cmd: cp b.csv b.out\n    deps: [b.csv]\n    outs: [b.out]\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    runs_by: dict[str, list[str]] = {}
+    for person, change in (("Ada", None), ("Bea", "b.csv")):
+        if change:
+            (root / change).write_text("b, changed\n")
+        _run(DVC, "repro", "-q", cwd=root)
+        _run("git", "add", "-A", cwd=root)
+        _run("git", "-c", f"user.name={person}", "-c", f"user.email={person}@example.org", "commit", "-qm", "repro",
+             cwd=root)
+        runs_by[person] = _run("git", "log", "-1", "--format=%H|%cI", cwd=root).strip().split("|")
+    assert _run(DVC, "status", cwd=root).strip() == "Data and pipelines are up to date."
+    starts = {e["annotations"]["dvc.stage"]: e for e in events_from_dvc(root).events if e["type"] == "run.start"}
+    for stage, person in (("first", "Ada"), ("second", "Bea")):
+        sha, when = runs_by[person]
+        assert starts[stage]["code"]["git"]["commit"] == sha
+        assert ev.parse_time(starts[stage]["time"]) == ev.parse_time(when)
+        assert [a["name"] for a in starts[stage]["agents"]] == [person]
+    project.record_many(events_from_dvc(root).events)
+    assert {row["agent"] for row in who(project.synced_store(), "a.out").rows} == {"Ada"}
+    assert {row["agent"] for row in who(project.synced_store(), "b.out").rows} == {"Bea"}

@@ -17,9 +17,11 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
 - ``params`` are the locked values (``key`` from ``params.yaml``, else ``file:key``; nested values
   flattened with dots); metrics files (the stage's and the top-level ``metrics``) whose md5 still
   matches the lock give their numeric values as metrics of the stage;
-- times, agent and code: the commit that last changed ``dvc.lock`` (its commit time as start and end,
-  its author as the person, its sha and the ``origin`` URL as ``code.git``) when the lock is committed
-  and unchanged; otherwise the lock's modification time (which then changes no id);
+- times, agent and code: the oldest commit since which the stage's entry in ``dvc.lock`` is as it is now,
+  i.e. the commit of the ``dvc repro`` that ran it (its commit time as start and end, its author as the
+  person, its sha and the ``origin`` URL as ``code.git``); a stage that later runs left alone keeps its
+  own commit. An entry git does not hold as it is now is dated by the lock's modification time (which
+  then changes no id);
 - kind: from the stage name (train -> training, eval/test -> evaluation, featur -> feature
   engineering, split -> splitting, prep/clean -> cleaning, download/ingest/fetch/load/import -> ingestion);
 - staleness: a stage ``dvc status`` would report changed (command, params or a present dependency
@@ -38,6 +40,7 @@ file of ``dvc add`` only tracks data, which is no run. Parsing YAML needs PyYAML
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +52,7 @@ from ..gitinfo import git_remote
 from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
 from .dvc_templates import context, expand
-from .dvc_yaml import load_yaml, validate_dvc_yaml
+from .dvc_yaml import load_yaml, parse_yaml, validate_dvc_yaml
 from .naming import Imported
 from .registry import Importer, ImportOptions, Progress
 
@@ -112,7 +115,8 @@ class _Project:
     root: Path
     namespace: str
     remote: str | None
-    dated: dict[Path, tuple[str, dict[str, Any], str]] = field(default_factory=dict)
+    dated: dict[tuple[Path, str | None], tuple[str, dict[str, Any], str]] = field(default_factory=dict)
+    versions: dict[Path, _Versions] = field(default_factory=dict)
 
     @classmethod
     def find(cls, start: Path, namespace: str | None) -> _Project:
@@ -130,23 +134,61 @@ class _Project:
         except ValueError:
             return full.as_posix()
 
-    def dating(self, file: Path) -> tuple[str, dict[str, Any], str]:
-        """(time, event fields, note) of records in ``file``: its last commit when committed, else its mtime."""
-        if file not in self.dated:
-            self.dated[file] = self._dating(file)
-        return self.dated[file]
+    def dating(self, file: Path, current: Any, stage: str | None = None) -> tuple[str, dict[str, Any], str]:
+        """(time, event fields, note) of a record as it is now (``current``): ``stage``'s entry in the dvc.lock
+        ``file``, or the whole ``file``. The time, person and code are those of the oldest commit since which
+        the record is unchanged (a stage that later ``dvc repro`` runs left alone keeps the commit it ran
+        in); a record git does not hold as it is now is dated by the file's modification time."""
+        if (file, stage) not in self.dated:
+            self.dated[(file, stage)] = self._dating(file, current, stage)
+        return self.dated[(file, stage)]
 
-    def _dating(self, file: Path) -> tuple[str, dict[str, Any], str]:
-        commit = gitlog.last_commit(file)
-        if commit is None:
-            return _mtime(file), {}, f"{file.name} is not committed: times are its modification time"
-        git: dict[str, Any] = {"commit": commit.sha}
+    def _dating(self, file: Path, current: Any, stage: str | None) -> tuple[str, dict[str, Any], str]:
+        since = None
+        for commit, document in self.versions.setdefault(file, _Versions(file)):
+            if (document if stage is None else (_stages(document) or {}).get(stage)) != current:
+                break
+            since = commit
+        what = f"stage {stage} in {file.name}" if stage else file.name
+        if since is None:
+            return _mtime(file), {}, f"{what} is not committed as it is: times are the file's modification time"
+        git: dict[str, Any] = {"commit": since.sha}
         if self.remote:
             git["remote"] = self.remote[:2048]
-        person = {"id": naming.identifier(commit.email or commit.author), "kind": "person",
-                  "name": naming.name(commit.author or commit.email)}
-        note = f"times are the commit time of {commit.sha[:10]}, which last changed {file.name}"
-        return commit.time, {"code": {"git": git}, "agents": [person]}, note
+        person = {"id": naming.identifier(since.email or since.author), "kind": "person",
+                  "name": naming.name(since.author or since.email)}
+        note = f"times are the commit time of {since.sha[:10]}, since which {what} is unchanged"
+        return since.time, {"code": {"git": git}, "agents": [person]}, note
+
+
+_UNREADABLE = object()
+
+
+class _Versions:
+    """The committed versions of one file, newest first, each parsed once and only when a walk reaches it."""
+
+    def __init__(self, file: Path) -> None:
+        self.file, self.pending = file, gitlog.versions(file)
+        self.parsed: list[tuple[gitlog.Commit, Any]] = []
+
+    def __iter__(self) -> Iterator[tuple[gitlog.Commit, Any]]:
+        index = 0
+        while index < len(self.parsed) or self._more():
+            yield self.parsed[index]
+            index += 1
+
+    def _more(self) -> bool:
+        found = next(self.pending, None)
+        if found is None:
+            return False
+        commit, content = found
+        try:
+            document = parse_yaml(content.decode("utf-8"), f"{self.file} at {commit.sha[:10]}") \
+                if content is not None else _UNREADABLE
+        except (InvalidEvent, UnicodeDecodeError):
+            document = _UNREADABLE
+        self.parsed.append((commit, document))
+        return True
 
 
 @dataclass
@@ -322,7 +364,7 @@ class _Events:
         identity = naming.digest(self.project.namespace, pipeline.where, stage.name, ev.dumps(locked), n=16)
         run = {"id": naming.identifier(f"{stage.name.replace('@', '.')}-{identity}", "dvc-"),
                "step": naming.name(stage.name.split("@")[0]), "kind": _kind(stage.name)}
-        time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"))
+        time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"), locked, stage.name)
         cmd = locked.get("cmd", spec.get("cmd"))
         annotations = {"dvc.stage": stage.name, "dvc.file": pipeline.where, "provgraph.note": note}
         if cmd is not None:
@@ -366,7 +408,7 @@ class _Events:
         identity = naming.digest(self.project.namespace, where, ev.dumps(document))
         run = {"id": naming.identifier(f"{file.stem}-{identity}", "dvc-import-"), "step": "dvc import",
                "kind": "ingestion"}
-        time, dated, note = self.project.dating(file)
+        time, dated, note = self.project.dating(file, document)
         annotations = {"dvc.file": where, "provgraph.note": note}
         start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, annotations=annotations,
                              **dated)
@@ -381,14 +423,20 @@ def _stamp(event: ev.Event, *extra: str) -> ev.Event:
     return event
 
 
+def _stages(data: Any) -> dict[str, Any] | None:
+    """The stages of a parsed dvc.lock (schema 2 under ``stages``, schema 1 at the top), or None."""
+    stages = data.get("stages", data) if isinstance(data, dict) and "schema" in data else data
+    return stages if isinstance(stages, dict) else None
+
+
 def _lock(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InvalidEvent(f"{path}: a dvc.lock is a mapping")
-    stages = data.get("stages", data) if "schema" in data else data
-    if not isinstance(stages, dict):
+    stages = _stages(data)
+    if stages is None:
         raise InvalidEvent(f"{path}: stages must be a mapping", "stages")
     return stages
 
