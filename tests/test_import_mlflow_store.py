@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from pyoxigraph import Literal, NamedNode
 from servers import free_port, start_retrying, stop_process
 
 from provgraph.cli import main
 from provgraph.errors import ProvgraphError
-from provgraph.importers.mlflow import events_from_mlflow
+from provgraph.importers.mlflow import events_from_mlflow, run_id
 from provgraph.importers.registry import ImportOptions
 from provgraph.project import Project
+from provgraph.query.runinfo import describe_run
 from provgraph.query.runs import runs
 
 MAKE = """
@@ -79,21 +81,25 @@ def _ends(events: list[dict]) -> dict[str, dict]:
     return {e["run"]["id"]: e for e in events if e["type"] == "run.end"}
 
 
+def _starts(events: list[dict]) -> dict[str, dict]:
+    return {e["run"]["id"]: e for e in events if e["type"] == "run.start"}
+
+
 def test_runs_parents_params_metrics_and_status_survive(sqlite_store: tuple[Path, dict]) -> None:
     folder, made = sqlite_store
     result = events_from_mlflow(f"sqlite:///{folder / 'mlflow.db'}")
-    ends = _ends(result.events)
+    ends, starts = _ends(result.events), _starts(result.events)
     parent = f"mlflow-{made['parent']}"
     for n, child in made["children"].items():
         end = ends[f"mlflow-{child['run']}"]
-        assert end["run"]["parent"] == parent and end["run"]["status"] == "completed"
+        assert starts[f"mlflow-{child['run']}"]["run"]["parent"] == parent and end["run"]["status"] == "completed"
         assert end["params"] == {"n_estimators": int(n), "criterion": "gini"}
         assert [(p["step"], p["value"]) for p in end["metrics"]["loss"]] == [
             (step, 1.0 / (step + 1 + int(n))) for step in range(3)]
         assert all("time" in p for p in end["metrics"]["loss"])
     failed = ends[f"mlflow-{made['failed']}"]
     assert failed["run"]["status"] == "failed" and failed["params"] == {"n_estimators": "oops"}
-    assert {e["run"]["step"] for e in result.events} == {"credit", "other"}
+    assert {e["run"]["step"] for e in starts.values()} == {"credit", "other"}
 
 
 def test_datasets_models_versions_and_aliases(sqlite_store: tuple[Path, dict]) -> None:
@@ -175,8 +181,8 @@ def test_a_tracking_server_over_http(sqlite_store: tuple[Path, dict], tmp_path: 
 
     server = start_retrying(launch, retry=True, deadline_s=120)
     try:
-        ends = _ends(events_from_mlflow(url).events)
-        assert ends[f"mlflow-{made['children']['100']['run']}"]["run"]["parent"] == f"mlflow-{made['parent']}"
+        starts = _starts(events_from_mlflow(url).events)
+        assert starts[f"mlflow-{made['children']['100']['run']}"]["run"]["parent"] == f"mlflow-{made['parent']}"
     finally:
         stop_process(server, 10)
 
@@ -188,3 +194,77 @@ def test_bad_sources_are_one_clear_error_and_create_nothing(tmp_path: Path, refu
     assert not missing.parent.exists()
     with pytest.raises(ProvgraphError, match=r"MLflow store http://127\.0\.0\.1:\d+: .*Connection refused"):
         events_from_mlflow(f"http://127.0.0.1:{refusing_port}")
+
+
+# --- a store edited between two imports: what MLflow lets a user change after a run was recorded ---
+
+EDIT = """
+import json, sys, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri(sys.argv[1])
+client = MlflowClient()
+made = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+if sys.argv[2] == "first":
+    mlflow.set_experiment("churn")
+    with mlflow.start_run(run_name="done") as run:
+        mlflow.log_param("depth", 3)
+        mlflow.set_tag("owner", "ada")
+        mlflow.log_metric("diverged", float("nan"), step=0)
+        mlflow.log_metric("diverged", 0.5, step=1)
+        mlflow.log_metric("blank", float("nan"))
+        made["done"] = run.info.run_id
+    made["running"] = client.create_run(mlflow.get_experiment_by_name("churn").experiment_id).info.run_id
+    client.log_param(made["running"], "depth", 5)
+else:
+    experiment = mlflow.get_experiment_by_name("churn").experiment_id
+    client.rename_experiment(experiment, "churn-v2")
+    client.set_tag(made["done"], "owner", "bea")
+    client.delete_run(made["done"])
+    client.log_metric(made["running"], "auc", 0.75)
+    client.set_terminated(made["running"], "FINISHED")
+    with mlflow.start_run(run_name="new", experiment_id=experiment) as run:
+        made["new"] = run.info.run_id
+print(json.dumps(made))
+"""
+
+
+def _edit(uri: str, cwd: Path, stage: str, made: dict | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-c", EDIT, uri, stage, json.dumps(made or {})], cwd=cwd,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _values(project: Project, run: str, predicate: str) -> list[str]:
+    rows = project.synced_store().query(
+        "SELECT DISTINCT ?value WHERE { GRAPH ?g { ?run <https://w3id.org/provgraph/provml#runId> ?id ; ?p ?value } }",
+        bindings={"id": Literal(run), "p": NamedNode(f"https://w3id.org/provgraph/provml#{predicate}")})
+    return sorted(r["value"].value for r in rows)
+
+
+def test_a_store_edited_between_imports_adds_what_is_new_and_contradicts_nothing(project: Project,
+                                                                                 tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    made = _edit(uri, tmp_path, "first")
+    done, running = run_id(made["done"]), run_id(made["running"])
+    first = events_from_mlflow(uri).events
+    assert not any(e["type"] == "run.end" for e in first if e["run"]["id"] == running)
+    project.record_many(first)
+    assert [e["id"] for e in events_from_mlflow(uri).events] == [e["id"] for e in first]  # twice: nothing new
+    made = _edit(uri, tmp_path, "second", made)
+    second = events_from_mlflow(uri).events
+    known = {e["id"] for e in first}
+    added = [(e["run"]["id"], e["type"]) for e in second if e["id"] not in known]
+    # the new run, the end of the run that finished, and the end that says the other run was deleted
+    assert sorted(added) == sorted([(run_id(made["new"]), "run.start"), (run_id(made["new"]), "run.end"),
+                                    (running, "run.end"), (done, "run.end")])
+    project.record_many(e for e in second if e["id"] not in known)
+    assert _values(project, done, "stepName") == ["churn"]  # one step, the name the run was recorded under
+    assert _values(project, done, "hasLabel") == ["mlflow.lifecycle:deleted"]
+    annotations = [json.loads(text) for text in _values(project, done, "annotations")]
+    assert {a.get("tag.owner") for a in annotations} - {None} == {"ada"}
+    # MLflow's NaN points cannot be numbers in an event: they are named, not silently dropped
+    assert describe_run(project.synced_store(), done)["metrics"] == {"diverged": 0.5}
+    noted = next(a for a in annotations if "metric.diverged" in a)
+    assert noted["metric.diverged"] == "NaN at step 0" and noted["metric.blank"] == "NaN at step 0"
+    assert describe_run(project.synced_store(), running)["metrics"] == {"auc": 0.75}
