@@ -17,6 +17,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode
 from servers import free_port, start_retrying, stop_process
 
+from provgraph import events as ev
 from provgraph.cli import main
 from provgraph.errors import ProvgraphError
 from provgraph.importers.mlflow import events_from_mlflow, run_id
@@ -268,3 +269,23 @@ def test_a_store_edited_between_imports_adds_what_is_new_and_contradicts_nothing
     noted = next(a for a in annotations if "metric.diverged" in a)
     assert noted["metric.diverged"] == "NaN at step 0" and noted["metric.blank"] == "NaN at step 0"
     assert describe_run(project.synced_store(), running)["metrics"] == {"auc": 0.75}
+
+
+def test_a_model_version_registered_without_a_run_is_made_by_its_registration(project: Project, tmp_path: Path,
+                                                                              capsys: pytest.CaptureFixture[str]
+                                                                              ) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = ("import sys, mlflow\nclient = mlflow.MlflowClient(sys.argv[1])\nclient.create_registered_model('ext')\n"
+              "print(client.create_model_version('ext', 's3://bucket/models/ext', run_id=None).creation_timestamp)")
+    done = subprocess.run([sys.executable, "-c", script, uri], capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    created = int(done.stdout.split()[-1])
+    assert main(["import-runs", "--from", "mlflow", uri]) == 0  # the whole import failed on run_id: required
+    assert "1 registrations without a run" in capsys.readouterr().out
+    project.close()
+    assert main(["impact", "s3://bucket/models/ext"]) == 0
+    assert "models using it (1): models:/ext" in capsys.readouterr().out
+    registration = describe_run(project.synced_store(), "mlflow-registration-ext-1")
+    assert registration["started"] == registration["ended"]
+    assert ev.parse_time(registration["started"]).timestamp() * 1000 == created
+    assert [a["location"] for a in registration["generated"]] == ["models:/ext/1"]
