@@ -379,3 +379,33 @@ def test_a_stage_a_later_repro_left_alone_keeps_the_commit_and_person_that_ran_i
     project.record_many(events_from_dvc(root).events)
     assert {row["agent"] for row in who(project.synced_store(), "a.out").rows} == {"Ada"}
     assert {row["agent"] for row in who(project.synced_store(), "b.out").rows} == {"Bea"}
+
+
+def test_top_level_metrics_and_artifacts_of_a_stage_with_a_wdir(tmp_path: Path) -> None:
+    root = tmp_path / "wdir"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub/evaluate.py").write_text("import json\nscores = {'acc': 0.7, 'per': {'f1': 0.5}}\n"
+                                          "json.dump(scores, open('m.json', 'w'))\n"
+                                          "open('model.bin', 'w').write('weights')\n")
+    # top-level sections name paths from the dvc.yaml's folder; the stage's own paths are from its wdir
+    (root / "dvc.yaml").write_text(f"metrics: [sub/m.json]\nartifacts:\n  clf:\n    path: sub/model.bin\n"
+                                   f"    type: model\nstages:\n  evaluate:\n    wdir: sub\n"
+                                   f"    cmd: {sys.executable} evaluate.py\n    outs: [model.bin, m.json]\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    shown = json.loads(_run(DVC, "metrics", "show", "--json", cwd=root))
+    expected = _flat_numbers(shown[""]["data"]["sub/m.json"]["data"])
+    assert expected == {"acc": 0.7, "per.f1": 0.5}  # what dvc itself reports
+    end = _by_stage(events_from_dvc(root).events)["evaluate"]
+    assert end["metrics"] == expected
+    model = next(a for a in end["generated"] if a["location"] == "sub/model.bin")
+    assert model["kind"] == "model" and "dvc.artifact:clf" in model["labels"]
+
+
+def _flat_numbers(value: dict, prefix: str = "") -> dict:
+    found: dict = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        found.update(_flat_numbers(item, f"{name}.") if isinstance(item, dict) else {name: item})
+    return found

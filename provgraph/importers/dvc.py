@@ -218,9 +218,10 @@ class _Pipeline:
         self.document, self.lock = document, lock or {}
         self.where = project.location(file)
         self.variables = context(document, self.folder, load_yaml)
-        self.artifacts = {os.path.normpath(str(a["path"])): (name, a) for name, a in
+        # top-level sections name paths from the dvc.yaml's folder, stages from their wdir: both kept as locations
+        self.artifacts = {project.location(self.folder / str(a["path"])): (name, a) for name, a in
                           (document.get("artifacts") or {}).items() if isinstance(a, dict) and "path" in a}
-        self.metrics = {os.path.normpath(p) for p, _ in _entries(document.get("metrics"))}
+        self.metrics = {project.location(self.folder / p) for p, _ in _entries(document.get("metrics"))}
         self.declared: list[str] = []
 
     def base(self, spec: dict[str, Any]) -> Path:
@@ -313,7 +314,7 @@ class _Events:
         pipeline = stage.pipeline
         file = pipeline.base(stage.spec) / path
         artifact: dict[str, Any] = {"location": self.project.location(file), "kind": kind}
-        named = pipeline.artifacts.get(os.path.normpath(path))
+        named = pipeline.artifacts.get(artifact["location"])
         labels = [str(text) for text in flags.get("labels") or () if str(text)]
         if named is not None:
             labels += [f"dvc.artifact:{named[0]}", *(str(t) for t in named[1].get("labels") or ())]
@@ -337,13 +338,13 @@ class _Events:
         values: dict[str, float] = {}
         pipeline = stage.pipeline
         for path, _, kind in outs:
-            normal = os.path.normpath(path)
-            declared = kind == "evaluation" and any(p == path for p, _ in _entries(stage.spec.get("metrics")))
-            if not (declared or normal in pipeline.metrics) or Path(path).suffix.lower() not in METRIC_SUFFIXES:
-                continue
             file = pipeline.base(stage.spec) / path
+            location = self.project.location(file)
+            declared = kind == "evaluation" and any(p == path for p, _ in _entries(stage.spec.get("metrics")))
+            if not (declared or location in pipeline.metrics) or Path(path).suffix.lower() not in METRIC_SUFFIXES:
+                continue
             found = dvc_status.file_hashes(file)
-            entry = locked.get(self.project.location(file)) or {}
+            entry = locked.get(location) or {}
             if found is None or found[0] != entry.get("md5"):
                 continue  # the values on disk are not the ones this run wrote
             values.update(_numbers(load_yaml(file), ""))
