@@ -409,3 +409,27 @@ def _flat_numbers(value: dict, prefix: str = "") -> dict:
         name = f"{prefix}{key}"
         found.update(_flat_numbers(item, f"{name}.") if isinstance(item, dict) else {name: item})
     return found
+
+
+def test_nan_and_infinite_metrics_and_params_are_named_not_fatal(tmp_path: Path, project: Project) -> None:
+    root = tmp_path / "nan"
+    root.mkdir()
+    (root / "evaluate.py").write_text("import yaml\nyaml.safe_dump({'acc': 0.5, 'loss': float('nan'), "
+                                      "'big': float('-inf')}, open('m.yaml', 'w'))\n")
+    (root / "params.yaml").write_text("lr: .nan\n")
+    (root / "dvc.yaml").write_text(f"stages:\n  evaluate:\n    cmd: {sys.executable} evaluate.py\n    params: [lr]\n"
+                                   f"    metrics:\n      - m.yaml:\n          cache: false\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    shown = _run(DVC, "metrics", "show", cwd=root).split("\n")
+    assert shown[0].split() == ["Path", "acc", "big", "loss"] and shown[1].split() == ["m.yaml", "0.5", "-inf", "nan"]
+    events = events_from_dvc(root).events  # was a ValueError traceback, then "-inf is not a finite number"
+    end, start = _by_stage(events)["evaluate"], next(e for e in events if e["type"] == "run.start")
+    assert _run(DVC, "status", cwd=root).split() == ["evaluate:", "changed", "deps:", "params.yaml:", "modified:", "lr"]
+    stale = next(e for e in events if "labels" in e)  # DVC finds NaN unequal to itself, and so do we
+    assert stale["annotations"]["dvc.stale"] == "changed params: params.yaml:lr"
+    assert end["metrics"] == {"acc": 0.5} and end["params"] == {"lr": "NaN"}
+    assert (start["annotations"]["metric.loss"], start["annotations"]["metric.big"]) == ("NaN", "-inf")
+    project.record_many(events)
+    assert runs(project.synced_store(), metrics=["acc=0.5"]).rows[0]["step"] == "evaluate"

@@ -269,9 +269,16 @@ def _params(stage: _Stage) -> dict[str, Any]:
     return params
 
 
-def _numbers(value: Any, prefix: str) -> dict[str, float]:
-    return {naming.name(k): v for k, v in _flatten(value, prefix).items()
-            if isinstance(v, int | float) and not isinstance(v, bool)}
+def _numbers(value: Any, left_out: dict[str, str]) -> dict[str, float]:
+    """The numbers of a metrics file by dotted name; NaN and infinities, which events cannot carry as
+    numbers, go by name into ``left_out`` (``metric.loss: NaN``)."""
+    found = {}
+    for key, item in _flatten(value, "").items():
+        if (text := naming.non_finite(item)) is not None:
+            left_out[naming.name(f"metric.{key}")] = text
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            found[naming.name(key)] = item
+    return found
 
 
 class _Events:
@@ -334,7 +341,7 @@ class _Events:
         return artifact
 
     def metrics(self, stage: _Stage, outs: list[tuple[str, dict[str, Any], str]],
-                locked: dict[str, dict[str, Any]]) -> dict[str, float]:
+                locked: dict[str, dict[str, Any]], left_out: dict[str, str]) -> dict[str, float]:
         values: dict[str, float] = {}
         pipeline = stage.pipeline
         for path, _, kind in outs:
@@ -347,7 +354,7 @@ class _Events:
             entry = locked.get(location) or {}
             if found is None or found[0] != entry.get("md5"):
                 continue  # the values on disk are not the ones this run wrote
-            values.update(_numbers(load_yaml(file), ""))
+            values.update(_numbers(load_yaml(file), left_out))
         return values
 
     def stage(self, stage: _Stage) -> list[ev.Event]:
@@ -362,7 +369,7 @@ class _Events:
         outs = [(p, f, k) for key, k in kinds for p, f in _entries(spec.get(key))] \
             or [(e["path"], {}, "dataset") for e in locked.get("outs") or ()]
         generated = [self.artifact(stage, p, k, lock_outs.get(self.project.location(base / p)), f) for p, f, k in outs]
-        identity = naming.digest(self.project.namespace, pipeline.where, stage.name, ev.dumps(locked), n=16)
+        identity = naming.digest(self.project.namespace, pipeline.where, stage.name, naming.canonical(locked), n=16)
         run = {"id": naming.identifier(f"{stage.name.replace('@', '.')}-{identity}", "dvc-"),
                "step": naming.name(stage.name.split("@")[0]), "kind": _kind(stage.name)}
         time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"), locked, stage.name)
@@ -371,10 +378,11 @@ class _Events:
         if cmd is not None:
             annotations["dvc.cmd"] = naming.clip("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
         params = _params(stage)
+        metrics = self.metrics(stage, outs, lock_outs, annotations)
         start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, params=params,
                              annotations=annotations, **dated)
         end = ev.new_event("run.end", time, namespace=self.project.namespace, run={**run, "status": "completed"},
-                           used=used, generated=generated, params=params, metrics=self.metrics(stage, outs, lock_outs))
+                           used=used, generated=generated, params=params, metrics=metrics)
         found = [_stamp(start), _stamp(end)]
         if stage.reasons:
             reason = naming.clip("; ".join(stage.reasons))
@@ -406,7 +414,7 @@ class _Events:
         generated = [self.artifact(pseudo, o["path"], "dataset", o, {}) for o in document.get("outs") or ()
                      if isinstance(o, dict) and isinstance(o.get("path"), str)]
         where = self.project.location(file)
-        identity = naming.digest(self.project.namespace, where, ev.dumps(document))
+        identity = naming.digest(self.project.namespace, where, naming.canonical(document))
         run = {"id": naming.identifier(f"{file.stem}-{identity}", "dvc-import-"), "step": "dvc import",
                "kind": "ingestion"}
         time, dated, note = self.project.dating(file, document)

@@ -152,8 +152,7 @@ def _metric(name: str, points: Any, where: str) -> tuple[list[dict[str, Any]], s
     for index, point in enumerate(points):
         if not isinstance(point, dict) or not isinstance(point.get("value"), int | float):
             raise InvalidEvent("a metric point needs a numeric value", f"{where}.metrics.{name}[{index}]")
-        if isinstance(point["value"], float) and not math.isfinite(point["value"]):
-            value = "NaN" if math.isnan(point["value"]) else "inf" if point["value"] > 0 else "-inf"
+        if (value := naming.non_finite(point["value"])) is not None:
             left_out.append(f"{value} at step {point['step']}" if isinstance(point.get("step"), int) else value)
             continue
         measurement: dict[str, Any] = {"value": point["value"]}
