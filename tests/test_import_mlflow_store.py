@@ -20,6 +20,7 @@ from servers import free_port, start_retrying, stop_process
 from provgraph import events as ev
 from provgraph.cli import main
 from provgraph.errors import ProvgraphError
+from provgraph.importers import mlflow_store
 from provgraph.importers.mlflow import events_from_mlflow, run_id
 from provgraph.importers.registry import ImportOptions
 from provgraph.project import Project
@@ -277,7 +278,8 @@ def test_a_model_version_registered_without_a_run_is_made_by_its_registration(pr
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     script = ("import sys, mlflow\nclient = mlflow.MlflowClient(sys.argv[1])\nclient.create_registered_model('ext')\n"
               "print(client.create_model_version('ext', 's3://bucket/models/ext', run_id=None).creation_timestamp)")
-    done = subprocess.run([sys.executable, "-c", script, uri], capture_output=True, text=True, timeout=240, check=False)
+    done = subprocess.run([sys.executable, "-c", script, uri], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     created = int(done.stdout.split()[-1])
     assert main(["import-runs", "--from", "mlflow", uri]) == 0  # the whole import failed on run_id: required
@@ -289,3 +291,29 @@ def test_a_model_version_registered_without_a_run_is_made_by_its_registration(pr
     assert registration["started"] == registration["ended"]
     assert ev.parse_time(registration["started"]).timestamp() * 1000 == created
     assert [a["location"] for a in registration["generated"]] == ["models:/ext/1"]
+
+
+NAMES = ("it's", "back\\slash", 'dq"x', "модель", "under_score")
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "file"])
+def test_every_registered_model_on_every_page_whatever_its_name(tmp_path: Path, scheme: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}" if scheme == "sqlite" else f"file:{tmp_path / 'mlruns'}"
+    script = ("import json, sys, mlflow\nclient = mlflow.MlflowClient(sys.argv[1])\n"
+              "run = client.create_run(client.create_experiment('e')).info.run_id\nfound = []\n"
+              "for name in json.loads(sys.argv[2]):\n    client.create_registered_model(name)\n"
+              "    for _ in range(2):\n        client.create_model_version(name, f'runs:/{run}/m', run_id=run)\n"
+              "print(json.dumps([[v.name, v.version] for v in client.search_model_versions(max_results=1000)]))")
+    done = subprocess.run([sys.executable, "-c", script, uri, json.dumps(NAMES)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=240, check=False, env={**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    made = {f"models:/{name}/{version}" for name, version in json.loads(done.stdout.splitlines()[-1])}
+    assert len(made) == 2 * len(NAMES)  # what MLflow itself lists
+    monkeypatch.setattr(mlflow_store, "PAGE", 3)  # several pages of models and of versions
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = events_from_mlflow(uri)
+    generated = {a["location"] for e in result.events for a in e.get("generated", ())}
+    assert {g for g in generated if g.startswith("models:/")} == made  # a quote or backslash lost the versions
+    assert list(Path.cwd().iterdir()) == []  # reading a file store created ./mlflow.db
