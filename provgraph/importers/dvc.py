@@ -40,7 +40,7 @@ file of ``dvc add`` only tracks data, which is no run. Parsing YAML needs PyYAML
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,11 +144,7 @@ class _Project:
         return self.dated[(file, stage)]
 
     def _dating(self, file: Path, current: Any, stage: str | None) -> tuple[str, dict[str, Any], str]:
-        since = None
-        for commit, document in self.versions.setdefault(file, _Versions(file)):
-            if (document if stage is None else (_stages(document) or {}).get(stage)) != current:
-                break
-            since = commit
+        since = self.versions.setdefault(file, _Versions(file)).unchanged_since(current, stage)
         what = f"stage {stage} in {file.name}" if stage else file.name
         if since is None:
             return _mtime(file), {}, f"{what} is not committed as it is: times are the file's modification time"
@@ -161,34 +157,57 @@ class _Project:
         return since.time, {"code": {"git": git}, "agents": [person]}, note
 
 
-_UNREADABLE = object()
+_STAGES = b"\nstages:\n"
+_NEXT_KEY = re.compile(rb"\n  \S")
+
+
+def _block(text: bytes, stage: str) -> bytes | None:
+    """The text of ``stage``'s entry in a dvc.lock as DVC writes it (``  name:`` under ``stages:``), or None."""
+    top = text.find(_STAGES)
+    start = text.find(f"\n  {stage}:\n".encode(), top) if top >= 0 else -1
+    if start < 0:
+        return None
+    end = _NEXT_KEY.search(text, start + 1)
+    return text[start:end.start() if end else len(text)]
 
 
 class _Versions:
-    """The committed versions of one file, newest first, each parsed once and only when a walk reaches it."""
+    """The committed versions of one file, newest first, read as far as a walk goes. DVC writes a stage it
+    left alone as the same text, so a version is parsed only where the record's text differs from now."""
 
     def __init__(self, file: Path) -> None:
-        self.file, self.pending = file, gitlog.versions(file)
-        self.parsed: list[tuple[gitlog.Commit, Any]] = []
+        self.file, self.pending, self.now = file, gitlog.versions(file), file.read_bytes()
+        self.read: list[tuple[gitlog.Commit, bytes | None]] = []
+        self.parsed: dict[int, Any] = {}
 
-    def __iter__(self) -> Iterator[tuple[gitlog.Commit, Any]]:
-        index = 0
-        while index < len(self.parsed) or self._more():
-            yield self.parsed[index]
-            index += 1
+    def unchanged_since(self, current: Any, stage: str | None) -> gitlog.Commit | None:
+        """The oldest commit since which the record (``stage``'s lock entry, or the whole file) is ``current``."""
+        since, index = None, 0
+        while index < len(self.read) or self._more():
+            commit, content = self.read[index]
+            if content is None or not self._same(index, content, current, stage):
+                break
+            since, index = commit, index + 1
+        return since
 
     def _more(self) -> bool:
         found = next(self.pending, None)
-        if found is None:
-            return False
-        commit, content = found
-        try:
-            document = parse_yaml(content.decode("utf-8"), f"{self.file} at {commit.sha[:10]}") \
-                if content is not None else _UNREADABLE
-        except (InvalidEvent, UnicodeDecodeError):
-            document = _UNREADABLE
-        self.parsed.append((commit, document))
-        return True
+        if found is not None:
+            self.read.append(found)
+        return found is not None
+
+    def _same(self, index: int, content: bytes, current: Any, stage: str | None) -> bool:
+        if stage is None and content == self.now:
+            return True
+        if stage is not None and (block := _block(content, stage)) is not None and block == _block(self.now, stage):
+            return True
+        if index not in self.parsed:
+            try:
+                self.parsed[index] = parse_yaml(content.decode("utf-8"), f"{self.file} at {self.read[index][0].sha}")
+            except (InvalidEvent, UnicodeDecodeError):
+                self.parsed[index] = None
+        document = self.parsed[index]
+        return (document if stage is None else (_stages(document) or {}).get(stage)) == current
 
 
 @dataclass

@@ -44,8 +44,8 @@ def parse_yaml(text: str, source: str) -> Any:
         import yaml
     except ImportError as exc:  # pragma: no cover - pyyaml is a declared dependency of provgraph[dvc]
         raise ProvgraphError("reading dvc.yaml needs PyYAML: pip install 'provgraph[dvc]'") from exc
-    try:
-        return yaml.safe_load(text)
+    try:  # libyaml's loader when PyYAML has it: the same safe loading, about ten times faster
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
