@@ -40,7 +40,6 @@ file of ``dvc add`` only tracks data, which is no run. Parsing YAML needs PyYAML
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,8 +50,9 @@ from ..errors import InvalidEvent
 from ..gitinfo import git_remote
 from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
+from .dvc_history import Versions, lock_stages
 from .dvc_templates import context, expand
-from .dvc_yaml import load_yaml, parse_yaml, validate_dvc_yaml
+from .dvc_yaml import load_yaml, validate_dvc_yaml
 from .naming import Imported
 from .registry import Importer, ImportOptions, Progress
 
@@ -116,7 +116,7 @@ class _Project:
     namespace: str
     remote: str | None
     dated: dict[tuple[Path, str | None], tuple[str, dict[str, Any], str]] = field(default_factory=dict)
-    versions: dict[Path, _Versions] = field(default_factory=dict)
+    versions: dict[Path, Versions] = field(default_factory=dict)
 
     @classmethod
     def find(cls, start: Path, namespace: str | None) -> _Project:
@@ -144,7 +144,7 @@ class _Project:
         return self.dated[(file, stage)]
 
     def _dating(self, file: Path, current: Any, stage: str | None) -> tuple[str, dict[str, Any], str]:
-        since = self.versions.setdefault(file, _Versions(file)).unchanged_since(current, stage)
+        since = self.versions.setdefault(file, Versions(file)).unchanged_since(current, stage)
         what = f"stage {stage} in {file.name}" if stage else file.name
         if since is None:
             return _mtime(file), {}, f"{what} is not committed as it is: times are the file's modification time"
@@ -155,59 +155,6 @@ class _Project:
                   "name": naming.name(since.author or since.email)}
         note = f"times are the commit time of {since.sha[:10]}, since which {what} is unchanged"
         return since.time, {"code": {"git": git}, "agents": [person]}, note
-
-
-_STAGES = b"\nstages:\n"
-_NEXT_KEY = re.compile(rb"\n  \S")
-
-
-def _block(text: bytes, stage: str) -> bytes | None:
-    """The text of ``stage``'s entry in a dvc.lock as DVC writes it (``  name:`` under ``stages:``), or None."""
-    top = text.find(_STAGES)
-    start = text.find(f"\n  {stage}:\n".encode(), top) if top >= 0 else -1
-    if start < 0:
-        return None
-    end = _NEXT_KEY.search(text, start + 1)
-    return text[start:end.start() if end else len(text)]
-
-
-class _Versions:
-    """The committed versions of one file, newest first, read as far as a walk goes. DVC writes a stage it
-    left alone as the same text, so a version is parsed only where the record's text differs from now."""
-
-    def __init__(self, file: Path) -> None:
-        self.file, self.pending, self.now = file, gitlog.versions(file), file.read_bytes()
-        self.read: list[tuple[gitlog.Commit, bytes | None]] = []
-        self.parsed: dict[int, Any] = {}
-
-    def unchanged_since(self, current: Any, stage: str | None) -> gitlog.Commit | None:
-        """The oldest commit since which the record (``stage``'s lock entry, or the whole file) is ``current``."""
-        since, index = None, 0
-        while index < len(self.read) or self._more():
-            commit, content = self.read[index]
-            if content is None or not self._same(index, content, current, stage):
-                break
-            since, index = commit, index + 1
-        return since
-
-    def _more(self) -> bool:
-        found = next(self.pending, None)
-        if found is not None:
-            self.read.append(found)
-        return found is not None
-
-    def _same(self, index: int, content: bytes, current: Any, stage: str | None) -> bool:
-        if stage is None and content == self.now:
-            return True
-        if stage is not None and (block := _block(content, stage)) is not None and block == _block(self.now, stage):
-            return True
-        if index not in self.parsed:
-            try:
-                self.parsed[index] = parse_yaml(content.decode("utf-8"), f"{self.file} at {self.read[index][0].sha}")
-            except (InvalidEvent, UnicodeDecodeError):
-                self.parsed[index] = None
-        document = self.parsed[index]
-        return (document if stage is None else (_stages(document) or {}).get(stage)) == current
 
 
 @dataclass
@@ -451,19 +398,13 @@ def _stamp(event: ev.Event, *extra: str) -> ev.Event:
     return event
 
 
-def _stages(data: Any) -> dict[str, Any] | None:
-    """The stages of a parsed dvc.lock (schema 2 under ``stages``, schema 1 at the top), or None."""
-    stages = data.get("stages", data) if isinstance(data, dict) and "schema" in data else data
-    return stages if isinstance(stages, dict) else None
-
-
 def _lock(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InvalidEvent(f"{path}: a dvc.lock is a mapping")
-    stages = _stages(data)
+    stages = lock_stages(data)
     if stages is None:
         raise InvalidEvent(f"{path}: stages must be a mapping", "stages")
     return stages
