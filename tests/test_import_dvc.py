@@ -21,7 +21,7 @@ from provgraph.errors import InvalidEvent
 from provgraph.export.document import prov_document
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
-from provgraph.query.runs import runs
+from provgraph.query.runs import runs, who
 from provgraph.validate import check_document
 
 CORPUS = TESTDATA / "dvc" / "dvcyaml-schema"
@@ -348,3 +348,91 @@ def test_cli_refuses_an_invalid_pipeline_and_records_nothing(project: Project, c
     assert main(["import-runs", "--from", "dvc", str(bad), "--schema", str(SCHEMA)]) == 1
     assert "stages.stage1" in capsys.readouterr().err
     assert (project.journal.path.stat().st_size if project.journal.path.exists() else 0) == size
+
+
+def test_a_stage_a_later_repro_left_alone_keeps_the_commit_and_person_that_ran_it(project: Project, tmp_path: Path
+                                                                                 ) -> None:
+    root = tmp_path / "two-people"
+    root.mkdir()
+    (root / "a.csv").write_text("a\n")
+    (root / "b.csv").write_text("b\n")
+    (root / "dvc.yaml").write_text("stages:\n  first:\n    cmd: cp a.csv a.out\n    deps: [a.csv]\n    outs: [a.out]\n"
+                                   "  second:\n    cmd: cp b.csv b.out\n    deps: [b.csv]\n    outs: [b.out]\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    runs_by: dict[str, list[str]] = {}
+    for person, change in (("Ada", None), ("Bea", "b.csv")):
+        if change:
+            (root / change).write_text("b, changed\n")
+        _run(DVC, "repro", "-q", cwd=root)
+        _run("git", "add", "-A", cwd=root)
+        _run("git", "-c", f"user.name={person}", "-c", f"user.email={person}@example.org", "commit", "-qm", "repro",
+             cwd=root)
+        runs_by[person] = _run("git", "log", "-1", "--format=%H|%cI", cwd=root).strip().split("|")
+    assert _run(DVC, "status", cwd=root).strip() == "Data and pipelines are up to date."
+    lock = root / "dvc.lock"  # rewritten in another layout (as another tool would), the same entries: no new run
+    lock.write_text(json.dumps(yaml.safe_load(lock.read_text())))
+    _run("git", "-c", "user.name=Cy", "-c", "user.email=cy@example.org", "commit", "-qam", "reformat", cwd=root)
+    starts = {e["annotations"]["dvc.stage"]: e for e in events_from_dvc(root).events if e["type"] == "run.start"}
+    for stage, person in (("first", "Ada"), ("second", "Bea")):
+        sha, when = runs_by[person]
+        assert starts[stage]["code"]["git"]["commit"] == sha
+        assert ev.parse_time(starts[stage]["time"]) == ev.parse_time(when)
+        assert [a["name"] for a in starts[stage]["agents"]] == [person]
+    project.record_many(events_from_dvc(root).events)
+    assert {row["agent"] for row in who(project.synced_store(), "a.out").rows} == {"Ada"}
+    assert {row["agent"] for row in who(project.synced_store(), "b.out").rows} == {"Bea"}
+
+
+def test_top_level_metrics_and_artifacts_of_a_stage_with_a_wdir(tmp_path: Path) -> None:
+    root = tmp_path / "wdir"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub/evaluate.py").write_text("import json\nscores = {'acc': 0.7, 'per': {'f1': 0.5}}\n"
+                                          "json.dump(scores, open('m.json', 'w'))\n"
+                                          "open('model.bin', 'w').write('weights')\n")
+    # top-level sections name paths from the dvc.yaml's folder; the stage's own paths are from its wdir
+    (root / "dvc.yaml").write_text(f"metrics: [sub/m.json]\nartifacts:\n  clf:\n    path: sub/model.bin\n"
+                                   f"    type: model\nstages:\n  evaluate:\n    wdir: sub\n"
+                                   f"    cmd: {sys.executable} evaluate.py\n    outs: [model.bin, m.json]\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    shown = json.loads(_run(DVC, "metrics", "show", "--json", cwd=root))
+    expected = _flat_numbers(shown[""]["data"]["sub/m.json"]["data"])
+    assert expected == {"acc": 0.7, "per.f1": 0.5}  # what dvc itself reports
+    end = _by_stage(events_from_dvc(root).events)["evaluate"]
+    assert end["metrics"] == expected
+    model = next(a for a in end["generated"] if a["location"] == "sub/model.bin")
+    assert model["kind"] == "model" and "dvc.artifact:clf" in model["labels"]
+
+
+def _flat_numbers(value: dict, prefix: str = "") -> dict:
+    found: dict = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        found.update(_flat_numbers(item, f"{name}.") if isinstance(item, dict) else {name: item})
+    return found
+
+
+def test_nan_and_infinite_metrics_and_params_are_named_not_fatal(tmp_path: Path, project: Project) -> None:
+    root = tmp_path / "nan"
+    root.mkdir()
+    (root / "evaluate.py").write_text("import yaml\nyaml.safe_dump({'acc': 0.5, 'loss': float('nan'), "
+                                      "'big': float('-inf')}, open('m.yaml', 'w'))\n")
+    (root / "params.yaml").write_text("lr: .nan\n")
+    (root / "dvc.yaml").write_text(f"stages:\n  evaluate:\n    cmd: {sys.executable} evaluate.py\n    params: [lr]\n"
+                                   f"    metrics:\n      - m.yaml:\n          cache: false\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    shown = _run(DVC, "metrics", "show", cwd=root).split("\n")
+    assert shown[0].split() == ["Path", "acc", "big", "loss"] and shown[1].split() == ["m.yaml", "0.5", "-inf", "nan"]
+    events = events_from_dvc(root).events  # was a ValueError traceback, then "-inf is not a finite number"
+    end, start = _by_stage(events)["evaluate"], next(e for e in events if e["type"] == "run.start")
+    assert _run(DVC, "status", cwd=root).split() == ["evaluate:", "changed", "deps:", "params.yaml:", "modified:", "lr"]
+    stale = next(e for e in events if "labels" in e)  # DVC finds NaN unequal to itself, and so do we
+    assert stale["annotations"]["dvc.stale"] == "changed params: params.yaml:lr"
+    assert end["metrics"] == {"acc": 0.5} and end["params"] == {"lr": "NaN"}
+    assert (start["annotations"]["metric.loss"], start["annotations"]["metric.big"]) == ("NaN", "-inf")
+    project.record_many(events)
+    assert runs(project.synced_store(), metrics=["acc=0.5"]).rows[0]["step"] == "evaluate"

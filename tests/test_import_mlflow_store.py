@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from pyoxigraph import Literal, NamedNode
 from servers import free_port, start_retrying, stop_process
 
+from provgraph import events as ev
 from provgraph.cli import main
 from provgraph.errors import ProvgraphError
-from provgraph.importers.mlflow import events_from_mlflow
+from provgraph.importers import mlflow_store
+from provgraph.importers.mlflow import events_from_mlflow, run_id
 from provgraph.importers.registry import ImportOptions
 from provgraph.project import Project
+from provgraph.query.runinfo import describe_run
 from provgraph.query.runs import runs
 
 MAKE = """
@@ -79,21 +83,25 @@ def _ends(events: list[dict]) -> dict[str, dict]:
     return {e["run"]["id"]: e for e in events if e["type"] == "run.end"}
 
 
+def _starts(events: list[dict]) -> dict[str, dict]:
+    return {e["run"]["id"]: e for e in events if e["type"] == "run.start"}
+
+
 def test_runs_parents_params_metrics_and_status_survive(sqlite_store: tuple[Path, dict]) -> None:
     folder, made = sqlite_store
     result = events_from_mlflow(f"sqlite:///{folder / 'mlflow.db'}")
-    ends = _ends(result.events)
+    ends, starts = _ends(result.events), _starts(result.events)
     parent = f"mlflow-{made['parent']}"
     for n, child in made["children"].items():
         end = ends[f"mlflow-{child['run']}"]
-        assert end["run"]["parent"] == parent and end["run"]["status"] == "completed"
+        assert starts[f"mlflow-{child['run']}"]["run"]["parent"] == parent and end["run"]["status"] == "completed"
         assert end["params"] == {"n_estimators": int(n), "criterion": "gini"}
         assert [(p["step"], p["value"]) for p in end["metrics"]["loss"]] == [
             (step, 1.0 / (step + 1 + int(n))) for step in range(3)]
         assert all("time" in p for p in end["metrics"]["loss"])
     failed = ends[f"mlflow-{made['failed']}"]
     assert failed["run"]["status"] == "failed" and failed["params"] == {"n_estimators": "oops"}
-    assert {e["run"]["step"] for e in result.events} == {"credit", "other"}
+    assert {e["run"]["step"] for e in starts.values()} == {"credit", "other"}
 
 
 def test_datasets_models_versions_and_aliases(sqlite_store: tuple[Path, dict]) -> None:
@@ -175,8 +183,8 @@ def test_a_tracking_server_over_http(sqlite_store: tuple[Path, dict], tmp_path: 
 
     server = start_retrying(launch, retry=True, deadline_s=120)
     try:
-        ends = _ends(events_from_mlflow(url).events)
-        assert ends[f"mlflow-{made['children']['100']['run']}"]["run"]["parent"] == f"mlflow-{made['parent']}"
+        starts = _starts(events_from_mlflow(url).events)
+        assert starts[f"mlflow-{made['children']['100']['run']}"]["run"]["parent"] == f"mlflow-{made['parent']}"
     finally:
         stop_process(server, 10)
 
@@ -188,3 +196,124 @@ def test_bad_sources_are_one_clear_error_and_create_nothing(tmp_path: Path, refu
     assert not missing.parent.exists()
     with pytest.raises(ProvgraphError, match=r"MLflow store http://127\.0\.0\.1:\d+: .*Connection refused"):
         events_from_mlflow(f"http://127.0.0.1:{refusing_port}")
+
+
+# --- a store edited between two imports: what MLflow lets a user change after a run was recorded ---
+
+EDIT = """
+import json, sys, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri(sys.argv[1])
+client = MlflowClient()
+made = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+if sys.argv[2] == "first":
+    mlflow.set_experiment("churn")
+    with mlflow.start_run(run_name="done") as run:
+        mlflow.log_param("depth", 3)
+        mlflow.set_tag("owner", "ada")
+        mlflow.log_metric("diverged", float("nan"), step=0)
+        mlflow.log_metric("diverged", 0.5, step=1)
+        mlflow.log_metric("blank", float("nan"))
+        made["done"] = run.info.run_id
+    made["running"] = client.create_run(mlflow.get_experiment_by_name("churn").experiment_id).info.run_id
+    client.log_param(made["running"], "depth", 5)
+else:
+    experiment = mlflow.get_experiment_by_name("churn").experiment_id
+    client.rename_experiment(experiment, "churn-v2")
+    client.set_tag(made["done"], "owner", "bea")
+    client.delete_run(made["done"])
+    client.log_metric(made["running"], "auc", 0.75)
+    client.set_terminated(made["running"], "FINISHED")
+    with mlflow.start_run(run_name="new", experiment_id=experiment) as run:
+        made["new"] = run.info.run_id
+print(json.dumps(made))
+"""
+
+
+def _edit(uri: str, cwd: Path, stage: str, made: dict | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-c", EDIT, uri, stage, json.dumps(made or {})], cwd=cwd,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _values(project: Project, run: str, predicate: str) -> list[str]:
+    rows = project.synced_store().query(
+        "SELECT DISTINCT ?value WHERE { GRAPH ?g { ?run <https://w3id.org/provgraph/provml#runId> ?id ; ?p ?value } }",
+        bindings={"id": Literal(run), "p": NamedNode(f"https://w3id.org/provgraph/provml#{predicate}")})
+    return sorted(r["value"].value for r in rows)
+
+
+def test_a_store_edited_between_imports_adds_what_is_new_and_contradicts_nothing(project: Project,
+                                                                                 tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    made = _edit(uri, tmp_path, "first")
+    done, running = run_id(made["done"]), run_id(made["running"])
+    first = events_from_mlflow(uri).events
+    assert not any(e["type"] == "run.end" for e in first if e["run"]["id"] == running)
+    project.record_many(first)
+    assert [e["id"] for e in events_from_mlflow(uri).events] == [e["id"] for e in first]  # twice: nothing new
+    made = _edit(uri, tmp_path, "second", made)
+    second = events_from_mlflow(uri).events
+    known = {e["id"] for e in first}
+    added = [(e["run"]["id"], e["type"]) for e in second if e["id"] not in known]
+    # the new run, the end of the run that finished, and the end that says the other run was deleted
+    assert sorted(added) == sorted([(run_id(made["new"]), "run.start"), (run_id(made["new"]), "run.end"),
+                                    (running, "run.end"), (done, "run.end")])
+    project.record_many(e for e in second if e["id"] not in known)
+    assert _values(project, done, "stepName") == ["churn"]  # one step, the name the run was recorded under
+    assert _values(project, done, "hasLabel") == ["mlflow.lifecycle:deleted"]
+    annotations = [json.loads(text) for text in _values(project, done, "annotations")]
+    assert {a.get("tag.owner") for a in annotations} - {None} == {"ada"}
+    # MLflow's NaN points cannot be numbers in an event: they are named, not silently dropped
+    assert describe_run(project.synced_store(), done)["metrics"] == {"diverged": 0.5}
+    noted = next(a for a in annotations if "metric.diverged" in a)
+    assert noted["metric.diverged"] == "NaN at step 0" and noted["metric.blank"] == "NaN at step 0"
+    assert describe_run(project.synced_store(), running)["metrics"] == {"auc": 0.75}
+
+
+def test_a_model_version_registered_without_a_run_is_made_by_its_registration(project: Project, tmp_path: Path,
+                                                                              capsys: pytest.CaptureFixture[str]
+                                                                              ) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = ("import sys, mlflow\nclient = mlflow.MlflowClient(sys.argv[1])\nclient.create_registered_model('ext')\n"
+              "print(client.create_model_version('ext', 's3://bucket/models/ext', run_id=None).creation_timestamp)")
+    done = subprocess.run([sys.executable, "-c", script, uri], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    created = int(done.stdout.split()[-1])
+    assert main(["import-runs", "--from", "mlflow", uri]) == 0  # the whole import failed on run_id: required
+    assert "1 registrations without a run" in capsys.readouterr().out
+    project.close()
+    assert main(["impact", "s3://bucket/models/ext"]) == 0
+    assert "models using it (1): models:/ext" in capsys.readouterr().out
+    registration = describe_run(project.synced_store(), "mlflow-registration-ext-1")
+    assert registration["started"] == registration["ended"]
+    assert ev.parse_time(registration["started"]).timestamp() * 1000 == created
+    assert [a["location"] for a in registration["generated"]] == ["models:/ext/1"]
+
+
+NAMES = ("it's", "back\\slash", 'dq"x', "модель", "under_score")
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "file"])
+def test_every_registered_model_on_every_page_whatever_its_name(tmp_path: Path, scheme: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}" if scheme == "sqlite" else f"file:{tmp_path / 'mlruns'}"
+    script = ("import json, sys, mlflow\nclient = mlflow.MlflowClient(sys.argv[1])\n"
+              "run = client.create_run(client.create_experiment('e')).info.run_id\nfound = []\n"
+              "for name in json.loads(sys.argv[2]):\n    client.create_registered_model(name)\n"
+              "    for _ in range(2):\n        client.create_model_version(name, f'runs:/{run}/m', run_id=run)\n"
+              "print(json.dumps([[v.name, v.version] for v in client.search_model_versions(max_results=1000)]))")
+    done = subprocess.run([sys.executable, "-c", script, uri, json.dumps(NAMES)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=240, check=False, env={**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    made = {f"models:/{name}/{version}" for name, version in json.loads(done.stdout.splitlines()[-1])}
+    assert len(made) == 2 * len(NAMES)  # what MLflow itself lists
+    monkeypatch.setattr(mlflow_store, "PAGE", 3)  # several pages of models and of versions
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = events_from_mlflow(uri)
+    generated = {a["location"] for e in result.events for a in e.get("generated", ())}
+    assert {g for g in generated if g.startswith("models:/")} == made  # a quote or backslash lost the versions
+    assert list(Path.cwd().iterdir()) == []  # reading a file store created ./mlflow.db

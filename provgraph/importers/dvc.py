@@ -17,9 +17,11 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
 - ``params`` are the locked values (``key`` from ``params.yaml``, else ``file:key``; nested values
   flattened with dots); metrics files (the stage's and the top-level ``metrics``) whose md5 still
   matches the lock give their numeric values as metrics of the stage;
-- times, agent and code: the commit that last changed ``dvc.lock`` (its commit time as start and end,
-  its author as the person, its sha and the ``origin`` URL as ``code.git``) when the lock is committed
-  and unchanged; otherwise the lock's modification time (which then changes no id);
+- times, agent and code: the oldest commit since which the stage's entry in ``dvc.lock`` is as it is now,
+  i.e. the commit of the ``dvc repro`` that ran it (its commit time as start and end, its author as the
+  person, its sha and the ``origin`` URL as ``code.git``); a stage that later runs left alone keeps its
+  own commit. An entry git does not hold as it is now is dated by the lock's modification time (which
+  then changes no id);
 - kind: from the stage name (train -> training, eval/test -> evaluation, featur -> feature
   engineering, split -> splitting, prep/clean -> cleaning, download/ingest/fetch/load/import -> ingestion);
 - staleness: a stage ``dvc status`` would report changed (command, params or a present dependency
@@ -48,6 +50,7 @@ from ..errors import InvalidEvent
 from ..gitinfo import git_remote
 from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
+from .dvc_history import Versions, lock_stages
 from .dvc_templates import context, expand
 from .dvc_yaml import load_yaml, validate_dvc_yaml
 from .naming import Imported
@@ -112,7 +115,8 @@ class _Project:
     root: Path
     namespace: str
     remote: str | None
-    dated: dict[Path, tuple[str, dict[str, Any], str]] = field(default_factory=dict)
+    dated: dict[tuple[Path, str | None], tuple[str, dict[str, Any], str]] = field(default_factory=dict)
+    versions: dict[Path, Versions] = field(default_factory=dict)
 
     @classmethod
     def find(cls, start: Path, namespace: str | None) -> _Project:
@@ -130,23 +134,27 @@ class _Project:
         except ValueError:
             return full.as_posix()
 
-    def dating(self, file: Path) -> tuple[str, dict[str, Any], str]:
-        """(time, event fields, note) of records in ``file``: its last commit when committed, else its mtime."""
-        if file not in self.dated:
-            self.dated[file] = self._dating(file)
-        return self.dated[file]
+    def dating(self, file: Path, current: Any, stage: str | None = None) -> tuple[str, dict[str, Any], str]:
+        """(time, event fields, note) of a record as it is now (``current``): ``stage``'s entry in the dvc.lock
+        ``file``, or the whole ``file``. The time, person and code are those of the oldest commit since which
+        the record is unchanged (a stage that later ``dvc repro`` runs left alone keeps the commit it ran
+        in); a record git does not hold as it is now is dated by the file's modification time."""
+        if (file, stage) not in self.dated:
+            self.dated[(file, stage)] = self._dating(file, current, stage)
+        return self.dated[(file, stage)]
 
-    def _dating(self, file: Path) -> tuple[str, dict[str, Any], str]:
-        commit = gitlog.last_commit(file)
-        if commit is None:
-            return _mtime(file), {}, f"{file.name} is not committed: times are its modification time"
-        git: dict[str, Any] = {"commit": commit.sha}
+    def _dating(self, file: Path, current: Any, stage: str | None) -> tuple[str, dict[str, Any], str]:
+        since = self.versions.setdefault(file, Versions(file)).unchanged_since(current, stage)
+        what = f"stage {stage} in {file.name}" if stage else file.name
+        if since is None:
+            return _mtime(file), {}, f"{what} is not committed as it is: times are the file's modification time"
+        git: dict[str, Any] = {"commit": since.sha}
         if self.remote:
             git["remote"] = self.remote[:2048]
-        person = {"id": naming.identifier(commit.email or commit.author), "kind": "person",
-                  "name": naming.name(commit.author or commit.email)}
-        note = f"times are the commit time of {commit.sha[:10]}, which last changed {file.name}"
-        return commit.time, {"code": {"git": git}, "agents": [person]}, note
+        person = {"id": naming.identifier(since.email or since.author), "kind": "person",
+                  "name": naming.name(since.author or since.email)}
+        note = f"times are the commit time of {since.sha[:10]}, since which {what} is unchanged"
+        return since.time, {"code": {"git": git}, "agents": [person]}, note
 
 
 @dataclass
@@ -176,9 +184,10 @@ class _Pipeline:
         self.document, self.lock = document, lock or {}
         self.where = project.location(file)
         self.variables = context(document, self.folder, load_yaml)
-        self.artifacts = {os.path.normpath(str(a["path"])): (name, a) for name, a in
+        # top-level sections name paths from the dvc.yaml's folder, stages from their wdir: both kept as locations
+        self.artifacts = {project.location(self.folder / str(a["path"])): (name, a) for name, a in
                           (document.get("artifacts") or {}).items() if isinstance(a, dict) and "path" in a}
-        self.metrics = {os.path.normpath(p) for p, _ in _entries(document.get("metrics"))}
+        self.metrics = {project.location(self.folder / p) for p, _ in _entries(document.get("metrics"))}
         self.declared: list[str] = []
 
     def base(self, spec: dict[str, Any]) -> Path:
@@ -226,9 +235,16 @@ def _params(stage: _Stage) -> dict[str, Any]:
     return params
 
 
-def _numbers(value: Any, prefix: str) -> dict[str, float]:
-    return {naming.name(k): v for k, v in _flatten(value, prefix).items()
-            if isinstance(v, int | float) and not isinstance(v, bool)}
+def _numbers(value: Any, left_out: dict[str, str]) -> dict[str, float]:
+    """The numbers of a metrics file by dotted name; NaN and infinities, which events cannot carry as
+    numbers, go by name into ``left_out`` (``metric.loss: NaN``)."""
+    found = {}
+    for key, item in _flatten(value, "").items():
+        if (text := naming.non_finite(item)) is not None:
+            left_out[naming.name(f"metric.{key}")] = text
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            found[naming.name(key)] = item
+    return found
 
 
 class _Events:
@@ -271,7 +287,7 @@ class _Events:
         pipeline = stage.pipeline
         file = pipeline.base(stage.spec) / path
         artifact: dict[str, Any] = {"location": self.project.location(file), "kind": kind}
-        named = pipeline.artifacts.get(os.path.normpath(path))
+        named = pipeline.artifacts.get(artifact["location"])
         labels = [str(text) for text in flags.get("labels") or () if str(text)]
         if named is not None:
             labels += [f"dvc.artifact:{named[0]}", *(str(t) for t in named[1].get("labels") or ())]
@@ -291,20 +307,20 @@ class _Events:
         return artifact
 
     def metrics(self, stage: _Stage, outs: list[tuple[str, dict[str, Any], str]],
-                locked: dict[str, dict[str, Any]]) -> dict[str, float]:
+                locked: dict[str, dict[str, Any]], left_out: dict[str, str]) -> dict[str, float]:
         values: dict[str, float] = {}
         pipeline = stage.pipeline
         for path, _, kind in outs:
-            normal = os.path.normpath(path)
-            declared = kind == "evaluation" and any(p == path for p, _ in _entries(stage.spec.get("metrics")))
-            if not (declared or normal in pipeline.metrics) or Path(path).suffix.lower() not in METRIC_SUFFIXES:
-                continue
             file = pipeline.base(stage.spec) / path
+            location = self.project.location(file)
+            declared = kind == "evaluation" and any(p == path for p, _ in _entries(stage.spec.get("metrics")))
+            if not (declared or location in pipeline.metrics) or Path(path).suffix.lower() not in METRIC_SUFFIXES:
+                continue
             found = dvc_status.file_hashes(file)
-            entry = locked.get(self.project.location(file)) or {}
+            entry = locked.get(location) or {}
             if found is None or found[0] != entry.get("md5"):
                 continue  # the values on disk are not the ones this run wrote
-            values.update(_numbers(load_yaml(file), ""))
+            values.update(_numbers(load_yaml(file), left_out))
         return values
 
     def stage(self, stage: _Stage) -> list[ev.Event]:
@@ -319,19 +335,20 @@ class _Events:
         outs = [(p, f, k) for key, k in kinds for p, f in _entries(spec.get(key))] \
             or [(e["path"], {}, "dataset") for e in locked.get("outs") or ()]
         generated = [self.artifact(stage, p, k, lock_outs.get(self.project.location(base / p)), f) for p, f, k in outs]
-        identity = naming.digest(self.project.namespace, pipeline.where, stage.name, ev.dumps(locked), n=16)
+        identity = naming.digest(self.project.namespace, pipeline.where, stage.name, naming.canonical(locked), n=16)
         run = {"id": naming.identifier(f"{stage.name.replace('@', '.')}-{identity}", "dvc-"),
                "step": naming.name(stage.name.split("@")[0]), "kind": _kind(stage.name)}
-        time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"))
+        time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"), locked, stage.name)
         cmd = locked.get("cmd", spec.get("cmd"))
         annotations = {"dvc.stage": stage.name, "dvc.file": pipeline.where, "provgraph.note": note}
         if cmd is not None:
             annotations["dvc.cmd"] = naming.clip("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
         params = _params(stage)
+        metrics = self.metrics(stage, outs, lock_outs, annotations)
         start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, params=params,
                              annotations=annotations, **dated)
         end = ev.new_event("run.end", time, namespace=self.project.namespace, run={**run, "status": "completed"},
-                           used=used, generated=generated, params=params, metrics=self.metrics(stage, outs, lock_outs))
+                           used=used, generated=generated, params=params, metrics=metrics)
         found = [_stamp(start), _stamp(end)]
         if stage.reasons:
             reason = naming.clip("; ".join(stage.reasons))
@@ -363,10 +380,10 @@ class _Events:
         generated = [self.artifact(pseudo, o["path"], "dataset", o, {}) for o in document.get("outs") or ()
                      if isinstance(o, dict) and isinstance(o.get("path"), str)]
         where = self.project.location(file)
-        identity = naming.digest(self.project.namespace, where, ev.dumps(document))
+        identity = naming.digest(self.project.namespace, where, naming.canonical(document))
         run = {"id": naming.identifier(f"{file.stem}-{identity}", "dvc-import-"), "step": "dvc import",
                "kind": "ingestion"}
-        time, dated, note = self.project.dating(file)
+        time, dated, note = self.project.dating(file, document)
         annotations = {"dvc.file": where, "provgraph.note": note}
         start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, annotations=annotations,
                              **dated)
@@ -387,8 +404,8 @@ def _lock(path: Path) -> dict[str, Any] | None:
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InvalidEvent(f"{path}: a dvc.lock is a mapping")
-    stages = data.get("stages", data) if "schema" in data else data
-    if not isinstance(stages, dict):
+    stages = lock_stages(data)
+    if stages is None:
         raise InvalidEvent(f"{path}: stages must be a mapping", "stages")
     return stages
 

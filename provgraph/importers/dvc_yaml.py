@@ -19,7 +19,7 @@ from jsonschema.exceptions import best_match
 
 from ..errors import InvalidEvent, ProvgraphError
 
-__all__ = ["load_yaml", "validate_dvc_yaml"]
+__all__ = ["load_yaml", "parse_yaml", "validate_dvc_yaml"]
 
 SCHEMA_ENV = "PROVGRAPH_DVC_SCHEMA"
 PACKAGED_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "dvc" / "dvc.yaml.schema.json"
@@ -32,21 +32,26 @@ OTHER_TOOLS = (({"pipelineSpec"}, "kfp"), ({"pipelineInfo"}, "kfp"), ({"deployme
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; syntax errors name the file and line."""
     try:
-        import yaml
-    except ImportError as exc:  # pragma: no cover - pyyaml is a declared dependency of provgraph[dvc]
-        raise ProvgraphError("reading dvc.yaml needs PyYAML: pip install 'provgraph[dvc]'") from exc
-    try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidEvent(f"{path}: cannot be read: {exc}") from exc
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text read from ``source``; syntax errors name ``source`` and the line."""
     try:
-        return yaml.safe_load(text)
+        import yaml
+    except ImportError as exc:  # pragma: no cover - pyyaml is a declared dependency of provgraph[dvc]
+        raise ProvgraphError("reading dvc.yaml needs PyYAML: pip install 'provgraph[dvc]'") from exc
+    try:  # libyaml's loader when PyYAML has it: the same safe loading, about ten times faster
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise InvalidEvent(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from exc
+        raise InvalidEvent(f"{source}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from exc
     except RecursionError as exc:
-        raise InvalidEvent(f"{path}: not valid YAML: nested too deep to read") from exc
+        raise InvalidEvent(f"{source}: not valid YAML: nested too deep to read") from exc
 
 
 @cache

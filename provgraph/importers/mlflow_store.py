@@ -148,17 +148,28 @@ class StoreReader:
                 "artifact_location": model.artifact_location, "creation_timestamp": model.creation_timestamp}
 
     def registered(self) -> Iterator[dict[str, Any]]:
-        """Registered models in mlflow-export-import's shape: name, aliases and versions."""
-        for model in self.client.search_registered_models(max_results=PAGE):
+        """Registered models in mlflow-export-import's shape: name, aliases and versions. Every page of
+        both searches is read, unfiltered (versions by model name in a filter string missed the versions
+        of a model named with a quote or a backslash)."""
+        versions: dict[str, list[dict[str, Any]]] = {}
+        for v in _pages(self.client.search_model_versions):
+            versions.setdefault(v.name, []).append({
+                "name": v.name, "version": str(v.version), "creation_timestamp": v.creation_timestamp,
+                "current_stage": v.current_stage, "run_id": v.run_id, "source": v.source})
+        for model in _pages(self.client.search_registered_models):
             aliases = [{"alias": alias, "version": str(version)} for alias, version in (model.aliases or {}).items()]
-            versions = [{"name": v.name, "version": str(v.version), "creation_timestamp": v.creation_timestamp,
-                         "current_stage": v.current_stage, "run_id": v.run_id, "source": v.source}
-                        for v in self.client.search_model_versions(f"name = '{_quoted(model.name)}'")]
-            yield {"name": model.name, "aliases": aliases, "versions": versions}
+            yield {"name": model.name, "aliases": aliases, "versions": versions.get(model.name, [])}
 
 
-def _quoted(name: str) -> str:
-    return name.replace("\\", "\\\\").replace("'", "\\'")
+def _pages(search: Any) -> Iterator[Any]:
+    """Every result of an MLflow search, page after page."""
+    token = None
+    while True:
+        page = search(max_results=PAGE, page_token=token)
+        yield from page
+        token = page.token
+        if not token:
+            return
 
 
 #: MLflow settings while reading, unless the caller set them: file stores allowed (MLflow 3 refuses them
@@ -168,14 +179,20 @@ SETTINGS = {"MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
 
 
 @contextmanager
-def _settings() -> Iterator[None]:
-    added = {key: value for key, value in SETTINGS.items() if key not in os.environ}
-    os.environ.update(added)
+def _settings(uri: str) -> Iterator[None]:
+    """:data:`SETTINGS`, and ``uri`` as the tracking URI: MLflow's registry calls on a file store open the
+    default tracking store too, which MLflow 3 creates as ``./mlflow.db`` in the working folder."""
+    saved = {key: os.environ.get(key) for key in (*SETTINGS, "MLFLOW_TRACKING_URI")}
+    os.environ.update({key: value for key, value in SETTINGS.items() if key not in os.environ})
+    os.environ["MLFLOW_TRACKING_URI"] = uri
     try:
         yield
     finally:
-        for key in added:
-            os.environ.pop(key, None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextmanager
@@ -187,7 +204,7 @@ def reader(uri: str, options: ImportOptions) -> Iterator[StoreReader]:
     require("mlflow", "mlflow")
     from mlflow.exceptions import MlflowException
 
-    with _settings(), _opened(uri) as opened:
+    with _opened(uri) as opened, _settings(opened):
         try:
             yield StoreReader(opened, options)
         except MlflowException as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,11 +59,28 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def non_finite(value: Any) -> str | None:
+    """The name of a number JSON cannot carry (``"NaN"``, ``"inf"``, ``"-inf"``); None for any other value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    return None
+
+
 def scalar(value: Any) -> Any:
-    """A parameter or annotation value: JSON scalars kept (long strings clipped), others as JSON text."""
+    """A parameter or annotation value: JSON scalars kept (long strings clipped), NaN and infinities by
+    name, others as JSON text."""
+    if (name := non_finite(value)) is not None:
+        return name
     if value is None or isinstance(value, bool | int | float):
         return value
-    return clip(value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return clip(value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False,
+                                                               default=str))
+
+
+def canonical(value: Any) -> str:
+    """``value`` as canonical JSON text to hash (the form of :func:`provgraph.events.dumps`), whatever a
+    YAML file holds: NaN and infinities as JavaScript writes them, dates and other values as text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def millis(value: Any, where: str) -> str:
