@@ -67,6 +67,15 @@ Engines:
   Virtuoso's default graph is already the union of all graphs, its own system graphs included, so
   ``scope`` keeps ``graphs``, ``len``, ``dump`` and, above all, ``clear`` off them.
 
+Doubles: Virtuoso 7 writes an ``xsd:double`` with 6 significant digits in every result format (JSON, XML,
+TSV, N-Triples: ``0.863946`` for ``0.8639455782312925``), and no server setting changes that. A SELECT
+variable ``?v`` may come with a companion ``?v_exact`` (:func:`exact_bind` writes it): ``STR(?v)``, which
+has 16 digits there, and the remainder ``STR(?v - xsd:double(STR(?v)))`` for a double that needs 17. Where
+the two say another value than ``?v``, :func:`exact` rebuilds ``?v`` from them, so the shipped queries
+whose values reach the user (``run-graph``, ``export-node-quads``, ``diff``, ``render-details``) and this
+store's own quad listing (``dump``, ``write``, push and pull) read every double as stored. Other engines
+answer with the value itself, and nothing is rebuilt.
+
 ``graphs`` lists the named graphs holding at least one quad (an empty graph made by ``CREATE GRAPH``
 is not listed, unlike the embedded store). ``add`` sends one ``INSERT DATA`` request per call (unless
 ``batch=`` says otherwise); SPARQL 1.1 Update makes a request atomic, so a batch is stored whole or not at
@@ -76,6 +85,7 @@ all, and a retried batch cannot be applied twice (quads are a set).
 from __future__ import annotations
 
 import io
+import math
 import os
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -85,6 +95,7 @@ from typing import IO, TypeVar
 import pyoxigraph as ox
 
 from ..errors import ProvgraphError, QueryError, StoreError
+from ..vocab import XSD
 from .base import DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
 from .bindings import inject_values
 from .http import HttpClient, basic, bearer
@@ -98,6 +109,8 @@ TOKEN_ENV = "PROVGRAPH_STORE_TOKEN"
 PASSWORD_ENV = "PROVGRAPH_STORE_PASSWORD"
 _RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
 _GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+#: The name of the variable carrying another's exact value is that name with this suffix (see :func:`exact`).
+EXACT = "_exact"
 #: Advice added to the HTTP client's message for these statuses.
 HINTS = {401: f"see auth= in the store URI and ${TOKEN_ENV}", 404: "set query=, update= or store= in the store URI"}
 
@@ -263,6 +276,10 @@ class SparqlStore(Store):
              if value is not None and name in wanted}
             for solution in solutions
         ]
+        for name in (name for name in names if name + EXACT in wanted):
+            for row in rows:
+                if name in row:
+                    row[name] = exact(row[name], row.get(name + EXACT))
         return Solutions(names, rows)
 
     def _parse_results(self, body: bytes, media: str) -> bool | tuple[list[str], list[ox.QuerySolution]]:
@@ -313,8 +330,11 @@ class SparqlStore(Store):
         except SyntaxError as exc:
             raise StoreError(f"unreadable default graph from {self.endpoint.store_url}: {exc}") from exc
 
-    def _named_quads(self) -> list[ox.Quad]:
-        found = self._select(f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._scope_filter()} }}")
+    def _named_quads(self, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
+        """The quads of the named graphs in scope, or of ``graph``, with their doubles exact."""
+        where = f"GRAPH ?g {{ ?s ?p ?o }} {exact_bind('o')} {'' if graph else self._scope_filter()}"
+        found = self.query(f"SELECT ?g ?s ?p ?o ?o{EXACT} WHERE {{ {where} }}", {"g": graph} if graph else None)
+        assert isinstance(found, Solutions)
         return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in found  # type: ignore[arg-type]
                 if isinstance(row.get("g"), ox.NamedNode)]
 
@@ -330,9 +350,7 @@ class SparqlStore(Store):
     def _statements(self, fmt: ox.RdfFormat, graph: ox.NamedNode | None) -> list[ox.Quad] | set[ox.Triple]:
         """One graph's quads, the whole dataset's, or (``fmt`` without named graphs) the union's triples."""
         if graph is not None:
-            found = self.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
-            assert isinstance(found, list)
-            return [ox.Quad(t.subject, t.predicate, t.object) for t in found]
+            return [ox.Quad(q.subject, q.predicate, q.object) for q in self._named_quads(graph)]
         if fmt.supports_datasets:
             return [*(ox.Quad(t.subject, t.predicate, t.object) for t in self._default_graph()),
                     *self._named_quads()]
@@ -383,6 +401,29 @@ class SparqlStore(Store):
         graphs = self.graphs()
         if graphs:
             self._write(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs), StoreError)
+
+
+def exact_bind(variable: str) -> str:
+    """``BIND(... AS ?variable_exact)``: the companion :func:`exact` rebuilds a double of ``?variable`` from
+    (unbound where ``?variable`` is not a number)."""
+    v = f"?{variable}"
+    return (f'BIND(CONCAT(STR({v}), " ", STR({v} - <{XSD.double.value}>(STR({v})))) AS {v}{EXACT})')
+
+
+def exact(term: ox.NamedNode | ox.BlankNode | ox.Literal, companion: ox.NamedNode | ox.BlankNode | ox.Literal | None
+          ) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """``term``, or the ``xsd:double`` its companion (``STR(?v)`` and the remainder, see :func:`exact_bind`)
+    says where that is another value: the engine printed it rounded. Written as Python's ``repr``, the
+    shortest text of the value, as provgraph writes doubles."""
+    if not isinstance(term, ox.Literal) or term.datatype != XSD.double or not isinstance(companion, ox.Literal):
+        return term
+    text, _, remainder = companion.value.partition(" ")
+    try:
+        value = float(text) + float(remainder)
+        shown = float(term.value)
+    except ValueError:
+        return term
+    return term if value == shown or not math.isfinite(value) else ox.Literal(repr(value), datatype=XSD.double)
 
 
 def _blank(quad: ox.Quad) -> bool:
