@@ -68,13 +68,15 @@ Engines:
   ``scope`` keeps ``graphs``, ``len``, ``dump`` and, above all, ``clear`` off them.
 
 Doubles: Virtuoso 7 writes an ``xsd:double`` with 6 significant digits in every result format (JSON, XML,
-TSV, N-Triples: ``0.863946`` for ``0.8639455782312925``), and no server setting changes that. A SELECT
-variable ``?v`` may come with a companion ``?v_exact`` (:func:`exact_bind` writes it): ``STR(?v)``, which
-has 16 digits there, and the remainder ``STR(?v - xsd:double(STR(?v)))`` for a double that needs 17. Where
-the two say another value than ``?v``, :func:`exact` rebuilds ``?v`` from them, so the shipped queries
-whose values reach the user (``run-graph``, ``export-node-quads``, ``diff``, ``render-details``) and this
-store's own quad listing (``dump``, ``write``, push and pull) read every double as stored. Other engines
-answer with the value itself, and nothing is rebuilt.
+TSV, N-Triples: ``0.863946`` for ``0.8639455782312925``), and no server setting changes that. The first
+time a SELECT answer holds a double, the store asks the engine to echo one that needs 17 digits. Where it
+comes back rounded, a SELECT whose answer holds doubles (and whose projection is a list of variables) is
+asked again with a companion ``?v_exact`` for each variable ``?v`` that held one: ``STR(?v)`` (16 digits
+there) and the remainder ``STR(?v - xsd:double(STR(?v)))``, standard SPARQL 1.1 (:func:`exact_text`), from
+which :func:`exact` rebuilds the double. So ``show``, ``diff``, exports, ``dump``, ``write``, push and pull
+read every double as stored; answers without doubles, and every answer of an engine that writes doubles
+whole, cost nothing more. CONSTRUCT answers and the Graph Store Protocol's default graph are read as the
+engine writes them.
 
 ``graphs`` lists the named graphs holding at least one quad (an empty graph made by ``CREATE GRAPH``
 is not listed, unlike the embedded store). ``add`` sends one ``INSERT DATA`` request per call (unless
@@ -88,16 +90,16 @@ import io
 import math
 import os
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, TypeVar
+from typing import IO, TypeGuard, TypeVar
 
 import pyoxigraph as ox
 
 from ..errors import ProvgraphError, QueryError, StoreError
 from ..vocab import XSD
 from .base import DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
-from .bindings import inject_values
+from .bindings import inject_values, tokens, where_brace
 from .http import HttpClient, basic, bearer
 from .transfer import packed
 
@@ -111,6 +113,8 @@ _RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+x
 _GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
 #: The name of the variable carrying another's exact value is that name with this suffix (see :func:`exact`).
 EXACT = "_exact"
+#: A double whose shortest text has 17 significant digits: an engine that answers it otherwise rounds doubles.
+PROBE = 0.30000000000000004
 #: Advice added to the HTTP client's message for these statuses.
 HINTS = {401: f"see auth= in the store URI and ${TOKEN_ENV}", 404: "set query=, update= or store= in the store URI"}
 
@@ -222,6 +226,7 @@ class SparqlStore(Store):
         self._parser = ox.Store()  # empty: checks syntax and reads the query form without a round trip
         self._http = HttpClient(authorization=self.endpoint.authorization, retries=self.endpoint.retries,
                                 backoff=self.endpoint.backoff, timeout=self.endpoint.timeout, hints=HINTS)
+        self._rounds: bool | None = None  # whether the engine answers doubles rounded; asked when one comes
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def _ask(self, text: str, accept: str) -> tuple[bytes, str]:
@@ -257,30 +262,52 @@ class SparqlStore(Store):
             raise QueryError(f"invalid SPARQL query: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed on {self.uri}: {exc}") from exc
-        text = inject_values(sparql, bindings or {})
         if isinstance(local, ox.QueryTriples):
-            body, media = self._ask(text, _GRAPH_ACCEPT)
+            body, media = self._ask(inject_values(sparql, bindings or {}), _GRAPH_ACCEPT)
             return [ox.Triple(q.subject, q.predicate, q.object) for q in self._parse_rdf(body, media)]
-        body, media = self._ask(text, _RESULTS_ACCEPT)
-        answer = self._parse_results(body, media)
-        if isinstance(local, ox.QueryBoolean) != isinstance(answer, bool):
-            raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
-        if isinstance(answer, bool):
+        if isinstance(local, ox.QueryBoolean):
+            answer = self._results(inject_values(sparql, bindings or {}))
+            if not isinstance(answer, bool):
+                raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
             return answer
-        assert isinstance(local, ox.QuerySolutions)
         names = [v.value for v in local.variables]
+        rows = self._rows(inject_values(sparql, bindings or {}), names)
+        if self._rounds is not False:  # unknown, or known to round: which variables hold doubles?
+            doubles = [name for name in names if any(_double(row.get(name)) for row in rows)]
+            if doubles and self._rounds is None:
+                self._rounds = self._rounds_doubles()
+            exact_sparql = exact_text(sparql, doubles, self._parser) if doubles and self._rounds else None
+            if exact_sparql:
+                rows = self._rows(inject_values(exact_sparql, bindings or {}), names)
+        return Solutions(names, rows)
+
+    def _rows(self, text: str, names: list[str]) -> list[dict[str, Term]]:
+        """The solutions of the SELECT query ``text`` on the variables ``names``, each double rebuilt from its
+        ``?v_exact`` companion where the query selects one (see :func:`exact`)."""
+        answer = self._results(text)
+        if isinstance(answer, bool):
+            raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
         remote, solutions = answer
         wanted = set(names)
-        rows = [
-            {name: value for name, value in zip(remote, solution, strict=True)
-             if value is not None and name in wanted}
-            for solution in solutions
-        ]
-        for name in (name for name in names if name + EXACT in wanted):
-            for row in rows:
-                if name in row:
-                    row[name] = exact(row[name], row.get(name + EXACT))
-        return Solutions(names, rows)
+        exacting = [name for name in names if name + EXACT in remote]
+        rows = []
+        for solution in solutions:
+            found = dict(zip(remote, solution, strict=True))
+            for name in exacting:
+                found[name] = exact(found.get(name), found.get(name + EXACT))
+            rows.append({name: value for name, value in found.items() if value is not None and name in wanted})
+        return rows
+
+    def _results(self, text: str) -> bool | tuple[list[str], list[ox.QuerySolution]]:
+        body, media = self._ask(text, _RESULTS_ACCEPT)
+        return self._parse_results(body, media)
+
+    def _rounds_doubles(self) -> bool:
+        """Whether the engine answers doubles rounded: it echoes :data:`PROBE` as another value."""
+        found = self._rows(f"SELECT ?d WHERE {{ VALUES ?d {{ {ox.Literal(repr(PROBE), datatype=XSD.double)} }} }}",
+                           ["d"])
+        echoed = found[0].get("d") if found else None
+        return _double(echoed) and float(echoed.value) != PROBE
 
     def _parse_results(self, body: bytes, media: str) -> bool | tuple[list[str], list[ox.QuerySolution]]:
         """A boolean, or the variable names and every solution (read off the wire now, so a broken
@@ -331,9 +358,9 @@ class SparqlStore(Store):
             raise StoreError(f"unreadable default graph from {self.endpoint.store_url}: {exc}") from exc
 
     def _named_quads(self, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
-        """The quads of the named graphs in scope, or of ``graph``, with their doubles exact."""
-        where = f"GRAPH ?g {{ ?s ?p ?o }} {exact_bind('o')} {'' if graph else self._scope_filter()}"
-        found = self.query(f"SELECT ?g ?s ?p ?o ?o{EXACT} WHERE {{ {where} }}", {"g": graph} if graph else None)
+        """The quads of the named graphs in scope, or of ``graph``."""
+        where = f"GRAPH ?g {{ ?s ?p ?o }} {'' if graph else self._scope_filter()}"
+        found = self.query(f"SELECT ?g ?s ?p ?o WHERE {{ {where} }}", {"g": graph} if graph else None)
         assert isinstance(found, Solutions)
         return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in found  # type: ignore[arg-type]
                 if isinstance(row.get("g"), ox.NamedNode)]
@@ -403,19 +430,57 @@ class SparqlStore(Store):
             self._write(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs), StoreError)
 
 
-def exact_bind(variable: str) -> str:
-    """``BIND(... AS ?variable_exact)``: the companion :func:`exact` rebuilds a double of ``?variable`` from
-    (unbound where ``?variable`` is not a number)."""
-    v = f"?{variable}"
-    return (f'BIND(CONCAT(STR({v}), " ", STR({v} - <{XSD.double.value}>(STR({v})))) AS {v}{EXACT})')
+def _double(term: object) -> TypeGuard[ox.Literal]:
+    return isinstance(term, ox.Literal) and term.datatype == XSD.double
 
 
-def exact(term: ox.NamedNode | ox.BlankNode | ox.Literal, companion: ox.NamedNode | ox.BlankNode | ox.Literal | None
-          ) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """``term``, or the ``xsd:double`` its companion (``STR(?v)`` and the remainder, see :func:`exact_bind`)
-    says where that is another value: the engine printed it rounded. Written as Python's ``repr``, the
-    shortest text of the value, as provgraph writes doubles."""
-    if not isinstance(term, ox.Literal) or term.datatype != XSD.double or not isinstance(companion, ox.Literal):
+def exact_text(sparql: str, variables: Collection[str], parser: ox.Store) -> str | None:
+    """``sparql`` selecting beside each of ``variables`` (``?v``) its companion ``?v_exact``: ``STR(?v)`` and the
+    remainder ``STR(?v - xsd:double(STR(?v)))`` (``?v`` cast to a double); ``None`` for a projection that is not
+    a list of variables (``*``, expressions), or a query that would not parse with them (grouped).
+
+    Only for variables that hold doubles: Virtuoso fails a whole query whose arithmetic or cast it finds
+    applied to a constant that is no number (``BIND("input" AS ?v)``, a one-row ``VALUES``), and hangs on some
+    ``IF`` that could have guarded them."""
+    found = [m for m in tokens(sparql) if m.lastgroup != "comment"]
+    start = next((i for i, m in enumerate(found) if m.group().upper() == "SELECT"), len(found))
+    names = []
+    for token in found[start + 1:]:
+        word = token.group()
+        if word.upper() == "WHERE" or word == "{":
+            break
+        if token.lastgroup == "word" and word[0] in "?$":
+            names += [word[1:]] if word[1:] in variables else []
+        elif word.upper() not in ("DISTINCT", "REDUCED"):
+            return None
+    else:
+        return None
+    if not names:
+        return None
+    opened, depth = where_brace(sparql), 0
+    for brace in (m for m in found if m.start() >= opened and m.lastgroup == "brace"):
+        depth += 1 if brace.group() == "{" else -1
+        if depth == 0:
+            break
+    double = f"<{XSD.double.value}>"
+    # xsd:double(?v), not ?v: where ?v is no number, an error (unbound; " " on Virtuoso), not its text; and
+    # Virtuoso refuses arithmetic on a variable it takes for a string (``?value`` of diff.rq), not a cast
+    binds = " ".join(f'BIND(CONCAT(STR({double}(?{v})), " ", STR({double}(?{v}) - {double}(STR(?{v})))) '
+                     f'AS ?{v}{EXACT})' for v in names)
+    text = (f"{sparql[:token.start()]}{' '.join(f'?{v}{EXACT}' for v in names)} "
+            f"{sparql[token.start():brace.start()]}{binds} {sparql[brace.start():]}")
+    try:
+        parser.query(text)
+    except SyntaxError:
+        return None
+    return text
+
+
+def exact(term: Term | None, companion: Term | None) -> Term | None:
+    """``term``, or the ``xsd:double`` its companion (``STR(?v)`` and the remainder, see :func:`exact_text`)
+    says where that is another value: the engine wrote it rounded. Written as Python's ``repr``, the shortest
+    text of the value, as provgraph writes doubles."""
+    if not _double(term) or not isinstance(companion, ox.Literal):
         return term
     text, _, remainder = companion.value.partition(" ")
     try:
