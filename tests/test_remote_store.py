@@ -15,7 +15,7 @@ from benchmarks.workload import generate
 from provgraph.errors import QueryError, StoreError
 from provgraph.mapping import event_to_quads
 from provgraph.store import Solutions, open_store
-from provgraph.store.remote import Endpoint, SparqlStore
+from provgraph.store.remote import PROBE, Endpoint, SparqlStore
 from provgraph.vocab import ID_BASE
 
 EX = "http://example.org/"
@@ -252,10 +252,13 @@ DOUBLES = ["0.30000000000000004", "0.8639455782312925", "12345678.9", "1e-05", "
 VALUES_OF = f"SELECT ?s ?o WHERE {{ GRAPH <{EX}doubles> {{ ?s <{EX}value> ?o }} }}"
 
 
+def _double(subject: str, text: str) -> Quad:
+    return Quad(NamedNode(EX + subject), NamedNode(EX + "value"),
+                Literal(text, datatype=NamedNode("http://www.w3.org/2001/XMLSchema#double")), NamedNode(EX + "doubles"))
+
+
 def _doubles() -> list[Quad]:
-    double = NamedNode("http://www.w3.org/2001/XMLSchema#double")
-    return [Quad(NamedNode(f"{EX}d{i}"), NamedNode(EX + "value"), Literal(text, datatype=double),
-                 NamedNode(EX + "doubles")) for i, text in enumerate(DOUBLES)]
+    return [_double(f"d{i}", text) for i, text in enumerate(DOUBLES)]
 
 
 def _read(store: SparqlStore, query: str) -> dict[str, float]:
@@ -302,6 +305,10 @@ def test_virtuoso_doubles_read_back_whole(virtuoso_server: VirtuosoServer) -> No
                              f'UNION {{ BIND(<{EX}name> AS ?s) BIND("auc" AS ?name) BIND(?name AS ?o) }} '
                              f'FILTER(isNumeric(?o)) }}')
         assert mixed == expected
+        assert _read(store, VALUES_OF + " LIMIT 100") == expected  # asked again whole: a filter would move the limit
+        store.add([_double("d0", "0.3")])  # beside 0.30000000000000004: both written 0.3
+        both = store.query(f"SELECT ?o WHERE {{ <{EX}d0> <{EX}value> ?o }}")
+        assert isinstance(both, Solutions) and sorted(float(row["o"].value) for row in both.rows) == [0.3, PROBE]
         grouped = store.query(f"SELECT (COUNT(?o) AS ?n) (MAX(?o) AS ?top) WHERE {{ ?s <{EX}value> ?o }}")
-        assert isinstance(grouped, Solutions) and grouped.rows[0]["n"].value == str(len(DOUBLES))
+        assert isinstance(grouped, Solutions) and grouped.rows[0]["n"].value == str(len(DOUBLES) + 1)
         store.clear()

@@ -71,12 +71,12 @@ Doubles: Virtuoso 7 writes an ``xsd:double`` with 6 significant digits in every 
 TSV, N-Triples: ``0.863946`` for ``0.8639455782312925``), and no server setting changes that. The first
 time a SELECT answer holds a double, the store asks the engine to echo one that needs 17 digits. Where it
 comes back rounded, a SELECT whose answer holds doubles (and whose projection is a list of variables) is
-asked again with a companion ``?v_exact`` for each variable ``?v`` that held one: ``STR(?v)`` (16 digits
-there) and the remainder ``STR(?v - xsd:double(STR(?v)))``, standard SPARQL 1.1 (:func:`exact_text`), from
-which :func:`exact` rebuilds the double. So ``show``, ``diff``, exports, ``dump``, ``write``, push and pull
-read every double as stored; answers without doubles, and every answer of an engine that writes doubles
-whole, cost nothing more. CONSTRUCT answers and the Graph Store Protocol's default graph are read as the
-engine writes them.
+asked again for the solutions holding numbers, with a companion ``?v_exact`` for each variable ``?v`` that
+held a double: ``STR(?v)`` (16 digits there) and the remainder ``STR(?v - xsd:double(STR(?v)))``, standard
+SPARQL 1.1 (:func:`exact_text`), from which :func:`exact` rebuilds the double. So ``show``, ``diff``,
+exports, ``dump``, ``write``, push and pull read every double as stored; answers without doubles, and every
+answer of an engine that writes doubles whole, cost nothing more. CONSTRUCT answers, grouped answers and
+the Graph Store Protocol's default graph are read as the engine writes them.
 
 ``graphs`` lists the named graphs holding at least one quad (an empty graph made by ``CREATE GRAPH``
 is not listed, unlike the embedded store). ``add`` sends one ``INSERT DATA`` request per call (unless
@@ -278,25 +278,20 @@ class SparqlStore(Store):
                 self._rounds = self._rounds_doubles()
             exact_sparql = exact_text(sparql, doubles, self._parser) if doubles and self._rounds else None
             if exact_sparql:
-                rows = self._rows(inject_values(exact_sparql, bindings or {}), names)
+                again = self._rows(inject_values(exact_sparql, bindings or {}), [*names, *(v + EXACT for v in doubles)])
+                rows = _exact_rows(rows, again, doubles)
         return Solutions(names, rows)
 
     def _rows(self, text: str, names: list[str]) -> list[dict[str, Term]]:
-        """The solutions of the SELECT query ``text`` on the variables ``names``, each double rebuilt from its
-        ``?v_exact`` companion where the query selects one (see :func:`exact`)."""
+        """The solutions of the SELECT query ``text`` on the variables ``names``."""
         answer = self._results(text)
         if isinstance(answer, bool):
             raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
         remote, solutions = answer
         wanted = set(names)
-        exacting = [name for name in names if name + EXACT in remote]
-        rows = []
-        for solution in solutions:
-            found = dict(zip(remote, solution, strict=True))
-            for name in exacting:
-                found[name] = exact(found.get(name), found.get(name + EXACT))
-            rows.append({name: value for name, value in found.items() if value is not None and name in wanted})
-        return rows
+        return [{name: value for name, value in zip(remote, solution, strict=True)
+                 if value is not None and name in wanted}
+                for solution in solutions]
 
     def _results(self, text: str) -> bool | tuple[list[str], list[ox.QuerySolution]]:
         body, media = self._ask(text, _RESULTS_ACCEPT)
@@ -435,9 +430,10 @@ def _double(term: object) -> TypeGuard[ox.Literal]:
 
 
 def exact_text(sparql: str, variables: Collection[str], parser: ox.Store) -> str | None:
-    """``sparql`` selecting beside each of ``variables`` (``?v``) its companion ``?v_exact``: ``STR(?v)`` and the
-    remainder ``STR(?v - xsd:double(STR(?v)))`` (``?v`` cast to a double); ``None`` for a projection that is not
-    a list of variables (``*``, expressions), or a query that would not parse with them (grouped).
+    """``sparql`` asking only for the solutions where one of ``variables`` is a number, with beside each such
+    variable ``?v`` its companion ``?v_exact``: ``STR(?v)`` and the remainder ``STR(?v - xsd:double(STR(?v)))``
+    (``?v`` cast to a double); ``None`` for a projection that is not a list of variables (``*``, expressions),
+    or a query that would not parse with them (grouped). With ``LIMIT`` or ``OFFSET``, every solution.
 
     Only for variables that hold doubles: Virtuoso fails a whole query whose arithmetic or cast it finds
     applied to a constant that is no number (``BIND("input" AS ?v)``, a one-row ``VALUES``), and hangs on some
@@ -467,6 +463,8 @@ def exact_text(sparql: str, variables: Collection[str], parser: ox.Store) -> str
     # Virtuoso refuses arithmetic on a variable it takes for a string (``?value`` of diff.rq), not a cast
     binds = " ".join(f'BIND(CONCAT(STR({double}(?{v})), " ", STR({double}(?{v}) - {double}(STR(?{v})))) '
                      f'AS ?{v}{EXACT})' for v in names)
+    if not any(m.group().upper() in ("LIMIT", "OFFSET") for m in found if m.start() > brace.start()):
+        binds += f" FILTER({' || '.join(f'isNumeric(?{v})' for v in names)})"
     text = (f"{sparql[:token.start()]}{' '.join(f'?{v}{EXACT}' for v in names)} "
             f"{sparql[token.start():brace.start()]}{binds} {sparql[brace.start():]}")
     try:
@@ -476,7 +474,25 @@ def exact_text(sparql: str, variables: Collection[str], parser: ox.Store) -> str
     return text
 
 
-def exact(term: Term | None, companion: Term | None) -> Term | None:
+def _exact_rows(rows: list[dict[str, Term]], again: list[dict[str, Term]], doubles: list[str]
+                ) -> list[dict[str, Term]]:
+    """``rows`` with each row holding one of ``doubles`` replaced by its row of ``again`` (the answer to
+    :func:`exact_text`: the same values with their companions), rebuilt by :func:`exact`. Rows are paired by
+    the values the engine wrote; rows that show the same differ at most in doubles that round alike, so any
+    pairing gives the same rows."""
+    exact_rows: dict[frozenset[tuple[str, Term]], list[dict[str, Term]]] = {}
+    for row in again:
+        companions = {name: row.pop(name + EXACT, None) for name in doubles}
+        exact_rows.setdefault(frozenset(row.items()), []).append(
+            {**row, **{name: exact(row[name], companions[name]) for name in doubles if name in row}})
+    kept = []
+    for row in rows:
+        found = exact_rows.get(frozenset(row.items())) if any(_double(row.get(v)) for v in doubles) else None
+        kept.append(found.pop() if found else row)
+    return kept
+
+
+def exact(term: Term, companion: Term | None) -> Term:
     """``term``, or the ``xsd:double`` its companion (``STR(?v)`` and the remainder, see :func:`exact_text`)
     says where that is another value: the engine wrote it rounded. Written as Python's ``repr``, the shortest
     text of the value, as provgraph writes doubles."""
