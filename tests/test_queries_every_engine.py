@@ -152,7 +152,7 @@ def test_doubles_read_back_with_every_digit(pipeline: Store, tmp_path: Path) -> 
     reference = open_store("memory:")
     for event in pipeline_events():
         reference.add(event_to_quads(event))
-    for store in (pipeline, reference):
+    for store in (pipeline, reference):  # alice named as the pipeline names her: show picks either of two names
         Pipeline(store).run("score-1", "score", "evaluation", agents=ALICE[:1], params={"alpha": ALPHA},
                             metrics={"auc": AUC})
     shown = describe_run(pipeline, "score-1")
