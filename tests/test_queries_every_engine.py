@@ -10,15 +10,20 @@ from pathlib import Path
 
 import pytest
 from helpers import CONTRACT_BACKENDS, open_backend
+from pyoxigraph import Literal
 from query_builder import Pipeline, art
 from test_lineage_index import _NoIndex
-from test_render_pipelines import ENDPOINT, pipeline_events
+from test_render_pipelines import ALICE, ENDPOINT, pipeline_events
 
 from provgraph.events import parse_time
+from provgraph.export import export
 from provgraph.mapping import event_to_quads
 from provgraph.query import diff, impact, lineage, runs, who
 from provgraph.query.runinfo import describe_run
-from provgraph.store import Store
+from provgraph.store import Solutions, Store, open_store
+from provgraph.store.remote import SparqlStore
+from provgraph.store.transfer import copy_store
+from provgraph.vocab import ID_BASE, XSD
 
 
 @pytest.fixture(params=CONTRACT_BACKENDS)
@@ -134,3 +139,36 @@ def test_runs_a_fraction_of_a_second_apart_are_in_time_order(pipeline: Store) ->
         assert [(r["run"], r["start"]) for r in rows] == [("tick-2", "2024-01-01T00:00:00.25Z"),
                                                            ("tick-1", "2024-01-01T00:00:00.2Z")]
         assert describe_run(asked, "tick-1")["started"] == "2024-01-01T00:00:00.2Z"  # type: ignore[arg-type]
+
+
+#: A metric and a parameter whose doubles need every digit: Virtuoso 7.2 answers queries with 6 significant
+#: digits (0.863946) and STR() with 16, and 0.30000000000000004 needs 17.
+AUC, ALPHA = 0.8639455782312925, 0.30000000000000004
+
+
+def test_doubles_read_back_with_every_digit(pipeline: Store, tmp_path: Path) -> None:
+    """show, diff, a run's PROV export and a copy into an embedded store give the doubles as recorded,
+    the same as an in-memory store holding the same runs."""
+    reference = open_store("memory:")
+    for event in pipeline_events():
+        reference.add(event_to_quads(event))
+    for store in (pipeline, reference):  # alice named as the pipeline names her: show picks either of two names
+        Pipeline(store).run("score-1", "score", "evaluation", agents=ALICE[:1], params={"alpha": ALPHA},
+                            metrics={"auc": AUC})
+    shown = describe_run(pipeline, "score-1")
+    assert (shown["params"]["alpha"], shown["metrics"]["auc"]) == (ALPHA, AUC)
+    assert shown == describe_run(reference, "score-1")
+    rows = {r["name"]: r["a"] for r in diff(pipeline, "score-1", "clean-1").rows}
+    assert (rows["alpha"], rows["auc"]) == ("0.30000000000000004", "0.8639455782312925")
+    assert diff(pipeline, "score-1", "eval-1").rows == diff(reference, "score-1", "eval-1").rows
+    exported = export(pipeline, "prov-json", run="score-1")
+    assert b'"0.8639455782312925"' in exported and b'"0.30000000000000004"' in exported
+    assert exported == export(reference, "prov-json", run="score-1")
+    copy = open_store(f"oxigraph:{tmp_path / 'copy'}")  # a pull: the server's runs into an embedded store
+    copy_store(open_store(pipeline.uri.replace("http://example.org/", ID_BASE)) if isinstance(pipeline, SparqlStore)
+               else pipeline, copy)  # Virtuoso's test store is scoped to example.org, away from the runs' graphs
+    values = copy.query("SELECT ?v WHERE { ?x <https://w3id.org/provgraph/provml#value> ?v }")
+    assert isinstance(values, Solutions)
+    assert {Literal("0.8639455782312925", datatype=XSD.double), Literal("0.30000000000000004", datatype=XSD.double)
+            } <= set(values.column("v"))
+    assert describe_run(copy, "score-1") == shown

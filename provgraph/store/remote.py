@@ -67,6 +67,17 @@ Engines:
   Virtuoso's default graph is already the union of all graphs, its own system graphs included, so
   ``scope`` keeps ``graphs``, ``len``, ``dump`` and, above all, ``clear`` off them.
 
+Doubles: Virtuoso 7 writes an ``xsd:double`` with 6 significant digits in every result format (JSON, XML,
+TSV, N-Triples: ``0.863946`` for ``0.8639455782312925``), and no server setting changes that. The first
+time a SELECT answer holds a double, the store asks the engine to echo one that needs 17 digits. Where it
+comes back rounded, a SELECT whose answer holds doubles (and whose projection is a list of variables) is
+asked again for the solutions holding numbers, with a companion ``?v_exact`` for each variable ``?v`` that
+held a double: ``STR(?v)`` (16 digits there) and the remainder ``STR(?v - xsd:double(STR(?v)))``, standard
+SPARQL 1.1 (:func:`exact_text`), from which :func:`exact` rebuilds the double. So ``show``, ``diff``,
+exports, ``dump``, ``write``, push and pull read every double as stored; answers without doubles, and every
+answer of an engine that writes doubles whole, cost nothing more. CONSTRUCT answers, grouped answers and
+the Graph Store Protocol's default graph are read as the engine writes them.
+
 ``graphs`` lists the named graphs holding at least one quad (an empty graph made by ``CREATE GRAPH``
 is not listed, unlike the embedded store). ``add`` sends one ``INSERT DATA`` request per call (unless
 ``batch=`` says otherwise); SPARQL 1.1 Update makes a request atomic, so a batch is stored whole or not at
@@ -76,17 +87,19 @@ all, and a retried batch cannot be applied twice (quads are a set).
 from __future__ import annotations
 
 import io
+import math
 import os
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, TypeVar
+from typing import IO, TypeGuard, TypeVar
 
 import pyoxigraph as ox
 
 from ..errors import ProvgraphError, QueryError, StoreError
+from ..vocab import XSD
 from .base import DURABLE, TRANSACTIONS, QueryResult, Solutions, Store, Term
-from .bindings import inject_values
+from .bindings import inject_values, tokens, where_brace
 from .http import HttpClient, basic, bearer
 from .transfer import packed
 
@@ -98,6 +111,10 @@ TOKEN_ENV = "PROVGRAPH_STORE_TOKEN"
 PASSWORD_ENV = "PROVGRAPH_STORE_PASSWORD"
 _RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
 _GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+#: The name of the variable carrying another's exact value is that name with this suffix (see :func:`exact`).
+EXACT = "_exact"
+#: A double whose shortest text has 17 significant digits: an engine that answers it otherwise rounds doubles.
+PROBE = 0.30000000000000004
 #: Advice added to the HTTP client's message for these statuses.
 HINTS = {401: f"see auth= in the store URI and ${TOKEN_ENV}", 404: "set query=, update= or store= in the store URI"}
 
@@ -209,6 +226,7 @@ class SparqlStore(Store):
         self._parser = ox.Store()  # empty: checks syntax and reads the query form without a round trip
         self._http = HttpClient(authorization=self.endpoint.authorization, retries=self.endpoint.retries,
                                 backoff=self.endpoint.backoff, timeout=self.endpoint.timeout, hints=HINTS)
+        self._rounds: bool | None = None  # whether the engine answers doubles rounded; asked when one comes
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def _ask(self, text: str, accept: str) -> tuple[bytes, str]:
@@ -244,26 +262,47 @@ class SparqlStore(Store):
             raise QueryError(f"invalid SPARQL query: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed on {self.uri}: {exc}") from exc
-        text = inject_values(sparql, bindings or {})
         if isinstance(local, ox.QueryTriples):
-            body, media = self._ask(text, _GRAPH_ACCEPT)
+            body, media = self._ask(inject_values(sparql, bindings or {}), _GRAPH_ACCEPT)
             return [ox.Triple(q.subject, q.predicate, q.object) for q in self._parse_rdf(body, media)]
-        body, media = self._ask(text, _RESULTS_ACCEPT)
-        answer = self._parse_results(body, media)
-        if isinstance(local, ox.QueryBoolean) != isinstance(answer, bool):
-            raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
-        if isinstance(answer, bool):
+        if isinstance(local, ox.QueryBoolean):
+            answer = self._results(inject_values(sparql, bindings or {}))
+            if not isinstance(answer, bool):
+                raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
             return answer
-        assert isinstance(local, ox.QuerySolutions)
         names = [v.value for v in local.variables]
+        rows = self._rows(inject_values(sparql, bindings or {}), names)
+        if self._rounds is not False:  # unknown, or known to round: which variables hold doubles?
+            doubles = [name for name in names if any(_double(row.get(name)) for row in rows)]
+            if doubles and self._rounds is None:
+                self._rounds = self._rounds_doubles()
+            exact_sparql = exact_text(sparql, doubles, self._parser) if doubles and self._rounds else None
+            if exact_sparql:
+                again = self._rows(inject_values(exact_sparql, bindings or {}), [*names, *(v + EXACT for v in doubles)])
+                rows = _exact_rows(rows, again, doubles)
+        return Solutions(names, rows)
+
+    def _rows(self, text: str, names: list[str]) -> list[dict[str, Term]]:
+        """The solutions of the SELECT query ``text`` on the variables ``names``."""
+        answer = self._results(text)
+        if isinstance(answer, bool):
+            raise StoreError(f"{self.endpoint.query_url} answered a query of one form with results of another")
         remote, solutions = answer
         wanted = set(names)
-        rows = [
-            {name: value for name, value in zip(remote, solution, strict=True)
-             if value is not None and name in wanted}
-            for solution in solutions
-        ]
-        return Solutions(names, rows)
+        return [{name: value for name, value in zip(remote, solution, strict=True)
+                 if value is not None and name in wanted}
+                for solution in solutions]
+
+    def _results(self, text: str) -> bool | tuple[list[str], list[ox.QuerySolution]]:
+        body, media = self._ask(text, _RESULTS_ACCEPT)
+        return self._parse_results(body, media)
+
+    def _rounds_doubles(self) -> bool:
+        """Whether the engine answers doubles rounded: it echoes :data:`PROBE` as another value."""
+        found = self._rows(f"SELECT ?d WHERE {{ VALUES ?d {{ {ox.Literal(repr(PROBE), datatype=XSD.double)} }} }}",
+                           ["d"])
+        echoed = found[0].get("d") if found else None
+        return _double(echoed) and float(echoed.value) != PROBE
 
     def _parse_results(self, body: bytes, media: str) -> bool | tuple[list[str], list[ox.QuerySolution]]:
         """A boolean, or the variable names and every solution (read off the wire now, so a broken
@@ -313,8 +352,11 @@ class SparqlStore(Store):
         except SyntaxError as exc:
             raise StoreError(f"unreadable default graph from {self.endpoint.store_url}: {exc}") from exc
 
-    def _named_quads(self) -> list[ox.Quad]:
-        found = self._select(f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._scope_filter()} }}")
+    def _named_quads(self, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
+        """The quads of the named graphs in scope, or of ``graph``."""
+        where = f"GRAPH ?g {{ ?s ?p ?o }} {'' if graph else self._scope_filter()}"
+        found = self.query(f"SELECT ?g ?s ?p ?o WHERE {{ {where} }}", {"g": graph} if graph else None)
+        assert isinstance(found, Solutions)
         return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in found  # type: ignore[arg-type]
                 if isinstance(row.get("g"), ox.NamedNode)]
 
@@ -330,9 +372,7 @@ class SparqlStore(Store):
     def _statements(self, fmt: ox.RdfFormat, graph: ox.NamedNode | None) -> list[ox.Quad] | set[ox.Triple]:
         """One graph's quads, the whole dataset's, or (``fmt`` without named graphs) the union's triples."""
         if graph is not None:
-            found = self.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
-            assert isinstance(found, list)
-            return [ox.Quad(t.subject, t.predicate, t.object) for t in found]
+            return [ox.Quad(q.subject, q.predicate, q.object) for q in self._named_quads(graph)]
         if fmt.supports_datasets:
             return [*(ox.Quad(t.subject, t.predicate, t.object) for t in self._default_graph()),
                     *self._named_quads()]
@@ -383,6 +423,88 @@ class SparqlStore(Store):
         graphs = self.graphs()
         if graphs:
             self._write(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs), StoreError)
+
+
+def _double(term: object) -> TypeGuard[ox.Literal]:
+    return isinstance(term, ox.Literal) and term.datatype == XSD.double
+
+
+def exact_text(sparql: str, variables: Collection[str], parser: ox.Store) -> str | None:
+    """``sparql`` asking only for the solutions where one of ``variables`` is a number, with beside each such
+    variable ``?v`` its companion ``?v_exact``: ``STR(?v)`` and the remainder ``STR(?v - xsd:double(STR(?v)))``
+    (``?v`` cast to a double); ``None`` for a projection that is not a list of variables (``*``, expressions),
+    or a query that would not parse with them (grouped). With ``LIMIT`` or ``OFFSET``, every solution.
+
+    Only for variables that hold doubles: Virtuoso fails a whole query whose arithmetic or cast it finds
+    applied to a constant that is no number (``BIND("input" AS ?v)``, a one-row ``VALUES``), and hangs on some
+    ``IF`` that could have guarded them."""
+    found = [m for m in tokens(sparql) if m.lastgroup != "comment"]
+    start = next((i for i, m in enumerate(found) if m.group().upper() == "SELECT"), len(found))
+    names = []
+    for token in found[start + 1:]:
+        word = token.group()
+        if word.upper() == "WHERE" or word == "{":
+            break
+        if token.lastgroup == "word" and word[0] in "?$":
+            names += [word[1:]] if word[1:] in variables else []
+        elif word.upper() not in ("DISTINCT", "REDUCED"):
+            return None
+    else:
+        return None
+    if not names:
+        return None
+    opened, depth = where_brace(sparql), 0
+    for brace in (m for m in found if m.start() >= opened and m.lastgroup == "brace"):
+        depth += 1 if brace.group() == "{" else -1
+        if depth == 0:
+            break
+    double = f"<{XSD.double.value}>"
+    # xsd:double(?v), not ?v: where ?v is no number, an error (unbound; " " on Virtuoso), not its text; and
+    # Virtuoso refuses arithmetic on a variable it takes for a string (``?value`` of diff.rq), not a cast
+    binds = " ".join(f'BIND(CONCAT(STR({double}(?{v})), " ", STR({double}(?{v}) - {double}(STR(?{v})))) '
+                     f'AS ?{v}{EXACT})' for v in names)
+    if not any(m.group().upper() in ("LIMIT", "OFFSET") for m in found if m.start() > brace.start()):
+        binds += f" FILTER({' || '.join(f'isNumeric(?{v})' for v in names)})"
+    text = (f"{sparql[:token.start()]}{' '.join(f'?{v}{EXACT}' for v in names)} "
+            f"{sparql[token.start():brace.start()]}{binds} {sparql[brace.start():]}")
+    try:
+        parser.query(text)
+    except SyntaxError:
+        return None
+    return text
+
+
+def _exact_rows(rows: list[dict[str, Term]], again: list[dict[str, Term]], doubles: list[str]
+                ) -> list[dict[str, Term]]:
+    """``rows`` with each row holding one of ``doubles`` replaced by its row of ``again`` (the answer to
+    :func:`exact_text`: the same values with their companions), rebuilt by :func:`exact`. Rows are paired by
+    the values the engine wrote; rows that show the same differ at most in doubles that round alike, so any
+    pairing gives the same rows."""
+    exact_rows: dict[frozenset[tuple[str, Term]], list[dict[str, Term]]] = {}
+    for row in again:
+        companions = {name: row.pop(name + EXACT, None) for name in doubles}
+        exact_rows.setdefault(frozenset(row.items()), []).append(
+            {**row, **{name: exact(row[name], companions[name]) for name in doubles if name in row}})
+    kept = []
+    for row in rows:
+        found = exact_rows.get(frozenset(row.items())) if any(_double(row.get(v)) for v in doubles) else None
+        kept.append(found.pop() if found else row)
+    return kept
+
+
+def exact(term: Term, companion: Term | None) -> Term:
+    """``term``, or the ``xsd:double`` its companion (``STR(?v)`` and the remainder, see :func:`exact_text`)
+    says where that is another value: the engine wrote it rounded. Written as Python's ``repr``, the shortest
+    text of the value, as provgraph writes doubles."""
+    if not _double(term) or not isinstance(companion, ox.Literal):
+        return term
+    text, _, remainder = companion.value.partition(" ")
+    try:
+        value = float(text) + float(remainder)
+        shown = float(term.value)
+    except ValueError:
+        return term
+    return term if value == shown or not math.isfinite(value) else ox.Literal(repr(value), datatype=XSD.double)
 
 
 def _blank(quad: ox.Quad) -> bool:
