@@ -15,6 +15,8 @@ import contextlib
 import hashlib
 import json
 import math
+import re
+import reprlib
 import threading
 import uuid
 from collections.abc import Callable
@@ -34,6 +36,14 @@ SCHEMA_VERSION = "provgraph.event/1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "event-1.schema.json"
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 RUN_KINDS = tuple(RUN_CLASSES)
+#: Characters no event text may hold: C0 controls but tab, newline and carriage return (XML 1.0, hence PROV-XML,
+#: cannot carry them, Graphviz stops at NUL and a terminal obeys ESC), lone surrogates (no UTF-8 file can hold
+#: them) and the non-characters U+FFFE and U+FFFF.
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: What the ASCII JSON of an event shows when a text may hold an unsafe character (checked exactly then).
+_UNSAFE_ESCAPE = re.compile(r"\\(?:u00[01]|[bf]|u[dD][89a-fA-F]|u[fF]{3}[eEfF])")
+_SHORT = reprlib.Repr()  # quotes a long value in a message by its start
+_SHORT.maxstring = _SHORT.maxother = 80
 
 Event = dict[str, Any]
 
@@ -93,16 +103,40 @@ def _path(parts: Any) -> str:
     return text or "(event)"
 
 
-def _check_finite(event: Event) -> None:
-    """Refuse NaN and infinities, which JSON cannot carry (the C encoder checks; the walk names the field)."""
+def _check_text(event: Event) -> None:
+    """Refuse NaN and infinities, which JSON cannot carry, and texts holding :data:`UNSAFE_TEXT` (one ASCII
+    encoding finds both quickly; a walk then names the field)."""
     try:
-        json.dumps(event, allow_nan=False)
+        text = json.dumps(event, allow_nan=False)
     except TypeError:
         return  # not JSON at all: the schema says where
     except (ValueError, RecursionError) as exc:
         with contextlib.suppress(RecursionError):  # a structure that contains itself has no field to name
             _find_infinite(event, [])
         raise InvalidEvent(f"the event is not JSON: {exc}") from exc
+    if _UNSAFE_ESCAPE.search(text):
+        _find_unsafe(event, [])
+
+
+def escape_unsafe(text: str) -> str:
+    """``text`` with each :data:`UNSAFE_TEXT` character written as a visible escape (``\\x1b``, ``\\udcff``)."""
+    return UNSAFE_TEXT.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
+
+
+def _find_unsafe(value: Any, where: list[str | int]) -> None:
+    texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
+    for text in texts:
+        found = UNSAFE_TEXT.search(text)
+        if found:
+            name = "a lone surrogate" if 0xD800 <= ord(found[0]) < 0xE000 else "a control character"
+            raise InvalidEvent(f"{_SHORT.repr(text)} holds {name} (U+{ord(found[0]):04X}); texts may hold tab, "
+                               "newline and carriage return but no other control character", _path(where))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _find_unsafe(item, [*where, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _find_unsafe(item, [*where, index])
 
 
 def _find_infinite(value: Any, where: list[str | int]) -> None:
@@ -126,7 +160,7 @@ def validate(event: Any) -> Event:
     if event.get("schema") not in (None, SCHEMA_VERSION) and isinstance(event.get("schema"), str):
         raise InvalidEvent(f"unsupported schema {event['schema']!r}; this provgraph reads {SCHEMA_VERSION}",
                            "schema")
-    _check_finite(event)
+    _check_text(event)
     try:
         _fast_validator()(event)
     except JsonSchemaValueException as fast_error:
@@ -151,7 +185,8 @@ def _raise_schema_error(event: Event, fast_error: JsonSchemaValueException) -> N
     elif error.validator == "not" and error.validator_value == {}:  # a field its type forbids (run.update's status)
         message = f"not allowed in a {event.get('type')} event"
     else:
-        message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+        message = error.message.replace(repr(error.instance), _SHORT.repr(error.instance))
+        message = message if len(message) < 300 else message[:300] + "..."
     raise InvalidEvent(message, field)
 
 

@@ -246,7 +246,7 @@ class Run:
     def _end_event(self, status: str, error: BaseException | None) -> ev.Event:
         run = {**self._run_fields(), "status": status}
         if error is not None:
-            run["error"] = {"type": type(error).__qualname__, "message": str(error)[:65536]}
+            run["error"] = {"type": type(error).__qualname__, "message": ev.escape_unsafe(str(error))[:65536]}
         metrics: dict[str, Any] = {
             name: points if len(points) > 1 else points[0]["value"] for name, points in self.metrics.items()
         }

@@ -15,9 +15,10 @@ from ..errors import InvalidEvent, JournalError, ProvgraphError, StoreError
 from ..journal import LOCAL_AGENT, Head, Signer, submitter
 from ..limits import parse_json
 from ..mapping import event_to_quads
-from ..project import Project
+from ..project import Project, embedded_path
 from ..query.runinfo import describe_run, store_stats
 from ..redaction import redact
+from ..store import open_store
 from ..tables import table
 from .output import add_format_option, emit, progress_bar
 
@@ -64,8 +65,11 @@ def register(sub: Any) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    if args.store and embedded_path(args.store) is None:
+        open_store(args.store).close()  # a malformed URI is refused before the config names it
     project = Project.init(args.project, args.store)
-    print(f"initialised provgraph project in {project.dir} (store: {project.store_uri})")
+    store = Project(project.root).store_uri  # what the config names: an existing project keeps its store
+    print(f"initialised provgraph project in {project.dir} (store: {redact(store)})")
     return 0
 
 
@@ -121,7 +125,8 @@ def _read_events(source: str) -> list[ev.Event]:
     handle = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     found: list[ev.Event] = []
     try:
-        for number, line in enumerate(handle, start=1):
+        lines = iter(lambda: handle.readline(ev.MAX_EVENT_BYTES + 1), b"")  # a line without end is cut, not read
+        for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
                     if len(line) > ev.MAX_EVENT_BYTES:
@@ -153,7 +158,7 @@ def _fresh(project: Project, found: list[ev.Event]) -> tuple[list[ev.Event], lis
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
-        raise ProvgraphError(f"{args.file}: no such file")
+        raise ProvgraphError(f"{args.file}: {'not a regular file' if Path(args.file).exists() else 'no such file'}")
     found = _read_events(args.file)
     with Project.find(args.project, create=True) as project:
         fresh, duplicates = _fresh(project, found)
