@@ -23,6 +23,7 @@ from .store.bindings import tokens
 MAX_REFERENCE = 4096  # an event's longest text: a longer reference cannot name anything recorded
 MAX_JSON_DEPTH = 64
 MAX_INT_DIGITS = 64
+DEFAULT_BODY_TIMEOUT_S = 60.0  # the server: seconds a request body may take to arrive (else 408)
 DEFAULT_QUERY_TIMEOUT_S = 30.0  # the server's SPARQL endpoint: seconds before a query is abandoned
 DEFAULT_MAX_RESULTS = 100_000  # rows (or triples) of one answer
 DEFAULT_QUERY_SLOTS = 4  # queries evaluated at once
