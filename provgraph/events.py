@@ -128,8 +128,10 @@ def _find_unsafe(value: Any, where: list[str | int]) -> None:
     for text in texts:
         found = UNSAFE_TEXT.search(text)
         if found:
-            name = "a lone surrogate" if 0xD800 <= ord(found[0]) < 0xE000 else "a control character"
-            raise InvalidEvent(f"{_SHORT.repr(text)} holds {name} (U+{ord(found[0]):04X}); texts may hold tab, "
+            code = ord(found[0])
+            name = "a lone surrogate" if 0xD800 <= code < 0xE000 else "a non-character" if code > 0xFFFD else \
+                "a control character"
+            raise InvalidEvent(f"{_SHORT.repr(text)} holds {name} (U+{code:04X}); texts may hold tab, "
                                "newline and carriage return but no other control character", _path(where))
     if isinstance(value, dict):
         for key, item in value.items():

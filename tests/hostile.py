@@ -127,6 +127,24 @@ def _schema() -> list[tuple[str, bytes]]:
     return [(f"schema/{name}", line(event)) for name, event in events.items()]
 
 
+def _unsafe_text() -> list[tuple[str, bytes]]:
+    """Texts PROV-XML, Graphviz or a terminal cannot carry (controls but tab, newline, CR; U+FFFE/FFFF), and
+    objects that name a key twice (parsers disagree on which value wins)."""
+    failed = {"id": "r", "step": "s", "kind": "other", "status": "failed"}
+    events = {
+        "unsafe-text/param-nul": run_event(params={"p": "a\x00b"}),
+        "unsafe-text/annotation-bell": run_event(annotations={"note": "ding\x07"}),
+        "unsafe-text/annotation-fffe": run_event(annotations={"note": "x\ufffe"}),
+        "unsafe-text/error-message-ansi": run_event(type="run.end", run={
+            **failed, "error": {"type": "ValueError", "message": "\x1b[2J\x1b[31mfake\x1b[0m"}}),
+    }
+    cases = [(case_id, line(event)) for case_id, event in events.items()]
+    good = line(run_event()).decode()
+    cases += [("duplicate-key/id", good.replace('"id": "hostile-1"', '"id": "hostile-1", "id": "hostile-2"').encode()),
+              ("duplicate-key/params", good.replace('{"lr": 0.1}', '{"lr": 0.1, "lr": 9}').encode())]
+    return cases
+
+
 def _poison() -> list[tuple[str, bytes]]:
     cases = []
     for index, iri in enumerate(BAD_IRIS):
@@ -139,7 +157,7 @@ def _poison() -> list[tuple[str, bytes]]:
 
 
 #: Single-line bodies for ``provgraph ingest`` and ``POST /api/events``.
-EVENT_LINES: list[tuple[str, bytes]] = _structural() + _schema() + _poison()
+EVENT_LINES: list[tuple[str, bytes]] = _structural() + _schema() + _unsafe_text() + _poison()
 
 
 def _openlineage() -> list[tuple[str, bytes]]:

@@ -1,0 +1,218 @@
+"""Hostile input that got past the corpus (tests/hostile.py) until these fixes: files that are not files or
+never end, a disk that fills during an append, a body that never finishes arriving, a store password on the
+screen, an exception text the PROV-XML export could not carry, and error messages that lost their reason.
+Everything runs for real: ``provgraph`` processes, a FIFO, a sparse file, a file-size limit the kernel
+enforces, a uvicorn server on loopback and an Oxigraph server."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hostile import line, run_event
+from servers import HOST, OxigraphServer
+from test_server import LiveServer
+
+from provgraph import events as ev
+from provgraph.capture.run import run
+from provgraph.errors import InvalidEvent
+from provgraph.project import Project
+from provgraph.server import ServerConfig
+
+GIB = 1 << 30
+
+
+def provgraph(folder: Path, *args: str, limit_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
+    """``provgraph -C folder args`` as a real process; with ``limit_file_bytes`` the kernel refuses to let it
+    grow any file past that size (``RLIMIT_FSIZE``: a write fails with EFBIG, as on a full disk)."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing the process
+        assert limit_file_bytes is not None
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
+    return subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), *args], capture_output=True,
+                          text=True, timeout=120, preexec_fn=limit if limit_file_bytes else None)
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr[-2000:])
+    assert done.stderr.startswith("provgraph: error: ") and done.stderr.count("\n") == 1, done.stderr[-2000:]
+    return done.stderr
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    assert provgraph(project, "init").returncode == 0
+    return project
+
+
+def journal(folder: Path) -> bytes:
+    path = folder / ".provgraph" / "journal.jsonl"
+    return path.read_bytes() if path.exists() else b""
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device", "too-large"])
+def test_import_reads_only_a_regular_file_of_bounded_size(folder: Path, tmp_path: Path, kind: str) -> None:
+    """A FIFO with no writer used to hang ``import`` for ever, and ``/dev/zero`` or a huge file to fill memory."""
+    path = tmp_path / f"doc-{kind}.ttl"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        with open(path, "wb") as handle:
+            handle.truncate(ev.MAX_EVENT_BYTES + 1)
+    err = one_line_error(provgraph(folder, "import", "--format", "turtle", str(path)))
+    expected = {"fifo": "not a regular file", "folder": "Is a directory", "device": "not a regular file",
+                "too-large": f"larger than the limit of {ev.MAX_EVENT_BYTES} bytes"}[kind]
+    assert f"cannot read {path}: {expected}" in err
+    assert journal(folder) == b""
+
+
+def test_ingest_of_a_line_without_end_stops_at_the_event_limit(folder: Path, tmp_path: Path) -> None:
+    """A 1 GiB file without a newline was read whole into memory (2 GiB of RSS) before its size was checked."""
+    source = tmp_path / "endless.jsonl"
+    with open(source, "wb") as handle:
+        handle.truncate(GIB)  # sparse: no disk space used
+    with open(tmp_path / "err", "w+") as err:
+        child = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(folder), "ingest", str(source)],
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own peak memory, not the other children's
+        err.seek(0)
+        limit = ev.MAX_EVENT_BYTES
+        assert (os.waitstatus_to_exitcode(status), err.read()) == (
+            1, f"provgraph: error: line 1: event is {limit + 1} bytes; the limit is {limit}\n")
+    assert usage.ru_maxrss < 512 * 1024  # KiB: far below the file's 1 GiB
+    assert journal(folder) == b""
+
+
+def test_ingest_of_a_fifo_or_folder_says_what_it_is(folder: Path, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    for path in (tmp_path / "pipe", tmp_path):
+        assert one_line_error(provgraph(folder, "ingest", str(path))) == \
+            f"provgraph: error: {path}: not a regular file\n"
+    assert one_line_error(provgraph(folder, "ingest", str(tmp_path / "none"))).endswith("none: no such file\n")
+
+
+def test_a_failed_journal_append_leaves_the_journal_as_it_was(folder: Path, tmp_path: Path) -> None:
+    """The disk filling up in the middle of a batch left the events written so far in the journal,
+    unacknowledged: ``verify`` said BROKEN and every later append was refused."""
+    first = tmp_path / "first.jsonl"
+    first.write_bytes(line(run_event(id="before")) + b"\n")
+    assert provgraph(folder, "ingest", str(first)).returncode == 0
+    before = journal(folder)
+    many = tmp_path / "many.jsonl"
+    many.write_bytes(b"".join(line(run_event(id=f"e{i}", run={"id": f"r{i}", "step": "s", "kind": "other"}))
+                              + b"\n" for i in range(400)))
+    assert many.stat().st_size > 100_000
+    err = one_line_error(provgraph(folder, "ingest", str(many), limit_file_bytes=100_000))
+    assert "cannot append to the journal" in err and "File too large" in err
+    assert journal(folder) == before
+    verified = provgraph(folder, "verify")
+    assert verified.returncode == 0 and verified.stdout.startswith("journal OK: 1 entries"), verified.stdout
+    again = provgraph(folder, "ingest", str(many))  # room again: everything goes in
+    assert again.returncode == 0 and "ingested 400 events" in again.stdout, again.stderr
+    assert provgraph(folder, "verify").stdout.startswith("journal OK: 401 entries")
+
+
+def test_a_body_that_never_finishes_is_a_408(tmp_path: Path) -> None:
+    """A client that sends part of a body and then waits held its connection (and the server's memory of
+    the bytes) for ever."""
+    with LiveServer(ServerConfig(project=tmp_path, body_timeout_s=1.0)) as live:
+        with socket.create_connection((HOST, live.port), timeout=30) as sock:
+            sock.sendall(b"POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 1000\r\n\r\n" + line(run_event())[:50])
+            answer = sock.recv(65536)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 ")
+        assert json.loads(body) == {"error": "the request body did not arrive within 1 s", "status": 408}
+    assert journal(tmp_path) == b""
+
+
+def test_serve_refuses_a_body_timeout_that_is_not_positive(tmp_path: Path) -> None:
+    done = provgraph(tmp_path, "serve", "--port", "0", "--body-timeout", "0")
+    assert one_line_error(done) == "provgraph: error: the body time limit must be positive, not 0.0\n"
+
+
+def test_init_refuses_a_malformed_store_uri_and_writes_nothing(tmp_path: Path) -> None:
+    """``init`` wrote any URI into the config, so every later command failed; and it printed the password."""
+    uri = "sparql+http://ann:Hunter2-secret@127.0.0.1:1/query?tokn=x"
+    done = provgraph(tmp_path, "init", "--store", uri)
+    assert one_line_error(done).startswith("provgraph: error: unknown option 'tokn' in the store URI")
+    assert not (tmp_path / ".provgraph" / "config.json").exists()
+    ftp = provgraph(tmp_path, "init", "--store", "ftp://ann:Hunter2-secret@host/x")
+    assert "unknown store URI 'ftp://***@host/x'" in one_line_error(ftp)
+    assert not (tmp_path / ".provgraph" / "config.json").exists()
+
+
+def test_no_command_prints_the_store_password(tmp_path: Path, oxigraph_server: OxigraphServer) -> None:
+    """``init``, ``sync``, ``push`` and ``pull`` printed a store URI with its password (Oxigraph takes any)."""
+    secret = "Hunter2-secret"
+    remote = oxigraph_server.store_uri.replace("http://", f"http://ann:{secret}@") + "?retries=0"
+    outputs = [provgraph(tmp_path, "init", "--store", remote)]
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(line(run_event(id="pw-1", run={"id": "pw-run", "step": "s", "kind": "other"})) + b"\n")
+    outputs.append(provgraph(tmp_path, "ingest", str(events)))
+    outputs.append(provgraph(tmp_path, "sync"))
+    local = tmp_path / "local"
+    local.mkdir()
+    assert provgraph(local, "init").returncode == 0
+    outputs += [provgraph(local, "pull", "--from", remote), provgraph(local, "push", "--to", remote)]
+    for done in outputs:
+        assert done.returncode == 0, done.stderr
+        assert secret not in done.stdout + done.stderr
+    assert "(store: sparql+http://***@127.0.0.1:" in outputs[0].stdout
+    assert outputs[2].stdout.startswith("applied 0 event(s) to sparql+http://***@127.0.0.1:")
+    assert " from sparql+http://***@127.0.0.1:" in outputs[3].stdout
+
+
+def test_a_failed_run_with_terminal_codes_and_undecodable_bytes_in_its_error_still_ends(tmp_path: Path) -> None:
+    """An exception text with ESC sequences was journaled as is (PROV-XML export then died with a traceback:
+    XML cannot carry ESC); one with a file name that is not UTF-8 (a lone surrogate) made the run's end
+    unrecordable, so the user saw InvalidEvent instead of their error and the run stayed 'running'."""
+    project = Project.init(tmp_path)
+    with pytest.raises(ValueError, match="red"), run("load", project=project, capture_environment=False):
+        raise ValueError("\x1b[31mred\x1b[0m in caf\udce9.csv")
+    ended = [e.event for e in project.journal.entries() if e.event["type"] == "run.end"]
+    assert [e["run"]["status"] for e in ended] == ["failed"]
+    assert ended[0]["run"]["error"]["message"] == "\\x1b[31mred\\x1b[0m in caf\\udce9.csv"
+    project.close()
+    out = tmp_path / "lineage.provx"
+    done = provgraph(tmp_path, "export", "--format", "prov-xml", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    texts = [node.text for node in ET.parse(out).iter() if node.text and "red" in node.text]
+    assert texts == ["\\x1b[31mred\\x1b[0m in caf\\udce9.csv"]
+
+
+@pytest.mark.parametrize(("changes", "field", "reason"), [
+    ({"params": {f"p{i}": i for i in range(100_000)}}, "params", "has too many properties"),
+    ({"params": {"p": "x" * 1_000_000}}, "params.p", "is too long"),
+    ({"labels": ["l"] * 200}, "labels", "is too long"),
+], ids=["100k-params", "1MB-param", "200-labels"])
+def test_an_error_about_a_long_value_keeps_its_reason(changes: dict[str, object], field: str, reason: str) -> None:
+    """The message was cut at 300 characters, inside the quoted value, so the reason was lost."""
+    with pytest.raises(InvalidEvent) as caught:
+        ev.validate(run_event(**changes))
+    assert caught.value.field == field
+    assert str(caught.value).endswith(reason) and len(str(caught.value)) < 300, str(caught.value)
+
+
+def test_the_unsafe_text_check_and_the_escape_agree() -> None:
+    """Every character the check refuses is one the escape rewrites, and nothing else changes."""
+    unsafe = [chr(c) for c in range(0x110000) if ev.UNSAFE_TEXT.match(chr(c))]
+    expected = [chr(c) for c in (*range(0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF) if chr(c) not in "\t\n\r"]
+    assert unsafe == expected
+    assert ev.escape_unsafe("tab\tok \x00\x1b\udcff\ufffe é") == "tab\tok \\x00\\x1b\\udcff\\ufffe é"
