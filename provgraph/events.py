@@ -20,7 +20,7 @@ import reprlib
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ SCHEMA_VERSION = "provgraph.event/1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "event-1.schema.json"
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 RUN_KINDS = tuple(RUN_CLASSES)
+MAX_UTC_OFFSET = timedelta(hours=14)
 #: Characters no event text may hold: C0 controls but tab, newline and carriage return (XML 1.0, hence PROV-XML,
 #: cannot carry them, Graphviz stops at NUL and a terminal obeys ESC), lone surrogates (no UTF-8 file can hold
 #: them) and the non-characters U+FFFE and U+FFFF.
@@ -193,13 +194,16 @@ def _raise_schema_error(event: Event, fast_error: JsonSchemaValueException) -> N
 
 
 def _check_semantics(event: Event) -> None:
-    times = [event["time"], *(a["time"] for key in ("used", "generated") for a in event.get(key, ())
-                              if "time" in a)]
-    for index, text in enumerate(times):
+    times = [("time", event["time"]), *((f"{key}[{index}].time", a["time"]) for key in ("used", "generated")
+                                        for index, a in enumerate(event.get(key, ())) if "time" in a)]
+    for field, text in times:
         try:
-            parse_time(text)
+            offset = parse_time(text).utcoffset()
         except ValueError as exc:
-            raise InvalidEvent(f"{text!r} is not a valid date-time: {exc}", "time" if index == 0 else "") from exc
+            raise InvalidEvent(f"{text!r} is not a valid date-time: {exc}", field) from exc
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:  # RFC 3339 allows it, xsd:dateTime does not
+            raise InvalidEvent(f"{text!r} is offset more than 14:00 from UTC, which no time zone is "
+                               "(and xsd:dateTime cannot carry)", field)
     agent_ids = {agent["id"] for agent in event.get("agents", ())}
     for index, agent in enumerate(event.get("agents", ())):
         if agent.get("on_behalf_of") == agent["id"]:

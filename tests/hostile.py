@@ -127,9 +127,9 @@ def _schema() -> list[tuple[str, bytes]]:
     return [(f"schema/{name}", line(event)) for name, event in events.items()]
 
 
-def _unsafe_text() -> list[tuple[str, bytes]]:
-    """Texts PROV-XML, Graphviz or a terminal cannot carry (controls but tab, newline, CR; U+FFFE/FFFF), and
-    objects that name a key twice (parsers disagree on which value wins)."""
+def _cannot_carry() -> list[tuple[str, bytes]]:
+    """Texts PROV-XML, Graphviz or a terminal cannot carry (controls but tab, newline, CR; U+FFFE/FFFF), times
+    xsd:dateTime cannot carry, and objects that name a key twice (parsers disagree on which value wins)."""
     failed = {"id": "r", "step": "s", "kind": "other", "status": "failed"}
     events = {
         "unsafe-text/param-nul": run_event(params={"p": "a\x00b"}),
@@ -137,6 +137,11 @@ def _unsafe_text() -> list[tuple[str, bytes]]:
         "unsafe-text/annotation-fffe": run_event(annotations={"note": "x\ufffe"}),
         "unsafe-text/error-message-ansi": run_event(type="run.end", run={
             **failed, "error": {"type": "ValueError", "message": "\x1b[2J\x1b[31mfake\x1b[0m"}}),
+    }
+    events |= {  # RFC 3339 allows offsets to 23:59; xsd:dateTime (and every time zone) stops at 14:00
+        "time-offset/event-23:59": run_event(time="2026-01-01T00:00:00+23:59"),
+        "time-offset/used-minus-14:01": run_event(used=[{"location": "d", "kind": "dataset",
+                                                          "time": "2026-01-01T00:00:00-14:01"}]),
     }
     cases = [(case_id, line(event)) for case_id, event in events.items()]
     good = line(run_event()).decode()
@@ -157,7 +162,7 @@ def _poison() -> list[tuple[str, bytes]]:
 
 
 #: Single-line bodies for ``provgraph ingest`` and ``POST /api/events``.
-EVENT_LINES: list[tuple[str, bytes]] = _structural() + _schema() + _unsafe_text() + _poison()
+EVENT_LINES: list[tuple[str, bytes]] = _structural() + _schema() + _cannot_carry() + _poison()
 
 
 def _openlineage() -> list[tuple[str, bytes]]:
