@@ -104,9 +104,9 @@ def _path(parts: Any) -> str:
     return text or "(event)"
 
 
-def _check_text(event: Event) -> None:
-    """Refuse NaN and infinities, which JSON cannot carry, and texts holding :data:`UNSAFE_TEXT` (one ASCII
-    encoding finds both quickly; a walk then names the field)."""
+def _check_text(event: Event, unsafe: bool) -> None:
+    """Refuse NaN and infinities, which JSON cannot carry, and with ``unsafe`` texts holding :data:`UNSAFE_TEXT`
+    (one ASCII encoding finds both quickly; a walk then names the field)."""
     try:
         text = json.dumps(event, allow_nan=False)
     except TypeError:
@@ -115,7 +115,7 @@ def _check_text(event: Event) -> None:
         with contextlib.suppress(RecursionError):  # a structure that contains itself has no field to name
             _find_infinite(event, [])
         raise InvalidEvent(f"the event is not JSON: {exc}") from exc
-    if _UNSAFE_ESCAPE.search(text):
+    if unsafe and _UNSAFE_ESCAPE.search(text):
         _find_unsafe(event, [])
 
 
@@ -153,22 +153,24 @@ def _find_infinite(value: Any, where: list[str | int]) -> None:
             _find_infinite(item, [*where, index])
 
 
-def validate(event: Any) -> Event:
+def validate(event: Any, recorded: bool = False) -> Event:
     """Check ``event`` against the schema and the rules a schema cannot say; return it unchanged.
 
-    Raises :class:`InvalidEvent` whose ``field`` is a path such as ``used[0].sha256``.
+    Raises :class:`InvalidEvent` whose ``field`` is a path such as ``used[0].sha256``. With ``recorded`` (an
+    event read back from a journal) the rules for new events only are skipped: unsafe text and offsets
+    beyond ±14:00 were once accepted, and a journal that holds them stays valid.
     """
     if not isinstance(event, dict):
         raise InvalidEvent(f"an event is a JSON object, not {type(event).__name__}")
     if event.get("schema") not in (None, SCHEMA_VERSION) and isinstance(event.get("schema"), str):
         raise InvalidEvent(f"unsupported schema {event['schema']!r}; this provgraph reads {SCHEMA_VERSION}",
                            "schema")
-    _check_text(event)
+    _check_text(event, unsafe=not recorded)
     try:
         _fast_validator()(event)
     except JsonSchemaValueException as fast_error:
         _raise_schema_error(event, fast_error)
-    _check_semantics(event)
+    _check_semantics(event, offsets=not recorded)
     return event
 
 
@@ -193,7 +195,7 @@ def _raise_schema_error(event: Event, fast_error: JsonSchemaValueException) -> N
     raise InvalidEvent(message, field)
 
 
-def _check_semantics(event: Event) -> None:
+def _check_semantics(event: Event, offsets: bool) -> None:
     times = [("time", event["time"]), *((f"{key}[{index}].time", a["time"]) for key in ("used", "generated")
                                         for index, a in enumerate(event.get(key, ())) if "time" in a)]
     for field, text in times:
@@ -201,7 +203,7 @@ def _check_semantics(event: Event) -> None:
             offset = parse_time(text).utcoffset()
         except ValueError as exc:
             raise InvalidEvent(f"{text!r} is not a valid date-time: {exc}", field) from exc
-        if offset is not None and abs(offset) > MAX_UTC_OFFSET:  # RFC 3339 allows it, xsd:dateTime does not
+        if offsets and offset is not None and abs(offset) > MAX_UTC_OFFSET:  # RFC 3339 allows it, xsd:dateTime does not
             raise InvalidEvent(f"{text!r} is offset more than 14:00 from UTC, which no time zone is "
                                "(and xsd:dateTime cannot carry)", field)
     agent_ids = {agent["id"] for agent in event.get("agents", ())}

@@ -434,7 +434,7 @@ class Journal:
         if record.get("hash") != digest:
             return "its hash does not match its content (the event was modified)"
         try:
-            ev.validate(event)
+            ev.validate(event, recorded=True)
         except InvalidEvent as exc:
             return f"the event is invalid: {exc}"
         return ""

@@ -216,3 +216,22 @@ def test_the_unsafe_text_check_and_the_escape_agree() -> None:
     expected = [chr(c) for c in (*range(0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF) if chr(c) not in "\t\n\r"]
     assert unsafe == expected
     assert ev.escape_unsafe("tab\tok \x00\x1b\udcff\ufffe é") == "tab\tok \\x00\\x1b\\udcff\\ufffe é"
+
+
+def test_a_journal_written_before_these_rules_still_verifies_and_rebuilds(tmp_path: Path) -> None:
+    """Events an older provgraph accepted (a NUL in a parameter, an offset of 23:59) are refused now, but a
+    journal that holds them is not broken: ``verify`` says OK and ``rebuild`` restores them."""
+    project = Project.init(tmp_path)
+    old = [run_event(id="old-1", params={"p": "a\x00b"}),
+           run_event(id="old-2", time="2026-01-01T00:00:00+23:59", run={"id": "r2", "step": "s", "kind": "other"})]
+    for event in old:
+        with pytest.raises(InvalidEvent):
+            ev.validate(event)
+    project.journal.append_many(old, check=lambda event: event)  # as an older provgraph wrote them
+    project.close()
+    verified = provgraph(tmp_path, "verify")
+    assert verified.returncode == 0 and verified.stdout.startswith("journal OK: 2 entries"), verified.stdout
+    rebuilt = provgraph(tmp_path, "rebuild")
+    assert rebuilt.returncode == 0 and "rebuilt the store from 2 journal entries" in rebuilt.stdout, rebuilt.stderr
+    runs = json.loads(provgraph(tmp_path, "runs", "--format", "json").stdout)
+    assert sorted(r["run"] for r in runs) == ["hostile-run", "r2"]
