@@ -6,6 +6,7 @@ enforces, a uvicorn server on loopback and an Oxigraph server."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -235,3 +236,41 @@ def test_a_journal_written_before_these_rules_still_verifies_and_rebuilds(tmp_pa
     assert rebuilt.returncode == 0 and "rebuilt the store from 2 journal entries" in rebuilt.stdout, rebuilt.stderr
     runs = json.loads(provgraph(tmp_path, "runs", "--format", "json").stdout)
     assert sorted(r["run"] for r in runs) == ["hostile-run", "r2"]
+
+
+USE_SCRIPT = """
+import sys
+from provgraph.capture.run import run
+from provgraph.errors import InvalidEvent
+from provgraph.project import Project
+project = Project.init(sys.argv[1])
+try:
+    with run("load", project=project, capture_environment=False) as r:
+        r.use(sys.argv[2])
+except InvalidEvent as exc:
+    print(exc)
+else:
+    print("used", [a for a in r.used][0]["sha256"])
+"""
+
+
+def test_the_capture_api_never_reads_a_fifo_or_device_to_hash_it(tmp_path: Path) -> None:
+    """``r.use()`` of a FIFO blocked for ever, of ``/dev/zero`` read for ever; inside a used folder, a FIFO
+    blocked the hash of the folder. Now the first two are refused and a folder lists such a file unread."""
+    os.mkfifo(tmp_path / "pipe")
+    data = tmp_path / "data"
+    data.mkdir()
+    content = b"x,y\n1,2\n"
+    (data / "a.csv").write_bytes(content)
+    os.mkfifo(data / "pipe")
+
+    def use(target: Path) -> str:
+        done = subprocess.run([sys.executable, "-c", USE_SCRIPT, str(tmp_path / "project"), str(target)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    for target in (tmp_path / "pipe", Path("/dev/zero")):
+        assert use(target) == f"{target}: not a regular file or folder; only files and folders can be hashed"
+    listing = sorted([f"a.csv\0{hashlib.sha256(content).hexdigest()}\0{len(content)}\n", "pipe\0special\0" + "0\n"])
+    assert use(data) == f"used {hashlib.sha256(''.join(listing).encode()).hexdigest()}"

@@ -127,6 +127,8 @@ class Run:
             if not path.exists():
                 raise MissingFile(f"{text}: no such file or directory; run {self.id} is recorded as aborted, "
                                   "not failed")
+            if not (path.is_file() or path.is_dir()):  # reading a FIFO or a device to hash it might never end
+                raise InvalidEvent(f"{text}: not a regular file or folder; only files and folders can be hashed")
             digest = _hash_cache(self.project).digest(path)
             artifact.update(sha256=digest.sha256, size=digest.size, location=self._location(path))
             if digest.directory:
