@@ -17,9 +17,10 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import httpx
 import pytest
 from hostile import line, run_event
-from servers import HOST, OxigraphServer
+from servers import HOST, OxigraphServer, ProvgraphServer
 from test_server import LiveServer
 
 from provgraph import events as ev
@@ -274,3 +275,25 @@ def test_the_capture_api_never_reads_a_fifo_or_device_to_hash_it(tmp_path: Path)
         assert use(target) == f"{target}: not a regular file or folder; only files and folders can be hashed"
     listing = sorted([f"a.csv\0{hashlib.sha256(content).hexdigest()}\0{len(content)}\n", "pipe\0special\0" + "0\n"])
     assert use(data) == f"used {hashlib.sha256(''.join(listing).encode()).hexdigest()}"
+
+
+def test_a_client_that_hangs_up_mid_body_leaves_no_traceback_in_the_log(tmp_path: Path) -> None:
+    """A body cut short (the client hung up, or sent a broken chunk) logged two tracebacks and a 500 each time."""
+    partial = line(run_event(id="cut"))[:40]
+    requests = [
+        b"POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n" + partial,
+        b"POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n28\r\n" + partial + b"\r\nzz\r\n",
+    ]
+    with ProvgraphServer(tmp_path, "--log-level", "warning") as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        for request in requests:
+            with socket.create_connection((host, int(port)), timeout=30) as sock:
+                sock.sendall(request)
+                if b"chunked" in request:
+                    sock.recv(65536)  # the parser's own 400
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            assert http.post("/api/events", json=run_event(id="after")).status_code == 201
+    assert b"Traceback" not in server.output and b"unexpectedly" not in server.output, server.output[-3000:]
+    assert [json.loads(row)["event"]["id"] for row in journal(tmp_path).splitlines()] == ["after"]

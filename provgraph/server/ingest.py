@@ -13,7 +13,7 @@ import asyncio
 import zlib
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from .. import events as ev
 from ..errors import InvalidEvent
@@ -47,6 +47,8 @@ async def read_body(request: Request) -> bytes:
     except TimeoutError as exc:
         raise ApiError(408, f"the request body did not arrive within {config.body_timeout_s:g} s",
                        headers={"Connection": "close"}) from exc
+    except ClientDisconnect as exc:  # nobody to answer; a 4xx keeps a traceback out of the log
+        raise ApiError(400, "the client went away before its whole body arrived") from exc
     return _decoded(b"".join(chunks), request.headers.get("content-encoding", "identity"), limit)
 
 
