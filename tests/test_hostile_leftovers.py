@@ -297,3 +297,21 @@ def test_a_client_that_hangs_up_mid_body_leaves_no_traceback_in_the_log(tmp_path
             assert http.post("/api/events", json=run_event(id="after")).status_code == 201
     assert b"Traceback" not in server.output and b"unexpectedly" not in server.output, server.output[-3000:]
     assert [json.loads(row)["event"]["id"] for row in journal(tmp_path).splitlines()] == ["after"]
+
+
+def test_an_openlineage_failure_with_colour_codes_is_kept_escaped(tmp_path: Path) -> None:
+    """Stack traces in an ErrorMessageRunFacet often carry terminal colour codes: the FAIL event is recorded
+    with them escaped (refusing it would lose the run's end), and its PROV-XML export parses."""
+    run_id = "0190c1a0-0000-7000-8000-0000000000ff"
+    facet = {"_producer": "https://example.org/p", "message": "\x1b[31mboom\x1b[0m", "programmingLanguage": "python",
+             "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
+             "stackTrace": "Traceback\x0c"}
+    body = {"eventType": "FAIL", "eventTime": "2026-01-01T00:00:00Z", "job": {"namespace": "ns", "name": "job"},
+            "run": {"runId": run_id, "facets": {"errorMessage": facet}}, "producer": "https://example.org/p",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}
+    with LiveServer(ServerConfig(project=tmp_path)) as live, httpx.Client(base_url=live.url, timeout=60) as http:
+        assert http.post("/api/v1/lineage", json=body).status_code in (201, 202)
+        exported = http.get("/api/export", params={"format": "prov-xml"})
+        assert exported.status_code == 200, exported.text
+    texts = [node.text for node in ET.fromstring(exported.content).iter() if node.text and "boom" in node.text]
+    assert texts == ["\\x1b[31mboom\\x1b[0m\n\nTraceback\\x0c"]

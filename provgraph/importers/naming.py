@@ -54,7 +54,9 @@ def name(text: str) -> str:
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
-    """``text`` cut to ``limit`` characters, marked when cut."""
+    """``text`` cut to ``limit`` characters, marked when cut, its unsafe characters (a colour code in a stack
+    trace) escaped: another tool's free text is kept, not refused (see :data:`~provgraph.events.UNSAFE_TEXT`)."""
+    text = ev.escape_unsafe(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
