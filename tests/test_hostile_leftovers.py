@@ -16,6 +16,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -315,3 +316,22 @@ def test_an_openlineage_failure_with_colour_codes_is_kept_escaped(tmp_path: Path
         assert exported.status_code == 200, exported.text
     texts = [node.text for node in ET.fromstring(exported.content).iter() if node.text and "boom" in node.text]
     assert texts == ["\\x1b[31mboom\\x1b[0m\n\nTraceback\\x0c"]
+
+
+@pytest.mark.parametrize(("record", "field"), [
+    (lambda r: r.param("p", "a\x00b"), "params.p"),
+    (lambda r: r.log_params(p={"nested": 1}), "params.p"),
+    (lambda r: r.annotate(note="\x1b[2J"), "annotations.note"),
+    (lambda r: r.label("not a label!"), "labels[0]"),
+], ids=["param-nul", "param-object", "annotation-escape", "label"])
+def test_a_bad_value_is_refused_where_it_is_given_and_the_run_still_ends(tmp_path: Path, record: Any,
+                                                                         field: str) -> None:
+    """A bad parameter, annotation or label was only found when the run ended: its end event was refused, so
+    the run stayed 'running' for ever and the error surfaced far from the call that made it."""
+    project = Project.init(tmp_path)
+    with pytest.raises(InvalidEvent) as caught, run("train", project=project, capture_environment=False) as r:
+        record(r)
+        pytest.fail("the bad value was accepted")
+    assert caught.value.field == field
+    ended = [e.event["run"] for e in project.journal.entries() if e.event["type"] == "run.end"]
+    assert [(e["status"], e["error"]["type"]) for e in ended] == [("failed", "InvalidEvent")]

@@ -189,12 +189,18 @@ class Run:
         self.generated.append(artifact)
         return artifact
 
+    def _checked(self, **fields: Any) -> None:
+        """Raise :class:`InvalidEvent` now, where the caller made the mistake, if ``fields`` would make the
+        run's end event invalid (and the run would stay 'running')."""
+        ev.validate(ev.new_event("run.update", run=self._run_fields(), **fields))
+
     def param(self, name: str, value: Any) -> None:
         """Record one parameter (a string, number, boolean or None)."""
-        self.params[name] = value
+        self.log_params(**{name: value})
 
     def log_params(self, **values: Any) -> None:
         """Record several parameters at once."""
+        self._checked(params=values)
         self.params.update(values)
 
     def metric(self, name: str, value: float, step: int | None = None) -> None:
@@ -216,10 +222,12 @@ class Run:
 
     def label(self, *labels: str) -> None:
         """Attach policy labels (``sensitive``, ``approved``, ...) to the run."""
+        self._checked(labels=list(dict.fromkeys(labels)))
         self.labels.extend(label for label in labels if label not in self.labels)
 
     def annotate(self, **values: Any) -> None:
         """Attach free key-value annotations."""
+        self._checked(annotations=values)
         self.annotations.update(values)
 
     # -- events ----------------------------------------------------------------------------------
