@@ -37,12 +37,12 @@ SCHEMA_PATH = Path(__file__).parent / "schemas" / "event-1.schema.json"
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 RUN_KINDS = tuple(RUN_CLASSES)
 MAX_UTC_OFFSET = timedelta(hours=14)
-#: Characters no event text may hold: C0 controls but tab, newline and carriage return (XML 1.0, hence PROV-XML,
-#: cannot carry them, Graphviz stops at NUL and a terminal obeys ESC), lone surrogates (no UTF-8 file can hold
-#: them) and the non-characters U+FFFE and U+FFFF.
-UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Characters no event text may hold: control characters (Unicode's Cc: C0, DEL, C1) but tab, newline and
+#: carriage return (XML 1.0, hence PROV-XML, cannot carry C0; Graphviz stops at NUL; a terminal obeys ESC and
+#: CSI), lone surrogates (no UTF-8 file can hold them) and the non-characters U+FFFE and U+FFFF.
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 #: What the ASCII JSON of an event shows when a text may hold an unsafe character (checked exactly then).
-_UNSAFE_ESCAPE = re.compile(r"\\(?:u00[01]|[bf]|u[dD][89a-fA-F]|u[fF]{3}[eEfF])")
+_UNSAFE_ESCAPE = re.compile(r"\\(?:u00(?:[01]|7[fF]|[89])|[bf]|u[dD][89a-fA-F]|u[fF]{3}[eEfF])")
 _SHORT = reprlib.Repr()  # quotes a long value in a message by its start
 _SHORT.maxstring = _SHORT.maxother = 80
 

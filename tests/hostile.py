@@ -135,6 +135,7 @@ def _cannot_carry() -> list[tuple[str, bytes]]:
         "unsafe-text/param-nul": run_event(params={"p": "a\x00b"}),
         "unsafe-text/annotation-bell": run_event(annotations={"note": "ding\x07"}),
         "unsafe-text/annotation-fffe": run_event(annotations={"note": "x\ufffe"}),
+        "unsafe-text/param-c1-csi": run_event(params={"p": "\x9b31mred"}),
         "unsafe-text/error-message-ansi": run_event(type="run.end", run={
             **failed, "error": {"type": "ValueError", "message": "\x1b[2J\x1b[31mfake\x1b[0m"}}),
     }

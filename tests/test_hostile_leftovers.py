@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -216,7 +217,11 @@ def test_an_error_about_a_long_value_keeps_its_reason(changes: dict[str, object]
 def test_the_unsafe_text_check_and_the_escape_agree() -> None:
     """Every character the check refuses is one the escape rewrites, and nothing else changes."""
     unsafe = [chr(c) for c in range(0x110000) if ev.UNSAFE_TEXT.match(chr(c))]
-    expected = [chr(c) for c in (*range(0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF) if chr(c) not in "\t\n\r"]
+    expected = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF)
+                if chr(c) not in "\t\n\r"]
+    assert [c for c in expected if unicodedata.category(c) == "Cc"] == [c for c in map(chr, range(0x110000))
+                                                                        if unicodedata.category(c) == "Cc"
+                                                                        and c not in "\t\n\r"]
     assert unsafe == expected
     assert ev.escape_unsafe("tab\tok \x00\x1b\udcff\ufffe é") == "tab\tok \\x00\\x1b\\udcff\\ufffe é"
 

@@ -48,8 +48,8 @@ def label(text: str) -> str:
 
 
 def name(text: str) -> str:
-    """A step, parameter or metric name: control characters replaced, at most 200 characters."""
-    cleaned = "".join(" " if ord(char) < 32 else char for char in text) or "_"
+    """A step, parameter or metric name: control (and other unsafe) characters replaced, at most 200 characters."""
+    cleaned = "".join(" " if ord(char) < 32 or ev.UNSAFE_TEXT.match(char) else char for char in text) or "_"
     return cleaned if len(cleaned) <= MAX_NAME else f"{cleaned[:MAX_NAME - 13]}-{digest(text)}"
 
 
