@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 from .errors import InvalidEvent, QueryError
 from .store.bindings import tokens
@@ -94,14 +94,23 @@ def parse_json(data: str | bytes) -> Any:
     return parsed
 
 
-def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
-    """The bytes of the regular file ``path``. A folder, FIFO or device (which would block or never end) or a
-    file over ``limit`` bytes raises :class:`OSError` saying so, as a missing file does."""
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """The regular file ``path``, open for reading. A folder, FIFO or device (reading one could block or never
+    end) raises :class:`OSError` saying so, as a missing file does."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        data = handle.read(limit + 1)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def read_bounded(source: str | os.PathLike[str] | IO[bytes], limit: int) -> bytes:
+    """The bytes of the regular file ``source`` (a path, see :func:`open_regular`, or an open file), which
+    must not exceed ``limit``: else :class:`OSError` saying so."""
+    if isinstance(source, str | os.PathLike):
+        with open_regular(source) as handle:
+            return read_bounded(handle, limit)
+    data = source.read(limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than the limit of {limit} bytes")
     return data

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import unicodedata
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +33,21 @@ from provgraph.project import Project
 from provgraph.server import ServerConfig
 
 GIB = 1 << 30
+MEMORY = {resource.RLIMIT_AS: 2 * GIB}  # for commands that read without bound before these fixes
 
 
-def provgraph(folder: Path, *args: str, limit_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
-    """``provgraph -C folder args`` as a real process; with ``limit_file_bytes`` the kernel refuses to let it
-    grow any file past that size (``RLIMIT_FSIZE``: a write fails with EFBIG, as on a full disk)."""
+def provgraph(folder: Path, *args: str, limits: dict[int, int] | None = None) -> subprocess.CompletedProcess[str]:
+    """``provgraph -C folder args`` as a real process, under the kernel's resource ``limits`` if given: with
+    ``RLIMIT_FSIZE`` a write past that size fails with EFBIG (as on a full disk), with ``RLIMIT_AS`` a
+    process that reads without bound fails instead of eating the machine's memory."""
 
     def limit() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing the process
-        assert limit_file_bytes is not None
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+        for which, value in (limits or {}).items():
+            resource.setrlimit(which, (value, value))
 
     return subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), *args], capture_output=True,
-                          text=True, timeout=120, preexec_fn=limit if limit_file_bytes else None)
+                          text=True, timeout=120, preexec_fn=limit if limits else None)
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
@@ -79,8 +82,8 @@ def test_import_reads_only_a_regular_file_of_bounded_size(folder: Path, tmp_path
     else:
         with open(path, "wb") as handle:
             handle.truncate(ev.MAX_EVENT_BYTES + 1)
-    err = one_line_error(provgraph(folder, "import", "--format", "turtle", str(path)))
-    expected = {"fifo": "not a regular file", "folder": "Is a directory", "device": "not a regular file",
+    err = one_line_error(provgraph(folder, "import", "--format", "turtle", str(path), limits=MEMORY))
+    expected = {"fifo": "not a regular file", "folder": "not a regular file", "device": "not a regular file",
                 "too-large": f"larger than the limit of {ev.MAX_EVENT_BYTES} bytes"}[kind]
     assert f"cannot read {path}: {expected}" in err
     assert journal(folder) == b""
@@ -103,6 +106,23 @@ def test_ingest_of_a_line_without_end_stops_at_the_event_limit(folder: Path, tmp
     assert journal(folder) == b""
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device", "manifest-bomb"])
+def test_verify_reads_a_kept_head_only_from_a_small_regular_file(folder: Path, tmp_path: Path, kind: str) -> None:
+    """``verify --head /dev/zero`` read until memory ran out, a FIFO blocked it, and a bundle whose manifest
+    inflates to 64 MiB was inflated whole."""
+    path = tmp_path / "head"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr("manifest.json", b" " * (64 << 20))
+    err = one_line_error(provgraph(folder, "verify", "--head", str(path), limits=MEMORY))
+    reason = "larger than the limit of 1048576 bytes" if kind == "manifest-bomb" else "not a regular file"
+    assert err.startswith(f"provgraph: error: cannot read a journal head from {path}: ") and reason in err
+
+
 def test_ingest_of_a_fifo_or_folder_says_what_it_is(folder: Path, tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe")
     for path in (tmp_path / "pipe", tmp_path):
@@ -122,7 +142,7 @@ def test_a_failed_journal_append_leaves_the_journal_as_it_was(folder: Path, tmp_
     many.write_bytes(b"".join(line(run_event(id=f"e{i}", run={"id": f"r{i}", "step": "s", "kind": "other"}))
                               + b"\n" for i in range(400)))
     assert many.stat().st_size > 100_000
-    err = one_line_error(provgraph(folder, "ingest", str(many), limit_file_bytes=100_000))
+    err = one_line_error(provgraph(folder, "ingest", str(many), limits={resource.RLIMIT_FSIZE: 100_000}))
     assert "cannot append to the journal" in err and "File too large" in err
     assert journal(folder) == before
     verified = provgraph(folder, "verify")

@@ -13,7 +13,7 @@ from .. import events as ev
 from ..admission import admit
 from ..errors import InvalidEvent, JournalError, ProvgraphError, StoreError
 from ..journal import LOCAL_AGENT, Head, Signer, submitter
-from ..limits import parse_json
+from ..limits import open_regular, parse_json, read_bounded
 from ..mapping import event_to_quads
 from ..project import Project, embedded_path
 from ..query.runinfo import describe_run, store_stats
@@ -196,14 +196,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_HEAD_BYTES = 1 << 20  # a kept head (or a bundle's manifest) is a few hundred bytes
+
+
 def _kept_head(path: str) -> tuple[str, Head]:
     """A head the user kept: a ``provgraph head`` JSON file, or the journal check inside an audit bundle."""
     try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as bundle:
-                data = parse_json(bundle.read("manifest.json"))["journal"]
-            return f"the audit bundle {path}", Head.from_dict(data, path)
-        return f"the head file {path}", Head.from_dict(parse_json(Path(path).read_bytes()), path)
+        with open_regular(path) as handle:
+            if zipfile.is_zipfile(handle):
+                with zipfile.ZipFile(handle) as bundle, bundle.open("manifest.json") as manifest:
+                    data = parse_json(read_bounded(manifest, MAX_HEAD_BYTES))["journal"]
+                return f"the audit bundle {path}", Head.from_dict(data, path)
+            handle.seek(0)
+            return f"the head file {path}", Head.from_dict(parse_json(read_bounded(handle, MAX_HEAD_BYTES)), path)
     except (OSError, KeyError, TypeError, ValueError, InvalidEvent, zipfile.BadZipFile) as exc:
         raise JournalError(f"cannot read a journal head from {path}: {exc}") from exc
 
