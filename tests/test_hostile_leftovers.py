@@ -360,3 +360,29 @@ def test_a_bad_value_is_refused_where_it_is_given_and_the_run_still_ends(tmp_pat
     assert caught.value.field == field
     ended = [e.event["run"] for e in project.journal.entries() if e.event["type"] == "run.end"]
     assert [(e["status"], e["error"]["type"]) for e in ended] == [("failed", "InvalidEvent")]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "manifest-bomb", "member-bomb"])
+def test_audit_check_never_holds_a_bundle_member_in_memory(folder: Path, tmp_path: Path, kind: str) -> None:
+    """``audit --check`` read every member of the bundle into memory: a 2.5 MB zip inflating to 2.5 GiB took
+    that much memory (here: a MemoryError under the 2 GiB limit), and a FIFO blocked it."""
+    path = tmp_path / "bundle.zip"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            if kind == "manifest-bomb":
+                bundle.writestr("manifest.json", b" " * (64 << 20))
+            else:
+                bundle.writestr("manifest.json", json.dumps({"format": "provgraph-audit/1", "files": {}}))
+                with bundle.open("huge.bin", "w", force_zip64=True) as member:
+                    for _ in range(2560):
+                        member.write(bytes(1 << 20))
+    done = provgraph(folder, "audit", "--check", str(path), limits=MEMORY)
+    if kind == "member-bomb":  # hashed as it inflated: the answer is about the bundle, not memory
+        assert done.returncode == 1 and done.stdout.startswith(f"{path}: ") and "Traceback" not in done.stderr
+        assert "huge.bin: not listed in the manifest" in done.stdout, (done.stdout, done.stderr[-500:])
+        return
+    reason = "larger than the limit of 16777216 bytes" if kind == "manifest-bomb" else "not a regular file"
+    assert one_line_error(done) == f"provgraph: error: {path} is not a readable audit bundle: [Errno " \
+                                   f"{27 if kind == 'manifest-bomb' else 22}] {reason}\n"
