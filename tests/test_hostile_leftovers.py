@@ -386,3 +386,20 @@ def test_audit_check_never_holds_a_bundle_member_in_memory(folder: Path, tmp_pat
     reason = "larger than the limit of 16777216 bytes" if kind == "manifest-bomb" else "not a regular file"
     assert one_line_error(done) == f"provgraph: error: {path} is not a readable audit bundle: [Errno " \
                                    f"{27 if kind == 'manifest-bomb' else 22}] {reason}\n"
+
+
+def test_a_store_that_fills_the_disk_after_the_journal_took_the_events_is_caught_up_later(folder: Path,
+                                                                                          tmp_path: Path) -> None:
+    """The events fit in the journal, the store's write then failed (a full disk): ingest said it would catch
+    up, then failed anyway with exit 1 and an error line when closing the store."""
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"".join(line(run_event(id=f"e{i}", run={"id": f"r{i}", "step": "s", "kind": "other"}))
+                                + b"\n" for i in range(100)))
+    done = provgraph(folder, "ingest", str(events), limits={resource.RLIMIT_FSIZE: 200_000})
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert done.stdout.startswith(f"recorded 100 events from {events} in the journal; the store is not available")
+    assert done.stdout.rstrip().endswith("it will catch up on next use")
+    assert len(journal(folder).splitlines()) == 100
+    stats = json.loads(provgraph(folder, "stats", "--format", "json").stdout)
+    assert (stats["runs_by_status"], stats["journal_entries"]) == ({"running": 100}, 100)
+    assert provgraph(folder, "verify").stdout.startswith("journal OK: 100 entries")

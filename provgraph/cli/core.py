@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import zipfile
@@ -160,7 +161,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise ProvgraphError(f"{args.file}: {'not a regular file' if Path(args.file).exists() else 'no such file'}")
     found = _read_events(args.file)
-    with Project.find(args.project, create=True) as project:
+    project = Project.find(args.project, create=True)
+    try:
         fresh, duplicates = _fresh(project, found)
         project.record_many(fresh)
         skipped = f" ({len(duplicates)} duplicate id(s) skipped: {', '.join(duplicates[:5])}" \
@@ -169,12 +171,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             with progress_bar(len(fresh), "event", "ingest") as bar:
                 project.sync(progress=bar.update)
             quads = len(project.store)
+            project.close()  # flushes the store: a full disk can fail here too
         except StoreError as exc:
             print(f"recorded {len(fresh)} events from {args.file} in the journal{skipped}; the store is not "
                   f"available now ({redact(str(exc))}): it will catch up on next use")
             return 0
         print(f"ingested {len(fresh)} events from {args.file}{skipped}; store has {quads} quads")
-    return 0
+        return 0
+    finally:
+        with contextlib.suppress(StoreError):  # the store's failure was reported; the journal holds the events
+            project.close()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
