@@ -159,6 +159,13 @@ def _poison() -> list[tuple[str, bytes]]:
                       line(invalidation({"target": "data/x", "target_iri": iri}))))
     garbage = "<<< not a document >>> {{ ] \u00e9"
     cases += [(f"poison-document/{fmt}", line(document(fmt, garbage))) for fmt in DOCUMENT_FORMATS]
+    escaped = {  # well-formed documents whose escapes make a value PROV-XML cannot carry
+        "turtle": '<http://ex.org/a> a <http://www.w3.org/ns/prov#Entity> ; <http://www.w3.org/ns/prov#value> '
+                  '"a\\u0000b" .\n',
+        "provn": 'document\nprefix ex <http://ex.org/>\nentity(ex:b, [prov:label="x\\u001by"])\nendDocument\n',
+        "prov-json": '{"prefix": {"ex": "http://ex.org/"}, "entity": {"ex:c": {"prov:label": "a\\u0007b"}}}',
+    }
+    cases += [(f"control-escape-document/{fmt}", line(document(fmt, text))) for fmt, text in escaped.items()]
     return cases
 
 
