@@ -126,7 +126,7 @@ def escape_unsafe(text: str) -> str:
 
 def _find_unsafe(value: Any, where: list[str | int]) -> None:
     texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
-    for text in texts:
+    for text in (t for t in texts if isinstance(t, str)):  # a key from Python may be a number
         found = UNSAFE_TEXT.search(text)
         if found:
             code = ord(found[0])

@@ -1,8 +1,9 @@
 """Hostile input that got past the corpus (tests/hostile.py) until these fixes: files that are not files or
-never end, a disk that fills during an append, a body that never finishes arriving, a store password on the
-screen, an exception text the PROV-XML export could not carry, and error messages that lost their reason.
-Everything runs for real: ``provgraph`` processes, a FIFO, a sparse file, a file-size limit the kernel
-enforces, a uvicorn server on loopback and an Oxigraph server."""
+never end (import, ingest, verify --head, audit --check, the capture API's hashing), a disk that fills during
+an append, a body that never finishes arriving or is cut off, a store password on the screen, text that
+PROV-XML cannot carry (an exception message, an OpenLineage stack trace), bad values found only when a run
+ended, and error messages that lost their reason. Everything runs for real: ``provgraph`` processes under
+kernel resource limits, FIFOs, sparse files, zip bombs, a uvicorn server and an Oxigraph server on loopback."""
 
 from __future__ import annotations
 
