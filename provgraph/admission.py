@@ -1,7 +1,8 @@
 """An event is valid only if it maps: the last check before anything is journaled.
 
 The schema cannot say that an ``artifact.invalidate`` target is an IRI the store accepts, or that a
-``document.import`` parses; the mapping can. :func:`admit` runs the mapping given to it (so this module
+``document.import`` parses into values every export can carry (no control characters from escapes such as
+``\\u0000``); the mapping can. :func:`admit` runs the mapping given to it (so this module
 knows nothing of RDF vocabularies) and turns any failure into :class:`InvalidEvent`, so that an event
 that would stop the store from catching up never reaches the journal.
 """
@@ -19,8 +20,12 @@ def admit(event: Any, to_quads: Callable[[ev.Event], Iterable[Any]]) -> ev.Event
     """``event`` validated and mapped once with ``to_quads``; :class:`InvalidEvent` if either fails."""
     ev.validate(event)
     try:
-        for _ in to_quads(event):  # pyoxigraph parses every IRI and literal as the quads are built
-            pass
+        for quad in to_quads(event):  # pyoxigraph parses every IRI and literal as the quads are built
+            unsafe = ev.UNSAFE_TEXT.search(getattr(quad.object, "value", ""))  # an imported escape, say
+            if unsafe:
+                raise InvalidEvent(f"the event maps to a value holding U+{ord(unsafe[0]):04X}, which PROV-XML and "
+                                   f"terminals cannot carry ({ev.escape_unsafe(quad.object.value)[:100]!r}); "
+                                   "nothing was recorded")
     except InvalidEvent:
         raise
     except Exception as exc:  # any mapping failure means the event cannot be stored

@@ -15,10 +15,12 @@ import contextlib
 import hashlib
 import json
 import math
+import re
+import reprlib
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,15 @@ SCHEMA_VERSION = "provgraph.event/1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "event-1.schema.json"
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 RUN_KINDS = tuple(RUN_CLASSES)
+MAX_UTC_OFFSET = timedelta(hours=14)
+#: Characters no event text may hold: control characters (Unicode's Cc: C0, DEL, C1) but tab, newline and
+#: carriage return (XML 1.0, hence PROV-XML, cannot carry C0; Graphviz stops at NUL; a terminal obeys ESC and
+#: CSI), lone surrogates (no UTF-8 file can hold them) and the non-characters U+FFFE and U+FFFF.
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: What the ASCII JSON of an event shows when a text may hold an unsafe character (checked exactly then).
+_UNSAFE_ESCAPE = re.compile(r"\\(?:u00(?:[01]|7[fF]|[89])|[bf]|u[dD][89a-fA-F]|u[fF]{3}[eEfF])")
+_SHORT = reprlib.Repr()  # quotes a long value in a message by its start
+_SHORT.maxstring = _SHORT.maxother = 80
 
 Event = dict[str, Any]
 
@@ -93,16 +104,42 @@ def _path(parts: Any) -> str:
     return text or "(event)"
 
 
-def _check_finite(event: Event) -> None:
-    """Refuse NaN and infinities, which JSON cannot carry (the C encoder checks; the walk names the field)."""
+def _check_text(event: Event, unsafe: bool) -> None:
+    """Refuse NaN and infinities, which JSON cannot carry, and with ``unsafe`` texts holding :data:`UNSAFE_TEXT`
+    (one ASCII encoding finds both quickly; a walk then names the field)."""
     try:
-        json.dumps(event, allow_nan=False)
+        text = json.dumps(event, allow_nan=False)
     except TypeError:
         return  # not JSON at all: the schema says where
     except (ValueError, RecursionError) as exc:
         with contextlib.suppress(RecursionError):  # a structure that contains itself has no field to name
             _find_infinite(event, [])
         raise InvalidEvent(f"the event is not JSON: {exc}") from exc
+    if unsafe and _UNSAFE_ESCAPE.search(text):
+        _find_unsafe(event, [])
+
+
+def escape_unsafe(text: str) -> str:
+    """``text`` with each :data:`UNSAFE_TEXT` character written as a visible escape (``\\x1b``, ``\\udcff``)."""
+    return UNSAFE_TEXT.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
+
+
+def _find_unsafe(value: Any, where: list[str | int]) -> None:
+    texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
+    for text in (t for t in texts if isinstance(t, str)):  # a key from Python may be a number
+        found = UNSAFE_TEXT.search(text)
+        if found:
+            code = ord(found[0])
+            name = "a lone surrogate" if 0xD800 <= code < 0xE000 else "a non-character" if code > 0xFFFD else \
+                "a control character"
+            raise InvalidEvent(f"{_SHORT.repr(text)} holds {name} (U+{code:04X}); texts may hold tab, "
+                               "newline and carriage return but no other control character", _path(where))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _find_unsafe(item, [*where, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _find_unsafe(item, [*where, index])
 
 
 def _find_infinite(value: Any, where: list[str | int]) -> None:
@@ -116,22 +153,24 @@ def _find_infinite(value: Any, where: list[str | int]) -> None:
             _find_infinite(item, [*where, index])
 
 
-def validate(event: Any) -> Event:
+def validate(event: Any, recorded: bool = False) -> Event:
     """Check ``event`` against the schema and the rules a schema cannot say; return it unchanged.
 
-    Raises :class:`InvalidEvent` whose ``field`` is a path such as ``used[0].sha256``.
+    Raises :class:`InvalidEvent` whose ``field`` is a path such as ``used[0].sha256``. With ``recorded`` (an
+    event read back from a journal) the rules for new events only are skipped: unsafe text and offsets
+    beyond ±14:00 were once accepted, and a journal that holds them stays valid.
     """
     if not isinstance(event, dict):
         raise InvalidEvent(f"an event is a JSON object, not {type(event).__name__}")
     if event.get("schema") not in (None, SCHEMA_VERSION) and isinstance(event.get("schema"), str):
         raise InvalidEvent(f"unsupported schema {event['schema']!r}; this provgraph reads {SCHEMA_VERSION}",
                            "schema")
-    _check_finite(event)
+    _check_text(event, unsafe=not recorded)
     try:
         _fast_validator()(event)
     except JsonSchemaValueException as fast_error:
         _raise_schema_error(event, fast_error)
-    _check_semantics(event)
+    _check_semantics(event, offsets=not recorded)
     return event
 
 
@@ -151,18 +190,22 @@ def _raise_schema_error(event: Event, fast_error: JsonSchemaValueException) -> N
     elif error.validator == "not" and error.validator_value == {}:  # a field its type forbids (run.update's status)
         message = f"not allowed in a {event.get('type')} event"
     else:
-        message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+        message = error.message.replace(repr(error.instance), _SHORT.repr(error.instance))
+        message = message if len(message) < 300 else message[:300] + "..."
     raise InvalidEvent(message, field)
 
 
-def _check_semantics(event: Event) -> None:
-    times = [event["time"], *(a["time"] for key in ("used", "generated") for a in event.get(key, ())
-                              if "time" in a)]
-    for index, text in enumerate(times):
+def _check_semantics(event: Event, offsets: bool) -> None:
+    times = [("time", event["time"]), *((f"{key}[{index}].time", a["time"]) for key in ("used", "generated")
+                                        for index, a in enumerate(event.get(key, ())) if "time" in a)]
+    for field, text in times:
         try:
-            parse_time(text)
+            offset = parse_time(text).utcoffset()
         except ValueError as exc:
-            raise InvalidEvent(f"{text!r} is not a valid date-time: {exc}", "time" if index == 0 else "") from exc
+            raise InvalidEvent(f"{text!r} is not a valid date-time: {exc}", field) from exc
+        if offsets and offset is not None and abs(offset) > MAX_UTC_OFFSET:  # RFC 3339 allows it, xsd:dateTime does not
+            raise InvalidEvent(f"{text!r} is offset more than 14:00 from UTC, which no time zone is "
+                               "(and xsd:dateTime cannot carry)", field)
     agent_ids = {agent["id"] for agent in event.get("agents", ())}
     for index, agent in enumerate(event.get("agents", ())):
         if agent.get("on_behalf_of") == agent["id"]:

@@ -283,13 +283,13 @@ class Journal:
         if not batch:
             return entries
         try:
-            with self._locked(), open(self.path, "a+b") as handle:
+            with self._locked(), open(self.path, "a+b", buffering=0) as handle:  # unbuffered: see _write_all
                 if self._left is not None and self._left[0] == _identity(handle):
                     seq, prev = self._left[1]  # untouched since this object's last append: nothing to re-check
                 else:
                     self._check_against_head(handle)
                     seq, prev = self._tail(handle)
-                offset = handle.seek(0, os.SEEK_END)
+                start = offset = handle.seek(0, os.SEEK_END)
                 lines = []
                 for event in batch:
                     seq += 1
@@ -301,10 +301,14 @@ class Journal:
                     lines.append(encoded)
                     entries.append(Entry(seq, prev, digest, event, offset))
                     prev = digest
-                handle.write(b"".join(lines))  # (nothing is written if an event is not encodable)
-                handle.flush()
-                os.fsync(handle.fileno())
-                self._write_head(Head(seq, prev, ev.now(), offset))
+                try:  # (nothing is written if an event is not encodable)
+                    _write_all(handle, b"".join(lines))
+                    os.fsync(handle.fileno())
+                    self._write_head(Head(seq, prev, ev.now(), offset))
+                except OSError:  # the disk is full, say: the journal stays as it was, not half appended
+                    handle.truncate(start)
+                    os.fsync(handle.fileno())
+                    raise
                 self._left = (_identity(handle), (seq, prev))
         except UnicodeEncodeError as exc:
             raise InvalidEvent("a string holds a lone surrogate; text must be valid Unicode") from exc
@@ -430,10 +434,18 @@ class Journal:
         if record.get("hash") != digest:
             return "its hash does not match its content (the event was modified)"
         try:
-            ev.validate(event)
+            ev.validate(event, recorded=True)
         except InvalidEvent as exc:
             return f"the event is invalid: {exc}"
         return ""
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    """Write ``data`` to the unbuffered ``handle``, which may take it in parts; no byte is left in a buffer
+    that a later flush (closing, truncating) would write after a failure."""
+    view = memoryview(data)
+    while view:
+        view = view[handle.write(view) or 0:]
 
 
 def _identity(handle: BinaryIO) -> tuple[int, int, int, int]:

@@ -1,7 +1,7 @@
 """Bounds on hostile input, checked before a parser or engine can be made to crash or stall.
 
-:func:`parse_json` reads untrusted JSON (CLI ingest, HTTP bodies): nesting depth, integer size and lone
-surrogates (which no UTF-8 file can hold) are refused as :class:`InvalidEvent` instead of surfacing as
+:func:`parse_json` reads untrusted JSON (CLI ingest, HTTP bodies): nesting depth, integer size, repeated
+keys and lone surrogates (which no UTF-8 file can hold) are refused as :class:`InvalidEvent` instead of surfacing as
 ``RecursionError`` or ``UnicodeEncodeError`` later. :func:`check_sparql` refuses query texts whose
 nesting or operator chains would overflow the engine's recursive parser (Oxigraph dies with SIGSEGV on
 5,000 nested groups, and on 10,000 chained ``!``), or that are longer than the operator allows.
@@ -9,10 +9,13 @@ nesting or operator chains would overflow the engine's recursive parser (Oxigrap
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 from .errors import InvalidEvent, QueryError
 from .store.bindings import tokens
@@ -20,6 +23,7 @@ from .store.bindings import tokens
 MAX_REFERENCE = 4096  # an event's longest text: a longer reference cannot name anything recorded
 MAX_JSON_DEPTH = 64
 MAX_INT_DIGITS = 64
+DEFAULT_BODY_TIMEOUT_S = 60.0  # the server: seconds a request body may take to arrive (else 408)
 DEFAULT_QUERY_TIMEOUT_S = 30.0  # the server's SPARQL endpoint: seconds before a query is abandoned
 DEFAULT_MAX_RESULTS = 100_000  # rows (or triples) of one answer
 DEFAULT_QUERY_SLOTS = 4  # queries evaluated at once
@@ -36,6 +40,18 @@ def _parse_int(text: str) -> int:
 
 def _reject_constant(name: str) -> Any:
     raise InvalidEvent(f"{name} is not valid JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: parsers disagree on which of two equal keys wins."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidEvent(f"the key {key[:200]!r} appears twice in one object")
+            seen.add(key)
+    return data
 
 
 def _check_tree(data: Any, surrogates: bool) -> None:
@@ -67,7 +83,8 @@ def parse_json(data: str | bytes) -> Any:
     """Untrusted JSON, parsed; anything malformed, too deep, too large a number or not Unicode is
     an :class:`InvalidEvent` with one line saying why."""
     try:
-        parsed = json.loads(data, parse_int=_parse_int, parse_constant=_reject_constant)
+        parsed = json.loads(data, parse_int=_parse_int, parse_constant=_reject_constant,
+                            object_pairs_hook=_unique_keys)
     except RecursionError as exc:
         raise InvalidEvent(f"not valid JSON: nested more than {MAX_JSON_DEPTH} levels deep") from exc
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
@@ -75,6 +92,28 @@ def parse_json(data: str | bytes) -> Any:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     _check_tree(parsed, surrogates=bool(_ESCAPED_SURROGATE.search(raw)) or isinstance(data, str))
     return parsed
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """The regular file ``path``, open for reading. A folder, FIFO or device (reading one could block or never
+    end) raises :class:`OSError` saying so, as a missing file does."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def read_bounded(source: str | os.PathLike[str] | IO[bytes], limit: int) -> bytes:
+    """The bytes of the regular file ``source`` (a path, see :func:`open_regular`, or an open file), which
+    must not exceed ``limit``: else :class:`OSError` saying so."""
+    if isinstance(source, str | os.PathLike):
+        with open_regular(source) as handle:
+            return read_bounded(handle, limit)
+    data = source.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than the limit of {limit} bytes")
+    return data
 
 
 def check_reference(ref: str) -> None:

@@ -127,6 +127,30 @@ def _schema() -> list[tuple[str, bytes]]:
     return [(f"schema/{name}", line(event)) for name, event in events.items()]
 
 
+def _cannot_carry() -> list[tuple[str, bytes]]:
+    """Texts PROV-XML, Graphviz or a terminal cannot carry (controls but tab, newline, CR; U+FFFE/FFFF), times
+    xsd:dateTime cannot carry, and objects that name a key twice (parsers disagree on which value wins)."""
+    failed = {"id": "r", "step": "s", "kind": "other", "status": "failed"}
+    events = {
+        "unsafe-text/param-nul": run_event(params={"p": "a\x00b"}),
+        "unsafe-text/annotation-bell": run_event(annotations={"note": "ding\x07"}),
+        "unsafe-text/annotation-fffe": run_event(annotations={"note": "x\ufffe"}),
+        "unsafe-text/param-c1-csi": run_event(params={"p": "\x9b31mred"}),
+        "unsafe-text/error-message-ansi": run_event(type="run.end", run={
+            **failed, "error": {"type": "ValueError", "message": "\x1b[2J\x1b[31mfake\x1b[0m"}}),
+    }
+    events |= {  # RFC 3339 allows offsets to 23:59; xsd:dateTime (and every time zone) stops at 14:00
+        "time-offset/event-23:59": run_event(time="2026-01-01T00:00:00+23:59"),
+        "time-offset/used-minus-14:01": run_event(used=[{"location": "d", "kind": "dataset",
+                                                          "time": "2026-01-01T00:00:00-14:01"}]),
+    }
+    cases = [(case_id, line(event)) for case_id, event in events.items()]
+    good = line(run_event()).decode()
+    cases += [("duplicate-key/id", good.replace('"id": "hostile-1"', '"id": "hostile-1", "id": "hostile-2"').encode()),
+              ("duplicate-key/params", good.replace('{"lr": 0.1}', '{"lr": 0.1, "lr": 9}').encode())]
+    return cases
+
+
 def _poison() -> list[tuple[str, bytes]]:
     cases = []
     for index, iri in enumerate(BAD_IRIS):
@@ -135,11 +159,18 @@ def _poison() -> list[tuple[str, bytes]]:
                       line(invalidation({"target": "data/x", "target_iri": iri}))))
     garbage = "<<< not a document >>> {{ ] \u00e9"
     cases += [(f"poison-document/{fmt}", line(document(fmt, garbage))) for fmt in DOCUMENT_FORMATS]
+    escaped = {  # well-formed documents whose escapes make a value PROV-XML cannot carry
+        "turtle": '<http://ex.org/a> a <http://www.w3.org/ns/prov#Entity> ; <http://www.w3.org/ns/prov#value> '
+                  '"a\\u0000b" .\n',
+        "provn": 'document\nprefix ex <http://ex.org/>\nentity(ex:b, [prov:label="x\\u001by"])\nendDocument\n',
+        "prov-json": '{"prefix": {"ex": "http://ex.org/"}, "entity": {"ex:c": {"prov:label": "a\\u0007b"}}}',
+    }
+    cases += [(f"control-escape-document/{fmt}", line(document(fmt, text))) for fmt, text in escaped.items()]
     return cases
 
 
 #: Single-line bodies for ``provgraph ingest`` and ``POST /api/events``.
-EVENT_LINES: list[tuple[str, bytes]] = _structural() + _schema() + _poison()
+EVENT_LINES: list[tuple[str, bytes]] = _structural() + _schema() + _cannot_carry() + _poison()
 
 
 def _openlineage() -> list[tuple[str, bytes]]:

@@ -2,7 +2,8 @@
 
 The cache is a small SQLite table in the project folder (safe for several processes), so re-hashing an
 unchanged 1 GB file costs one ``stat`` and one lookup. A directory's hash is the sha256 of its sorted
-listing ``relative/path\\0sha256\\0size\\n`` (symlinks listed by target text, never followed).
+listing ``relative/path\\0sha256\\0size\\n`` (symlinks listed by target text, never followed; FIFOs, sockets
+and devices listed as ``special``, never read).
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class HashCache:
                 rel = full.relative_to(base).as_posix()
                 if full.is_symlink():
                     lines.append(f"{rel}\0link:{os.readlink(full)}\0" + "0\n")
+                    continue
+                if not full.is_file():  # a FIFO, socket or device: listed, never read (that could block)
+                    lines.append(f"{rel}\0special\0" + "0\n")
                     continue
                 digest = self.file(full)
                 total += digest.size

@@ -127,6 +127,8 @@ class Run:
             if not path.exists():
                 raise MissingFile(f"{text}: no such file or directory; run {self.id} is recorded as aborted, "
                                   "not failed")
+            if not (path.is_file() or path.is_dir()):  # reading a FIFO or a device to hash it might never end
+                raise InvalidEvent(f"{text}: not a regular file or folder; only files and folders can be hashed")
             digest = _hash_cache(self.project).digest(path)
             artifact.update(sha256=digest.sha256, size=digest.size, location=self._location(path))
             if digest.directory:
@@ -187,12 +189,18 @@ class Run:
         self.generated.append(artifact)
         return artifact
 
+    def _checked(self, **fields: Any) -> None:
+        """Raise :class:`InvalidEvent` now, where the caller made the mistake, if ``fields`` would make the
+        run's end event invalid (and the run would stay 'running')."""
+        ev.validate(ev.new_event("run.update", run=self._run_fields(), **fields))
+
     def param(self, name: str, value: Any) -> None:
         """Record one parameter (a string, number, boolean or None)."""
-        self.params[name] = value
+        self.log_params(**{name: value})
 
     def log_params(self, **values: Any) -> None:
         """Record several parameters at once."""
+        self._checked(params=values)
         self.params.update(values)
 
     def metric(self, name: str, value: float, step: int | None = None) -> None:
@@ -214,10 +222,12 @@ class Run:
 
     def label(self, *labels: str) -> None:
         """Attach policy labels (``sensitive``, ``approved``, ...) to the run."""
+        self._checked(labels=list(dict.fromkeys(labels)))
         self.labels.extend(label for label in labels if label not in self.labels)
 
     def annotate(self, **values: Any) -> None:
         """Attach free key-value annotations."""
+        self._checked(annotations=values)
         self.annotations.update(values)
 
     # -- events ----------------------------------------------------------------------------------
@@ -246,7 +256,7 @@ class Run:
     def _end_event(self, status: str, error: BaseException | None) -> ev.Event:
         run = {**self._run_fields(), "status": status}
         if error is not None:
-            run["error"] = {"type": type(error).__qualname__, "message": str(error)[:65536]}
+            run["error"] = {"type": type(error).__qualname__, "message": ev.escape_unsafe(str(error))[:65536]}
         metrics: dict[str, Any] = {
             name: points if len(points) > 1 else points[0]["value"] for name, points in self.metrics.items()
         }

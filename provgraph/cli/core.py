@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import zipfile
@@ -13,11 +14,12 @@ from .. import events as ev
 from ..admission import admit
 from ..errors import InvalidEvent, JournalError, ProvgraphError, StoreError
 from ..journal import LOCAL_AGENT, Head, Signer, submitter
-from ..limits import parse_json
+from ..limits import open_regular, parse_json, read_bounded
 from ..mapping import event_to_quads
-from ..project import Project
+from ..project import Project, embedded_path
 from ..query.runinfo import describe_run, store_stats
 from ..redaction import redact
+from ..store import open_store
 from ..tables import table
 from .output import add_format_option, emit, progress_bar
 
@@ -64,8 +66,11 @@ def register(sub: Any) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    if args.store and embedded_path(args.store) is None:
+        open_store(args.store).close()  # a malformed URI is refused before the config names it
     project = Project.init(args.project, args.store)
-    print(f"initialised provgraph project in {project.dir} (store: {project.store_uri})")
+    store = Project(project.root).store_uri  # what the config names: an existing project keeps its store
+    print(f"initialised provgraph project in {project.dir} (store: {redact(store)})")
     return 0
 
 
@@ -121,7 +126,8 @@ def _read_events(source: str) -> list[ev.Event]:
     handle = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     found: list[ev.Event] = []
     try:
-        for number, line in enumerate(handle, start=1):
+        lines = iter(lambda: handle.readline(ev.MAX_EVENT_BYTES + 1), b"")  # a line without end is cut, not read
+        for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
                     if len(line) > ev.MAX_EVENT_BYTES:
@@ -153,9 +159,10 @@ def _fresh(project: Project, found: list[ev.Event]) -> tuple[list[ev.Event], lis
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
-        raise ProvgraphError(f"{args.file}: no such file")
+        raise ProvgraphError(f"{args.file}: {'not a regular file' if Path(args.file).exists() else 'no such file'}")
     found = _read_events(args.file)
-    with Project.find(args.project, create=True) as project:
+    project = Project.find(args.project, create=True)
+    try:
         fresh, duplicates = _fresh(project, found)
         project.record_many(fresh)
         skipped = f" ({len(duplicates)} duplicate id(s) skipped: {', '.join(duplicates[:5])}" \
@@ -164,12 +171,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             with progress_bar(len(fresh), "event", "ingest") as bar:
                 project.sync(progress=bar.update)
             quads = len(project.store)
+            project.close()  # flushes the store: a full disk can fail here too
         except StoreError as exc:
             print(f"recorded {len(fresh)} events from {args.file} in the journal{skipped}; the store is not "
                   f"available now ({redact(str(exc))}): it will catch up on next use")
             return 0
         print(f"ingested {len(fresh)} events from {args.file}{skipped}; store has {quads} quads")
-    return 0
+        return 0
+    finally:
+        with contextlib.suppress(StoreError):  # the store's failure was reported; the journal holds the events
+            project.close()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -191,14 +202,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_HEAD_BYTES = 1 << 20  # a kept head (or a bundle's manifest) is a few hundred bytes
+
+
 def _kept_head(path: str) -> tuple[str, Head]:
     """A head the user kept: a ``provgraph head`` JSON file, or the journal check inside an audit bundle."""
     try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as bundle:
-                data = parse_json(bundle.read("manifest.json"))["journal"]
-            return f"the audit bundle {path}", Head.from_dict(data, path)
-        return f"the head file {path}", Head.from_dict(parse_json(Path(path).read_bytes()), path)
+        with open_regular(path) as handle:
+            if zipfile.is_zipfile(handle):
+                with zipfile.ZipFile(handle) as bundle, bundle.open("manifest.json") as manifest:
+                    data = parse_json(read_bounded(manifest, MAX_HEAD_BYTES))["journal"]
+                return f"the audit bundle {path}", Head.from_dict(data, path)
+            handle.seek(0)
+            return f"the head file {path}", Head.from_dict(parse_json(read_bounded(handle, MAX_HEAD_BYTES)), path)
     except (OSError, KeyError, TypeError, ValueError, InvalidEvent, zipfile.BadZipFile) as exc:
         raise JournalError(f"cannot read a journal head from {path}: {exc}") from exc
 

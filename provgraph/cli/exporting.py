@@ -106,11 +106,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from ..importers import guess_format, import_event
+    from ..importers.prov_load import read_file
 
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise ExportError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    data = read_file(args.file)
     event, result = import_event(data, args.format or guess_format(args.file, data), args.file)
     with Project.find(args.project) as project:
         project.record(event)

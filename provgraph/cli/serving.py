@@ -8,7 +8,13 @@ import sys
 from typing import Any
 
 from ..errors import ProvgraphError
-from ..limits import DEFAULT_MAX_RESULTS, DEFAULT_QUERY_SLOTS, DEFAULT_QUERY_TIMEOUT_S, QueryLimits
+from ..limits import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_MAX_RESULTS,
+    DEFAULT_QUERY_SLOTS,
+    DEFAULT_QUERY_TIMEOUT_S,
+    QueryLimits,
+)
 
 _SIZE = re.compile(r"^(\d+)\s*([KMG]i?B?|B)?$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -41,6 +47,9 @@ def register(sub: Any) -> None:
                         "$PROVGRAPH_TOKENS; none: loopback only, no authentication)")
     p.add_argument("--max-body", type=size, default="16MiB",
                    help="request size limit, also for a gzip body once inflated (default: 16MiB)")
+    p.add_argument("--body-timeout", type=float, default=DEFAULT_BODY_TIMEOUT_S, metavar="SECONDS",
+                   help=f"a request body still arriving after this long is refused (408; default: "
+                        f"{DEFAULT_BODY_TIMEOUT_S:g})")
     p.add_argument("--query-timeout", type=float, default=DEFAULT_QUERY_TIMEOUT_S, metavar="SECONDS",
                    help=f"/sparql answers 503 after this long (default: {DEFAULT_QUERY_TIMEOUT_S:g})")
     p.add_argument("--max-results", type=int, default=DEFAULT_MAX_RESULTS,
@@ -60,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ProvgraphError(f"the server needs the server extra: pip install 'provgraph[server]' ({exc})") from exc
     config = ServerConfig(project=args.project, store=args.store, host=args.host, port=args.port,
                           tokens=load_tokens(args.tokens), max_body_bytes=args.max_body,
+                          body_timeout_s=args.body_timeout,
                           query_limits=QueryLimits(max_length=args.max_query_length),
                           query_timeout_s=args.query_timeout, max_results=args.max_results,
                           query_slots=args.query_slots)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..project import Project
+from ..redaction import redact
 from ..store import open_store
 from ..store.transfer import Copied, copy_store
 
@@ -39,12 +40,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except StoreError as exc:
             raise StoreError(f"{exc}\n{project.pending()} event(s) wait in the journal; run "
                              "'provgraph sync' again once the store is reachable") from exc
-        print(f"applied {applied} event(s) to {project.store_uri}; 0 pending")
+        print(f"applied {applied} event(s) to {redact(project.store_uri)}; 0 pending")
     return 0
 
 
 def _report(copied: Copied, source: str, target: str) -> None:
-    print(f"copied {copied.quads} quad(s) in {copied.graphs} named graph(s) from {source} to {target} "
+    print(f"copied {copied.quads} quad(s) in {copied.graphs} named graph(s) from {redact(source)} to {redact(target)} "
           f"({copied.transactions} transaction(s))")
 
 

@@ -49,13 +49,15 @@ def label(text: str) -> str:
 
 
 def name(text: str) -> str:
-    """A step, parameter or metric name: control characters replaced, at most 200 characters."""
-    cleaned = "".join(" " if ord(char) < 32 else char for char in text) or "_"
+    """A step, parameter or metric name: control (and other unsafe) characters replaced, at most 200 characters."""
+    cleaned = "".join(" " if ord(char) < 32 or ev.UNSAFE_TEXT.match(char) else char for char in text) or "_"
     return cleaned if len(cleaned) <= MAX_NAME else f"{cleaned[:MAX_NAME - 13]}-{digest(text)}"
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
-    """``text`` cut to ``limit`` characters, marked when cut."""
+    """``text`` cut to ``limit`` characters, marked when cut, its unsafe characters (a colour code in a stack
+    trace) escaped: another tool's free text is kept, not refused (see :data:`~provgraph.events.UNSAFE_TEXT`)."""
+    text = ev.escape_unsafe(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -18,7 +18,8 @@ import prov.model as pm
 from pyoxigraph import NamedNode, Quad
 
 from ..errors import ExportError
-from ..events import Event, new_event
+from ..events import MAX_EVENT_BYTES, Event, new_event
+from ..limits import read_bounded
 from ..provdoc.encode import document_graph, read_with_quads, record_count
 from ..provdoc.read import READ_FORMATS, guess_format
 from ..store import Store
@@ -72,12 +73,18 @@ def _value(node: object) -> str:
     return str(getattr(node, "value", node))
 
 
-def import_file(store: Store, path: str | Path, fmt: str | None = None) -> ImportResult:
-    """Import the PROV document at ``path``; its format comes from ``fmt`` or the file name."""
+def read_file(path: str | Path) -> bytes:
+    """The bytes of the document file ``path``: a regular file of at most one event's size (a project
+    journals the document's text); anything else is an :class:`ExportError`."""
     try:
-        data = Path(path).read_bytes()
+        return read_bounded(path, MAX_EVENT_BYTES)
     except OSError as exc:
         raise ExportError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def import_file(store: Store, path: str | Path, fmt: str | None = None) -> ImportResult:
+    """Import the PROV document at ``path``; its format comes from ``fmt`` or the file name."""
+    data = read_file(path)
     return import_bytes(store, data, fmt or guess_format(path, data), str(path))
 
 

@@ -38,7 +38,7 @@ from .sparql import GRAPH_TYPES, RESULT_TYPES, answer, extract_query
 async def post_events(request: Request) -> Response:
     """Validate every event of the body, then record them all (journal, then store)."""
     who = authorize(request, "writer")
-    body = await read_body(request, request.app.state.config.max_body_bytes)
+    body = await read_body(request)
     content_type = media_type(request)
     backend = request.app.state.backend
     receipt = await run_in_threadpool(lambda: backend.record(parse_events(body, content_type), who))
@@ -56,7 +56,7 @@ async def post_openlineage(request: Request) -> Response:
     from ..importers.openlineage import events_from_openlineage_payload, implied
 
     who = authorize(request, "writer")
-    body = await read_body(request, request.app.state.config.max_body_bytes)
+    body = await read_body(request)
     if media_type(request) != "application/json":
         raise ApiError(415, f"OpenLineage events are application/json, not {media_type(request) or '(none)'!r}")
     backend = request.app.state.backend
@@ -79,7 +79,7 @@ async def sparql_endpoint(request: Request) -> Response:
     authorize(request, "reader")
     body = b""
     if request.method == "POST":
-        body = await read_body(request, request.app.state.config.max_body_bytes)
+        body = await read_body(request)
     params = {key: request.query_params.getlist(key) for key in request.query_params}
     params.pop("format", None)
     query = extract_query(request.method, params, media_type(request), body)

@@ -29,7 +29,13 @@ from typing import Any
 
 from ..errors import ProvgraphError
 from ..journal import LOCAL_AGENT
-from ..limits import DEFAULT_MAX_RESULTS, DEFAULT_QUERY_SLOTS, DEFAULT_QUERY_TIMEOUT_S, QueryLimits
+from ..limits import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_MAX_RESULTS,
+    DEFAULT_QUERY_SLOTS,
+    DEFAULT_QUERY_TIMEOUT_S,
+    QueryLimits,
+)
 from ..vocab import AGENT_CLASSES
 
 ROLES = ("reader", "writer", "admin")
@@ -77,6 +83,7 @@ class ServerConfig:
     port: int = 8750
     tokens: list[Token] = field(default_factory=list)
     max_body_bytes: int = DEFAULT_MAX_BODY  # also bounds a gzip body once inflated
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S  # a body still arriving after this long is a 408
     query_limits: QueryLimits = field(default_factory=QueryLimits)  # SPARQL text: length, nesting, operators
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S  # /sparql answers 503 when a query runs longer
     max_results: int = DEFAULT_MAX_RESULTS  # rows (or triples) of a /sparql answer
@@ -84,7 +91,8 @@ class ServerConfig:
 
     def check(self) -> None:
         """Refuse to listen beyond loopback without tokens, and reject nonsense limits."""
-        limits = {"request size limit": self.max_body_bytes, "query time limit": self.query_timeout_s,
+        limits = {"request size limit": self.max_body_bytes, "body time limit": self.body_timeout_s,
+                  "query time limit": self.query_timeout_s,
                   "result limit": self.max_results, "number of query slots": self.query_slots,
                   "query length limit": self.query_limits.max_length}
         for name, value in limits.items():

@@ -4,15 +4,16 @@
 (``application/x-ndjson``). Every event is validated and mapped before any is recorded; the first bad
 one is reported with its position (``[2].run.id``), and nothing is written. A body may be sent gzip
 compressed (``Content-Encoding: gzip``, as OpenLineage clients do); the size limit then applies to the
-decompressed bytes too, so a small bomb is a 413.
+decompressed bytes too, so a small bomb is a 413; a body that arrives too slowly is a 408.
 """
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from .. import events as ev
 from ..errors import InvalidEvent
@@ -23,8 +24,12 @@ JSON_TYPES = ("application/json",)
 LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines", "application/json-seq")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, or a 413 as soon as it exceeds ``limit`` bytes (whatever Content-Length says)."""
+async def read_body(request: Request) -> bytes:
+    """The request body within the server's limits: a 413 as soon as it exceeds the size limit (whatever
+    Content-Length says), a 408 if it has not all arrived within the body time limit (a client trickling
+    bytes would otherwise hold its connection, and the memory of what it sent, for ever)."""
+    config = request.app.state.config
+    limit = config.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -32,11 +37,18 @@ async def read_body(request: Request, limit: int) -> bytes:
         if int(declared) > limit:
             raise ApiError(413, f"the request body is {int(declared)} bytes; the limit is {limit}")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"the request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(config.body_timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, f"the request body exceeds the limit of {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise ApiError(408, f"the request body did not arrive within {config.body_timeout_s:g} s",
+                       headers={"Connection": "close"}) from exc
+    except ClientDisconnect as exc:  # nobody to answer; a 4xx keeps a traceback out of the log
+        raise ApiError(400, "the client went away before its whole body arrived") from exc
     return _decoded(b"".join(chunks), request.headers.get("content-encoding", "identity"), limit)
 
 

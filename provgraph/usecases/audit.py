@@ -13,20 +13,21 @@ A manifest proves that the files agree with it, not who wrote it: keep the manif
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pyoxigraph import NamedNode
 
-from ..errors import ExportError, InvalidEvent, ProvgraphError
+from ..errors import ExportError, InvalidEvent
 from ..export.document import scoped_quads
 from ..export.formats import FORMATS, serialize_document, serialize_quads
-from ..limits import parse_json
+from ..limits import open_regular, parse_json, read_bounded
 from ..project import Project
 from ..provdoc.decode import document_from_quads
 from ..store import Store
@@ -35,6 +36,7 @@ from ..version import __version__
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 BUNDLE_FORMAT = "provgraph-audit/1"
+MAX_MANIFEST_BYTES = 16 << 20  # the manifest and SHA256SUMS: read whole, so bounded
 
 
 @dataclass
@@ -70,6 +72,12 @@ class AuditCheck:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _member_sha256(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """The sha256 of a bundle member, hashed as it inflates."""
+    with archive.open(info) as member:
+        return hashlib.file_digest(cast(io.BufferedIOBase, member), "sha256").hexdigest()  # a ZipExtFile is one
 
 
 def _select(store: Store, ref: str, direction: str, root: Path) -> tuple[NamedNode, Any]:
@@ -171,17 +179,18 @@ def build_audit(project: Project, ref: str, path: str | Path, direction: str = "
 def check_audit(path: str | Path) -> AuditCheck:
     """Re-verify an audit bundle's checksums against its manifest (and ``SHA256SUMS``)."""
     result = AuditCheck(Path(path))
-    try:
-        with zipfile.ZipFile(result.path) as archive:
-            contents = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    try:  # members are hashed as they inflate, never held: a bomb costs time, not memory
+        with open_regular(result.path) as handle, zipfile.ZipFile(handle) as archive:
+            digests = {info.filename: _member_sha256(archive, info) for info in archive.infolist()
+                       if not info.is_dir()}
+            if MANIFEST not in digests:
+                raise ExportError(f"{result.path} has no {MANIFEST}; it is not a provgraph audit bundle")
+            texts = {name: read_bounded(archive.open(name), MAX_MANIFEST_BYTES) for name in (MANIFEST, SUMS)
+                     if name in digests}
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise ExportError(f"{result.path} is not a readable audit bundle: {exc}") from exc
-    except ProvgraphError:  # pragma: no cover - nothing above raises ours
-        raise
-    if MANIFEST not in contents:
-        raise ExportError(f"{result.path} has no {MANIFEST}; it is not a provgraph audit bundle")
     try:
-        manifest = parse_json(contents[MANIFEST])
+        manifest = parse_json(texts[MANIFEST])
         listed = {name: entry["sha256"] for name, entry in manifest["files"].items()}
     except (InvalidEvent, KeyError, TypeError, AttributeError) as exc:
         result.problems.append(f"{MANIFEST} is unreadable: {exc}")
@@ -190,15 +199,15 @@ def check_audit(path: str | Path) -> AuditCheck:
     if manifest.get("format") != BUNDLE_FORMAT:
         result.problems.append(f"{MANIFEST}: unknown bundle format {manifest.get('format')!r}")
     for name, digest in sorted(listed.items()):
-        if name not in contents:
+        if name not in digests:
             result.problems.append(f"{name}: listed in the manifest but missing")
-        elif _sha256(contents[name]) != digest:
-            result.problems.append(f"{name}: sha256 {_sha256(contents[name])} does not match the manifest ({digest})")
+        elif digests[name] != digest:
+            result.problems.append(f"{name}: sha256 {digests[name]} does not match the manifest ({digest})")
         else:
             result.checked += 1
-    for name in sorted(set(contents) - set(listed) - {MANIFEST, SUMS}):
+    for name in sorted(set(digests) - set(listed) - {MANIFEST, SUMS}):
         result.problems.append(f"{name}: not listed in the manifest")
     sums = "".join(f"{listed[n]}  {n}\n" for n in sorted(listed)).encode("utf-8")
-    if contents.get(SUMS) != sums:
+    if texts.get(SUMS) != sums:
         result.problems.append(f"{SUMS} does not agree with {MANIFEST}")
     return result
