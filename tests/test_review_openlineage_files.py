@@ -35,7 +35,8 @@ def test_json_lines_with_raw_unicode_line_separators_import(project: Project, tm
     assert "2 OpenLineage events" in capsys.readouterr().out
     rows = project.synced_store().query(
         "SELECT ?step WHERE { ?run <https://w3id.org/provgraph/provml#stepName> ?step }")
-    assert [row["step"].value for row in rows] == [f"spark/{STEP}"]
+    # U+0085 (NEL) is a control character, which a name holds as a space; U+2028 stays as it was
+    assert [row["step"].value for row in rows] == [f"spark/{STEP}".replace("\u0085", " ")]
 
 
 def test_json_nested_too_deep_is_one_line_of_error(project: Project, tmp_path: Path,

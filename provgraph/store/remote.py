@@ -71,7 +71,7 @@ Doubles: Virtuoso 7 writes an ``xsd:double`` with 6 significant digits in every 
 TSV, N-Triples: ``0.863946`` for ``0.8639455782312925``), and no server setting changes that. The first
 time a SELECT answer holds a double, the store asks the engine to echo one that needs 17 digits. Where it
 comes back rounded, a SELECT whose answer holds doubles (and whose projection is a list of variables) is
-asked again for the solutions holding numbers, with a companion ``?v_exact`` for each variable ``?v`` that
+asked again whole, with a companion ``?v_exact`` for each variable ``?v`` that
 held a double: ``STR(?v)`` (16 digits there) and the remainder ``STR(?v - xsd:double(STR(?v)))``, standard
 SPARQL 1.1 (:func:`exact_text`), from which :func:`exact` rebuilds the double. So ``show``, ``diff``,
 exports, ``dump``, ``write``, push and pull read every double as stored; answers without doubles, and every
@@ -430,10 +430,11 @@ def _double(term: object) -> TypeGuard[ox.Literal]:
 
 
 def exact_text(sparql: str, variables: Collection[str], parser: ox.Store) -> str | None:
-    """``sparql`` asking only for the solutions where one of ``variables`` is a number, with beside each such
-    variable ``?v`` its companion ``?v_exact``: ``STR(?v)`` and the remainder ``STR(?v - xsd:double(STR(?v)))``
+    """``sparql`` with beside each of ``variables`` ``?v`` its companion ``?v_exact``: ``STR(?v)`` and the
+    remainder ``STR(?v - xsd:double(STR(?v)))``
     (``?v`` cast to a double); ``None`` for a projection that is not a list of variables (``*``, expressions),
-    or a query that would not parse with them (grouped). With ``LIMIT`` or ``OFFSET``, every solution.
+    or a query that would not parse with them (grouped). Every solution is asked again: Virtuoso fails
+    ``FILTER(isNumeric(?v))`` where ``?v`` is bound to a constant (SR586).
 
     Only for variables that hold doubles: Virtuoso fails a whole query whose arithmetic or cast it finds
     applied to a constant that is no number (``BIND("input" AS ?v)``, a one-row ``VALUES``), and hangs on some
@@ -463,8 +464,6 @@ def exact_text(sparql: str, variables: Collection[str], parser: ox.Store) -> str
     # Virtuoso refuses arithmetic on a variable it takes for a string (``?value`` of diff.rq), not a cast
     binds = " ".join(f'BIND(CONCAT(STR({double}(?{v})), " ", STR({double}(?{v}) - {double}(STR(?{v})))) '
                      f'AS ?{v}{EXACT})' for v in names)
-    if not any(m.group().upper() in ("LIMIT", "OFFSET") for m in found if m.start() > brace.start()):
-        binds += f" FILTER({' || '.join(f'isNumeric(?{v})' for v in names)})"
     text = (f"{sparql[:token.start()]}{' '.join(f'?{v}{EXACT}' for v in names)} "
             f"{sparql[token.start():brace.start()]}{binds} {sparql[brace.start():]}")
     try:
