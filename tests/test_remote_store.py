@@ -301,10 +301,13 @@ def test_virtuoso_doubles_read_back_whole(virtuoso_server: VirtuosoServer) -> No
         proxy.seen.clear()
         assert _read(store, VALUES_OF) == expected
         assert len(proxy.seen) == 2
-        mixed = _read(store, f'SELECT ?s ?o WHERE {{ {{ GRAPH <{EX}doubles> {{ ?s <{EX}value> ?o }} }} '
-                             f'UNION {{ BIND(<{EX}name> AS ?s) BIND("auc" AS ?name) BIND(?name AS ?o) }} '
-                             f'FILTER(isNumeric(?o)) }}')
-        assert mixed == expected
+        # no FILTER(isNumeric(?o)) here: Virtuoso sometimes fails it on the constant (SR586), whatever provgraph does
+        mixed = store.query(f'SELECT ?s ?o WHERE {{ {{ GRAPH <{EX}doubles> {{ ?s <{EX}value> ?o }} }} '
+                            f'UNION {{ BIND(<{EX}name> AS ?s) BIND("auc" AS ?name) BIND(?name AS ?o) }} }}')
+        assert isinstance(mixed, Solutions)
+        read = {row["s"].value.removeprefix(EX): row["o"].value for row in mixed.rows}
+        assert read.pop("name") == "auc"
+        assert {name: float(text) for name, text in read.items()} == expected
         assert _read(store, VALUES_OF + " LIMIT 100") == expected  # asked again whole: a filter would move the limit
         store.add([_double("d0", "0.3")])  # beside 0.30000000000000004: both written 0.3
         both = store.query(f"SELECT ?o WHERE {{ <{EX}d0> <{EX}value> ?o }}")
