@@ -19,7 +19,7 @@ import re
 import reprlib
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -113,10 +113,10 @@ def _check_text(event: Event, unsafe: bool) -> None:
         return  # not JSON at all: the schema says where
     except (ValueError, RecursionError) as exc:
         with contextlib.suppress(RecursionError):  # a structure that contains itself has no field to name
-            _find_infinite(event, [])
+            _find_infinite(event)
         raise InvalidEvent(f"the event is not JSON: {exc}") from exc
     if unsafe and _UNSAFE_ESCAPE.search(text):
-        _find_unsafe(event, [])
+        _find_unsafe(event)
 
 
 def escape_unsafe(text: str) -> str:
@@ -124,33 +124,34 @@ def escape_unsafe(text: str) -> str:
     return UNSAFE_TEXT.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
 
 
-def _find_unsafe(value: Any, where: list[str | int]) -> None:
-    texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
-    for text in (t for t in texts if isinstance(t, str)):  # a key from Python may be a number
-        found = UNSAFE_TEXT.search(text)
-        if found:
-            code = ord(found[0])
-            name = "a lone surrogate" if 0xD800 <= code < 0xE000 else "a non-character" if code > 0xFFFD else \
-                "a control character"
-            raise InvalidEvent(f"{_SHORT.repr(text)} holds {name} (U+{code:04X}); texts may hold tab, "
-                               "newline and carriage return but no other control character", _path(where))
+def _nested(value: Any, where: list[str | int]) -> Iterator[tuple[Any, list[str | int]]]:
+    """``value`` and every value inside it, each with its path from ``where``."""
+    yield value, where
     if isinstance(value, dict):
         for key, item in value.items():
-            _find_unsafe(item, [*where, key])
+            yield from _nested(item, [*where, key])
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _find_unsafe(item, [*where, index])
+            yield from _nested(item, [*where, index])
 
 
-def _find_infinite(value: Any, where: list[str | int]) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidEvent(f"{value} is not a finite number; JSON cannot carry it", _path(where))
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _find_infinite(item, [*where, key])
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _find_infinite(item, [*where, index])
+def _find_unsafe(event: Event) -> None:
+    for value, where in _nested(event, []):
+        texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
+        for text in (t for t in texts if isinstance(t, str)):  # a key from Python may be a number
+            found = UNSAFE_TEXT.search(text)
+            if found:
+                code = ord(found[0])
+                name = "a lone surrogate" if 0xD800 <= code < 0xE000 else "a non-character" if code > 0xFFFD \
+                    else "a control character"
+                raise InvalidEvent(f"{_SHORT.repr(text)} holds {name} (U+{code:04X}); texts may hold tab, "
+                                   "newline and carriage return but no other control character", _path(where))
+
+
+def _find_infinite(event: Event) -> None:
+    for value, where in _nested(event, []):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidEvent(f"{value} is not a finite number; JSON cannot carry it", _path(where))
 
 
 def validate(event: Any, recorded: bool = False) -> Event:
