@@ -30,10 +30,11 @@ from .cursor import Cursor
 from .errors import JournalError, ProvgraphError, StoreError
 from .forwarding import ServerSink, is_server_url, server_view
 from .gitinfo import git_remote
-from .journal import Entry, Head, Journal, Verification, exclusive, read_record, replace_json
+from .journal import Entry, Head, Journal, Verification, exclusive, read_record, replace_json, submitter
 from .mapping import Mapper
 from .query.sparql import fill_values, load
 from .query.versions import latest_version, run_versions
+from .runclock import check_all, recorded_clocks
 from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import SHARED_GRAPH, remote_namespace, slug
 
@@ -208,6 +209,28 @@ class Project:
     def record(self, event: ev.Event) -> Entry:
         """Validate ``event`` and append it durably to the journal. The store catches up on next use."""
         return self.record_many([event])[0]
+
+    def unrecorded(self, events: list[ev.Event], by: str | None = None) -> tuple[list[ev.Event], list[str]]:
+        """``events`` without those whose id the journal holds (sent ``by`` that submitter, when given) or
+        that come twice, and the ids left out; one read of the journal. An event contradicting the times
+        the journal holds of its run (:mod:`.runclock`) is an :class:`InvalidEvent`."""
+        runs = {event["run"]["id"] for event in events if "run" in event}
+        seen: set[str] = set()
+        journaled: list[ev.Event] = []
+        for entry in self.journal.entries():
+            if by is None or submitter(entry.event) == by:
+                seen.add(entry.event["id"])
+            if entry.event.get("run", {}).get("id") in runs:
+                journaled.append(entry.event)
+        fresh, duplicates = [], []
+        for event in events:
+            if event["id"] in seen:
+                duplicates.append(event["id"])
+            else:
+                seen.add(event["id"])
+                fresh.append(event)
+        check_all(fresh, recorded_clocks(journaled, runs).get)
+        return fresh, duplicates
 
     def record_many(self, events: Iterable[ev.Event]) -> list[Entry]:
         """Append several events atomically: all are valid and written, or none is.

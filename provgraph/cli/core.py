@@ -13,7 +13,7 @@ from typing import Any
 from .. import events as ev
 from ..admission import admit
 from ..errors import InvalidEvent, JournalError, ProvgraphError, StoreError
-from ..journal import LOCAL_AGENT, Head, Signer, submitter
+from ..journal import LOCAL_AGENT, Head, Signer
 from ..limits import open_regular, parse_json, read_bounded
 from ..mapping import event_to_quads
 from ..project import Project, embedded_path
@@ -143,27 +143,13 @@ def _read_events(source: str) -> list[ev.Event]:
     return found
 
 
-def _fresh(project: Project, found: list[ev.Event]) -> tuple[list[ev.Event], list[str]]:
-    """``found`` without the events whose id this project already recorded locally (or twice in ``found``):
-    a repeated id is a duplicate, skipped, as the server does."""
-    seen = {e.event["id"] for e in project.journal.entries() if submitter(e.event) == LOCAL_AGENT}
-    fresh, duplicates = [], []
-    for event in found:
-        if event["id"] in seen:
-            duplicates.append(event["id"])
-        else:
-            seen.add(event["id"])
-            fresh.append(event)
-    return fresh, duplicates
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise ProvgraphError(f"{args.file}: {'not a regular file' if Path(args.file).exists() else 'no such file'}")
     found = _read_events(args.file)
     project = Project.find(args.project, create=True)
     try:
-        fresh, duplicates = _fresh(project, found)
+        fresh, duplicates = project.unrecorded(found, by=LOCAL_AGENT)
         project.record_many(fresh)
         skipped = f" ({len(duplicates)} duplicate id(s) skipped: {', '.join(duplicates[:5])}" \
                   f"{', ...' if len(duplicates) > 5 else ''})" if duplicates else ""

@@ -55,8 +55,7 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
         print(f"would record {result.summary()} from {args.path}")
         return 0
     with project:
-        seen = {entry.event.get("id") for entry in project.journal.entries()}
-        fresh = [event for event in result.events if event["id"] not in seen]
+        fresh, _ = project.unrecorded(result.events)
         project.record_many(fresh)
         with progress_bar(len(fresh), "event", f"import {args.source}") as bar:
             project.sync(progress=bar.update)

@@ -36,6 +36,7 @@ from ..forwarding import is_server_url
 from ..journal import GENESIS, SUBMITTED_BY, Entry, Journal, submitter
 from ..project import Project
 from ..redaction import redact
+from ..runclock import Clock, after, check_all
 from ..store import Store
 from .config import LOCAL, Principal
 
@@ -86,7 +87,7 @@ def stamp(event: ev.Event, who: Principal, when: str, implied: bool = False) -> 
 
 
 
-INDEX_VERSION = 2  # the index's layout: a file of another version is read again from the journal
+INDEX_VERSION = 3  # the index's layout: a file of another version is read again from the journal
 
 
 class Index:
@@ -125,8 +126,11 @@ class Index:
         runs = [e.event for e in entries if "run" in e.event]
         self.db.executemany("INSERT OR IGNORE INTO owner VALUES (?, ?)",
                             [(e["run"]["id"], submitter(e)) for e in runs if IMPLIED not in e.get("annotations", {})])
-        self.db.executemany("INSERT INTO run VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET started = MAX(started, "
-                            "excluded.started)", [(e["run"]["id"], e["type"] == "run.start") for e in runs])
+        self.db.executemany(
+            "INSERT INTO run VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET started = MAX(started, "
+            "excluded.started), start = COALESCE(start, excluded.start), status = CASE WHEN \"end\" IS NULL THEN "
+            "excluded.status ELSE status END, \"end\" = COALESCE(\"end\", excluded.\"end\")",
+            [(e["run"]["id"], e["type"] == "run.start", *after(None, e)) for e in runs])
         self.db.execute("DELETE FROM mark")
         self.db.execute("INSERT INTO mark VALUES (?, ?)", (entries[-1].end_offset, entries[-1].hash))
         self.db.execute("COMMIT")
@@ -157,6 +161,11 @@ class Index:
         """Whether an event of ``run_id`` is in the journal."""
         return self.db.execute("SELECT 1 FROM run WHERE id = ?", (run_id,)).fetchone() is not None
 
+    def clock(self, run_id: str) -> Clock | None:
+        """What the journal states of the run's start and end (:mod:`provgraph.runclock`)."""
+        row = self.db.execute('SELECT start, "end", status FROM run WHERE id = ?', (run_id,)).fetchone()
+        return Clock(*row) if row else None
+
     def close(self) -> None:
         self.db.close()
 
@@ -170,7 +179,8 @@ def _open_index(path: Path) -> tuple[sqlite3.Connection, tuple[int, str] | None]
                              f"DROP TABLE IF EXISTS mark; PRAGMA user_version = {INDEX_VERSION};")
         db.executescript("""
             PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;  -- rebuilt from the journal after a crash
-            CREATE TABLE IF NOT EXISTS run (id TEXT PRIMARY KEY, started INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS run (id TEXT PRIMARY KEY, started INTEGER NOT NULL, start TEXT, "end" TEXT,
+                status TEXT) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS sent (submitter TEXT, id TEXT, PRIMARY KEY (submitter, id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS owner (run TEXT PRIMARY KEY, agent TEXT) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS mark (offset INTEGER, hash TEXT);""")
@@ -186,12 +196,17 @@ class _Runs:
 
     index: Index
     named: dict[str, bool] = field(default_factory=dict)  # run -> started, named earlier in the group
+    clocks: dict[str, Clock] = field(default_factory=dict)  # run -> its clock after the group's earlier events
 
     def started(self, run_id: str) -> bool:
         return self.named.get(run_id, False) or self.index.started(run_id)
 
     def known(self, run_id: str) -> bool:
         return run_id in self.named or self.index.known(run_id)
+
+    def check(self, events: list[ev.Event]) -> None:
+        """Refuse ``events`` that contradict their runs' times (:func:`provgraph.runclock.check_all`)."""
+        self.clocks.update(check_all(events, lambda run_id: self.clocks.get(run_id) or self.index.clock(run_id)))
 
     def add(self, events: list[ev.Event]) -> None:
         for event in events:
@@ -321,6 +336,7 @@ class Backend:
             else:
                 seen.add(event["id"])
                 fresh.append(stamp(self.project.scoped(event), who, when, implied=event["id"] in implied_ids))
+        runs.check(fresh)
         for run_id, agent in claims.items():
             owners.setdefault(run_id, agent)
         earlier.update(event["id"] for event in fresh)

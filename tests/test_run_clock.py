@@ -1,0 +1,113 @@
+"""A run starts once, ends once, and not before it started (provgraph.runclock), through real
+``provgraph ingest`` processes and a real ``provgraph serve`` process. Before the rule, a second start of
+one run at another time was stored beside the first: PROV-CONSTRAINTS then found the whole store invalid
+(two start times of one activity), ``who`` listed the run twice, and an end before the start showed a
+negative duration."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile import serve
+
+from provgraph.journal import Journal
+
+SCHEMA = "provgraph.event/1"
+START, LATER, EARLIER = "2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z", "2026-03-02T09:00:00Z"
+
+
+def start(event_id: str, time: str, run_id: str = "r1") -> dict[str, Any]:
+    return {"schema": SCHEMA, "id": event_id, "type": "run.start", "time": time,
+            "run": {"id": run_id, "step": "train", "kind": "training"}}
+
+
+def end(event_id: str, time: str, status: str = "completed", run_id: str = "r1") -> dict[str, Any]:
+    run: dict[str, Any] = {"id": run_id, "status": status}
+    if status == "failed":
+        run["error"] = {"type": "ValueError", "message": "boom"}
+    return {"schema": SCHEMA, "id": event_id, "type": "run.end", "time": time, "run": run}
+
+
+def provgraph(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def ingest(folder: Path, *events: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    path = folder / "events.jsonl"
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    return provgraph(folder, "ingest", str(path))
+
+
+def journal(folder: Path) -> bytes:
+    return (folder / ".provgraph" / "journal.jsonl").read_bytes()
+
+
+def refused(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stderr.startswith("provgraph: error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert all(word in done.stderr for word in words), done.stderr
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    assert provgraph(tmp_path, "init").returncode == 0
+    return tmp_path
+
+
+def test_a_second_start_or_end_at_another_time_is_refused_and_changes_nothing(folder: Path) -> None:
+    assert ingest(folder, start("s1", START), end("e1", LATER)).returncode == 0
+    before = journal(folder)
+    refused(ingest(folder, start("s2", LATER)), "'s2'", "started at 2026-03-02T10:00:00Z already")
+    refused(ingest(folder, end("e2", "2026-03-02T12:00:00Z")), "'e2'", "ended at 2026-03-02T11:00:00Z")
+    refused(ingest(folder, end("e3", LATER, status="failed")), "'e3'", "(completed) already")
+    assert journal(folder) == before
+    # the same start and end sent again under new ids state nothing new: accepted
+    assert ingest(folder, start("s4", "2026-03-02T10:00:00.000Z"), end("e4", LATER)).returncode == 0
+    valid = provgraph(folder, "validate")
+    assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout
+    who = provgraph(folder, "who", "r1", "--format", "json")
+    assert [row["time"] for row in json.loads(who.stdout) if row["action"] == "ran"] == [START]
+
+
+def test_an_end_before_the_start_is_refused_in_one_file_and_across_files(folder: Path) -> None:
+    refused(ingest(folder, start("s1", START), end("e1", EARLIER)), "'e1'", "started at", "after this end")
+    assert not (folder / ".provgraph" / "journal.jsonl").exists() or journal(folder) == b""
+    assert ingest(folder, end("e1", START, run_id="r2")).returncode == 0  # an end first: the run started earlier
+    refused(ingest(folder, start("s2", LATER, run_id="r2")), "'s2'", "ended at 2026-03-02T10:00:00Z, before this start")
+    assert ingest(folder, start("s3", EARLIER, run_id="r2")).returncode == 0
+    runs = json.loads(provgraph(folder, "runs", "--format", "json").stdout)
+    assert [(run["run"], run["start"], run["duration"]) for run in runs] == [("r2", EARLIER, 3600.0)]
+
+
+def test_a_journal_written_before_the_rule_still_rebuilds(folder: Path) -> None:
+    """Events already journaled are not checked again: two starts an older provgraph accepted replay."""
+    Journal(folder / ".provgraph" / "journal.jsonl").append_many([start("s1", START), start("s2", LATER)])
+    assert provgraph(folder, "rebuild").returncode == 0
+    assert provgraph(folder, "verify").returncode == 0
+    refused(ingest(folder, start("s3", EARLIER)), "'s3'", "started at 2026-03-02T10:00:00Z already")
+
+
+def test_the_server_refuses_a_second_start_and_an_early_end(folder: Path) -> None:
+    with serve(folder) as (_, http):
+        def post(*events: dict[str, Any]) -> Any:
+            return http.post("/api/events", content="\n".join(json.dumps(e) for e in events),
+                             headers={"Content-Type": "application/x-ndjson"})
+
+        assert post(start("s1", START)).status_code == 201
+        before = journal(folder)
+        for answer, words in ((post(start("s2", LATER)), "started at 2026-03-02T10:00:00Z already"),
+                              (post(end("e1", EARLIER)), "after this end"),
+                              (post(end("e2", LATER), end("e3", "2026-03-02T12:00:00Z")), "ended at")):
+            assert answer.status_code == 422, answer.text
+            assert words in answer.json()["error"], answer.json()
+        assert journal(folder) == before
+        assert post(end("e2", LATER)).status_code == 201
+        assert post(end("e4", "2026-03-02T12:00:00Z")).status_code == 422
+    runs = json.loads(provgraph(folder, "runs", "--format", "json").stdout)
+    assert [(run["start"], run["duration"], run["status"]) for run in runs] == [(START, 3600.0, "completed")]
