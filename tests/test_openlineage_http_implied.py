@@ -206,3 +206,49 @@ def test_a_caller_cannot_mark_its_own_events_implied(tmp_path: Path) -> None:
                     (tmp_path / ".provgraph" / "journal.jsonl").read_text().splitlines()]
     assert "provgraph.implied" not in journaled["annotations"] and backend.index.owner(CHILD) == "alice"
     backend.close()
+
+
+def test_an_end_dated_before_its_start_or_a_second_end_keeps_one_start_and_one_end(
+        served: tuple[str, Path], reader: Path) -> None:
+    """Emitters whose clocks disagree: a COMPLETE dated 2 s before its START ends the run at its start (the
+    outputs it names are recorded, its own time kept); a FAIL after the COMPLETE is kept as an update. Both
+    were refused with a 422 once a run could not end before its start or twice, and the outputs were lost."""
+    url, folder = served
+    alice = _client(url, "alice")
+    job = Job(namespace="spark", name="skewed")
+    alice.emit(RunEvent(eventType=RunState.START, eventTime="2026-06-04T10:00:00Z", run=Run(runId=REPORT),
+                        job=job, producer=PRODUCER, inputs=[InputDataset(namespace="s3://lake", name="raw/orders")]))
+    alice.emit(RunEvent(eventType=RunState.COMPLETE, eventTime="2026-06-04T09:59:58Z", run=Run(runId=REPORT),
+                        job=job, producer=PRODUCER, outputs=[OutputDataset(namespace="s3://lake", name="skewed")]))
+    alice.emit(RunEvent(eventType=RunState.FAIL, eventTime="2026-06-04T10:05:00Z", run=Run(runId=REPORT),
+                        job=job, producer=PRODUCER))
+    start, end, fail = _journal(folder, REPORT)
+    assert (start["type"], end["type"], fail["type"]) == ("run.start", "run.end", "run.update")
+    assert (end["time"], end["annotations"]["openlineage.endEventTime"]) == ("2026-06-04T10:00:00Z",
+                                                                             "2026-06-04T09:59:58Z")
+    assert fail["annotations"]["openlineage.endEventTime"] == "2026-06-04T10:05:00Z"
+    row = _runs(reader, url)[REPORT]
+    assert (row["status"], row["start"], row["end"]) == ("completed", "2026-06-04T10:00:00Z", "2026-06-04T10:00:00Z")
+    impact = json.loads(_cli(reader, url, "impact", "s3://lake/raw/orders", "--format", "json").stdout)
+    assert "s3://lake/skewed" in json.dumps(impact)
+    assert _violations(reader, url) == []
+
+
+def test_a_file_whose_complete_precedes_its_start_imports(tmp_path: Path) -> None:
+    """In a file, events are taken in time order: the COMPLETE dated first starts the run (an implied
+    start at its time) and the later START is an update, so the run does not end before it starts."""
+    job = Job(namespace="spark", name="skewed")
+    lines = [RunEvent(eventType=RunState.START, eventTime="2026-06-05T10:00:00Z", run=Run(runId=REPORT), job=job,
+                      producer=PRODUCER, inputs=[InputDataset(namespace="s3://lake", name="raw/orders")]),
+             RunEvent(eventType=RunState.COMPLETE, eventTime="2026-06-05T09:59:58Z", run=Run(runId=REPORT), job=job,
+                      producer=PRODUCER, outputs=[OutputDataset(namespace="s3://lake", name="skewed")])]
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(Serde.to_json(event).replace("\n", "") + "\n" for event in lines))
+    folder = tmp_path / "p"
+    done = subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), "import-runs", "--from",
+                           "openlineage", str(source)], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), "runs", "--format",
+                                      "json"], capture_output=True, text=True, timeout=180, check=True).stdout)
+    assert [(r["run"], r["start"], r["end"]) for r in runs] == [(REPORT, "2026-06-05T09:59:58Z",
+                                                                 "2026-06-05T09:59:58Z")]

@@ -52,7 +52,11 @@ Event ids are digests of the OpenLineage event, so the same event sent twice giv
   it comes, gives it its start time;
 - a START of a run already started (its start implied, or an earlier START of other content) is a
   ``run.update`` carrying what it says, its time kept as ``openlineage.startEventTime``: a run has one
-  start time.
+  start time. Likewise a COMPLETE, FAIL or ABORT of a run already ended at another time or in another
+  state is a ``run.update`` (its time in ``openlineage.endEventTime``, a FAIL's message in
+  ``openlineage.endError``), and an end dated before the recorded start (emitters whose clocks disagree)
+  ends the run at its start, its own time in ``openlineage.endEventTime``: a run has one end, never
+  before its start (:mod:`provgraph.runclock`).
 
 Implied events have ids made of their run's id, so a second child of one parent, or a retry, implies
 nothing new.
@@ -66,6 +70,7 @@ from typing import Any, Protocol
 
 from .. import events as ev
 from ..errors import InvalidEvent
+from ..runclock import Clock, after
 from . import naming
 from .naming import Imported
 from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
@@ -465,6 +470,10 @@ class RecordedRuns(Protocol):
         """Whether any event of ``run_id`` itself was recorded."""
         ...
 
+    def clock(self, run_id: str) -> Clock | None:
+        """The recorded start and end of ``run_id`` (:mod:`provgraph.runclock`)."""
+        ...
+
 
 def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[list[ev.Event], list[ev.Event]]:
     """``found`` as it is to be recorded, and the events it implies (see the module docstring).
@@ -473,30 +482,46 @@ def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[
     ``None`` when ``found`` is the whole story (files). Events are taken in time order.
     """
     started: set[str] = set()
+    clocks: dict[str, Clock | None] = {}
+    extra: dict[str, ev.Event] = {}
 
     def is_started(run_id: str) -> bool:
         return run_id in started or (before is not None and before.started(run_id))
 
+    def imply_start(event: ev.Event, which: str) -> None:
+        run = event["run"]
+        fields = {"kind": "other", **{k: v for k, v in run.items() if k not in ("status", "error")}}
+        extra[run["id"]] = _implied_event("run.start", event["time"], fields, f"start time: its {which} event's time")
+        started.add(run["id"])
+        clocks[run["id"]] = Clock(start=event["time"])
+
     recorded = list(found)
     order = sorted((i for i, e in enumerate(found) if "run" in e), key=lambda i: ev.parse_time(found[i]["time"]))
     for i in order:
-        event = found[i]
+        event, run_id = found[i], found[i]["run"]["id"]
+        clock = clocks[run_id] if run_id in clocks else before.clock(run_id) if before is not None else None
         if event["type"] == "run.start":
-            if is_started(event["run"]["id"]):
-                recorded[i] = {**event, "type": "run.update", "annotations": {
-                    **event.get("annotations", {}), "openlineage.startEventTime": event["time"],
-                    "provgraph.note": "a START of a run already started: kept as an update"}}
-            started.add(event["run"]["id"])
+            if is_started(run_id):
+                recorded[i] = _kept_as_update(event, "openlineage.startEventTime",
+                                              "a START of a run already started: kept as an update")
+            started.add(run_id)
+        elif event["type"] == "run.end":
+            end, status = ev.parse_time(event["time"]), event["run"]["status"]
+            if not is_started(run_id):
+                imply_start(event, "end")
+            elif clock and clock.end and (ev.parse_time(clock.end) != end or clock.status != status):
+                recorded[i] = _kept_as_update(event, "openlineage.endEventTime",
+                                              f"an end ({status}) of a run already ended: kept as an update")
+            elif clock and clock.start and ev.parse_time(clock.start) > end:
+                recorded[i] = {**event, "time": clock.start, "annotations": {
+                    **event.get("annotations", {}), "openlineage.endEventTime": event["time"],
+                    "provgraph.note": "an end dated before the run's start (clocks apart): ends at its start"}}
+        clocks[run_id] = after(clocks.get(run_id, clock), recorded[i])
     named = {e["run"]["id"] for e in found if "run" in e}
-    extra: dict[str, ev.Event] = {}
     for event in (found[i] for i in order):
         run = event["run"]
-        if event["type"] in ("run.end", "run.update") and not is_started(run["id"]):
-            fields = {"kind": "other", **{k: v for k, v in run.items() if k not in ("status", "error")}}
-            which = "end" if event["type"] == "run.end" else "first RUNNING"
-            extra[run["id"]] = _implied_event("run.start", event["time"], fields,
-                                              f"start time: its {which} event's time")
-            started.add(run["id"])
+        if event["type"] == "run.update" and not is_started(run["id"]):
+            imply_start(event, "first RUNNING")
         parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
         if (parent and job and parent not in named and parent not in extra
                 and not (before is not None and before.known(parent))):
@@ -506,6 +531,16 @@ def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[
             extra[parent] = _implied_event(type_, event["time"], fields,
                                            f"known from its children's ParentRunFacet; {start}")
     return recorded, list(extra.values())
+
+
+def _kept_as_update(event: ev.Event, time_key: str, note: str) -> ev.Event:
+    """``event`` (a second START or end of its run) as a ``run.update`` carrying what it says, its time and
+    end state kept as annotations: a run has one start and one end."""
+    run = {k: v for k, v in event["run"].items() if k not in ("status", "error")}
+    kept = {time_key: event["time"], "provgraph.note": note}
+    if "error" in event["run"]:
+        kept["openlineage.endError"] = event["run"]["error"].get("message") or event["run"]["error"]["type"]
+    return {**event, "type": "run.update", "run": run, "annotations": {**event.get("annotations", {}), **kept}}
 
 
 def _implied_event(type_: str, time: str, run: dict[str, Any], note: str) -> ev.Event:

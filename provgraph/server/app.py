@@ -144,8 +144,9 @@ ROUTES = [
                     "and ABORT run events become native events (OTHER is accepted and gives none), all validated "
                     "before any is recorded. A run seen only ending starts at its end event's time; a parent run "
                     "known only from a ParentRunFacet becomes a run of its job (no start time until its own START); "
-                    "a START of a run already started is recorded as an update. The receipt lists implied events "
-                    "too.",
+                    "a START of a run already started, or an end of a run already ended otherwise, is recorded as an "
+                    "update; an end dated before the run's start ends it at its start. The receipt lists implied "
+                    "events too.",
         requestBody={"required": True, "content": {"application/json": {"schema": {
             "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}},
         responses={"201": json_ok("Recorded.", _RECEIPT),

@@ -204,9 +204,12 @@ class _Runs:
     def known(self, run_id: str) -> bool:
         return run_id in self.named or self.index.known(run_id)
 
+    def clock(self, run_id: str) -> Clock | None:
+        return self.clocks.get(run_id) or self.index.clock(run_id)
+
     def check(self, events: list[ev.Event]) -> None:
         """Refuse ``events`` that contradict their runs' times (:func:`provgraph.runclock.check_all`)."""
-        self.clocks.update(check_all(events, lambda run_id: self.clocks.get(run_id) or self.index.clock(run_id)))
+        self.clocks.update(check_all(events, self.clock))
 
     def add(self, events: list[ev.Event]) -> None:
         for event in events:
