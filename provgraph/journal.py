@@ -18,6 +18,7 @@ is detected as long as one recorded head predates the change.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -181,14 +182,25 @@ class Journal:
         self._left: tuple[tuple[int, int, int, int], tuple[int, str]] | None = None
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, reading: bool = False) -> Iterator[None]:
+        """The journal locked against appends for the ``with`` block. A ``reading`` caller that cannot open
+        the lock file for writing (a read-only file system, another user's project) takes a shared lock
+        on it as it is, or none where there is no lock file: no process has appended there."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = open(self._lock_path, "a")  # noqa: SIM115 - closed below, after the yield
         except OSError as exc:
-            raise JournalError(f"cannot lock the journal {self.path}: {exc}") from exc
+            if not reading or exc.errno not in (errno.EROFS, errno.EACCES):
+                raise JournalError(f"cannot lock the journal {self.path}: {exc}") from exc
+            try:
+                lock = open(self._lock_path)  # noqa: SIM115 - closed below, after the yield
+            except FileNotFoundError:
+                yield
+                return
+            except OSError as again:
+                raise JournalError(f"cannot lock the journal {self.path}: {exc}; nor read it: {again}") from exc
         with lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_SH if reading else fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -361,7 +373,7 @@ class Journal:
     def verify(self, anchors: Sequence[tuple[str, Head]] = ()) -> Verification:
         """Re-check the whole chain and every event, then the journal against its own head and each of
         ``anchors`` (``(source, head)`` pairs): each recorded entry must still be there, unchanged."""
-        with self._locked():  # a consistent snapshot: the head and the bytes it covers
+        with self._locked(reading=True):  # a consistent snapshot: the head and the bytes it covers
             recorded = self.recorded_head()
             size = self.path.stat().st_size if self.path.exists() else 0
         result = self._verify(recorded, size, anchors)

@@ -350,6 +350,14 @@ class Project:
             self._checked = True
         cursor = self._cursor()
         offset = int(cursor.mark()["offset"])
+        if store.read_only:  # answers come from what the store holds; say what they leave out
+            behind = cursor.pending()
+            if behind:
+                log.warning("the store is read-only here (%s) and %d journal event(s) behind: answers leave them "
+                            "out; run any command where the project can be written to catch up", store.read_only,
+                            behind)
+            self._synced_size = size
+            return 0
         if offset < self._synced_size:  # the store went back (another process rebuilds it, or was stopped
             self._mapping = None  # doing so): what this process wrote may be gone, so it is written again
         mapper = self._mapper(store)
@@ -494,7 +502,7 @@ def check_layout(store: Store, uri: str, genesis: str | None) -> None:
         raise StoreError(f"the store {path} was built from another journal (first entry {recorded[:12]}, "
                          f"this project's is {genesis[:12]}); point this project at its own store")
     wanted = {"layout": LAYOUT, "journal": recorded or genesis}
-    if facts != wanted:
+    if facts != wanted and not store.read_only:
         replace_json(meta, {k: v for k, v in wanted.items() if v is not None})
 
 

@@ -55,6 +55,9 @@ class Store(ABC):
 
     #: Which optional capabilities (``DURABLE``, ``TRANSACTIONS``, ``BULK_LOAD``) this store has.
     capabilities: frozenset[str] = frozenset()
+    #: Why nothing can be written to this store here ("" when it can): an embedded store on a read-only file
+    #: system is opened for reading only.
+    read_only: str = ""
 
     def __init__(self, uri: str) -> None:
         self.uri = uri

@@ -106,6 +106,12 @@ def _opened(path: str) -> sqlite3.Connection:
     return db
 
 
+def _opened_read_only(path: Path) -> sqlite3.Connection:
+    """The index file as it is, for reading only (beside a store on a read-only file system)."""
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                           check_same_thread=False)
+
+
 def _sync(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
@@ -145,7 +151,7 @@ class LineageIndex:
     """The index of one store: in ``folder`` (stamped ``found``, what :func:`stamp` said before the store
     opened) or, with ``folder=None``, in memory beside an in-memory store."""
 
-    def __init__(self, folder: Path | None, found: str = "") -> None:
+    def __init__(self, folder: Path | None, found: str = "", read_only: bool = False) -> None:
         self.folder = folder
         self.fresh = False
         self.transformations = False  # whether the store may state one: it did, since the index was last filled
@@ -154,7 +160,7 @@ class LineageIndex:
         self._writing = threading.local()  # the rows of the write this thread is making
         # a server reads (impact, lineage) while its writer thread adds: one lock for the rows and the database
         self._lock = threading.RLock()
-        self._db = self._connect(folder)
+        self._db = _opened_read_only(folder / FILENAME) if read_only and folder else self._connect(folder)
         if folder is None or not found:  # a new store: empty, as the index is
             self.fresh = True
         else:

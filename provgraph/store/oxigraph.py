@@ -29,19 +29,29 @@ class OxigraphStore(Store):
         self.capabilities = frozenset({TRANSACTIONS, BULK_LOAD, *durable})
         self._folder = Path(path) if path is not None else None
         found = stamp(self._folder) if self._folder is not None else ""  # before opening changes the files
+        #: why nothing can be written here (a read-only file system, a folder this user may not write), if so
+        self.read_only = ""
         try:
             self._store = ox.Store(str(path)) if path is not None else ox.Store()
             if self._folder is not None:
                 _drop_old_logs(self._folder)
         except OSError as exc:
-            raise StoreError(f"cannot open the store at {path}: {exc} (one process at a time may open an "
-                             "embedded store: is a provgraph server or another command using it?)") from exc
+            if path is None or not _unwritable(exc):
+                raise StoreError(f"cannot open the store at {path}: {exc} (one process at a time may open an "
+                                 "embedded store: is a provgraph server or another command using it?)") from exc
+            self._store = _read_only(path, exc)
+            self.read_only = _unwritable(exc)
+            self.capabilities = frozenset({DURABLE})
         self._lineage: LineageIndex | None
         try:
-            self._lineage = LineageIndex(self._folder, found)
+            self._lineage = LineageIndex(self._folder, found, read_only=bool(self.read_only))
         except (OSError, sqlite3.Error) as exc:  # queries then walk the store itself
-            log.warning("the lineage index of %s cannot be opened, so impact and lineage query the store: %s",
-                        uri, exc)
+            if not self.read_only:
+                log.warning("the lineage index of %s cannot be opened, so impact and lineage query the store: %s",
+                            uri, exc)
+            self._lineage = None
+        if self.read_only and self._lineage is not None and not self._lineage.fresh:  # cannot be rebuilt here
+            self._lineage.close("")
             self._lineage = None
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
@@ -53,6 +63,7 @@ class OxigraphStore(Store):
     def _load(self, load: Callable[[Iterable[ox.Quad]], None], quads: Iterable[ox.Quad], atomic: bool) -> None:
         """``quads`` written by ``load`` (one transaction if ``atomic``), the lineage index fed what the store
         took, or made stale if the store did not take them all."""
+        self._writable()
         try:
             load(quads if self._lineage is None else self._lineage.watch(quads, atomic))
         except OSError as exc:
@@ -86,6 +97,12 @@ class OxigraphStore(Store):
         if self._lineage is not None:
             self._lineage.stale()
 
+    def _writable(self) -> None:
+        """Refuse a change to a store opened read-only."""
+        if self.read_only:
+            raise StoreError(f"the store at {self._folder} is open read-only ({self.read_only}): it can be "
+                             "queried, not changed")
+
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> QueryResult:
         try:
             return self._answer(self._run_query(sparql, bindings or {}))
@@ -117,6 +134,7 @@ class OxigraphStore(Store):
                                  use_default_graph_as_union=True)
 
     def update(self, sparql: str, touching: Iterable[ox.NamedNode] | None = None) -> None:
+        self._writable()
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
@@ -134,6 +152,7 @@ class OxigraphStore(Store):
             log.warning("the lineage index of %s fell behind the store and will be rebuilt: %s", self.uri, exc)
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
+        self._writable()
         try:
             if self._store.contains_named_graph(graph):
                 self._stale()
@@ -171,6 +190,7 @@ class OxigraphStore(Store):
             raise StoreError(f"cannot write {self.uri} as {fmt}: {exc}") from exc
 
     def clear(self) -> None:
+        self._writable()
         self._stale()
         self._store.clear()
         if self._lineage is not None:
@@ -184,7 +204,7 @@ class OxigraphStore(Store):
         if not hasattr(self, "_store"):
             return
         try:
-            if DURABLE in self.capabilities:
+            if DURABLE in self.capabilities and not self.read_only:
                 self._store.flush()
         except OSError as exc:
             self._stale()
@@ -192,7 +212,7 @@ class OxigraphStore(Store):
         finally:
             del self._store
             if self._lineage is not None:  # stamped with the files the closed store left
-                self._lineage.close(stamp(self._folder) if self._folder is not None else "")
+                self._lineage.close(stamp(self._folder) if self._folder is not None and not self.read_only else "")
 
 
 def open_uri(uri: str) -> OxigraphStore:
@@ -200,6 +220,20 @@ def open_uri(uri: str) -> OxigraphStore:
     if uri == "memory:":
         return OxigraphStore(None, uri)
     return OxigraphStore(uri.removeprefix("oxigraph://").removeprefix("oxigraph:"), uri)
+
+
+def _unwritable(exc: OSError) -> str:
+    """Why opening failed, if it is that the store's folder cannot be written (RocksDB's message names it)."""
+    text = str(exc)
+    return next((why for why in ("read-only file system", "permission denied") if why in text.lower()), "")
+
+
+def _read_only(path: str | Path, cause: OSError) -> ox.Store:
+    """The store at ``path`` opened read-only, since ``cause`` says it cannot be opened for writing."""
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError as exc:
+        raise StoreError(f"cannot open the store at {path}: {cause}; nor read-only: {exc}") from exc
 
 
 def _drop_old_logs(folder: Path) -> None:
