@@ -34,7 +34,7 @@ from .journal import Entry, Head, Journal, Verification, exclusive, read_record,
 from .mapping import Mapper
 from .query.sparql import fill_values, load
 from .query.versions import latest_version, run_versions
-from .runclock import check_all, recorded_clocks
+from .runclock import check_all, reconcile, recorded_clocks
 from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import SHARED_GRAPH, remote_namespace, slug
 
@@ -210,10 +210,12 @@ class Project:
         """Validate ``event`` and append it durably to the journal. The store catches up on next use."""
         return self.record_many([event])[0]
 
-    def unrecorded(self, events: list[ev.Event], by: str | None = None) -> tuple[list[ev.Event], list[str]]:
+    def unrecorded(self, events: list[ev.Event], by: str | None = None,
+                   source: str | None = None) -> tuple[list[ev.Event], list[str]]:
         """``events`` without those whose id the journal holds (sent ``by`` that submitter, when given) or
         that come twice, and the ids left out; one read of the journal. An event contradicting the times
-        the journal holds of its run (:mod:`.runclock`) is an :class:`InvalidEvent`."""
+        the journal holds of its run (:mod:`.runclock`) is an :class:`InvalidEvent`; or, for events another
+        tool ``source`` made, it is fitted to them (:func:`~.runclock.reconcile`)."""
         runs = {event["run"]["id"] for event in events if "run" in event}
         seen: set[str] = set()
         journaled: list[ev.Event] = []
@@ -229,7 +231,10 @@ class Project:
             else:
                 seen.add(event["id"])
                 fresh.append(event)
-        check_all(fresh, recorded_clocks(journaled, runs).get)
+        clocks = recorded_clocks(journaled, runs)
+        if source is not None:
+            return reconcile(fresh, clocks.get, source), duplicates
+        check_all(fresh, clocks.get)
         return fresh, duplicates
 
     def record_many(self, events: Iterable[ev.Event]) -> list[Entry]:

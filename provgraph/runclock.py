@@ -1,5 +1,7 @@
 """A run starts once, ends once, and does not end before it started: the rule new events are checked
-against what the journal already holds of their runs.
+against what the journal already holds of their runs. Events of provgraph's own API that break it are
+refused (:func:`check_all`); another tool's, which provgraph records rather than judges, are fitted to
+it (:func:`reconcile`).
 
 Two starts of one run at two times make the store hold two start times (PROV-CONSTRAINTS then finds the
 whole store invalid, and ``who`` lists the run twice); an end before the start gives a negative duration.
@@ -34,24 +36,23 @@ def after(clock: Clock | None, event: ev.Event) -> Clock:
     return clock
 
 
-def check(event: ev.Event, clock: Clock | None) -> Clock:
-    """``clock`` after ``event``; :class:`InvalidEvent` when the event contradicts it."""
-    if clock is not None and event["type"] in ("run.start", "run.end"):
-        run_id, time = event["run"]["id"], ev.parse_time(event["time"])
-        if event["type"] == "run.start":
-            if clock.start is not None and ev.parse_time(clock.start) != time:
-                raise InvalidEvent(f"run {run_id!r} started at {clock.start} already; a run starts once "
-                                   "(give a new run its own id)", "time")
-            if clock.end is not None and ev.parse_time(clock.end) < time:
-                raise InvalidEvent(f"run {run_id!r} ended at {clock.end}, before this start", "time")
-        else:
-            status = event["run"]["status"]
-            if clock.end is not None and (ev.parse_time(clock.end) != time or clock.status != status):
-                raise InvalidEvent(f"run {run_id!r} ended at {clock.end} ({clock.status}) already; a run ends "
-                                   "once", "time" if ev.parse_time(clock.end) != time else "run.status")
-            if clock.start is not None and ev.parse_time(clock.start) > time:
-                raise InvalidEvent(f"run {run_id!r} started at {clock.start}, after this end", "time")
-    return after(clock, event)
+def _conflict(event: ev.Event, clock: Clock | None) -> tuple[str, str] | None:
+    """How ``event`` contradicts ``clock``: ``("again", why)`` for a second start or end that differs,
+    ``("order", why)`` for a start after the end or an end before the start; None if it does not."""
+    if clock is None or event["type"] not in ("run.start", "run.end"):
+        return None
+    run_id, time = event["run"]["id"], ev.parse_time(event["time"])
+    if event["type"] == "run.start":
+        if clock.start is not None and ev.parse_time(clock.start) != time:
+            return "again", f"run {run_id!r} started at {clock.start} already; a run starts once"
+        if clock.end is not None and ev.parse_time(clock.end) < time:
+            return "order", f"run {run_id!r} ended at {clock.end}, before this start"
+        return None
+    if clock.end is not None and (ev.parse_time(clock.end) != time or clock.status != event["run"]["status"]):
+        return "again", f"run {run_id!r} ended at {clock.end} ({clock.status}) already; a run ends once"
+    if clock.start is not None and ev.parse_time(clock.start) > time:
+        return "order", f"run {run_id!r} started at {clock.start}, after this end"
+    return None
 
 
 def check_all(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None]) -> dict[str, Clock]:
@@ -62,13 +63,50 @@ def check_all(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None
     for event in events:
         if "run" in event:
             run_id = event["run"]["id"]
-            try:
-                clocks[run_id] = check(event, clocks[run_id] if run_id in clocks else recorded(run_id))
-            except InvalidEvent as exc:
-                error = InvalidEvent(f"event {event['id']!r}: {exc}; nothing was recorded")
-                error.field = exc.field
-                raise error from exc
+            clock = clocks[run_id] if run_id in clocks else recorded(run_id)
+            found = _conflict(event, clock)
+            if found is not None:
+                hint = " (give a new run its own id)" if found[0] == "again" and event["type"] == "run.start" else ""
+                raise InvalidEvent(f"event {event['id']!r}: time: {found[1]}{hint}; nothing was recorded", "time")
+            clocks[run_id] = after(clock, event)
     return clocks
+
+
+def reconcile(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None], source: str) -> list[ev.Event]:
+    """Another tool's ``events`` fitted to the rule rather than refused (what it says is kept): a second
+    start or end that differs becomes a ``run.update`` carrying what it says, its time kept as the
+    annotation ``<source>.startEventTime`` / ``<source>.endEventTime`` (an end's state as
+    ``<source>.endStatus`` and ``<source>.endError``); an end dated before the start (clocks apart) ends
+    the run at its start, a start dated after the end starts it at its end, the time given kept alike."""
+    clocks: dict[str, Clock | None] = {}
+    fitted = []
+    for event in events:
+        if "run" in event:
+            run_id = event["run"]["id"]
+            clock = clocks[run_id] if run_id in clocks else recorded(run_id)
+            found = _conflict(event, clock)
+            if found is not None:
+                event = _fitted(event, clock, found, source)
+            clocks[run_id] = after(clock, event)
+        fitted.append(event)
+    return fitted
+
+
+def _fitted(event: ev.Event, clock: Clock | None, conflict: tuple[str, str], source: str) -> ev.Event:
+    which = "start" if event["type"] == "run.start" else "end"
+    kept = {f"{source}.{which}EventTime": event["time"]}
+    if conflict[0] == "order":
+        assert clock is not None
+        kept["provgraph.note"] = f"{conflict[1]}: {which}s at its {'start' if which == 'end' else 'end'}"
+        return {**event, "time": clock.start if which == "end" else clock.end,
+                "annotations": {**event.get("annotations", {}), **kept}}
+    kept["provgraph.note"] = f"{conflict[1]}: kept as an update"
+    run = {key: value for key, value in event["run"].items() if key not in ("status", "error")}
+    if which == "end":
+        kept[f"{source}.endStatus"] = event["run"]["status"]
+        if "error" in event["run"]:
+            kept[f"{source}.endError"] = event["run"]["error"].get("message") or event["run"]["error"]["type"]
+    return {**event, "type": "run.update", "run": run, "annotations": {**event.get("annotations", {}), **kept}}
 
 
 def recorded_clocks(events: Iterable[ev.Event], runs: set[str]) -> dict[str, Clock]:

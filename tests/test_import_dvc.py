@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -436,3 +437,40 @@ def test_nan_and_infinite_metrics_and_params_are_named_not_fatal(tmp_path: Path,
     assert (start["annotations"]["metric.loss"], start["annotations"]["metric.big"]) == ("NaN", "-inf")
     project.record_many(events)
     assert runs(project.synced_store(), metrics=["acc=0.5"]).rows[0]["step"] == "evaluate"
+
+
+def test_a_stage_first_imported_uncommitted_then_stale_after_its_commit_keeps_one_end(tmp_path: Path) -> None:
+    """Imported before its lock was committed, a run is dated by the lock's modification time; committed,
+    its start and end keep that date (same ids), and staleness found later is an update of the run. The
+    stale marker was once a second run.end at the commit's time: the run had two end times and the store
+    was PROV-invalid, or, once a run could end only once, the whole import was refused."""
+    root = tmp_path / "late-commit"
+    root.mkdir()
+    (root / "a.csv").write_text("a\n")
+    (root / "params.yaml").write_text("x: 1\n")
+    (root / "dvc.yaml").write_text("stages:\n  prep:\n    cmd: cp a.csv a.out\n    deps: [a.csv]\n    params: [x]\n"
+                                   "    outs: [a.out]\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    mtime = (root / "dvc.lock").stat().st_mtime
+
+    def provgraph(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "provgraph", *args], cwd=root, capture_output=True, text=True,
+                              timeout=300)
+
+    assert provgraph("import-runs", "--from", "dvc", ".").returncode == 0
+    _run("git", "add", "-A", cwd=root)
+    date = f"@{int(mtime) + 3600} +0000"  # committed an hour after the repro
+    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org", "commit", "-qm", "repro"],
+                   cwd=root, check=True, env={**os.environ, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date})
+    (root / "params.yaml").write_text("x: 2\n")
+    assert "prep" in _run(DVC, "status", cwd=root)
+    again = provgraph("import-runs", "--from", "dvc", ".")
+    assert again.returncode == 0, again.stderr
+    (row,) = json.loads(provgraph("runs", "--format", "json").stdout)
+    first = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))  # the lock's, as when first imported
+    assert (row["start"], row["end"]) == (first, first)
+    assert json.loads(provgraph("runs", "--label", "dvc:stale", "--format", "json").stdout) == [row]
+    valid = provgraph("validate")
+    assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout

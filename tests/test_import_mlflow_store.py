@@ -296,7 +296,8 @@ def test_a_model_version_registered_without_a_run_is_made_by_its_registration(pr
 def test_a_run_terminated_with_an_end_before_its_start_imports_with_the_others(project: Project, tmp_path: Path
                                                                                ) -> None:
     """MLflow's set_terminated takes any end_time; such a run failed the whole import once provgraph
-    refused a run that ends before it started. It ends at its start, the given end kept beside it."""
+    refused a run that ends before it started. It ends at its start, the given end kept beside it
+    (provgraph.runclock.reconcile)."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     script = ("import sys, json, mlflow\nclient = mlflow.MlflowClient(sys.argv[1])\n"
               "exp = client.create_experiment('clock')\nbad = client.create_run(exp, start_time=1700000005000)\n"
@@ -314,7 +315,7 @@ def test_a_run_terminated_with_an_end_before_its_start_imports_with_the_others(p
     assert (early["started"], early["ended"]) == ("2023-11-14T22:13:25Z", "2023-11-14T22:13:25Z")
     assert (fine["started"], fine["ended"]) == ("2023-11-14T22:13:20Z", "2023-11-14T22:13:22Z")
     noted = [json.loads(text) for text in _values(project, run_id(bad), "annotations")]
-    assert any(a.get("mlflow.end_time", "").startswith("2023-11-14T22:13:21") for a in noted), noted
+    assert any(a.get("mlflow.endEventTime", "").startswith("2023-11-14T22:13:21") for a in noted), noted
 
 
 NAMES = ("it's", "back\\slash", 'dq"x', "модель", "under_score")

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from hostile import serve
 
+from provgraph.errors import InvalidEvent
 from provgraph.journal import Journal
+from provgraph.runclock import Clock, check_all, reconcile
 
 SCHEMA = "provgraph.event/1"
 START, LATER, EARLIER = "2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z", "2026-03-02T09:00:00Z"
@@ -111,3 +113,22 @@ def test_the_server_refuses_a_second_start_and_an_early_end(folder: Path) -> Non
         assert post(end("e4", "2026-03-02T12:00:00Z")).status_code == 422
     runs = json.loads(provgraph(folder, "runs", "--format", "json").stdout)
     assert [(run["start"], run["duration"], run["status"]) for run in runs] == [(START, 3600.0, "completed")]
+
+
+def test_another_tools_events_are_fitted_to_the_rule_and_keep_what_they_say() -> None:
+    """Importers record what a tool said rather than judge it (runclock.reconcile): the result breaks no
+    rule (check_all passes it) and every time and state given survives as an annotation."""
+    recorded = {"r2": Clock(end="2026-03-02T11:00:00Z", status="completed")}
+    given = [start("s1", START), end("e1", EARLIER), end("e2", LATER, status="failed"),
+             start("s2", "2026-03-02T12:00:00Z", run_id="r2")]
+    fitted = reconcile(given, recorded.get, "tool")
+    assert [(e["type"], e["time"]) for e in fitted] == [("run.start", START), ("run.end", START),
+                                                        ("run.update", LATER), ("run.start", "2026-03-02T11:00:00Z")]
+    assert fitted[1]["annotations"]["tool.endEventTime"] == EARLIER
+    assert {k: fitted[2]["annotations"][k] for k in ("tool.endEventTime", "tool.endStatus", "tool.endError")} == {
+        "tool.endEventTime": LATER, "tool.endStatus": "failed", "tool.endError": "boom"}
+    assert "status" not in fitted[2]["run"] and "error" not in fitted[2]["run"]
+    assert fitted[3]["annotations"]["tool.startEventTime"] == "2026-03-02T12:00:00Z"
+    check_all(fitted, recorded.get)
+    with pytest.raises(InvalidEvent, match="'e1': time: run 'r1' started at"):
+        check_all(given, recorded.get)

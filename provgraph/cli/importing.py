@@ -55,7 +55,7 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
         print(f"would record {result.summary()} from {args.path}")
         return 0
     with project:
-        fresh, _ = project.unrecorded(result.events)
+        fresh, _ = project.unrecorded(result.events, source=args.source)
         project.record_many(fresh)
         with progress_bar(len(fresh), "event", f"import {args.source}") as bar:
             project.sync(progress=bar.update)

@@ -26,9 +26,9 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
   engineering, split -> splitting, prep/clean -> cleaning, download/ingest/fetch/load/import -> ingestion);
 - staleness: a stage ``dvc status`` would report changed (command, params or a present dependency
   differ from the lock, see :mod:`.dvc_status`), and every stage downstream of one, gets the label
-  ``dvc:stale`` and a ``dvc.stale`` annotation saying why, on an extra ``run.end`` with the run's own
-  time and status; a dependency whose locked md5 differs from the md5 its producing stage locked is an
-  inconsistent lock, reported in the notes and as staleness.
+  ``dvc:stale`` and a ``dvc.stale`` annotation saying why, on a ``run.update`` of the run; a dependency
+  whose locked md5 differs from the md5 its producing stage locked is an inconsistent lock, reported in
+  the notes and as staleness.
 
 ``foreach``/``matrix`` stages are expanded and ``${...}`` resolved as DVC does (:mod:`.dvc_templates`).
 A stage with no lock entry was declared but never ran: it is not a run (it is counted and named in the
@@ -352,8 +352,8 @@ class _Events:
         found = [_stamp(start), _stamp(end)]
         if stage.reasons:
             reason = naming.clip("; ".join(stage.reasons))
-            stale = ev.new_event("run.end", time, namespace=self.project.namespace, run={**run, "status": "completed"},
-                                 labels=[STALE], annotations={"dvc.stale": reason})
+            stale = ev.new_event("run.update", time, namespace=self.project.namespace, run=run, labels=[STALE],
+                                 annotations={"dvc.stale": reason})
             found.append(_stamp(stale, reason))
         return found
 

@@ -245,7 +245,6 @@ class _Run:
         self.end = None
         if status in STATUS and info.get("end_time") is not None:
             self.end = naming.millis(info["end_time"], f"{where}: info.end_time")
-        early = self.end is not None and ev.parse_time(self.end) < ev.parse_time(self.start)
         experiment = (experiments.get(str(info.get("experiment_id")))
                       or tags.get("mlflow_export_import.metadata.experiment_name")
                       or f"mlflow-experiment-{info.get('experiment_id', 'unknown')}")
@@ -285,9 +284,6 @@ class _Run:
         for key, (_, left_out) in histories.items():
             if left_out:
                 self.annotations[naming.name(f"metric.{key}")] = left_out
-        if early:  # set_terminated takes any end_time; a run does not end before it started (provgraph.runclock)
-            self.annotations["mlflow.end_time"] = f"{self.end}, before the start: recorded as ending at its start"
-            self.end = self.start
 
     def add_generated(self, artifact: dict[str, Any]) -> None:
         if all(a["location"] != artifact["location"] for a in self.generated):

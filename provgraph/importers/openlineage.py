@@ -53,10 +53,11 @@ Event ids are digests of the OpenLineage event, so the same event sent twice giv
 - a START of a run already started (its start implied, or an earlier START of other content) is a
   ``run.update`` carrying what it says, its time kept as ``openlineage.startEventTime``: a run has one
   start time. Likewise a COMPLETE, FAIL or ABORT of a run already ended at another time or in another
-  state is a ``run.update`` (its time in ``openlineage.endEventTime``, a FAIL's message in
-  ``openlineage.endError``), and an end dated before the recorded start (emitters whose clocks disagree)
-  ends the run at its start, its own time in ``openlineage.endEventTime``: a run has one end, never
-  before its start (:mod:`provgraph.runclock`).
+  state is a ``run.update`` (its time in ``openlineage.endEventTime``, its state in
+  ``openlineage.endStatus``, a FAIL's message in ``openlineage.endError``), and an end dated before the
+  recorded start (emitters whose clocks disagree) ends the run at its start, its own time in
+  ``openlineage.endEventTime``: a run has one end, never before its start
+  (:func:`provgraph.runclock.reconcile`).
 
 Implied events have ids made of their run's id, so a second child of one parent, or a retry, implies
 nothing new.
@@ -70,7 +71,7 @@ from typing import Any, Protocol
 
 from .. import events as ev
 from ..errors import InvalidEvent
-from ..runclock import Clock, after
+from ..runclock import Clock, reconcile
 from . import naming
 from .naming import Imported
 from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
@@ -482,7 +483,6 @@ def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[
     ``None`` when ``found`` is the whole story (files). Events are taken in time order.
     """
     started: set[str] = set()
-    clocks: dict[str, Clock | None] = {}
     extra: dict[str, ev.Event] = {}
 
     def is_started(run_id: str) -> bool:
@@ -493,30 +493,19 @@ def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[
         fields = {"kind": "other", **{k: v for k, v in run.items() if k not in ("status", "error")}}
         extra[run["id"]] = _implied_event("run.start", event["time"], fields, f"start time: its {which} event's time")
         started.add(run["id"])
-        clocks[run["id"]] = Clock(start=event["time"])
 
     recorded = list(found)
     order = sorted((i for i, e in enumerate(found) if "run" in e), key=lambda i: ev.parse_time(found[i]["time"]))
     for i in order:
-        event, run_id = found[i], found[i]["run"]["id"]
-        clock = clocks[run_id] if run_id in clocks else before.clock(run_id) if before is not None else None
+        event = found[i]
         if event["type"] == "run.start":
-            if is_started(run_id):
-                recorded[i] = _kept_as_update(event, "openlineage.startEventTime",
-                                              "a START of a run already started: kept as an update")
-            started.add(run_id)
-        elif event["type"] == "run.end":
-            end, status = ev.parse_time(event["time"]), event["run"]["status"]
-            if not is_started(run_id):
-                imply_start(event, "end")
-            elif clock and clock.end and (ev.parse_time(clock.end) != end or clock.status != status):
-                recorded[i] = _kept_as_update(event, "openlineage.endEventTime",
-                                              f"an end ({status}) of a run already ended: kept as an update")
-            elif clock and clock.start and ev.parse_time(clock.start) > end:
-                recorded[i] = {**event, "time": clock.start, "annotations": {
-                    **event.get("annotations", {}), "openlineage.endEventTime": event["time"],
-                    "provgraph.note": "an end dated before the run's start (clocks apart): ends at its start"}}
-        clocks[run_id] = after(clocks.get(run_id, clock), recorded[i])
+            if is_started(event["run"]["id"]):
+                recorded[i] = {**event, "type": "run.update", "annotations": {
+                    **event.get("annotations", {}), "openlineage.startEventTime": event["time"],
+                    "provgraph.note": "a START of a run already started: kept as an update"}}
+            started.add(event["run"]["id"])
+        elif event["type"] == "run.end" and not is_started(event["run"]["id"]):
+            imply_start(event, "end")
     named = {e["run"]["id"] for e in found if "run" in e}
     for event in (found[i] for i in order):
         run = event["run"]
@@ -530,17 +519,14 @@ def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[
                             else ("run.update", "its own START gives its start time"))
             extra[parent] = _implied_event(type_, event["time"], fields,
                                            f"known from its children's ParentRunFacet; {start}")
-    return recorded, list(extra.values())
+    implied_first = list(extra.values())  # recorded before the events they complete
+    fitted = reconcile([*implied_first, *recorded], before.clock if before is not None else _unknown, "openlineage")
+    return fitted[len(implied_first):], fitted[:len(implied_first)]
 
 
-def _kept_as_update(event: ev.Event, time_key: str, note: str) -> ev.Event:
-    """``event`` (a second START or end of its run) as a ``run.update`` carrying what it says, its time and
-    end state kept as annotations: a run has one start and one end."""
-    run = {k: v for k, v in event["run"].items() if k not in ("status", "error")}
-    kept = {time_key: event["time"], "provgraph.note": note}
-    if "error" in event["run"]:
-        kept["openlineage.endError"] = event["run"]["error"].get("message") or event["run"]["error"]["type"]
-    return {**event, "type": "run.update", "run": run, "annotations": {**event.get("annotations", {}), **kept}}
+def _unknown(run_id: str) -> Clock | None:
+    """Nothing was recorded before (a file holds the whole story)."""
+    return None
 
 
 def _implied_event(type_: str, time: str, run: dict[str, Any], note: str) -> ev.Event:
