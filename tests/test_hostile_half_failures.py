@@ -70,3 +70,28 @@ def test_cli_and_http_skip_a_repeated_id_alike(serving: tuple[Path, httpx.Client
     done = provgraph(folder, "ingest", str(events_file(folder, "same", "same", "other")))
     assert done.returncode == 0 and "2 duplicate id(s) skipped: same, same" in done.stdout
     assert journal_ids(folder) == ["same", "other"]
+
+
+def test_import_runs_while_the_remote_store_is_down(tmp_path: Path, refusing_port: int) -> None:
+    """The events an importer made are journaled before the store is asked: like ingest, import-runs says
+    they wait there and exits 0 (it exited 1 with 'cannot reach', and a user would import again)."""
+    from openlineage.client.event_v2 import Job, OutputDataset, Run, RunEvent, RunState
+    from openlineage.client.serde import Serde
+
+    producer = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+    events = [RunEvent(eventType=state, eventTime=time, run=Run(runId="01920000-0000-7000-8000-000000000001"),
+                       job=Job(namespace="spark", name="orders"), producer=producer,
+                       outputs=[OutputDataset(namespace="s3://lake", name="orders")])
+              for state, time in ((RunState.START, "2026-06-01T10:00:00Z"),
+                                  (RunState.COMPLETE, "2026-06-01T10:05:00Z"))]
+    source = tmp_path / "lineage.jsonl"
+    source.write_text("".join(Serde.to_json(event).replace("\n", "") + "\n" for event in events))
+    folder = tmp_path / "p"
+    assert provgraph(folder, "init", "--store", f"sparql+http://{HOST}:{refusing_port}?retries=0").returncode == 0
+    done = provgraph(folder, "import-runs", "--from", "openlineage", str(source))
+    assert done.returncode == 0 and "will catch up" in done.stdout, (done.stdout, done.stderr)
+    assert done.stdout.startswith("recorded 2 events") and done.stderr == "", done.stderr
+    first = journal_ids(folder)
+    again = provgraph(folder, "import-runs", "--from", "openlineage", str(source))
+    assert again.returncode == 0 and "2 of its events were already recorded" in again.stdout, again.stdout
+    assert journal_ids(folder) == first and len(first) == 2

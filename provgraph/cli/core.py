@@ -21,7 +21,7 @@ from ..query.runinfo import describe_run, store_stats
 from ..redaction import redact
 from ..store import open_store
 from ..tables import table
-from .output import add_format_option, emit, progress_bar
+from .output import add_format_option, catch_up, emit, progress_bar
 
 
 def register(sub: Any) -> None:
@@ -153,16 +153,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         project.record_many(fresh)
         skipped = f" ({len(duplicates)} duplicate id(s) skipped: {', '.join(duplicates[:5])}" \
                   f"{', ...' if len(duplicates) > 5 else ''})" if duplicates else ""
-        try:
-            with progress_bar(len(fresh), "event", "ingest") as bar:
-                project.sync(progress=bar.update)
-            quads = len(project.store)
-            project.close()  # flushes the store: a full disk can fail here too
-        except StoreError as exc:
-            print(f"recorded {len(fresh)} events from {args.file} in the journal{skipped}; the store is not "
-                  f"available now ({redact(str(exc))}): it will catch up on next use")
-            return 0
-        print(f"ingested {len(fresh)} events from {args.file}{skipped}; store has {quads} quads")
+        quads = catch_up(project, len(fresh), "ingest")
+        if isinstance(quads, str):
+            print(f"recorded {len(fresh)} events from {args.file} in the journal{skipped}; {quads}")
+        else:
+            print(f"ingested {len(fresh)} events from {args.file}{skipped}; store has {quads} quads")
         return 0
     finally:
         with contextlib.suppress(StoreError):  # the store's failure was reported; the journal holds the events

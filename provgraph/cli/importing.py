@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProvgraphError
+from ..errors import ProvgraphError, StoreError
 from ..importers.registry import MODULES, ImportOptions, Progress, importer
 from ..importers.sniff import sniff
 from ..project import Project
-from .output import progress_bar
+from .output import catch_up, progress_bar
 
 
 def register(sub: Any) -> None:
@@ -54,14 +54,17 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
     if project is None:
         print(f"would record {result.summary()} from {args.path}")
         return 0
-    with project:
+    try:
         fresh, _ = project.unrecorded(result.events, source=args.source)
         project.record_many(fresh)
-        with progress_bar(len(fresh), "event", f"import {args.source}") as bar:
-            project.sync(progress=bar.update)
+        quads = catch_up(project, len(fresh), f"import {args.source}")
         skipped = len(result.events) - len(fresh)
         note = f" ({skipped} of its events were already recorded and were skipped)" if skipped else ""
-        print(f"recorded {result.summary()} from {args.path}{note}; store has {len(project.store)} quads")
+        print(f"recorded {result.summary()} from {args.path}{note}; "
+              + (quads if isinstance(quads, str) else f"store has {quads} quads"))
+    finally:
+        with suppress(StoreError):  # the store's failure was reported; the journal holds the events
+            project.close()
     return 0
 
 

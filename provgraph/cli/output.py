@@ -13,6 +13,8 @@ from ..tables import cell, table
 if TYPE_CHECKING:
     from tqdm import tqdm
 
+    from ..project import Project
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -47,3 +49,20 @@ def progress_bar(total: int | None, unit: str, desc: str | None = None) -> tqdm:
     from tqdm import tqdm  # a hundredth of a second, for the commands that show progress only
 
     return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+
+
+def catch_up(project: Project, events: int, what: str) -> int | str:
+    """The store brought up to the journal after recording ``events`` (a progress bar named ``what``) and
+    the project closed: the store's size in quads, or, if the store is not available (down, a full disk,
+    which can fail the close too), what to tell the user: the events wait in the journal."""
+    from ..errors import StoreError
+    from ..redaction import redact
+
+    try:
+        with progress_bar(events, "event", what) as bar:
+            project.sync(progress=bar.update)
+        quads = len(project.store)
+        project.close()  # flushes the store
+    except StoreError as exc:
+        return f"the store is not available now ({redact(str(exc))}): it will catch up on next use"
+    return quads
