@@ -39,10 +39,13 @@ RUN_KINDS = tuple(RUN_CLASSES)
 MAX_UTC_OFFSET = timedelta(hours=14)
 #: Characters no event text may hold: control characters (Unicode's Cc: C0, DEL, C1) but tab, newline and
 #: carriage return (XML 1.0, hence PROV-XML, cannot carry C0; Graphviz stops at NUL; a terminal obeys ESC and
-#: CSI), lone surrogates (no UTF-8 file can hold them) and the non-characters U+FFFE and U+FFFF.
-UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: CSI), the explicit bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: they
+#: reorder what a reviewer reads, as in "Trojan Source"), lone surrogates (no UTF-8 file can hold them) and
+#: the non-characters U+FFFE and U+FFFF.
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 #: What the ASCII JSON of an event shows when a text may hold an unsafe character (checked exactly then).
-_UNSAFE_ESCAPE = re.compile(r"\\(?:u00(?:[01]|7[fF]|[89])|[bf]|u[dD][89a-fA-F]|u[fF]{3}[eEfF])")
+_UNSAFE_ESCAPE = re.compile(
+    r"\\(?:u00(?:[01]|7[fF]|[89])|[bf]|u[dD][89a-fA-F]|u[fF]{3}[eEfF]|u20(?:2[a-eA-E]|6[6-9]))")
 _SHORT = reprlib.Repr()  # quotes a long value in a message by its start
 _SHORT.maxstring = _SHORT.maxother = 80
 
@@ -143,6 +146,7 @@ def _find_unsafe(event: Event) -> None:
             if found:
                 code = ord(found[0])
                 name = "a lone surrogate" if 0xD800 <= code < 0xE000 else "a non-character" if code > 0xFFFD \
+                    else "a bidirectional control character, which reorders the text shown" if code > 0x2000 \
                     else "a control character"
                 raise InvalidEvent(f"{_SHORT.repr(text)} holds {name} (U+{code:04X}); texts may hold tab, "
                                    "newline and carriage return but no other control character", _path(where))

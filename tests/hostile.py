@@ -128,8 +128,9 @@ def _schema() -> list[tuple[str, bytes]]:
 
 
 def _cannot_carry() -> list[tuple[str, bytes]]:
-    """Texts PROV-XML, Graphviz or a terminal cannot carry (controls but tab, newline, CR; U+FFFE/FFFF), times
-    xsd:dateTime cannot carry, and objects that name a key twice (parsers disagree on which value wins)."""
+    """Texts PROV-XML, Graphviz or a terminal cannot carry or shows reordered (controls but tab, newline, CR;
+    bidirectional overrides and isolates; U+FFFE/FFFF), times xsd:dateTime cannot carry, and objects that
+    name a key twice (parsers disagree on which value wins)."""
     failed = {"id": "r", "step": "s", "kind": "other", "status": "failed"}
     events = {
         "unsafe-text/param-nul": run_event(params={"p": "a\x00b"}),
@@ -138,6 +139,10 @@ def _cannot_carry() -> list[tuple[str, bytes]]:
         "unsafe-text/param-c1-csi": run_event(params={"p": "\x9b31mred"}),
         "unsafe-text/error-message-ansi": run_event(type="run.end", run={
             **failed, "error": {"type": "ValueError", "message": "\x1b[2J\x1b[31mfake\x1b[0m"}}),
+        # shown as 'model_exe.pkl' while it reads 'model_lkp.exe' (U+202E RIGHT-TO-LEFT OVERRIDE), and an isolate
+        "unsafe-text/location-bidi-override": run_event(used=[{"location": "model_\u202elkp.exe", "kind": "model"}]),
+        "unsafe-text/agent-name-bidi-isolate": run_event(agents=[{"id": "eve", "kind": "person",
+                                                                  "name": "\u2067eve\u2069 (admin)"}]),
     }
     events |= {  # RFC 3339 allows offsets to 23:59; xsd:dateTime (and every time zone) stops at 14:00
         "time-offset/event-23:59": run_event(time="2026-01-01T00:00:00+23:59"),

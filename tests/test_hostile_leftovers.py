@@ -234,13 +234,21 @@ def test_an_error_about_a_long_value_keeps_its_reason(changes: dict[str, object]
 def test_the_unsafe_text_check_and_the_escape_agree() -> None:
     """Every character the check refuses is one the escape rewrites, and nothing else changes."""
     unsafe = [chr(c) for c in range(0x110000) if ev.UNSAFE_TEXT.match(chr(c))]
-    expected = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF)
-                if chr(c) not in "\t\n\r"]
+    # the explicit directional embeddings, overrides and isolates, by their Unicode bidirectional class
+    bidi = [c for c in map(chr, range(0x110000)) if unicodedata.bidirectional(c) in
+            ("LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI")]
+    assert bidi == [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+    expected = sorted([chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF)
+                       if chr(c) not in "\t\n\r"] + bidi)
     assert [c for c in expected if unicodedata.category(c) == "Cc"] == [c for c in map(chr, range(0x110000))
                                                                         if unicodedata.category(c) == "Cc"
                                                                         and c not in "\t\n\r"]
     assert unsafe == expected
-    assert ev.escape_unsafe("tab\tok \x00\x1b\udcff\ufffe é") == "tab\tok \\x00\\x1b\\udcff\\ufffe é"
+    assert ev.escape_unsafe("tab\tok \x00\x1b\udcff\ufffe é \u202e") == \
+        "tab\tok \\x00\\x1b\\udcff\\ufffe é \\u202e"
+    for char in unsafe:  # the quick look at an event's ASCII JSON sees every one
+        with pytest.raises(InvalidEvent):
+            ev.validate(run_event(params={"p": f"a{char}b"}))
 
 
 def test_a_journal_written_before_these_rules_still_verifies_and_rebuilds(tmp_path: Path) -> None:
