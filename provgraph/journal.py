@@ -36,6 +36,7 @@ GENESIS = "0" * 64
 KEY_ENV = "PROVGRAPH_SIGNING_KEY"  # an Ed25519 key (PEM): private signs heads, public only verifies
 REPAIR = "see 'Repairing a journal' in the README"
 SUBMITTED_BY = "provgraph.submitted_by"  # annotation a server stamps on each event it records
+IMPLIED = "provgraph.implied"  # annotation of an event a server implied from what it was sent
 LOCAL_AGENT = "local"  # who recorded an event without a server (or through one without tokens)
 
 

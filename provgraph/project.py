@@ -30,16 +30,18 @@ from .cursor import Cursor
 from .errors import JournalError, ProvgraphError, StoreError
 from .forwarding import ServerSink, is_server_url, server_view
 from .gitinfo import git_remote
-from .journal import Entry, Head, Journal, Verification, exclusive, read_record, replace_json, submitter
+from .journal import Entry, Head, Journal, Verification, exclusive, read_record, replace_json
+from .journal_index import JournalIndex
 from .mapping import Mapper
 from .query.sparql import fill_values, load
 from .query.versions import latest_version, run_versions
-from .runclock import check_all, reconcile, recorded_clocks
+from .runclock import check_all, reconcile
 from .store import BULK_LOAD, DURABLE, Store, open_store
 from .vocab import SHARED_GRAPH, remote_namespace, slug
 
 DIRNAME = ".provgraph"
 STORE_DIR = "store"  # the embedded store's folder inside .provgraph/
+JOURNAL_INDEX = "journal-index.sqlite"  # the journal's index, inside .provgraph/
 CONFIG_LOCK = "config.lock"  # held while config.json is created or completed
 LAYOUT = "2"  # run bundles plus one shared graph of content-addressed descriptions
 SYNC_BATCH = 2000  # events per store write when catching up
@@ -210,20 +212,21 @@ class Project:
         """Validate ``event`` and append it durably to the journal. The store catches up on next use."""
         return self.record_many([event])[0]
 
+    @cached_property
+    def journal_index(self) -> JournalIndex:
+        """The journal's index (:mod:`.journal_index`), opened on first use."""
+        return JournalIndex(self.journal, self.dir / JOURNAL_INDEX)
+
     def unrecorded(self, events: list[ev.Event], by: str | None = None,
                    source: str | None = None) -> tuple[list[ev.Event], list[str]]:
         """``events`` without those whose id the journal holds (sent ``by`` that submitter, when given) or
-        that come twice, and the ids left out; one read of the journal. An event contradicting the times
-        the journal holds of its run (:mod:`.runclock`) is an :class:`InvalidEvent`; or, for events another
-        tool ``source`` made, it is fitted to them (:func:`~.runclock.reconcile`)."""
-        runs = {event["run"]["id"] for event in events if "run" in event}
-        seen: set[str] = set()
-        journaled: list[ev.Event] = []
-        for entry in self.journal.entries():
-            if by is None or submitter(entry.event) == by:
-                seen.add(entry.event["id"])
-            if entry.event.get("run", {}).get("id") in runs:
-                journaled.append(entry.event)
+        that come twice, and the ids left out (the journal's index answers). An event contradicting the
+        times the journal holds of its run (:mod:`.runclock`) is an :class:`InvalidEvent`; or, for events
+        another tool ``source`` made, it is fitted to them (:func:`~.runclock.reconcile`)."""
+        index = self.journal_index
+        index.catch_up()
+        ids = [event["id"] for event in events]
+        seen = index.sent(by, ids) if by is not None else index.recorded(ids)
         fresh, duplicates = [], []
         for event in events:
             if event["id"] in seen:
@@ -231,10 +234,9 @@ class Project:
             else:
                 seen.add(event["id"])
                 fresh.append(event)
-        clocks = recorded_clocks(journaled, runs)
         if source is not None:
-            return reconcile(fresh, clocks.get, source), duplicates
-        check_all(fresh, clocks.get)
+            return reconcile(fresh, index.clock, source), duplicates
+        check_all(fresh, index.clock)
         return fresh, duplicates
 
     def record_many(self, events: Iterable[ev.Event]) -> list[Entry]:
@@ -432,6 +434,8 @@ class Project:
         return replace(result, unapplied=tuple(skipped)) if skipped else result
 
     def close(self) -> None:
+        if "journal_index" in self.__dict__:
+            self.__dict__.pop("journal_index").close()
         if self._store is not None:
             self._store.close()
             self._store = None

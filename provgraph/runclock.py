@@ -107,13 +107,3 @@ def _fitted(event: ev.Event, clock: Clock | None, conflict: tuple[str, str], sou
         if "error" in event["run"]:
             kept[f"{source}.endError"] = event["run"]["error"].get("message") or event["run"]["error"]["type"]
     return {**event, "type": "run.update", "run": run, "annotations": {**event.get("annotations", {}), **kept}}
-
-
-def recorded_clocks(events: Iterable[ev.Event], runs: set[str]) -> dict[str, Clock]:
-    """The clocks of ``runs`` as the journal's ``events`` state them."""
-    clocks: dict[str, Clock] = {}
-    for event in events:
-        run_id = event.get("run", {}).get("id")
-        if run_id in runs:
-            clocks[run_id] = after(clocks.get(run_id), event)
-    return clocks

@@ -188,7 +188,7 @@ def test_an_index_of_the_older_layout_is_read_again(tmp_path: Path) -> None:
     backend = Backend(tmp_path)
     backend.record(_native(_child(RunState.COMPLETE, "2026-06-03T08:05:00Z", CHILD, "a")), ALICE, implied)
     backend.close()
-    with sqlite3.connect(tmp_path / ".provgraph" / "server" / "index.sqlite") as db:
+    with sqlite3.connect(tmp_path / ".provgraph" / "journal-index.sqlite") as db:
         db.executescript("DROP TABLE run; PRAGMA user_version = 0;")  # as the previous release left it
     again = Backend(tmp_path)
     assert again.index.started(CHILD) and again.index.known(DAG) and again.index.owner(DAG) is None

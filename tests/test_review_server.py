@@ -145,7 +145,7 @@ def test_an_index_whose_tables_have_another_layout_is_read_again(tmp_path: Path)
     backend = Backend(tmp_path)
     backend.record(events_from_openlineage(_event(0, 0)), alice, implied)
     backend.close()
-    index = tmp_path / ".provgraph" / "server" / "index.sqlite"
+    index = tmp_path / ".provgraph" / "journal-index.sqlite"
     with sqlite3.connect(index) as db:
         db.executescript("DROP TABLE run; CREATE TABLE run (id TEXT PRIMARY KEY, owner TEXT) WITHOUT ROWID; "
                          "PRAGMA user_version = 1;")

@@ -132,3 +132,25 @@ def test_another_tools_events_are_fitted_to_the_rule_and_keep_what_they_say() ->
     check_all(fitted, recorded.get)
     with pytest.raises(InvalidEvent, match="'e1': time: run 'r1' started at"):
         check_all(given, recorded.get)
+
+
+SCRIPT = """
+import sys
+import provgraph
+with provgraph.run("train", kind="training", project=sys.argv[1], run_id="nightly-train"):
+    pass
+"""
+
+
+def test_a_script_that_names_its_run_cannot_start_it_twice(folder: Path) -> None:
+    """The capture API with a fixed ``run_id``, run again (a cron job, a retry): the second process is
+    refused at the start, before anything is recorded, instead of giving the run a second start time."""
+    first = subprocess.run([sys.executable, "-c", SCRIPT, str(folder)], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    before = journal(folder)
+    again = subprocess.run([sys.executable, "-c", SCRIPT, str(folder)], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "run 'nightly-train' started at" in again.stderr, again.stderr
+    assert "give a new run its own id" in again.stderr
+    assert journal(folder) == before
+    valid = provgraph(folder, "validate")
+    assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout

@@ -88,7 +88,7 @@ def test_the_index_outlives_the_server_and_is_rebuilt_from_the_journal(tmp_path:
     backend = Backend(tmp_path)
     backend.record(events, ALICE)
     backend.close()
-    index = tmp_path / ".provgraph" / "server" / "index.sqlite"
+    index = tmp_path / ".provgraph" / "journal-index.sqlite"
     assert index.exists()
     again = Backend(tmp_path)  # a restart reads the index it left
     assert again.record(events, ALICE).duplicates == [e["id"] for e in events]

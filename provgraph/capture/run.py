@@ -100,6 +100,7 @@ class Run:
         self.step, self.kind = step, kind
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         self.id = run_id or f"{slug(step)[:40]}-{stamp}-{secrets.token_hex(12)}"  # 96 random bits
+        self._named = run_id is not None  # by the caller: the same script run again names it again
         outer = current_run()
         self.parent = parent or (outer.id if outer else None)
         self.params: dict[str, Any] = dict(params or {})
@@ -267,7 +268,10 @@ class Run:
         )
 
     def __enter__(self) -> Run:
-        self.project.record(self._start_event())
+        start = self._start_event()
+        if self._named:  # a run starts once (provgraph.runclock): refused before anything is recorded
+            self.project.unrecorded([start])
+        self.project.record(start)
         self._token = _current.set(self)
         return self
 
