@@ -12,7 +12,7 @@ the journal are never checked again: a journal written before this rule still re
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from . import events as ev
 from .errors import InvalidEvent
@@ -59,17 +59,7 @@ def check_all(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None
     """Check ``events`` in order against the clock ``recorded`` gives each run and against each other;
     returns the clocks of their runs after them. The first contradiction is an :class:`InvalidEvent`
     naming the event."""
-    clocks: dict[str, Clock] = {}
-    for event in events:
-        if "run" in event:
-            run_id = event["run"]["id"]
-            clock = clocks[run_id] if run_id in clocks else recorded(run_id)
-            found = _conflict(event, clock)
-            if found is not None:
-                hint = " (give a new run its own id)" if found[0] == "again" and event["type"] == "run.start" else ""
-                raise InvalidEvent(f"event {event['id']!r}: time: {found[1]}{hint}; nothing was recorded", "time")
-            clocks[run_id] = after(clock, event)
-    return clocks
+    return _walk(events, recorded, _refuse)[1]
 
 
 def reconcile(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None], source: str) -> list[ev.Event]:
@@ -78,18 +68,33 @@ def reconcile(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None
     annotation ``<source>.startEventTime`` / ``<source>.endEventTime`` (an end's state as
     ``<source>.endStatus`` and ``<source>.endError``); an end dated before the start (clocks apart) ends
     the run at its start, a start dated after the end starts it at its end, the time given kept alike."""
-    clocks: dict[str, Clock | None] = {}
-    fitted = []
+    return _walk(events, recorded, lambda event, clock, conflict: _fitted(event, clock, conflict, source))[0]
+
+
+_Settle = Callable[[ev.Event, Clock | None, tuple[str, str]], ev.Event]
+
+
+def _walk(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None],
+          settle: _Settle) -> tuple[list[ev.Event], dict[str, Clock]]:
+    """``events`` in order, each that contradicts its run's clock replaced by what ``settle`` makes of it,
+    and the clocks of their runs after them."""
+    clocks: dict[str, Clock] = {}
+    kept = []
     for event in events:
         if "run" in event:
             run_id = event["run"]["id"]
             clock = clocks[run_id] if run_id in clocks else recorded(run_id)
             found = _conflict(event, clock)
             if found is not None:
-                event = _fitted(event, clock, found, source)
+                event = settle(event, clock, found)
             clocks[run_id] = after(clock, event)
-        fitted.append(event)
-    return fitted
+        kept.append(event)
+    return kept, clocks
+
+
+def _refuse(event: ev.Event, clock: Clock | None, conflict: tuple[str, str]) -> NoReturn:
+    hint = " (give a new run its own id)" if conflict[0] == "again" and event["type"] == "run.start" else ""
+    raise InvalidEvent(f"event {event['id']!r}: time: {conflict[1]}{hint}; nothing was recorded", "time")
 
 
 def _fitted(event: ev.Event, clock: Clock | None, conflict: tuple[str, str], source: str) -> ev.Event:
