@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers import TESTDATA
+from pyoxigraph import Literal, NamedNode
 
 from provgraph import events as ev
 from provgraph.cli import main
@@ -22,6 +23,7 @@ from provgraph.errors import InvalidEvent
 from provgraph.export.document import prov_document
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
+from provgraph.query import impact, lineage
 from provgraph.query.runs import runs, who
 from provgraph.validate import check_document
 
@@ -382,7 +384,9 @@ def test_a_stage_a_later_repro_left_alone_keeps_the_commit_and_person_that_ran_i
         assert [a["name"] for a in starts[stage]["agents"]] == [person]
     project.record_many(events_from_dvc(root).events)
     assert {row["agent"] for row in who(project.synced_store(), "a.out").rows} == {"Ada"}
-    assert {row["agent"] for row in who(project.synced_store(), "b.out").rows} == {"Bea"}
+    # b.out: Bea's repro made the version the lock holds now; Ada's, which the first commit's lock records,
+    # made the one before (a superseded run, see the three-repros test)
+    assert {row["agent"] for row in who(project.synced_store(), "b.out").rows} == {"Ada", "Bea"}
 
 
 def test_top_level_metrics_and_artifacts_of_a_stage_with_a_wdir(tmp_path: Path) -> None:
@@ -474,3 +478,65 @@ def test_a_stage_first_imported_uncommitted_then_stale_after_its_commit_keeps_on
     assert json.loads(provgraph("runs", "--label", "dvc:stale", "--format", "json").stdout) == [row]
     valid = provgraph("validate")
     assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout
+
+
+TRAIN_SH = "cp clean.csv model.pkl\necho '{\"acc\": 0.5}' > metrics.json\n"
+HISTORY_YAML = ("stages:\n  prep:\n    cmd: cp raw.csv clean.csv\n    deps: [raw.csv]\n    outs: [clean.csv]\n"
+                "  train:\n    cmd: sh train.sh\n    deps: [clean.csv, train.sh]\n    params: [lr]\n"
+                "    outs: [model.pkl]\n    metrics: [{metrics.json: {cache: false}}]\n")
+
+
+def _version(store: object, md5: str) -> NamedNode:
+    rows = store.query(  # type: ignore[attr-defined]
+        "SELECT DISTINCT ?v WHERE { GRAPH ?g { ?v <https://w3id.org/provgraph/provml#digest> ?d } }",
+        bindings={"d": Literal(f"md5:{md5}")})
+    (row,) = list(rows)
+    return row["v"]
+
+
+def test_a_fresh_import_records_the_runs_of_every_committed_lock(tmp_path: Path) -> None:
+    """Three repros, each committed; the raw data changed each time. A first import after the third used
+    to record only the third lock's runs, so the first raw data's impact had no model at all. It now
+    records every run a committed dvc.lock held, with the same ids as importing after each repro, each
+    dated by the first commit holding it; each raw version's impact reaches its own model only."""
+    root = tmp_path / "three-repros"
+    root.mkdir()
+    (root / "train.sh").write_text(TRAIN_SH)
+    (root / "dvc.yaml").write_text(HISTORY_YAML)
+    (root / "params.yaml").write_text("lr: 1\n")
+    (root / "raw.csv").write_text("a\n")
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    _commit_as(root, "Ada", "init")
+    incremental = Project.init(tmp_path / "incremental")
+    locks = []
+    for number, person in enumerate(("Ada", "Bea", "Cy"), 1):
+        with (root / "raw.csv").open("a") as handle:
+            handle.write(f"v{number}\n")
+        _run(DVC, "repro", "-q", cwd=root)
+        _commit_as(root, person, f"repro {number}")
+        locks.append(_lock(root))
+        incremental.record_many(e for e in events_from_dvc(root).events
+                                if e["id"] not in {x.event["id"] for x in incremental.journal.entries()})
+    fresh = events_from_dvc(root)
+    assert fresh.counts["superseded runs"] == 4 and fresh.counts["stages run"] == 2
+    starts = {e["run"]["id"]: e for e in fresh.events if e["type"] == "run.start"}
+    assert set(starts) == {e.event["run"]["id"] for e in incremental.journal.entries()}
+    trains = sorted((e for e in starts.values() if e["annotations"]["dvc.stage"] == "train"), key=lambda e: e["time"])
+    assert [e["agents"][0]["name"] for e in trains] == ["Ada", "Bea", "Cy"]
+    project = Project.init(tmp_path / "fresh")
+    project.record_many(fresh.events)
+    store = project.synced_store()
+    raws = [next(d["md5"] for d in lock["prep"]["deps"] if d["path"] == "raw.csv") for lock in locks]
+    models = [next(o["md5"] for o in lock["train"]["outs"] if o["path"] == "model.pkl") for lock in locks]
+    for raw, model in zip(raws, models, strict=True):
+        reached = set(impact(store, _version(store, raw)).node_iris)
+        assert {_version(store, m).value for m in models} & reached == {_version(store, model).value}
+    assert _version(store, raws[0]).value not in set(lineage(store, _version(store, models[2])).node_iris)
+    incremental.close()
+
+
+def _commit_as(root: Path, person: str, message: str) -> None:
+    _run("git", "add", "-A", cwd=root)
+    _run("git", "-c", f"user.name={person}", "-c", f"user.email={person}@example.org", "commit", "-qm", message,
+         cwd=root)

@@ -7,6 +7,10 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
 - identity: the run id is a digest of the project, the ``dvc.yaml`` and the stage's lock entry, and
   event ids follow from it, so re-reading the same lock (after ``touch``, in a fresh clone) gives the
   same events, and a stage that ran again is a new run;
+- history: every entry an older committed version of ``dvc.lock`` holds that the current one does not (a
+  run a later ``dvc repro`` superseded) is a run too, with the same id as when it was current, its deps
+  and outs as its entry names them, dated by the first commit holding it (its metric values and sha256
+  are not recovered: the files on disk are later ones);
 - namespace: the event ``namespace`` is the DVC project's identity (its git ``origin`` URL, else its
   absolute path), and locations are relative to the project root (the folder holding ``.dvc/``, else
   the git work tree, else the pipeline's folder), so two projects' ``data/features`` never merge;
@@ -50,9 +54,10 @@ from ..errors import InvalidEvent
 from ..gitinfo import git_remote
 from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
-from .dvc_history import Versions, lock_stages
+from .dvc_history import Versions, as_ran, lock_stages
 from .dvc_templates import context, expand
-from .dvc_yaml import load_yaml, validate_dvc_yaml
+from .dvc_yaml import load_yaml, path_entries, validate_dvc_yaml
+from .gitlog import Commit
 from .naming import Imported
 from .registry import Importer, ImportOptions, Progress
 
@@ -75,17 +80,6 @@ def _kind(stage: str) -> str:
 def _mtime(path: Path) -> str:
     moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
-    """``[path, {path: {flags}}]`` list items as (path, flags)."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    for item in items or ():
-        if isinstance(item, str):
-            found.append((item, {}))
-        elif isinstance(item, dict):
-            found += [(str(path), flags if isinstance(flags, dict) else {}) for path, flags in item.items()]
-    return found
 
 
 def _flatten(value: Any, prefix: str) -> dict[str, Any]:
@@ -148,13 +142,20 @@ class _Project:
         what = f"stage {stage} in {file.name}" if stage else file.name
         if since is None:
             return _mtime(file), {}, f"{what} is not committed as it is: times are the file's modification time"
-        git: dict[str, Any] = {"commit": since.sha}
+        return self.dated_by(since, f"times are the commit time of {since.sha[:10]}, since which {what} is unchanged")
+
+    def history(self, lock: Path) -> dict[tuple[str, str], tuple[Commit, dict[str, Any]]]:
+        """Every stage entry the committed versions of ``lock`` held (see :meth:`Versions.entries`)."""
+        return self.versions.setdefault(lock, Versions(lock)).entries()
+
+    def dated_by(self, commit: Commit, note: str) -> tuple[str, dict[str, Any], str]:
+        """(time, event fields, ``note``) of a record ``commit`` wrote: its time, author and sha."""
+        git: dict[str, Any] = {"commit": commit.sha}
         if self.remote:
             git["remote"] = self.remote[:2048]
-        person = {"id": naming.identifier(since.email or since.author), "kind": "person",
-                  "name": naming.name(since.author or since.email)}
-        note = f"times are the commit time of {since.sha[:10]}, since which {what} is unchanged"
-        return since.time, {"code": {"git": git}, "agents": [person]}, note
+        person = {"id": naming.identifier(commit.email or commit.author), "kind": "person",
+                  "name": naming.name(commit.author or commit.email)}
+        return commit.time, {"code": {"git": git}, "agents": [person]}, note
 
 
 @dataclass
@@ -166,6 +167,7 @@ class _Stage:
     spec: dict[str, Any]
     locked: dict[str, Any]
     reasons: list[str] = field(default_factory=list)
+    superseded_by: Commit | None = None  # for an entry only an older dvc.lock holds: the oldest commit holding it
 
     def paths(self, key: str) -> dict[str, dict[str, Any]]:
         """Locked entries of ``deps`` or ``outs`` by location."""
@@ -187,22 +189,37 @@ class _Pipeline:
         # top-level sections name paths from the dvc.yaml's folder, stages from their wdir: both kept as locations
         self.artifacts = {project.location(self.folder / str(a["path"])): (name, a) for name, a in
                           (document.get("artifacts") or {}).items() if isinstance(a, dict) and "path" in a}
-        self.metrics = {project.location(self.folder / p) for p, _ in _entries(document.get("metrics"))}
+        self.metrics = {project.location(self.folder / p) for p, _ in path_entries(document.get("metrics"))}
         self.declared: list[str] = []
 
     def base(self, spec: dict[str, Any]) -> Path:
         return self.folder / str(spec.get("wdir", "."))
 
+    def specs(self) -> dict[str, dict[str, Any]]:
+        """The stages of the dvc.yaml, ``foreach``/``matrix`` expanded, by full name."""
+        return {full: spec for name, stage in (self.document.get("stages") or {}).items()
+                for full, spec in expand(str(name), stage, self.variables)}
+
     def stages(self) -> list[_Stage]:
         found = []
-        for name, stage in (self.document.get("stages") or {}).items():
-            for full, spec in expand(str(name), stage, self.variables):
-                locked = self.lock.get(full)
-                if isinstance(locked, dict):
-                    found.append(_Stage(full, self, spec, locked))
-                else:
-                    self.declared.append(f"{self.where}:{full}")
+        for full, spec in self.specs().items():
+            locked = self.lock.get(full)
+            if isinstance(locked, dict):
+                found.append(_Stage(full, self, spec, locked))
+            else:
+                self.declared.append(f"{self.where}:{full}")
         return found
+
+    def superseded(self) -> list[_Stage]:
+        """The stage runs that only older committed versions of the dvc.lock record: each as its lock entry
+        says it ran (its deps and outs, each out in the section today's stage puts it in)."""
+        lock = self.file.with_name("dvc.lock")
+        if self.file.name != "dvc.yaml" or not lock.is_file():
+            return []
+        now = {(name, naming.canonical(entry)) for name, entry in self.lock.items()}
+        specs = self.specs()
+        return [_Stage(name, self, as_ran(specs.get(name, {}), entry), entry, superseded_by=commit)
+                for (name, text), (commit, entry) in self.project.history(lock).items() if (name, text) not in now]
 
     def current_params(self, stage: _Stage) -> dict[str, Any]:
         current: dict[str, Any] = {}
@@ -313,7 +330,7 @@ class _Events:
         for path, _, kind in outs:
             file = pipeline.base(stage.spec) / path
             location = self.project.location(file)
-            declared = kind == "evaluation" and any(p == path for p, _ in _entries(stage.spec.get("metrics")))
+            declared = kind == "evaluation" and any(p == path for p, _ in path_entries(stage.spec.get("metrics")))
             if not (declared or location in pipeline.metrics) or Path(path).suffix.lower() not in METRIC_SUFFIXES:
                 continue
             found = dvc_status.file_hashes(file)
@@ -328,17 +345,22 @@ class _Events:
         lock_deps, lock_outs = stage.paths("deps"), stage.paths("outs")
         base = pipeline.base(spec)
         used = []
-        for path, flags in _entries(spec.get("deps")) or [(e["path"], {}) for e in locked.get("deps") or ()]:
+        for path, flags in path_entries(spec.get("deps")) or [(e["path"], {}) for e in locked.get("deps") or ()]:
             kind = "code" if Path(path).suffix.lower() in CODE_SUFFIXES else "dataset"
             used.append(self.artifact(stage, path, kind, lock_deps.get(self.project.location(base / path)), flags))
         kinds = (("outs", "dataset"), ("metrics", "evaluation"), ("plots", "evaluation"))
-        outs = [(p, f, k) for key, k in kinds for p, f in _entries(spec.get(key))] \
+        outs = [(p, f, k) for key, k in kinds for p, f in path_entries(spec.get(key))] \
             or [(e["path"], {}, "dataset") for e in locked.get("outs") or ()]
         generated = [self.artifact(stage, p, k, lock_outs.get(self.project.location(base / p)), f) for p, f, k in outs]
         identity = naming.digest(self.project.namespace, pipeline.where, stage.name, naming.canonical(locked), n=16)
         run = {"id": naming.identifier(f"{stage.name.replace('@', '.')}-{identity}", "dvc-"),
                "step": naming.name(stage.name.split("@")[0]), "kind": _kind(stage.name)}
-        time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"), locked, stage.name)
+        if stage.superseded_by is None:
+            time, dated, note = self.project.dating(pipeline.file.with_name("dvc.lock"), locked, stage.name)
+        else:
+            time, dated, note = self.project.dated_by(stage.superseded_by, (
+                f"times are the commit time of {stage.superseded_by.sha[:10]}, the first whose dvc.lock holds this "
+                f"entry of stage {stage.name}; a later dvc repro superseded it"))
         cmd = locked.get("cmd", spec.get("cmd"))
         annotations = {"dvc.stage": stage.name, "dvc.file": pipeline.where, "provgraph.note": note}
         if cmd is not None:
@@ -441,16 +463,17 @@ def events_from_dvc(path: str | Path, schema: str | Path | None = None, namespac
         lock = _lock(file.with_name("dvc.lock")) if file.name == "dvc.yaml" else None
         pipelines.append(_Pipeline(file, document, lock, project))
     stages = [stage for pipeline in pipelines for stage in pipeline.stages()]
+    superseded = [stage for pipeline in pipelines for stage in pipeline.superseded()]
     maker = _Events(project, progress)
     maker.staleness(stages)
     events: list[ev.Event] = []
-    total = len(stages) + len(tracked)
-    for done, stage in enumerate(stages, 1):
+    total = len(superseded) + len(stages) + len(tracked)
+    for done, stage in enumerate(superseded + stages, 1):  # the runs of older locks first
         events += maker.stage(stage)
         if progress:
             progress(done, total)
     imports = 0
-    for done, file in enumerate(tracked, len(stages) + 1):
+    for done, file in enumerate(tracked, len(superseded) + len(stages) + 1):
         found = maker.imported(file)
         imports += bool(found)
         events += found
@@ -458,7 +481,8 @@ def events_from_dvc(path: str | Path, schema: str | Path | None = None, namespac
             progress(done, total)
     declared = [name for pipeline in pipelines for name in pipeline.declared]
     stale = sum(bool(stage.reasons) for stage in stages)
-    counts = {key: value for key, value in (("stages run", len(stages)), ("stale", stale),
+    counts = {key: value for key, value in (("stages run", len(stages)), ("superseded runs", len(superseded)),
+                                            ("stale", stale),
                                             ("declared, never run", len(declared)), ("dvc imports", imports)) if value}
     notes = maker.notes + ([f"declared in dvc.yaml but not in dvc.lock (never ran), not recorded: "
                             f"{', '.join(declared)}"] if declared else [])

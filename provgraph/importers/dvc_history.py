@@ -1,4 +1,5 @@
-"""The committed history of a DVC file, for dating what it records by the commit that wrote it.
+"""The committed history of a DVC file, for dating what it records by the commit that wrote it and for the
+stage runs that only older versions of a dvc.lock record.
 
 :class:`Versions` walks the commits that changed a ``dvc.lock`` (or ``.dvc`` file), newest first, and
 finds the oldest since which one stage's entry (or the whole file) is as it is now.
@@ -11,16 +12,30 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidEvent
-from . import gitlog
-from .dvc_yaml import parse_yaml
+from . import gitlog, naming
+from .dvc_yaml import parse_yaml, path_entries
 
-__all__ = ["Versions", "lock_stages"]
+__all__ = ["Versions", "as_ran", "lock_stages"]
 
 
 def lock_stages(data: Any) -> dict[str, Any] | None:
     """The stages of a parsed dvc.lock (schema 2 under ``stages``, schema 1 at the top), or None."""
     stages = data.get("stages", data) if isinstance(data, dict) and "schema" in data else data
     return stages if isinstance(stages, dict) else None
+
+
+def as_ran(spec: dict[str, Any], locked: dict[str, Any]) -> dict[str, Any]:
+    """The stage as an older lock entry says it ran: its deps and outs, each out in the section (with the
+    flags) today's ``spec`` gives it, else an out; today's ``wdir``."""
+    sections = {path: (key, flags) for key in ("outs", "metrics", "plots")
+                for path, flags in path_entries(spec.get(key))}
+    deps = [e["path"] for e in locked.get("deps") or () if isinstance(e, dict) and isinstance(e.get("path"), str)]
+    ran: dict[str, Any] = {"wdir": spec.get("wdir", "."), "deps": deps}
+    for entry in locked.get("outs") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            key, flags = sections.get(entry["path"], ("outs", {}))
+            ran.setdefault(key, []).append({entry["path"]: flags})
+    return ran
 
 
 _STAGES = b"\nstages:\n"
@@ -62,15 +77,31 @@ class Versions:
             self.read.append(found)
         return found is not None
 
+    def entries(self) -> dict[tuple[str, str], tuple[gitlog.Commit, dict[str, Any]]]:
+        """Every stage entry a committed version of the lock held, by (stage, its canonical text), with the
+        oldest commit that held it; a version git cannot parse is left out. Reads the whole history."""
+        while self._more():
+            pass
+        found: dict[tuple[str, str], tuple[gitlog.Commit, dict[str, Any]]] = {}
+        for index, (commit, content) in enumerate(self.read):
+            stages = lock_stages(self._parsed(index, content)) if content is not None else None
+            for stage, entry in (stages or {}).items():
+                if isinstance(entry, dict):
+                    found[(str(stage), naming.canonical(entry))] = (commit, entry)  # newest first: the oldest stays
+        return found
+
     def _same(self, index: int, content: bytes, current: Any, stage: str | None) -> bool:
         if stage is None and content == self.now:
             return True
         if stage is not None and (block := _block(content, stage)) is not None and block == _block(self.now, stage):
             return True
+        document = self._parsed(index, content)
+        return (document if stage is None else (lock_stages(document) or {}).get(stage)) == current
+
+    def _parsed(self, index: int, content: bytes) -> Any:
         if index not in self.parsed:
             try:
                 self.parsed[index] = parse_yaml(content.decode("utf-8"), f"{self.file} at {self.read[index][0].sha}")
             except (InvalidEvent, UnicodeDecodeError):
                 self.parsed[index] = None
-        document = self.parsed[index]
-        return (document if stage is None else (lock_stages(document) or {}).get(stage)) == current
+        return self.parsed[index]

@@ -135,3 +135,12 @@ def validate_dvc_yaml(document: Any, schema: str | Path | None = None, source: s
                 raise _invalid(source, f"stages.{name}.{key}", "must be a list")
 
 
+def path_entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``[path, {path: {flags}}]`` list items as (path, flags)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for item in items or ():
+        if isinstance(item, str):
+            found.append((item, {}))
+        elif isinstance(item, dict):
+            found += [(str(path), flags if isinstance(flags, dict) else {}) for path, flags in item.items()]
+    return found
