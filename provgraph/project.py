@@ -236,8 +236,7 @@ class Project:
                 fresh.append(event)
         if source is not None:
             return reconcile(fresh, index.clock, source), duplicates
-        check_all(fresh, index.clock)
-        return fresh, duplicates
+        return check_all(fresh, index.clock)[0], duplicates
 
     def record_many(self, events: Iterable[ev.Event]) -> list[Entry]:
         """Append several events atomically: all are valid and written, or none is.

@@ -55,11 +55,12 @@ def _conflict(event: ev.Event, clock: Clock | None) -> tuple[str, str] | None:
     return None
 
 
-def check_all(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None]) -> dict[str, Clock]:
+def check_all(events: Iterable[ev.Event],
+              recorded: Callable[[str], Clock | None]) -> tuple[list[ev.Event], dict[str, Clock]]:
     """Check ``events`` in order against the clock ``recorded`` gives each run and against each other;
-    returns the clocks of their runs after them. The first contradiction is an :class:`InvalidEvent`
-    naming the event."""
-    return _walk(events, recorded, _refuse)[1]
+    returns them (one sent again at the recorded instant in another form takes the recorded form) and the
+    clocks of their runs after them. The first contradiction is an :class:`InvalidEvent` naming the event."""
+    return _walk(events, recorded, _refuse)
 
 
 def reconcile(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None], source: str) -> list[ev.Event]:
@@ -67,7 +68,8 @@ def reconcile(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None
     start or end that differs becomes a ``run.update`` carrying what it says, its time kept as the
     annotation ``<source>.startEventTime`` / ``<source>.endEventTime`` (an end's state as
     ``<source>.endStatus`` and ``<source>.endError``); an end dated before the start (clocks apart) ends
-    the run at its start, a start dated after the end starts it at its end, the time given kept alike."""
+    the run at its start, a start dated after the end starts it at its end, the time given kept alike; one
+    sent again at the recorded instant in another form takes the recorded form."""
     return _walk(events, recorded, lambda event, clock, conflict: _fitted(event, clock, conflict, source))[0]
 
 
@@ -76,8 +78,8 @@ _Settle = Callable[[ev.Event, Clock | None, tuple[str, str]], ev.Event]
 
 def _walk(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None],
           settle: _Settle) -> tuple[list[ev.Event], dict[str, Clock]]:
-    """``events`` in order, each that contradicts its run's clock replaced by what ``settle`` makes of it,
-    and the clocks of their runs after them."""
+    """``events`` in order, each that contradicts its run's clock replaced by what ``settle`` makes of it
+    and each that repeats it written as recorded, and the clocks of their runs after them."""
     clocks: dict[str, Clock] = {}
     kept = []
     for event in events:
@@ -85,8 +87,7 @@ def _walk(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None],
             run_id = event["run"]["id"]
             clock = clocks[run_id] if run_id in clocks else recorded(run_id)
             found = _conflict(event, clock)
-            if found is not None:
-                event = settle(event, clock, found)
+            event = _as_recorded(event, clock) if found is None else settle(event, clock, found)
             clocks[run_id] = after(clock, event)
         kept.append(event)
     return kept, clocks
@@ -95,6 +96,16 @@ def _walk(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None],
 def _refuse(event: ev.Event, clock: Clock | None, conflict: tuple[str, str]) -> NoReturn:
     hint = " (give a new run its own id)" if conflict[0] == "again" and event["type"] == "run.start" else ""
     raise InvalidEvent(f"event {event['id']!r}: time: {conflict[1]}{hint}; nothing was recorded", "time")
+
+
+def _as_recorded(event: ev.Event, clock: Clock | None) -> ev.Event:
+    """A start or end sent again at the recorded instant, written as the journal wrote it: the same instant
+    in another form (``12:05:00+02:00`` for ``10:05:00Z``, or nanoseconds the comparison does not see) would
+    be a second start or end time in the store."""
+    recorded = None if clock is None else {"run.start": clock.start, "run.end": clock.end}.get(event["type"])
+    if recorded is None or recorded == event["time"]:
+        return event
+    return {**event, "time": recorded}
 
 
 def _fitted(event: ev.Event, clock: Clock | None, conflict: tuple[str, str], source: str) -> ev.Event:

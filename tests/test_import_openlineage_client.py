@@ -342,3 +342,52 @@ def test_column_transformations_label_the_diagram_edges(columns: Project) -> Non
     assert labels == ["wasDerivedFrom\\nDIRECT/TRANSFORMATION masking: sha2(e...", "wasDerivedFrom\\nINDIRECT/FILTER"]
     drawn = svg(columns.synced_store(), focus=f"{CLEAN_CUSTOMERS}#email_hash", direction="up")  # Graphviz lays it out
     assert ">INDIRECT/FILTER</text>" in drawn and ">wasDerivedFrom</text>" in drawn
+
+
+SAME = "0190a000-0000-7000-8000-00000000000a"
+# one instant written four ways (an offset, trailing zeros, nanoseconds below what the comparison sees)
+ENDS = ("2026-05-04T10:05:00Z", "2026-05-04T12:05:00+02:00", "2026-05-04T10:05:00.000Z",
+        "2026-05-04T10:05:00.000000001Z")
+TIMES = """PREFIX prov: <http://www.w3.org/ns/prov#>
+    SELECT (STR(?start) AS ?s) (STR(?end) AS ?e) WHERE { ?run prov:startedAtTime ?start ; prov:endedAtTime ?end }"""
+
+
+def _same_instant_events() -> list[RunEvent]:
+    return [_run_event(RunState.START, "2026-05-04T10:00:00Z", SAME),
+            _run_event(RunState.START, "2026-05-04T12:00:00+02:00", SAME),
+            *(_run_event(RunState.COMPLETE, time, SAME) for time in ENDS)]
+
+
+def _times(folder: Path) -> set[tuple[str, str]]:
+    with Project.find(folder) as project:
+        return {(row["s"].value, row["e"].value) for row in project.synced_store().query(TIMES).rows}
+
+
+def test_a_start_or_end_sent_again_at_the_same_instant_in_another_form_is_one_time(
+        tmp_path: Path, served: tuple[str, Path]) -> None:
+    """A COMPLETE sent again at its instant written another way (an offset instead of Z, nanoseconds) is the
+    recorded end, not a second end time: the store held two or three prov:endedAtTime of one run (`runs` and
+    `show` then picked one at random), by import-runs and by the HTTP endpoint alike."""
+    log = tmp_path / "same.jsonl"
+    client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(log), append=True)))
+    for event in _same_instant_events():
+        client.emit(event)
+    folder = tmp_path / "imported"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVGRAPH_")}
+    for args in (("init",), ("import-runs", "--from", "openlineage", str(log))):
+        done = subprocess.run([sys.executable, "-m", "provgraph", "-C", str(folder), *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert _times(folder) == {("2026-05-04T10:00:00Z", "2026-05-04T10:05:00Z")}
+    url, _ = served
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=url, timeout=30)))
+    for event in _same_instant_events():
+        client.emit(event)
+    run = httpx.get(f"{url}/api/runs/{SAME}").json()
+    assert (run["status"], run["started"], run["ended"]) == (
+        "completed", "2026-05-04T10:00:00Z", "2026-05-04T10:05:00Z")
+    reader = tmp_path / "reader"
+    _cli(reader, url, "init")
+    assert "prov-constraints: valid" in _cli(reader, url, "validate")
+    ends = _cli(reader, url, "sparql", TIMES.replace("?run prov:startedAtTime ?start ;", "?run"))
+    assert ends.count("2026-05-04T") == 1, ends

@@ -154,3 +154,15 @@ def test_a_script_that_names_its_run_cannot_start_it_twice(folder: Path) -> None
     assert journal(folder) == before
     valid = provgraph(folder, "validate")
     assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout
+
+
+def test_the_same_instant_in_another_form_is_written_as_recorded(folder: Path) -> None:
+    """An end sent again at the recorded instant, written with another offset, passes (it states nothing
+    new) and takes the recorded form: before, the store held two end times of the run (two literals)."""
+    assert ingest(folder, start("s1", START), end("e1", LATER)).returncode == 0
+    assert ingest(folder, end("e2", "2026-03-02T13:00:00+02:00")).returncode == 0
+    rows = [json.loads(line)["event"] for line in journal(folder).decode().splitlines()]
+    assert [(e["id"], e["time"]) for e in rows if e["type"] == "run.end"] == [("e1", LATER), ("e2", LATER)]
+    query = "SELECT DISTINCT ?t WHERE { GRAPH ?g { ?r <http://www.w3.org/ns/prov#endedAtTime> ?t } }"
+    ends = provgraph(folder, "sparql", query, "--format", "json")
+    assert len(json.loads(ends.stdout)) == 1, ends.stdout

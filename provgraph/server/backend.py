@@ -103,9 +103,12 @@ class _Runs:
     def clock(self, run_id: str) -> Clock | None:
         return self.clocks.get(run_id) or self.index.clock(run_id)
 
-    def check(self, events: list[ev.Event]) -> None:
-        """Refuse ``events`` that contradict their runs' times (:func:`provgraph.runclock.check_all`)."""
-        self.clocks.update(check_all(events, self.clock))
+    def check(self, events: list[ev.Event]) -> list[ev.Event]:
+        """``events`` as :func:`provgraph.runclock.check_all` leaves them; refused if they contradict their
+        runs' times."""
+        checked, clocks = check_all(events, self.clock)
+        self.clocks.update(clocks)
+        return checked
 
     def add(self, events: list[ev.Event]) -> None:
         for event in events:
@@ -235,7 +238,7 @@ class Backend:
             else:
                 seen.add(event["id"])
                 fresh.append(stamp(self.project.scoped(event), who, when, implied=event["id"] in implied_ids))
-        runs.check(fresh)
+        fresh = runs.check(fresh)
         for run_id, agent in claims.items():
             owners.setdefault(run_id, agent)
         earlier.update(event["id"] for event in fresh)
