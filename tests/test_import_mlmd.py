@@ -23,6 +23,7 @@ from provgraph.errors import InvalidEvent, ProvgraphError
 from provgraph.importers.mlmd import events_from_mlmd
 from provgraph.importers.sniff import sniff
 from provgraph.project import Project
+from provgraph.query.runs import runs
 
 PIPELINE = "taxi"
 #: component -> (execution type, inputs {key: producer.output}, outputs {key: artifact type})
@@ -234,3 +235,30 @@ def test_a_plain_sqlite_file_is_refused_and_left_unchanged(tmp_path: Path) -> No
     with pytest.raises(InvalidEvent, match="without ML Metadata's tables"):
         events_from_mlmd(plain)
     assert plain.read_bytes() == before
+
+
+def test_an_execution_imported_running_then_complete_has_one_start_and_one_state(tmp_path: Path) -> None:
+    """Imported while RUNNING, then again once COMPLETE: each state change used to add another run.start
+    (its id was its content), so the run's labels piled up (mlmd.state:RUNNING and COMPLETE)."""
+    path = tmp_path / "mlmd.sqlite"
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    store = metadata_store.MetadataStore(config)
+    trainer = store.put_execution_type(pb.ExecutionType(name="tfx.components.trainer.component.Trainer"))
+    (execution_id,) = store.put_executions([pb.Execution(type_id=trainer, last_known_state=pb.Execution.RUNNING)])
+    folder = tmp_path / "p"
+    assert main(["-C", str(folder), "import-runs", "--from", "mlmd", str(path)]) == 0
+    (execution,) = store.get_executions_by_id([execution_id])
+    execution.last_known_state = pb.Execution.COMPLETE
+    store.put_executions([execution])
+    assert main(["-C", str(folder), "import-runs", "--from", "mlmd", str(path)]) == 0
+    with Project.find(folder) as project:
+        events = [e.event for e in project.journal.entries()]
+        run = next(e["run"]["id"] for e in events if e.get("run", {}).get("step") == "Trainer")
+        mine = [e for e in events if e.get("run", {}).get("id") == run]
+        assert [e["type"] for e in mine] == ["run.start", "run.end"]
+        labels = {label for e in mine for label in e.get("labels", ())}
+        assert labels == {"mlmd.state:COMPLETE"}
+        (row,) = [r for r in runs(project.synced_store()).rows if r["run"] == run]
+        assert row["status"] == "completed"

@@ -10,8 +10,10 @@ server's ``mysql { host: ... database: ... }``); the store is opened read-only w
   property ``component_id``/``task_name``/``display_name``), else the execution's name, else its type;
   the kind is guessed from the type (ExampleGen -> ingestion, Transform -> feature_engineering, Tuner ->
   hyperparameter_search, Trainer -> training, Evaluator/validators -> evaluation, Pusher -> deployment).
-  Properties are params; custom properties, the type and ``last_known_state`` are annotations; the
-  state is a label ``mlmd.state:<STATE>``.
+  Properties are params; custom properties and the type are annotations. A final state is the end's
+  label ``mlmd.state:<STATE>`` and annotation ``mlmd.last_known_state``; a run not ended yet (NEW,
+  RUNNING) has neither (its status is running). The start is identified by the run and its creation
+  time, so re-importing after the execution changed adds its end, not a second start.
 - Events: INPUT, DECLARED_INPUT and INTERNAL_INPUT are used artifacts, OUTPUT, DECLARED_OUTPUT and
   INTERNAL_OUTPUT generated ones; the event's path (``examples[0]``) is the role, a non-plain event
   type a label ``mlmd.event:<TYPE>``. PENDING_OUTPUT events are left out (not yet written).
@@ -271,8 +273,7 @@ class _Reader:
             run["parent"] = parent
         used, generated = [], []
         state = self.pb.Execution.State.Name(execution.last_known_state)
-        annotations: dict[str, Any] = {"mlmd.execution_id": execution.id, "mlmd.type": type_name,
-                                       "mlmd.last_known_state": state}
+        annotations: dict[str, Any] = {"mlmd.execution_id": execution.id, "mlmd.type": type_name}
         for index, event in enumerate(sorted(self.store.events.get(execution.id, ()),
                                              key=lambda e: (e.artifact_id, e.type))):
             event_type = self.pb.Event.Type.Name(event.type)
@@ -288,20 +289,20 @@ class _Reader:
                 annotations |= self.artifact_annotations(event.artifact_id)
         annotations |= {naming.name(f"custom.{k}"): naming.scalar(v) for k, v in custom.items()}
         params = {naming.name(k): naming.scalar(v) for k, v in props.items()}
-        labels = [_state_label(state)]
         start_time = naming.millis(execution.create_time_since_epoch, f"{where}.create_time_since_epoch")
-        start = ev.new_event("run.start", start_time, run=run, params=params, labels=labels, annotations=annotations)
+        start = ev.new_event("run.start", start_time, run=run, params=params, annotations=annotations)
+        start["id"] = naming.event_id("mlmd", run["id"], "run.start", start_time)  # the first import's stands
         if state not in STATUS:
             start.update({key: value for key, value in (("used", used), ("generated", generated)) if value})
-            return [naming.stamp(start, "mlmd")]
+            return [start]
         ended = {**run, "status": STATUS[state]}
         if state == "FAILED":
             ended["error"] = {"type": "MLMD FAILED", "message": f"the MLMD execution {execution.id} has state FAILED"}
         end_time = naming.millis(max(execution.last_update_time_since_epoch, execution.create_time_since_epoch),
                                  f"{where}.last_update_time_since_epoch")
         end = ev.new_event("run.end", end_time, run=ended, params=params, used=used, generated=generated,
-                           labels=labels)
-        return [naming.stamp(start, "mlmd"), naming.stamp(end, "mlmd")]
+                           labels=[_state_label(state)], annotations={"mlmd.last_known_state": state})
+        return [start, naming.stamp(end, "mlmd")]
 
     def context_events(self, context: Any) -> ev.Event:
         type_name = self.store.type_name("context", context)
