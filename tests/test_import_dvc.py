@@ -240,7 +240,7 @@ def test_reimport_after_touch_or_fresh_clone_records_nothing(project: Project, o
     os.utime(origin / "dvc.lock", (1, 1))
     assert [e["id"] for e in events_from_dvc(origin).events] == [e["id"] for e in first.events]
     assert main(["import-runs", "--from", "dvc", str(clone)]) == 0
-    assert f"{len(first.events)} of its events were already recorded" in capsys.readouterr().out
+    assert f"nothing new in {clone}: its {len(first.events)} events," in capsys.readouterr().out
     assert check_document(prov_document(project.synced_store())).violations == []
 
 

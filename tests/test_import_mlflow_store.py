@@ -141,7 +141,8 @@ def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dic
     out = capsys.readouterr().out
     everything = events_from_mlflow(uri).events
     fresh = len(everything) - len(events_from_mlflow(uri, ImportOptions(experiment="credit")).events)
-    assert f"{len(everything) - fresh} of its events were already recorded" in out
+    assert f"recorded {fresh} new of the {len(everything)} events," in out
+    assert f"({len(everything) - fresh} were recorded before)" in out
     assert {r["run"] for r in runs(project.synced_store(), params=["n_estimators=100"]).rows} == {
         f"mlflow-{made['children']['100']['run']}"}
     project.close()  # the CLI opens the store itself

@@ -58,14 +58,21 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
         fresh, _ = project.unrecorded(result.events, source=args.source)
         project.record_many(fresh)
         quads = catch_up(project, len(fresh), f"import {args.source}")
-        skipped = len(result.events) - len(fresh)
-        note = f" ({skipped} of its events were already recorded and were skipped)" if skipped else ""
-        print(f"recorded {result.summary()} from {args.path}{note}; "
-              + (quads if isinstance(quads, str) else f"store has {quads} quads"))
+        store = quads if isinstance(quads, str) else f"store has {quads} quads"
+        print(f"{_recorded(result.summary(), len(result.events), len(fresh), args.path)}; {store}")
     finally:
         with suppress(StoreError):  # the store's failure was reported; the journal holds the events
             project.close()
     return 0
+
+
+def _recorded(summary: str, read: int, fresh: int, path: str) -> str:
+    """What an import added: all it read, the new part of it, or nothing."""
+    if fresh == read:
+        return f"recorded {summary} from {path}"
+    if not fresh:
+        return f"nothing new in {path}: its {summary} were all recorded before"
+    return f"recorded {fresh} new of the {summary} from {path} ({read - fresh} were recorded before)"
 
 
 @contextmanager
