@@ -13,6 +13,7 @@ from .journal import GENESIS, IMPLIED, Entry, Journal, submitter
 from .runclock import Clock, after
 
 INDEX_VERSION = 4  # the index's layout: a file of another version is read again from the journal
+BATCH = 5_000  # journal entries taken in per transaction
 
 
 class JournalIndex:
@@ -42,10 +43,20 @@ class JournalIndex:
         """Learn the entries appended since the last look (by this server or another process);
         ``appended``, entries this server just wrote, are taken as they are when nothing came before or
         between them (a group that fell back to one append per request may have let another writer in)."""
-        fits = appended and [e.prev for e in appended] == [self.hash, *(e.hash for e in appended[:-1])]
-        entries = appended if fits else list(self.journal.entries(self.offset))
-        if not entries:
+        if appended and [e.prev for e in appended] == [self.hash, *(e.hash for e in appended[:-1])]:
+            self._learn(appended)
             return
+        batch = []  # in batches: a long journal read whole would be held in memory whole (2.9 GB at 100k runs)
+        for entry in self.journal.entries(self.offset):
+            batch.append(entry)
+            if len(batch) == BATCH:
+                self._learn(batch)
+                batch = []
+        if batch:
+            self._learn(batch)
+
+    def _learn(self, entries: list[Entry]) -> None:
+        """Take ``entries``, the next after the mark, into the index in one transaction."""
         self.db.execute("BEGIN")
         self.db.executemany("INSERT OR IGNORE INTO sent VALUES (?, ?)",
                             [(submitter(e.event), e.event["id"]) for e in entries])

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
 from hostile import BAD_IRIS, invalidation
 
 from provgraph import events as ev
+from provgraph import journal_index
 from provgraph.errors import Forbidden, InvalidEvent
+from provgraph.journal_index import JournalIndex
 from provgraph.project import Project
 from provgraph.query import runs
+from provgraph.runclock import Clock
 from provgraph.server.backend import Backend, _Request
 from provgraph.server.config import Principal
 
@@ -95,12 +99,37 @@ def test_the_index_outlives_the_server_and_is_rebuilt_from_the_journal(tmp_path:
     with pytest.raises(Forbidden, match="belongs to agent 'alice'"):
         again.record(run("r1", "m/x.pkl"), BOB)
     again.close()
-    for leftover in index.parent.glob("index.sqlite*"):
+    for leftover in index.parent.glob("journal-index.sqlite*"):
         leftover.unlink()  # lost: rebuilt from the journal, the source of truth
     rebuilt = Backend(tmp_path)
     assert rebuilt.record(events, ALICE).duplicates == [e["id"] for e in events]
     assert rebuilt.index.owner("r1") == "alice"
     rebuilt.close()
+
+
+def test_the_index_reads_a_long_journal_in_bounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first look at a long journal (an index lost, or made by an older provgraph) takes it in batches:
+    read whole, 100,000 runs' journal (426 MB) held 2.9 GB. Runs whose start and end fall in different
+    batches keep both times."""
+    monkeypatch.setattr(journal_index, "BATCH", 7)  # odd: runs 3, 10, ... split
+    packages = {f"package-{i}": f"{i}.0.{i}" for i in range(300)}  # a real environment's size
+    events = []
+    for number in range(200):
+        start, end = run(f"r{number}", f"m/{number}.pkl")
+        start["environment"] = {"python": "3.11.7", "packages": packages}
+        events += [start, end]
+    project = Project.init(tmp_path)
+    project.journal.append_many(events)
+    size = project.journal.path.stat().st_size
+    tracemalloc.start()
+    index = JournalIndex(project.journal, tmp_path / "index.sqlite")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < size / 2, (peak, size)  # read whole, the parsed events take several times the file
+    assert index.recorded(e["id"] for e in events) == {e["id"] for e in events}
+    assert [index.clock(f"r{n}") for n in (0, 3, 10, 199)] == [
+        Clock("2026-05-01T10:00:00Z", "2026-05-01T10:05:00Z", "completed")] * 4
+    index.close()
 
 
 def test_a_store_open_in_the_process_maps_each_event_once_and_stays_exact(tmp_path: Path,
