@@ -6,9 +6,11 @@ duplicates and run times, without reading the whole journal each time."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import JournalError
 from .journal import GENESIS, IMPLIED, Entry, Journal, submitter
 from .runclock import Clock, after
 
@@ -24,36 +26,54 @@ class JournalIndex:
     rebuilt from the journal."""
 
     def __init__(self, journal: Journal, path: Path) -> None:
-        self.journal = journal
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db, row = _open_index(path)
-        except sqlite3.DatabaseError:  # not a database any more (written with synchronous off, then a crash)
-            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                stale.unlink(missing_ok=True)
-            self.db, row = _open_index(path)
+        self.journal, self.path = journal, path
+        with self._failing():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.db, row = _open_index(path)
+            except sqlite3.DatabaseError:  # not a database any more (written with synchronous off, then a crash)
+                if not path.is_file():  # a folder in its place, say: not ours to remove
+                    raise
+                for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    stale.unlink(missing_ok=True)
+                self.db, row = _open_index(path)
         self.offset, self.hash = 0, GENESIS
-        if row and journal.hash_ending_at(row[0]) == row[1]:
-            self.offset, self.hash = row
-        else:  # new, or the journal was replaced: read it all again
-            self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM run; DELETE FROM mark;")
-        self.catch_up()
+        try:
+            with self._failing():
+                if row and journal.hash_ending_at(row[0]) == row[1]:
+                    self.offset, self.hash = row
+                else:  # new, or the journal was replaced: read it all again
+                    self.db.executescript("DELETE FROM sent; DELETE FROM owner; DELETE FROM run; DELETE FROM mark;")
+            self.catch_up()
+        except BaseException:
+            self.db.close()
+            raise
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """A file or SQLite failure of the index as one :class:`JournalError` naming it."""
+        try:
+            yield
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"cannot use the journal's index {self.path}: {exc} (it is derived from the "
+                               "journal: removing it makes it anew)") from exc
 
     def catch_up(self, appended: list[Entry] | None = None) -> None:
         """Learn the entries appended since the last look (by this server or another process);
         ``appended``, entries this server just wrote, are taken as they are when nothing came before or
         between them (a group that fell back to one append per request may have let another writer in)."""
-        if appended and [e.prev for e in appended] == [self.hash, *(e.hash for e in appended[:-1])]:
-            self._learn(appended)
-            return
-        batch = []  # in batches: a long journal read whole would be held in memory whole (2.9 GB at 100k runs)
-        for entry in self.journal.entries(self.offset):
-            batch.append(entry)
-            if len(batch) == BATCH:
+        with self._failing():
+            if appended and [e.prev for e in appended] == [self.hash, *(e.hash for e in appended[:-1])]:
+                self._learn(appended)
+                return
+            batch = []  # in batches: a long journal read whole would be held in memory whole (2.9 GB at 100k)
+            for entry in self.journal.entries(self.offset):
+                batch.append(entry)
+                if len(batch) == BATCH:
+                    self._learn(batch)
+                    batch = []
+            if batch:
                 self._learn(batch)
-                batch = []
-        if batch:
-            self._learn(batch)
 
     def _learn(self, entries: list[Entry]) -> None:
         """Take ``entries``, the next after the mark, into the index in one transaction."""

@@ -95,3 +95,23 @@ def test_import_runs_while_the_remote_store_is_down(tmp_path: Path, refusing_por
     again = provgraph(folder, "import-runs", "--from", "openlineage", str(source))
     assert again.returncode == 0 and f"nothing new in {source}: its 2 events" in again.stdout, again.stdout
     assert journal_ids(folder) == first and len(first) == 2
+
+
+def test_an_index_that_cannot_be_opened_is_one_line_and_a_damaged_one_is_made_anew(tmp_path: Path) -> None:
+    """The journal's index is derived data: a damaged file is made again from the journal; something that is
+    not a file in its place (a folder) is named in one line, nothing recorded (before: a traceback from
+    removing it, IsADirectoryError)."""
+    assert provgraph(tmp_path, "init").returncode == 0
+    assert provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1"))).returncode == 0
+    index = tmp_path / ".provgraph" / "journal-index.sqlite"
+    index.unlink()
+    index.mkdir()
+    refused = provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e2")))
+    assert refused.returncode == 1 and refused.stdout == "", refused.stdout
+    assert refused.stderr.splitlines() == [f"provgraph: error: cannot use the journal's index {index}: unable to open "
+                                           "database file (it is derived from the journal: removing it makes it anew)"]
+    assert journal_ids(tmp_path) == ["e1"]
+    index.rmdir()
+    index.write_bytes(b"\x00not SQLite" * 100)
+    assert provgraph(tmp_path, "ingest", str(events_file(tmp_path, "e1", "e2"))).returncode == 0
+    assert journal_ids(tmp_path) == ["e1", "e2"]  # e1 known from the journal again: skipped

@@ -108,7 +108,7 @@ def test_a_killed_server_with_a_broken_index_loses_nothing_and_records_nothing_t
     os.kill(server.process.pid, signal.SIGKILL)  # in the middle of the stream
     sending.join()
     server.stop()
-    for index in (served / ".provgraph" / "server").glob("index.sqlite*"):  # the file and its WAL
+    for index in (served / ".provgraph").glob("journal-index.sqlite*"):  # the file and its WAL
         index.write_bytes(b"\x00garbage that is not SQLite" * 64)  # what a crash may leave with synchronous off
 
     again: Counter[tuple[int, int, str, int]] = Counter()
