@@ -55,6 +55,7 @@ from ..gitinfo import git_remote
 from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
 from .dvc_history import Versions, as_ran, lock_stages
+from .dvc_params import load_params
 from .dvc_templates import context, expand
 from .dvc_yaml import load_yaml, path_entries, validate_dvc_yaml
 from .gitlog import Commit
@@ -185,7 +186,7 @@ class _Pipeline:
         self.file, self.folder, self.project = file, file.parent, project
         self.document, self.lock = document, lock or {}
         self.where = project.location(file)
-        self.variables = context(document, self.folder, load_yaml)
+        self.variables = context(document, self.folder, load_params)
         # top-level sections name paths from the dvc.yaml's folder, stages from their wdir: both kept as locations
         self.artifacts = {project.location(self.folder / str(a["path"])): (name, a) for name, a in
                           (document.get("artifacts") or {}).items() if isinstance(a, dict) and "path" in a}
@@ -225,7 +226,7 @@ class _Pipeline:
         current: dict[str, Any] = {}
         for file, values in (stage.locked.get("params") or {}).items():
             path = self.base(stage.spec) / str(file)
-            loaded = load_yaml(path) if path.is_file() else {}
+            loaded = load_params(path) if path.is_file() else {}
             for key in values if isinstance(values, dict) else ():
                 value = _dig(loaded if isinstance(loaded, dict) else {}, str(key))
                 if value is not None:

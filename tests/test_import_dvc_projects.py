@@ -1,0 +1,52 @@
+"""DVC import of real projects made with the dvc CLI: what real projects use beyond the basic pipeline
+(other parameter file formats, stage-level vars, frozen stages, projects in git sub-folders, ...)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from test_import_dvc import DVC, _by_stage, _commit_as, _run
+
+from provgraph.importers.dvc import events_from_dvc
+
+
+def _repo(root: Path, files: dict[str, str]) -> Path:
+    """A git repository with a DVC project holding ``files``."""
+    root.mkdir(parents=True)
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    _run("git", "init", "-q", cwd=root)
+    _run(DVC, "init", "-q", cwd=root)
+    return root
+
+
+def _stale(events: list[dict]) -> dict[str, str]:
+    names = {e["run"]["id"]: e["annotations"]["dvc.stage"] for e in events if e["type"] == "run.start"}
+    return {names[e["run"]["id"]]: e["annotations"]["dvc.stale"] for e in events if "dvc:stale" in e.get("labels", ())}
+
+
+def test_toml_and_python_parameter_files_are_read(tmp_path: Path) -> None:
+    """DVC reads params from TOML and Python files too; the import stopped with "params.toml: not valid YAML"."""
+    root = _repo(tmp_path / "formats", {
+        "params.toml": "[train]\nlr = 0.5\n", "config.py": "SEED = 7\nclass Opt:\n    momentum = 0.9\n",
+        "dvc.yaml": "vars: [params.toml]\nstages:\n  train:\n    cmd: echo ${train.lr} > model.txt\n"
+                    "    params:\n      - params.toml: [train.lr]\n      - config.py: [SEED, Opt.momentum]\n"
+                    "    outs: [model.txt]\n"})
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit_as(root, "Ada", "repro")
+    assert _run(DVC, "status", cwd=root).strip() == "Data and pipelines are up to date."
+    locked = yaml.safe_load((root / "dvc.lock").read_text())["stages"]["train"]["params"]
+    events = events_from_dvc(root).events
+    assert _by_stage(events)["train"]["params"] == {
+        f"{file}:{key}": value for file, values in locked.items() for key, value in values.items()}
+    assert _stale(events) == {}
+    (root / "params.toml").write_text("[train]\nlr = 0.6\n")
+    (root / "config.py").write_text("SEED = 8\nclass Opt:\n    momentum = 0.9\n")
+    status = json.loads(_run(DVC, "status", "--json", cwd=root))
+    assert status == {"train": [{"changed deps": {"params.toml": {"train.lr": "modified"},
+                                                  "config.py": {"SEED": "modified"}}}, "changed command"]}
+    assert _stale(events_from_dvc(root).events) == {
+        "train": "changed command; changed params: config.py:SEED, params.toml:train.lr"}
