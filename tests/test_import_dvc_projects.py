@@ -50,3 +50,28 @@ def test_toml_and_python_parameter_files_are_read(tmp_path: Path) -> None:
                                                   "config.py": {"SEED": "modified"}}}, "changed command"]}
     assert _stale(events_from_dvc(root).events) == {
         "train": "changed command; changed params: config.py:SEED, params.toml:train.lr"}
+
+
+def test_stage_level_vars_are_resolved(tmp_path: Path) -> None:
+    """A stage's own ``vars`` (a mapping, and a file read from its wdir), also in a foreach body: the import
+    left ``${model_name}`` unresolved, so the run generated a file named '${model_name}' without digest and
+    the stage was 'stale: changed command' while dvc status said it was up to date."""
+    root = _repo(tmp_path / "stage-vars", {
+        "sub/sizes.yaml": "size: 3\n",
+        "dvc.yaml": "stages:\n  train:\n    vars:\n      - model_name: m.bin\n    cmd: echo 1 > ${model_name}\n"
+                    "    outs: ['${model_name}']\n"
+                    "  fit:\n    foreach: [a, b]\n    do:\n      wdir: sub\n      vars: [sizes.yaml, {suffix: txt}]\n"
+                    "      cmd: echo ${item} ${size} > fit_${item}.${suffix}\n      outs: ['fit_${item}.${suffix}']\n"})
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit_as(root, "Ada", "repro")
+    assert _run(DVC, "status", cwd=root).strip() == "Data and pipelines are up to date."
+    lock = yaml.safe_load((root / "dvc.lock").read_text())["stages"]
+    events = events_from_dvc(root).events
+    ends = _by_stage(events)
+    assert sorted(ends) == sorted(lock) == ["fit@a", "fit@b", "train"]
+    for stage, end in ends.items():
+        wdir = "sub/" if stage.startswith("fit") else ""
+        assert {(a["location"], a["digests"]["md5"]) for a in end["generated"]} == {
+            (wdir + out["path"], out["md5"]) for out in lock[stage]["outs"]}
+    assert (root / "sub/fit_a.txt").read_text() == "a 3\n"
+    assert _stale(events) == {}

@@ -199,7 +199,7 @@ class _Pipeline:
     def specs(self) -> dict[str, dict[str, Any]]:
         """The stages of the dvc.yaml, ``foreach``/``matrix`` expanded, by full name."""
         return {full: spec for name, stage in (self.document.get("stages") or {}).items()
-                for full, spec in expand(str(name), stage, self.variables)}
+                for full, spec in expand(str(name), stage, self.variables, self.folder, load_params)}
 
     def stages(self) -> list[_Stage]:
         found = []
