@@ -75,3 +75,23 @@ def test_stage_level_vars_are_resolved(tmp_path: Path) -> None:
             (wdir + out["path"], out["md5"]) for out in lock[stage]["outs"]}
     assert (root / "sub/fit_a.txt").read_text() == "a 3\n"
     assert _stale(events) == {}
+
+
+def test_a_frozen_stage_is_stale_only_as_dvc_status_says(tmp_path: Path) -> None:
+    """``dvc freeze``: dvc status checks neither the frozen stage's deps and params nor, through it, anything
+    upstream. The import labelled the frozen stage and every stage below it dvc:stale."""
+    root = _repo(tmp_path / "frozen", {
+        "a.txt": "a\n", "b.txt": "b\n", "params.yaml": "n: 1\n",
+        "dvc.yaml": "stages:\n  prep:\n    cmd: cat a.txt > p.txt\n    deps: [a.txt]\n    outs: [p.txt]\n"
+                    "  freeze_me:\n    cmd: cat p.txt b.txt > f.txt\n    deps: [p.txt, b.txt]\n    params: [n]\n"
+                    "    outs: [f.txt]\n  after:\n    cmd: cat f.txt > g.txt\n    deps: [f.txt]\n    outs: [g.txt]\n"})
+    _run(DVC, "repro", "-q", cwd=root)
+    _run(DVC, "freeze", "-q", "freeze_me", cwd=root)
+    _commit_as(root, "Ada", "repro")
+    (root / "a.txt").write_text("a, changed\n")
+    (root / "b.txt").write_text("b, changed\n")
+    (root / "params.yaml").write_text("n: 2\n")
+    status = json.loads(_run(DVC, "status", "--json", cwd=root))
+    assert set(status) == {"prep"}
+    stale = _stale(events_from_dvc(root).events)
+    assert stale == {"prep": "modified deps: a.txt"}

@@ -280,7 +280,7 @@ class _Events:
                     if isinstance(entry.get("md5"), str)]
             stage.reasons += dvc_status.changes(stage.locked.get("cmd"), stage.spec.get("cmd"),
                                                 _flat(_locked_params(stage)), _flat(pipeline.current_params(stage)),
-                                                deps)
+                                                deps, frozen=stage.spec.get("frozen") is True)
             for loc, entry in stage.paths("deps").items():
                 producer, md5 = producers.get(loc, (None, None))
                 if producer is not None and md5 and entry.get("md5") and md5 != entry["md5"]:
@@ -291,7 +291,7 @@ class _Events:
         changed = True
         while changed:  # flag every stage downstream of a stale one
             changed = False
-            for stage in stages:
+            for stage in (s for s in stages if s.spec.get("frozen") is not True):  # dvc status skips frozen deps
                 for loc in stage.paths("deps"):
                     upstream = [s for out, (s, _) in producers.items() if s.reasons and s is not stage
                                 and (loc == out or loc.startswith(out + "/"))]
