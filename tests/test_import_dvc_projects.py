@@ -10,6 +10,7 @@ import yaml
 from test_import_dvc import DVC, _by_stage, _commit_as, _run
 
 from provgraph.importers.dvc import events_from_dvc
+from provgraph.project import Project
 
 
 def _repo(root: Path, files: dict[str, str]) -> Path:
@@ -95,3 +96,31 @@ def test_a_frozen_stage_is_stale_only_as_dvc_status_says(tmp_path: Path) -> None
     assert set(status) == {"prep"}
     stale = _stale(events_from_dvc(root).events)
     assert stale == {"prep": "modified deps: a.txt"}
+
+
+def test_two_subdir_projects_of_one_repository_stay_apart(tmp_path: Path, project: Project) -> None:
+    """Two ``dvc init --subdir`` projects in one git repository, each with data/raw.csv -> data/features.csv:
+    both imports had the repository's namespace, so their data/features.csv were one logical dataset."""
+    mono = tmp_path / "mono"
+    mono.mkdir()
+    _run("git", "init", "-q", cwd=mono)
+    _run("git", "remote", "add", "origin", "https://example.org/team/mono.git", cwd=mono)
+    for name in ("p1", "p2"):
+        (mono / name / "data").mkdir(parents=True)
+        (mono / name / "data/raw.csv").write_text(f"raw {name}\n")
+        (mono / name / "dvc.yaml").write_text("stages:\n  feat:\n    cmd: cat data/raw.csv data/raw.csv > "
+                                              "data/features.csv\n    deps: [data/raw.csv]\n"
+                                              "    outs: [data/features.csv]\n")
+        _run(DVC, "init", "-q", "--subdir", cwd=mono / name)
+        _run(DVC, "repro", "-q", cwd=mono / name)
+    _commit_as(mono, "Ada", "two projects")
+    imported = [events_from_dvc(mono / name).events for name in ("p1", "p2")]
+    namespaces = [{e["namespace"] for e in events} for events in imported]
+    assert len(namespaces[0]) == len(namespaces[1]) == 1 and namespaces[0] != namespaces[1]
+    assert [a["location"] for a in _by_stage(imported[0])["feat"]["generated"]] == ["data/features.csv"]
+    for events in imported:
+        project.record_many(events)
+    rows = project.synced_store().query(
+        "SELECT (COUNT(DISTINCT ?logical) AS ?n) WHERE { GRAPH ?g { ?v <https://w3id.org/provgraph/provml#location> "
+        "'data/features.csv' ; <http://www.w3.org/ns/prov#specializationOf> ?logical } }")
+    assert int(next(iter(rows))["n"].value) == 2

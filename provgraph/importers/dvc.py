@@ -11,9 +11,10 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
   run a later ``dvc repro`` superseded) is a run too, with the same id as when it was current, its deps
   and outs as its entry names them, dated by the first commit holding it (its metric values and sha256
   are not recovered: the files on disk are later ones);
-- namespace: the event ``namespace`` is the DVC project's identity (its git ``origin`` URL, else its
-  absolute path), and locations are relative to the project root (the folder holding ``.dvc/``, else
-  the git work tree, else the pipeline's folder), so two projects' ``data/features`` never merge;
+- namespace: the event ``namespace`` is the DVC project's identity (its git ``origin`` URL, with the
+  sub-folder of a ``dvc init --subdir`` project, else its absolute path), and locations are relative to
+  the project root (the folder holding ``.dvc/``, else the git work tree, else the pipeline's folder),
+  so two projects' ``data/features`` never merge;
 - ``deps`` are used (``*.py``, ``*.sh``, ... as code), ``outs`` generated, ``metrics``/``plots``
   generated evaluations, each with the locked md5 as ``digests.md5`` (directories: DVC's ``<md5>.dir``)
   and, when the local file still has that md5, its sha256; the top-level ``artifacts`` section gives the
@@ -119,7 +120,10 @@ class _Project:
         root = next((p for p in (folder, *folder.parents) if (p / ".dvc").is_dir()), None) \
             or gitlog.toplevel(folder) or folder
         remote = git_remote(root)
-        named = remote_namespace(remote) if remote else naming.identifier(root.as_posix())
+        named, top = remote_namespace(remote) if remote else naming.identifier(root.as_posix()), gitlog.toplevel(root)
+        if remote and top is not None and root != top.resolve() and root.is_relative_to(top.resolve()):
+            sub = root.relative_to(top.resolve()).as_posix().replace("/", "_")  # dvc init --subdir: one of several
+            named = naming.identifier(f"{named}--{sub}")
         return cls(root, namespace or named, remote)
 
     def location(self, file: Path) -> str:
