@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 
 import yaml
-from test_import_dvc import DVC, _by_stage, _commit_as, _run
+from test_import_dvc import DVC, _by_stage, _commit_as, _run, _version
 
+from provgraph.export.document import prov_document
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
+from provgraph.query import impact, lineage
+from provgraph.validate import check_document
 
 
 def _repo(root: Path, files: dict[str, str]) -> Path:
@@ -124,3 +127,24 @@ def test_two_subdir_projects_of_one_repository_stay_apart(tmp_path: Path, projec
         "SELECT (COUNT(DISTINCT ?logical) AS ?n) WHERE { GRAPH ?g { ?v <https://w3id.org/provgraph/provml#location> "
         "'data/features.csv' ; <http://www.w3.org/ns/prov#specializationOf> ?logical } }")
     assert int(next(iter(rows))["n"].value) == 2
+
+
+def test_a_dependency_on_a_file_of_a_directory_output_keeps_the_lineage(tmp_path: Path, project: Project) -> None:
+    """train depends on d/a.txt, one file of prep's directory output d (dvc dag: prep -> train). The file's
+    version was no one's output, so impact of the raw data stopped at d and lineage of the model never
+    reached prep or the raw data. train now also uses the directory version holding the file."""
+    root = _repo(tmp_path / "dir-out", {
+        "raw.txt": "x\n",
+        "dvc.yaml": "stages:\n  prep:\n    cmd: mkdir -p d && cat raw.txt raw.txt > d/a.txt && echo y > d/b.txt\n"
+                    "    deps: [raw.txt]\n    outs: [d]\n"
+                    "  train:\n    cmd: cat d/a.txt d/a.txt > m.bin\n    deps: [d/a.txt]\n    outs: [m.bin]\n"})
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit_as(root, "Ada", "repro")
+    assert '"prep" -> "train";' in _run(DVC, "dag", "--dot", cwd=root)
+    lock = yaml.safe_load((root / "dvc.lock").read_text())["stages"]
+    raw, model = lock["prep"]["deps"][0]["md5"], lock["train"]["outs"][0]["md5"]
+    project.record_many(events_from_dvc(root).events)
+    store = project.synced_store()
+    assert _version(store, model).value in set(impact(store, _version(store, raw)).node_iris)
+    assert _version(store, raw).value in set(lineage(store, _version(store, model)).node_iris)
+    assert check_document(prov_document(store)).violations == []

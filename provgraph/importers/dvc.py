@@ -55,8 +55,9 @@ from ..errors import InvalidEvent
 from ..gitinfo import git_remote
 from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
+from .dvc_dirs import container
 from .dvc_history import Versions, as_ran, lock_stages
-from .dvc_params import load_params
+from .dvc_params import dig, flatten, load_params, numbers
 from .dvc_templates import context, expand
 from .dvc_yaml import load_yaml, path_entries, validate_dvc_yaml
 from .gitlog import Commit
@@ -82,26 +83,6 @@ def _kind(stage: str) -> str:
 def _mtime(path: Path) -> str:
     moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _flatten(value: Any, prefix: str) -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        found: dict[str, Any] = {}
-        for key, item in value.items():
-            found.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return found
-    return {prefix: value}
-
-
-def _dig(values: dict[str, Any], dotted: str) -> Any:
-    if dotted in values:
-        return values[dotted]
-    current: Any = values
-    for part in dotted.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return None
-        current = current[part]
-    return current
 
 
 @dataclass
@@ -232,7 +213,7 @@ class _Pipeline:
             path = self.base(stage.spec) / str(file)
             loaded = load_params(path) if path.is_file() else {}
             for key in values if isinstance(values, dict) else ():
-                value = _dig(loaded if isinstance(loaded, dict) else {}, str(key))
+                value = dig(loaded if isinstance(loaded, dict) else {}, str(key))
                 if value is not None:
                     current[f"{file}:{key}"] = value
         return current
@@ -244,7 +225,7 @@ def _locked_params(stage: _Stage) -> dict[str, Any]:
 
 
 def _flat(values: dict[str, Any]) -> dict[str, Any]:
-    return {flat: item for key, value in values.items() for flat, item in _flatten(value, key).items()}
+    return {flat: item for key, value in values.items() for flat, item in flatten(value, key).items()}
 
 
 def _params(stage: _Stage) -> dict[str, Any]:
@@ -252,21 +233,9 @@ def _params(stage: _Stage) -> dict[str, Any]:
     for key, value in _locked_params(stage).items():
         file, name = key.split(":", 1)
         label = name if file == "params.yaml" else key
-        for flat, item in _flatten(value, label).items():
+        for flat, item in flatten(value, label).items():
             params[naming.name(flat)] = naming.scalar(item)
     return params
-
-
-def _numbers(value: Any, left_out: dict[str, str]) -> dict[str, float]:
-    """The numbers of a metrics file by dotted name; NaN and infinities, which events cannot carry as
-    numbers, go by name into ``left_out`` (``metric.loss: NaN``)."""
-    found = {}
-    for key, item in _flatten(value, "").items():
-        if (text := naming.non_finite(item)) is not None:
-            left_out[naming.name(f"metric.{key}")] = text
-        elif isinstance(item, int | float) and not isinstance(item, bool):
-            found[naming.name(key)] = item
-    return found
 
 
 class _Events:
@@ -275,9 +244,11 @@ class _Events:
     def __init__(self, project: _Project, progress: Progress | None) -> None:
         self.project, self.progress = project, progress
         self.notes: list[str] = []
+        self.outs: dict[str, str] = {}  # the current stages' outs: location -> locked md5
 
     def staleness(self, stages: list[_Stage]) -> None:
         producers = {loc: (stage, entry.get("md5")) for stage in stages for loc, entry in stage.paths("outs").items()}
+        self.outs = {loc: md5 for loc, (_, md5) in producers.items() if isinstance(md5, str)}
         for stage in stages:
             pipeline = stage.pipeline
             deps = [(loc, pipeline.project.root / loc, entry["md5"]) for loc, entry in stage.paths("deps").items()
@@ -342,7 +313,7 @@ class _Events:
             entry = locked.get(location) or {}
             if found is None or found[0] != entry.get("md5"):
                 continue  # the values on disk are not the ones this run wrote
-            values.update(_numbers(load_yaml(file), left_out))
+            values.update(numbers(load_yaml(file), left_out))
         return values
 
     def stage(self, stage: _Stage) -> list[ev.Event]:
@@ -353,6 +324,11 @@ class _Events:
         for path, flags in path_entries(spec.get("deps")) or [(e["path"], {}) for e in locked.get("deps") or ()]:
             kind = "code" if Path(path).suffix.lower() in CODE_SUFFIXES else "dataset"
             used.append(self.artifact(stage, path, kind, lock_deps.get(self.project.location(base / path)), flags))
+        for loc, entry in lock_deps.items():  # a file of another stage's directory output: that directory too
+            held = container(loc, str(entry.get("md5")), self.outs, self.project.root, stage.superseded_by is None)
+            if held is not None and held[0] not in {a["location"] for a in used}:
+                used.append({"location": held[0], "kind": "dataset", "digests": {"md5": held[1]}, "directory": True,
+                             "role": "container"})
         kinds = (("outs", "dataset"), ("metrics", "evaluation"), ("plots", "evaluation"))
         outs = [(p, f, k) for key, k in kinds for p, f in path_entries(spec.get(key))] \
             or [(e["path"], {}, "dataset") for e in locked.get("outs") or ()]
