@@ -148,3 +148,23 @@ def test_a_dependency_on_a_file_of_a_directory_output_keeps_the_lineage(tmp_path
     assert _version(store, model).value in set(impact(store, _version(store, raw)).node_iris)
     assert _version(store, raw).value in set(lineage(store, _version(store, model)).node_iris)
     assert check_document(prov_document(store)).violations == []
+
+
+def test_the_run_of_a_removed_stage_is_kept(tmp_path: Path) -> None:
+    """A stage removed from dvc.yaml after it ran: DVC leaves its entry in dvc.lock, and importing after its
+    repro recorded its run, but a fresh import after the removal recorded nothing of it (who g.txt: no one)."""
+    root = _repo(tmp_path / "removed", {
+        "a.txt": "a\n",
+        "dvc.yaml": "stages:\n  keep:\n    cmd: cat a.txt a.txt > o.txt\n    deps: [a.txt]\n    outs: [o.txt]\n"
+                    "  gone:\n    cmd: cat a.txt a.txt a.txt > g.txt\n    deps: [a.txt]\n    outs: [g.txt]\n"})
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit_as(root, "Ada", "repro")
+    first = {e["run"]["id"] for e in events_from_dvc(root).events}
+    (root / "dvc.yaml").write_text((root / "dvc.yaml").read_text().split("  gone:")[0])
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit_as(root, "Bea", "remove gone")
+    assert "gone" in yaml.safe_load((root / "dvc.lock").read_text())["stages"]  # DVC leaves the entry
+    events = events_from_dvc(root).events
+    assert first <= {e["run"]["id"] for e in events}
+    gone = next(e for e in events if e["type"] == "run.start" and e["annotations"]["dvc.stage"] == "gone")
+    assert gone["agents"][0]["name"] == "Ada"

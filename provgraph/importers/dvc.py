@@ -197,13 +197,14 @@ class _Pipeline:
         return found
 
     def superseded(self) -> list[_Stage]:
-        """The stage runs that only older committed versions of the dvc.lock record: each as its lock entry
-        says it ran (its deps and outs, each out in the section today's stage puts it in)."""
+        """The stage runs that only older committed versions of the dvc.lock record, and those of stages the
+        dvc.yaml no longer declares (removed or renamed: DVC leaves their entries in the lock): each as its
+        lock entry says it ran (its deps and outs, each out in the section today's stage puts it in)."""
         lock = self.file.with_name("dvc.lock")
         if self.file.name != "dvc.yaml" or not lock.is_file():
             return []
-        now = {(name, naming.canonical(entry)) for name, entry in self.lock.items()}
         specs = self.specs()
+        now = {(name, naming.canonical(entry)) for name, entry in self.lock.items() if name in specs}
         return [_Stage(name, self, as_ran(specs.get(name, {}), entry), entry, superseded_by=commit)
                 for (name, text), (commit, entry) in self.project.history(lock).items() if (name, text) not in now]
 
