@@ -13,6 +13,7 @@ from provgraph.export.document import prov_document
 from provgraph.importers.dvc import events_from_dvc
 from provgraph.project import Project
 from provgraph.query import impact, lineage
+from provgraph.query.runs import who
 from provgraph.validate import check_document
 
 
@@ -168,3 +169,32 @@ def test_the_run_of_a_removed_stage_is_kept(tmp_path: Path) -> None:
     assert first <= {e["run"]["id"] for e in events}
     gone = next(e for e in events if e["type"] == "run.start" and e["annotations"]["dvc.stage"] == "gone")
     assert gone["agents"][0]["name"] == "Ada"
+
+
+def test_an_import_url_superseded_by_dvc_update_keeps_its_ingestion_run(tmp_path: Path, project: Project) -> None:
+    """``dvc import-url`` then ``dvc update`` (the source changed), each committed with a repro of a stage using
+    the data: importing after the first commit recorded the first ingestion run, a fresh import after the
+    update only the second, so the first data version had no generating run and was lost from who/lineage."""
+    source = tmp_path / "source.csv"
+    source.write_text("v1\n")
+    root = _repo(tmp_path / "import-url", {
+        "dvc.yaml": "stages:\n  use:\n    cmd: cat data.csv data.csv > o.txt\n    deps: [data.csv]\n"
+                    "    outs: [o.txt]\n"})
+    _run(DVC, "import-url", "-q", str(source), "data.csv", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit_as(root, "Ada", "import")
+    first_md5 = yaml.safe_load((root / "data.csv.dvc").read_text())["outs"][0]["md5"]
+    first = {e["run"]["id"] for e in events_from_dvc(root).events}
+    source.write_text("v2\n")
+    _run(DVC, "update", "-q", "data.csv.dvc", cwd=root)
+    _run(DVC, "repro", "-q", cwd=root)
+    _commit_as(root, "Bea", "update")
+    events = events_from_dvc(root).events
+    assert first <= {e["run"]["id"] for e in events}
+    project.record_many(events)
+    store = project.synced_store()
+    ingested = [e for e in events if e["type"] == "run.end" and e["run"]["kind"] == "ingestion"
+                and e["generated"][0]["digests"]["md5"] == first_md5]
+    assert len(ingested) == 1
+    made = {row["run"] for row in who(store, _version(store, first_md5).value).rows if row["action"] == "generated"}
+    assert made == {ingested[0]["run"]["id"]}

@@ -38,7 +38,8 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
 ``foreach``/``matrix`` stages are expanded and ``${...}`` resolved as DVC does (:mod:`.dvc_templates`).
 A stage with no lock entry was declared but never ran: it is not a run (it is counted and named in the
 notes). A ``.dvc`` file with ``deps`` (``dvc import`` / ``dvc import-url``) is an ingestion run from the
-source (``repo.url`` + path, its ``rev_lock`` as ``digests.commit``) to the tracked output; a ``.dvc``
+source (``repo.url`` + path, its ``rev_lock`` as ``digests.commit``) to the tracked output, for each
+committed version of the file (one ``dvc update`` superseded too); a ``.dvc``
 file of ``dvc add`` only tracks data, which is no run. Parsing YAML needs PyYAML (``provgraph[dvc]``).
 """
 
@@ -133,6 +134,12 @@ class _Project:
     def history(self, lock: Path) -> dict[tuple[str, str], tuple[Commit, dict[str, Any]]]:
         """Every stage entry the committed versions of ``lock`` held (see :meth:`Versions.entries`)."""
         return self.versions.setdefault(lock, Versions(lock)).entries()
+
+    def earlier(self, file: Path, current: Any) -> list[tuple[Commit, Any]]:
+        """The committed versions of ``file`` other than ``current``, each with the oldest commit holding it."""
+        now = naming.canonical(current)
+        return [(commit, document) for commit, document in self.versions.setdefault(file, Versions(file)).documents()
+                if naming.canonical(document) != now]
 
     def dated_by(self, commit: Commit, note: str) -> tuple[str, dict[str, Any], str]:
         """(time, event fields, ``note``) of a record ``commit`` wrote: its time, author and sha."""
@@ -362,8 +369,16 @@ class _Events:
         return found
 
     def imported(self, file: Path) -> list[ev.Event]:
-        """The ingestion run of a ``.dvc`` file written by ``dvc import``/``import-url``; none for ``dvc add``."""
+        """The ingestion runs of a ``.dvc`` file written by ``dvc import``/``import-url``: as it is, and as each
+        committed version before (an import ``dvc update`` superseded) was; none for ``dvc add``."""
         document = load_yaml(file)
+        found = self.ingestion(file, document, None)
+        for commit, earlier in self.project.earlier(file, document) if found else ():
+            found += self.ingestion(file, earlier, commit)
+        return found
+
+    def ingestion(self, file: Path, document: Any, superseded_by: Commit | None) -> list[ev.Event]:
+        """The run of one version of a ``.dvc`` file (``superseded_by``: the oldest commit of an earlier one)."""
         if not isinstance(document, dict) or not document.get("deps"):
             return []
         used = []
@@ -387,7 +402,9 @@ class _Events:
         identity = naming.digest(self.project.namespace, where, naming.canonical(document))
         run = {"id": naming.identifier(f"{file.stem}-{identity}", "dvc-import-"), "step": "dvc import",
                "kind": "ingestion"}
-        time, dated, note = self.project.dating(file, document)
+        time, dated, note = self.project.dating(file, document) if superseded_by is None else self.project.dated_by(
+            superseded_by, f"times are the commit time of {superseded_by.sha[:10]}, the first holding this version "
+                           f"of {file.name}; a later dvc update superseded it")
         annotations = {"dvc.file": where, "provgraph.note": note}
         start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, annotations=annotations,
                              **dated)
