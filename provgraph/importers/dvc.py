@@ -11,9 +11,10 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
   run a later ``dvc repro`` superseded) is a run too, with the same id as when it was current, its deps
   and outs as its entry names them, dated by the first commit holding it (its metric values and sha256
   are not recovered: the files on disk are later ones);
-- namespace: the event ``namespace`` is the DVC project's identity (its git ``origin`` URL, else its
-  absolute path), and locations are relative to the project root (the folder holding ``.dvc/``, else
-  the git work tree, else the pipeline's folder), so two projects' ``data/features`` never merge;
+- namespace: the event ``namespace`` is the DVC project's identity (its git ``origin`` URL, with the
+  sub-folder of a ``dvc init --subdir`` project, else its absolute path), and locations are relative to
+  the project root (the folder holding ``.dvc/``, else the git work tree, else the pipeline's folder),
+  so two projects' ``data/features`` never merge;
 - ``deps`` are used (``*.py``, ``*.sh``, ... as code), ``outs`` generated, ``metrics``/``plots``
   generated evaluations, each with the locked md5 as ``digests.md5`` (directories: DVC's ``<md5>.dir``)
   and, when the local file still has that md5, its sha256; the top-level ``artifacts`` section gives the
@@ -37,7 +38,8 @@ the ``dvc.yaml`` beside it). Each stage that ``dvc.lock`` records is a completed
 ``foreach``/``matrix`` stages are expanded and ``${...}`` resolved as DVC does (:mod:`.dvc_templates`).
 A stage with no lock entry was declared but never ran: it is not a run (it is counted and named in the
 notes). A ``.dvc`` file with ``deps`` (``dvc import`` / ``dvc import-url``) is an ingestion run from the
-source (``repo.url`` + path, its ``rev_lock`` as ``digests.commit``) to the tracked output; a ``.dvc``
+source (``repo.url`` + path, its ``rev_lock`` as ``digests.commit``) to the tracked output, for each
+committed version of the file (one ``dvc update`` superseded too); a ``.dvc``
 file of ``dvc add`` only tracks data, which is no run. Parsing YAML needs PyYAML (``provgraph[dvc]``).
 """
 
@@ -54,7 +56,9 @@ from ..errors import InvalidEvent
 from ..gitinfo import git_remote
 from ..vocab import remote_namespace
 from . import dvc_status, gitlog, naming
+from .dvc_dirs import container
 from .dvc_history import Versions, as_ran, lock_stages
+from .dvc_params import dig, flatten, load_params, numbers
 from .dvc_templates import context, expand
 from .dvc_yaml import load_yaml, path_entries, validate_dvc_yaml
 from .gitlog import Commit
@@ -82,26 +86,6 @@ def _mtime(path: Path) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _flatten(value: Any, prefix: str) -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        found: dict[str, Any] = {}
-        for key, item in value.items():
-            found.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return found
-    return {prefix: value}
-
-
-def _dig(values: dict[str, Any], dotted: str) -> Any:
-    if dotted in values:
-        return values[dotted]
-    current: Any = values
-    for part in dotted.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return None
-        current = current[part]
-    return current
-
-
 @dataclass
 class _Project:
     """The DVC project: its root, its namespace, and how its commits are dated."""
@@ -118,7 +102,10 @@ class _Project:
         root = next((p for p in (folder, *folder.parents) if (p / ".dvc").is_dir()), None) \
             or gitlog.toplevel(folder) or folder
         remote = git_remote(root)
-        named = remote_namespace(remote) if remote else naming.identifier(root.as_posix())
+        named, top = remote_namespace(remote) if remote else naming.identifier(root.as_posix()), gitlog.toplevel(root)
+        if remote and top is not None and root != top.resolve() and root.is_relative_to(top.resolve()):
+            sub = root.relative_to(top.resolve()).as_posix().replace("/", "_")  # dvc init --subdir: one of several
+            named = naming.identifier(f"{named}--{sub}")
         return cls(root, namespace or named, remote)
 
     def location(self, file: Path) -> str:
@@ -147,6 +134,12 @@ class _Project:
     def history(self, lock: Path) -> dict[tuple[str, str], tuple[Commit, dict[str, Any]]]:
         """Every stage entry the committed versions of ``lock`` held (see :meth:`Versions.entries`)."""
         return self.versions.setdefault(lock, Versions(lock)).entries()
+
+    def earlier(self, file: Path, current: Any) -> list[tuple[Commit, Any]]:
+        """The committed versions of ``file`` other than ``current``, each with the oldest commit holding it."""
+        now = naming.canonical(current)
+        return [(commit, document) for commit, document in self.versions.setdefault(file, Versions(file)).documents()
+                if naming.canonical(document) != now]
 
     def dated_by(self, commit: Commit, note: str) -> tuple[str, dict[str, Any], str]:
         """(time, event fields, ``note``) of a record ``commit`` wrote: its time, author and sha."""
@@ -185,7 +178,7 @@ class _Pipeline:
         self.file, self.folder, self.project = file, file.parent, project
         self.document, self.lock = document, lock or {}
         self.where = project.location(file)
-        self.variables = context(document, self.folder, load_yaml)
+        self.variables = context(document, self.folder, load_params)
         # top-level sections name paths from the dvc.yaml's folder, stages from their wdir: both kept as locations
         self.artifacts = {project.location(self.folder / str(a["path"])): (name, a) for name, a in
                           (document.get("artifacts") or {}).items() if isinstance(a, dict) and "path" in a}
@@ -198,7 +191,7 @@ class _Pipeline:
     def specs(self) -> dict[str, dict[str, Any]]:
         """The stages of the dvc.yaml, ``foreach``/``matrix`` expanded, by full name."""
         return {full: spec for name, stage in (self.document.get("stages") or {}).items()
-                for full, spec in expand(str(name), stage, self.variables)}
+                for full, spec in expand(str(name), stage, self.variables, self.folder, load_params)}
 
     def stages(self) -> list[_Stage]:
         found = []
@@ -211,13 +204,14 @@ class _Pipeline:
         return found
 
     def superseded(self) -> list[_Stage]:
-        """The stage runs that only older committed versions of the dvc.lock record: each as its lock entry
-        says it ran (its deps and outs, each out in the section today's stage puts it in)."""
+        """The stage runs that only older committed versions of the dvc.lock record, and those of stages the
+        dvc.yaml no longer declares (removed or renamed: DVC leaves their entries in the lock): each as its
+        lock entry says it ran (its deps and outs, each out in the section today's stage puts it in)."""
         lock = self.file.with_name("dvc.lock")
         if self.file.name != "dvc.yaml" or not lock.is_file():
             return []
-        now = {(name, naming.canonical(entry)) for name, entry in self.lock.items()}
         specs = self.specs()
+        now = {(name, naming.canonical(entry)) for name, entry in self.lock.items() if name in specs}
         return [_Stage(name, self, as_ran(specs.get(name, {}), entry), entry, superseded_by=commit)
                 for (name, text), (commit, entry) in self.project.history(lock).items() if (name, text) not in now]
 
@@ -225,9 +219,9 @@ class _Pipeline:
         current: dict[str, Any] = {}
         for file, values in (stage.locked.get("params") or {}).items():
             path = self.base(stage.spec) / str(file)
-            loaded = load_yaml(path) if path.is_file() else {}
+            loaded = load_params(path) if path.is_file() else {}
             for key in values if isinstance(values, dict) else ():
-                value = _dig(loaded if isinstance(loaded, dict) else {}, str(key))
+                value = dig(loaded if isinstance(loaded, dict) else {}, str(key))
                 if value is not None:
                     current[f"{file}:{key}"] = value
         return current
@@ -239,7 +233,7 @@ def _locked_params(stage: _Stage) -> dict[str, Any]:
 
 
 def _flat(values: dict[str, Any]) -> dict[str, Any]:
-    return {flat: item for key, value in values.items() for flat, item in _flatten(value, key).items()}
+    return {flat: item for key, value in values.items() for flat, item in flatten(value, key).items()}
 
 
 def _params(stage: _Stage) -> dict[str, Any]:
@@ -247,21 +241,9 @@ def _params(stage: _Stage) -> dict[str, Any]:
     for key, value in _locked_params(stage).items():
         file, name = key.split(":", 1)
         label = name if file == "params.yaml" else key
-        for flat, item in _flatten(value, label).items():
+        for flat, item in flatten(value, label).items():
             params[naming.name(flat)] = naming.scalar(item)
     return params
-
-
-def _numbers(value: Any, left_out: dict[str, str]) -> dict[str, float]:
-    """The numbers of a metrics file by dotted name; NaN and infinities, which events cannot carry as
-    numbers, go by name into ``left_out`` (``metric.loss: NaN``)."""
-    found = {}
-    for key, item in _flatten(value, "").items():
-        if (text := naming.non_finite(item)) is not None:
-            left_out[naming.name(f"metric.{key}")] = text
-        elif isinstance(item, int | float) and not isinstance(item, bool):
-            found[naming.name(key)] = item
-    return found
 
 
 class _Events:
@@ -270,16 +252,18 @@ class _Events:
     def __init__(self, project: _Project, progress: Progress | None) -> None:
         self.project, self.progress = project, progress
         self.notes: list[str] = []
+        self.outs: dict[str, str] = {}  # the current stages' outs: location -> locked md5
 
     def staleness(self, stages: list[_Stage]) -> None:
         producers = {loc: (stage, entry.get("md5")) for stage in stages for loc, entry in stage.paths("outs").items()}
+        self.outs = {loc: md5 for loc, (_, md5) in producers.items() if isinstance(md5, str)}
         for stage in stages:
             pipeline = stage.pipeline
             deps = [(loc, pipeline.project.root / loc, entry["md5"]) for loc, entry in stage.paths("deps").items()
                     if isinstance(entry.get("md5"), str)]
             stage.reasons += dvc_status.changes(stage.locked.get("cmd"), stage.spec.get("cmd"),
                                                 _flat(_locked_params(stage)), _flat(pipeline.current_params(stage)),
-                                                deps)
+                                                deps, frozen=stage.spec.get("frozen") is True)
             for loc, entry in stage.paths("deps").items():
                 producer, md5 = producers.get(loc, (None, None))
                 if producer is not None and md5 and entry.get("md5") and md5 != entry["md5"]:
@@ -290,7 +274,7 @@ class _Events:
         changed = True
         while changed:  # flag every stage downstream of a stale one
             changed = False
-            for stage in stages:
+            for stage in (s for s in stages if s.spec.get("frozen") is not True):  # dvc status skips frozen deps
                 for loc in stage.paths("deps"):
                     upstream = [s for out, (s, _) in producers.items() if s.reasons and s is not stage
                                 and (loc == out or loc.startswith(out + "/"))]
@@ -337,7 +321,7 @@ class _Events:
             entry = locked.get(location) or {}
             if found is None or found[0] != entry.get("md5"):
                 continue  # the values on disk are not the ones this run wrote
-            values.update(_numbers(load_yaml(file), left_out))
+            values.update(numbers(load_yaml(file), left_out))
         return values
 
     def stage(self, stage: _Stage) -> list[ev.Event]:
@@ -348,6 +332,11 @@ class _Events:
         for path, flags in path_entries(spec.get("deps")) or [(e["path"], {}) for e in locked.get("deps") or ()]:
             kind = "code" if Path(path).suffix.lower() in CODE_SUFFIXES else "dataset"
             used.append(self.artifact(stage, path, kind, lock_deps.get(self.project.location(base / path)), flags))
+        for loc, entry in lock_deps.items():  # a file of another stage's directory output: that directory too
+            held = container(loc, str(entry.get("md5")), self.outs, self.project.root, stage.superseded_by is None)
+            if held is not None and held[0] not in {a["location"] for a in used}:
+                used.append({"location": held[0], "kind": "dataset", "digests": {"md5": held[1]}, "directory": True,
+                             "role": "container"})
         kinds = (("outs", "dataset"), ("metrics", "evaluation"), ("plots", "evaluation"))
         outs = [(p, f, k) for key, k in kinds for p, f in path_entries(spec.get(key))] \
             or [(e["path"], {}, "dataset") for e in locked.get("outs") or ()]
@@ -380,8 +369,16 @@ class _Events:
         return found
 
     def imported(self, file: Path) -> list[ev.Event]:
-        """The ingestion run of a ``.dvc`` file written by ``dvc import``/``import-url``; none for ``dvc add``."""
+        """The ingestion runs of a ``.dvc`` file written by ``dvc import``/``import-url``: as it is, and as each
+        committed version before (an import ``dvc update`` superseded) was; none for ``dvc add``."""
         document = load_yaml(file)
+        found = self.ingestion(file, document, None)
+        for commit, earlier in self.project.earlier(file, document) if found else ():
+            found += self.ingestion(file, earlier, commit)
+        return found
+
+    def ingestion(self, file: Path, document: Any, superseded_by: Commit | None) -> list[ev.Event]:
+        """The run of one version of a ``.dvc`` file (``superseded_by``: the oldest commit of an earlier one)."""
         if not isinstance(document, dict) or not document.get("deps"):
             return []
         used = []
@@ -405,7 +402,9 @@ class _Events:
         identity = naming.digest(self.project.namespace, where, naming.canonical(document))
         run = {"id": naming.identifier(f"{file.stem}-{identity}", "dvc-import-"), "step": "dvc import",
                "kind": "ingestion"}
-        time, dated, note = self.project.dating(file, document)
+        time, dated, note = self.project.dating(file, document) if superseded_by is None else self.project.dated_by(
+            superseded_by, f"times are the commit time of {superseded_by.sha[:10]}, the first holding this version "
+                           f"of {file.name}; a later dvc update superseded it")
         annotations = {"dvc.file": where, "provgraph.note": note}
         start = ev.new_event("run.start", time, namespace=self.project.namespace, run=run, annotations=annotations,
                              **dated)

@@ -90,6 +90,17 @@ class Versions:
                     found[(str(stage), naming.canonical(entry))] = (commit, entry)  # newest first: the oldest stays
         return found
 
+    def documents(self) -> list[tuple[gitlog.Commit, Any]]:
+        """Every distinct committed version of the file, parsed, with the oldest commit that held it; a version
+        git cannot parse is left out. Reads the whole history."""
+        while self._more():
+            pass
+        found: dict[str, tuple[gitlog.Commit, Any]] = {}
+        for index, (commit, content) in enumerate(self.read):
+            if content is not None and (document := self._parsed(index, content)) is not None:
+                found[naming.canonical(document)] = (commit, document)  # newest first: the oldest stays
+        return list(found.values())
+
     def _same(self, index: int, content: bytes, current: Any, stage: str | None) -> bool:
         if stage is None and content == self.now:
             return True

@@ -4,7 +4,8 @@ A stage is stale when its command in ``dvc.yaml`` is not the locked one, a param
 another value now, or a dependency present in the work tree has another md5 than the locked one (files
 absent from the work tree, as in a fresh clone before ``dvc pull``, are not evidence of change). Hashes
 are DVC's: the md5 of a file's bytes, and for a directory the md5 of DVC's listing of its files
-(``<md5>.dir``).
+(``<md5>.dir``). A frozen stage (``dvc freeze``) is stale only by its command, and staleness upstream does
+not reach it.
 """
 
 from __future__ import annotations
@@ -69,11 +70,14 @@ def current_md5(path: Path, locked: str) -> str | None:
 
 
 def changes(lock_cmd: Any, yaml_cmd: Any, locked_params: dict[str, Any], current_params: dict[str, Any],
-            deps: list[tuple[str, Path, str]]) -> list[str]:
-    """Why a stage is stale (empty when it is not): ``deps`` are (path, file, locked md5)."""
+            deps: list[tuple[str, Path, str]], frozen: bool = False) -> list[str]:
+    """Why a stage is stale (empty when it is not): ``deps`` are (path, file, locked md5). Of a ``frozen``
+    stage only the command counts: ``dvc status`` does not check its deps and params."""
     reasons = []
     if yaml_cmd is not None and _cmd(yaml_cmd) != _cmd(lock_cmd):
         reasons.append("changed command")
+    if frozen:
+        return reasons
     changed = sorted(key for key, value in locked_params.items() if current_params.get(key, value) != value
                      or key not in current_params)
     if changed:

@@ -3,8 +3,9 @@
 A stage ``build`` with ``foreach: [us, eu]`` runs as ``build@us`` and ``build@eu``, each with
 ``${item}`` (and ``${key}`` for a mapping) replaced; a ``matrix`` stage runs once per combination, as
 ``name@v1-v2`` (a value that is not a scalar is named ``<dimension><index>``). Other ``${name}`` refer
-to ``vars`` and, by default, to ``params.yaml`` next to the ``dvc.yaml``. A whole-string reference keeps
-its value's type; a reference DVC could not resolve is left as written.
+to ``vars`` (the file's, then the stage's own, whose files are read from its ``wdir``) and, by default,
+to ``params.yaml`` next to the ``dvc.yaml``. A whole-string reference keeps its value's type; a
+reference DVC could not resolve is left as written.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ Loader = Callable[[Path], Any]
 
 def context(document: dict[str, Any], folder: Path, load: Loader) -> dict[str, Any]:
     """The variables a ``dvc.yaml`` sees: ``params.yaml`` (when present), then its ``vars``."""
-    found: dict[str, Any] = {}
     sources: list[Any] = ["params.yaml"] if (folder / "params.yaml").is_file() else []
-    sources += document.get("vars") or []
+    return _loaded(sources + (document.get("vars") or []), folder, load)
+
+
+def _loaded(sources: list[Any], folder: Path, load: Loader) -> dict[str, Any]:
+    """The variables of a ``vars`` list: mappings as they are, files (``name[:keys]``) read from ``folder``."""
+    found: dict[str, Any] = {}
     for source in sources:
         if isinstance(source, dict):
             found.update(source)
@@ -72,8 +77,20 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
-def expand(name: str, stage: dict[str, Any], variables: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The stages ``stage`` stands for, as (name, resolved stage): itself, or its foreach/matrix expansion."""
+def _stage(body: dict[str, Any], variables: dict[str, Any], folder: Path, load: Loader) -> dict[str, Any]:
+    """One stage resolved as DVC does: its own ``vars`` (files read from its ``wdir``) added to ``variables``."""
+    own = body.get("vars")
+    if not isinstance(own, list) or not own:
+        return resolve(body, variables)
+    body = {key: value for key, value in body.items() if key != "vars"}
+    wdir = resolve(body.get("wdir", "."), variables)
+    return resolve(body, {**variables, **_loaded(own, folder / str(wdir), load)})
+
+
+def expand(name: str, stage: dict[str, Any], variables: dict[str, Any], folder: Path,
+           load: Loader) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The stages ``stage`` (of the ``dvc.yaml`` in ``folder``) stands for, as (name, resolved stage): itself,
+    or its foreach/matrix expansion; stage-level ``vars`` are read with ``load``."""
     if "foreach" in stage:
         items = resolve(stage["foreach"], variables)
         body = stage.get("do") or {}
@@ -83,7 +100,7 @@ def expand(name: str, stage: dict[str, Any], variables: dict[str, Any]) -> Itera
         pairs = items.items() if isinstance(items, dict) else \
             ((_text(item) if _scalar(item) else str(index), item) for index, item in enumerate(items or ()))
         for key, item in pairs:
-            yield f"{name}@{key}", resolve(body, {**variables, "item": item, "key": key})
+            yield f"{name}@{key}", _stage(body, {**variables, "item": item, "key": key}, folder, load)
         return
     if "matrix" in stage:
         matrix = resolve(stage["matrix"], variables)
@@ -96,6 +113,6 @@ def expand(name: str, stage: dict[str, Any], variables: dict[str, Any]) -> Itera
             key = "-".join(_text(value) if _scalar(value) else f"{dim}{index}"
                            for (dim, _), (index, value) in zip(dimensions, combination, strict=True))
             item = {dim: value for (dim, _), (_, value) in zip(dimensions, combination, strict=True)}
-            yield f"{name}@{key}", resolve(body, {**variables, "item": item})
+            yield f"{name}@{key}", _stage(body, {**variables, "item": item}, folder, load)
         return
-    yield name, resolve(stage, variables)
+    yield name, _stage(stage, variables, folder, load)
