@@ -17,7 +17,8 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
 - inputs / outputs -> used / generated datasets located by URI (``namespace/name`` for a namespace with
   ``://``, ``file://name`` for ``file``, else ``namespace:name``), whose logical name is that URI; the
   DatasetVersionDatasetFacet -> ``digests.openlineage-version`` (a reader that gives no version names no
-  digest, so it reads the latest version known); statistics size -> size; dataset tags -> labels;
+  digest, so it reads the latest version known); outputStatistics size -> size (an inputStatistics size is
+  the bytes the run read, not the version's size: ``openlineage.bytesRead:URI``); dataset tags -> labels;
   symlinks -> the same version used or generated under each other name (role ``symlink``, same digests).
 - columnLineage -> column artifacts ``URI#field`` (kind ``features``): each output field generated and
   derived from the input fields it comes from, which are used, so ``impact``/``lineage`` of ``URI#field``
@@ -147,7 +148,10 @@ def _dataset(dataset: Any, where: str, output: bool, notes: dict[str, Any]) -> l
         artifact["digests"] = {"openlineage-version": version[:512]}
     statistics = _facet(extra, "outputStatistics" if output else "inputStatistics")
     if isinstance(statistics.get("size"), int) and statistics["size"] >= 0:
-        artifact["size"] = statistics["size"]
+        if output:  # the bytes written: the version's size
+            artifact["size"] = statistics["size"]
+        else:  # the bytes this run read (a partial read, pruned columns), not the version's size
+            notes[naming.name(f"openlineage.bytesRead:{uri}")] = statistics["size"]
     if isinstance(statistics.get("rowCount"), int):
         notes[naming.name(f"openlineage.rowCount:{uri}")] = statistics["rowCount"]
     labels = _tags(_facet(facets, "tags"))
