@@ -12,8 +12,15 @@ from pathlib import Path
 
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-from openlineage.client.facet_v2 import input_statistics_input_dataset, output_statistics_output_dataset
+from openlineage.client.facet_v2 import (
+    column_lineage_dataset,
+    input_statistics_input_dataset,
+    output_statistics_output_dataset,
+    symlinks_dataset,
+)
 from openlineage.client.transport.file import FileConfig, FileTransport
+from openlineage.client.transport.http import HttpConfig, HttpTransport
+from servers import ProvgraphServer
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/integration/spark"
 WRITER, READER = (f"0190{n}000-0000-7000-8000-00000000000{n}" for n in (1, 2))
@@ -34,6 +41,7 @@ def _cli(folder: Path, *args: str) -> str:
 
 def _imported(tmp_path: Path, events: list[RunEvent]) -> Path:
     """A project into which ``import-runs`` read ``events`` as the client's FileTransport wrote them."""
+    tmp_path.mkdir(exist_ok=True)
     log = tmp_path / "lineage.jsonl"
     client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(log), append=True)))
     for event in events:
@@ -69,3 +77,47 @@ def test_bytes_a_reader_read_are_not_the_size_of_the_version_it_read(tmp_path: P
     assert reader["annotations"]["openlineage.bytesRead:s3://lake/orders"] == 10000
     assert reader["annotations"]["openlineage.rowCount:s3://lake/orders"] == 250
     assert _cli(folder, "sparql", SIZE).split() == ["SIZE", "20000"]
+
+
+PARTS = 5001  # partitions, each with its Hive table name: 10,002 inputs, more than one provgraph event holds
+
+
+def _wide_job() -> list[RunEvent]:
+    """A Spark job (its COMPLETE) reading 5,001 partition paths, each also named by a Hive table (symlinks),
+    writing one table whose column ``total`` comes from the last partition's ``amount``."""
+    inputs = [InputDataset("s3://lake", f"events/part={n}", facets={"symlinks": symlinks_dataset.SymlinksDatasetFacet(
+        identifiers=[symlinks_dataset.Identifier(namespace="hive://metastore", name=f"db.events_{n}", type="TABLE")])})
+        for n in range(PARTS)]
+    lineage = column_lineage_dataset.ColumnLineageDatasetFacet(fields={"total": column_lineage_dataset.Fields(
+        inputFields=[column_lineage_dataset.InputField("s3://lake", f"events/part={PARTS - 1}", "amount")])})
+    outputs = [OutputDataset("s3://lake", "daily", facets={"columnLineage": lineage})]
+    return [_event(RunState.COMPLETE, "2026-06-02T10:30:00Z", WRITER, "compact", inputs=inputs, outputs=outputs)]
+
+
+def _check_wide(folder: Path) -> None:
+    run = json.loads(_cli(folder, "show", WRITER, "--format", "json"))
+    assert (run["status"], run["started"], run["ended"]) == ("completed", "2026-06-02T10:30:00Z",
+                                                             "2026-06-02T10:30:00Z")
+    used = {a["location"] for a in run["used"]}
+    assert used == {*(f"s3://lake/events/part={n}" for n in range(PARTS)),
+                    *(f"hive://metastore/db.events_{n}" for n in range(PARTS)),
+                    f"s3://lake/events/part={PARTS - 1}#amount"}
+    assert {a["location"] for a in run["generated"]} == {"s3://lake/daily", "s3://lake/daily#total"}
+    first = json.loads(_cli(folder, "impact", "hive://metastore/db.events_0", "--format", "json"))["rows"]
+    assert "s3://lake/daily" in {r["label"] for r in first}
+    column = json.loads(_cli(folder, "lineage", "s3://lake/daily#total", "--format", "json"))["rows"]
+    assert f"s3://lake/events/part={PARTS - 1}#amount" in {r["label"] for r in column}
+
+
+def test_an_event_with_more_inputs_than_one_event_holds_is_recorded_whole(tmp_path: Path) -> None:
+    """A valid OpenLineage event with 10,002 inputs (5,001 partitions and their symlinks) was refused whole
+    ("maps to an invalid provgraph event: used: [{...") from a file and over HTTP: the run was lost. Now
+    its datasets go to as many events of the run as they need, and every answer has all of them."""
+    _check_wide(_imported(tmp_path / "file", _wide_job()))
+    folder = tmp_path / "served"
+    _cli(folder, "init")
+    with ProvgraphServer(folder, env=_env()) as server:
+        client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=server.url, timeout=120)))
+        for event in _wide_job():
+            client.emit(event)
+    _check_wide(folder)

@@ -39,7 +39,9 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   ``openlineageAdapterVersion``); externalQuery -> annotations; SourceCodeLocationJobFacet with a git
   commit -> ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
 
-Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events.
+Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events. An
+event naming more datasets than one provgraph event holds is several events of its run
+(:mod:`.openlineage_split`).
 
 :func:`implied` completes what single events cannot say, the one rule for files
 (:mod:`.openlineage_files`) and the HTTP endpoint, which also knows what it recorded before:
@@ -76,6 +78,7 @@ from ..runclock import Clock, reconcile
 from . import naming
 from .naming import Imported
 from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
+from .openlineage_split import split
 from .registry import Importer, ImportOptions
 
 __all__ = ["OpenLineageSpec", "RecordedRuns", "events_from_openlineage", "events_from_openlineage_payload", "implied",
@@ -346,7 +349,7 @@ def _error(run_facets: dict[str, Any]) -> dict[str, Any]:
 
 def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec | str | Path | None = None
                             ) -> list[ev.Event]:
-    """The provgraph events one OpenLineage event stands for (zero or one), validated.
+    """The provgraph events one OpenLineage event stands for (none, one, or its parts), validated.
 
     ``spec`` is an :class:`OpenLineageSpec` or the folder holding ``OpenLineage.json`` and ``facets/``;
     by default ``$PROVGRAPH_OPENLINEAGE_SPEC`` or a packaged copy, else only the fields this mapping
@@ -419,7 +422,7 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
         annotations=annotations, code=code, environment={"packages": packages} if packages else None,
     )
     event["id"] = naming.event_id("ol", run_event)
-    found = [event, *_invalidations(outputs, time, event["id"])]
+    found = [*split(event), *_invalidations(outputs, time, event["id"])]
     return naming.finish(found, f"OpenLineage {event_type} event of run {own_id}")
 
 
