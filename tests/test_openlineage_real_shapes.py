@@ -121,3 +121,32 @@ def test_an_event_with_more_inputs_than_one_event_holds_is_recorded_whole(tmp_pa
         for event in _wide_job():
             client.emit(event)
     _check_wide(folder)
+
+
+STREAM, CHECKPOINTS = "0190a000-0000-7000-8000-00000000000a", "0190b000-0000-7000-8000-00000000000b"
+
+
+def _checkpoint(run_id: str, minute: int, rows: int, size: int) -> RunEvent:
+    statistics = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=rows, size=size)
+    output = OutputDataset("s3://lake", f"sink_{run_id[4]}", outputFacets={"outputStatistics": statistics})
+    return _event(RunState.RUNNING, f"2026-06-03T10:{minute:02d}:00Z", run_id, f"flink_{run_id[4]}", outputs=[output])
+
+
+def test_a_streaming_jobs_output_has_its_latest_statistics(tmp_path: Path) -> None:
+    """A Flink job's RUNNING events (checkpoints) report its output growing: 100, 200, then 300 rows. From a file
+    the run's output had the first checkpoint's size and row count (1000 bytes, 100 rows), whether the job sent
+    a START or only RUNNING events; the HTTP endpoint's annotation said 300 rows. Now the latest checkpoint's."""
+    source = InputDataset("kafka://broker:9092", "clicks")
+    growing = [(1, 100, 1000), (2, 200, 2000), (3, 300, 3000)]
+    folder = _imported(tmp_path, [
+        _event(RunState.START, "2026-06-03T10:00:00Z", STREAM, "flink_a", inputs=[source]),
+        *(_checkpoint(STREAM, *checkpoint) for checkpoint in growing),
+        *(_checkpoint(CHECKPOINTS, *checkpoint) for checkpoint in reversed(growing)),  # written in any order
+    ])
+    for run_id in (STREAM, CHECKPOINTS):
+        run = json.loads(_cli(folder, "show", run_id, "--format", "json"))
+        (output,) = run["generated"]
+        assert (output["size"], run["annotations"][f"openlineage.rowCount:{output['location']}"]) == (3000, 300)
+        assert (run["status"], run["started"]) == ("running", "2026-06-03T10:00:00Z" if run_id == STREAM
+                                                   else "2026-06-03T10:01:00Z")
+

@@ -59,7 +59,8 @@ def _run_key(item: Any) -> Any:
 
 def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """RUNNING events' inputs and outputs moved into the run's terminal event, else its START, else its first
-    RUNNING; of a run without START, the first RUNNING stays."""
+    RUNNING; of a run without START, the first RUNNING stays. What the target event says of a dataset stands;
+    of what only RUNNING events say, the latest's (a streaming job's output grows from checkpoint to checkpoint)."""
     by_run: dict[Any, list[int]] = {}
     for index, (_, item) in enumerate(items):
         by_run.setdefault(_run_key(item), []).append(index)
@@ -78,8 +79,10 @@ def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
                 folded[first] = (items[first][0], {key: value for key, value in items[first][1].items()
                                                    if key not in ("inputs", "outputs")})
         merged = copy.deepcopy(folded[target][1])
-        for i in running:
-            if i != target:
+        if target in running:  # a RUNNING's statistics give way to a later one's, as any RUNNING's
+            merged = {key: value for key, value in merged.items() if key not in ("inputs", "outputs")}
+        for i in sorted(running, key=lambda i: str(items[i][1].get("eventTime")), reverse=True):  # latest first
+            if i != target or target in running:
                 _merge(merged, items[i][1])
         folded[target] = (folded[target][0], merged)
     return [pair for i, pair in enumerate(folded) if i in kept or not (isinstance(pair[1], dict)
