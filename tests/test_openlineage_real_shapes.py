@@ -16,6 +16,7 @@ from openlineage.client.facet_v2 import (
     column_lineage_dataset,
     input_statistics_input_dataset,
     output_statistics_output_dataset,
+    parent_run,
     symlinks_dataset,
 )
 from openlineage.client.transport.file import FileConfig, FileTransport
@@ -149,4 +150,43 @@ def test_a_streaming_jobs_output_has_its_latest_statistics(tmp_path: Path) -> No
         assert (output["size"], run["annotations"][f"openlineage.rowCount:{output['location']}"]) == (3000, 300)
         assert (run["status"], run["started"]) == ("running", "2026-06-03T10:00:00Z" if run_id == STREAM
                                                    else "2026-06-03T10:01:00Z")
+
+
+DAG_RUN, TASK_RUN, SPARK_RUN = (f"0190c000-0000-7000-8000-00000000000{n}" for n in (1, 2, 3))
+
+
+def _spark_under_airflow() -> list[RunEvent]:
+    """A Spark application an Airflow task started: its ParentRunFacet names the task run and, as ``root``, the
+    DAG run; neither Airflow run sends events here."""
+    parent = parent_run.ParentRunFacet(
+        run=parent_run.Run(runId=TASK_RUN), job=parent_run.Job(namespace="airflow", name="orders.transform"),
+        root=parent_run.Root(run=parent_run.RootRun(runId=DAG_RUN),
+                             job=parent_run.RootJob(namespace="airflow", name="orders")))
+    return [RunEvent(eventType=state, eventTime=time, run=Run(runId=SPARK_RUN, facets={"parent": parent}),
+                     job=Job(namespace="spark", name="orders_transform"), producer=PRODUCER,
+                     outputs=[OutputDataset("s3://lake", "orders_clean")])
+            for state, time in ((RunState.START, "2026-06-04T10:00:00Z"), (RunState.COMPLETE, "2026-06-04T10:05:00Z"))]
+
+
+def _check_chain(folder: Path) -> None:
+    runs = {run["run"]: run for run in json.loads(_cli(folder, "runs", "--format", "json"))}
+    assert {run_id: (runs[run_id]["step"], runs[run_id]["kind"]) for run_id in runs} == {
+        SPARK_RUN: ("spark/orders_transform", "other"), TASK_RUN: ("airflow/orders.transform", "pipeline"),
+        DAG_RUN: ("airflow/orders", "pipeline")}
+    parents = {run_id: json.loads(_cli(folder, "show", run_id, "--format", "json"))["parent"] for run_id in runs}
+    assert parents == {SPARK_RUN: TASK_RUN, TASK_RUN: DAG_RUN, DAG_RUN: None}
+
+
+def test_the_root_of_a_parent_chain_is_the_parents_parent(tmp_path: Path) -> None:
+    """The ParentRunFacet's ``root`` (the DAG run above the task that started a Spark job) was dropped: `runs`
+    knew the Spark run and the task run, which had no parent, and nothing of the DAG run, from a file and over
+    HTTP. Now the root is a run of its job (a pipeline) and the parent of the parent the facet names."""
+    _check_chain(_imported(tmp_path / "file", _spark_under_airflow()))
+    folder = tmp_path / "served"
+    _cli(folder, "init")
+    with ProvgraphServer(folder, env=_env()) as server:
+        client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=server.url, timeout=30)))
+        for event in _spark_under_airflow():
+            client.emit(event)
+    _check_chain(folder)
 
