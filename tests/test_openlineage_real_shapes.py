@@ -190,3 +190,40 @@ def test_the_root_of_a_parent_chain_is_the_parents_parent(tmp_path: Path) -> Non
             client.emit(event)
     _check_chain(folder)
 
+
+LATE_FACTS = "0190d000-0000-7000-8000-00000000000d"
+
+
+def _with_other() -> list[RunEvent]:
+    """A run whose job sends, after its COMPLETE, an OTHER event with an input and an output it learnt late:
+    the spec's "additional events with OTHER eventType can be added to the same run. For example to send
+    additional metadata after the run is complete"."""
+    return [_event(RunState.START, "2026-06-05T10:00:00Z", LATE_FACTS, "load", inputs=[InputDataset("s3://lake", "a")]),
+            _event(RunState.COMPLETE, "2026-06-05T10:05:00Z", LATE_FACTS, "load"),
+            _event(RunState.OTHER, "2026-06-05T10:06:00Z", LATE_FACTS, "load", inputs=[InputDataset("s3://lake", "b")],
+                   outputs=[OutputDataset("s3://lake", "c")])]
+
+
+def _check_other(folder: Path) -> None:
+    run = json.loads(_cli(folder, "show", LATE_FACTS, "--format", "json"))
+    assert (run["status"], run["started"], run["ended"]) == ("completed", "2026-06-05T10:00:00Z",
+                                                             "2026-06-05T10:05:00Z")
+    assert {a["location"] for a in run["used"]} == {"s3://lake/a", "s3://lake/b"}
+    assert [a["location"] for a in run["generated"]] == ["s3://lake/c"]
+    assert "s3://lake/c" in {r["label"] for r in json.loads(_cli(folder, "impact", "s3://lake/b", "--format",
+                                                                   "json"))["rows"]}
+
+
+def test_an_other_events_datasets_join_its_run(tmp_path: Path) -> None:
+    """OTHER events were dropped: the input and output only they named were not the run's, and `impact
+    s3://lake/b` answered that it is not in the store, from a file and over HTTP. Now an OTHER joins its run
+    as a RUNNING does, without changing its start, end or status."""
+    _check_other(_imported(tmp_path / "file", _with_other()))
+    folder = tmp_path / "served"
+    _cli(folder, "init")
+    with ProvgraphServer(folder, env=_env()) as server:
+        client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=server.url, timeout=30)))
+        for event in _with_other():
+            client.emit(event)
+    _check_other(folder)
+

@@ -7,8 +7,9 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted; ``RUNNING`` -> ``run.update``
   (what it saw - outputs, statistics, facets - joins the run without changing its end or status, whether
   it arrives between START and end or after the end; one that comes first starts the run, see
-  :func:`implied`; its run kind only when it has a JobTypeJobFacet); ``OTHER`` gives no event. Files of
-  events fold RUNNING events into their run instead, see :mod:`.openlineage_files`. A DatasetEvent or
+  :func:`implied`; its run kind only when it has a JobTypeJobFacet); ``OTHER`` (the spec's "additional
+  metadata", for example after the run is complete), or no eventType, is such an update too. Files of
+  events fold RUNNING and OTHER events into their run instead, see :mod:`.openlineage_files`. A DatasetEvent or
   JobEvent describes no run: it is refused (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather
   than accepted and dropped.
 - ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
@@ -68,8 +69,10 @@ __all__ = ["OpenLineageSpec", "RecordedRuns", "events_from_openlineage", "events
            "run_id"]
 
 STATUS = {"COMPLETE": "completed", "FAIL": "failed", "ABORT": "aborted"}
-#: OpenLineage eventType -> provgraph event type (OTHER, or none, states nothing provgraph records)
-EVENT_TYPES = {"START": "run.start", "RUNNING": "run.update", **dict.fromkeys(STATUS, "run.end")}
+#: OpenLineage eventTypes that add to their run without starting or ending it
+UPDATES = ("RUNNING", "OTHER")
+#: OpenLineage eventType -> provgraph event type
+EVENT_TYPES = {"START": "run.start", **dict.fromkeys(UPDATES, "run.update"), **dict.fromkeys(STATUS, "run.end")}
 KNOWN_DATASET_FACETS = frozenset({"version", "tags", "schema", "symlinks", "lifecycleStateChange", "columnLineage",
                                   "inputStatistics", "outputStatistics", "dataSource", "documentation", "ownership",
                                   "storage", "datasetType", "catalog", "hierarchy"})
@@ -359,7 +362,7 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
         "id": own_id,
         "step": naming.name(f"{_str(job, 'namespace', 'job.namespace')}/{_str(job, 'name', 'job.name')}"),
     }
-    if event_type != "RUNNING" or job_type is not None:  # an update does not guess the kind its start states
+    if event_type not in UPDATES or job_type is not None:  # an update does not guess the kind its start states
         fields["kind"] = "pipeline" if job_type == "DAG" else "other"
     if "parent" in run_facets:
         parent_run = _obj(_obj(run_facets, "parent", "run.facets.parent"), "run", "run.facets.parent.run")
