@@ -13,10 +13,14 @@ from pathlib import Path
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
+    catalog_dataset,
     column_lineage_dataset,
+    datasource_dataset,
     input_statistics_input_dataset,
     output_statistics_output_dataset,
+    ownership_dataset,
     parent_run,
+    storage_dataset,
     symlinks_dataset,
 )
 from openlineage.client.transport.file import FileConfig, FileTransport
@@ -227,3 +231,25 @@ def test_an_other_events_datasets_join_its_run(tmp_path: Path) -> None:
             client.emit(event)
     _check_other(folder)
 
+
+DESCRIBED = "0190e000-0000-7000-8000-00000000000e"
+
+
+def test_dataset_facets_the_mapping_does_not_read_are_kept(tmp_path: Path) -> None:
+    """An Iceberg table's ownership, dataSource, storage and catalog facets (as Spark sends them) were dropped:
+    listed as known, never read, so neither kept as annotations as other facets nor mapped; `show` said nothing
+    of the table's owner or format. Now they are kept as ``openlineage.facet.NAME:URI`` annotations."""
+    facets = {
+        "ownership": ownership_dataset.OwnershipDatasetFacet(owners=[ownership_dataset.Owner(name="team:finance",
+                                                                                             type="MAINTAINER")]),
+        "dataSource": datasource_dataset.DatasourceDatasetFacet(name="s3://lake", uri="s3://lake"),
+        "storage": storage_dataset.StorageDatasetFacet(storageLayer="iceberg", fileFormat="parquet"),
+        "catalog": catalog_dataset.CatalogDatasetFacet(framework="iceberg", type="rest", name="prod"),
+    }
+    folder = _imported(tmp_path, [_event(RunState.COMPLETE, "2026-06-06T10:00:00Z", DESCRIBED, "publish",
+                                         outputs=[OutputDataset("s3://lake", "ledger", facets=facets)])])
+    annotations = json.loads(_cli(folder, "show", DESCRIBED, "--format", "json"))["annotations"]
+    kept = {name: json.loads(annotations[f"openlineage.facet.{name}:s3://lake/ledger"]) for name in facets}
+    assert kept["ownership"]["owners"] == [{"name": "team:finance", "type": "MAINTAINER"}]
+    assert (kept["dataSource"]["uri"], kept["storage"]["storageLayer"], kept["storage"]["fileFormat"],
+            kept["catalog"]["name"]) == ("s3://lake", "iceberg", "parquet", "prod")

@@ -73,9 +73,9 @@ STATUS = {"COMPLETE": "completed", "FAIL": "failed", "ABORT": "aborted"}
 UPDATES = ("RUNNING", "OTHER")
 #: OpenLineage eventType -> provgraph event type
 EVENT_TYPES = {"START": "run.start", **dict.fromkeys(UPDATES, "run.update"), **dict.fromkeys(STATUS, "run.end")}
+#: dataset facets the mapping reads; any other (ownership, dataSource, storage, catalog, ...) is kept as an annotation
 KNOWN_DATASET_FACETS = frozenset({"version", "tags", "schema", "symlinks", "lifecycleStateChange", "columnLineage",
-                                  "inputStatistics", "outputStatistics", "dataSource", "documentation", "ownership",
-                                  "storage", "datasetType", "catalog", "hierarchy"})
+                                  "inputStatistics", "outputStatistics"})
 KNOWN_RUN_FACETS = frozenset({"parent", "nominalTime", "errorMessage", "executionParameters", "processing_engine",
                               "externalQuery", "tags"})
 COLUMN_KEYS = ("namespace", "name", "field")
