@@ -7,17 +7,20 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   with the ErrorMessageRunFacet's message; ``ABORT`` -> ``run.end`` aborted; ``RUNNING`` -> ``run.update``
   (what it saw - outputs, statistics, facets - joins the run without changing its end or status, whether
   it arrives between START and end or after the end; one that comes first starts the run, see
-  :func:`implied`; its run kind only when it has a JobTypeJobFacet); ``OTHER`` gives no event. Files of
-  events fold RUNNING events into their run instead, see :mod:`.openlineage_files`. A DatasetEvent or
+  :func:`implied`; its run kind only when it has a JobTypeJobFacet); ``OTHER`` (the spec's "additional
+  metadata", for example after the run is complete), or no eventType, is such an update too. Files of
+  events fold RUNNING and OTHER events into their run instead, see :mod:`.openlineage_files`. A DatasetEvent or
   JobEvent describes no run: it is refused (:class:`InvalidEvent`, a 4xx at the HTTP endpoint) rather
   than accepted and dropped.
 - ``runId`` -> run id, unchanged when it fits the identifier pattern (UUIDs do), else a cleaned form
-  plus a digest; the ParentRunFacet's run -> the parent run, its job kept as ``openlineage.parent.job``.
+  plus a digest; the ParentRunFacet's run -> the parent run, its job kept as ``openlineage.parent.job``,
+  its ``root`` as ``openlineage.root.run`` and ``openlineage.root.job``.
 - job ``namespace`` and ``name`` -> the step ``namespace/name``; JobTypeJobFacet ``DAG`` -> a pipeline.
 - inputs / outputs -> used / generated datasets located by URI (``namespace/name`` for a namespace with
   ``://``, ``file://name`` for ``file``, else ``namespace:name``), whose logical name is that URI; the
   DatasetVersionDatasetFacet -> ``digests.openlineage-version`` (a reader that gives no version names no
-  digest, so it reads the latest version known); statistics size -> size; dataset tags -> labels;
+  digest, so it reads the latest version known); outputStatistics size -> size (an inputStatistics size is
+  the bytes the run read, not the version's size: ``openlineage.bytesRead:URI``); dataset tags -> labels;
   symlinks -> the same version used or generated under each other name (role ``symlink``, same digests).
 - columnLineage -> column artifacts ``URI#field`` (kind ``features``): each output field generated and
   derived from the input fields it comes from, which are used, so ``impact``/``lineage`` of ``URI#field``
@@ -38,58 +41,44 @@ when a spec folder is known, see :mod:`.openlineage_spec`) and maps it:
   ``openlineageAdapterVersion``); externalQuery -> annotations; SourceCodeLocationJobFacet with a git
   commit -> ``code.git``; nominal times, SQL, documentation and source locations -> annotations.
 
-Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events.
+Event ids are digests of the OpenLineage event, so the same event sent twice gives the same events. An
+event naming more datasets than one provgraph event holds is several events of its run
+(:mod:`.openlineage_split`).
 
-:func:`implied` completes what single events cannot say, the one rule for files
-(:mod:`.openlineage_files`) and the HTTP endpoint, which also knows what it recorded before:
-
-- a run seen only ending (a COMPLETE, FAIL or ABORT without START, as some producers send) starts at its
-  end event's time, as OpenLineage consumers assume (an implied ``run.start``); a run seen first running
-  (a RUNNING before any START, as a streaming job sends) starts at that event's time;
-- a parent run known only from its children's ParentRunFacet is a run of its job (kind ``pipeline``,
-  step ``openlineage.parent.job``). From files, which hold the whole story, it starts at its first
-  child's event; over HTTP it is an implied ``run.update`` (no start time), so its own START, whenever
-  it comes, gives it its start time;
-- a START of a run already started (its start implied, or an earlier START of other content) is a
-  ``run.update`` carrying what it says, its time kept as ``openlineage.startEventTime``: a run has one
-  start time. Likewise a COMPLETE, FAIL or ABORT of a run already ended at another time or in another
-  state is a ``run.update`` (its time in ``openlineage.endEventTime``, its state in
-  ``openlineage.endStatus``, a FAIL's message in ``openlineage.endError``), and an end dated before the
-  recorded start (emitters whose clocks disagree) ends the run at its start, its own time in
-  ``openlineage.endEventTime``: a run has one end, never before its start
-  (:func:`provgraph.runclock.reconcile`).
-
-Implied events have ids made of their run's id, so a second child of one parent, or a retry, implies
-nothing new.
+:func:`implied` (:mod:`.openlineage_implied`) completes what single events cannot say: the start of a run
+seen only ending or first running, a parent (and the root above it) known only from ParentRunFacets, one
+start and one end per run.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .. import events as ev
 from ..errors import InvalidEvent
-from ..runclock import Clock, reconcile
 from . import naming
 from .naming import Imported
+from .openlineage_implied import PARENT_JOB, ROOT_JOB, ROOT_RUN, RecordedRuns, implied
 from .openlineage_spec import OpenLineageSpec, event_kind, find_spec
+from .openlineage_split import split
 from .registry import Importer, ImportOptions
 
 __all__ = ["OpenLineageSpec", "RecordedRuns", "events_from_openlineage", "events_from_openlineage_payload", "implied",
            "run_id"]
 
 STATUS = {"COMPLETE": "completed", "FAIL": "failed", "ABORT": "aborted"}
-#: OpenLineage eventType -> provgraph event type (OTHER, or none, states nothing provgraph records)
-EVENT_TYPES = {"START": "run.start", "RUNNING": "run.update", **dict.fromkeys(STATUS, "run.end")}
+#: OpenLineage eventTypes that add to their run without starting or ending it
+UPDATES = ("RUNNING", "OTHER")
+#: OpenLineage eventType -> provgraph event type
+EVENT_TYPES = {"START": "run.start", **dict.fromkeys(UPDATES, "run.update"), **dict.fromkeys(STATUS, "run.end")}
+#: dataset facets the mapping reads; any other (ownership, dataSource, storage, catalog, ...) is kept as an annotation
 KNOWN_DATASET_FACETS = frozenset({"version", "tags", "schema", "symlinks", "lifecycleStateChange", "columnLineage",
-                                  "inputStatistics", "outputStatistics", "dataSource", "documentation", "ownership",
-                                  "storage", "datasetType", "catalog", "hierarchy"})
+                                  "inputStatistics", "outputStatistics"})
 KNOWN_RUN_FACETS = frozenset({"parent", "nominalTime", "errorMessage", "executionParameters", "processing_engine",
                               "externalQuery", "tags"})
 COLUMN_KEYS = ("namespace", "name", "field")
-PARENT_JOB = "openlineage.parent.job"
 #: lifecycle states that end a dataset version: recorded as its invalidation
 ENDING_STATES = ("DROP", "TRUNCATE")
 _GIT_COMMIT = 40
@@ -147,7 +136,10 @@ def _dataset(dataset: Any, where: str, output: bool, notes: dict[str, Any]) -> l
         artifact["digests"] = {"openlineage-version": version[:512]}
     statistics = _facet(extra, "outputStatistics" if output else "inputStatistics")
     if isinstance(statistics.get("size"), int) and statistics["size"] >= 0:
-        artifact["size"] = statistics["size"]
+        if output:  # the bytes written: the version's size
+            artifact["size"] = statistics["size"]
+        else:  # the bytes this run read (a partial read, pruned columns), not the version's size
+            notes[naming.name(f"openlineage.bytesRead:{uri}")] = statistics["size"]
     if isinstance(statistics.get("rowCount"), int):
         notes[naming.name(f"openlineage.rowCount:{uri}")] = statistics["rowCount"]
     labels = _tags(_facet(facets, "tags"))
@@ -342,7 +334,7 @@ def _error(run_facets: dict[str, Any]) -> dict[str, Any]:
 
 def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec | str | Path | None = None
                             ) -> list[ev.Event]:
-    """The provgraph events one OpenLineage event stands for (zero or one), validated.
+    """The provgraph events one OpenLineage event stands for (none, one, or its parts), validated.
 
     ``spec`` is an :class:`OpenLineageSpec` or the folder holding ``OpenLineage.json`` and ``facets/``;
     by default ``$PROVGRAPH_OPENLINEAGE_SPEC`` or a packaged copy, else only the fields this mapping
@@ -370,7 +362,7 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
         "id": own_id,
         "step": naming.name(f"{_str(job, 'namespace', 'job.namespace')}/{_str(job, 'name', 'job.name')}"),
     }
-    if event_type != "RUNNING" or job_type is not None:  # an update does not guess the kind its start states
+    if event_type not in UPDATES or job_type is not None:  # an update does not guess the kind its start states
         fields["kind"] = "pipeline" if job_type == "DAG" else "other"
     if "parent" in run_facets:
         parent_run = _obj(_obj(run_facets, "parent", "run.facets.parent"), "run", "run.facets.parent.run")
@@ -384,6 +376,12 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
     parent_job = _facet(_facet(run_facets, "parent"), "job")
     if isinstance(parent_job.get("namespace"), str) and isinstance(parent_job.get("name"), str):
         annotations[PARENT_JOB] = naming.name(f"{parent_job['namespace']}/{parent_job['name']}")
+    root = _facet(_facet(run_facets, "parent"), "root")
+    root_run, root_job = _facet(root, "run"), _facet(root, "job")
+    if (isinstance(root_run.get("runId"), str) and root_run["runId"] and isinstance(root_job.get("namespace"), str)
+            and isinstance(root_job.get("name"), str)):
+        annotations[ROOT_RUN] = run_id(root_run["runId"])
+        annotations[ROOT_JOB] = naming.name(f"{root_job['namespace']}/{root_job['name']}")
     code = _code(_facet(job_facets, "sourceCodeLocation"), annotations)
     engine = _facet(run_facets, "processing_engine")
     packages = {}
@@ -415,7 +413,7 @@ def events_from_openlineage(run_event: dict[str, Any], *, spec: OpenLineageSpec 
         annotations=annotations, code=code, environment={"packages": packages} if packages else None,
     )
     event["id"] = naming.event_id("ol", run_event)
-    found = [event, *_invalidations(outputs, time, event["id"])]
+    found = [*split(event), *_invalidations(outputs, time, event["id"])]
     return naming.finish(found, f"OpenLineage {event_type} event of run {own_id}")
 
 
@@ -458,83 +456,6 @@ def events_from_openlineage_payload(payload: Any, *, spec: OpenLineageSpec | str
             error.field = f"[{index}].{exc.field}" if exc.field else f"[{index}]"
             raise error from exc
     return found
-
-
-class RecordedRuns(Protocol):
-    """What was recorded before the events at hand, as :func:`implied` asks it (the HTTP endpoint's journal)."""
-
-    def started(self, run_id: str) -> bool:
-        """Whether a ``run.start`` of ``run_id`` was recorded (implied ones too)."""
-        ...
-
-    def known(self, run_id: str) -> bool:
-        """Whether any event of ``run_id`` itself was recorded."""
-        ...
-
-    def clock(self, run_id: str) -> Clock | None:
-        """The recorded start and end of ``run_id`` (:mod:`provgraph.runclock`)."""
-        ...
-
-
-def implied(found: list[ev.Event], before: RecordedRuns | None = None) -> tuple[list[ev.Event], list[ev.Event]]:
-    """``found`` as it is to be recorded, and the events it implies (see the module docstring).
-
-    ``before`` is what was recorded earlier when ``found`` is the next part of a stream (HTTP);
-    ``None`` when ``found`` is the whole story (files). Events are taken in time order.
-    """
-    started: set[str] = set()
-    extra: dict[str, ev.Event] = {}
-
-    def is_started(run_id: str) -> bool:
-        return run_id in started or (before is not None and before.started(run_id))
-
-    def imply_start(event: ev.Event, which: str) -> None:
-        run = event["run"]
-        fields = {"kind": "other", **{k: v for k, v in run.items() if k not in ("status", "error")}}
-        extra[run["id"]] = _implied_event("run.start", event["time"], fields, f"start time: its {which} event's time")
-        started.add(run["id"])
-
-    recorded = list(found)
-    order = sorted((i for i, e in enumerate(found) if "run" in e), key=lambda i: ev.parse_time(found[i]["time"]))
-    for i in order:
-        event = found[i]
-        if event["type"] == "run.start":
-            if is_started(event["run"]["id"]):
-                recorded[i] = {**event, "type": "run.update", "annotations": {
-                    **event.get("annotations", {}), "openlineage.startEventTime": event["time"],
-                    "provgraph.note": "a START of a run already started: kept as an update"}}
-            started.add(event["run"]["id"])
-        elif event["type"] == "run.end" and not is_started(event["run"]["id"]):
-            imply_start(event, "end")
-    named = {e["run"]["id"] for e in found if "run" in e}
-    for event in (found[i] for i in order):
-        run = event["run"]
-        if event["type"] == "run.update" and not is_started(run["id"]):
-            imply_start(event, "first RUNNING")
-        parent, job = run.get("parent"), event.get("annotations", {}).get(PARENT_JOB)
-        if (parent and job and parent not in named and parent not in extra
-                and not (before is not None and before.known(parent))):
-            fields = {"id": parent, "step": job, "kind": "pipeline"}
-            type_, start = (("run.start", "start time: its first child's event") if before is None
-                            else ("run.update", "its own START gives its start time"))
-            extra[parent] = _implied_event(type_, event["time"], fields,
-                                           f"known from its children's ParentRunFacet; {start}")
-    implied_first = list(extra.values())  # recorded before the events they complete
-    fitted = reconcile([*implied_first, *recorded], before.clock if before is not None else _unknown, "openlineage")
-    return fitted[len(implied_first):], fitted[:len(implied_first)]
-
-
-def _unknown(run_id: str) -> Clock | None:
-    """Nothing was recorded before (a file holds the whole story)."""
-    return None
-
-
-def _implied_event(type_: str, time: str, run: dict[str, Any], note: str) -> ev.Event:
-    event = ev.new_event(type_, time, run=run, annotations={"provgraph.note": note})
-    # an implied start keeps the id files always gave it (a re-import finds it recorded); an implied
-    # update has an id of its own, so the run's implied start, if it comes later, is not its duplicate
-    event["id"] = naming.event_id("ol-implied", run["id"], *(() if type_ == "run.start" else (type_,)))
-    return event
 
 
 def _read(source: str, options: ImportOptions) -> Imported:

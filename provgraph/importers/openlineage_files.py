@@ -1,7 +1,8 @@
 """Importing files of OpenLineage events: a JSON event, a JSON array, JSON Lines, or a folder of those.
 
 Files hold a run's whole story, so what single events cannot say is completed here. RUNNING events
-carry outputs and statistics seen only while the run ran: their inputs and outputs are folded into the
+carry outputs and statistics seen only while the run ran (OTHER events, metadata added to the run, are
+taken alike): their inputs and outputs are folded into the
 run's terminal event (COMPLETE, FAIL, ABORT) in the same files, else into its START, else into its first
 RUNNING, which alone stays (a run without START starts at it). Then :func:`.openlineage.implied` adds
 what the events imply, as for the HTTP endpoint, knowing that the files are the whole story: a run seen
@@ -19,7 +20,7 @@ from .. import events as ev
 from ..errors import InvalidEvent, ProvgraphError
 from ..limits import parse_json
 from .naming import Imported
-from .openlineage import STATUS, events_from_openlineage, implied
+from .openlineage import STATUS, UPDATES, events_from_openlineage, implied
 from .openlineage_spec import SPEC_ENV, find_spec
 from .registry import ImportOptions
 
@@ -59,14 +60,15 @@ def _run_key(item: Any) -> Any:
 
 def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """RUNNING events' inputs and outputs moved into the run's terminal event, else its START, else its first
-    RUNNING; of a run without START, the first RUNNING stays."""
+    RUNNING; of a run without START, the first RUNNING stays. What the target event says of a dataset stands;
+    of what only RUNNING events say, the latest's (a streaming job's output grows from checkpoint to checkpoint)."""
     by_run: dict[Any, list[int]] = {}
     for index, (_, item) in enumerate(items):
         by_run.setdefault(_run_key(item), []).append(index)
     folded = list(items)
     kept: set[int] = set()
     for indexes in by_run.values():
-        running = [i for i in indexes if isinstance(items[i][1], dict) and items[i][1].get("eventType") == "RUNNING"]
+        running = [i for i in indexes if _is_update(items[i][1])]
         if not running or _run_key(items[running[0]][1]) is None:
             continue
         types = {items[i][1].get("eventType"): i for i in indexes if isinstance(items[i][1], dict)}
@@ -78,12 +80,18 @@ def _fold_running(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
                 folded[first] = (items[first][0], {key: value for key, value in items[first][1].items()
                                                    if key not in ("inputs", "outputs")})
         merged = copy.deepcopy(folded[target][1])
-        for i in running:
-            if i != target:
+        if target in running:  # a RUNNING's statistics give way to a later one's, as any RUNNING's
+            merged = {key: value for key, value in merged.items() if key not in ("inputs", "outputs")}
+        for i in sorted(running, key=lambda i: str(items[i][1].get("eventTime")), reverse=True):  # latest first
+            if i != target or target in running:
                 _merge(merged, items[i][1])
         folded[target] = (folded[target][0], merged)
-    return [pair for i, pair in enumerate(folded) if i in kept or not (isinstance(pair[1], dict)
-                                                                         and pair[1].get("eventType") == "RUNNING")]
+    return [pair for i, pair in enumerate(folded) if i in kept or not _is_update(pair[1])]
+
+
+def _is_update(item: Any) -> bool:
+    """Whether ``item`` is a RUNNING or OTHER event (or one without eventType, taken as OTHER)."""
+    return isinstance(item, dict) and "run" in item and item.get("eventType", "OTHER") in UPDATES
 
 
 def _merge(target: dict[str, Any], running: dict[str, Any]) -> None:
@@ -119,7 +127,7 @@ def read_files(source: str, options: ImportOptions) -> Imported:
     recorded, extra = implied(found)
     found = extra + recorded  # implied starts first, as the endpoint records them
     counts = {"OpenLineage events": len(items)}
-    running = sum(isinstance(item, dict) and item.get("eventType") == "RUNNING" for _, item in items)
+    running = sum(_is_update(item) for _, item in items)
     if running:
-        counts["RUNNING folded into their runs"] = running
+        counts["RUNNING and OTHER folded into their runs"] = running
     return Imported(found, counts)
