@@ -166,3 +166,24 @@ def test_the_same_instant_in_another_form_is_written_as_recorded(folder: Path) -
     query = "SELECT DISTINCT ?t WHERE { GRAPH ?g { ?r <http://www.w3.org/ns/prov#endedAtTime> ?t } }"
     ends = provgraph(folder, "sparql", query, "--format", "json")
     assert len(json.loads(ends.stdout)) == 1, ends.stdout
+
+
+def test_ingests_at_once_give_a_run_one_start(folder: Path) -> None:
+    """Four ``provgraph ingest`` processes at once, each starting run 'race' at its own time (with 1,500 other
+    runs, so admission takes a while): one is recorded, the others refused. Before, each checked the journal
+    and then appended without holding it, so two or more starts were recorded (validate: Constraint 22)."""
+    procs = []
+    for i in range(4):
+        path = folder / f"batch{i}.jsonl"
+        lines = [start(f"race-{i}", f"2026-03-02T1{i}:00:00Z", run_id="race")]
+        lines += [start(f"filler-{i}-{k}", START, run_id=f"filler-{i}-{k}") for k in range(1500)]
+        path.write_text("".join(json.dumps(event) + "\n" for event in lines))
+        procs.append(subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(folder), "ingest", str(path)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    codes = sorted(proc.wait(timeout=300) for proc in procs)
+    rows = [json.loads(line)["event"] for line in journal(folder).decode().splitlines()]
+    starts = [e["id"] for e in rows if e["type"] == "run.start" and e["run"]["id"] == "race"]
+    assert len(starts) == 1 and codes == [0, 1, 1, 1], (starts, codes)
+    assert len(rows) == 1501
+    valid = provgraph(folder, "validate")
+    assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout
