@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,7 @@ def test_another_tools_events_are_fitted_to_the_rule_and_keep_what_they_say() ->
 
 SCRIPT = """
 import sys
+import time
 import provgraph
 with provgraph.run("train", kind="training", project=sys.argv[1], run_id="nightly-train"):
     pass
@@ -188,3 +190,40 @@ def test_ingests_at_once_give_a_run_one_start(folder: Path) -> None:
     assert len(rows) == 1501
     valid = provgraph(folder, "validate")
     assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout
+
+
+def test_an_ingest_beside_the_server_gives_a_run_one_start(folder: Path) -> None:
+    """A ``provgraph ingest`` starting run 'race' (with 1,500 other runs) and a POST starting it at another
+    time, sent once the ingest has opened the journal's index (its check under way): one start is recorded.
+    Before, the server checked its index while the ingest was between its check and its append: both
+    starts were recorded (201 for the POST, exit 0 for the ingest)."""
+    path = folder / "batch.jsonl"
+    lines = [start("race-ingest", LATER, run_id="race")]
+    lines += [start(f"filler-{k}", START, run_id=f"filler-{k}") for k in range(1500)]
+    path.write_text("".join(json.dumps(event) + "\n" for event in lines))
+    with serve(folder) as (_, http):
+        proc = subprocess.Popen([sys.executable, "-m", "provgraph", "-C", str(folder), "ingest", str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not _has_open(proc.pid, "journal-index.sqlite"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        posted = http.post("/api/events", json=start("race-server", "2026-03-02T12:00:00Z", run_id="race"))
+        proc.wait(timeout=300)
+    rows = [json.loads(line)["event"] for line in journal(folder).decode().splitlines()]
+    starts = [e["id"] for e in rows if e["type"] == "run.start" and e["run"]["id"] == "race"]
+    assert starts == ["race-ingest"] and posted.status_code == 422, (starts, posted.text)
+    assert "started at 2026-03-02T11:00:00Z already" in posted.json()["error"]
+    valid = provgraph(folder, "validate")
+    assert valid.returncode == 0 and "prov-constraints: valid" in valid.stdout, valid.stdout
+
+
+def _has_open(pid: int, name: str) -> bool:
+    """Whether process ``pid`` holds a file named ``name`` open."""
+    found = False
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found = found or fd.readlink().name == name
+        except OSError:  # closed meanwhile
+            continue
+    return found
