@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -181,12 +182,36 @@ class Journal:
         self.signer = Signer(chosen) if chosen else None
         # the file as this object's last append left it, and its last entry: (identity, (seq, hash))
         self._left: tuple[tuple[int, int, int, int], tuple[int, str]] | None = None
+        self._holding = threading.RLock()  # held by the thread that holds the file lock, so it can nest
+        self._held = False
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The journal locked against other processes' appends for the ``with`` block, in which this
+        thread may append: what a check found (a run's start, an event's id) still holds at the append."""
+        with self._locked():
+            yield
 
     @contextmanager
     def _locked(self, reading: bool = False) -> Iterator[None]:
-        """The journal locked against appends for the ``with`` block. A ``reading`` caller that cannot open
-        the lock file for writing (a read-only file system, another user's project) takes a shared lock
-        on it as it is, or none where there is no lock file: no process has appended there."""
+        """The journal locked against appends for the ``with`` block (a thread that holds it already goes
+        on). A ``reading`` caller that cannot open the lock file for writing (a read-only file system,
+        another user's project) takes a shared lock on it as it is, or none where there is no lock file: no
+        process has appended there."""
+        with self._holding:
+            if self._held:
+                yield
+                return
+            self._held = True
+            try:
+                with self._file_locked(reading):
+                    yield
+            finally:
+                self._held = False
+
+    @contextmanager
+    def _file_locked(self, reading: bool) -> Iterator[None]:
+        """The ``flock`` of :meth:`_locked`."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = open(self._lock_path, "a")  # noqa: SIM115 - closed below, after the yield

@@ -5,6 +5,7 @@ duplicates and run times, without reading the whole journal each time."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,20 +24,16 @@ class JournalIndex:
     started (a ``run.start`` recorded) and their times (:mod:`.runclock`): read from the journal into a
     SQLite file beside it, so memory stays bounded however long the journal grows and each look reads only
     what was appended since the last (by any process). It is derived data: a missing or stale file is
-    rebuilt from the journal."""
+    rebuilt from the journal, and where it cannot be written (a read-only project) it is built in memory."""
 
     def __init__(self, journal: Journal, path: Path) -> None:
         self.journal, self.path = journal, path
         with self._failing():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self.db, row = _open_index(path)
-            except sqlite3.DatabaseError:  # not a database any more (written with synchronous off, then a crash)
-                if not path.is_file():  # a folder in its place, say: not ours to remove
-                    raise
-                for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                    stale.unlink(missing_ok=True)
-                self.db, row = _open_index(path)
+            if _read_only(path):  # a read-only mount, another user's project: the index is kept in memory
+                self.db, row = _open_index(":memory:")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.db, row = self._open(path)
         self.offset, self.hash = 0, GENESIS
         try:
             with self._failing():
@@ -48,6 +45,18 @@ class JournalIndex:
         except BaseException:
             self.db.close()
             raise
+
+    @staticmethod
+    def _open(path: Path) -> tuple[sqlite3.Connection, tuple[int, str] | None]:
+        """:func:`_open_index` at ``path``, made anew if it is not a database any more."""
+        try:
+            return _open_index(path)
+        except sqlite3.DatabaseError:  # not a database any more (written with synchronous off, then a crash)
+            if not path.is_file():  # a folder in its place, say: not ours to remove
+                raise
+            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            return _open_index(path)
 
     @contextmanager
     def _failing(self) -> Iterator[None]:
@@ -137,7 +146,13 @@ class JournalIndex:
         self.db.close()
 
 
-def _open_index(path: Path) -> tuple[sqlite3.Connection, tuple[int, str] | None]:
+def _read_only(path: Path) -> bool:
+    """Whether the index at ``path`` cannot be written where it is (the folder, or the file, is read-only)."""
+    folder = next((p for p in (path.parent, *path.parents) if p.exists()), path.parent)
+    return not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def _open_index(path: Path | str) -> tuple[sqlite3.Connection, tuple[int, str] | None]:
     """The index database at ``path`` in this layout (the tables of another one are dropped) and its mark."""
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     try:

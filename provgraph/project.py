@@ -238,6 +238,16 @@ class Project:
             return reconcile(fresh, index.clock, source), duplicates
         return check_all(fresh, index.clock)[0], duplicates
 
+    def record_new(self, events: list[ev.Event], by: str | None = None,
+                   source: str | None = None) -> tuple[list[ev.Event], list[str]]:
+        """Record what :meth:`unrecorded` keeps of ``events``, checked and appended under one journal lock so
+        that no other process appends between (two ingests of one run's starts cannot both pass); returns
+        the events recorded and the ids left out."""
+        with self.journal.locked():
+            fresh, duplicates = self.unrecorded(events, by, source)
+            self.record_many(fresh)
+        return fresh, duplicates
+
     def record_many(self, events: Iterable[ev.Event]) -> list[Entry]:
         """Append several events atomically: all are valid and written, or none is.
 

@@ -95,7 +95,7 @@ def _walk(events: Iterable[ev.Event], recorded: Callable[[str], Clock | None],
 
 def _refuse(event: ev.Event, clock: Clock | None, conflict: tuple[str, str]) -> NoReturn:
     hint = " (give a new run its own id)" if conflict[0] == "again" and event["type"] == "run.start" else ""
-    raise InvalidEvent(f"event {event['id']!r}: time: {conflict[1]}{hint}; nothing was recorded", "time")
+    raise InvalidEvent(f"event {event['id']!r}: {conflict[1]}{hint}; nothing was recorded", "time")
 
 
 def _as_recorded(event: ev.Event, clock: Clock | None) -> ev.Event:

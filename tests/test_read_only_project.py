@@ -12,7 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+from servers import ProvgraphServer
 
 from provgraph import events as ev
 from provgraph.journal import Journal
@@ -93,3 +95,32 @@ def test_a_store_behind_its_journal_answers_what_it_holds_and_says_so(folders: t
     assert done.returncode == 0 and "1 journal event(s) behind" in done.stderr, done.stderr
     assert "late-run" not in done.stdout and json.loads(done.stdout)
     assert "late-run" in provgraph(copy, "runs", "--format", "json").stdout  # writable: caught up
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["index-kept", "no-index"])
+def test_a_read_only_project_is_served(folders: tuple[Path, Path], indexed: bool) -> None:
+    """``provgraph serve`` on the read-only mount answers questions, and a write is one clear error. Before,
+    it did not start: 'cannot use the journal's index .../journal-index.sqlite: [Errno 30] Read-only file
+    system (it is derived from the journal: removing it makes it anew)' (or 'unable to open database file'
+    where no index was kept), as it opened the journal's index for writing."""
+    copy, mounted = folders
+    index = copy / ".provgraph" / "journal-index.sqlite"
+    if indexed:  # an index the writable folder made and brought up to its journal
+        subprocess.run([sys.executable, "-c", "import provgraph.project as p; p.Project.find('.').journal_index"],
+                       cwd=copy, check=True, timeout=120)
+        assert index.is_file()
+    else:
+        for stale in copy.glob(".provgraph/journal-index.sqlite*"):
+            stale.unlink()
+    journal = (copy / ".provgraph" / "journal.jsonl").read_bytes()
+    server = ProvgraphServer(mounted, "--log-level", "warning")
+    server.command = ["unshare", "-m", "sh", "-c", MOUNT, "sh", str(copy), str(mounted), *server.command]
+    with server, httpx.Client(base_url=server.url, timeout=120) as http:
+        runs = http.get("/api/runs")
+        assert runs.status_code == 200 and runs.json()["count"] == len(json.loads(
+            provgraph(copy, "runs", "--format", "json").stdout)), runs.text
+        late = ev.new_event("run.start", run={"id": "late-run", "step": "late", "kind": "training"})
+        posted = http.post("/api/events", json=late)
+        assert posted.status_code >= 400 and "Read-only file system" in posted.json()["error"], posted.text
+    assert b"Traceback" not in server.output, server.output
+    assert (copy / ".provgraph" / "journal.jsonl").read_bytes() == journal

@@ -270,8 +270,9 @@ class Run:
     def __enter__(self) -> Run:
         start = self._start_event()
         if self._named:  # a run starts once (provgraph.runclock): refused before anything is recorded
-            self.project.unrecorded([start])
-        self.project.record(start)
+            self.project.record_new([start])
+        else:
+            self.project.record(start)
         self._token = _current.set(self)
         return self
 

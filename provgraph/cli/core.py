@@ -149,8 +149,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     found = _read_events(args.file)
     project = Project.find(args.project, create=True)
     try:
-        fresh, duplicates = project.unrecorded(found, by=LOCAL_AGENT)
-        project.record_many(fresh)
+        fresh, duplicates = project.record_new(found, by=LOCAL_AGENT)
         skipped = f" ({len(duplicates)} duplicate id(s) skipped: {', '.join(duplicates[:5])}" \
                   f"{', ...' if len(duplicates) > 5 else ''})" if duplicates else ""
         quads = catch_up(project, len(fresh), "ingest")

@@ -55,8 +55,7 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
         print(f"would record {result.summary()} from {args.path}")
         return 0
     try:
-        fresh, _ = project.unrecorded(result.events, source=args.source)
-        project.record_many(fresh)
+        fresh, _ = project.record_new(result.events, source=args.source)
         quads = catch_up(project, len(fresh), f"import {args.source}")
         store = quads if isinstance(quads, str) else f"store has {quads} quads"
         print(f"{_recorded(result.summary(), len(result.events), len(fresh), args.path)}; {store}")

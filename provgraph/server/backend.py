@@ -185,18 +185,13 @@ class Backend:
         return request.receipt
 
     def _commit(self, group: list[_Request]) -> None:
-        when = ev.now()  # taken under the lock, so stamps follow journal order
-        self.index.catch_up()
-        owners: dict[str, str] = {}  # runs first named in this group
-        taken: dict[str, set[str]] = {}  # event ids each submitter sent earlier in this group
-        runs = _Runs(self.index)  # runs named earlier in this group
-        admitted: list[tuple[_Request, list[ev.Event], list[str]]] = []
-        for request in group:
-            try:
-                admitted.append((request, *self._admit(request, when, owners, taken, runs)))
-            except ProvgraphError as exc:
-                request.error = exc
-        written = self._append(admitted)
+        try:
+            with self.project.journal.locked():  # no other process (an ingest) appends between checks and append
+                admitted, written = self._check_and_append(group)
+        except ProvgraphError as exc:  # the journal cannot be locked (a read-only project) or read
+            for request in group:
+                request.error = request.error or exc
+            return
         stored, problem = True, ""
         try:
             self.project.sync()
@@ -209,6 +204,23 @@ class Backend:
             if request.error is None:
                 head = entries[-1].hash if entries else None
                 request.receipt = Receipt([e["id"] for e in fresh], duplicates, head, stored, problem)
+
+    def _check_and_append(self, group: list[_Request]) -> tuple[list[tuple[_Request, list[ev.Event], list[str]]],
+                                                                list[list[Entry]]]:
+        """Each request's events checked against the journal (as its index holds it) and the group's earlier
+        requests, and appended; a request refused gets its error. Returns what was admitted and its entries."""
+        when = ev.now()  # taken under the lock, so stamps follow journal order
+        self.index.catch_up()
+        owners: dict[str, str] = {}  # runs first named in this group
+        taken: dict[str, set[str]] = {}  # event ids each submitter sent earlier in this group
+        runs = _Runs(self.index)  # runs named earlier in this group
+        admitted: list[tuple[_Request, list[ev.Event], list[str]]] = []
+        for request in group:
+            try:
+                admitted.append((request, *self._admit(request, when, owners, taken, runs)))
+            except ProvgraphError as exc:
+                request.error = exc
+        return admitted, self._append(admitted)
 
     def _admit(self, request: _Request, when: str, owners: dict[str, str],
                taken: dict[str, set[str]], runs: _Runs) -> tuple[list[ev.Event], list[str]]:
