@@ -79,17 +79,20 @@ def test_params_and_metrics_survive(project: Project, export: str) -> None:
 
 
 def test_corpus_counts() -> None:
-    runs = versions = stubs = events = 0
+    runs = versions = stubs = events = aliases = 0
     for export in EXPORTS:
         result = events_from_mlflow(SAMPLES / export)
         runs += result.counts["run records"]
         versions += result.counts["model versions"]
         stubs += result.counts["stub runs"]
         events += len(result.events)
+        aliases += len({(m["registered_model"]["name"], a["alias"]) for m in _exports(SAMPLES / export, "model.json")
+                        for a in m["registered_model"].get("aliases", [])})
     # 8 run.json files, one an identical copy (bulk/models/experiments/2/8a6a.../run.json holds run 5397...);
     # 3 + 3 + 2 model versions, none of whose source runs is among the exported runs
-    assert (runs, versions, stubs) == (7, 8, 8)
-    assert events == 2 * 7 + 8  # start + end per finished run, one stub start per missing source run
+    assert (runs, versions, stubs, aliases) == (7, 8, 8, 3)
+    # start + end per finished run, one stub start per missing source run, start + end per alias seen
+    assert events == 2 * 7 + 8 + 2 * aliases
 
 
 def test_metric_history_steps_and_status(project: Project, tmp_path: Path) -> None:
