@@ -14,8 +14,10 @@ depth; ``experiment.json`` files there name the experiments). Each MLflow run be
 - the datasets the run logged as inputs (``mlflow.log_input``; ``inputs.dataset_inputs`` in the REST
   API's form) as used datasets located by their source URI (else ``mlflow-dataset:<name>@<digest>``),
   their ``mlflow.data.context`` tag (training, evaluation, ...) as the role;
-- the models the run logged (``mlflow.log-model.history``) as generated model directories under the
-  run's ``artifact_uri``, or the artifact root itself when no model was logged;
+- the models the run logged (MLflow 3 ``outputs.model_outputs`` as ``models:/m-...``, else
+  ``mlflow.log-model.history``) as generated model directories under the run's ``artifact_uri``, or the
+  artifact root itself when no model was logged; the MLflow 3 logged models it used
+  (``inputs.model_inputs``: a metric logged with ``model_id``, an evaluation) as used models;
 - user tags and the other ``mlflow.*`` tags as annotations (the copies mlflow-export-import keeps
   under ``mlflow_exim.*`` / ``mlflow_export_import.*`` are left out); NaN and infinite metric points,
   which events cannot carry as numbers, named in a ``metric.<name>`` annotation; a deleted run gets the
@@ -211,13 +213,14 @@ def _dataset_inputs(inputs: Any) -> list[dict[str, Any]]:
     return used
 
 
-def _model_outputs(outputs: Any) -> list[dict[str, Any]]:
-    """MLflow 3 logged models (``outputs.model_outputs``) as generated models ``models:/m-...``."""
+def _logged(records: Any, key: str, role: str) -> list[dict[str, Any]]:
+    """MLflow 3 logged models (``outputs.model_outputs`` a run logged, ``inputs.model_inputs`` it used, as an
+    evaluation does) as models ``models:/m-...`` in ``role``."""
     found = []
-    for output in (outputs.get("model_outputs") if isinstance(outputs, dict) else None) or ():
-        if isinstance(output, dict) and isinstance(output.get("model_id"), str):
-            found.append({"location": output.get("model_uri") or f"models:/{output['model_id']}", "kind": "model",
-                          "role": "logged-model", "digests": {"mlflow-model-id": output["model_id"]}})
+    for record in (records.get(key) if isinstance(records, dict) else None) or ():
+        if isinstance(record, dict) and isinstance(record.get("model_id"), str):
+            found.append({"location": f"models:/{record['model_id']}", "kind": "model", "role": role,
+                          "digests": {"mlflow-model-id": record["model_id"]}})
     return found
 
 
@@ -255,7 +258,8 @@ class _Run:
         experiment = (experiments.get(str(info.get("experiment_id")))
                       or tags.get("mlflow_export_import.metadata.experiment_name")
                       or f"mlflow-experiment-{info.get('experiment_id', 'unknown')}")
-        logged = _model_outputs(data.get("outputs")) or _logged_models(tags, info.get("artifact_uri"))
+        logged = (_logged(data.get("outputs"), "model_outputs", "logged-model")
+                  or _logged_models(tags, info.get("artifact_uri")))
         self.generated = logged or ([{"location": info["artifact_uri"], "kind": "other", "directory": True,
                                       "role": "artifacts"}] if info.get("artifact_uri") else [])
         self.fields: dict[str, Any] = {"id": self.id, "step": naming.name(str(experiment)),
@@ -276,7 +280,7 @@ class _Run:
         histories = {naming.name(str(k)): _metric(str(k), v, where) for k, v in metrics.items()}
         self.metrics = {k: history for k, (history, _) in histories.items() if history}
         self.code = _code(tags)
-        self.used = _dataset_inputs(data.get("inputs"))
+        self.used = [*_dataset_inputs(data.get("inputs")), *_logged(data.get("inputs"), "model_inputs", "model")]
         self.labels = ["mlflow.lifecycle:deleted"] if info.get("lifecycle_stage") == "deleted" else []
         self.annotations: dict[str, Any] = {"mlflow.run_id": self.mlflow_id}
         for key in ("run_name", "experiment_id", "artifact_uri"):
