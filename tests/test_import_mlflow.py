@@ -79,17 +79,21 @@ def test_params_and_metrics_survive(project: Project, export: str) -> None:
 
 
 def test_corpus_counts() -> None:
-    runs = versions = stubs = events = 0
+    runs = versions = stubs = events = aliases = stages = 0
     for export in EXPORTS:
         result = events_from_mlflow(SAMPLES / export)
         runs += result.counts["run records"]
         versions += result.counts["model versions"]
         stubs += result.counts["stub runs"]
         events += len(result.events)
+        aliases += len({(m["registered_model"]["name"], a["alias"]) for m in _exports(SAMPLES / export, "model.json")
+                        for a in m["registered_model"].get("aliases", [])})
+        stages += sum(v.get("current_stage") not in (None, "None") for v in _versions(SAMPLES / export))
     # 8 run.json files, one an identical copy (bulk/models/experiments/2/8a6a.../run.json holds run 5397...);
     # 3 + 3 + 2 model versions, none of whose source runs is among the exported runs
-    assert (runs, versions, stubs) == (7, 8, 8)
-    assert events == 2 * 7 + 8  # start + end per finished run, one stub start per missing source run
+    assert (runs, versions, stubs, aliases) == (7, 8, 8, 3)
+    # start + end per finished run, one stub start per missing source run, start + end per alias and stage seen
+    assert events == 2 * 7 + 8 + 2 * (aliases + stages)
 
 
 def test_metric_history_steps_and_status(project: Project, tmp_path: Path) -> None:
@@ -134,15 +138,15 @@ def test_malformed_export_is_rejected_and_nothing_recorded(project: Project) -> 
 def test_cli_dry_run_and_import(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     folder = str(SAMPLES / "bulk/models")
     assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder, "--dry-run"]) == 0
-    assert "would record 6 events, 4 runs" in capsys.readouterr().out
+    assert "would record 10 events, 6 runs" in capsys.readouterr().out
     assert project.pending() == 0 and not (project.journal.path.exists() and project.journal.path.stat().st_size)
     assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder]) == 0
-    assert "recorded 6 events, 4 runs" in capsys.readouterr().out
+    assert "recorded 10 events, 6 runs" in capsys.readouterr().out
     assert main(["-C", str(project.root), "import-runs", "--from", "mlflow", folder]) == 0
     said = capsys.readouterr().out
-    assert said.startswith(f"nothing new in {folder}: its 6 events, 4 runs (2 run records, 2 model versions, 2 stub "
-                           "runs) were all recorded before;"), said
-    assert project.verify().entries == 6
+    assert said.startswith(f"nothing new in {folder}: its 10 events, 6 runs (") and \
+        "were all recorded before;" in said, said
+    assert project.verify().entries == 10
 
 
 @pytest.mark.parametrize("export", EXPORTS)

@@ -101,7 +101,7 @@ def test_runs_parents_params_metrics_and_status_survive(sqlite_store: tuple[Path
         assert all("time" in p for p in end["metrics"]["loss"])
     failed = ends[f"mlflow-{made['failed']}"]
     assert failed["run"]["status"] == "failed" and failed["params"] == {"n_estimators": "oops"}
-    assert {e["run"]["step"] for e in starts.values()} == {"credit", "other"}
+    assert {e["run"]["step"] for e in starts.values()} == {"credit", "other", "registered model credit-rf"}
 
 
 def test_datasets_models_versions_and_aliases(sqlite_store: tuple[Path, dict]) -> None:
@@ -121,9 +121,10 @@ def test_datasets_models_versions_and_aliases(sqlite_store: tuple[Path, dict]) -
         assert generated[f"models:/credit-rf/{version}"]["name"] == "models:/credit-rf"
         assert end["run"]["kind"] == "training"
     assert len(trains) == 2  # one source, two digests: two versions
-    champion = ends[f"mlflow-{made['children']['100']['run']}"]
-    version = next(a for a in champion["generated"] if a["location"] == "models:/credit-rf/2")
-    assert "alias:champion" in version["labels"]
+    champion = ends[run_id("alias-credit-rf@champion-2")]  # the alias as MLflow's pointer to version 2
+    assert [(a["location"], a["digests"]) for a in champion["used"]] == [
+        ("models:/credit-rf/2", {"mlflow-model-version": "2"})]
+    assert [a["location"] for a in champion["generated"]] == ["models:/credit-rf@champion"]
 
 
 def test_experiment_since_and_incremental_reimport(sqlite_store: tuple[Path, dict], project: Project,

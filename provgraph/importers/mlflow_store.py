@@ -79,12 +79,14 @@ class StoreReader:
 
         self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         self.options = options
+        self.models_logged = True  # whether the store holds MLflow 3 logged models (known once experiments() ran)
 
     def experiments(self) -> dict[str, str]:
         from mlflow.entities import ViewType
 
         wanted = self.options.experiment
         found = {e.experiment_id: e.name for e in self.client.search_experiments(view_type=ViewType.ALL)}
+        self.models_logged = bool(found) and bool(self.client.search_logged_models(list(found), max_results=1))
         if wanted is None:
             return found
         chosen = {i: n for i, n in found.items() if wanted in (i, n)}
@@ -134,13 +136,23 @@ class StoreReader:
                                "source_type": d.dataset.source_type, "schema": d.dataset.schema},
                    "tags": [{"key": t.key, "value": t.value} for t in d.tags]}
                   for d in (run.inputs.dataset_inputs if run.inputs else ())]
+        models = [{"model_id": m.model_id} for m in self.model_inputs(run)]
         outputs = [self.logged_model(o.model_id) for o in (run.outputs.model_outputs if run.outputs else ())]
         return {"info": {"run_id": info.run_id, "experiment_id": info.experiment_id, "status": info.status,
                          "start_time": info.start_time, "end_time": info.end_time, "user_id": info.user_id,
                          "artifact_uri": info.artifact_uri, "lifecycle_stage": info.lifecycle_stage,
                          "run_name": info.run_name},
                 "params": dict(run.data.params), "metrics": metrics, "tags": dict(run.data.tags),
-                "inputs": {"dataset_inputs": inputs}, "outputs": {"model_outputs": outputs}}
+                "inputs": {"dataset_inputs": inputs, "model_inputs": models}, "outputs": {"model_outputs": outputs}}
+
+    def model_inputs(self, run: Any) -> list[Any]:
+        """The logged models ``run`` used. MLflow's SQL stores leave them out of search_runs' answers, so
+        they are asked of get_run, one call per run, when the store holds any logged model."""
+        found = run.inputs.model_inputs if run.inputs else None
+        if not found and self.models_logged:
+            inputs = self.client.get_run(run.info.run_id).inputs
+            found = inputs.model_inputs if inputs else None
+        return list(found or ())
 
     def logged_model(self, model_id: str) -> dict[str, Any]:
         model = self.client.get_logged_model(model_id)
